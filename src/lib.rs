@@ -5,3 +5,6 @@
 //! [`report`]. The same scenario and seed always give the same bytes.
 
 pub mod engine;
+pub mod model;
+pub mod report;
+pub mod scenario;

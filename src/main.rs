@@ -1,3 +1,7 @@
-fn main() {
-    println!("Hello, world!");
+//! The `stampede` command: everything happens in [`cli`].
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

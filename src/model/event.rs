@@ -1,0 +1,39 @@
+//! The closed set of things that can happen in a simulation.
+//!
+//! Events are plain data, dispatched by one exhaustive `match` in
+//! [`super::sim`]: no boxed closures, nothing to allocate per event, and the
+//! compiler checks that every kind is handled. Events that refer to a call,
+//! an attempt or a job carry a generational key: when that entity is gone
+//! (answered, abandoned, cancelled) the key no longer resolves and the event
+//! is a no-op, which is how timers are cancelled.
+
+use slotmap::new_key_type;
+
+new_key_type! {
+    /// A logical call from a caller to a target, across all its attempts.
+    pub struct CallKey;
+    /// One try of a call, sent to one instance.
+    pub struct AttemptKey;
+    /// One request being queued or served at an instance.
+    pub struct JobKey;
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// The next open-loop request of a source is due.
+    Arrival { source: u32 },
+    /// A closed-loop client has finished thinking and sends its next request.
+    ClientWake { source: u32, client: u32 },
+    /// A job's own processing (its service time) is done.
+    LocalWorkDone { job: JobKey },
+    /// An attempt was turned away because the instance's queue was full.
+    AttemptRejected { attempt: AttemptKey },
+    /// The caller stops waiting for this attempt.
+    AttemptTimeout { attempt: AttemptKey },
+    /// A call's overall deadline has passed.
+    CallDeadline { call: CallKey },
+    /// A call's backoff is over; it sends its next attempt.
+    RetryDue { call: CallKey },
+    /// Warm-up is over: statistics start here.
+    MeasurementStart,
+}

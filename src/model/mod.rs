@@ -1,0 +1,23 @@
+//! The components of a simulated system and how they behave: traffic sources,
+//! services with workers and queues, load balancers, and the call path with
+//! its timeouts, retries and backoff.
+//!
+//! The model drives the [`crate::engine`] kernel and records into
+//! [`crate::report::metrics`]; it does no I/O and reads no clock.
+
+mod backoff;
+mod call;
+mod event;
+mod routing;
+mod service;
+mod sim;
+
+pub use backoff::backoff_delay;
+pub use sim::{RunOutcome, Simulation, StopReason};
+
+use crate::scenario::Scenario;
+
+/// Runs `scenario` with its own seed.
+pub fn run(scenario: &Scenario) -> RunOutcome {
+    Simulation::new(scenario).run()
+}

@@ -1,0 +1,207 @@
+//! Services: instances with a pool of workers and a bounded queue.
+//!
+//! An attempt that reaches an instance becomes a job. It starts at once if a
+//! worker is free, waits in the queue if there is room, and is rejected
+//! otherwise. A worker serves the job for its service time, may fail it with
+//! the service's error probability, then makes the service's downstream calls
+//! while still holding the worker (a thread-per-request server), and finally
+//! answers. The answer reaches the caller only if the caller is still waiting;
+//! otherwise it is counted as abandoned work. With deadline propagation, a job
+//! whose deadline has passed by the time a worker takes it is dropped unserved.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::report::metrics::Failure;
+use crate::scenario::spec::{CallMode, Discipline};
+
+use super::event::{AttemptKey, CallKey, Event, JobKey};
+use super::sim::Simulation;
+
+pub(super) struct Job {
+    /// The attempt this job answers; gone if the caller gave up.
+    pub attempt: AttemptKey,
+    pub instance: u32,
+    pub arrived_at: SimTime,
+    /// When the caller stops waiting (only tracked with deadline propagation).
+    pub expires_at: SimTime,
+    /// Sequential mode: the index of the next downstream call.
+    pub next_call: usize,
+    /// Downstream calls in progress.
+    pub children: Vec<CallKey>,
+}
+
+impl Simulation<'_> {
+    /// An attempt reaches `instance`.
+    pub(super) fn arrive(&mut self, instance: u32, attempt: AttemptKey, expires_at: SimTime) {
+        let state = &self.instances[instance as usize];
+        let service_id = state.service as usize;
+        let spec = &self.scenario.services[service_id];
+        let has_worker = state.busy < spec.workers;
+        let has_room = state.queue.len() < spec.queue_capacity as usize;
+        if self.measuring {
+            self.metrics.services[service_id].attempts += 1;
+        }
+        if !has_worker && !has_room {
+            if self.measuring {
+                self.metrics.services[service_id].rejected += 1;
+            }
+            self.events
+                .schedule(self.now, Event::AttemptRejected { attempt });
+            return;
+        }
+        let job = Job {
+            attempt,
+            instance,
+            arrived_at: self.now,
+            expires_at,
+            next_call: 0,
+            children: Vec::new(),
+        };
+        let job = self.jobs.insert(job);
+        self.advance_areas(instance);
+        if has_worker {
+            self.begin_service(job);
+        } else {
+            self.enqueue(instance, job);
+        }
+    }
+
+    fn enqueue(&mut self, instance: u32, job: JobKey) {
+        let state = &mut self.instances[instance as usize];
+        state.queue.push_back(job);
+        if self.measuring {
+            let metrics = &mut self.metrics.services[state.service as usize];
+            metrics.queue_max = metrics.queue_max.max(state.queue.len() as u64);
+        }
+    }
+
+    /// A worker takes `job` (its areas are already up to date).
+    fn begin_service(&mut self, job_key: JobKey) {
+        let job = &self.jobs[job_key];
+        let instance = job.instance;
+        let service_id = self.instances[instance as usize].service as usize;
+        if self.now >= job.expires_at {
+            // Deadline propagation: nobody is waiting for this any more.
+            if self.measuring {
+                self.metrics.services[service_id].expired += 1;
+            }
+            self.jobs.remove(job_key);
+            return;
+        }
+        let waited = self.now - job.arrived_at;
+        self.instances[instance as usize].busy += 1;
+        if self.measuring {
+            self.metrics.services[service_id].queue_wait.record(waited);
+        }
+        let spec = &self.scenario.services[service_id];
+        let work = spec
+            .service_time
+            .sample(&mut self.services[service_id].service_time_rng);
+        let done_at = self.now + SimDuration::from_nanos_f64(work);
+        self.events
+            .schedule(done_at, Event::LocalWorkDone { job: job_key });
+    }
+
+    /// Free workers take waiting jobs, oldest first (fifo) or newest first (lifo).
+    fn start_waiting(&mut self, instance: u32) {
+        let service_id = self.instances[instance as usize].service as usize;
+        let spec = &self.scenario.services[service_id];
+        while self.instances[instance as usize].busy < spec.workers {
+            let queue = &mut self.instances[instance as usize].queue;
+            let next = match spec.discipline {
+                Discipline::Fifo => queue.pop_front(),
+                Discipline::Lifo => queue.pop_back(),
+            };
+            let Some(job) = next else { break };
+            self.begin_service(job);
+        }
+    }
+
+    pub(super) fn on_local_work_done(&mut self, job_key: JobKey) {
+        let instance = self.jobs[job_key].instance;
+        let service_id = self.instances[instance as usize].service as usize;
+        let spec = &self.scenario.services[service_id];
+        if self.services[service_id].error_rng.chance(spec.error_rate) {
+            self.finish_job(job_key, Err(Failure::Error));
+            return;
+        }
+        match (spec.calls.is_empty(), spec.call_mode) {
+            (true, _) => self.finish_job(job_key, Ok(())),
+            (false, CallMode::Sequential) => self.start_next_call(job_key),
+            (false, CallMode::Parallel) => {
+                for edge in spec.calls.clone() {
+                    self.start_child_call(job_key, edge);
+                }
+            }
+        }
+    }
+
+    fn start_next_call(&mut self, job_key: JobKey) {
+        let job = &mut self.jobs[job_key];
+        let service_id = self.instances[job.instance as usize].service as usize;
+        let edge = self.scenario.services[service_id].calls[job.next_call];
+        job.next_call += 1;
+        self.start_child_call(job_key, edge);
+    }
+
+    fn start_child_call(&mut self, job_key: JobKey, edge: u32) {
+        let inherited = if self.scenario.deadline_propagation {
+            self.jobs[job_key].expires_at
+        } else {
+            SimTime::MAX
+        };
+        let call = self.start_call(super::call::Owner::Job(job_key), edge, inherited);
+        self.jobs[job_key].children.push(call);
+    }
+
+    /// A downstream call of `job_key` has ended.
+    pub(super) fn on_child_finished(
+        &mut self,
+        job_key: JobKey,
+        call: CallKey,
+        result: Result<(), Failure>,
+    ) {
+        let job = &mut self.jobs[job_key];
+        job.children.retain(|&child| child != call);
+        let service_id = self.instances[job.instance as usize].service as usize;
+        let spec = &self.scenario.services[service_id];
+        match (result, spec.call_mode) {
+            // A failure below is an error here, whatever its kind (a 5xx upstream).
+            (Err(_), _) => self.finish_job(job_key, Err(Failure::Error)),
+            (Ok(()), CallMode::Sequential) if job.next_call < spec.calls.len() => {
+                self.start_next_call(job_key)
+            }
+            (Ok(()), CallMode::Parallel) if !job.children.is_empty() => {}
+            (Ok(()), _) => self.finish_job(job_key, Ok(())),
+        }
+    }
+
+    /// The job answers: its worker is freed, then the caller hears the result.
+    fn finish_job(&mut self, job_key: JobKey, result: Result<(), Failure>) {
+        let job = self.jobs.remove(job_key).expect("a finishing job exists");
+        for child in job.children {
+            self.cancel_call(child);
+        }
+        let instance = job.instance;
+        let service_id = self.instances[instance as usize].service as usize;
+        self.advance_areas(instance);
+        self.instances[instance as usize].busy -= 1;
+        let caller_waiting = self.attempts.contains_key(job.attempt);
+        if self.measuring {
+            let metrics = &mut self.metrics.services[service_id];
+            metrics.latency.record(self.now - job.arrived_at);
+            match result {
+                Ok(()) => metrics.succeeded += 1,
+                Err(_) => metrics.errors += 1,
+            }
+            if !caller_waiting {
+                metrics.abandoned_work += 1;
+            }
+        }
+        // Waiting jobs take the freed worker before anything the answer triggers
+        // can arrive, so a retry never jumps the queue.
+        self.start_waiting(instance);
+        if caller_waiting {
+            self.on_attempt_answered(job.attempt, result);
+        }
+    }
+}

@@ -1,0 +1,380 @@
+//! The simulation: state, the event loop, and traffic sources.
+//!
+//! One [`Simulation`] owns everything in flight (calls, attempts, jobs in
+//! generational slot maps), every component's runtime state, and the metrics.
+//! [`Simulation::run`] pops events in (time, sequence) order and dispatches
+//! each with one exhaustive `match`. Service behaviour lives in
+//! [`super::service`], the call path (attempts, timeouts, retries) in
+//! [`super::call`]; both are `impl Simulation` blocks over this state.
+
+use std::collections::VecDeque;
+
+use slotmap::SlotMap;
+
+use crate::engine::{EventQueue, RngStream, SimDuration, SimTime};
+use crate::report::metrics::{Area, Failure, Metrics, ServiceMetrics, SourceMetrics};
+use crate::scenario::spec::{Load, Scenario, Target};
+
+use super::call::{Attempt, Call, Owner};
+use super::event::{CallKey, Event, JobKey};
+use super::routing::Router;
+use super::service::Job;
+
+/// Why a run ended before its scheduled duration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    EventLimit { limit: u64, at: SimTime },
+    InFlightLimit { limit: u64, at: SimTime },
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::EventLimit { limit, at } => write!(
+                f,
+                "stopped at {at} of simulated time after {limit} events (limits.max_events); \
+                 shorten the duration or raise the limit"
+            ),
+            StopReason::InFlightLimit { limit, at } => write!(
+                f,
+                "stopped at {at} of simulated time with {limit} requests in flight (limits.max_in_flight): \
+                 the system is not keeping up and the backlog would grow without bound; \
+                 lower the load, add capacity or timeouts, or raise the limit"
+            ),
+        }
+    }
+}
+
+/// What a finished run hands to the report.
+pub struct RunOutcome {
+    pub metrics: Metrics,
+    pub events: u64,
+    /// The simulated instant the run ended (the duration, unless stopped early).
+    pub ended_at: SimTime,
+    pub stopped: Option<StopReason>,
+}
+
+pub(super) struct SourceState {
+    pub interarrival_rng: RngStream,
+    pub think_rng: RngStream,
+}
+
+/// One instance of a service: its workers and its queue.
+pub(super) struct Instance {
+    pub service: u32,
+    pub busy: u32,
+    pub queue: VecDeque<JobKey>,
+    pub busy_area: Area,
+    pub queue_area: Area,
+}
+
+pub(super) struct ServiceState {
+    pub service_time_rng: RngStream,
+    pub error_rng: RngStream,
+}
+
+pub struct Simulation<'a> {
+    pub(super) scenario: &'a Scenario,
+    pub(super) now: SimTime,
+    pub(super) events: EventQueue<Event>,
+    pub(super) calls: SlotMap<CallKey, Call>,
+    pub(super) attempts: SlotMap<super::event::AttemptKey, Attempt>,
+    pub(super) jobs: SlotMap<JobKey, Job>,
+    pub(super) sources: Vec<SourceState>,
+    pub(super) services: Vec<ServiceState>,
+    pub(super) instances: Vec<Instance>,
+    /// Attempts each instance has been sent and not yet answered or abandoned.
+    pub(super) outstanding: Vec<u32>,
+    /// Routers for services (ids 0..services) then balancers.
+    pub(super) routers: Vec<Router>,
+    pub(super) jitter_rngs: Vec<RngStream>,
+    pub(super) metrics: Metrics,
+    pub(super) measuring: bool,
+    pub(super) requests_in_flight: u64,
+}
+
+impl<'a> Simulation<'a> {
+    pub fn new(scenario: &'a Scenario) -> Simulation<'a> {
+        let seed = scenario.seed;
+        let mut instances = Vec::new();
+        let mut routers = Vec::new();
+        for (id, service) in scenario.services.iter().enumerate() {
+            let first = instances.len() as u32;
+            instances.extend((0..service.instances).map(|_| Instance {
+                service: id as u32,
+                busy: 0,
+                queue: VecDeque::new(),
+                busy_area: Area::default(),
+                queue_area: Area::default(),
+            }));
+            let ids = (first..first + service.instances).collect();
+            routers.push(Router::new(
+                ids,
+                service.balancing,
+                RngStream::derive(seed, &service.name, "routing"),
+            ));
+        }
+        for balancer in &scenario.balancers {
+            let ids = balancer
+                .backends
+                .iter()
+                .flat_map(|&s| routers[s as usize].instances.clone())
+                .collect();
+            routers.push(Router::new(
+                ids,
+                balancer.strategy,
+                RngStream::derive(seed, &balancer.name, "routing"),
+            ));
+        }
+        let metrics = Metrics {
+            sources: vec![SourceMetrics::default(); scenario.sources.len()],
+            services: vec![ServiceMetrics::default(); scenario.services.len()],
+            balancer_attempts: vec![0; scenario.balancers.len()],
+            edges: vec![Default::default(); scenario.edges.len()],
+        };
+        Simulation {
+            scenario,
+            now: SimTime::ZERO,
+            events: EventQueue::new(),
+            calls: SlotMap::with_key(),
+            attempts: SlotMap::with_key(),
+            jobs: SlotMap::with_key(),
+            sources: scenario
+                .sources
+                .iter()
+                .map(|s| source_state(seed, &s.name))
+                .collect(),
+            services: scenario
+                .services
+                .iter()
+                .map(|s| service_state(seed, &s.name))
+                .collect(),
+            outstanding: vec![0; instances.len()],
+            instances,
+            routers,
+            jitter_rngs: scenario
+                .edges
+                .iter()
+                .map(|e| RngStream::derive(seed, &e.caller, &format!("jitter:{}", e.target_name)))
+                .collect(),
+            metrics,
+            measuring: scenario.warmup == SimDuration::ZERO,
+            requests_in_flight: 0,
+        }
+    }
+
+    /// Runs to the end of the scenario's duration, or until a limit stops it.
+    pub fn run(mut self) -> RunOutcome {
+        self.start_sources();
+        if !self.measuring {
+            self.events.schedule(
+                SimTime::ZERO + self.scenario.warmup,
+                Event::MeasurementStart,
+            );
+        }
+        let end_at = SimTime::ZERO + self.scenario.duration;
+        let limits = self.scenario.limits;
+        let mut processed: u64 = 0;
+        let mut stopped = None;
+        while let Some(at) = self.events.peek_time() {
+            if at > end_at {
+                break;
+            }
+            if processed >= limits.max_events {
+                stopped = Some(StopReason::EventLimit {
+                    limit: limits.max_events,
+                    at,
+                });
+                break;
+            }
+            if self.requests_in_flight > limits.max_in_flight {
+                stopped = Some(StopReason::InFlightLimit {
+                    limit: limits.max_in_flight,
+                    at,
+                });
+                break;
+            }
+            let Some((at, event)) = self.events.pop() else {
+                break;
+            };
+            self.now = at;
+            processed += 1;
+            self.dispatch(event);
+        }
+        let ended_at = if stopped.is_some() { self.now } else { end_at };
+        self.finish(ended_at);
+        RunOutcome {
+            metrics: self.metrics,
+            events: processed,
+            ended_at,
+            stopped,
+        }
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Arrival { source } => self.on_arrival(source),
+            Event::ClientWake { source, client } => self.start_request(source, Some(client)),
+            Event::LocalWorkDone { job } => self.on_local_work_done(job),
+            Event::AttemptRejected { attempt } => self.on_attempt_rejected(attempt),
+            Event::AttemptTimeout { attempt } => self.on_attempt_timeout(attempt),
+            Event::CallDeadline { call } => self.on_call_deadline(call),
+            Event::RetryDue { call } => self.on_retry_due(call),
+            Event::MeasurementStart => self.on_measurement_start(),
+        }
+    }
+
+    fn start_sources(&mut self) {
+        for (id, source) in self.scenario.sources.iter().enumerate() {
+            let id = id as u32;
+            match &source.load {
+                Load::Open { interarrival, .. } => {
+                    let gap = interarrival.sample(&mut self.sources[id as usize].interarrival_rng);
+                    self.events.schedule(
+                        SimTime::ZERO + SimDuration::from_nanos_f64(gap),
+                        Event::Arrival { source: id },
+                    );
+                }
+                Load::Closed {
+                    clients,
+                    think_time,
+                } => {
+                    // Each client thinks first, so the population does not start in lockstep.
+                    for client in 0..*clients {
+                        let think = think_time.sample(&mut self.sources[id as usize].think_rng);
+                        self.events.schedule(
+                            SimTime::ZERO + SimDuration::from_nanos_f64(think),
+                            Event::ClientWake { source: id, client },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_arrival(&mut self, source: u32) {
+        if let Load::Open { interarrival, .. } = &self.scenario.sources[source as usize].load {
+            let gap = interarrival.sample(&mut self.sources[source as usize].interarrival_rng);
+            self.events.schedule(
+                self.now + SimDuration::from_nanos_f64(gap),
+                Event::Arrival { source },
+            );
+        }
+        self.start_request(source, None);
+    }
+
+    /// A new request from `source` (from `client`, for a closed loop) enters the system.
+    fn start_request(&mut self, source: u32, client: Option<u32>) {
+        let measured = self.measuring;
+        if measured {
+            self.metrics.sources[source as usize].requests += 1;
+        }
+        self.requests_in_flight += 1;
+        let edge = self.scenario.sources[source as usize].edge;
+        let owner = Owner::Source {
+            source,
+            client,
+            measured,
+        };
+        self.start_call(owner, edge, SimTime::MAX);
+    }
+
+    /// A root call has ended: record the request and, for a closed-loop
+    /// client, schedule its next request after a think time.
+    pub(super) fn finish_request(
+        &mut self,
+        owner_source: u32,
+        client: Option<u32>,
+        measured: bool,
+        started_at: SimTime,
+        result: Result<(), Failure>,
+    ) {
+        self.requests_in_flight -= 1;
+        if measured {
+            let metrics = &mut self.metrics.sources[owner_source as usize];
+            match result {
+                Ok(()) => {
+                    metrics.succeeded += 1;
+                    metrics.latency.record(self.now - started_at);
+                }
+                Err(failure) => metrics.failed.add(failure),
+            }
+        }
+        if let (Some(client), Load::Closed { think_time, .. }) =
+            (client, &self.scenario.sources[owner_source as usize].load)
+        {
+            let think = think_time.sample(&mut self.sources[owner_source as usize].think_rng);
+            let wake_at = self.now + SimDuration::from_nanos_f64(think);
+            self.events.schedule(
+                wake_at,
+                Event::ClientWake {
+                    source: owner_source,
+                    client,
+                },
+            );
+        }
+    }
+
+    fn on_measurement_start(&mut self) {
+        self.measuring = true;
+        for instance in &mut self.instances {
+            let service = &mut self.metrics.services[instance.service as usize];
+            service.queue_max = service.queue_max.max(instance.queue.len() as u64);
+            instance.busy_area.restart(self.now);
+            instance.queue_area.restart(self.now);
+        }
+    }
+
+    /// Closes the time integrals and counts requests still in flight.
+    fn finish(&mut self, ended_at: SimTime) {
+        self.now = ended_at;
+        for index in 0..self.instances.len() {
+            self.advance_areas(index as u32);
+            let instance = &self.instances[index];
+            let service = &mut self.metrics.services[instance.service as usize];
+            service.busy.merge(&instance.busy_area);
+            service.queue.merge(&instance.queue_area);
+        }
+        for call in self.calls.values() {
+            if let Owner::Source {
+                source,
+                measured: true,
+                ..
+            } = call.owner
+            {
+                self.metrics.sources[source as usize].in_flight += 1;
+            }
+        }
+    }
+
+    /// Brings an instance's busy and queue integrals up to now.
+    pub(super) fn advance_areas(&mut self, instance: u32) {
+        if !self.measuring {
+            return;
+        }
+        let state = &mut self.instances[instance as usize];
+        state.busy_area.advance(self.now, u64::from(state.busy));
+        state.queue_area.advance(self.now, state.queue.len() as u64);
+    }
+
+    pub(super) fn router_index(&self, target: Target) -> usize {
+        match target {
+            Target::Service(id) => id as usize,
+            Target::Balancer(id) => self.scenario.services.len() + id as usize,
+        }
+    }
+}
+
+fn source_state(seed: u64, name: &str) -> SourceState {
+    SourceState {
+        interarrival_rng: RngStream::derive(seed, name, "arrivals"),
+        think_rng: RngStream::derive(seed, name, "think_time"),
+    }
+}
+
+fn service_state(seed: u64, name: &str) -> ServiceState {
+    ServiceState {
+        service_time_rng: RngStream::derive(seed, name, "service_time"),
+        error_rng: RngStream::derive(seed, name, "errors"),
+    }
+}

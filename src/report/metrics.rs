@@ -1,0 +1,229 @@
+//! What a run records: counters, latency histograms and time-weighted areas.
+//!
+//! Everything is streaming. A latency is one increment of an hdrhistogram
+//! bucket, a queue length is an area under a step function, so memory depends
+//! on the number of components and never on the length of the run. The model
+//! writes these; the summary reads them; nothing else does either.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::engine::{SimDuration, SimTime};
+
+/// Why a call or an attempt did not succeed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The callee answered with an error (its own, or one from below).
+    Error,
+    /// The caller stopped waiting for an attempt (per-attempt timeout).
+    Timeout,
+    /// The callee's queue was full.
+    Rejected,
+    /// The call's overall deadline passed.
+    DeadlineExceeded,
+}
+
+/// Failures counted by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FailureCounts {
+    pub error: u64,
+    pub timeout: u64,
+    pub rejected: u64,
+    pub deadline_exceeded: u64,
+}
+
+impl FailureCounts {
+    pub fn add(&mut self, failure: Failure) {
+        match failure {
+            Failure::Error => self.error += 1,
+            Failure::Timeout => self.timeout += 1,
+            Failure::Rejected => self.rejected += 1,
+            Failure::DeadlineExceeded => self.deadline_exceeded += 1,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.error + self.timeout + self.rejected + self.deadline_exceeded
+    }
+}
+
+/// Lowest and highest trackable latencies: 1µs resolution up to 30 days,
+/// three significant digits (an error below 0.1%).
+const LOWEST_NANOS: u64 = 1_000;
+const HIGHEST_NANOS: u64 = 30 * 24 * 3_600 * 1_000_000_000;
+
+/// A latency distribution with an exact mean and histogram percentiles.
+#[derive(Clone, Debug)]
+pub struct Latency {
+    histogram: Histogram<u64>,
+    sum_nanos: u128,
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency {
+            histogram: Histogram::new_with_bounds(LOWEST_NANOS, HIGHEST_NANOS, 3)
+                .expect("constant histogram bounds are valid"),
+            sum_nanos: 0,
+        }
+    }
+}
+
+impl Latency {
+    pub fn record(&mut self, latency: SimDuration) {
+        let nanos = latency.as_nanos();
+        self.histogram.saturating_record(nanos.max(1));
+        self.sum_nanos += u128::from(nanos);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.histogram.len()
+    }
+
+    pub fn mean(&self) -> SimDuration {
+        match self.count() {
+            0 => SimDuration::ZERO,
+            n => SimDuration((self.sum_nanos / u128::from(n)) as u64),
+        }
+    }
+
+    pub fn sum_nanos(&self) -> u128 {
+        self.sum_nanos
+    }
+
+    /// The value at `quantile` (0..=1), or zero with no samples.
+    pub fn quantile(&self, quantile: f64) -> SimDuration {
+        if self.count() == 0 {
+            return SimDuration::ZERO;
+        }
+        SimDuration(self.histogram.value_at_quantile(quantile))
+    }
+
+    pub fn max(&self) -> SimDuration {
+        SimDuration(self.histogram.max())
+    }
+}
+
+/// The time integral of a step function, such as a queue length.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Area {
+    /// Σ value · nanoseconds.
+    integral: u128,
+    last_change_at: SimTime,
+}
+
+impl Area {
+    /// Accounts for `value` having held since the last change, until `now`.
+    pub fn advance(&mut self, now: SimTime, value: u64) {
+        let held = now.since(self.last_change_at).as_nanos();
+        self.integral += u128::from(value) * u128::from(held);
+        self.last_change_at = now;
+    }
+
+    /// Forgets everything before `now` (the end of warm-up).
+    pub fn restart(&mut self, now: SimTime) {
+        self.integral = 0;
+        self.last_change_at = now;
+    }
+
+    /// Adds another area's integral (another instance of the same service).
+    pub fn merge(&mut self, other: &Area) {
+        self.integral += other.integral;
+    }
+
+    /// The time-average over `span`.
+    pub fn mean_over(&self, span: SimDuration) -> f64 {
+        if span.as_nanos() == 0 {
+            return 0.0;
+        }
+        self.integral as f64 / span.as_nanos() as f64
+    }
+}
+
+/// Per source: the requests it generated and how they ended.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMetrics {
+    pub requests: u64,
+    pub succeeded: u64,
+    pub failed: FailureCounts,
+    /// Requests started in the measured window and still unanswered at the end.
+    pub in_flight: u64,
+    /// End-to-end latency of successful requests, retries included.
+    pub latency: Latency,
+}
+
+/// Per service, summed over its instances.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceMetrics {
+    /// Attempts that reached the service (accepted or rejected).
+    pub attempts: u64,
+    pub rejected: u64,
+    pub succeeded: u64,
+    pub errors: u64,
+    /// Requests dropped unserved because their deadline had passed (deadline propagation).
+    pub expired: u64,
+    /// Requests finished after their caller had given up: wasted work.
+    pub abandoned_work: u64,
+    /// Σ busy workers · time.
+    pub busy: Area,
+    /// Σ waiting requests · time.
+    pub queue: Area,
+    pub queue_max: u64,
+    /// Time from arrival to the start of service.
+    pub queue_wait: Latency,
+    /// Time from arrival to the response, for every answered request.
+    pub latency: Latency,
+}
+
+/// Per call edge (caller → target): what the caller saw.
+#[derive(Clone, Debug, Default)]
+pub struct EdgeMetrics {
+    pub calls: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub succeeded: u64,
+    pub failed: FailureCounts,
+    /// Calls abandoned because a parallel sibling failed.
+    pub cancelled: u64,
+    /// Attempts that ended by reason (timeouts, rejections, errors).
+    pub attempt_failures: FailureCounts,
+    /// Latency of successful calls, as the caller saw it.
+    pub latency: Latency,
+}
+
+/// Everything one run recorded.
+#[derive(Clone, Debug, Default)]
+pub struct Metrics {
+    pub sources: Vec<SourceMetrics>,
+    pub services: Vec<ServiceMetrics>,
+    /// Attempts routed through each load balancer.
+    pub balancer_attempts: Vec<u64>,
+    pub edges: Vec<EdgeMetrics>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_mean_is_exact_and_quantiles_are_close() {
+        let mut latency = Latency::default();
+        for millis in 1..=100u64 {
+            latency.record(SimDuration(millis * 1_000_000));
+        }
+        assert_eq!(latency.count(), 100);
+        assert_eq!(latency.mean(), SimDuration(50_500_000));
+        let p99 = latency.quantile(0.99).as_millis_f64();
+        assert!((p99 - 99.0).abs() < 0.1, "p99 {p99}");
+        assert_eq!(Latency::default().quantile(0.5), SimDuration::ZERO);
+    }
+
+    #[test]
+    fn area_integrates_a_step_function() {
+        let mut area = Area::default();
+        area.advance(SimTime(10), 0); // 0 for 10ns
+        area.advance(SimTime(20), 3); // 3 for 10ns
+        area.advance(SimTime(40), 1); // 1 for 20ns
+        assert_eq!(area.mean_over(SimDuration(40)), 50.0 / 40.0);
+    }
+}

@@ -1,0 +1,10 @@
+//! Statistics, summaries and their presentation.
+//!
+//! [`metrics`] is what a run records; [`summary`] turns metrics into the
+//! numbers people read (a pure function of the metrics), and the formatters
+//! print those as terminal tables or JSON. Only this module knows about
+//! output formats.
+
+pub mod metrics;
+pub mod summary;
+pub mod text;

@@ -1,0 +1,330 @@
+//! The numbers a run reports, computed from its metrics alone.
+//!
+//! [`Summary`] is what `--format json` prints and what the terminal tables
+//! show. Its fields serialize in declaration order, so the JSON key order is
+//! stable, and every float is rounded to a fixed number of decimals so that
+//! the bytes are the same on every machine. The schema is documented in
+//! `docs/json-schema.md`; bump [`SCHEMA_VERSION`] when it changes.
+
+use serde::Serialize;
+
+use crate::engine::{SimDuration, SimTime};
+use crate::model::RunOutcome;
+use crate::report::metrics::{EdgeMetrics, FailureCounts, Latency, ServiceMetrics};
+use crate::scenario::Scenario;
+use crate::scenario::spec::Load;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub scenario: String,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    /// Simulated seconds the statistics cover (duration − warm-up, or less if stopped).
+    pub measured_s: f64,
+    pub events: u64,
+    /// Why the run stopped before its duration, if it did.
+    pub stopped_early: Option<String>,
+    pub totals: Totals,
+    pub sources: Vec<SourceSummary>,
+    pub services: Vec<ServiceSummary>,
+    pub load_balancers: Vec<BalancerSummary>,
+    pub calls: Vec<CallSummary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Totals {
+    pub requests: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub in_flight_at_end: u64,
+    pub offered_per_s: f64,
+    pub goodput_per_s: f64,
+    /// Attempts at all services ÷ requests: the total work per request.
+    pub work_per_request: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LatencySummary {
+    pub count: u64,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceSummary {
+    pub name: String,
+    /// "open" or "closed" loop.
+    pub kind: &'static str,
+    pub target: String,
+    pub requests: u64,
+    pub succeeded: u64,
+    pub failed: FailureCounts,
+    pub in_flight_at_end: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub offered_per_s: f64,
+    /// Requests finished (succeeded or failed) per second.
+    pub throughput_per_s: f64,
+    /// Requests succeeded per second.
+    pub goodput_per_s: f64,
+    pub success_ratio: f64,
+    /// End-to-end latency of successful requests, retries included.
+    pub latency: LatencySummary,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceSummary {
+    pub name: String,
+    pub instances: u32,
+    pub workers_per_instance: u32,
+    pub attempts: u64,
+    /// Attempts arriving here ÷ requests entering the system.
+    pub amplification: f64,
+    pub succeeded: u64,
+    pub errors: u64,
+    pub rejected: u64,
+    pub expired: u64,
+    /// Requests answered after their caller had given up.
+    pub abandoned_work: u64,
+    pub throughput_per_s: f64,
+    /// Busy worker time ÷ (workers × instances × measured time).
+    pub utilisation: f64,
+    /// Time-average number waiting, summed over instances.
+    pub queue_length_mean: f64,
+    pub queue_length_max: u64,
+    pub queue_wait: LatencySummary,
+    /// Arrival to answer, for every answered request (success or error).
+    pub latency: LatencySummary,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BalancerSummary {
+    pub name: String,
+    pub strategy: &'static str,
+    pub backends: Vec<String>,
+    pub attempts: u64,
+    pub amplification: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallSummary {
+    pub caller: String,
+    pub target: String,
+    pub calls: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub succeeded: u64,
+    pub failed: FailureCounts,
+    pub cancelled: u64,
+    /// Why individual attempts failed (retried or not).
+    pub attempt_failures: FailureCounts,
+    /// Latency of successful calls as the caller saw it, retries included.
+    pub latency: LatencySummary,
+}
+
+/// Rounds to `decimals` places; exact IEEE operations only, so identical everywhere.
+fn round(value: f64, decimals: i32) -> f64 {
+    let scale = [1.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0][decimals as usize];
+    (value * scale).round() / scale
+}
+
+fn ratio(numerator: u64, denominator: u64) -> f64 {
+    if denominator == 0 {
+        0.0
+    } else {
+        round(numerator as f64 / denominator as f64, 4)
+    }
+}
+
+fn per_second(count: u64, span: SimDuration) -> f64 {
+    if span == SimDuration::ZERO {
+        0.0
+    } else {
+        round(count as f64 / span.as_secs_f64(), 3)
+    }
+}
+
+fn millis(duration: SimDuration) -> f64 {
+    round(duration.as_millis_f64(), 3)
+}
+
+impl LatencySummary {
+    pub fn of(latency: &Latency) -> LatencySummary {
+        LatencySummary {
+            count: latency.count(),
+            mean_ms: millis(latency.mean()),
+            p50_ms: millis(latency.quantile(0.50)),
+            p90_ms: millis(latency.quantile(0.90)),
+            p99_ms: millis(latency.quantile(0.99)),
+            p999_ms: millis(latency.quantile(0.999)),
+            max_ms: millis(latency.max()),
+        }
+    }
+}
+
+/// Summarises one run of `scenario`.
+pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
+    let warmup_end = SimTime::ZERO + scenario.warmup;
+    let measured = outcome.ended_at.since(warmup_end);
+    let metrics = &outcome.metrics;
+    let requests: u64 = metrics.sources.iter().map(|s| s.requests).sum();
+    let sources = scenario
+        .sources
+        .iter()
+        .zip(&metrics.sources)
+        .map(|(spec, m)| {
+            let edge = &metrics.edges[spec.edge as usize];
+            let finished = m.succeeded + m.failed.total();
+            SourceSummary {
+                name: spec.name.clone(),
+                kind: match spec.load {
+                    Load::Open { .. } => "open",
+                    Load::Closed { .. } => "closed",
+                },
+                target: scenario.edges[spec.edge as usize].target_name.clone(),
+                requests: m.requests,
+                succeeded: m.succeeded,
+                failed: m.failed,
+                in_flight_at_end: m.in_flight,
+                attempts: edge.attempts,
+                retries: edge.retries,
+                offered_per_s: per_second(m.requests, measured),
+                throughput_per_s: per_second(finished, measured),
+                goodput_per_s: per_second(m.succeeded, measured),
+                success_ratio: ratio(m.succeeded, finished),
+                latency: LatencySummary::of(&m.latency),
+            }
+        })
+        .collect();
+    let services = scenario
+        .services
+        .iter()
+        .zip(&metrics.services)
+        .map(|(spec, m)| service_summary(spec, m, requests, measured))
+        .collect();
+    let load_balancers = scenario
+        .balancers
+        .iter()
+        .zip(&metrics.balancer_attempts)
+        .map(|(spec, &attempts)| BalancerSummary {
+            name: spec.name.clone(),
+            strategy: spec.strategy.name(),
+            backends: spec
+                .backends
+                .iter()
+                .map(|&s| scenario.services[s as usize].name.clone())
+                .collect(),
+            attempts,
+            amplification: ratio(attempts, requests),
+        })
+        .collect();
+    let calls = scenario
+        .edges
+        .iter()
+        .zip(&metrics.edges)
+        .map(|(spec, m)| call_summary(&spec.caller, &spec.target_name, m))
+        .collect();
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        duration_s: round(scenario.duration.as_secs_f64(), 6),
+        warmup_s: round(scenario.warmup.as_secs_f64(), 6),
+        measured_s: round(measured.as_secs_f64(), 6),
+        events: outcome.events,
+        stopped_early: outcome.stopped.as_ref().map(ToString::to_string),
+        totals: totals(outcome, measured),
+        sources,
+        services,
+        load_balancers,
+        calls,
+    }
+}
+
+fn totals(outcome: &RunOutcome, measured: SimDuration) -> Totals {
+    let sources = &outcome.metrics.sources;
+    let requests: u64 = sources.iter().map(|s| s.requests).sum();
+    let succeeded: u64 = sources.iter().map(|s| s.succeeded).sum();
+    let service_attempts: u64 = outcome.metrics.services.iter().map(|s| s.attempts).sum();
+    Totals {
+        requests,
+        succeeded,
+        failed: sources.iter().map(|s| s.failed.total()).sum(),
+        in_flight_at_end: sources.iter().map(|s| s.in_flight).sum(),
+        offered_per_s: per_second(requests, measured),
+        goodput_per_s: per_second(succeeded, measured),
+        work_per_request: ratio(service_attempts, requests),
+    }
+}
+
+fn service_summary(
+    spec: &crate::scenario::spec::ServiceSpec,
+    m: &ServiceMetrics,
+    requests: u64,
+    measured: SimDuration,
+) -> ServiceSummary {
+    let capacity = u64::from(spec.workers) * u64::from(spec.instances);
+    ServiceSummary {
+        name: spec.name.clone(),
+        instances: spec.instances,
+        workers_per_instance: spec.workers,
+        attempts: m.attempts,
+        amplification: ratio(m.attempts, requests),
+        succeeded: m.succeeded,
+        errors: m.errors,
+        rejected: m.rejected,
+        expired: m.expired,
+        abandoned_work: m.abandoned_work,
+        throughput_per_s: per_second(m.succeeded + m.errors, measured),
+        utilisation: round(m.busy.mean_over(measured) / capacity as f64, 4),
+        queue_length_mean: round(m.queue.mean_over(measured), 4),
+        queue_length_max: m.queue_max,
+        queue_wait: LatencySummary::of(&m.queue_wait),
+        latency: LatencySummary::of(&m.latency),
+    }
+}
+
+fn call_summary(caller: &str, target: &str, m: &EdgeMetrics) -> CallSummary {
+    CallSummary {
+        caller: caller.to_string(),
+        target: target.to_string(),
+        calls: m.calls,
+        attempts: m.attempts,
+        retries: m.retries,
+        succeeded: m.succeeded,
+        failed: m.failed,
+        cancelled: m.cancelled,
+        attempt_failures: m.attempt_failures,
+        latency: LatencySummary::of(&m.latency),
+    }
+}
+
+impl Summary {
+    /// Pretty JSON with a trailing newline: the stable machine format.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a summary always serializes");
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_to_fixed_decimals() {
+        assert_eq!(round(1.23456, 3), 1.235);
+        assert_eq!(round(2.0 / 3.0, 4), 0.6667);
+        assert_eq!(ratio(1, 0), 0.0);
+        assert_eq!(per_second(10, SimDuration(2_000_000_000)), 5.0);
+    }
+}

@@ -1,0 +1,294 @@
+//! The terminal report: a header, then one table each for sources, services,
+//! load balancers and calls, with units on every number.
+//!
+//! Tables are laid out by comfy-table; this module only chooses columns and
+//! formats values. It reads nothing but a [`Summary`].
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+
+use super::metrics::FailureCounts;
+use super::summary::{LatencySummary, Summary};
+
+/// The whole text report. `reproduce` is the command line that reruns it.
+pub fn render(summary: &Summary, reproduce: &str) -> String {
+    let mut out = header(summary, reproduce);
+    out.push_str(&section(
+        "Sources (end-to-end, successful requests)",
+        sources_table(summary),
+    ));
+    out.push_str(&section("Services (per hop)", services_table(summary)));
+    if !summary.load_balancers.is_empty() {
+        out.push_str(&section("Load balancers", balancers_table(summary)));
+    }
+    out.push_str(&section(
+        "Calls (as each caller saw them)",
+        calls_table(summary),
+    ));
+    out.push_str(&footnotes(summary));
+    out
+}
+
+fn header(summary: &Summary, reproduce: &str) -> String {
+    let mut out = format!("stampede · {}\n", summary.scenario);
+    out.push_str(&format!(
+        "seed {} · {}s simulated, first {}s warm-up · {} events\n",
+        summary.seed,
+        summary.duration_s,
+        summary.warmup_s,
+        group_digits(summary.events)
+    ));
+    out.push_str(&format!("reproduce: {reproduce}\n"));
+    if let Some(reason) = &summary.stopped_early {
+        out.push_str(&format!("\nWARNING: {reason}\n"));
+    }
+    let t = &summary.totals;
+    out.push_str(&format!(
+        "\n{} requests: {} succeeded, {} failed, {} in flight at the end · offered {}/s, goodput {}/s · {} service attempts per request\n",
+        group_digits(t.requests),
+        group_digits(t.succeeded),
+        group_digits(t.failed),
+        group_digits(t.in_flight_at_end),
+        t.offered_per_s,
+        t.goodput_per_s,
+        t.work_per_request
+    ));
+    out
+}
+
+fn section(title: &str, table: Table) -> String {
+    format!("\n{title}\n{table}\n")
+}
+
+fn new_table(columns: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .force_no_tty()
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(columns.to_vec());
+    for index in 1..columns.len() {
+        if let Some(column) = table.column_mut(index) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+fn sources_table(summary: &Summary) -> Table {
+    let mut table = new_table(&[
+        "source",
+        "requests",
+        "ok",
+        "failed",
+        "in flight",
+        "attempts",
+        "offered",
+        "goodput",
+        "mean",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max",
+    ]);
+    for s in &summary.sources {
+        let mut row = vec![
+            format!("{} ({}) → {}", s.name, s.kind, s.target),
+            group_digits(s.requests),
+            group_digits(s.succeeded),
+            failures(&s.failed),
+            group_digits(s.in_flight_at_end),
+            group_digits(s.attempts),
+            format!("{}/s", s.offered_per_s),
+            format!("{}/s", s.goodput_per_s),
+        ];
+        row.extend(latency_cells(&s.latency));
+        table.add_row(row);
+    }
+    table
+}
+
+fn services_table(summary: &Summary) -> Table {
+    let mut table = new_table(&[
+        "service",
+        "attempts",
+        "amplif.",
+        "ok",
+        "errors",
+        "rejected",
+        "expired",
+        "abandoned",
+        "util",
+        "queue mean",
+        "queue max",
+        "wait mean",
+        "p50",
+        "p99",
+        "p99.9",
+    ]);
+    for s in &summary.services {
+        let name = match s.instances {
+            1 => format!("{} ({}w)", s.name, s.workers_per_instance),
+            n => format!("{} ({n}×{}w)", s.name, s.workers_per_instance),
+        };
+        table.add_row(vec![
+            name,
+            group_digits(s.attempts),
+            format!("{:.2}×", s.amplification),
+            group_digits(s.succeeded),
+            group_digits(s.errors),
+            group_digits(s.rejected),
+            group_digits(s.expired),
+            group_digits(s.abandoned_work),
+            format!("{:.1}%", s.utilisation * 100.0),
+            format!("{:.2}", s.queue_length_mean),
+            group_digits(s.queue_length_max),
+            format_ms(s.queue_wait.mean_ms),
+            format_ms(s.latency.p50_ms),
+            format_ms(s.latency.p99_ms),
+            format_ms(s.latency.p999_ms),
+        ]);
+    }
+    table
+}
+
+fn balancers_table(summary: &Summary) -> Table {
+    let mut table = new_table(&[
+        "load balancer",
+        "strategy",
+        "attempts",
+        "amplif.",
+        "backends",
+    ]);
+    for b in &summary.load_balancers {
+        table.add_row(vec![
+            b.name.clone(),
+            b.strategy.to_string(),
+            group_digits(b.attempts),
+            format!("{:.2}×", b.amplification),
+            b.backends.join(", "),
+        ]);
+    }
+    table
+}
+
+fn calls_table(summary: &Summary) -> Table {
+    let mut table = new_table(&[
+        "call",
+        "calls",
+        "attempts",
+        "retries",
+        "ok",
+        "failed",
+        "attempt failures",
+        "p50",
+        "p99",
+    ]);
+    for c in &summary.calls {
+        table.add_row(vec![
+            format!("{} → {}", c.caller, c.target),
+            group_digits(c.calls),
+            group_digits(c.attempts),
+            group_digits(c.retries),
+            group_digits(c.succeeded),
+            failures(&c.failed),
+            failures(&c.attempt_failures),
+            format_ms(c.latency.p50_ms),
+            format_ms(c.latency.p99_ms),
+        ]);
+    }
+    table
+}
+
+fn footnotes(summary: &Summary) -> String {
+    let mut notes = String::from(
+        "\nfailed = error/timeout/rejected/deadline · amplif. = attempts arriving ÷ requests entering the system\n\
+         abandoned = requests a service finished after its caller had given up (wasted work)\n",
+    );
+    if summary.services.iter().any(|s| s.expired > 0) {
+        notes.push_str("expired = requests dropped unserved because their deadline had passed\n");
+    }
+    notes
+}
+
+fn latency_cells(latency: &LatencySummary) -> Vec<String> {
+    [
+        latency.mean_ms,
+        latency.p50_ms,
+        latency.p90_ms,
+        latency.p99_ms,
+        latency.p999_ms,
+        latency.max_ms,
+    ]
+    .into_iter()
+    .map(|ms| {
+        if latency.count == 0 {
+            "–".to_string()
+        } else {
+            format_ms(ms)
+        }
+    })
+    .collect()
+}
+
+fn failures(counts: &FailureCounts) -> String {
+    if counts.total() == 0 {
+        return "0".to_string();
+    }
+    format!(
+        "{}/{}/{}/{}",
+        counts.error, counts.timeout, counts.rejected, counts.deadline_exceeded
+    )
+}
+
+/// A latency in the unit that reads best: `850us`, `12.3ms`, `1.25s`.
+pub fn format_ms(ms: f64) -> String {
+    if ms == 0.0 {
+        "0".to_string()
+    } else if ms < 1.0 {
+        format!("{:.0}us", ms * 1000.0)
+    } else if ms < 1000.0 {
+        format!("{}ms", three_significant(ms))
+    } else {
+        format!("{}s", three_significant(ms / 1000.0))
+    }
+}
+
+fn three_significant(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else if value >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// 1234567 → "1,234,567".
+pub fn group_digits(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(group_digits(1_234_567), "1,234,567");
+        assert_eq!(group_digits(12), "12");
+        assert_eq!(format_ms(0.25), "250us");
+        assert_eq!(format_ms(4.0), "4.00ms");
+        assert_eq!(format_ms(12.34), "12.3ms");
+        assert_eq!(format_ms(1250.0), "1.25s");
+    }
+}

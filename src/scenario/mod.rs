@@ -1,0 +1,157 @@
+//! Scenario files: the YAML schema, loading, and validation.
+//!
+//! Loading has two stages. [`raw`] reads the file into serde types that deny
+//! unknown keys; [`validate`] turns those into the [`spec::Scenario`] the
+//! engine trusts, reporting every problem at once. Bad input never panics: it
+//! becomes a [`ScenarioError`] whose diagnostics name the file, line, column,
+//! key path and, where possible, what was meant.
+
+pub mod diagnostic;
+pub mod raw;
+pub mod spec;
+pub mod suggest;
+pub mod units;
+pub mod validate;
+pub mod yaml;
+
+use std::fmt;
+use std::path::Path;
+
+pub use diagnostic::Diagnostic;
+pub use spec::Scenario;
+
+use diagnostic::key_path_at;
+use suggest::did_you_mean;
+
+/// The scenario `stampede run` uses when given none: the three-tier retry chain.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/retry-chain.yaml");
+pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/retry-chain.yaml (built in)";
+
+/// Everything wrong with one scenario file.
+#[derive(Debug)]
+pub struct ScenarioError {
+    pub file: String,
+    pub source_text: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for diagnostic in &self.diagnostics {
+            writeln!(f, "{}\n", diagnostic.render(&self.file, &self.source_text))?;
+        }
+        let count = self.diagnostics.len();
+        let plural = if count == 1 { "" } else { "s" };
+        write!(f, "{count} error{plural} in {}", self.file)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Reads and validates the scenario file at `path`.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_str(&file, &text),
+        Err(error) => Err(ScenarioError {
+            file,
+            source_text: String::new(),
+            diagnostics: vec![Diagnostic::new(
+                None,
+                "",
+                format!("cannot read the file: {error}"),
+            )],
+        }),
+    }
+}
+
+/// Validates scenario `text`; `file` names it in messages.
+pub fn load_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let fail = |diagnostics| ScenarioError {
+        file: file.to_string(),
+        source_text: text.to_string(),
+        diagnostics,
+    };
+    if is_blank(text) {
+        let diagnostic = Diagnostic::new(None, "", "the scenario is empty")
+            .with_help("a scenario needs at least `duration`, `sources` and `services`; see docs/scenario-reference.md");
+        return Err(fail(vec![diagnostic]));
+    }
+    let raw: raw::RawScenario =
+        yaml::parse(text).map_err(|error| fail(vec![syntax_diagnostic(text, error)]))?;
+    validate::validate(&raw).map_err(fail)
+}
+
+fn is_blank(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .all(|line| line.is_empty() || line.starts_with('#') || line == "---")
+}
+
+/// A serde error made readable: key path, and a did-you-mean for unknown keys.
+fn syntax_diagnostic(text: &str, error: yaml::SyntaxError) -> Diagnostic {
+    let path = error
+        .position
+        .map(|p| key_path_at(text, p))
+        .unwrap_or_default();
+    let mut diagnostic = Diagnostic::new(error.position, path, unknown_key_message(&error.message));
+    if let Some((word, expected)) = parse_unknown(&error.message) {
+        let expected_refs: Vec<&str> = expected.iter().map(String::as_str).collect();
+        diagnostic = match did_you_mean(&word, expected_refs.iter().copied()) {
+            Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+            None => diagnostic.with_help(format!("expected one of: {}", expected.join(", "))),
+        };
+    }
+    diagnostic
+}
+
+/// "unknown field `x`, expected one of …" reads better as "unknown key `x`".
+fn unknown_key_message(message: &str) -> String {
+    match parse_unknown(message) {
+        Some((word, _)) if message.starts_with("unknown field") => format!("unknown key `{word}`"),
+        Some((word, _)) => format!("unknown value `{word}`"),
+        None => message.to_string(),
+    }
+}
+
+/// The unknown word and the expected alternatives from a serde message such as
+/// "unknown field `wokers`, expected one of workers, queue" (or "expected `x`").
+fn parse_unknown(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))?;
+    let (word, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split_once("expected")
+        .map(|(_, list)| list)
+        .unwrap_or("");
+    let expected = expected.trim().strip_prefix("one of").unwrap_or(expected);
+    let names = expected
+        .split(',')
+        .map(|name| name.trim().trim_matches('`').to_string())
+        .filter(|name| !name.is_empty() && !name.contains(' '))
+        .collect();
+    Some((word.to_string(), names))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_unknown_field_messages_are_understood() {
+        let (word, expected) =
+            parse_unknown("unknown field `wokers`, expected one of workers, queue").unwrap();
+        assert_eq!(word, "wokers");
+        assert_eq!(expected, vec!["workers", "queue"]);
+        let (_, expected) = parse_unknown("unknown field `x`, expected `max_attempts`").unwrap();
+        assert_eq!(expected, vec!["max_attempts"]);
+        assert!(parse_unknown("invalid type").is_none());
+    }
+
+    #[test]
+    fn the_default_scenario_is_valid() {
+        let scenario = load_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO).unwrap();
+        assert_eq!(scenario.services.len(), 3);
+    }
+}

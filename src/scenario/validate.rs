@@ -1,0 +1,826 @@
+//! From the scenario as written to the scenario the engine trusts.
+//!
+//! Validation walks the whole raw scenario and keeps going after an error, so
+//! one run shows every problem at once, each with its position, key path and,
+//! where a name or keyword is close to a known one, a suggestion. Names are
+//! resolved to ids here, the call graph is checked for cycles here, and
+//! defaults are filled in here: the engine never sees an unchecked value.
+
+use indexmap::IndexMap;
+
+use crate::engine::{Dist, SimDuration};
+
+use super::diagnostic::Diagnostic;
+use super::raw::{RawCall, RawLoadBalancer, RawRetry, RawScenario, RawService, RawSource, Text};
+use super::spec::*;
+use super::suggest::did_you_mean;
+use super::units::{self, unknown_word};
+use super::yaml::{Position, Spanned, position_of};
+
+const MAX_DURATION: SimDuration = SimDuration(30 * 24 * 3_600 * 1_000_000_000);
+
+/// Checks `raw` and builds the validated scenario, or returns every problem.
+pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut checker = Checker::default();
+    let scenario = checker.scenario(raw);
+    match (scenario, checker.errors.is_empty()) {
+        (Some(scenario), true) => Ok(scenario),
+        _ => {
+            checker.errors.sort_by_key(|d| d.position);
+            Err(checker.errors)
+        }
+    }
+}
+
+#[derive(Default)]
+struct Checker {
+    errors: Vec<Diagnostic>,
+    /// Every service and balancer name, in file order, for resolving targets.
+    targets: IndexMap<String, Target>,
+    edges: Vec<EdgeSpec>,
+}
+
+impl Checker {
+    fn error(&mut self, position: Option<Position>, path: &str, message: impl Into<String>) {
+        self.errors.push(Diagnostic::new(position, path, message));
+    }
+
+    /// Parses `text` with `parser`, recording a located error on failure.
+    fn parse<T>(
+        &mut self,
+        text: &Text,
+        path: &str,
+        parser: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match parser(&text.value) {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.error(Some(position_of(text)), path, message);
+                None
+            }
+        }
+    }
+
+    /// An optional key: its parsed value, or `default` when absent or invalid.
+    fn or<T>(
+        &mut self,
+        text: &Option<Text>,
+        path: &str,
+        default: T,
+        parser: impl FnOnce(&str) -> Result<T, String>,
+    ) -> T {
+        match text {
+            Some(text) => self.parse(text, path, parser).unwrap_or(default),
+            None => default,
+        }
+    }
+
+    /// A required key: an error pointing at `owner` when it is missing.
+    fn required<T>(
+        &mut self,
+        text: &Option<Text>,
+        path: &str,
+        owner: Option<Position>,
+        parser: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match text {
+            Some(text) => self.parse(text, path, parser),
+            None => {
+                let key = path.rsplit('.').next().unwrap_or(path);
+                self.error(owner, path, format!("`{key}` is required"));
+                None
+            }
+        }
+    }
+
+    fn scenario(&mut self, raw: &RawScenario) -> Option<Scenario> {
+        let top = Some(Position { line: 1, column: 1 });
+        let duration = self.required(&raw.duration, "duration", top, |t| {
+            positive_duration(t, MAX_DURATION)
+        });
+        let warmup = self.or(
+            &raw.warmup,
+            "warmup",
+            SimDuration::ZERO,
+            units::parse_duration,
+        );
+        if let (Some(duration), Some(text)) = (duration, &raw.warmup) {
+            if warmup >= duration {
+                self.error(
+                    Some(position_of(text)),
+                    "warmup",
+                    format!("warm-up {warmup} leaves nothing to measure in a run of {duration}"),
+                );
+            }
+        }
+        self.collect_target_names(raw);
+        let services = self.services(raw);
+        let balancers = self.balancers(raw);
+        let sources = self.sources(raw);
+        self.check_acyclic(&services, &balancers, raw);
+        Some(Scenario {
+            name: raw
+                .name
+                .as_ref()
+                .map_or_else(|| "unnamed scenario".to_string(), |n| n.value.clone()),
+            description: raw
+                .description
+                .as_ref()
+                .map_or_else(String::new, |d| d.value.trim().to_string()),
+            seed: self.or(&raw.seed, "seed", 1, |t| units::parse_count(t, 0, u64::MAX)),
+            duration: duration?,
+            warmup,
+            deadline_propagation: self.or(
+                &raw.deadline_propagation,
+                "deadline_propagation",
+                false,
+                units::parse_bool,
+            ),
+            limits: self.limits(raw),
+            sources,
+            services,
+            balancers,
+            edges: std::mem::take(&mut self.edges),
+        })
+    }
+
+    fn limits(&mut self, raw: &RawScenario) -> Limits {
+        let defaults = Limits::default();
+        let Some(limits) = &raw.limits else {
+            return defaults;
+        };
+        Limits {
+            max_events: self.or(
+                &limits.max_events,
+                "limits.max_events",
+                defaults.max_events,
+                |t| units::parse_count(t, 1, u64::MAX),
+            ),
+            max_in_flight: self.or(
+                &limits.max_in_flight,
+                "limits.max_in_flight",
+                defaults.max_in_flight,
+                |t| units::parse_count(t, 1, 100_000_000),
+            ),
+        }
+    }
+
+    /// Registers every service and balancer name first, so that calls may
+    /// name components defined further down the file.
+    fn collect_target_names(&mut self, raw: &RawScenario) {
+        let services = raw.services.iter().flat_map(|s| s.value.iter());
+        for (index, (name, body)) in services.enumerate() {
+            self.check_name(name, "services", position_of(body));
+            self.targets
+                .insert(name.clone(), Target::Service(index as u32));
+        }
+        let balancers = raw.load_balancers.iter().flat_map(|b| b.iter());
+        for (index, (name, body)) in balancers.enumerate() {
+            self.check_name(name, "load_balancers", position_of(body));
+            if self.targets.contains_key(name) {
+                self.error(
+                    Some(position_of(body)),
+                    &format!("load_balancers.{name}"),
+                    format!("`{name}` is already the name of a service; names must be unique"),
+                );
+            }
+            self.targets
+                .entry(name.clone())
+                .or_insert(Target::Balancer(index as u32));
+        }
+    }
+
+    fn check_name(&mut self, name: &str, section: &str, position: Position) {
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !valid {
+            self.error(Some(position), &format!("{section}.{name}"), format!("`{name}` is not a usable name: use letters, digits, `_`, `-` and `.`, starting with a letter or digit"));
+        }
+    }
+
+    fn resolve(&mut self, text: &Text, path: &str) -> Option<Target> {
+        if let Some(&target) = self.targets.get(&text.value) {
+            return Some(target);
+        }
+        let names: Vec<&str> = self.targets.keys().map(String::as_str).collect();
+        let mut diagnostic = Diagnostic::new(
+            Some(position_of(text)),
+            path,
+            format!("no service or load balancer is named `{}`", text.value),
+        );
+        match did_you_mean(&text.value, names.iter().copied()) {
+            Some(name) => diagnostic = diagnostic.with_help(format!("did you mean `{name}`?")),
+            None if !names.is_empty() => {
+                diagnostic = diagnostic.with_help(format!("known targets: {}", names.join(", ")))
+            }
+            None => {}
+        }
+        self.errors.push(diagnostic);
+        None
+    }
+
+    fn sources(&mut self, raw: &RawScenario) -> Vec<SourceSpec> {
+        let Some(sources) = raw.sources.as_ref().filter(|s| !s.value.is_empty()) else {
+            let position = raw
+                .sources
+                .as_ref()
+                .map(position_of)
+                .or(Some(Position { line: 1, column: 1 }));
+            self.errors.push(
+                Diagnostic::new(position, "sources", "the scenario has no traffic sources")
+                    .with_help(
+                        "add one, e.g. `sources: { users: { target: frontend, rate: 100/s } }`",
+                    ),
+            );
+            return Vec::new();
+        };
+        sources
+            .value
+            .iter()
+            .filter_map(|(name, body)| {
+                self.check_name(name, "sources", position_of(body));
+                self.source(name, body)
+            })
+            .collect()
+    }
+
+    fn source(&mut self, name: &str, body: &Spanned<RawSource>) -> Option<SourceSpec> {
+        let path = format!("sources.{name}");
+        let raw = &body.value;
+        let at = Some(position_of(body));
+        let load = self.load(raw, &path, at);
+        let target = self.required(&raw.target, &format!("{path}.target"), at, |t| {
+            Ok(t.to_string())
+        });
+        let target_text = raw.target.as_ref();
+        let resolved = target_text.and_then(|t| self.resolve(t, &format!("{path}.target")));
+        let policy = self.policy(&raw.timeout_per_attempt, &raw.deadline, &raw.retry, &path);
+        let edge = self.add_edge(name, resolved?, target?, policy);
+        Some(SourceSpec {
+            name: name.to_string(),
+            load: load?,
+            edge,
+        })
+    }
+
+    fn load(&mut self, raw: &RawSource, path: &str, at: Option<Position>) -> Option<Load> {
+        let open = raw.rate.is_some() || raw.arrivals.is_some();
+        let closed = raw.clients.is_some() || raw.think_time.is_some();
+        match (open, closed) {
+            (true, true) => {
+                self.error(at, path, "a source is either open-loop (`rate`, `arrivals`) or closed-loop (`clients`, `think_time`), not both");
+                None
+            }
+            (false, false) => {
+                self.errors.push(
+                    Diagnostic::new(
+                        at,
+                        path,
+                        "a source needs `rate` (open loop) or `clients` (closed loop)",
+                    )
+                    .with_help(
+                        "e.g. `rate: 200/s`, or `clients: 50` with `think_time: exp(mean=100ms)`",
+                    ),
+                );
+                None
+            }
+            (true, false) => self.open_load(raw, path, at),
+            (false, true) => {
+                let clients = self.required(&raw.clients, &format!("{path}.clients"), at, |t| {
+                    units::parse_count(t, 1, 10_000_000)
+                });
+                let think_time = self.or(
+                    &raw.think_time,
+                    &format!("{path}.think_time"),
+                    Dist::Constant { value: 0.0 },
+                    units::parse_dist,
+                );
+                Some(Load::Closed {
+                    clients: clients? as u32,
+                    think_time,
+                })
+            }
+        }
+    }
+
+    fn open_load(&mut self, raw: &RawSource, path: &str, at: Option<Position>) -> Option<Load> {
+        let arrivals_path = format!("{path}.arrivals");
+        let kind = raw.arrivals.as_ref().map_or("poisson", |a| a.value.trim());
+        if kind == "poisson" || kind == "constant" {
+            let rate = self.required(&raw.rate, &format!("{path}.rate"), at, positive_rate)?;
+            let mean = 1e9 / rate;
+            let interarrival = match kind {
+                "poisson" => Dist::Exponential { mean },
+                _ => Dist::Constant { value: mean },
+            };
+            return Some(Load::Open {
+                interarrival,
+                rate_per_second: rate,
+            });
+        }
+        let arrivals = raw.arrivals.as_ref()?;
+        if !kind.contains('(') {
+            let message = unknown_word(
+                "arrival process",
+                kind,
+                &[
+                    "poisson",
+                    "constant",
+                    "<distribution of inter-arrival times>",
+                ],
+            );
+            self.error(Some(position_of(arrivals)), &arrivals_path, message);
+            return None;
+        }
+        if let Some(rate) = &raw.rate {
+            self.error(Some(position_of(rate)), &format!("{path}.rate"), "`rate` conflicts with `arrivals` given as a distribution: the distribution's mean sets the rate");
+        }
+        let interarrival = self.parse(arrivals, &arrivals_path, units::parse_dist)?;
+        let mean = interarrival.mean();
+        if !(mean > 0.0 && mean.is_finite()) {
+            self.error(
+                Some(position_of(arrivals)),
+                &arrivals_path,
+                "inter-arrival times need a finite mean above zero",
+            );
+            return None;
+        }
+        Some(Load::Open {
+            interarrival,
+            rate_per_second: 1e9 / mean,
+        })
+    }
+
+    fn services(&mut self, raw: &RawScenario) -> Vec<ServiceSpec> {
+        let Some(services) = raw.services.as_ref().filter(|s| !s.value.is_empty()) else {
+            let position = raw
+                .services
+                .as_ref()
+                .map(position_of)
+                .or(Some(Position { line: 1, column: 1 }));
+            self.errors.push(
+                Diagnostic::new(position, "services", "the scenario has no services")
+                    .with_help("add one, e.g. `services: { frontend: { workers: 8, service_time: exp(mean=5ms) } }`"),
+            );
+            return Vec::new();
+        };
+        let mut specs = Vec::new();
+        for (name, body) in &services.value {
+            // A placeholder keeps ids aligned with names even when a body is invalid.
+            let spec = self.service(name, body);
+            specs.push(spec.unwrap_or_else(|| placeholder_service(name)));
+        }
+        specs
+    }
+
+    fn service(&mut self, name: &str, body: &Spanned<RawService>) -> Option<ServiceSpec> {
+        let path = format!("services.{name}");
+        let raw = &body.value;
+        let at = Some(position_of(body));
+        let queue = raw.queue.as_ref();
+        let service_time = self.required(
+            &raw.service_time,
+            &format!("{path}.service_time"),
+            at,
+            units::parse_dist,
+        );
+        if let Some(dist) = &service_time {
+            if !dist.mean().is_finite() {
+                let position = raw.service_time.as_ref().map(position_of);
+                self.error(position, &format!("{path}.service_time"), "the service time has an infinite mean (pareto shape ≤ 1): the service could never keep up");
+            }
+        }
+        let calls = raw.calls.iter().flatten().enumerate();
+        let calls: Vec<EdgeId> = calls
+            .filter_map(|(index, call)| self.call(name, &format!("{path}.calls[{index}]"), call))
+            .collect();
+        Some(ServiceSpec {
+            name: name.to_string(),
+            instances: self.or(&raw.instances, &format!("{path}.instances"), 1, |t| {
+                units::parse_count(t, 1, 10_000)
+            }) as u32,
+            balancing: self.or(
+                &raw.balancer,
+                &format!("{path}.balancer"),
+                Strategy::RoundRobin,
+                parse_strategy,
+            ),
+            workers: self.or(&raw.workers, &format!("{path}.workers"), 1, |t| {
+                units::parse_count(t, 1, 1_000_000)
+            }) as u32,
+            queue_capacity: self.or(
+                &queue.and_then(|q| q.capacity.clone()),
+                &format!("{path}.queue.capacity"),
+                1000,
+                |t| units::parse_count(t, 0, 10_000_000),
+            ) as u32,
+            discipline: self.or(
+                &queue.and_then(|q| q.discipline.clone()),
+                &format!("{path}.queue.discipline"),
+                Discipline::Fifo,
+                parse_discipline,
+            ),
+            service_time: service_time?,
+            error_rate: self.or(
+                &raw.error_rate,
+                &format!("{path}.error_rate"),
+                0.0,
+                units::parse_probability,
+            ),
+            call_mode: self.or(
+                &raw.call_mode,
+                &format!("{path}.call_mode"),
+                CallMode::Sequential,
+                parse_call_mode,
+            ),
+            calls,
+        })
+    }
+
+    fn call(&mut self, caller: &str, path: &str, call: &Spanned<RawCall>) -> Option<EdgeId> {
+        let raw = &call.value;
+        let target_path = format!("{path}.target");
+        let target = self.required(&raw.target, &target_path, Some(position_of(call)), |t| {
+            Ok(t.to_string())
+        });
+        let resolved = raw
+            .target
+            .as_ref()
+            .and_then(|t| self.resolve(t, &target_path));
+        let policy = self.policy(&raw.timeout_per_attempt, &raw.deadline, &raw.retry, path);
+        Some(self.add_edge(caller, resolved?, target?, policy))
+    }
+
+    fn add_edge(
+        &mut self,
+        caller: &str,
+        target: Target,
+        target_name: String,
+        policy: CallPolicy,
+    ) -> EdgeId {
+        self.edges.push(EdgeSpec {
+            caller: caller.to_string(),
+            target,
+            target_name,
+            policy,
+        });
+        (self.edges.len() - 1) as EdgeId
+    }
+
+    fn balancers(&mut self, raw: &RawScenario) -> Vec<BalancerSpec> {
+        let balancers = raw.load_balancers.iter().flat_map(|b| b.iter());
+        balancers
+            .map(|(name, body)| {
+                self.balancer(name, body).unwrap_or_else(|| BalancerSpec {
+                    name: name.clone(),
+                    strategy: Strategy::RoundRobin,
+                    backends: Vec::new(),
+                })
+            })
+            .collect()
+    }
+
+    fn balancer(&mut self, name: &str, body: &Spanned<RawLoadBalancer>) -> Option<BalancerSpec> {
+        let path = format!("load_balancers.{name}");
+        let raw = &body.value;
+        let strategy = self.or(
+            &raw.strategy,
+            &format!("{path}.strategy"),
+            Strategy::RoundRobin,
+            parse_strategy,
+        );
+        let Some(backends) = raw.backends.as_ref().filter(|b| !b.is_empty()) else {
+            self.error(
+                Some(position_of(body)),
+                &format!("{path}.backends"),
+                "a load balancer needs at least one backend service",
+            );
+            return None;
+        };
+        let mut ids = Vec::new();
+        for (index, backend) in backends.iter().enumerate() {
+            let backend_path = format!("{path}.backends[{index}]");
+            match self.resolve(backend, &backend_path) {
+                Some(Target::Service(id)) => ids.push(id),
+                Some(Target::Balancer(_)) => self.error(
+                    Some(position_of(backend)),
+                    &backend_path,
+                    format!(
+                        "`{}` is a load balancer; backends must be services",
+                        backend.value
+                    ),
+                ),
+                None => {}
+            }
+        }
+        Some(BalancerSpec {
+            name: name.to_string(),
+            strategy,
+            backends: ids,
+        })
+    }
+
+    fn policy(
+        &mut self,
+        timeout: &Option<Text>,
+        deadline: &Option<Text>,
+        retry: &Option<Spanned<RawRetry>>,
+        path: &str,
+    ) -> CallPolicy {
+        let mut policy = CallPolicy::single_attempt();
+        policy.timeout_per_attempt = timeout.as_ref().and_then(|t| {
+            self.parse(t, &format!("{path}.timeout_per_attempt"), |t| {
+                positive_duration(t, MAX_DURATION)
+            })
+        });
+        policy.deadline = deadline.as_ref().and_then(|t| {
+            self.parse(t, &format!("{path}.deadline"), |t| {
+                positive_duration(t, MAX_DURATION)
+            })
+        });
+        if let Some(retry) = retry {
+            self.retry(&retry.value, &format!("{path}.retry"), &mut policy);
+        }
+        policy
+    }
+
+    /// Fills the retry part of `policy`. Defaults follow Envoy: exponential
+    /// backoff from 25ms, doubling, capped at ten times the base, fully jittered.
+    fn retry(&mut self, raw: &RawRetry, path: &str, policy: &mut CallPolicy) {
+        policy.max_attempts = self.or(&raw.max_attempts, &format!("{path}.max_attempts"), 3, |t| {
+            units::parse_count(t, 1, 100)
+        }) as u32;
+        if let Some(list) = &raw.retry_on {
+            policy.retry_on = self.retry_on(list, &format!("{path}.retry_on"));
+        }
+        let base = self.or(
+            &raw.backoff_base,
+            &format!("{path}.backoff_base"),
+            SimDuration(25_000_000),
+            units::parse_duration,
+        );
+        let multiplier = self.or(
+            &raw.backoff_multiplier,
+            &format!("{path}.backoff_multiplier"),
+            2.0,
+            |t| {
+                units::parse_number(t).and_then(|m| {
+                    if (1.0..=100.0).contains(&m) {
+                        Ok(m)
+                    } else {
+                        Err(format!("`{t}` is out of range: expected 1 to 100"))
+                    }
+                })
+            },
+        );
+        let max = self.or(
+            &raw.backoff_max,
+            &format!("{path}.backoff_max"),
+            SimDuration(base.0.saturating_mul(10)),
+            units::parse_duration,
+        );
+        let kind = self.or(
+            &raw.backoff,
+            &format!("{path}.backoff"),
+            "exponential",
+            |t| keyword(t, "backoff", &["none", "constant", "exponential"]),
+        );
+        policy.backoff = match kind {
+            "none" => Backoff::None,
+            "constant" => Backoff::Constant { delay: base },
+            _ => Backoff::Exponential {
+                base,
+                multiplier,
+                max,
+            },
+        };
+        if let (Backoff::Exponential { .. }, Some(text)) = (policy.backoff, &raw.backoff_max) {
+            if max < base {
+                self.error(
+                    Some(position_of(text)),
+                    &format!("{path}.backoff_max"),
+                    format!("backoff_max {max} is less than backoff_base {base}"),
+                );
+            }
+        }
+        policy.jitter = self.or(
+            &raw.jitter,
+            &format!("{path}.jitter"),
+            Jitter::Full,
+            parse_jitter,
+        );
+        if let (Jitter::Decorrelated, Backoff::Constant { .. }, Some(text)) =
+            (policy.jitter, policy.backoff, &raw.jitter)
+        {
+            self.error(Some(position_of(text)), &format!("{path}.jitter"), "decorrelated jitter grows the delay from backoff_base to backoff_max: use it with `backoff: exponential`");
+        }
+    }
+
+    fn retry_on(&mut self, list: &[Text], path: &str) -> RetryOn {
+        let mut retry_on = RetryOn {
+            error: false,
+            timeout: false,
+            rejected: false,
+        };
+        for (index, item) in list.iter().enumerate() {
+            match self.parse(item, &format!("{path}[{index}]"), |t| {
+                keyword(t, "failure kind", &["error", "timeout", "rejected"])
+            }) {
+                Some("error") => retry_on.error = true,
+                Some("timeout") => retry_on.timeout = true,
+                Some(_) => retry_on.rejected = true,
+                None => {}
+            }
+        }
+        retry_on
+    }
+
+    /// Calls must form a DAG: a cycle would recurse forever.
+    fn check_acyclic(
+        &mut self,
+        services: &[ServiceSpec],
+        balancers: &[BalancerSpec],
+        raw: &RawScenario,
+    ) {
+        let graph = CallGraph {
+            services,
+            balancers,
+            edges: &self.edges,
+        };
+        if let Some(cycle) = graph.find_cycle() {
+            let names: Vec<&str> = cycle.iter().map(|&node| graph.name(node)).collect();
+            let first = names[0];
+            let position = raw
+                .services
+                .as_ref()
+                .and_then(|s| s.value.get(first))
+                .map(position_of);
+            self.errors.push(
+                Diagnostic::new(
+                    position,
+                    format!("services.{first}.calls"),
+                    format!("calls form a cycle: {}", names.join(" → ")),
+                )
+                .with_help("a request would call itself forever; remove one of these calls"),
+            );
+        }
+    }
+}
+
+/// Services and balancers as one graph: node i < services.len() is service i.
+struct CallGraph<'a> {
+    services: &'a [ServiceSpec],
+    balancers: &'a [BalancerSpec],
+    edges: &'a [EdgeSpec],
+}
+
+impl CallGraph<'_> {
+    fn node(&self, target: Target) -> usize {
+        match target {
+            Target::Service(id) => id as usize,
+            Target::Balancer(id) => self.services.len() + id as usize,
+        }
+    }
+
+    fn name(&self, node: usize) -> &str {
+        match self.services.get(node) {
+            Some(service) => &service.name,
+            None => &self.balancers[node - self.services.len()].name,
+        }
+    }
+
+    fn next(&self, node: usize) -> Vec<usize> {
+        match self.services.get(node) {
+            Some(service) => service
+                .calls
+                .iter()
+                .map(|&e| self.node(self.edges[e as usize].target))
+                .collect(),
+            None => self.balancers[node - self.services.len()]
+                .backends
+                .iter()
+                .map(|&s| s as usize)
+                .collect(),
+        }
+    }
+
+    /// The first cycle found by depth-first search, as a closed path of nodes.
+    fn find_cycle(&self) -> Option<Vec<usize>> {
+        let count = self.services.len() + self.balancers.len();
+        let mut state = vec![0u8; count]; // 0 unseen, 1 on the stack, 2 done
+        let mut stack = Vec::new();
+        (0..count).find_map(|start| self.visit(start, &mut state, &mut stack))
+    }
+
+    fn visit(&self, node: usize, state: &mut [u8], stack: &mut Vec<usize>) -> Option<Vec<usize>> {
+        match state[node] {
+            2 => return None,
+            1 => {
+                let from = stack.iter().position(|&n| n == node).unwrap_or(0);
+                let mut cycle = stack[from..].to_vec();
+                cycle.push(node);
+                return Some(cycle);
+            }
+            _ => {}
+        }
+        state[node] = 1;
+        stack.push(node);
+        for next in self.next(node) {
+            if let Some(cycle) = self.visit(next, state, stack) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        state[node] = 2;
+        None
+    }
+}
+
+fn placeholder_service(name: &str) -> ServiceSpec {
+    ServiceSpec {
+        name: name.to_string(),
+        instances: 1,
+        balancing: Strategy::RoundRobin,
+        workers: 1,
+        queue_capacity: 0,
+        discipline: Discipline::Fifo,
+        service_time: Dist::Constant { value: 0.0 },
+        error_rate: 0.0,
+        call_mode: CallMode::Sequential,
+        calls: Vec::new(),
+    }
+}
+
+fn positive_duration(text: &str, max: SimDuration) -> Result<SimDuration, String> {
+    let duration = units::parse_duration(text)?;
+    if duration == SimDuration::ZERO {
+        return Err(format!("`{text}` must be more than zero"));
+    }
+    if duration > max {
+        return Err(format!("`{text}` is longer than the limit of {max}"));
+    }
+    Ok(duration)
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    let rate = units::parse_rate(text)?;
+    if rate <= 0.0 || rate > 1e9 {
+        return Err(format!(
+            "`{text}` is out of range: expected more than 0/s and at most 1000000000/s"
+        ));
+    }
+    Ok(rate)
+}
+
+/// One of `options`, returned as the static spelling.
+fn keyword(text: &str, what: &str, options: &[&'static str]) -> Result<&'static str, String> {
+    let word = text.trim();
+    options
+        .iter()
+        .find(|&&o| o == word)
+        .copied()
+        .ok_or_else(|| unknown_word(what, word, options))
+}
+
+fn parse_strategy(text: &str) -> Result<Strategy, String> {
+    let name = keyword(text, "balancing strategy", &Strategy::NAMES)?;
+    Ok([
+        Strategy::RoundRobin,
+        Strategy::Random,
+        Strategy::LeastOutstanding,
+        Strategy::PowerOfTwoChoices,
+    ]
+    .into_iter()
+    .find(|s| s.name() == name)
+    .unwrap_or(Strategy::RoundRobin))
+}
+
+fn parse_discipline(text: &str) -> Result<Discipline, String> {
+    match keyword(text, "queue discipline", &["fifo", "lifo"])? {
+        "fifo" => Ok(Discipline::Fifo),
+        _ => Ok(Discipline::Lifo),
+    }
+}
+
+fn parse_call_mode(text: &str) -> Result<CallMode, String> {
+    match keyword(text, "call mode", &["sequential", "parallel"])? {
+        "sequential" => Ok(CallMode::Sequential),
+        _ => Ok(CallMode::Parallel),
+    }
+}
+
+fn parse_jitter(text: &str) -> Result<Jitter, String> {
+    Ok(
+        match keyword(text, "jitter", &["none", "full", "equal", "decorrelated"])? {
+            "none" => Jitter::None,
+            "full" => Jitter::Full,
+            "equal" => Jitter::Equal,
+            _ => Jitter::Decorrelated,
+        },
+    )
+}
