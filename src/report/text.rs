@@ -144,10 +144,10 @@ fn services_table(summary: &Summary) -> Table {
             format!("{:.1}%", s.utilisation * 100.0),
             format!("{:.2}", s.queue_length_mean),
             group_digits(s.queue_length_max),
-            format_ms(s.queue_wait.mean_ms),
-            format_ms(s.latency.p50_ms),
-            format_ms(s.latency.p99_ms),
-            format_ms(s.latency.p999_ms),
+            latency_or_dash(s.queue_wait.count, s.queue_wait.mean_ms),
+            latency_or_dash(s.latency.count, s.latency.p50_ms),
+            latency_or_dash(s.latency.count, s.latency.p99_ms),
+            latency_or_dash(s.latency.count, s.latency.p999_ms),
         ]);
     }
     table
@@ -194,8 +194,8 @@ fn calls_table(summary: &Summary) -> Table {
             group_digits(c.succeeded),
             failures(&c.failed),
             failures(&c.attempt_failures),
-            format_ms(c.latency.p50_ms),
-            format_ms(c.latency.p99_ms),
+            latency_or_dash(c.latency.count, c.latency.p50_ms),
+            latency_or_dash(c.latency.count, c.latency.p99_ms),
         ]);
     }
     table
@@ -203,7 +203,7 @@ fn calls_table(summary: &Summary) -> Table {
 
 fn footnotes(summary: &Summary) -> String {
     let mut notes = String::from(
-        "\nfailed = error/timeout/rejected/deadline · amplif. = attempts arriving ÷ requests entering the system\n\
+        "\namplif. = attempts arriving ÷ requests entering the system · util = busy worker time ÷ capacity\n\
          abandoned = requests a service finished after its caller had given up (wasted work)\n",
     );
     if summary.services.iter().any(|s| s.expired > 0) {
@@ -213,33 +213,47 @@ fn footnotes(summary: &Summary) -> String {
 }
 
 fn latency_cells(latency: &LatencySummary) -> Vec<String> {
-    [
+    let values = [
         latency.mean_ms,
         latency.p50_ms,
         latency.p90_ms,
         latency.p99_ms,
         latency.p999_ms,
         latency.max_ms,
-    ]
-    .into_iter()
-    .map(|ms| {
-        if latency.count == 0 {
-            "–".to_string()
-        } else {
-            format_ms(ms)
-        }
-    })
-    .collect()
+    ];
+    values
+        .into_iter()
+        .map(|ms| latency_or_dash(latency.count, ms))
+        .collect()
 }
 
-fn failures(counts: &FailureCounts) -> String {
-    if counts.total() == 0 {
-        return "0".to_string();
+/// A dash where there were no samples, so "no data" never reads as "zero".
+fn latency_or_dash(count: u64, ms: f64) -> String {
+    if count == 0 {
+        "–".to_string()
+    } else {
+        format_ms(ms)
     }
-    format!(
-        "{}/{}/{}/{}",
-        counts.error, counts.timeout, counts.rejected, counts.deadline_exceeded
-    )
+}
+
+/// "0", or the non-zero kinds: "80 error, 12 timeout".
+fn failures(counts: &FailureCounts) -> String {
+    let kinds = [
+        (counts.error, "error"),
+        (counts.timeout, "timeout"),
+        (counts.rejected, "rejected"),
+        (counts.deadline_exceeded, "deadline"),
+    ];
+    let parts: Vec<String> = kinds
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, kind)| format!("{} {kind}", group_digits(*n)))
+        .collect();
+    if parts.is_empty() {
+        "0".to_string()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// A latency in the unit that reads best: `850us`, `12.3ms`, `1.25s`.

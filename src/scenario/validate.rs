@@ -114,9 +114,10 @@ impl Checker {
             }
         }
         self.collect_target_names(raw);
+        // Sources first, so that their edges lead the list of calls.
+        let sources = self.sources(raw);
         let services = self.services(raw);
         let balancers = self.balancers(raw);
-        let sources = self.sources(raw);
         self.check_acyclic(&services, &balancers, raw);
         Some(Scenario {
             name: raw
