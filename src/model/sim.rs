@@ -335,6 +335,10 @@ impl<'a> Simulation<'a> {
             service.busy.merge(&instance.busy_area);
             service.queue.merge(&instance.queue_area);
         }
+        for job in self.jobs.values() {
+            let service = self.instances[job.instance as usize].service;
+            self.metrics.services[service as usize].in_system_at_end += 1;
+        }
         for call in self.calls.values() {
             if let Owner::Source {
                 source,

@@ -164,6 +164,8 @@ pub struct ServiceMetrics {
     pub expired: u64,
     /// Requests finished after their caller had given up: wasted work.
     pub abandoned_work: u64,
+    /// Requests queued or in service when the run ended.
+    pub in_system_at_end: u64,
     /// Σ busy workers · time.
     pub busy: Area,
     /// Σ waiting requests · time.

@@ -94,6 +94,8 @@ pub struct ServiceSummary {
     pub expired: u64,
     /// Requests answered after their caller had given up.
     pub abandoned_work: u64,
+    /// Requests queued or in service when the run ended.
+    pub in_system_at_end: u64,
     pub throughput_per_s: f64,
     /// Busy worker time ÷ (workers × instances × measured time).
     pub utilisation: f64,
@@ -283,6 +285,7 @@ fn service_summary(
         rejected: m.rejected,
         expired: m.expired,
         abandoned_work: m.abandoned_work,
+        in_system_at_end: m.in_system_at_end,
         throughput_per_s: per_second(m.succeeded + m.errors, measured),
         utilisation: round(m.busy.mean_over(measured) / capacity as f64, 4),
         queue_length_mean: round(m.queue.mean_over(measured), 4),

@@ -1,0 +1,196 @@
+//! The simulator against queueing theory and closed-form results.
+//!
+//! Each tolerance comes from the run itself: independent replications give a
+//! Student-t confidence interval for the mean, and the theoretical value must
+//! fall inside it. The interval must also be narrow (a few percent), so a test
+//! cannot pass merely because the run was too short to tell.
+
+mod common;
+
+use common::*;
+
+const MS: f64 = 1e6;
+
+#[test]
+fn mm1_mean_wait_and_utilisation_match_theory() {
+    // λ = 800/s, μ = 1000/s: ρ = 0.8, Wq = ρ/(μ−λ) = 4ms, Lq = ρ²/(1−ρ) = 3.2.
+    let scenario = bundled("mm1.yaml");
+    let wait = replicate(&scenario, 10, |o, _| {
+        o.metrics.services[0].queue_wait.mean().as_nanos() as f64 / MS
+    });
+    assert_matches_theory("M/M/1 mean wait (ms)", &wait, 4.0, 0.08);
+    let utilisation = replicate(&scenario, 10, |_, s| s.services[0].utilisation);
+    assert_matches_theory("M/M/1 utilisation", &utilisation, 0.8, 0.01);
+    let queue = replicate(&scenario, 10, |_, s| s.services[0].queue_length_mean);
+    assert_matches_theory("M/M/1 mean queue length", &queue, 3.2, 0.08);
+}
+
+/// The Erlang C probability that an arrival waits, with c servers and a erlangs.
+fn erlang_c(servers: u32, offered: f64) -> f64 {
+    let mut term = 1.0; // a^k / k!
+    let mut below = 0.0;
+    for k in 0..servers {
+        below += term;
+        term *= offered / f64::from(k + 1);
+    }
+    let top = term * f64::from(servers) / (f64::from(servers) - offered);
+    top / (below + top)
+}
+
+#[test]
+fn mmc_mean_wait_matches_erlang_c() {
+    // c = 4, λ = 320/s, μ = 100/s: a = 3.2, Wq = C(4, 3.2) / (cμ − λ).
+    let scenario = bundled("mmc.yaml");
+    let probability_of_waiting = erlang_c(4, 3.2);
+    assert!(
+        (probability_of_waiting - 0.5964).abs() < 1e-3,
+        "{probability_of_waiting}"
+    );
+    let theory_ms = probability_of_waiting / (400.0 - 320.0) * 1e3;
+    let wait = replicate(&scenario, 10, |o, _| {
+        o.metrics.services[0].queue_wait.mean().as_nanos() as f64 / MS
+    });
+    assert_matches_theory("M/M/4 mean wait (ms)", &wait, theory_ms, 0.08);
+    let utilisation = replicate(&scenario, 10, |_, s| s.services[0].utilisation);
+    assert_matches_theory("M/M/4 utilisation", &utilisation, 0.8, 0.01);
+}
+
+#[test]
+fn littles_law_holds_on_every_run() {
+    // L = λW holds on every sample path, up to the requests straddling the
+    // window's edges, so one run must agree closely.
+    for name in [
+        "mm1.yaml",
+        "mmc.yaml",
+        "closed-loop.yaml",
+        "load-balanced-pool.yaml",
+    ] {
+        let scenario = bundled(name);
+        let (outcome, summary) = run(&scenario);
+        for (service, metrics) in summary.services.iter().zip(&outcome.metrics.services) {
+            let arrival_rate = metrics.queue_wait.count() as f64 / summary.measured_s;
+            let mean_wait_s = metrics.queue_wait.mean().as_secs_f64();
+            let expected = arrival_rate * mean_wait_s;
+            let measured = service.queue_length_mean;
+            assert!(
+                (measured - expected).abs() <= 0.02 * expected.max(0.05),
+                "{name} {}: Lq {measured} but λ·Wq = {expected}",
+                service.name
+            );
+        }
+    }
+}
+
+#[test]
+fn closed_loop_obeys_the_response_time_law() {
+    // N = X · (R + Z): 50 clients, Z = 100ms mean think time.
+    let scenario = bundled("closed-loop.yaml");
+    let (_, summary) = run(&scenario);
+    let source = &summary.sources[0];
+    let throughput = source.throughput_per_s;
+    let response_s = source.latency.mean_ms / 1e3;
+    let implied_clients = throughput * (response_s + 0.1);
+    assert!(
+        (implied_clients - 50.0).abs() < 1.0,
+        "X·(R+Z) = {implied_clients}, expected 50"
+    );
+    // The service saturates at 4 workers / 20ms = 200/s.
+    assert!((throughput - 200.0).abs() < 6.0, "throughput {throughput}");
+}
+
+fn retry_scenario(error_rate: f64, max_attempts: u32) -> String {
+    format!(
+        "duration: 200s
+sources:
+  users: {{ target: flaky, rate: 500/s, retry: {{ max_attempts: {max_attempts}, backoff: none }} }}
+services:
+  flaky: {{ workers: 100, service_time: 1ms, error_rate: {error_rate} }}
+"
+    )
+}
+
+#[test]
+fn expected_attempts_with_independent_failures() {
+    // With failure probability p and m attempts, attempts per request are
+    // (1 − p^m)/(1 − p) and the success ratio is 1 − p^m.
+    for (p, m) in [(0.3, 3u32), (0.5, 2), (0.1, 5), (0.8, 4)] {
+        let scenario = scenario_from(&retry_scenario(p, m));
+        let (_, summary) = run(&scenario);
+        let source = &summary.sources[0];
+        let n = source.requests as f64;
+        let attempts_per_request = source.attempts as f64 / n;
+        let expected = (1.0 - f64::powi(p, m as i32)) / (1.0 - p);
+        // Attempts K: P(K = k) = p^(k−1)(1−p) for k < m, P(K = m) = p^(m−1).
+        let second_moment: f64 = (1..=m)
+            .map(|k| {
+                let probability = if k < m {
+                    p.powi(k as i32 - 1) * (1.0 - p)
+                } else {
+                    p.powi(m as i32 - 1)
+                };
+                f64::from(k * k) * probability
+            })
+            .sum();
+        let se = ((second_moment - expected * expected) / n).sqrt();
+        assert!(
+            (attempts_per_request - expected).abs() < 4.0 * se,
+            "p={p} m={m}: {attempts_per_request} attempts per request, expected {expected} ± {se}"
+        );
+        let success = 1.0 - p.powi(m as i32);
+        let success_se = (success * (1.0 - success) / n).sqrt();
+        assert!(
+            (source.success_ratio - success).abs() < 4.0 * success_se + 1e-4,
+            "p={p} m={m}: success {}",
+            source.success_ratio
+        );
+    }
+}
+
+/// A chain of `tiers` calls (source → s1 → … → s{tiers}), each making up to
+/// `attempts` blind attempts, with the last service always failing.
+fn chain_scenario(tiers: usize, attempts: u32) -> String {
+    let mut text = format!(
+        "duration: 20s\nsources:\n  users: {{ target: s1, rate: 50/s, retry: {{ max_attempts: {attempts}, backoff: none }} }}\nservices:\n"
+    );
+    for tier in 1..=tiers {
+        text.push_str(&format!("  s{tier}:\n    workers: 1000\n    queue: {{ capacity: 100000 }}\n    service_time: 1ms\n"));
+        if tier < tiers {
+            text.push_str(&format!("    calls: [ {{ target: s{}, retry: {{ max_attempts: {attempts}, backoff: none }} }} ]\n", tier + 1));
+        } else {
+            text.push_str("    error_rate: 1.0\n");
+        }
+    }
+    text
+}
+
+#[test]
+fn blind_retries_multiply_to_m_to_the_k_at_the_bottom() {
+    for (tiers, attempts) in [(3, 2), (3, 3), (2, 4), (4, 2)] {
+        let scenario = scenario_from(&chain_scenario(tiers, attempts));
+        let (_, summary) = run(&scenario);
+        let requests = summary.totals.requests as f64;
+        for (depth, service) in summary.services.iter().enumerate() {
+            let expected = f64::from(attempts).powi(depth as i32 + 1);
+            // Only requests still in flight at the end can fall short.
+            let amplification = service.attempts as f64 / requests;
+            assert!(
+                (amplification - expected).abs() / expected < 0.002,
+                "{tiers} tiers × {attempts} attempts: {} got {amplification}, expected {expected}",
+                service.name
+            );
+        }
+        assert_eq!(summary.totals.succeeded, 0);
+    }
+}
+
+#[test]
+fn the_default_scenario_shows_two_four_eight() {
+    let scenario = bundled("retry-chain.yaml");
+    let (_, summary) = run(&scenario);
+    let amplification: Vec<f64> = summary
+        .services
+        .iter()
+        .map(|s| (s.amplification * 100.0).round() / 100.0)
+        .collect();
+    assert_eq!(amplification, vec![2.0, 4.0, 8.0]);
+}
