@@ -82,12 +82,19 @@ pub fn key_path_at(source: &str, position: Position) -> String {
     let Some(line) = lines.get(index).map(|line| LineInfo::of(line)) else {
         return String::new();
     };
-    let mut segments: Vec<String> = Vec::new();
     let column = position.column.saturating_sub(1) as usize;
-    if let Some(key) = key_at(lines[index], column).filter(|&key| Some(key) != line.key) {
-        segments.push(key.to_string());
+    // Keys on this line, outermost first: the block key or the enclosing flow
+    // maps' keys, then the key at the column itself.
+    let flow = flow_keys_before(lines[index], column);
+    let mut on_line: Vec<&str> = if flow.is_empty() {
+        line.key.into_iter().collect()
+    } else {
+        flow
+    };
+    if let Some(key) = key_at(lines[index], column).filter(|&key| on_line.last() != Some(&key)) {
+        on_line.push(key);
     }
-    segments.extend(line.key.map(str::to_string));
+    let mut segments: Vec<String> = on_line.iter().rev().map(|key| key.to_string()).collect();
     let mut indent = line.content_indent;
     let mut item_index = None;
     if line.is_list_item {
@@ -149,6 +156,28 @@ impl<'a> LineInfo<'a> {
             is_list_item,
         }
     }
+}
+
+/// The keys of the flow maps (`{ … }`) open at byte `column` of `line`,
+/// outermost first: in `a: { b: { c: 1 } }`, at `c` they are `a`, `b`.
+fn flow_keys_before(line: &str, column: usize) -> Vec<&str> {
+    let prefix = line.get(..column).unwrap_or(line);
+    let mut open: Vec<Option<&str>> = Vec::new();
+    let mut last_key = None;
+    let mut token_start = 0;
+    for (index, c) in prefix.char_indices() {
+        match c {
+            ':' => last_key = Some(prefix[token_start..index].trim().trim_start_matches("- ")),
+            '{' => open.push(last_key.take()),
+            '}' => {
+                open.pop();
+            }
+            ',' => last_key = None,
+            _ => continue,
+        }
+        token_start = index + 1;
+    }
+    open.into_iter().flatten().collect()
 }
 
 /// The key that begins at byte `column` of `line`, if a key does.

@@ -105,8 +105,23 @@ fn syntax_diagnostic(text: &str, error: yaml::SyntaxError) -> Diagnostic {
     diagnostic
 }
 
-/// "unknown field `x`, expected one of …" reads better as "unknown key `x`".
+/// Serde's words made plain: "unknown field `x`, expected one of …" reads
+/// better as "unknown key `x`", and a shape mismatch says what was expected.
 fn unknown_key_message(message: &str) -> String {
+    if message.starts_with("expected string scalar") {
+        return "expected a single value here (such as `5s`, `fifo` or `0.1`), not a list or a map"
+            .to_string();
+    }
+    if message.starts_with("expected mapping start") {
+        return "expected a map here: `key: value` lines, or `{ key: value }`".to_string();
+    }
+    if message.starts_with("expected sequence start") {
+        return "expected a list here: `- item` lines, or `[a, b]`".to_string();
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return format!("`{key}` is defined twice in the same map");
+    }
     match parse_unknown(message) {
         Some((word, _)) if message.starts_with("unknown field") => format!("unknown key `{word}`"),
         Some((word, _)) => format!("unknown value `{word}`"),

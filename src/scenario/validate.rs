@@ -55,7 +55,8 @@ impl Checker {
         match parser(&text.value) {
             Ok(value) => Some(value),
             Err(message) => {
-                self.error(Some(position_of(text)), path, message);
+                self.errors
+                    .push(located(Some(position_of(text)), path, &message));
                 None
             }
         }
@@ -370,16 +371,16 @@ impl Checker {
             );
             return Vec::new();
         };
-        let mut specs = Vec::new();
-        for (name, body) in &services.value {
-            // A placeholder keeps ids aligned with names even when a body is invalid.
-            let spec = self.service(name, body);
-            specs.push(spec.unwrap_or_else(|| placeholder_service(name)));
-        }
-        specs
+        services
+            .value
+            .iter()
+            .map(|(name, body)| self.service(name, body))
+            .collect()
     }
 
-    fn service(&mut self, name: &str, body: &Spanned<RawService>) -> Option<ServiceSpec> {
+    /// Always returns a spec, even an invalid one (its errors are recorded), so
+    /// that the call graph stays whole for the cycle check.
+    fn service(&mut self, name: &str, body: &Spanned<RawService>) -> ServiceSpec {
         let path = format!("services.{name}");
         let raw = &body.value;
         let at = Some(position_of(body));
@@ -400,7 +401,9 @@ impl Checker {
         let calls: Vec<EdgeId> = calls
             .filter_map(|(index, call)| self.call(name, &format!("{path}.calls[{index}]"), call))
             .collect();
-        Some(ServiceSpec {
+        let capacity = queue.and_then(|q| q.capacity.clone());
+        let discipline = queue.and_then(|q| q.discipline.clone());
+        ServiceSpec {
             name: name.to_string(),
             instances: self.or(&raw.instances, &format!("{path}.instances"), 1, |t| {
                 units::parse_count(t, 1, 10_000)
@@ -414,19 +417,16 @@ impl Checker {
             workers: self.or(&raw.workers, &format!("{path}.workers"), 1, |t| {
                 units::parse_count(t, 1, 1_000_000)
             }) as u32,
-            queue_capacity: self.or(
-                &queue.and_then(|q| q.capacity.clone()),
-                &format!("{path}.queue.capacity"),
-                1000,
-                |t| units::parse_count(t, 0, 10_000_000),
-            ) as u32,
+            queue_capacity: self.or(&capacity, &format!("{path}.queue.capacity"), 1000, |t| {
+                units::parse_count(t, 0, 10_000_000)
+            }) as u32,
             discipline: self.or(
-                &queue.and_then(|q| q.discipline.clone()),
+                &discipline,
                 &format!("{path}.queue.discipline"),
                 Discipline::Fifo,
                 parse_discipline,
             ),
-            service_time: service_time?,
+            service_time: service_time.unwrap_or(Dist::Constant { value: 0.0 }),
             error_rate: self.or(
                 &raw.error_rate,
                 &format!("{path}.error_rate"),
@@ -440,7 +440,7 @@ impl Checker {
                 parse_call_mode,
             ),
             calls,
-        })
+        }
     }
 
     fn call(&mut self, caller: &str, path: &str, call: &Spanned<RawCall>) -> Option<EdgeId> {
@@ -742,18 +742,14 @@ impl CallGraph<'_> {
     }
 }
 
-fn placeholder_service(name: &str) -> ServiceSpec {
-    ServiceSpec {
-        name: name.to_string(),
-        instances: 1,
-        balancing: Strategy::RoundRobin,
-        workers: 1,
-        queue_capacity: 0,
-        discipline: Discipline::Fifo,
-        service_time: Dist::Constant { value: 0.0 },
-        error_rate: 0.0,
-        call_mode: CallMode::Sequential,
-        calls: Vec::new(),
+/// A diagnostic whose " (did you mean `x`?)" tail, if any, becomes its help line.
+fn located(position: Option<Position>, path: &str, message: &str) -> Diagnostic {
+    match message.split_once(" (did you mean ") {
+        Some((message, tail)) => {
+            let help = format!("did you mean {}", tail.trim_end_matches(')'));
+            Diagnostic::new(position, path, message).with_help(help)
+        }
+        None => Diagnostic::new(position, path, message),
     }
 }
 

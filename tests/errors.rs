@@ -1,0 +1,283 @@
+//! Bad scenarios: each must be reported at the right line, column and key,
+//! with a useful message and, for a misspelling, the right suggestion.
+
+use stampede::scenario::load_str;
+
+const VALID_TAIL: &str = "sources:\n  users: { target: web, rate: 10/s }\nservices:\n  web: { workers: 2, service_time: 5ms }\n";
+
+struct Case {
+    yaml: &'static str,
+    line: u64,
+    column: u64,
+    path: &'static str,
+    message: &'static str,
+    help: Option<&'static str>,
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 10/s }\nservices:\n  web:\n    wokers: 2\n    service_time: 5ms\n",
+            line: 6,
+            column: 5,
+            path: "services.web.wokers",
+            message: "unknown key `wokers`",
+            help: Some("did you mean `workers`?"),
+        },
+        Case {
+            yaml: "duration: 10s\nsource:\n  users: { target: web, rate: 10/s }\n",
+            line: 2,
+            column: 1,
+            path: "source",
+            message: "unknown key `source`",
+            help: Some("did you mean `sources`?"),
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 10/s, retry: { max_atempts: 2 } }\nservices:\n  web: { service_time: 5ms }\n",
+            line: 3,
+            column: 46,
+            path: "sources.users.retry.max_atempts",
+            message: "unknown key `max_atempts`",
+            help: Some("did you mean `max_attempts`?"),
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: wbe, rate: 10/s }\nservices:\n  web: { service_time: 5ms }\n",
+            line: 3,
+            column: 20,
+            path: "sources.users.target",
+            message: "no service or load balancer is named `wbe`",
+            help: Some("did you mean `web`?"),
+        },
+        Case {
+            yaml: "duration: 10\nsources:\n  users: { target: web, rate: 10/s }\nservices:\n  web: { service_time: 5ms }\n",
+            line: 1,
+            column: 11,
+            path: "duration",
+            message: "needs a unit",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: -3/s }\nservices:\n  web: { service_time: 5ms }\n",
+            line: 3,
+            column: 31,
+            path: "sources.users.rate",
+            message: "negative",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s }\nservices:\n  web: { service_time: 5ms, workers: 0 }\n",
+            line: 5,
+            column: 38,
+            path: "services.web.workers",
+            message: "out of range",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s }\nservices:\n  web: { service_time: 5ms, error_rate: 1.2 }\n",
+            line: 5,
+            column: 41,
+            path: "services.web.error_rate",
+            message: "not a probability",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s }\nservices:\n  web: { service_time: expo(mean=5ms) }\n",
+            line: 5,
+            column: 24,
+            path: "services.web.service_time",
+            message: "unknown distribution `expo`",
+            help: Some("did you mean `exp`?"),
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s }\nservices:\n  web: { service_time: 5ms, queue: { discipline: lifi } }\n",
+            line: 5,
+            column: 50,
+            path: "services.web.queue.discipline",
+            message: "unknown queue discipline `lifi`",
+            help: Some("did you mean `lifo`?"),
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s }\nservices:\n  web:\n    service_time: 5ms\n    calls:\n      - target: db\n        retry: { backoff: exponentail }\n  db: { service_time: 1ms }\n",
+            line: 9,
+            column: 27,
+            path: "services.web.calls[0].retry.backoff",
+            message: "unknown backoff `exponentail`",
+            help: Some("did you mean `exponential`?"),
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s }\nservices:\n  web: { service_time: 5ms, calls: [ { target: db } ] }\n  db: { service_time: 1ms, calls: [ { target: web } ] }\n",
+            line: 5,
+            column: 8,
+            path: "services.web.calls",
+            message: "calls form a cycle: web → db → web",
+            help: Some("remove one of these calls"),
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s }\nservices:\n  web: { service_time: 5ms, calls: [ { target: web } ] }\n",
+            line: 5,
+            column: 8,
+            path: "services.web.calls",
+            message: "calls form a cycle: web → web",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web }\nservices:\n  web: { service_time: 5ms }\n",
+            line: 3,
+            column: 10,
+            path: "sources.users",
+            message: "needs `rate` (open loop) or `clients` (closed loop)",
+            help: Some("rate: 200/s"),
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s, clients: 4 }\nservices:\n  web: { service_time: 5ms }\n",
+            line: 3,
+            column: 10,
+            path: "sources.users",
+            message: "not both",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 10s\nwarmup: 20s\nsources:\n  users: { target: web, rate: 3/s }\nservices:\n  web: { service_time: 5ms }\n",
+            line: 2,
+            column: 9,
+            path: "warmup",
+            message: "leaves nothing to measure",
+            help: None,
+        },
+        Case {
+            yaml: "sources:\n  users: { target: web, rate: 3/s }\nservices:\n  web: { service_time: 5ms }\n",
+            line: 1,
+            column: 1,
+            path: "duration",
+            message: "`duration` is required",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s }\nservices:\n  web: { workers: 3 }\n",
+            line: 5,
+            column: 8,
+            path: "services.web.service_time",
+            message: "`service_time` is required",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s }\nservices:\n  web: { service_time: 5ms }\n  web: { service_time: 6ms }\n",
+            line: 6,
+            column: 3,
+            path: "services.web",
+            message: "`web` is defined twice",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: lb, rate: 3/s }\nservices:\n  web: { service_time: 5ms }\nload_balancers:\n  lb: { strategy: leastoutstanding, backends: [web] }\n",
+            line: 7,
+            column: 19,
+            path: "load_balancers.lb.strategy",
+            message: "unknown balancing strategy",
+            help: Some("did you mean `least_outstanding`?"),
+        },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 3/s, retry: { jitter: decorrelated, backoff: constant } }\nservices:\n  web: { service_time: 5ms }\n",
+            line: 3,
+            column: 53,
+            path: "sources.users.retry.jitter",
+            message: "use it with `backoff: exponential`",
+            help: None,
+        },
+        Case {
+            yaml: "duration: [\n",
+            line: 1,
+            column: 11,
+            path: "duration",
+            message: "expected a single value",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 10s\nservices: [a, b]\n",
+            line: 2,
+            column: 11,
+            path: "services",
+            message: "expected a map here",
+            help: None,
+        },
+    ]
+}
+
+#[test]
+fn each_bad_scenario_is_located_and_explained() {
+    for (index, case) in cases().iter().enumerate() {
+        let error = load_str("bad.yaml", case.yaml)
+            .expect_err(&format!("case {index} should be rejected:\n{}", case.yaml));
+        let found = error
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains(case.message));
+        let Some(diagnostic) = found else {
+            panic!(
+                "case {index}: no diagnostic mentions {:?}:\n{error}",
+                case.message
+            );
+        };
+        let position = diagnostic.position.map(|p| (p.line, p.column));
+        assert_eq!(
+            position,
+            Some((case.line, case.column)),
+            "case {index} position:\n{error}"
+        );
+        assert_eq!(diagnostic.path, case.path, "case {index} path:\n{error}");
+        if let Some(help) = case.help {
+            let actual = diagnostic.help.as_deref().unwrap_or("");
+            assert!(
+                actual.contains(help),
+                "case {index}: help {actual:?} lacks {help:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn all_errors_are_reported_at_once() {
+    let yaml = "duration: 10\nsources:\n  users: { target: wbe, rate: -1/s }\nservices:\n  web: { workers: 0, service_time: 5 }\n";
+    let error = load_str("bad.yaml", yaml).unwrap_err();
+    let paths: Vec<&str> = error.diagnostics.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "duration",
+            "sources.users.target",
+            "sources.users.rate",
+            "services.web.workers",
+            "services.web.service_time"
+        ]
+    );
+}
+
+#[test]
+fn rendered_errors_show_file_line_and_caret() {
+    let error = load_str(
+        "bad.yaml",
+        &format!("duration: 10s\nwarmup: forever\n{VALID_TAIL}"),
+    )
+    .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("error: bad.yaml:2:9: warmup: `forever` does not start with a number"),
+        "{text}"
+    );
+    assert!(
+        text.contains(" 2 | warmup: forever\n   |         ^"),
+        "{text}"
+    );
+    assert!(text.ends_with("1 error in bad.yaml"), "{text}");
+}
+
+#[test]
+fn empty_and_comment_only_files_are_explained() {
+    for text in ["", "   \n", "# just a comment\n---\n"] {
+        let error = load_str("empty.yaml", text).unwrap_err();
+        assert!(
+            error.to_string().contains("the scenario is empty"),
+            "{error}"
+        );
+    }
+}
