@@ -119,14 +119,14 @@ fn expected_attempts_with_independent_failures() {
         let source = &summary.sources[0];
         let n = source.requests as f64;
         let attempts_per_request = source.attempts as f64 / n;
-        let expected = (1.0 - f64::powi(p, m as i32)) / (1.0 - p);
+        let expected = (1.0 - libm::pow(p, f64::from(m))) / (1.0 - p);
         // Attempts K: P(K = k) = p^(k−1)(1−p) for k < m, P(K = m) = p^(m−1).
         let second_moment: f64 = (1..=m)
             .map(|k| {
                 let probability = if k < m {
-                    p.powi(k as i32 - 1) * (1.0 - p)
+                    libm::pow(p, f64::from(k - 1)) * (1.0 - p)
                 } else {
-                    p.powi(m as i32 - 1)
+                    libm::pow(p, f64::from(m - 1))
                 };
                 f64::from(k * k) * probability
             })
@@ -136,7 +136,7 @@ fn expected_attempts_with_independent_failures() {
             (attempts_per_request - expected).abs() < 4.0 * se,
             "p={p} m={m}: {attempts_per_request} attempts per request, expected {expected} ± {se}"
         );
-        let success = 1.0 - p.powi(m as i32);
+        let success = 1.0 - libm::pow(p, f64::from(m));
         let success_se = (success * (1.0 - success) / n).sqrt();
         assert!(
             (source.success_ratio - success).abs() < 4.0 * success_se + 1e-4,
@@ -170,7 +170,7 @@ fn blind_retries_multiply_to_m_to_the_k_at_the_bottom() {
         let (_, summary) = run(&scenario);
         let requests = summary.totals.requests as f64;
         for (depth, service) in summary.services.iter().enumerate() {
-            let expected = f64::from(attempts).powi(depth as i32 + 1);
+            let expected = libm::pow(f64::from(attempts), (depth + 1) as f64);
             // Only requests still in flight at the end can fall short.
             let amplification = service.attempts as f64 / requests;
             assert!(

@@ -110,7 +110,7 @@ fn write_nanos(f: &mut fmt::Formatter<'_>, nanos: u64) -> fmt::Result {
         .copied()
         .find(|&(size, _)| nanos >= size)
         .unwrap_or((1, "ns"));
-    if nanos % size == 0 {
+    if nanos.is_multiple_of(size) {
         write!(f, "{}{unit}", nanos / size)
     } else {
         let value = nanos as f64 / size as f64;

@@ -122,10 +122,10 @@ impl Simulation<'_> {
     }
 
     fn route(&mut self, target: Target) -> u32 {
-        if let Target::Balancer(id) = target {
-            if self.measuring {
-                self.metrics.balancer_attempts[id as usize] += 1;
-            }
+        if let Target::Balancer(id) = target
+            && self.measuring
+        {
+            self.metrics.balancer_attempts[id as usize] += 1;
         }
         let index = self.router_index(target);
         self.routers[index].pick(&self.outstanding)

@@ -105,14 +105,14 @@ impl Checker {
             SimDuration::ZERO,
             units::parse_duration,
         );
-        if let (Some(duration), Some(text)) = (duration, &raw.warmup) {
-            if warmup >= duration {
-                self.error(
-                    Some(position_of(text)),
-                    "warmup",
-                    format!("warm-up {warmup} leaves nothing to measure in a run of {duration}"),
-                );
-            }
+        if let (Some(duration), Some(text)) = (duration, &raw.warmup)
+            && warmup >= duration
+        {
+            self.error(
+                Some(position_of(text)),
+                "warmup",
+                format!("warm-up {warmup} leaves nothing to measure in a run of {duration}"),
+            );
         }
         self.collect_target_names(raw);
         // Sources first, so that their edges lead the list of calls.
@@ -391,11 +391,11 @@ impl Checker {
             at,
             units::parse_dist,
         );
-        if let Some(dist) = &service_time {
-            if !dist.mean().is_finite() {
-                let position = raw.service_time.as_ref().map(position_of);
-                self.error(position, &format!("{path}.service_time"), "the service time has an infinite mean (pareto shape ≤ 1): the service could never keep up");
-            }
+        if let Some(dist) = &service_time
+            && !dist.mean().is_finite()
+        {
+            let position = raw.service_time.as_ref().map(position_of);
+            self.error(position, &format!("{path}.service_time"), "the service time has an infinite mean (pareto shape ≤ 1): the service could never keep up");
         }
         let calls = raw.calls.iter().flatten().enumerate();
         let calls: Vec<EdgeId> = calls
@@ -600,14 +600,14 @@ impl Checker {
                 max,
             },
         };
-        if let (Backoff::Exponential { .. }, Some(text)) = (policy.backoff, &raw.backoff_max) {
-            if max < base {
-                self.error(
-                    Some(position_of(text)),
-                    &format!("{path}.backoff_max"),
-                    format!("backoff_max {max} is less than backoff_base {base}"),
-                );
-            }
+        if let (Backoff::Exponential { .. }, Some(text)) = (policy.backoff, &raw.backoff_max)
+            && max < base
+        {
+            self.error(
+                Some(position_of(text)),
+                &format!("{path}.backoff_max"),
+                format!("backoff_max {max} is less than backoff_base {base}"),
+            );
         }
         policy.jitter = self.or(
             &raw.jitter,
