@@ -1,0 +1,86 @@
+//! Throughput of the simulator through its public API.
+//!
+//! `cargo bench --bench engine` reports, for the bundled M/M/1 scenario and
+//! the three-tier retry chain, events per second (group `events`) and
+//! requests per second (group `requests`). A hand-written minimal M/M/1 loop
+//! (a binary heap, one ChaCha8 stream, libm) is measured alongside as the
+//! machine's baseline, so the ratio between the two can be quoted on a noisy
+//! shared machine.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use stampede::engine::RngStream;
+use stampede::model;
+use stampede::report::summary::summarize;
+use stampede::scenario::{self, Scenario};
+
+fn bundled(name: &str) -> Scenario {
+    let path = format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
+    scenario::load(Path::new(&path)).expect("bundled scenarios are valid")
+}
+
+/// Events and requests of one run, for the throughput denominators.
+fn counts(scenario: &Scenario) -> (u64, u64) {
+    let outcome = model::run(scenario);
+    let summary = summarize(scenario, &outcome);
+    (outcome.events, summary.totals.requests)
+}
+
+/// The smallest honest M/M/1 event loop: what the engine is measured against.
+fn minimal_mm1_loop(customers: u64) -> u64 {
+    let mut arrivals = RngStream::derive(1, "baseline", "arrivals");
+    let mut services = RngStream::derive(1, "baseline", "service");
+    let mut heap: BinaryHeap<Reverse<(u64, u64, bool)>> = BinaryHeap::new();
+    let mut queue: VecDeque<u64> = VecDeque::new();
+    let (mut seq, mut events, mut busy, mut generated) = (0u64, 0u64, false, 0u64);
+    let exp = |rng: &mut RngStream, mean: f64| (-mean * libm::log(rng.uniform_open_low())) as u64;
+    heap.push(Reverse((exp(&mut arrivals, 1.25e6), seq, true)));
+    while let Some(Reverse((now, _, is_arrival))) = heap.pop() {
+        events += 1;
+        seq += 1;
+        if is_arrival {
+            generated += 1;
+            if generated < customers {
+                heap.push(Reverse((now + exp(&mut arrivals, 1.25e6), seq, true)));
+            }
+            if busy {
+                queue.push_back(now);
+            } else {
+                busy = true;
+                heap.push(Reverse((now + exp(&mut services, 1e6), seq, false)));
+            }
+        } else if queue.pop_front().is_some() {
+            heap.push(Reverse((now + exp(&mut services, 1e6), seq, false)));
+        } else {
+            busy = false;
+        }
+    }
+    events
+}
+
+fn throughput(c: &mut Criterion) {
+    let scenarios = [("mm1", bundled("mm1.yaml")), ("retry-chain", bundled("retry-chain.yaml"))];
+    for (unit, pick) in [("events", 0usize), ("requests", 1usize)] {
+        let mut group = c.benchmark_group(unit);
+        group.sample_size(10);
+        for (name, scenario) in &scenarios {
+            let (events, requests) = counts(scenario);
+            group.throughput(Throughput::Elements([events, requests][pick]));
+            group.bench_function(*name, |b| b.iter(|| black_box(model::run(black_box(scenario)))));
+        }
+        group.finish();
+    }
+    let mut baseline = c.benchmark_group("events");
+    baseline.sample_size(10);
+    let customers = 240_000;
+    baseline.throughput(Throughput::Elements(minimal_mm1_loop(customers)));
+    baseline.bench_function("minimal-loop-baseline", |b| b.iter(|| black_box(minimal_mm1_loop(black_box(customers)))));
+    baseline.finish();
+}
+
+criterion_group!(benches, throughput);
+criterion_main!(benches);
