@@ -63,14 +63,19 @@ fn minimal_mm1_loop(customers: u64) -> u64 {
 }
 
 fn throughput(c: &mut Criterion) {
-    let scenarios = [("mm1", bundled("mm1.yaml")), ("retry-chain", bundled("retry-chain.yaml"))];
+    let scenarios = [
+        ("mm1", bundled("mm1.yaml")),
+        ("retry-chain", bundled("retry-chain.yaml")),
+    ];
     for (unit, pick) in [("events", 0usize), ("requests", 1usize)] {
         let mut group = c.benchmark_group(unit);
         group.sample_size(10);
         for (name, scenario) in &scenarios {
             let (events, requests) = counts(scenario);
             group.throughput(Throughput::Elements([events, requests][pick]));
-            group.bench_function(*name, |b| b.iter(|| black_box(model::run(black_box(scenario)))));
+            group.bench_function(*name, |b| {
+                b.iter(|| black_box(model::run(black_box(scenario))))
+            });
         }
         group.finish();
     }
@@ -78,7 +83,9 @@ fn throughput(c: &mut Criterion) {
     baseline.sample_size(10);
     let customers = 240_000;
     baseline.throughput(Throughput::Elements(minimal_mm1_loop(customers)));
-    baseline.bench_function("minimal-loop-baseline", |b| b.iter(|| black_box(minimal_mm1_loop(black_box(customers)))));
+    baseline.bench_function("minimal-loop-baseline", |b| {
+        b.iter(|| black_box(minimal_mm1_loop(black_box(customers))))
+    });
     baseline.finish();
 }
 

@@ -230,10 +230,10 @@ proptest! {
 
     /// Every request ends exactly once: generated = succeeded + failed + in flight.
     /// Every attempt at a service ends exactly once: arrived = rejected + succeeded
-    /// + errors + expired + still inside at the end (checked without warm-up,
-    /// which would otherwise count jobs that arrived before measuring began).
+    /// + errors + expired + still inside at the end. Every call ends exactly once:
+    /// started = succeeded + failed + cancelled + in flight. All with or without warm-up.
     #[test]
-    fn every_request_and_attempt_ends_exactly_once((yaml, no_warmup) in any_scenario()) {
+    fn every_request_attempt_and_call_ends_exactly_once((yaml, _) in any_scenario()) {
         let scenario = scenario_from(&yaml);
         let (_, summary) = run(&scenario);
         prop_assert!(summary.stopped_early.is_none(), "stopped: {:?}", summary.stopped_early);
@@ -241,11 +241,13 @@ proptest! {
             let ended = source.succeeded + source.failed.total() + source.in_flight_at_end;
             prop_assert_eq!(source.requests, ended, "source {}", source.name);
         }
-        if no_warmup {
-            for service in &summary.services {
-                let ended = service.rejected + service.succeeded + service.errors + service.expired + service.in_system_at_end;
-                prop_assert_eq!(service.attempts, ended, "service {}", service.name);
-            }
+        for service in &summary.services {
+            let ended = service.rejected + service.succeeded + service.errors + service.expired + service.in_system_at_end;
+            prop_assert_eq!(service.attempts, ended, "service {}", service.name);
+        }
+        for call in &summary.calls {
+            let ended = call.succeeded + call.failed.total() + call.cancelled + call.in_flight_at_end;
+            prop_assert_eq!(call.calls, ended, "call {} → {}", call.caller, call.target);
         }
     }
 

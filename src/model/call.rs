@@ -76,7 +76,7 @@ impl Simulation<'_> {
             last_backoff: SimDuration::ZERO,
         };
         let key = self.calls.insert(call);
-        if self.measuring {
+        if self.in_window(self.now) {
             self.metrics.edges[edge as usize].calls += 1;
         }
         if deadline_at != SimTime::MAX {
@@ -100,7 +100,7 @@ impl Simulation<'_> {
         });
         self.calls[call_key].outstanding = Some(attempt);
         self.outstanding[instance as usize] += 1;
-        if self.measuring {
+        if self.in_window(self.now) {
             let metrics = &mut self.metrics.edges[edge];
             metrics.attempts += 1;
             metrics.retries += u64::from(is_retry);
@@ -123,7 +123,7 @@ impl Simulation<'_> {
 
     fn route(&mut self, target: Target) -> u32 {
         if let Target::Balancer(id) = target
-            && self.measuring
+            && self.in_window(self.now)
         {
             self.metrics.balancer_attempts[id as usize] += 1;
         }
@@ -178,7 +178,7 @@ impl Simulation<'_> {
     fn attempt_failed(&mut self, call_key: CallKey, failure: Failure) {
         let call = &self.calls[call_key];
         let edge = call.edge as usize;
-        if self.measuring {
+        if self.in_window(call.started_at) {
             self.metrics.edges[edge].attempt_failures.add(failure);
         }
         let policy = &self.scenario.edges[edge].policy;
@@ -207,7 +207,7 @@ impl Simulation<'_> {
         if let Some(attempt) = call.outstanding {
             self.remove_attempt(attempt);
         }
-        if self.measuring {
+        if self.in_window(call.started_at) {
             let metrics = &mut self.metrics.edges[call.edge as usize];
             match result {
                 Ok(()) => {
@@ -235,7 +235,7 @@ impl Simulation<'_> {
         if let Some(attempt) = call.outstanding {
             self.remove_attempt(attempt);
         }
-        if self.measuring {
+        if self.in_window(call.started_at) {
             self.metrics.edges[call.edge as usize].cancelled += 1;
         }
     }

@@ -37,11 +37,11 @@ impl Simulation<'_> {
         let spec = &self.scenario.services[service_id];
         let has_worker = state.busy < spec.workers;
         let has_room = state.queue.len() < spec.queue_capacity as usize;
-        if self.measuring {
+        if self.in_window(self.now) {
             self.metrics.services[service_id].attempts += 1;
         }
         if !has_worker && !has_room {
-            if self.measuring {
+            if self.in_window(self.now) {
                 self.metrics.services[service_id].rejected += 1;
             }
             self.events
@@ -68,6 +68,7 @@ impl Simulation<'_> {
     fn enqueue(&mut self, instance: u32, job: JobKey) {
         let state = &mut self.instances[instance as usize];
         state.queue.push_back(job);
+        // The maximum belongs with the time integrals, which start at MeasurementStart.
         if self.measuring {
             let metrics = &mut self.metrics.services[state.service as usize];
             metrics.queue_max = metrics.queue_max.max(state.queue.len() as u64);
@@ -81,7 +82,7 @@ impl Simulation<'_> {
         let service_id = self.instances[instance as usize].service as usize;
         if self.now >= job.expires_at {
             // Deadline propagation: nobody is waiting for this any more.
-            if self.measuring {
+            if self.in_window(job.arrived_at) {
                 self.metrics.services[service_id].expired += 1;
             }
             self.jobs.remove(job_key);
@@ -89,7 +90,7 @@ impl Simulation<'_> {
         }
         let waited = self.now - job.arrived_at;
         self.instances[instance as usize].busy += 1;
-        if self.measuring {
+        if self.in_window(job.arrived_at) {
             self.metrics.services[service_id].queue_wait.record(waited);
         }
         let spec = &self.scenario.services[service_id];
@@ -186,7 +187,7 @@ impl Simulation<'_> {
         self.advance_areas(instance);
         self.instances[instance as usize].busy -= 1;
         let caller_waiting = self.attempts.contains_key(job.attempt);
-        if self.measuring {
+        if self.in_window(job.arrived_at) {
             let metrics = &mut self.metrics.services[service_id];
             metrics.latency.record(self.now - job.arrived_at);
             match result {

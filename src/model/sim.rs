@@ -89,6 +89,7 @@ pub struct Simulation<'a> {
     pub(super) routers: Vec<Router>,
     pub(super) jitter_rngs: Vec<RngStream>,
     pub(super) metrics: Metrics,
+    /// Whether the time integrals are being accumulated (warm-up is over).
     pub(super) measuring: bool,
     pub(super) requests_in_flight: u64,
 }
@@ -265,7 +266,7 @@ impl<'a> Simulation<'a> {
 
     /// A new request from `source` (from `client`, for a closed loop) enters the system.
     fn start_request(&mut self, source: u32, client: Option<u32>) {
-        let measured = self.measuring;
+        let measured = self.in_window(self.now);
         if measured {
             self.metrics.sources[source as usize].requests += 1;
         }
@@ -335,9 +336,20 @@ impl<'a> Simulation<'a> {
             service.busy.merge(&instance.busy_area);
             service.queue.merge(&instance.queue_area);
         }
-        for job in self.jobs.values() {
+        for job in self
+            .jobs
+            .values()
+            .filter(|job| job.arrived_at >= SimTime::ZERO + self.scenario.warmup)
+        {
             let service = self.instances[job.instance as usize].service;
             self.metrics.services[service as usize].in_system_at_end += 1;
+        }
+        for call in self
+            .calls
+            .values()
+            .filter(|call| call.started_at >= SimTime::ZERO + self.scenario.warmup)
+        {
+            self.metrics.edges[call.edge as usize].in_flight_at_end += 1;
         }
         for call in self.calls.values() {
             if let Owner::Source {
@@ -349,6 +361,13 @@ impl<'a> Simulation<'a> {
                 self.metrics.sources[source as usize].in_flight += 1;
             }
         }
+    }
+
+    /// Whether something that began at `began_at` (a job's arrival, a call's
+    /// start) belongs to the measured window. Outcomes are counted by when
+    /// their subject began, so every count balances even across warm-up.
+    pub(super) fn in_window(&self, began_at: SimTime) -> bool {
+        began_at >= SimTime::ZERO + self.scenario.warmup
     }
 
     /// Brings an instance's busy and queue integrals up to now.

@@ -152,7 +152,8 @@ pub struct SourceMetrics {
     pub latency: Latency,
 }
 
-/// Per service, summed over its instances.
+/// Per service, summed over its instances. Outcomes are counted for requests
+/// that arrived in the measured window, so they balance against `attempts`.
 #[derive(Clone, Debug, Default)]
 pub struct ServiceMetrics {
     /// Attempts that reached the service (accepted or rejected).
@@ -187,6 +188,8 @@ pub struct EdgeMetrics {
     pub failed: FailureCounts,
     /// Calls abandoned because a parallel sibling failed.
     pub cancelled: u64,
+    /// Calls started in the measured window and unfinished at the end.
+    pub in_flight_at_end: u64,
     /// Attempts that ended by reason (timeouts, rejections, errors).
     pub attempt_failures: FailureCounts,
     /// Latency of successful calls, as the caller saw it.

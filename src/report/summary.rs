@@ -126,6 +126,7 @@ pub struct CallSummary {
     pub succeeded: u64,
     pub failed: FailureCounts,
     pub cancelled: u64,
+    pub in_flight_at_end: u64,
     /// Why individual attempts failed (retried or not).
     pub attempt_failures: FailureCounts,
     /// Latency of successful calls as the caller saw it, retries included.
@@ -305,6 +306,7 @@ fn call_summary(caller: &str, target: &str, m: &EdgeMetrics) -> CallSummary {
         succeeded: m.succeeded,
         failed: m.failed,
         cancelled: m.cancelled,
+        in_flight_at_end: m.in_flight_at_end,
         attempt_failures: m.attempt_failures,
         latency: LatencySummary::of(&m.latency),
     }
