@@ -44,13 +44,13 @@ fn header(summary: &Summary, reproduce: &str) -> String {
     }
     let t = &summary.totals;
     out.push_str(&format!(
-        "\n{} requests: {} succeeded, {} failed, {} in flight at the end · offered {}/s, goodput {}/s · {} service attempts per request\n",
+        "\n{} requests: {} succeeded, {} failed, {} in flight at the end · offered {}, goodput {} · {:.2} service attempts per request\n",
         group_digits(t.requests),
         group_digits(t.succeeded),
         group_digits(t.failed),
         group_digits(t.in_flight_at_end),
-        t.offered_per_s,
-        t.goodput_per_s,
+        format_rate(t.offered_per_s),
+        format_rate(t.goodput_per_s),
         t.work_per_request
     ));
     out
@@ -100,8 +100,8 @@ fn sources_table(summary: &Summary) -> Table {
             failures(&s.failed),
             group_digits(s.in_flight_at_end),
             group_digits(s.attempts),
-            format!("{}/s", s.offered_per_s),
-            format!("{}/s", s.goodput_per_s),
+            format_rate(s.offered_per_s),
+            format_rate(s.goodput_per_s),
         ];
         row.extend(latency_cells(&s.latency));
         table.add_row(row);
@@ -254,6 +254,11 @@ fn failures(counts: &FailureCounts) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// A rate with one decimal: `1796.0/s`.
+pub fn format_rate(per_second: f64) -> String {
+    format!("{per_second:.1}/s")
 }
 
 /// A latency in the unit that reads best: `850us`, `12.3ms`, `1.25s`.
