@@ -21,28 +21,19 @@ use super::routing::Router;
 use super::service::Job;
 
 /// Why a run ended before its scheduled duration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StopReason {
+    #[error(
+        "stopped at {at} of simulated time after {limit} events (limits.max_events); \
+         shorten the duration or raise the limit"
+    )]
     EventLimit { limit: u64, at: SimTime },
+    #[error(
+        "stopped at {at} of simulated time with {limit} requests in flight (limits.max_in_flight): \
+         the system is not keeping up and the backlog would grow without bound; \
+         lower the load, add capacity or timeouts, or raise the limit"
+    )]
     InFlightLimit { limit: u64, at: SimTime },
-}
-
-impl std::fmt::Display for StopReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StopReason::EventLimit { limit, at } => write!(
-                f,
-                "stopped at {at} of simulated time after {limit} events (limits.max_events); \
-                 shorten the duration or raise the limit"
-            ),
-            StopReason::InFlightLimit { limit, at } => write!(
-                f,
-                "stopped at {at} of simulated time with {limit} requests in flight (limits.max_in_flight): \
-                 the system is not keeping up and the backlog would grow without bound; \
-                 lower the load, add capacity or timeouts, or raise the limit"
-            ),
-        }
-    }
 }
 
 /// What a finished run hands to the report.

@@ -14,7 +14,6 @@ pub mod units;
 pub mod validate;
 pub mod yaml;
 
-use std::fmt;
 use std::path::Path;
 
 pub use diagnostic::Diagnostic;
@@ -28,25 +27,26 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/retry-chain.yam
 pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/retry-chain.yaml (built in)";
 
 /// Everything wrong with one scenario file.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{}", render_all(&self.diagnostics, &self.file, &self.source_text))]
 pub struct ScenarioError {
     pub file: String,
     pub source_text: String,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for diagnostic in &self.diagnostics {
-            writeln!(f, "{}\n", diagnostic.render(&self.file, &self.source_text))?;
-        }
-        let count = self.diagnostics.len();
-        let plural = if count == 1 { "" } else { "s" };
-        write!(f, "{count} error{plural} in {}", self.file)
+/// Every diagnostic with its source line, then a count.
+fn render_all(diagnostics: &[Diagnostic], file: &str, source_text: &str) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        out.push_str(&diagnostic.render(file, source_text));
+        out.push_str("\n\n");
     }
+    let count = diagnostics.len();
+    let plural = if count == 1 { "" } else { "s" };
+    out.push_str(&format!("{count} error{plural} in {file}"));
+    out
 }
-
-impl std::error::Error for ScenarioError {}
 
 /// Reads and validates the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {

@@ -192,6 +192,19 @@ impl Checker {
         }
     }
 
+    /// A required section that is absent or empty; points at the file's start when absent.
+    fn missing_section(
+        &mut self,
+        position: Option<Position>,
+        path: &str,
+        message: &str,
+        help: &str,
+    ) {
+        let position = position.or(Some(Position { line: 1, column: 1 }));
+        self.errors
+            .push(Diagnostic::new(position, path, message).with_help(help));
+    }
+
     fn check_name(&mut self, name: &str, section: &str, position: Position) {
         let valid = name
             .chars()
@@ -228,16 +241,12 @@ impl Checker {
 
     fn sources(&mut self, raw: &RawScenario) -> Vec<SourceSpec> {
         let Some(sources) = raw.sources.as_ref().filter(|s| !s.value.is_empty()) else {
-            let position = raw
-                .sources
-                .as_ref()
-                .map(position_of)
-                .or(Some(Position { line: 1, column: 1 }));
-            self.errors.push(
-                Diagnostic::new(position, "sources", "the scenario has no traffic sources")
-                    .with_help(
-                        "add one, e.g. `sources: { users: { target: frontend, rate: 100/s } }`",
-                    ),
+            let position = raw.sources.as_ref().map(position_of);
+            self.missing_section(
+                position,
+                "sources",
+                "the scenario has no traffic sources",
+                "add one, e.g. `sources: { users: { target: frontend, rate: 100/s } }`",
             );
             return Vec::new();
         };
@@ -360,15 +369,8 @@ impl Checker {
 
     fn services(&mut self, raw: &RawScenario) -> Vec<ServiceSpec> {
         let Some(services) = raw.services.as_ref().filter(|s| !s.value.is_empty()) else {
-            let position = raw
-                .services
-                .as_ref()
-                .map(position_of)
-                .or(Some(Position { line: 1, column: 1 }));
-            self.errors.push(
-                Diagnostic::new(position, "services", "the scenario has no services")
-                    .with_help("add one, e.g. `services: { frontend: { workers: 8, service_time: exp(mean=5ms) } }`"),
-            );
+            let position = raw.services.as_ref().map(position_of);
+            self.missing_section(position, "services", "the scenario has no services", "add one, e.g. `services: { frontend: { workers: 8, service_time: exp(mean=5ms) } }`");
             return Vec::new();
         };
         services
