@@ -9,10 +9,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use stampede::model;
+use stampede::report::compare;
 use stampede::report::summary::summarize;
 use stampede::report::text;
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario, ScenarioError};
+use stampede::scenario::{Study, Variant, suggest};
+use stampede::{model, runner};
 
 const EXIT_INVALID: u8 = 2;
 
@@ -43,6 +45,23 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run a scenario's variants on the same random numbers and compare them side by side.
+    Compare {
+        /// The scenario file (YAML), with a `variants:` section.
+        scenario: PathBuf,
+        /// Variants to compare, in this order (`base` is the scenario as written); default: every declared variant.
+        #[arg(long, value_delimiter = ',')]
+        variants: Vec<String>,
+        /// Independent replications per variant (seeds derived from the root seed).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        replications: u32,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Report format on standard output.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Check scenario files without running them.
     Validate {
         /// The scenario files (YAML).
@@ -66,6 +85,13 @@ pub fn main() -> ExitCode {
             format,
             out,
         } => run(scenario.as_deref(), seed, format, out.as_deref()),
+        Command::Compare {
+            scenario,
+            variants,
+            replications,
+            seed,
+            format,
+        } => compare(&scenario, &variants, replications, seed, format),
         Command::Validate { scenarios } => Ok(validate(&scenarios)),
     };
     result.unwrap_or_else(|error| {
@@ -116,6 +142,94 @@ fn run(
         return Ok(ExitCode::from(EXIT_INVALID));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn compare(
+    path: &Path,
+    names: &[String],
+    replications: u32,
+    seed: Option<u64>,
+    format: Format,
+) -> Result<ExitCode> {
+    let study = match scenario::load_study(path) {
+        Ok(study) => study,
+        Err(error) => {
+            eprintln!("{error}");
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+    };
+    let chosen: Vec<&Variant> = match pick_variants(&study, names) {
+        Ok(chosen) => chosen,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+    };
+    let scenarios: Vec<Scenario> = chosen
+        .iter()
+        .flat_map(|variant| {
+            let mut scenario = variant.scenario.clone();
+            if let Some(seed) = seed {
+                scenario.seed = seed;
+            }
+            runner::replicas(&scenario, replications)
+        })
+        .collect();
+    let summaries = runner::run_all(&scenarios);
+    let runs: Vec<Vec<_>> = summaries
+        .chunks(replications as usize)
+        .map(<[_]>::to_vec)
+        .collect();
+    let variant_names: Vec<String> = chosen.iter().map(|v| v.name.clone()).collect();
+    let comparison = compare::compare(&variant_names, &runs);
+    let mut reproduce = format!(
+        "stampede compare {} --seed {}",
+        path.display(),
+        comparison.seed
+    );
+    if !names.is_empty() {
+        reproduce.push_str(&format!(" --variants {}", names.join(",")));
+    }
+    if replications > 1 {
+        reproduce.push_str(&format!(" --replications {replications}"));
+    }
+    match format {
+        Format::Text => print!("{}", compare::render(&comparison, &reproduce)),
+        Format::Json => {
+            println!("{}", serde_json::to_string_pretty(&comparison)?);
+            eprintln!("seed {} · reproduce: {reproduce}", comparison.seed);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The named variants in the order given, or all of them (base first).
+fn pick_variants<'a>(study: &'a Study, names: &[String]) -> Result<Vec<&'a Variant>, String> {
+    if names.is_empty() {
+        if study.variants.len() == 1 {
+            return Err(
+                "the scenario declares no `variants:`; add some, or name them with --variants"
+                    .to_string(),
+            );
+        }
+        // The declared variants; `base` only when asked for by name.
+        return Ok(study.variants.iter().skip(1).collect());
+    }
+    names
+        .iter()
+        .map(|name| {
+            study.variant(name).ok_or_else(|| {
+                let known = study.names();
+                let hint = suggest::did_you_mean(name, known.iter().copied())
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                format!(
+                    "no variant is named `{name}`{hint}; the scenario has: {}",
+                    known.join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 fn write_outputs(dir: &Path, json: &str, report: &str) -> Result<()> {

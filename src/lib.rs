@@ -7,4 +7,5 @@
 pub mod engine;
 pub mod model;
 pub mod report;
+pub mod runner;
 pub mod scenario;

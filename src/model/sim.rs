@@ -48,6 +48,8 @@ pub struct RunOutcome {
 pub(super) struct SourceState {
     pub interarrival_rng: RngStream,
     pub think_rng: RngStream,
+    /// Accepts or rejects candidate arrivals of a shaped (time-varying) rate.
+    pub thinning_rng: RngStream,
 }
 
 /// One instance of a service: its workers and its queue.
@@ -220,13 +222,7 @@ impl<'a> Simulation<'a> {
         for (id, source) in self.scenario.sources.iter().enumerate() {
             let id = id as u32;
             match &source.load {
-                Load::Open { interarrival, .. } => {
-                    let gap = interarrival.sample(&mut self.sources[id as usize].interarrival_rng);
-                    self.events.schedule(
-                        SimTime::ZERO + SimDuration::from_nanos_f64(gap),
-                        Event::Arrival { source: id },
-                    );
-                }
+                Load::Open { .. } => self.schedule_arrival(id),
                 Load::Closed {
                     clients,
                     think_time,
@@ -245,14 +241,43 @@ impl<'a> Simulation<'a> {
     }
 
     fn on_arrival(&mut self, source: u32) {
-        if let Load::Open { interarrival, .. } = &self.scenario.sources[source as usize].load {
-            let gap = interarrival.sample(&mut self.sources[source as usize].interarrival_rng);
+        self.schedule_arrival(source);
+        self.start_request(source, None);
+    }
+
+    /// Schedules an open-loop source's next arrival. A shaped rate is an exact
+    /// non-homogeneous Poisson process by thinning: candidates come at the
+    /// peak rate, and each is kept with probability rate(t) / peak rate.
+    fn schedule_arrival(&mut self, source: u32) {
+        let Load::Open {
+            interarrival,
+            shape,
+            ..
+        } = &self.scenario.sources[source as usize].load
+        else {
+            return;
+        };
+        let state = &mut self.sources[source as usize];
+        let Some(shape) = shape else {
+            let gap = interarrival.sample(&mut state.interarrival_rng);
             self.events.schedule(
                 self.now + SimDuration::from_nanos_f64(gap),
                 Event::Arrival { source },
             );
+            return;
+        };
+        let end_at = SimTime::ZERO + self.scenario.duration;
+        let peak = shape.peak();
+        let mut at = self.now;
+        while at <= end_at {
+            let gap = interarrival.sample(&mut state.interarrival_rng) / peak;
+            at += SimDuration::from_nanos_f64(gap);
+            let keep = shape.multiplier_at(at - SimTime::ZERO) / peak;
+            if state.thinning_rng.uniform() < keep {
+                self.events.schedule(at, Event::Arrival { source });
+                return;
+            }
         }
-        self.start_request(source, None);
     }
 
     /// A new request from `source` (from `client`, for a closed loop) enters the system.
@@ -383,6 +408,7 @@ fn source_state(seed: u64, name: &str) -> SourceState {
     SourceState {
         interarrival_rng: RngStream::derive(seed, name, "arrivals"),
         think_rng: RngStream::derive(seed, name, "think_time"),
+        thinning_rng: RngStream::derive(seed, name, "thinning"),
     }
 }
 

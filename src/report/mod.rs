@@ -5,6 +5,8 @@
 //! print those as terminal tables or JSON. Only this module knows about
 //! output formats.
 
+pub mod compare;
 pub mod metrics;
+pub mod stats;
 pub mod summary;
 pub mod text;

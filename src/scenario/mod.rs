@@ -7,8 +7,10 @@
 //! key path and, where possible, what was meant.
 
 pub mod diagnostic;
+pub mod overrides;
 pub mod raw;
 pub mod spec;
+pub mod study;
 pub mod suggest;
 pub mod units;
 pub mod validate;
@@ -18,6 +20,7 @@ use std::path::Path;
 
 pub use diagnostic::Diagnostic;
 pub use spec::Scenario;
+pub use study::{BASE, Study, Sweep, Variant};
 
 use diagnostic::key_path_at;
 use suggest::did_you_mean;
@@ -48,11 +51,21 @@ fn render_all(diagnostics: &[Diagnostic], file: &str, source_text: &str) -> Stri
     out
 }
 
-/// Reads and validates the scenario file at `path`.
+/// Reads and validates the scenario file at `path` (variants included).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_study(path).map(|mut study| study.variants.swap_remove(0).scenario)
+}
+
+/// Validates scenario `text`; `file` names it in messages.
+pub fn load_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    load_study_str(file, text).map(|mut study| study.variants.swap_remove(0).scenario)
+}
+
+/// Reads the scenario at `path` with its variants and sweep.
+pub fn load_study(path: &Path) -> Result<Study, ScenarioError> {
     let file = path.display().to_string();
     match std::fs::read_to_string(path) {
-        Ok(text) => load_str(&file, &text),
+        Ok(text) => load_study_str(&file, &text),
         Err(error) => Err(ScenarioError {
             file,
             source_text: String::new(),
@@ -65,13 +78,9 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     }
 }
 
-/// Validates scenario `text`; `file` names it in messages.
-pub fn load_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
-    let fail = |diagnostics| ScenarioError {
-        file: file.to_string(),
-        source_text: text.to_string(),
-        diagnostics,
-    };
+/// Validates scenario `text` with its variants and sweep.
+pub fn load_study_str(file: &str, text: &str) -> Result<Study, ScenarioError> {
+    let fail = |diagnostics| study::study_error(file, text, diagnostics);
     if is_blank(text) {
         let diagnostic = Diagnostic::new(None, "", "the scenario is empty")
             .with_help("a scenario needs at least `duration`, `sources` and `services`; see docs/scenario-reference.md");
@@ -79,7 +88,8 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     }
     let raw: raw::RawScenario =
         yaml::parse(text).map_err(|error| fail(vec![syntax_diagnostic(text, error)]))?;
-    validate::validate(&raw).map_err(fail)
+    let base = validate::validate(&raw).map_err(fail)?;
+    study::build_study(file, text, &raw, base).map_err(fail)
 }
 
 fn is_blank(text: &str) -> bool {

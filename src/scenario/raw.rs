@@ -31,6 +31,29 @@ pub struct RawScenario {
     pub sources: Option<Spanned<IndexMap<String, Spanned<RawSource>>>>,
     pub services: Option<Spanned<IndexMap<String, Spanned<RawService>>>>,
     pub load_balancers: Option<IndexMap<String, Spanned<RawLoadBalancer>>>,
+    /// Named sets of overrides, compared side by side by `stampede compare`.
+    pub variants: Option<IndexMap<String, Spanned<RawVariant>>>,
+    /// The default parameter sweep of `stampede sweep`.
+    pub sweep: Option<Spanned<RawSweep>>,
+}
+
+/// A variant: the base scenario with some keys set to other values.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    pub description: Option<Text>,
+    /// Key path (wildcards allowed) → new value.
+    pub set: Option<IndexMap<String, Spanned<serde_json::Value>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub param: Option<Text>,
+    /// A list of values, or a range `FROM..TO:STEP` such as `100/s..1000/s:100/s`.
+    pub values: Option<Spanned<serde_json::Value>>,
+    /// Variants to sweep (all of them, with the base, if absent).
+    pub variants: Option<Vec<Text>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,11 +70,22 @@ pub struct RawSource {
     pub target: Option<Text>,
     pub arrivals: Option<Text>,
     pub rate: Option<Text>,
+    pub shape: Option<Spanned<RawShape>>,
     pub clients: Option<Text>,
     pub think_time: Option<Text>,
     pub timeout_per_attempt: Option<Text>,
     pub deadline: Option<Text>,
     pub retry: Option<Spanned<RawRetry>>,
+}
+
+/// A time-varying rate: `{ kind: spike, at: 20s, duration: 10s, multiplier: 3 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShape {
+    pub kind: Option<Text>,
+    pub at: Option<Text>,
+    pub duration: Option<Text>,
+    pub multiplier: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

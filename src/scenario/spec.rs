@@ -64,14 +64,59 @@ pub struct SourceSpec {
 
 #[derive(Clone, Debug)]
 pub enum Load {
-    /// Requests arrive regardless of how the system copes (open loop).
+    /// Requests arrive regardless of how the system copes (open loop); with a
+    /// shape, the rate varies in time (Poisson arrivals only).
     Open {
         interarrival: Dist,
         rate_per_second: f64,
+        shape: Option<Shape>,
     },
     /// A fixed population of clients, each waiting for its response and then
     /// thinking before it sends the next request (closed loop).
     Closed { clients: u32, think_time: Dist },
+}
+
+/// How an open-loop source's rate varies over time, as a multiple of `rate`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Shape {
+    /// × multiplier from `at` for `duration`, then back to normal.
+    Spike {
+        at: SimDuration,
+        duration: SimDuration,
+        multiplier: f64,
+    },
+    /// × multiplier from `at` to the end of the run.
+    Step { at: SimDuration, multiplier: f64 },
+}
+
+impl Shape {
+    /// The rate multiplier at `t` (time since the start).
+    pub fn multiplier_at(&self, t: SimDuration) -> f64 {
+        match *self {
+            Shape::Spike {
+                at,
+                duration,
+                multiplier,
+            } if t >= at && t < at + duration => multiplier,
+            Shape::Step { at, multiplier } if t >= at => multiplier,
+            _ => 1.0,
+        }
+    }
+
+    /// The largest multiplier, for thinning.
+    pub fn peak(&self) -> f64 {
+        match *self {
+            Shape::Spike { multiplier, .. } | Shape::Step { multiplier, .. } => multiplier.max(1.0),
+        }
+    }
+
+    /// The window the shape disturbs, if it ends: [start, end).
+    pub fn trigger_window(&self) -> Option<(SimDuration, SimDuration)> {
+        match *self {
+            Shape::Spike { at, duration, .. } => Some((at, at + duration)),
+            Shape::Step { .. } => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,7 +23,7 @@ const DURATION_UNITS: [(&str, f64); 8] = [
 ];
 
 /// Splits "12.5ms" into (12.5, "ms").
-fn split_number(text: &str) -> Result<(f64, &str), String> {
+pub fn split_number(text: &str) -> Result<(f64, &str), String> {
     let text = text.trim();
     let end = text
         .char_indices()

@@ -11,7 +11,9 @@ use indexmap::IndexMap;
 use crate::engine::{Dist, SimDuration};
 
 use super::diagnostic::Diagnostic;
-use super::raw::{RawCall, RawLoadBalancer, RawRetry, RawScenario, RawService, RawSource, Text};
+use super::raw::{
+    RawCall, RawLoadBalancer, RawRetry, RawScenario, RawService, RawShape, RawSource, Text,
+};
 use super::spec::*;
 use super::suggest::did_you_mean;
 use super::units::{self, unknown_word};
@@ -329,9 +331,14 @@ impl Checker {
                 "poisson" => Dist::Exponential { mean },
                 _ => Dist::Constant { value: mean },
             };
+            let shape = raw
+                .shape
+                .as_ref()
+                .and_then(|shape| self.shape(shape, kind, &format!("{path}.shape")));
             return Some(Load::Open {
                 interarrival,
                 rate_per_second: rate,
+                shape,
             });
         }
         let arrivals = raw.arrivals.as_ref()?;
@@ -361,10 +368,60 @@ impl Checker {
             );
             return None;
         }
+        if let Some(shape) = &raw.shape {
+            self.error(
+                Some(position_of(shape)),
+                &format!("{path}.shape"),
+                "a rate shape needs `arrivals: poisson`",
+            );
+        }
         Some(Load::Open {
             interarrival,
             rate_per_second: 1e9 / mean,
+            shape: None,
         })
+    }
+
+    fn shape(&mut self, shape: &Spanned<RawShape>, arrivals: &str, path: &str) -> Option<Shape> {
+        let at = Some(position_of(shape));
+        let raw = &shape.value;
+        if arrivals != "poisson" {
+            self.error(at, path, "a rate shape needs `arrivals: poisson` (arrivals are thinned from a Poisson stream)");
+        }
+        let kind = self.required(&raw.kind, &format!("{path}.kind"), at, |t| {
+            keyword(t, "shape", &["spike", "step"])
+        });
+        let start = self.required(&raw.at, &format!("{path}.at"), at, units::parse_duration);
+        let multiplier = self.required(&raw.multiplier, &format!("{path}.multiplier"), at, |t| {
+            units::parse_number(t).and_then(|m| {
+                if (0.0..=1000.0).contains(&m) {
+                    Ok(m)
+                } else {
+                    Err(format!("`{t}` is out of range: expected 0 to 1000"))
+                }
+            })
+        });
+        match kind? {
+            "spike" => {
+                let duration = self.required(&raw.duration, &format!("{path}.duration"), at, |t| {
+                    positive_duration(t, MAX_DURATION)
+                });
+                Some(Shape::Spike {
+                    at: start?,
+                    duration: duration?,
+                    multiplier: multiplier?,
+                })
+            }
+            _ => {
+                if let Some(duration) = &raw.duration {
+                    self.error(Some(position_of(duration)), &format!("{path}.duration"), "a step lasts to the end of the run: leave out `duration`, or use `kind: spike`");
+                }
+                Some(Shape::Step {
+                    at: start?,
+                    multiplier: multiplier?,
+                })
+            }
+        }
     }
 
     fn services(&mut self, raw: &RawScenario) -> Vec<ServiceSpec> {

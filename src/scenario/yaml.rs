@@ -17,6 +17,8 @@ pub struct Position {
 }
 
 /// Where a spanned value was written (where it was used, for an alias).
+/// Values built from a tree rather than read from the file have no position:
+/// line 0.
 pub fn position_of<T>(spanned: &Spanned<T>) -> Position {
     Position {
         line: spanned.referenced.line(),
@@ -47,6 +49,11 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, SyntaxError> {
             message: strip_location_suffix(&message),
         }
     })
+}
+
+/// The document as a plain value tree (merge keys expanded), for overrides.
+pub fn parse_tree(text: &str) -> Result<serde_json::Value, SyntaxError> {
+    parse(text)
 }
 
 /// serde-saphyr appends " at line L, column C"; we print positions our own way.

@@ -1,0 +1,191 @@
+//! Variants side by side: every headline metric per variant, with its
+//! confidence interval over replications and its difference and ratio
+//! against the first variant.
+//!
+//! Variants of one scenario share their random streams (common random
+//! numbers), so the differences come from the policies, not from luck.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+use serde::Serialize;
+
+use super::stats::Estimate;
+use super::summary::Summary;
+use super::text::{format_ms, group_digits};
+
+/// How a metric is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    PerSecond,
+    Millis,
+    Times,
+    Percent,
+    Count,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricRow {
+    pub metric: String,
+    pub unit: Unit,
+    /// One estimate per variant, in the order of `Comparison::variants`.
+    pub values: Vec<Estimate>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    pub scenario: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub variants: Vec<String>,
+    pub metrics: Vec<MetricRow>,
+}
+
+/// The headline metrics of one run, in a fixed order.
+pub fn headline_metrics(summary: &Summary) -> Vec<(String, Unit, f64)> {
+    let totals = &summary.totals;
+    let finished = totals.succeeded + totals.failed;
+    let success = if finished == 0 {
+        0.0
+    } else {
+        totals.succeeded as f64 / finished as f64 * 100.0
+    };
+    let throughput: f64 = summary.sources.iter().map(|s| s.throughput_per_s).sum();
+    let abandoned: u64 = summary.services.iter().map(|s| s.abandoned_work).sum();
+    let mut metrics = vec![
+        ("goodput".to_string(), Unit::PerSecond, totals.goodput_per_s),
+        ("throughput".to_string(), Unit::PerSecond, throughput),
+        ("success ratio".to_string(), Unit::Percent, success),
+    ];
+    let many_sources = summary.sources.len() > 1;
+    for source in &summary.sources {
+        let prefix = if many_sources {
+            format!("{} ", source.name)
+        } else {
+            String::new()
+        };
+        metrics.push((
+            format!("{prefix}latency p50"),
+            Unit::Millis,
+            source.latency.p50_ms,
+        ));
+        metrics.push((
+            format!("{prefix}latency p99"),
+            Unit::Millis,
+            source.latency.p99_ms,
+        ));
+        metrics.push((
+            format!("{prefix}latency p99.9"),
+            Unit::Millis,
+            source.latency.p999_ms,
+        ));
+    }
+    metrics.push((
+        "service attempts per request".to_string(),
+        Unit::Times,
+        totals.work_per_request,
+    ));
+    for service in &summary.services {
+        metrics.push((
+            format!("{} amplification", service.name),
+            Unit::Times,
+            service.amplification,
+        ));
+    }
+    metrics.push(("abandoned work".to_string(), Unit::Count, abandoned as f64));
+    metrics
+}
+
+/// Builds the comparison from `runs[v][r]`: variant v, replication r.
+pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
+    let first = &runs[0][0];
+    let per_run: Vec<Vec<Vec<(String, Unit, f64)>>> = runs
+        .iter()
+        .map(|reps| reps.iter().map(headline_metrics).collect())
+        .collect();
+    let metrics = headline_metrics(first)
+        .into_iter()
+        .enumerate()
+        .map(|(index, (metric, unit, _))| MetricRow {
+            metric,
+            unit,
+            values: per_run
+                .iter()
+                .map(|reps| Estimate::of(&reps.iter().map(|m| m[index].2).collect::<Vec<_>>()))
+                .collect(),
+        })
+        .collect();
+    Comparison {
+        scenario: first.scenario.clone(),
+        seed: first.seed,
+        replications: runs[0].len() as u32,
+        variants: variants.to_vec(),
+        metrics,
+    }
+}
+
+pub fn format_value(unit: Unit, value: f64) -> String {
+    match unit {
+        Unit::PerSecond => format!("{value:.1}/s"),
+        Unit::Millis => format_ms(value),
+        Unit::Times => format!("{value:.2}×"),
+        Unit::Percent => format!("{value:.1}%"),
+        Unit::Count => group_digits(value.round().max(0.0) as u64),
+    }
+}
+
+fn cell(unit: Unit, estimate: Estimate, baseline: Option<Estimate>) -> String {
+    let mut text = format_value(unit, estimate.mean);
+    if let Some(half_width) = estimate.ci95 {
+        text.push_str(&format!(
+            " ±{}",
+            format_value(unit, half_width).trim_end_matches("/s")
+        ));
+    }
+    if let Some(base) = baseline {
+        let delta = estimate.mean - base.mean;
+        let sign = if delta >= 0.0 { "+" } else { "−" };
+        let magnitude = format_value(unit, delta.abs());
+        let ratio = if base.mean == 0.0 {
+            "–".to_string()
+        } else {
+            format!("×{:.2}", estimate.mean / base.mean)
+        };
+        text.push_str(&format!("\n{sign}{magnitude}, {ratio}"));
+    }
+    text
+}
+
+/// The side-by-side table, with each variant's difference and ratio against
+/// the first.
+pub fn render(comparison: &Comparison, reproduce: &str) -> String {
+    let mut table = Table::new();
+    let mut header = vec!["metric".to_string()];
+    header.extend(comparison.variants.iter().cloned());
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .force_no_tty()
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header);
+    for index in 1..=comparison.variants.len() {
+        if let Some(column) = table.column_mut(index) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    for row in &comparison.metrics {
+        let mut cells = vec![row.metric.clone()];
+        for (index, estimate) in row.values.iter().enumerate() {
+            let baseline = (index > 0).then_some(row.values[0]);
+            cells.push(cell(row.unit, *estimate, baseline));
+        }
+        table.add_row(cells);
+    }
+    let replications = match comparison.replications {
+        1 => "1 run per variant".to_string(),
+        n => format!("{n} replications per variant, mean ±95% confidence interval"),
+    };
+    format!(
+        "stampede compare · {}\nseed {} · {replications} · common random numbers\nreproduce: {reproduce}\n\n{table}\nunder each value: difference and ratio against `{}`\n",
+        comparison.scenario, comparison.seed, comparison.variants[0]
+    )
+}

@@ -1,0 +1,393 @@
+//! A study: the base scenario, its named variants, and its sweep.
+//!
+//! Variants and sweep points are the base document with some keys set by path
+//! ([`super::overrides`]). Each goes through the raw types and validation
+//! again, so a variant is checked exactly like the file, and an error in one
+//! is reported at the override that caused it.
+
+use serde_json::Value;
+
+use super::diagnostic::Diagnostic;
+use super::overrides::{self, Segment};
+use super::raw::{RawScenario, RawSweep, Text};
+use super::units::split_number;
+use super::yaml::{Position, Spanned, position_of};
+use super::{Scenario, ScenarioError, syntax_diagnostic, validate};
+
+/// The name of the scenario as written, among variants.
+pub const BASE: &str = "base";
+
+const MAX_SWEEP_POINTS: usize = 1_000;
+
+#[derive(Clone, Debug)]
+pub struct Variant {
+    pub name: String,
+    pub description: String,
+    pub scenario: Scenario,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    pub param: String,
+    pub values: Vec<String>,
+    /// Variant names to sweep; empty means the base and every variant.
+    pub variants: Vec<String>,
+}
+
+/// One override as written: where, what, and its position for errors.
+#[derive(Clone, Debug)]
+struct Override {
+    path: String,
+    pattern: Vec<Segment>,
+    value: Value,
+    position: Option<Position>,
+}
+
+pub struct Study {
+    /// The base first, then the variants in file order.
+    pub variants: Vec<Variant>,
+    pub sweep: Option<Sweep>,
+    file: String,
+    source_text: String,
+    tree: Value,
+    overrides: Vec<Vec<Override>>,
+}
+
+impl Study {
+    pub fn base(&self) -> &Scenario {
+        &self.variants[0].scenario
+    }
+
+    pub fn variant(&self, name: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.name == name)
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.variants.iter().map(|v| v.name.as_str()).collect()
+    }
+
+    /// `variant` with `path` also set to `value` (a sweep point).
+    pub fn with_override(
+        &self,
+        variant: &str,
+        path: &str,
+        value: &str,
+    ) -> Result<Scenario, ScenarioError> {
+        let index = self
+            .variants
+            .iter()
+            .position(|v| v.name == variant)
+            .unwrap_or(0);
+        let pattern = overrides::parse_path(path)
+            .map_err(|e| self.error(vec![Diagnostic::new(None, path, e)]))?;
+        let mut list = self.overrides[index].clone();
+        list.push(Override {
+            path: path.to_string(),
+            pattern,
+            value: Value::String(value.to_string()),
+            position: None,
+        });
+        build(&self.tree, &list, variant).map_err(|d| self.error(d))
+    }
+
+    fn error(&self, diagnostics: Vec<Diagnostic>) -> ScenarioError {
+        ScenarioError {
+            file: self.file.clone(),
+            source_text: self.source_text.clone(),
+            diagnostics,
+        }
+    }
+}
+
+/// Builds the study from a parsed and validated base.
+pub(super) fn build_study(
+    file: &str,
+    text: &str,
+    raw: &RawScenario,
+    base: Scenario,
+) -> Result<Study, Vec<Diagnostic>> {
+    let mut tree = super::yaml::parse_tree(text).map_err(|e| vec![syntax_diagnostic(text, e)])?;
+    if let Some(map) = tree.as_object_mut() {
+        map.remove("variants");
+        map.remove("sweep");
+    }
+    let description = base.description.clone();
+    let mut variants = vec![Variant {
+        name: BASE.to_string(),
+        description,
+        scenario: base,
+    }];
+    let mut all_overrides = vec![Vec::new()];
+    let mut errors = Vec::new();
+    for (name, body) in raw.variants.iter().flatten() {
+        if name == BASE {
+            errors.push(Diagnostic::new(
+                Some(position_of(body)),
+                format!("variants.{name}"),
+                "`base` is the scenario as written; give the variant another name",
+            ));
+            continue;
+        }
+        let list = parse_overrides(name, body.value.set.iter().flatten(), &mut errors);
+        match build(&tree, &list, name) {
+            Ok(scenario) => {
+                let description = body
+                    .value
+                    .description
+                    .as_ref()
+                    .map_or_else(String::new, |d| d.value.trim().to_string());
+                variants.push(Variant {
+                    name: name.clone(),
+                    description,
+                    scenario,
+                });
+            }
+            Err(diagnostics) => errors.extend(diagnostics),
+        }
+        all_overrides.push(list);
+    }
+    let sweep = raw
+        .sweep
+        .as_ref()
+        .and_then(|sweep| parse_sweep(sweep, &variants, &mut errors));
+    let _ = file;
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Study {
+        variants,
+        sweep,
+        file: file.to_string(),
+        source_text: text.to_string(),
+        tree,
+        overrides: all_overrides,
+    })
+}
+
+fn parse_overrides<'a>(
+    variant: &str,
+    set: impl Iterator<Item = (&'a String, &'a Spanned<Value>)>,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Override> {
+    let mut list = Vec::new();
+    for (path, value) in set {
+        let position = Some(position_of(value));
+        match overrides::parse_path(path) {
+            Ok(pattern) => list.push(Override {
+                path: path.clone(),
+                pattern,
+                value: value.value.clone(),
+                position,
+            }),
+            Err(message) => errors.push(Diagnostic::new(
+                position,
+                format!("variants.{variant}.set"),
+                message,
+            )),
+        }
+    }
+    list
+}
+
+/// The base tree with `list` applied, read and validated like a file.
+fn build(tree: &Value, list: &[Override], variant: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut tree = tree.clone();
+    let mut errors = Vec::new();
+    for entry in list {
+        let where_ = format!("variants.{variant}.set.{}", entry.path);
+        match overrides::apply(&mut tree, &entry.pattern, &entry.value) {
+            Ok(0) => errors.push(Diagnostic::new(
+                entry.position,
+                where_,
+                format!("`{}` matches nothing in the scenario", entry.path),
+            )),
+            Ok(_) => {}
+            Err(message) => errors.push(located(entry.position, &where_, &message)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    overrides::stringify_scalars(&mut tree);
+    let first = list.first().and_then(|o| o.position);
+    let raw: RawScenario = serde_json::from_value(tree).map_err(|error| {
+        let syntax = super::yaml::SyntaxError {
+            position: first,
+            message: error.to_string(),
+        };
+        let mut diagnostic = syntax_diagnostic("", syntax);
+        diagnostic.path = format!("variants.{variant}.set");
+        vec![diagnostic]
+    })?;
+    validate::validate(&raw).map_err(|diagnostics| {
+        diagnostics
+            .into_iter()
+            .map(|d| blame(d, list, variant))
+            .collect()
+    })
+}
+
+/// Points a diagnostic about the overridden document at the override behind it.
+fn blame(mut diagnostic: Diagnostic, list: &[Override], variant: &str) -> Diagnostic {
+    if diagnostic.position.is_some_and(|p| p.line > 0) {
+        return diagnostic;
+    }
+    let culprit = list
+        .iter()
+        .rev()
+        .find(|o| overrides::covers(&o.pattern, &diagnostic.path))
+        .or(list.last());
+    diagnostic.position = culprit.and_then(|o| o.position);
+    diagnostic.message = format!("in variant `{variant}`: {}", diagnostic.message);
+    diagnostic
+}
+
+fn located(position: Option<Position>, path: &str, message: &str) -> Diagnostic {
+    match message.split_once(" (did you mean ") {
+        Some((message, tail)) => Diagnostic::new(position, path, message)
+            .with_help(format!("did you mean {}", tail.trim_end_matches(')'))),
+        None => Diagnostic::new(position, path, message),
+    }
+}
+
+fn parse_sweep(
+    sweep: &Spanned<RawSweep>,
+    variants: &[Variant],
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Sweep> {
+    let at = Some(position_of(sweep));
+    let raw = &sweep.value;
+    let Some(param) = &raw.param else {
+        errors.push(Diagnostic::new(
+            at,
+            "sweep.param",
+            "`param` is required: the key path to vary, e.g. `sources.users.rate`",
+        ));
+        return None;
+    };
+    let Some(values) = &raw.values else {
+        errors.push(Diagnostic::new(
+            at,
+            "sweep.values",
+            "`values` is required: a list, or a range like `100/s..1000/s:100/s`",
+        ));
+        return None;
+    };
+    let values = match sweep_values(&values.value) {
+        Ok(values) => values,
+        Err(message) => {
+            errors.push(Diagnostic::new(
+                Some(position_of(values)),
+                "sweep.values",
+                message,
+            ));
+            return None;
+        }
+    };
+    let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+    let mut chosen = Vec::new();
+    for (index, name) in raw.variants.iter().flatten().enumerate() {
+        match check_variant_name(name, &names) {
+            Ok(()) => chosen.push(name.value.clone()),
+            Err(diagnostic) => errors.push(Diagnostic {
+                path: format!("sweep.variants[{index}]"),
+                ..diagnostic
+            }),
+        }
+    }
+    Some(Sweep {
+        param: param.value.clone(),
+        values,
+        variants: chosen,
+    })
+}
+
+fn check_variant_name(name: &Text, names: &[&str]) -> Result<(), Diagnostic> {
+    if names.contains(&name.value.as_str()) {
+        return Ok(());
+    }
+    let message = super::units::unknown_word("variant", &name.value, names);
+    Err(located(Some(position_of(name)), "", &message))
+}
+
+/// A list of scalars, or the text of a range.
+fn sweep_values(value: &Value) -> Result<Vec<String>, String> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(text) => Ok(text.clone()),
+                Value::Number(number) => Ok(number.to_string()),
+                _ => Err("sweep values must be single values like `200/s` or `8`".to_string()),
+            })
+            .collect(),
+        Value::String(range) => expand_range(range),
+        _ => Err("`values` must be a list or a range like `100/s..1000/s:100/s`".to_string()),
+    }
+}
+
+/// `FROM..TO:STEP`, each with the same unit: `100/s..500/s:100/s`, `1..8:1`.
+pub fn expand_range(range: &str) -> Result<Vec<String>, String> {
+    let bad = || format!("`{range}` is not a range like `100/s..1000/s:100/s` or `1..8:1`");
+    let (from, rest) = range.split_once("..").ok_or_else(bad)?;
+    let (to, step) = rest.split_once(':').ok_or_else(bad)?;
+    let (from, unit) = split_number(from)?;
+    let (to, to_unit) = split_number(to)?;
+    let (step, step_unit) = split_number(step)?;
+    if unit != to_unit || unit != step_unit {
+        return Err(format!(
+            "`{range}` mixes units: write every part with `{unit}`"
+        ));
+    }
+    if step <= 0.0 || to < from {
+        return Err(format!("`{range}` needs FROM ≤ TO and a STEP above zero"));
+    }
+    let count = ((to - from) / step + 1e-9).floor() as usize + 1;
+    if count > MAX_SWEEP_POINTS {
+        return Err(format!(
+            "`{range}` has {count} points; at most {MAX_SWEEP_POINTS} are allowed"
+        ));
+    }
+    Ok((0..count)
+        .map(|i| format!("{}{unit}", trim_number(from + step * i as f64)))
+        .collect())
+}
+
+/// 200 → "200", 0.25 → "0.25": no float noise in generated values.
+fn trim_number(value: f64) -> String {
+    let text = format!("{value:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+pub(super) fn study_error(file: &str, text: &str, diagnostics: Vec<Diagnostic>) -> ScenarioError {
+    ScenarioError {
+        file: file.to_string(),
+        source_text: text.to_string(),
+        diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_expand_with_units() {
+        assert_eq!(
+            expand_range("100/s..300/s:100/s").unwrap(),
+            vec!["100/s", "200/s", "300/s"]
+        );
+        assert_eq!(expand_range("1..4:1").unwrap(), vec!["1", "2", "3", "4"]);
+        assert_eq!(
+            expand_range("0.1..0.3:0.1").unwrap(),
+            vec!["0.1", "0.2", "0.3"]
+        );
+        assert!(expand_range("1..4").is_err());
+        assert!(
+            expand_range("1ms..4s:1ms")
+                .unwrap_err()
+                .contains("mixes units")
+        );
+        assert!(expand_range("1..100000:1").unwrap_err().contains("at most"));
+    }
+}
