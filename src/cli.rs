@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use stampede::report::compare;
 use stampede::report::summary::summarize;
 use stampede::report::text;
+use stampede::report::{compare, files};
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario, ScenarioError};
 use stampede::scenario::{Study, Variant, suggest};
 use stampede::{model, runner};
@@ -135,7 +135,10 @@ fn run(
         }
     }
     if let Some(dir) = out {
-        write_outputs(dir, &summary.to_json(), &report)?;
+        write_files(
+            dir,
+            &files::run_files(&summary, &outcome.timeseries, &reproduce),
+        )?;
     }
     if let Some(reason) = &outcome.stopped {
         eprintln!("error: {reason}");
@@ -232,14 +235,15 @@ fn pick_variants<'a>(study: &'a Study, names: &[String]) -> Result<Vec<&'a Varia
         .collect()
 }
 
-fn write_outputs(dir: &Path, json: &str, report: &str) -> Result<()> {
+fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, contents) in [("summary.json", json), ("report.txt", report)] {
+    for (name, contents) in files {
         let path = dir.join(name);
         std::fs::write(&path, contents)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    eprintln!("wrote {}/summary.json and report.txt", dir.display());
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    eprintln!("wrote {} in {}", names.join(", "), dir.display());
     Ok(())
 }
 

@@ -99,6 +99,7 @@ impl Simulation<'_> {
             instance,
         });
         self.calls[call_key].outstanding = Some(attempt);
+        self.running.retries += u64::from(is_retry);
         self.outstanding[instance as usize] += 1;
         if self.in_window(self.now) {
             let metrics = &mut self.metrics.edges[edge];

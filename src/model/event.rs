@@ -36,4 +36,6 @@ pub enum Event {
     RetryDue { call: CallKey },
     /// Warm-up is over: statistics start here.
     MeasurementStart,
+    /// The end of a time-series interval.
+    Sample,
 }

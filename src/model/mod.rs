@@ -9,6 +9,7 @@ mod backoff;
 mod call;
 mod event;
 mod routing;
+mod sampling;
 mod service;
 mod sim;
 

@@ -40,7 +40,9 @@ impl Simulation<'_> {
         if self.in_window(self.now) {
             self.metrics.services[service_id].attempts += 1;
         }
+        self.running.service_attempts[service_id] += 1;
         if !has_worker && !has_room {
+            self.running.service_rejected[service_id] += 1;
             if self.in_window(self.now) {
                 self.metrics.services[service_id].rejected += 1;
             }

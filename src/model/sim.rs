@@ -13,6 +13,7 @@ use slotmap::SlotMap;
 
 use crate::engine::{EventQueue, RngStream, SimDuration, SimTime};
 use crate::report::metrics::{Area, Failure, Metrics, ServiceMetrics, SourceMetrics};
+use crate::report::timeseries::{Running, TimeSeries};
 use crate::scenario::spec::{Load, Scenario, Target};
 
 use super::call::{Attempt, Call, Owner};
@@ -39,6 +40,8 @@ pub enum StopReason {
 /// What a finished run hands to the report.
 pub struct RunOutcome {
     pub metrics: Metrics,
+    /// Metrics over time, warm-up included.
+    pub timeseries: TimeSeries,
     pub events: u64,
     /// The simulated instant the run ended (the duration, unless stopped early).
     pub ended_at: SimTime,
@@ -57,8 +60,12 @@ pub(super) struct Instance {
     pub service: u32,
     pub busy: u32,
     pub queue: VecDeque<JobKey>,
+    /// Cumulative since the start; the integrals at the end of warm-up are
+    /// kept so that the windowed statistics can subtract them.
     pub busy_area: Area,
     pub queue_area: Area,
+    pub busy_at_warmup: u128,
+    pub queue_at_warmup: u128,
 }
 
 pub(super) struct ServiceState {
@@ -85,6 +92,9 @@ pub struct Simulation<'a> {
     /// Whether the time integrals are being accumulated (warm-up is over).
     pub(super) measuring: bool,
     pub(super) requests_in_flight: u64,
+    /// Totals for the time series, warm-up included.
+    pub(super) running: Running,
+    pub(super) timeseries: TimeSeries,
 }
 
 impl<'a> Simulation<'a> {
@@ -100,6 +110,8 @@ impl<'a> Simulation<'a> {
                 queue: VecDeque::new(),
                 busy_area: Area::default(),
                 queue_area: Area::default(),
+                busy_at_warmup: 0,
+                queue_at_warmup: 0,
             }));
             let ids = (first..first + service.instances).collect();
             routers.push(Router::new(
@@ -154,12 +166,16 @@ impl<'a> Simulation<'a> {
             metrics,
             measuring: scenario.warmup == SimDuration::ZERO,
             requests_in_flight: 0,
+            running: Running::new(scenario.sources.len(), scenario.services.len()),
+            timeseries: TimeSeries::new(scenario),
         }
     }
 
     /// Runs to the end of the scenario's duration, or until a limit stops it.
     pub fn run(mut self) -> RunOutcome {
         self.start_sources();
+        self.events
+            .schedule(SimTime::ZERO + self.scenario.sample_interval, Event::Sample);
         if !self.measuring {
             self.events.schedule(
                 SimTime::ZERO + self.scenario.warmup,
@@ -199,6 +215,7 @@ impl<'a> Simulation<'a> {
         self.finish(ended_at);
         RunOutcome {
             metrics: self.metrics,
+            timeseries: self.timeseries,
             events: processed,
             ended_at,
             stopped,
@@ -215,6 +232,7 @@ impl<'a> Simulation<'a> {
             Event::CallDeadline { call } => self.on_call_deadline(call),
             Event::RetryDue { call } => self.on_retry_due(call),
             Event::MeasurementStart => self.on_measurement_start(),
+            Event::Sample => self.on_sample(),
         }
     }
 
@@ -287,6 +305,8 @@ impl<'a> Simulation<'a> {
             self.metrics.sources[source as usize].requests += 1;
         }
         self.requests_in_flight += 1;
+        self.running.arrivals[source as usize] += 1;
+        self.running.in_flight[source as usize] += 1;
         let edge = self.scenario.sources[source as usize].edge;
         let owner = Owner::Source {
             source,
@@ -307,6 +327,11 @@ impl<'a> Simulation<'a> {
         result: Result<(), Failure>,
     ) {
         self.requests_in_flight -= 1;
+        self.running.in_flight[owner_source as usize] -= 1;
+        match result {
+            Ok(()) => self.running.succeeded[owner_source as usize] += 1,
+            Err(_) => self.running.failed[owner_source as usize] += 1,
+        }
         if measured {
             let metrics = &mut self.metrics.sources[owner_source as usize];
             match result {
@@ -337,8 +362,14 @@ impl<'a> Simulation<'a> {
         for instance in &mut self.instances {
             let service = &mut self.metrics.services[instance.service as usize];
             service.queue_max = service.queue_max.max(instance.queue.len() as u64);
-            instance.busy_area.restart(self.now);
-            instance.queue_area.restart(self.now);
+            instance
+                .busy_area
+                .advance(self.now, u64::from(instance.busy));
+            instance
+                .queue_area
+                .advance(self.now, instance.queue.len() as u64);
+            instance.busy_at_warmup = instance.busy_area.integral();
+            instance.queue_at_warmup = instance.queue_area.integral();
         }
     }
 
@@ -349,8 +380,12 @@ impl<'a> Simulation<'a> {
             self.advance_areas(index as u32);
             let instance = &self.instances[index];
             let service = &mut self.metrics.services[instance.service as usize];
-            service.busy.merge(&instance.busy_area);
-            service.queue.merge(&instance.queue_area);
+            service
+                .busy
+                .add(instance.busy_area.integral() - instance.busy_at_warmup);
+            service
+                .queue
+                .add(instance.queue_area.integral() - instance.queue_at_warmup);
         }
         for job in self
             .jobs
@@ -388,9 +423,6 @@ impl<'a> Simulation<'a> {
 
     /// Brings an instance's busy and queue integrals up to now.
     pub(super) fn advance_areas(&mut self, instance: u32) {
-        if !self.measuring {
-            return;
-        }
         let state = &mut self.instances[instance as usize];
         state.busy_area.advance(self.now, u64::from(state.busy));
         state.queue_area.advance(self.now, state.queue.len() as u64);

@@ -32,6 +32,19 @@ pub struct MetricRow {
     pub values: Vec<Estimate>,
 }
 
+/// Per variant and surged source: how many runs recovered, and how fast.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecoveryRow {
+    pub variant: String,
+    pub source: String,
+    pub runs: u32,
+    pub recovered_runs: u32,
+    /// Over the runs that recovered.
+    pub recovery_time_s: Option<Estimate>,
+    /// Goodput at the end of the run as a fraction of before the surge.
+    pub final_goodput_ratio: Estimate,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
     pub scenario: String,
@@ -39,6 +52,27 @@ pub struct Comparison {
     pub replications: u32,
     pub variants: Vec<String>,
     pub metrics: Vec<MetricRow>,
+    pub recovery: Vec<RecoveryRow>,
+}
+
+fn recovery_rows(variants: &[String], runs: &[Vec<Summary>]) -> Vec<RecoveryRow> {
+    let mut rows = Vec::new();
+    for (variant, reps) in variants.iter().zip(runs) {
+        for (index, first) in reps[0].recovery.iter().enumerate() {
+            let verdicts: Vec<_> = reps.iter().filter_map(|s| s.recovery.get(index)).collect();
+            let times: Vec<f64> = verdicts.iter().filter_map(|r| r.recovery_time_s).collect();
+            let ratios: Vec<f64> = verdicts.iter().map(|r| r.final_goodput_ratio).collect();
+            rows.push(RecoveryRow {
+                variant: variant.clone(),
+                source: first.source.clone(),
+                runs: verdicts.len() as u32,
+                recovered_runs: times.len() as u32,
+                recovery_time_s: (!times.is_empty()).then(|| Estimate::of(&times)),
+                final_goodput_ratio: Estimate::of(&ratios),
+            });
+        }
+    }
+    rows
 }
 
 /// The headline metrics of one run, in a fixed order.
@@ -121,6 +155,7 @@ pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
         replications: runs[0].len() as u32,
         variants: variants.to_vec(),
         metrics,
+        recovery: recovery_rows(variants, runs),
     }
 }
 
@@ -185,7 +220,36 @@ pub fn render(comparison: &Comparison, reproduce: &str) -> String {
         n => format!("{n} replications per variant, mean ±95% confidence interval"),
     };
     format!(
-        "stampede compare · {}\nseed {} · {replications} · common random numbers\nreproduce: {reproduce}\n\n{table}\nunder each value: difference and ratio against `{}`\n",
-        comparison.scenario, comparison.seed, comparison.variants[0]
+        "stampede compare · {}\nseed {} · {replications} · common random numbers\nreproduce: {reproduce}\n\n{}{table}\nunder each value: difference and ratio against `{}`\n",
+        comparison.scenario,
+        comparison.seed,
+        recovery_text(&comparison.recovery),
+        comparison.variants[0]
     )
+}
+
+/// "backoff: users recovered 2.0s after the surge" and the like, one per line.
+fn recovery_text(rows: &[RecoveryRow]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("After the surge:\n");
+    for row in rows {
+        let how = match (&row.recovery_time_s, row.runs) {
+            (Some(time), 1) => format!("recovered {:.1}s after it ended", time.mean),
+            (Some(time), runs) => format!(
+                "recovered in {} of {runs} runs, after {:.1}s{}",
+                row.recovered_runs,
+                time.mean,
+                time.ci95.map(|h| format!(" ±{h:.1}s")).unwrap_or_default()
+            ),
+            (None, _) => format!(
+                "did NOT recover (goodput at the end {:.0}% of before: metastable)",
+                row.final_goodput_ratio.mean * 100.0
+            ),
+        };
+        out.push_str(&format!("  {:<12} {}: {how}\n", row.variant, row.source));
+    }
+    out.push('\n');
+    out
 }

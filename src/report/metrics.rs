@@ -120,15 +120,14 @@ impl Area {
         self.last_change_at = now;
     }
 
-    /// Forgets everything before `now` (the end of warm-up).
-    pub fn restart(&mut self, now: SimTime) {
-        self.integral = 0;
-        self.last_change_at = now;
+    /// Σ value · nanoseconds so far.
+    pub fn integral(&self) -> u128 {
+        self.integral
     }
 
-    /// Adds another area's integral (another instance of the same service).
-    pub fn merge(&mut self, other: &Area) {
-        self.integral += other.integral;
+    /// Adds part of another area's integral (an instance's, since warm-up).
+    pub fn add(&mut self, integral: u128) {
+        self.integral += integral;
     }
 
     /// The time-average over `span`.

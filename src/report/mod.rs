@@ -6,7 +6,9 @@
 //! output formats.
 
 pub mod compare;
+pub mod files;
 pub mod metrics;
 pub mod stats;
 pub mod summary;
 pub mod text;
+pub mod timeseries;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::RunOutcome;
 use crate::report::metrics::{EdgeMetrics, FailureCounts, Latency, ServiceMetrics};
+use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
 use crate::scenario::spec::Load;
 
@@ -29,6 +30,8 @@ pub struct Summary {
     /// Why the run stopped before its duration, if it did.
     pub stopped_early: Option<String>,
     pub totals: Totals,
+    /// For each source with a surge: did goodput come back afterwards?
+    pub recovery: Vec<Recovery>,
     pub sources: Vec<SourceSummary>,
     pub services: Vec<ServiceSummary>,
     pub load_balancers: Vec<BalancerSummary>,
@@ -245,6 +248,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         events: outcome.events,
         stopped_early: outcome.stopped.as_ref().map(ToString::to_string),
         totals: totals(outcome, measured),
+        recovery: recoveries(scenario, &outcome.timeseries),
         sources,
         services,
         load_balancers,

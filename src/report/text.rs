@@ -13,6 +13,7 @@ use super::summary::{LatencySummary, Summary};
 /// The whole text report. `reproduce` is the command line that reruns it.
 pub fn render(summary: &Summary, reproduce: &str) -> String {
     let mut out = header(summary, reproduce);
+    out.push_str(&recovery_lines(summary));
     out.push_str(&section(
         "Sources (end-to-end, successful requests)",
         sources_table(summary),
@@ -53,6 +54,27 @@ fn header(summary: &Summary, reproduce: &str) -> String {
         format_rate(t.goodput_per_s),
         t.work_per_request
     ));
+    out
+}
+
+/// One sentence per surge: recovered, how fast, or not at all.
+pub fn recovery_lines(summary: &Summary) -> String {
+    let mut out = String::new();
+    for r in &summary.recovery {
+        let window = format!("{}s–{}s", r.trigger_start_s, r.trigger_end_s);
+        let verdict = match r.recovery_time_s {
+            Some(seconds) => format!("recovered {seconds}s after it ended"),
+            None => format!(
+                "did NOT recover within the run: goodput is {:.0}% of before (a metastable failure)",
+                r.final_goodput_ratio * 100.0
+            ),
+        };
+        out.push_str(&format!(
+            "{}: surge {window}, goodput before {}; {verdict}\n",
+            r.source,
+            format_rate(r.baseline_goodput_per_s)
+        ));
+    }
     out
 }
 

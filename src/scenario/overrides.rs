@@ -64,8 +64,8 @@ pub fn apply(tree: &mut Value, path: &[Segment], value: &Value) -> Result<usize,
     set_at(tree, path, value, &mut Vec::new(), false)
 }
 
-/// `under_wildcard`: a branch a wildcard reached; keys missing there are
-/// skipped (that branch simply does not match) rather than created.
+/// `under_wildcard`: a branch a wildcard reached, where a missing list is a
+/// branch that does not match rather than an error.
 fn set_at(
     node: &mut Value,
     path: &[Segment],
@@ -82,7 +82,10 @@ fn set_at(
         Segment::Key(key) => {
             let component_level =
                 walked.len() == 1 && COMPONENT_SECTIONS.contains(&walked[0].as_str());
-            if under_wildcard && node.get(key).is_none_or(Value::is_null) {
+            // A wildcard branch without the list the path goes on to index
+            // (a service with no `calls`) simply does not match.
+            let indexes_next = matches!(rest.first(), Some(Segment::Index(_) | Segment::AnyIndex));
+            if under_wildcard && indexes_next && node.get(key).is_none_or(Value::is_null) {
                 return Ok(0);
             }
             let map = as_map(node, &here)?;

@@ -25,6 +25,7 @@ pub struct RawScenario {
     pub duration: Option<Text>,
     pub warmup: Option<Text>,
     pub deadline_propagation: Option<Text>,
+    pub sample_interval: Option<Text>,
     pub limits: Option<RawLimits>,
     /// A place for YAML anchors (`&name`) that other keys merge with `<<: *name`.
     pub templates: Option<IgnoredAny>,

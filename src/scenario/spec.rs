@@ -30,6 +30,8 @@ pub struct Scenario {
     pub warmup: SimDuration,
     /// Callees drop work whose caller's deadline has passed when it is dequeued.
     pub deadline_propagation: bool,
+    /// The time series records one row per this much simulated time.
+    pub sample_interval: SimDuration,
     pub limits: Limits,
     pub sources: Vec<SourceSpec>,
     pub services: Vec<ServiceSpec>,

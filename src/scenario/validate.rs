@@ -141,11 +141,33 @@ impl Checker {
                 units::parse_bool,
             ),
             limits: self.limits(raw),
+            sample_interval: self.sample_interval(raw, duration),
             sources,
             services,
             balancers,
             edges: std::mem::take(&mut self.edges),
         })
+    }
+
+    /// By default 1s, or duration ÷ 2000 for long runs, so the time series
+    /// stays small whatever the run length; at most 100,000 samples if set.
+    fn sample_interval(&mut self, raw: &RawScenario, duration: Option<SimDuration>) -> SimDuration {
+        let default_nanos = duration
+            .map_or(0, |d| d.as_nanos().div_ceil(2_000))
+            .max(1_000_000_000);
+        let interval = self.or(
+            &raw.sample_interval,
+            "sample_interval",
+            SimDuration(default_nanos),
+            |t| positive_duration(t, MAX_DURATION),
+        );
+        if let (Some(duration), Some(text)) = (duration, &raw.sample_interval) {
+            let samples = duration.as_nanos() / interval.as_nanos().max(1);
+            if samples > 100_000 {
+                self.error(Some(position_of(text)), "sample_interval", format!("{samples} samples over {duration} is more than 100000: use a longer interval"));
+            }
+        }
+        interval
     }
 
     fn limits(&mut self, raw: &RawScenario) -> Limits {

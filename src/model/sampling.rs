@@ -1,0 +1,33 @@
+//! The time series: one row of rates and averages per sample interval.
+
+use crate::engine::SimTime;
+
+use super::event::Event;
+use super::sim::Simulation;
+
+impl Simulation<'_> {
+    pub(super) fn on_sample(&mut self) {
+        for index in 0..self.instances.len() {
+            self.advance_areas(index as u32);
+        }
+        let services = self.scenario.services.len();
+        self.running.busy_integral = vec![0; services];
+        self.running.queue_integral = vec![0; services];
+        for instance in &self.instances {
+            let service = instance.service as usize;
+            self.running.busy_integral[service] += instance.busy_area.integral();
+            self.running.queue_integral[service] += instance.queue_area.integral();
+        }
+        let capacities: Vec<u64> = self
+            .scenario
+            .services
+            .iter()
+            .map(|s| u64::from(s.workers) * u64::from(s.instances))
+            .collect();
+        self.timeseries.sample(self.now, &self.running, &capacities);
+        let next_at = self.now + self.scenario.sample_interval;
+        if next_at <= SimTime::ZERO + self.scenario.duration {
+            self.events.schedule(next_at, Event::Sample);
+        }
+    }
+}

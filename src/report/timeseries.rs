@@ -1,0 +1,295 @@
+//! Metrics over time, sampled at a fixed interval of simulated time, and the
+//! recovery verdict read from them.
+//!
+//! The model keeps running totals that ignore warm-up ([`Running`]); every
+//! interval it records one row of rates and averages ([`TimeSeries`]). The
+//! number of rows is bounded by validation (duration ÷ interval), so a time
+//! series is the one output whose size follows the run length, and by design.
+
+use serde::Serialize;
+
+use crate::engine::{SimDuration, SimTime};
+use crate::scenario::Scenario;
+use crate::scenario::spec::{Load, Shape};
+
+/// Counters since the start of the run, warm-up included.
+#[derive(Clone, Debug, Default)]
+pub struct Running {
+    pub arrivals: Vec<u64>,
+    pub succeeded: Vec<u64>,
+    pub failed: Vec<u64>,
+    pub in_flight: Vec<u64>,
+    pub service_attempts: Vec<u64>,
+    pub service_rejected: Vec<u64>,
+    /// Σ busy workers · ns and Σ waiting requests · ns, per service.
+    pub busy_integral: Vec<u128>,
+    pub queue_integral: Vec<u128>,
+    pub retries: u64,
+}
+
+impl Running {
+    pub fn new(sources: usize, services: usize) -> Running {
+        Running {
+            arrivals: vec![0; sources],
+            succeeded: vec![0; sources],
+            failed: vec![0; sources],
+            in_flight: vec![0; sources],
+            service_attempts: vec![0; services],
+            service_rejected: vec![0; services],
+            busy_integral: vec![0; services],
+            queue_integral: vec![0; services],
+            retries: 0,
+        }
+    }
+}
+
+/// One row per interval: `time_s` (the interval's end), then per source
+/// offered, goodput, failed (per second) and in flight (at the end), per
+/// service attempts and rejected (per second), mean queue length and
+/// utilisation, then retries per second over all calls.
+#[derive(Clone, Debug, Default)]
+pub struct TimeSeries {
+    pub interval: SimDuration,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<f64>>,
+    last: Option<(SimTime, Running)>,
+}
+
+fn round4(value: f64) -> f64 {
+    (value * 1e4).round() / 1e4
+}
+
+impl TimeSeries {
+    pub fn new(scenario: &Scenario) -> TimeSeries {
+        let mut columns = vec!["time_s".to_string()];
+        for source in &scenario.sources {
+            for metric in [
+                "offered_per_s",
+                "goodput_per_s",
+                "failed_per_s",
+                "in_flight",
+            ] {
+                columns.push(format!("{}.{metric}", source.name));
+            }
+        }
+        for service in &scenario.services {
+            for metric in [
+                "attempts_per_s",
+                "rejected_per_s",
+                "queue_length",
+                "utilisation",
+            ] {
+                columns.push(format!("{}.{metric}", service.name));
+            }
+        }
+        columns.push("retries_per_s".to_string());
+        TimeSeries {
+            interval: scenario.sample_interval,
+            columns,
+            rows: Vec::new(),
+            last: None,
+        }
+    }
+
+    /// Records the interval ending `now`, given the running totals and each
+    /// service's worker count (workers × instances).
+    pub fn sample(&mut self, now: SimTime, running: &Running, capacities: &[u64]) {
+        let (since, last) = match &self.last {
+            Some((at, last)) => (*at, last.clone()),
+            None => (
+                SimTime::ZERO,
+                Running::new(running.arrivals.len(), running.service_attempts.len()),
+            ),
+        };
+        let span_ns = now.since(since).as_nanos().max(1) as f64;
+        let per_s = |now: u64, then: u64| round4((now - then) as f64 * 1e9 / span_ns);
+        let mut row = vec![round4(now.as_secs_f64())];
+        for s in 0..running.arrivals.len() {
+            row.push(per_s(running.arrivals[s], last.arrivals[s]));
+            row.push(per_s(running.succeeded[s], last.succeeded[s]));
+            row.push(per_s(running.failed[s], last.failed[s]));
+            row.push(running.in_flight[s] as f64);
+        }
+        for (s, &capacity) in capacities.iter().enumerate() {
+            row.push(per_s(running.service_attempts[s], last.service_attempts[s]));
+            row.push(per_s(running.service_rejected[s], last.service_rejected[s]));
+            row.push(round4(
+                (running.queue_integral[s] - last.queue_integral[s]) as f64 / span_ns,
+            ));
+            let busy = (running.busy_integral[s] - last.busy_integral[s]) as f64;
+            row.push(round4(busy / span_ns / capacity.max(1) as f64));
+        }
+        row.push(per_s(running.retries, last.retries));
+        self.rows.push(row);
+        self.last = Some((now, running.clone()));
+    }
+
+    pub fn column(&self, name: &str) -> Option<Vec<f64>> {
+        let index = self.columns.iter().position(|c| c == name)?;
+        Some(self.rows.iter().map(|row| row[index]).collect())
+    }
+
+    pub fn times(&self) -> Vec<f64> {
+        self.rows.iter().map(|row| row[0]).collect()
+    }
+
+    /// The series as CSV: a header row, then one line per interval.
+    pub fn to_csv(&self) -> String {
+        let mut out = self.columns.join(",");
+        out.push('\n');
+        for row in &self.rows {
+            let cells: Vec<String> = row.iter().map(f64::to_string).collect();
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Did goodput come back after a surge?
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recovery {
+    pub source: String,
+    pub trigger_start_s: f64,
+    pub trigger_end_s: f64,
+    /// Mean goodput between warm-up and the trigger.
+    pub baseline_goodput_per_s: f64,
+    pub recovered: bool,
+    /// From the end of the trigger until goodput stayed at 90% of baseline or
+    /// more (5-interval rolling mean) for the rest of the run.
+    pub recovery_time_s: Option<f64>,
+    /// Goodput over the last 5 intervals, as a fraction of baseline.
+    pub final_goodput_ratio: f64,
+}
+
+/// Intervals in the rolling mean, and the fraction of baseline that counts as recovered.
+const SMOOTHING: usize = 5;
+const RECOVERED_FRACTION: f64 = 0.9;
+
+/// A verdict for every source whose rate shape has a trigger that ends.
+pub fn recoveries(scenario: &Scenario, series: &TimeSeries) -> Vec<Recovery> {
+    scenario
+        .sources
+        .iter()
+        .filter_map(|source| {
+            let Load::Open {
+                shape: Some(shape), ..
+            } = &source.load
+            else {
+                return None;
+            };
+            recovery_of(&source.name, shape, scenario.warmup, series)
+        })
+        .collect()
+}
+
+fn recovery_of(
+    name: &str,
+    shape: &Shape,
+    warmup: SimDuration,
+    series: &TimeSeries,
+) -> Option<Recovery> {
+    let (start, end) = shape.trigger_window()?;
+    let (start_s, end_s) = (start.as_secs_f64(), end.as_secs_f64());
+    let times = series.times();
+    let goodput = series.column(&format!("{name}.goodput_per_s"))?;
+    let interval_s = series.interval.as_secs_f64();
+    let before: Vec<f64> = times
+        .iter()
+        .zip(&goodput)
+        .filter(|&(&t, _)| t - interval_s >= warmup.as_secs_f64() && t <= start_s)
+        .map(|(_, &g)| g)
+        .collect();
+    let after: Vec<(f64, f64)> = times
+        .iter()
+        .zip(&goodput)
+        .filter(|&(&t, _)| t - interval_s >= end_s)
+        .map(|(&t, &g)| (t, g))
+        .collect();
+    if before.is_empty() || after.len() < SMOOTHING {
+        return None;
+    }
+    let baseline = before.iter().sum::<f64>() / before.len() as f64;
+    let threshold = RECOVERED_FRACTION * baseline;
+    // (start of the window's first interval, rolling mean)
+    let rolling: Vec<(f64, f64)> = after
+        .windows(SMOOTHING)
+        .map(|w| {
+            (
+                w[0].0 - interval_s,
+                w.iter().map(|&(_, g)| g).sum::<f64>() / SMOOTHING as f64,
+            )
+        })
+        .collect();
+    let first_good_for_good = match rolling.iter().rposition(|&(_, mean)| mean < threshold) {
+        None => Some(0),
+        Some(last_bad) => (last_bad + 1 < rolling.len()).then_some(last_bad + 1),
+    };
+    let final_ratio = rolling
+        .last()
+        .map_or(0.0, |&(_, mean)| mean / baseline.max(f64::MIN_POSITIVE));
+    let recovery_time_s =
+        first_good_for_good.map(|index| round4((rolling[index].0 - end_s).max(0.0)));
+    let recovered = recovery_time_s.is_some();
+    Some(Recovery {
+        source: name.to_string(),
+        trigger_start_s: start_s,
+        trigger_end_s: end_s,
+        baseline_goodput_per_s: round4(baseline),
+        recovered,
+        recovery_time_s,
+        final_goodput_ratio: round4(final_ratio),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(goodput: &[f64]) -> TimeSeries {
+        TimeSeries {
+            interval: SimDuration(1_000_000_000),
+            columns: vec!["time_s".into(), "u.goodput_per_s".into()],
+            rows: goodput
+                .iter()
+                .enumerate()
+                .map(|(i, &g)| vec![(i + 1) as f64, g])
+                .collect(),
+            last: None,
+        }
+    }
+
+    fn spike() -> Shape {
+        Shape::Spike {
+            at: SimDuration(5_000_000_000),
+            duration: SimDuration(2_000_000_000),
+            multiplier: 3.0,
+        }
+    }
+
+    #[test]
+    fn recovery_time_is_measured_from_the_end_of_the_trigger() {
+        // Baseline 100/s, surge at 5–7s, goodput back at 100 from t = 10s.
+        let goodput = [
+            100.0, 100.0, 100.0, 100.0, 100.0, 20.0, 20.0, 10.0, 10.0, 100.0, 100.0, 100.0, 100.0,
+            100.0, 100.0, 100.0, 100.0, 100.0,
+        ];
+        let verdict = recovery_of("u", &spike(), SimDuration::ZERO, &series(&goodput)).unwrap();
+        assert!(verdict.recovered);
+        assert_eq!(verdict.baseline_goodput_per_s, 100.0);
+        // Goodput is back in the interval (9s, 10s]: 2s after the surge ended.
+        assert_eq!(verdict.recovery_time_s, Some(2.0));
+    }
+
+    #[test]
+    fn a_collapse_that_lasts_is_not_a_recovery() {
+        let goodput = [
+            100.0, 100.0, 100.0, 100.0, 100.0, 20.0, 20.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0,
+            10.0, 10.0,
+        ];
+        let verdict = recovery_of("u", &spike(), SimDuration::ZERO, &series(&goodput)).unwrap();
+        assert!(!verdict.recovered);
+        assert_eq!(verdict.recovery_time_s, None);
+        assert_eq!(verdict.final_goodput_ratio, 0.1);
+    }
+}
