@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use stampede::report::summary::summarize;
 use stampede::report::text;
-use stampede::report::{compare, files};
+use stampede::report::{compare, files, sweep};
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario, ScenarioError};
 use stampede::scenario::{Study, Variant, suggest};
 use stampede::{model, runner};
@@ -62,6 +62,29 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Run a scenario across the values of one parameter (offered load, workers, timeout…), per variant.
+    Sweep {
+        /// The scenario file (YAML); its `sweep:` section is used unless --param is given.
+        scenario: PathBuf,
+        /// The key path to vary, e.g. `sources.users.rate`.
+        #[arg(long, requires = "values")]
+        param: Option<String>,
+        /// A comma-separated list, or a range FROM..TO:STEP such as `100/s..1000/s:100/s`.
+        #[arg(long)]
+        values: Option<String>,
+        /// Variants to sweep; default: the sweep section's, else every declared variant, else the base.
+        #[arg(long, value_delimiter = ',')]
+        variants: Vec<String>,
+        /// Independent replications per point.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        replications: u32,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Report format on standard output.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Check scenario files without running them.
     Validate {
         /// The scenario files (YAML).
@@ -92,6 +115,22 @@ pub fn main() -> ExitCode {
             seed,
             format,
         } => compare(&scenario, &variants, replications, seed, format),
+        Command::Sweep {
+            scenario,
+            param,
+            values,
+            variants,
+            replications,
+            seed,
+            format,
+        } => sweep(
+            &scenario,
+            param.zip(values),
+            &variants,
+            replications,
+            seed,
+            format,
+        ),
         Command::Validate { scenarios } => Ok(validate(&scenarios)),
     };
     result.unwrap_or_else(|error| {
@@ -204,6 +243,111 @@ fn compare(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn sweep(
+    path: &Path,
+    given: Option<(String, String)>,
+    names: &[String],
+    replications: u32,
+    seed: Option<u64>,
+    format: Format,
+) -> Result<ExitCode> {
+    let study = match scenario::load_study(path) {
+        Ok(study) => study,
+        Err(error) => return Ok(invalid(error)),
+    };
+    let (param, values, sweep_variants) = match (given, &study.sweep) {
+        (Some((param, values)), _) => match parse_values(&values) {
+            Ok(values) => (param, values, Vec::new()),
+            Err(message) => return Ok(invalid(format!("--values: {message}"))),
+        },
+        (None, Some(sweep)) => (
+            sweep.param.clone(),
+            sweep.values.clone(),
+            sweep.variants.clone(),
+        ),
+        (None, None) => {
+            return Ok(invalid(
+                "the scenario has no `sweep:` section: give --param and --values",
+            ));
+        }
+    };
+    let names = if names.is_empty() {
+        sweep_variants
+    } else {
+        names.to_vec()
+    };
+    let chosen: Vec<&Variant> = match (names.is_empty(), study.variants.len()) {
+        (true, 1) => vec![&study.variants[0]],
+        _ => match pick_variants(&study, &names) {
+            Ok(chosen) => chosen,
+            Err(message) => return Ok(invalid(message)),
+        },
+    };
+    let mut labels = Vec::new();
+    let mut scenarios = Vec::new();
+    for value in &values {
+        for variant in &chosen {
+            let mut scenario = match study.with_override(&variant.name, &param, value) {
+                Ok(scenario) => scenario,
+                Err(error) => return Ok(invalid(error)),
+            };
+            if let Some(seed) = seed {
+                scenario.seed = seed;
+            }
+            labels.push((value.clone(), variant.name.clone()));
+            scenarios.extend(runner::replicas(&scenario, replications));
+        }
+    }
+    let summaries = runner::run_all(&scenarios);
+    let runs: Vec<Vec<_>> = summaries
+        .chunks(replications as usize)
+        .map(<[_]>::to_vec)
+        .collect();
+    let result = sweep::sweep_result(&param, &labels, &runs);
+    let reproduce = format!(
+        "stampede sweep {} --param {param} --values {} --seed {}",
+        path.display(),
+        values.join(","),
+        result.seed
+    );
+    match format {
+        Format::Text => print!("{}", sweep::render(&result, &reproduce)),
+        Format::Json => {
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            eprintln!("seed {} · reproduce: {reproduce}", result.seed);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "a,b,c" or "FROM..TO:STEP".
+fn parse_values(text: &str) -> Result<Vec<String>, String> {
+    if text.contains("..") {
+        return scenario::study::expand_range(text);
+    }
+    let values: Vec<String> = text
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if values.is_empty() {
+        Err("no values given".to_string())
+    } else {
+        Ok(values)
+    }
+}
+
+/// Prints an invalid-input message and gives exit code 2.
+fn invalid(message: impl std::fmt::Display) -> ExitCode {
+    let text = message.to_string();
+    if text.starts_with("error:") {
+        eprintln!("{text}")
+    } else {
+        eprintln!("error: {text}")
+    }
+    ExitCode::from(EXIT_INVALID)
 }
 
 /// The named variants in the order given, or all of them (base first).

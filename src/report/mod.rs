@@ -10,5 +10,6 @@ pub mod files;
 pub mod metrics;
 pub mod stats;
 pub mod summary;
+pub mod sweep;
 pub mod text;
 pub mod timeseries;

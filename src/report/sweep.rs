@@ -1,0 +1,134 @@
+//! A parameter sweep: the headline numbers at each value of one parameter,
+//! per variant. The classic use is offered load against goodput and latency,
+//! which shows the knee where latency explodes and where goodput collapses.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+use serde::Serialize;
+
+use super::compare::{Unit, format_value};
+use super::stats::Estimate;
+use super::summary::Summary;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepPoint {
+    pub value: String,
+    pub variant: String,
+    pub offered_per_s: Estimate,
+    pub goodput_per_s: Estimate,
+    pub success_ratio: Estimate,
+    pub latency_p50_ms: Estimate,
+    pub latency_p99_ms: Estimate,
+    pub latency_p999_ms: Estimate,
+    pub work_per_request: Estimate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepResult {
+    pub scenario: String,
+    pub seed: u64,
+    pub param: String,
+    pub replications: u32,
+    pub points: Vec<SweepPoint>,
+}
+
+/// `runs[i]` are the replications of point i, described by `labels[i]` = (value, variant).
+pub fn sweep_result(
+    param: &str,
+    labels: &[(String, String)],
+    runs: &[Vec<Summary>],
+) -> SweepResult {
+    let points = labels
+        .iter()
+        .zip(runs)
+        .map(|((value, variant), reps)| {
+            let estimate =
+                |f: &dyn Fn(&Summary) -> f64| Estimate::of(&reps.iter().map(f).collect::<Vec<_>>());
+            let first_source_latency =
+                |s: &Summary| s.sources.first().map(|src| src.latency.clone());
+            SweepPoint {
+                value: value.clone(),
+                variant: variant.clone(),
+                offered_per_s: estimate(&|s| s.totals.offered_per_s),
+                goodput_per_s: estimate(&|s| s.totals.goodput_per_s),
+                success_ratio: estimate(&|s| {
+                    let finished = s.totals.succeeded + s.totals.failed;
+                    if finished == 0 {
+                        0.0
+                    } else {
+                        s.totals.succeeded as f64 / finished as f64 * 100.0
+                    }
+                }),
+                latency_p50_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p50_ms)),
+                latency_p99_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p99_ms)),
+                latency_p999_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p999_ms)),
+                work_per_request: estimate(&|s| s.totals.work_per_request),
+            }
+        })
+        .collect();
+    let first = &runs[0][0];
+    SweepResult {
+        scenario: first.scenario.clone(),
+        seed: first.seed,
+        param: param.to_string(),
+        replications: runs[0].len() as u32,
+        points,
+    }
+}
+
+fn show(unit: Unit, estimate: &Estimate) -> String {
+    let mut text = format_value(unit, estimate.mean);
+    if let Some(half_width) = estimate.ci95 {
+        text.push_str(&format!(
+            " ±{}",
+            format_value(unit, half_width).trim_end_matches("/s")
+        ));
+    }
+    text
+}
+
+pub fn render(result: &SweepResult, reproduce: &str) -> String {
+    let mut table = Table::new();
+    let header = [
+        result.param.as_str(),
+        "variant",
+        "offered",
+        "goodput",
+        "success",
+        "p50",
+        "p99",
+        "p99.9",
+        "attempts/request",
+    ];
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .force_no_tty()
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.to_vec());
+    for index in 2..header.len() {
+        if let Some(column) = table.column_mut(index) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    for point in &result.points {
+        table.add_row(vec![
+            point.value.clone(),
+            point.variant.clone(),
+            show(Unit::PerSecond, &point.offered_per_s),
+            show(Unit::PerSecond, &point.goodput_per_s),
+            show(Unit::Percent, &point.success_ratio),
+            show(Unit::Millis, &point.latency_p50_ms),
+            show(Unit::Millis, &point.latency_p99_ms),
+            show(Unit::Millis, &point.latency_p999_ms),
+            show(Unit::Times, &point.work_per_request),
+        ]);
+    }
+    let replications = match result.replications {
+        1 => "1 run per point".to_string(),
+        n => format!("{n} replications per point, mean ±95% confidence interval"),
+    };
+    format!(
+        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{table}\nlatency: end to end, successful requests of the first source\n",
+        result.scenario, result.param, result.seed
+    )
+}
