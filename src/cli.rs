@@ -174,10 +174,11 @@ fn run(
         }
     }
     if let Some(dir) = out {
-        write_files(
-            dir,
-            &files::run_files(&summary, &outcome.timeseries, &reproduce),
-        )?;
+        let (files, chart_error) = files::run_files(&scenario, &summary, &outcome, &reproduce);
+        if let Some(error) = chart_error {
+            eprintln!("warning: {error}");
+        }
+        write_files(dir, &files)?;
     }
     if let Some(reason) = &outcome.stopped {
         eprintln!("error: {reason}");

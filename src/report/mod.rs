@@ -5,8 +5,10 @@
 //! print those as terminal tables or JSON. Only this module knows about
 //! output formats.
 
+pub mod charts;
 pub mod compare;
 pub mod files;
+pub mod markdown;
 pub mod metrics;
 pub mod stats;
 pub mod summary;

@@ -97,7 +97,7 @@ fn new_table(columns: &[&str]) -> Table {
     table
 }
 
-fn sources_table(summary: &Summary) -> Table {
+pub(super) fn sources_table(summary: &Summary) -> Table {
     let mut table = new_table(&[
         "source",
         "requests",
@@ -131,7 +131,7 @@ fn sources_table(summary: &Summary) -> Table {
     table
 }
 
-fn services_table(summary: &Summary) -> Table {
+pub(super) fn services_table(summary: &Summary) -> Table {
     let mut table = new_table(&[
         "service",
         "attempts",
@@ -175,7 +175,7 @@ fn services_table(summary: &Summary) -> Table {
     table
 }
 
-fn balancers_table(summary: &Summary) -> Table {
+pub(super) fn balancers_table(summary: &Summary) -> Table {
     let mut table = new_table(&[
         "load balancer",
         "strategy",
@@ -195,7 +195,7 @@ fn balancers_table(summary: &Summary) -> Table {
     table
 }
 
-fn calls_table(summary: &Summary) -> Table {
+pub(super) fn calls_table(summary: &Summary) -> Table {
     let mut table = new_table(&[
         "call",
         "calls",

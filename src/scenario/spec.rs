@@ -105,6 +105,13 @@ impl Shape {
         }
     }
 
+    /// When the rate first changes.
+    pub fn start(&self) -> SimDuration {
+        match *self {
+            Shape::Spike { at, .. } | Shape::Step { at, .. } => at,
+        }
+    }
+
     /// The largest multiplier, for thinning.
     pub fn peak(&self) -> f64 {
         match *self {

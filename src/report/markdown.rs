@@ -1,0 +1,123 @@
+//! `report.md`: a run written up for people who will not run it.
+//!
+//! The same numbers as the terminal report, as Markdown tables, with the
+//! headline findings first and the charts embedded, so a folder of results
+//! can be read on any Markdown viewer (a repository page, an editor).
+
+use comfy_table::Table;
+use comfy_table::presets::ASCII_MARKDOWN;
+
+use crate::scenario::Scenario;
+
+use super::summary::Summary;
+use super::text::{self, format_ms, format_rate, group_digits};
+
+fn markdown(mut table: Table) -> String {
+    table.load_style(ASCII_MARKDOWN);
+    format!("{table}\n")
+}
+
+/// The findings a reader should see first, as bullet points.
+fn findings(summary: &Summary) -> Vec<String> {
+    let t = &summary.totals;
+    let finished = t.succeeded + t.failed;
+    let success = if finished == 0 {
+        0.0
+    } else {
+        t.succeeded as f64 / finished as f64 * 100.0
+    };
+    let mut points = vec![format!(
+        "{} requests offered at {}: goodput {}, {success:.1}% succeeded, {:.2} service attempts per request.",
+        group_digits(t.requests),
+        format_rate(t.offered_per_s),
+        format_rate(t.goodput_per_s),
+        t.work_per_request
+    )];
+    for line in text::recovery_lines(summary).lines() {
+        points.push(format!("{line}."));
+    }
+    if let Some(worst) = summary
+        .services
+        .iter()
+        .max_by(|a, b| a.amplification.total_cmp(&b.amplification))
+    {
+        if worst.amplification > 1.05 {
+            points.push(format!(
+                "Retries multiply: `{}` receives {:.2} attempts per request entering the system.",
+                worst.name, worst.amplification
+            ));
+        }
+    }
+    let busiest = summary
+        .services
+        .iter()
+        .max_by(|a, b| a.utilisation.total_cmp(&b.utilisation));
+    if let Some(busiest) = busiest {
+        points.push(format!(
+            "The busiest service is `{}` at {:.1}% utilisation.",
+            busiest.name,
+            busiest.utilisation * 100.0
+        ));
+    }
+    let abandoned: u64 = summary.services.iter().map(|s| s.abandoned_work).sum();
+    if abandoned > 0 {
+        points.push(format!(
+            "{} requests were served for callers that had already given up (abandoned work).",
+            group_digits(abandoned)
+        ));
+    }
+    for source in summary.sources.iter().filter(|s| s.latency.count > 0) {
+        points.push(format!(
+            "`{}` end-to-end latency: p50 {}, p99 {}, p99.9 {}.",
+            source.name,
+            format_ms(source.latency.p50_ms),
+            format_ms(source.latency.p99_ms),
+            format_ms(source.latency.p999_ms)
+        ));
+    }
+    points
+}
+
+/// The Markdown report of one run; `charts` are the chart files beside it.
+pub fn render(
+    scenario: &Scenario,
+    summary: &Summary,
+    reproduce: &str,
+    charts: &[String],
+) -> String {
+    let mut out = format!("# {}\n\n", summary.scenario);
+    if !scenario.description.is_empty() {
+        out.push_str(&format!("{}\n\n", scenario.description));
+    }
+    out.push_str(&format!(
+        "Seed {} · {}s simulated, of which the first {}s are warm-up (excluded) · {} events.\n\nReproduce with `{reproduce}`.\n\n",
+        summary.seed,
+        summary.duration_s,
+        summary.warmup_s,
+        group_digits(summary.events)
+    ));
+    if let Some(reason) = &summary.stopped_early {
+        out.push_str(&format!("> **Stopped early:** {reason}\n\n"));
+    }
+    out.push_str("## Findings\n\n");
+    for point in findings(summary) {
+        out.push_str(&format!("- {point}\n"));
+    }
+    out.push_str("\n## Charts\n\n");
+    for chart in charts.iter().filter(|c| c.ends_with(".svg")) {
+        let title = chart.trim_end_matches(".svg").replace('-', " ");
+        out.push_str(&format!("![{title}]({chart})\n\n"));
+    }
+    out.push_str("## Sources (end to end, successful requests)\n\n");
+    out.push_str(&markdown(text::sources_table(summary)));
+    out.push_str("\n## Services (per hop)\n\n");
+    out.push_str(&markdown(text::services_table(summary)));
+    if !summary.load_balancers.is_empty() {
+        out.push_str("\n## Load balancers\n\n");
+        out.push_str(&markdown(text::balancers_table(summary)));
+    }
+    out.push_str("\n## Calls (as each caller saw them)\n\n");
+    out.push_str(&markdown(text::calls_table(summary)));
+    out.push_str("\nData: `summary.json` (schema in docs/json-schema.md) and `timeseries.csv`, one row per sample interval.\n");
+    out
+}
