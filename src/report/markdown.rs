@@ -40,13 +40,12 @@ fn findings(summary: &Summary) -> Vec<String> {
         .services
         .iter()
         .max_by(|a, b| a.amplification.total_cmp(&b.amplification))
+        && worst.amplification > 1.05
     {
-        if worst.amplification > 1.05 {
-            points.push(format!(
-                "Retries multiply: `{}` receives {:.2} attempts per request entering the system.",
-                worst.name, worst.amplification
-            ));
-        }
+        points.push(format!(
+            "Retries multiply: `{}` receives {:.2} attempts per request entering the system.",
+            worst.name, worst.amplification
+        ));
     }
     let busiest = summary
         .services
