@@ -85,6 +85,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write a report folder (Markdown, charts, JSON, CSV) for each scenario: OUT/<name>/.
+    Report {
+        /// Scenario files, or directories of them.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Where the folders go.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
     /// Check scenario files without running them.
     Validate {
         /// The scenario files (YAML).
@@ -131,6 +140,7 @@ pub fn main() -> ExitCode {
             seed,
             format,
         ),
+        Command::Report { inputs, out } => report(&inputs, &out),
         Command::Validate { scenarios } => Ok(validate(&scenarios)),
     };
     result.unwrap_or_else(|error| {
@@ -196,35 +206,13 @@ fn compare(
 ) -> Result<ExitCode> {
     let study = match scenario::load_study(path) {
         Ok(study) => study,
-        Err(error) => {
-            eprintln!("{error}");
-            return Ok(ExitCode::from(EXIT_INVALID));
-        }
+        Err(error) => return Ok(invalid(error)),
     };
-    let chosen: Vec<&Variant> = match pick_variants(&study, names) {
+    let chosen = match pick_variants(&study, names) {
         Ok(chosen) => chosen,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(ExitCode::from(EXIT_INVALID));
-        }
+        Err(message) => return Ok(invalid(message)),
     };
-    let scenarios: Vec<Scenario> = chosen
-        .iter()
-        .flat_map(|variant| {
-            let mut scenario = variant.scenario.clone();
-            if let Some(seed) = seed {
-                scenario.seed = seed;
-            }
-            runner::replicas(&scenario, replications)
-        })
-        .collect();
-    let summaries = runner::run_all(&scenarios);
-    let runs: Vec<Vec<_>> = summaries
-        .chunks(replications as usize)
-        .map(<[_]>::to_vec)
-        .collect();
-    let variant_names: Vec<String> = chosen.iter().map(|v| v.name.clone()).collect();
-    let comparison = compare::compare(&variant_names, &runs);
+    let (comparison, _) = runner::compare_variants(&chosen, replications, seed);
     let mut reproduce = format!(
         "stampede compare {} --seed {}",
         path.display(),
@@ -258,55 +246,30 @@ fn sweep(
         Ok(study) => study,
         Err(error) => return Ok(invalid(error)),
     };
-    let (param, values, sweep_variants) = match (given, &study.sweep) {
+    let (param, values) = match (given, &study.sweep) {
         (Some((param, values)), _) => match parse_values(&values) {
-            Ok(values) => (param, values, Vec::new()),
+            Ok(values) => (param, values),
             Err(message) => return Ok(invalid(format!("--values: {message}"))),
         },
-        (None, Some(sweep)) => (
-            sweep.param.clone(),
-            sweep.values.clone(),
-            sweep.variants.clone(),
-        ),
+        (None, Some(sweep)) => (sweep.param.clone(), sweep.values.clone()),
         (None, None) => {
             return Ok(invalid(
                 "the scenario has no `sweep:` section: give --param and --values",
             ));
         }
     };
-    let names = if names.is_empty() {
-        sweep_variants
+    let chosen = if names.is_empty() {
+        runner::default_sweep_variants(&study)
     } else {
-        names.to_vec()
-    };
-    let chosen: Vec<&Variant> = match (names.is_empty(), study.variants.len()) {
-        (true, 1) => vec![&study.variants[0]],
-        _ => match pick_variants(&study, &names) {
+        match pick_variants(&study, names) {
             Ok(chosen) => chosen,
             Err(message) => return Ok(invalid(message)),
-        },
-    };
-    let mut labels = Vec::new();
-    let mut scenarios = Vec::new();
-    for value in &values {
-        for variant in &chosen {
-            let mut scenario = match study.with_override(&variant.name, &param, value) {
-                Ok(scenario) => scenario,
-                Err(error) => return Ok(invalid(error)),
-            };
-            if let Some(seed) = seed {
-                scenario.seed = seed;
-            }
-            labels.push((value.clone(), variant.name.clone()));
-            scenarios.extend(runner::replicas(&scenario, replications));
         }
-    }
-    let summaries = runner::run_all(&scenarios);
-    let runs: Vec<Vec<_>> = summaries
-        .chunks(replications as usize)
-        .map(<[_]>::to_vec)
-        .collect();
-    let result = sweep::sweep_result(&param, &labels, &runs);
+    };
+    let result = match runner::sweep_points(&study, &param, &values, &chosen, replications, seed) {
+        Ok(result) => result,
+        Err(error) => return Ok(invalid(error)),
+    };
     let reproduce = format!(
         "stampede sweep {} --param {param} --values {} --seed {}",
         path.display(),
@@ -318,6 +281,38 @@ fn sweep(
         Format::Json => {
             println!("{}", serde_json::to_string_pretty(&result)?);
             eprintln!("seed {} · reproduce: {reproduce}", result.seed);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One report folder per scenario: `OUT/<file stem>/`.
+fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
+    let mut paths = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                .collect();
+            found.sort();
+            paths.extend(found);
+        } else {
+            paths.push(input.clone());
+        }
+    }
+    for path in &paths {
+        let study = match scenario::load_study(path) {
+            Ok(study) => study,
+            Err(error) => return Ok(invalid(error)),
+        };
+        let label = path.display().to_string();
+        let stem = path
+            .file_stem()
+            .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+        match runner::report_folder(&study, &label) {
+            Ok(files) => write_files(&out.join(&stem), &files)?,
+            Err(error) => return Ok(invalid(format!("{label}: {error}"))),
         }
     }
     Ok(ExitCode::SUCCESS)

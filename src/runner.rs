@@ -1,21 +1,40 @@
-//! Runs many simulations at once, on every core.
+//! Runs many simulations at once, on every core, and assembles studies:
+//! variant comparisons, parameter sweeps, and report folders.
 //!
 //! Each run is independent and seeded, and results come back in the order of
 //! the input (rayon's indexed `collect`), so a parallel batch prints exactly
-//! what a serial one would.
+//! what a serial one would. This module decides *what* to run; the report
+//! module turns the results into tables, data and charts.
 
 use rayon::prelude::*;
 
 use crate::engine::rng::replication_seed;
 use crate::model;
+use crate::report::compare::{self, Comparison};
+use crate::report::files::{self, Files};
 use crate::report::summary::{Summary, summarize};
-use crate::scenario::Scenario;
+use crate::report::sweep::{self, SweepResult};
+use crate::report::timeseries::TimeSeries;
+use crate::report::{charts, markdown};
+use crate::scenario::{Scenario, ScenarioError, Study, Variant};
 
-/// Runs each scenario and summarises it, in parallel, in input order.
-pub fn run_all(scenarios: &[Scenario]) -> Vec<Summary> {
+/// What one run leaves for the reports.
+pub struct Run {
+    pub summary: Summary,
+    pub timeseries: TimeSeries,
+}
+
+/// Runs each scenario, in parallel, in input order.
+pub fn run_all(scenarios: &[Scenario]) -> Vec<Run> {
     scenarios
         .par_iter()
-        .map(|scenario| summarize(scenario, &model::run(scenario)))
+        .map(|scenario| {
+            let outcome = model::run(scenario);
+            Run {
+                summary: summarize(scenario, &outcome),
+                timeseries: outcome.timeseries,
+            }
+        })
         .collect()
 }
 
@@ -29,4 +48,148 @@ pub fn replicas(scenario: &Scenario, replications: u32) -> Vec<Scenario> {
             copy
         })
         .collect()
+}
+
+fn with_seed(scenario: &Scenario, seed: Option<u64>) -> Scenario {
+    let mut copy = scenario.clone();
+    if let Some(seed) = seed {
+        copy.seed = seed;
+    }
+    copy
+}
+
+/// Runs `replications` of each variant and groups the runs by variant.
+fn run_grouped(scenarios: &[Scenario], replications: u32) -> Vec<Vec<Run>> {
+    let all: Vec<Scenario> = scenarios
+        .iter()
+        .flat_map(|s| replicas(s, replications))
+        .collect();
+    let mut runs = run_all(&all).into_iter();
+    scenarios
+        .iter()
+        .map(|_| runs.by_ref().take(replications.max(1) as usize).collect())
+        .collect()
+}
+
+/// The variants side by side, and the first replication's time series of each.
+pub fn compare_variants(
+    chosen: &[&Variant],
+    replications: u32,
+    seed: Option<u64>,
+) -> (Comparison, Vec<TimeSeries>) {
+    let scenarios: Vec<Scenario> = chosen
+        .iter()
+        .map(|v| with_seed(&v.scenario, seed))
+        .collect();
+    let grouped = run_grouped(&scenarios, replications);
+    let names: Vec<String> = chosen.iter().map(|v| v.name.clone()).collect();
+    let summaries: Vec<Vec<Summary>> = grouped
+        .iter()
+        .map(|runs| runs.iter().map(|r| r.summary.clone()).collect())
+        .collect();
+    let series = grouped
+        .into_iter()
+        .map(|mut runs| runs.swap_remove(0).timeseries)
+        .collect();
+    (compare::compare(&names, &summaries), series)
+}
+
+/// Every (value, variant) point of a sweep of `param`.
+pub fn sweep_points(
+    study: &Study,
+    param: &str,
+    values: &[String],
+    chosen: &[&Variant],
+    replications: u32,
+    seed: Option<u64>,
+) -> Result<SweepResult, ScenarioError> {
+    let mut labels = Vec::new();
+    let mut scenarios = Vec::new();
+    for value in values {
+        for variant in chosen {
+            let scenario = study.with_override(&variant.name, param, value)?;
+            labels.push((value.clone(), variant.name.clone()));
+            scenarios.push(with_seed(&scenario, seed));
+        }
+    }
+    let grouped = run_grouped(&scenarios, replications);
+    let summaries: Vec<Vec<Summary>> = grouped
+        .into_iter()
+        .map(|runs| runs.into_iter().map(|r| r.summary).collect())
+        .collect();
+    Ok(sweep::sweep_result(param, &labels, &summaries))
+}
+
+/// The variants a sweep covers by default: the sweep's own list, else every
+/// declared variant, else the base.
+pub fn default_sweep_variants(study: &Study) -> Vec<&Variant> {
+    let named = study
+        .sweep
+        .as_ref()
+        .map(|s| s.variants.clone())
+        .unwrap_or_default();
+    if !named.is_empty() {
+        return named
+            .iter()
+            .filter_map(|name| study.variant(name))
+            .collect();
+    }
+    match study.variants.len() {
+        1 => vec![&study.variants[0]],
+        _ => study.variants.iter().skip(1).collect(),
+    }
+}
+
+/// Everything for one scenario file, as files: the base run (summary, time
+/// series, text and Markdown reports, charts), the comparison of its variants
+/// and the sweep, when it declares them. `path` names the file in commands.
+pub fn report_folder(study: &Study, path: &str) -> Result<Files, String> {
+    let base = study.base();
+    let outcome = model::run(base);
+    let summary = summarize(base, &outcome);
+    let reproduce = format!("stampede run {path} --seed {}", base.seed);
+    let (mut files, chart_error) = files::run_files(base, &summary, &outcome, &reproduce);
+    if let Some(error) = chart_error {
+        return Err(error);
+    }
+    if study.variants.len() > 1 {
+        let chosen: Vec<&Variant> = study.variants.iter().skip(1).collect();
+        let (comparison, series) = compare_variants(&chosen, 1, None);
+        let reproduce = format!("stampede compare {path} --seed {}", comparison.seed);
+        let table = compare::render(&comparison, &reproduce);
+        let named: Vec<(&str, &TimeSeries)> = chosen
+            .iter()
+            .map(|v| v.name.as_str())
+            .zip(&series)
+            .collect();
+        let chart_files = charts::compare_charts(base, &named)?;
+        markdown::append_section(&mut files, "Variants compared", &table, &chart_files);
+        files.push(("compare.json".to_string(), to_json(&comparison)));
+        files.push(("compare.txt".to_string(), table.into_bytes()));
+        files.extend(chart_files);
+    }
+    if let Some(sweep) = &study.sweep {
+        let chosen = default_sweep_variants(study);
+        let result = sweep_points(study, &sweep.param, &sweep.values, &chosen, 1, None)
+            .map_err(|e| e.to_string())?;
+        let reproduce = format!("stampede sweep {path} --seed {}", result.seed);
+        let table = sweep::render(&result, &reproduce);
+        let chart_files = charts::sweep_charts(&result)?;
+        markdown::append_section(
+            &mut files,
+            &format!("Sweep of {}", result.param),
+            &table,
+            &chart_files,
+        );
+        files.push(("sweep.json".to_string(), to_json(&result)));
+        files.push(("sweep.txt".to_string(), table.into_bytes()));
+        files.extend(chart_files);
+    }
+    Ok(files)
+}
+
+fn to_json(value: &impl serde::Serialize) -> Vec<u8> {
+    let mut text = serde_json::to_string_pretty(value).expect("reports always serialize");
+    text.push('\n');
+    text.into_bytes()
 }

@@ -52,3 +52,22 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_does_not() {
     reseeded.seed += 1;
     assert_ne!(first, run(&reseeded).1.to_json());
 }
+
+#[test]
+fn a_parallel_batch_gives_the_same_bytes_as_a_serial_one() {
+    let scenarios: Vec<_> = [
+        "mm1.yaml",
+        "retry-chain.yaml",
+        "closed-loop.yaml",
+        "load-balanced-pool.yaml",
+    ]
+    .iter()
+    .flat_map(|name| stampede::runner::replicas(&bundled(name), 3))
+    .collect();
+    let parallel: Vec<String> = stampede::runner::run_all(&scenarios)
+        .iter()
+        .map(|r| r.summary.to_json())
+        .collect();
+    let serial: Vec<String> = scenarios.iter().map(|s| run(s).1.to_json()).collect();
+    assert_eq!(parallel, serial);
+}

@@ -60,6 +60,8 @@ struct LineChart {
     y_label: &'static str,
     lines: Vec<Line>,
     bands: Vec<Band>,
+    /// Mark each point (sweeps, where points are few and each is a run).
+    markers: bool,
 }
 
 fn draw_lines<DB: DrawingBackend>(
@@ -108,9 +110,21 @@ fn draw_lines<DB: DrawingBackend>(
         .map_err(error)?
         .label(&line.label)
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        if chart.markers {
+            let dots = line
+                .points
+                .iter()
+                .map(|&point| Circle::new(point, 4, color.filled()));
+            plot.draw_series(dots).map_err(error)?;
+        }
     }
+    let corner = if chart.markers {
+        SeriesLabelPosition::UpperLeft
+    } else {
+        SeriesLabelPosition::UpperRight
+    };
     plot.configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(corner)
         .label_font(("sans-serif", 14))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
@@ -287,6 +301,7 @@ pub fn run_charts(
         y_label: "requests per second",
         lines,
         bands: bands(scenario),
+        markers: false,
     };
     let queues = LineChart {
         title: "Queue length per service".into(),
@@ -300,6 +315,7 @@ pub fn run_charts(
             })
             .collect(),
         bands: bands(scenario),
+        markers: false,
     };
     let amplification = BarChart {
         title: "Retry amplification per service".into(),
@@ -331,6 +347,7 @@ pub fn run_charts(
             })
             .collect(),
         bands: Vec::new(),
+        markers: false,
     };
     let mut files = line_files("load-over-time", &load)?;
     files.extend(line_files("queues-over-time", &queues)?);
@@ -341,7 +358,7 @@ pub fn run_charts(
     Ok(files)
 }
 
-/// The trade-off curves of a sweep: p99 latency against goodput, and goodput
+/// The trade-off curves of a sweep: p99 latency against offered load, and goodput
 /// against offered load, one line per variant.
 pub fn sweep_charts(result: &SweepResult) -> Result<Files, String> {
     let mut variants: Vec<&str> = Vec::new();
@@ -362,14 +379,18 @@ pub fn sweep_charts(result: &SweepResult) -> Result<Files, String> {
             .collect(),
     };
     let latency = LineChart {
-        title: format!("p99 latency against goodput, sweeping {}", result.param),
-        x_label: "goodput (successful requests per second)",
-        y_label: "p99 latency (ms)",
+        title: format!(
+            "p99 latency against offered load, sweeping {}",
+            result.param
+        ),
+        x_label: "offered load (requests per second)",
+        y_label: "p99 latency of successful requests (ms)",
         lines: variants
             .iter()
-            .map(|v| line(v, &|p| p.goodput_per_s.mean, &|p| p.latency_p99_ms.mean))
+            .map(|v| line(v, &|p| p.offered_per_s.mean, &|p| p.latency_p99_ms.mean))
             .collect(),
         bands: Vec::new(),
+        markers: true,
     };
     let goodput = LineChart {
         title: format!("Goodput against offered load, sweeping {}", result.param),
@@ -380,8 +401,38 @@ pub fn sweep_charts(result: &SweepResult) -> Result<Files, String> {
             .map(|v| line(v, &|p| p.offered_per_s.mean, &|p| p.goodput_per_s.mean))
             .collect(),
         bands: Vec::new(),
+        markers: true,
     };
     let mut files = line_files("latency-vs-throughput", &latency)?;
     files.extend(line_files("goodput-vs-offered", &goodput)?);
     Ok(files)
+}
+
+/// Goodput over time, one line per variant, with the surge shaded: the chart
+/// that shows which variants recover.
+pub fn compare_charts(base: &Scenario, variants: &[(&str, &TimeSeries)]) -> Result<Files, String> {
+    let mut lines = Vec::new();
+    for (name, series) in variants {
+        for source in &base.sources {
+            let label = if base.sources.len() == 1 {
+                name.to_string()
+            } else {
+                format!("{name} {}", source.name)
+            };
+            lines.extend(series_line(
+                series,
+                &format!("{}.goodput_per_s", source.name),
+                label,
+            ));
+        }
+    }
+    let chart = LineChart {
+        title: "Goodput over time, per variant".into(),
+        x_label: "simulated time (s)",
+        y_label: "successful requests per second",
+        lines,
+        bands: bands(base),
+        markers: false,
+    };
+    line_files("goodput-by-variant", &chart)
 }

@@ -7,6 +7,9 @@ use crate::model::RunOutcome;
 use crate::scenario::Scenario;
 
 use super::summary::Summary;
+
+/// Output files as (name, contents).
+pub type Files = Vec<(String, Vec<u8>)>;
 use super::{charts, markdown, text};
 
 /// summary.json, timeseries.csv, report.txt, report.md and the charts (SVG

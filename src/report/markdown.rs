@@ -120,3 +120,22 @@ pub fn render(
     out.push_str("\nData: `summary.json` (schema in docs/json-schema.md) and `timeseries.csv`, one row per sample interval.\n");
     out
 }
+
+/// Appends a section (a terminal table as a code block, then its charts) to
+/// the `report.md` among `files`.
+pub fn append_section(
+    files: &mut [(String, Vec<u8>)],
+    title: &str,
+    table: &str,
+    charts: &[(String, Vec<u8>)],
+) {
+    let Some((_, report)) = files.iter_mut().find(|(name, _)| name == "report.md") else {
+        return;
+    };
+    let mut section = format!("\n## {title}\n\n```\n{}```\n\n", table);
+    for (name, _) in charts.iter().filter(|(name, _)| name.ends_with(".svg")) {
+        let alt = name.trim_end_matches(".svg").replace('-', " ");
+        section.push_str(&format!("![{alt}]({name})\n\n"));
+    }
+    report.extend_from_slice(section.as_bytes());
+}
