@@ -6,16 +6,21 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::io::IsTerminal;
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 
+use stampede::model::Simulation;
 use stampede::report::summary::summarize;
 use stampede::report::text;
-use stampede::report::{compare, files, sweep};
+use stampede::report::{check, compare, diff, files, sweep};
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario, ScenarioError};
 use stampede::scenario::{Study, Variant, suggest};
 use stampede::{model, runner};
 
+const EXIT_FAILED: u8 = 1;
 const EXIT_INVALID: u8 = 2;
 
 #[derive(Parser)]
@@ -94,6 +99,25 @@ enum Command {
         #[arg(long, default_value = "reports")]
         out: PathBuf,
     },
+    /// Run scenarios and test their `expect:` thresholds: exit 0 if all hold, 1 if one fails.
+    Check {
+        /// Scenario files (YAML) with an `expect:` section.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Replace each scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Compare two summary.json files metric by metric: exit 0 if within tolerance, 1 if not.
+    Diff {
+        /// The baseline summary.
+        left: PathBuf,
+        /// The summary to compare with it.
+        right: PathBuf,
+        /// Relative change that still counts as equal, e.g. `2%` or `0.02`.
+        #[arg(long, default_value = "0%")]
+        tolerance: String,
+    },
     /// Check scenario files without running them.
     Validate {
         /// The scenario files (YAML).
@@ -141,6 +165,12 @@ pub fn main() -> ExitCode {
             format,
         ),
         Command::Report { inputs, out } => report(&inputs, &out),
+        Command::Check { scenarios, seed } => check(&scenarios, seed),
+        Command::Diff {
+            left,
+            right,
+            tolerance,
+        } => diff(&left, &right, &tolerance),
         Command::Validate { scenarios } => Ok(validate(&scenarios)),
     };
     result.unwrap_or_else(|error| {
@@ -173,7 +203,13 @@ fn run(
         scenario.seed = seed;
     }
     let reproduce = reproduce_command(path, scenario.seed);
-    let outcome = model::run(&scenario);
+    let bar = progress_bar(
+        scenario.duration.as_nanos() / 1_000_000_000,
+        "simulated seconds",
+    );
+    let outcome = Simulation::new(&scenario)
+        .run_observed(&mut |now| bar.set_position(now.as_nanos() / 1_000_000_000));
+    bar.finish_and_clear();
     let summary = summarize(&scenario, &outcome);
     let report = text::render(&summary, &reproduce);
     match format {
@@ -212,7 +248,9 @@ fn compare(
         Ok(chosen) => chosen,
         Err(message) => return Ok(invalid(message)),
     };
-    let (comparison, _) = runner::compare_variants(&chosen, replications, seed);
+    let bar = progress_bar(chosen.len() as u64 * u64::from(replications), "runs");
+    let (comparison, _) = runner::compare_variants(&chosen, replications, seed, &|| bar.inc(1));
+    bar.finish_and_clear();
     let mut reproduce = format!(
         "stampede compare {} --seed {}",
         path.display(),
@@ -266,7 +304,21 @@ fn sweep(
             Err(message) => return Ok(invalid(message)),
         }
     };
-    let result = match runner::sweep_points(&study, &param, &values, &chosen, replications, seed) {
+    let bar = progress_bar(
+        (values.len() * chosen.len()) as u64 * u64::from(replications),
+        "runs",
+    );
+    let swept = runner::sweep_points(
+        &study,
+        &param,
+        &values,
+        &chosen,
+        replications,
+        seed,
+        &|| bar.inc(1),
+    );
+    bar.finish_and_clear();
+    let result = match swept {
         Ok(result) => result,
         Err(error) => return Ok(invalid(error)),
     };
@@ -284,6 +336,87 @@ fn sweep(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn check(paths: &[PathBuf], seed: Option<u64>) -> Result<ExitCode> {
+    let mut failed = 0;
+    for path in paths {
+        let study = match scenario::load_study(path) {
+            Ok(study) => study,
+            Err(error) => return Ok(invalid(error)),
+        };
+        if study.expectations.is_empty() {
+            println!("{}: no `expect:` section, nothing to check", path.display());
+            continue;
+        }
+        let mut base = study.base().clone();
+        if let Some(seed) = seed {
+            base.seed = seed;
+        }
+        let outcome = model::run(&base);
+        let summary = summarize(&base, &outcome);
+        let verdicts = check::check(&study.expectations, &summary);
+        let failures = verdicts.iter().filter(|v| !v.holds).count();
+        println!(
+            "{} (seed {}; reproduce: stampede check {} --seed {})",
+            path.display(),
+            base.seed,
+            path.display(),
+            base.seed
+        );
+        print!("{}", check::render(&study.expectations, &verdicts));
+        failed += failures;
+    }
+    if failed > 0 {
+        println!(
+            "{failed} expectation{} failed",
+            if failed == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::from(EXIT_FAILED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn diff(left: &Path, right: &Path, tolerance: &str) -> Result<ExitCode> {
+    let tolerance = match scenario::units::parse_probability(tolerance) {
+        Ok(tolerance) => tolerance,
+        Err(message) => return Ok(invalid(format!("--tolerance: {message}"))),
+    };
+    let read = |path: &Path| -> Result<serde_json::Value, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a JSON summary: {e}", path.display()))
+    };
+    let (a, b) = match (read(left), read(right)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(message), _) | (_, Err(message)) => return Ok(invalid(message)),
+    };
+    let differences = diff::diff(&a, &b, tolerance);
+    if differences.is_empty() {
+        println!("no differences beyond {:.1}%", tolerance * 100.0);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = differences.iter().map(|d| d.path.len()).max().unwrap_or(0);
+    for d in &differences {
+        let change = d
+            .change
+            .map(|c| {
+                if c.is_finite() {
+                    format!("{:+.1}%", c * 100.0)
+                } else {
+                    "from 0".to_string()
+                }
+            })
+            .unwrap_or_default();
+        println!("{:<width$}  {} → {}  {change}", d.path, d.left, d.right);
+    }
+    println!(
+        "{} difference{} beyond {:.1}%",
+        differences.len(),
+        if differences.len() == 1 { "" } else { "s" },
+        tolerance * 100.0
+    );
+    Ok(ExitCode::from(EXIT_FAILED))
 }
 
 /// One report folder per scenario: `OUT/<file stem>/`.
@@ -316,6 +449,21 @@ fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise, so
+/// pipes, files and CI logs get nothing.
+fn progress_bar(length: u64, unit: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(length);
+    let template =
+        format!("{{bar:40}} {{pos}}/{{len}} {unit} · {{elapsed}} elapsed, ~{{eta}} left");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// "a,b,c" or "FROM..TO:STEP".

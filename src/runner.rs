@@ -26,10 +26,17 @@ pub struct Run {
 
 /// Runs each scenario, in parallel, in input order.
 pub fn run_all(scenarios: &[Scenario]) -> Vec<Run> {
+    run_all_observed(scenarios, &|| {})
+}
+
+/// Runs like [`run_all`], calling `finished` after each run (from any thread),
+/// for progress bars.
+pub fn run_all_observed(scenarios: &[Scenario], finished: &(dyn Fn() + Sync)) -> Vec<Run> {
     scenarios
         .par_iter()
         .map(|scenario| {
             let outcome = model::run(scenario);
+            finished();
             Run {
                 summary: summarize(scenario, &outcome),
                 timeseries: outcome.timeseries,
@@ -59,12 +66,16 @@ fn with_seed(scenario: &Scenario, seed: Option<u64>) -> Scenario {
 }
 
 /// Runs `replications` of each variant and groups the runs by variant.
-fn run_grouped(scenarios: &[Scenario], replications: u32) -> Vec<Vec<Run>> {
+fn run_grouped(
+    scenarios: &[Scenario],
+    replications: u32,
+    finished: &(dyn Fn() + Sync),
+) -> Vec<Vec<Run>> {
     let all: Vec<Scenario> = scenarios
         .iter()
         .flat_map(|s| replicas(s, replications))
         .collect();
-    let mut runs = run_all(&all).into_iter();
+    let mut runs = run_all_observed(&all, finished).into_iter();
     scenarios
         .iter()
         .map(|_| runs.by_ref().take(replications.max(1) as usize).collect())
@@ -76,12 +87,13 @@ pub fn compare_variants(
     chosen: &[&Variant],
     replications: u32,
     seed: Option<u64>,
+    finished: &(dyn Fn() + Sync),
 ) -> (Comparison, Vec<TimeSeries>) {
     let scenarios: Vec<Scenario> = chosen
         .iter()
         .map(|v| with_seed(&v.scenario, seed))
         .collect();
-    let grouped = run_grouped(&scenarios, replications);
+    let grouped = run_grouped(&scenarios, replications, finished);
     let names: Vec<String> = chosen.iter().map(|v| v.name.clone()).collect();
     let summaries: Vec<Vec<Summary>> = grouped
         .iter()
@@ -102,6 +114,7 @@ pub fn sweep_points(
     chosen: &[&Variant],
     replications: u32,
     seed: Option<u64>,
+    finished: &(dyn Fn() + Sync),
 ) -> Result<SweepResult, ScenarioError> {
     let mut labels = Vec::new();
     let mut scenarios = Vec::new();
@@ -112,7 +125,7 @@ pub fn sweep_points(
             scenarios.push(with_seed(&scenario, seed));
         }
     }
-    let grouped = run_grouped(&scenarios, replications);
+    let grouped = run_grouped(&scenarios, replications, finished);
     let summaries: Vec<Vec<Summary>> = grouped
         .into_iter()
         .map(|runs| runs.into_iter().map(|r| r.summary).collect())
@@ -154,7 +167,7 @@ pub fn report_folder(study: &Study, path: &str) -> Result<Files, String> {
     }
     if study.variants.len() > 1 {
         let chosen: Vec<&Variant> = study.variants.iter().skip(1).collect();
-        let (comparison, series) = compare_variants(&chosen, 1, None);
+        let (comparison, series) = compare_variants(&chosen, 1, None, &|| {});
         let reproduce = format!("stampede compare {path} --seed {}", comparison.seed);
         let table = compare::render(&comparison, &reproduce);
         let named: Vec<(&str, &TimeSeries)> = chosen
@@ -170,7 +183,7 @@ pub fn report_folder(study: &Study, path: &str) -> Result<Files, String> {
     }
     if let Some(sweep) = &study.sweep {
         let chosen = default_sweep_variants(study);
-        let result = sweep_points(study, &sweep.param, &sweep.values, &chosen, 1, None)
+        let result = sweep_points(study, &sweep.param, &sweep.values, &chosen, 1, None, &|| {})
             .map_err(|e| e.to_string())?;
         let reproduce = format!("stampede sweep {path} --seed {}", result.seed);
         let table = sweep::render(&result, &reproduce);

@@ -21,6 +21,9 @@ use super::event::{CallKey, Event, JobKey};
 use super::routing::Router;
 use super::service::Job;
 
+/// How often a run reports its progress.
+const PROGRESS_EVERY_EVENTS: u64 = 1 << 20;
+
 /// Why a run ended before its scheduled duration.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StopReason {
@@ -172,7 +175,13 @@ impl<'a> Simulation<'a> {
     }
 
     /// Runs to the end of the scenario's duration, or until a limit stops it.
-    pub fn run(mut self) -> RunOutcome {
+    pub fn run(self) -> RunOutcome {
+        self.run_observed(&mut |_| {})
+    }
+
+    /// Runs like [`Simulation::run`], telling `observer` the simulated time
+    /// every million events, for progress bars (the engine itself does no I/O).
+    pub fn run_observed(mut self, observer: &mut dyn FnMut(SimTime)) -> RunOutcome {
         self.start_sources();
         self.events
             .schedule(SimTime::ZERO + self.scenario.sample_interval, Event::Sample);
@@ -210,6 +219,9 @@ impl<'a> Simulation<'a> {
             self.now = at;
             processed += 1;
             self.dispatch(event);
+            if processed.is_multiple_of(PROGRESS_EVERY_EVENTS) {
+                observer(self.now);
+            }
         }
         let ended_at = if stopped.is_some() { self.now } else { end_at };
         self.finish(ended_at);

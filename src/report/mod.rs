@@ -6,7 +6,9 @@
 //! output formats.
 
 pub mod charts;
+pub mod check;
 pub mod compare;
+pub mod diff;
 pub mod files;
 pub mod markdown;
 pub mod metrics;

@@ -7,6 +7,7 @@
 //! key path and, where possible, what was meant.
 
 pub mod diagnostic;
+pub mod expect;
 pub mod overrides;
 pub mod raw;
 pub mod spec;

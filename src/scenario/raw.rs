@@ -36,6 +36,8 @@ pub struct RawScenario {
     pub variants: Option<IndexMap<String, Spanned<RawVariant>>>,
     /// The default parameter sweep of `stampede sweep`.
     pub sweep: Option<Spanned<RawSweep>>,
+    /// Thresholds `stampede check` tests, like `p99(users.latency) < 300ms`.
+    pub expect: Option<Vec<Text>>,
 }
 
 /// A variant: the base scenario with some keys set to other values.

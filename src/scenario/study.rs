@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::diagnostic::Diagnostic;
+use super::expect::{Expectation, Measure, has_surge, parse_expectation};
 use super::overrides::{self, Segment};
 use super::raw::{RawScenario, RawSweep, Text};
 use super::units::split_number;
@@ -47,6 +48,8 @@ pub struct Study {
     /// The base first, then the variants in file order.
     pub variants: Vec<Variant>,
     pub sweep: Option<Sweep>,
+    /// What `stampede check` tests on the base scenario's results.
+    pub expectations: Vec<Expectation>,
     file: String,
     source_text: String,
     tree: Value,
@@ -110,6 +113,7 @@ pub(super) fn build_study(
     if let Some(map) = tree.as_object_mut() {
         map.remove("variants");
         map.remove("sweep");
+        map.remove("expect");
     }
     let description = base.description.clone();
     let mut variants = vec![Variant {
@@ -150,6 +154,11 @@ pub(super) fn build_study(
         .sweep
         .as_ref()
         .and_then(|sweep| parse_sweep(sweep, &variants, &mut errors));
+    let expectations = parse_expectations(
+        raw.expect.iter().flatten(),
+        &variants[0].scenario,
+        &mut errors,
+    );
     let _ = file;
     if !errors.is_empty() {
         return Err(errors);
@@ -157,11 +166,36 @@ pub(super) fn build_study(
     Ok(Study {
         variants,
         sweep,
+        expectations,
         file: file.to_string(),
         source_text: text.to_string(),
         tree,
         overrides: all_overrides,
     })
+}
+
+fn parse_expectations<'a>(
+    texts: impl Iterator<Item = &'a Text>,
+    base: &Scenario,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Expectation> {
+    let mut expectations = Vec::new();
+    for (index, text) in texts.enumerate() {
+        let path = format!("expect[{index}]");
+        match parse_expectation(&text.value, base) {
+            Ok(expectation) => {
+                if let Measure::RecoveryTime(source) = &expectation.measure
+                    && !has_surge(base, source)
+                {
+                    errors.push(Diagnostic::new(Some(position_of(text)), path, format!("`{source}` has no surge to recover from: give it a `shape: {{ kind: spike, … }}`")));
+                    continue;
+                }
+                expectations.push(expectation);
+            }
+            Err(message) => errors.push(located(Some(position_of(text)), &path, &message)),
+        }
+    }
+    expectations
 }
 
 fn parse_overrides<'a>(

@@ -1,0 +1,301 @@
+//! Expectations: thresholds a scenario's results must meet, in the style of
+//! k6 thresholds. `stampede check` runs the scenario and tests each one.
+//!
+//! ```yaml
+//! expect:
+//!   - p99(users.latency) < 300ms      # a source's end-to-end latency
+//!   - p99(db.latency) < 50ms          # a service's latency per hop
+//!   - goodput > 180/s                 # all sources together
+//!   - amplification(db) <= 2
+//!   - success_ratio(users) >= 99%
+//!   - recovery_time(users) < 10s      # after a surge
+//! ```
+//!
+//! Each line is parsed and its component resolved when the scenario loads, so
+//! a typo is a located error with a suggestion, like any other key.
+
+use super::suggest::did_you_mean;
+use super::units::{parse_duration, parse_number, parse_rate, unknown_word};
+use super::{Scenario, spec::Load};
+
+/// What is measured, in canonical units: milliseconds for latencies, per
+/// second for rates, fractions for ratios, seconds for recovery.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Measure {
+    /// A latency statistic of a source (end to end) or service (per hop).
+    Latency {
+        statistic: Statistic,
+        component: String,
+        of_source: bool,
+        queue_wait: bool,
+    },
+    Goodput(Option<String>),
+    Throughput(Option<String>),
+    SuccessRatio(Option<String>),
+    WorkPerRequest,
+    Amplification(String),
+    Utilisation(String),
+    QueueLength(String),
+    Rejected(String),
+    Abandoned(String),
+    RecoveryTime(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statistic {
+    Mean,
+    P50,
+    P90,
+    P99,
+    P999,
+    Max,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+}
+
+impl Comparison {
+    pub fn holds(self, measured: f64, limit: f64) -> bool {
+        match self {
+            Comparison::Less => measured < limit,
+            Comparison::LessOrEqual => measured <= limit,
+            Comparison::Greater => measured > limit,
+            Comparison::GreaterOrEqual => measured >= limit,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    /// As written, for reports.
+    pub text: String,
+    pub measure: Measure,
+    pub comparison: Comparison,
+    /// In the measure's canonical unit.
+    pub limit: f64,
+}
+
+const FUNCTIONS: [&str; 16] = [
+    "mean",
+    "p50",
+    "p90",
+    "p99",
+    "p999",
+    "max",
+    "goodput",
+    "throughput",
+    "success_ratio",
+    "work_per_request",
+    "amplification",
+    "utilisation",
+    "queue_length",
+    "rejected",
+    "abandoned",
+    "recovery_time",
+];
+
+/// Parses one expectation against the components of `scenario`.
+pub fn parse_expectation(text: &str, scenario: &Scenario) -> Result<Expectation, String> {
+    let (left, comparison, right) = split_comparison(text)?;
+    let (function, argument) = match left.split_once('(') {
+        Some((function, rest)) => {
+            let argument = rest
+                .strip_suffix(')')
+                .ok_or_else(|| format!("`{left}` is missing its closing `)`"))?;
+            (function.trim(), Some(argument.trim()))
+        }
+        None => (left, None),
+    };
+    let measure = measure(function, argument, scenario)?;
+    let limit = limit(&measure, right)?;
+    Ok(Expectation {
+        text: text.trim().to_string(),
+        measure,
+        comparison,
+        limit,
+    })
+}
+
+fn split_comparison(text: &str) -> Result<(&str, Comparison, &str), String> {
+    for (operator, comparison) in [
+        ("<=", Comparison::LessOrEqual),
+        (">=", Comparison::GreaterOrEqual),
+        ("<", Comparison::Less),
+        (">", Comparison::Greater),
+    ] {
+        if let Some((left, right)) = text.split_once(operator) {
+            return Ok((left.trim(), comparison, right.trim()));
+        }
+    }
+    Err(format!(
+        "`{text}` has no comparison: write it like `p99(users.latency) < 300ms`"
+    ))
+}
+
+fn statistic(name: &str) -> Option<Statistic> {
+    Some(match name {
+        "mean" => Statistic::Mean,
+        "p50" => Statistic::P50,
+        "p90" => Statistic::P90,
+        "p99" => Statistic::P99,
+        "p999" => Statistic::P999,
+        "max" => Statistic::Max,
+        _ => return None,
+    })
+}
+
+fn measure(function: &str, argument: Option<&str>, scenario: &Scenario) -> Result<Measure, String> {
+    if let Some(statistic) = statistic(function) {
+        let argument = argument.ok_or_else(|| {
+            format!("`{function}` needs a component: `{function}(users.latency)`")
+        })?;
+        return latency(statistic, argument, scenario);
+    }
+    let source = |name: Option<&str>| name.map(|n| resolve(n, scenario, true)).transpose();
+    let service = |name: Option<&str>| {
+        let name = name.ok_or_else(|| format!("`{function}` needs a service: `{function}(db)`"))?;
+        resolve(name, scenario, false)
+    };
+    Ok(match function {
+        "goodput" => Measure::Goodput(source(argument)?),
+        "throughput" => Measure::Throughput(source(argument)?),
+        "success_ratio" => Measure::SuccessRatio(source(argument)?),
+        "work_per_request" => Measure::WorkPerRequest,
+        "amplification" => Measure::Amplification(service(argument)?),
+        "utilisation" => Measure::Utilisation(service(argument)?),
+        "queue_length" => Measure::QueueLength(service(argument)?),
+        "rejected" => Measure::Rejected(service(argument)?),
+        "abandoned" => Measure::Abandoned(service(argument)?),
+        "recovery_time" => {
+            let name = argument.ok_or("`recovery_time` needs a source: `recovery_time(users)`")?;
+            Measure::RecoveryTime(resolve(name, scenario, true)?)
+        }
+        other => return Err(unknown_word("metric", other, &FUNCTIONS)),
+    })
+}
+
+/// `users.latency`, `db.latency` or `db.queue_wait`.
+fn latency(statistic: Statistic, argument: &str, scenario: &Scenario) -> Result<Measure, String> {
+    let (component, field) = argument.rsplit_once('.').ok_or_else(|| {
+        format!("`{argument}` should name a latency, like `users.latency` or `db.queue_wait`")
+    })?;
+    let queue_wait = match field {
+        "latency" => false,
+        "queue_wait" => true,
+        other => return Err(unknown_word("latency", other, &["latency", "queue_wait"])),
+    };
+    let of_source = scenario.sources.iter().any(|s| s.name == component);
+    if queue_wait && of_source {
+        return Err(format!(
+            "`{component}` is a source: queue_wait belongs to services"
+        ));
+    }
+    let is_service = scenario.services.iter().any(|s| s.name == component);
+    if !of_source && !is_service {
+        let names = scenario
+            .sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(scenario.services.iter().map(|s| s.name.as_str()));
+        let hint = did_you_mean(component, names)
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
+        return Err(format!("no source or service is named `{component}`{hint}"));
+    }
+    let component = component.to_string();
+    Ok(Measure::Latency {
+        statistic,
+        component,
+        of_source,
+        queue_wait,
+    })
+}
+
+fn resolve(name: &str, scenario: &Scenario, source: bool) -> Result<String, String> {
+    let names: Vec<&str> = if source {
+        scenario.sources.iter().map(|s| s.name.as_str()).collect()
+    } else {
+        scenario.services.iter().map(|s| s.name.as_str()).collect()
+    };
+    if names.contains(&name) {
+        return Ok(name.to_string());
+    }
+    let kind = if source { "source" } else { "service" };
+    let mut message = format!("no {kind} is named `{name}`");
+    match did_you_mean(name, names.iter().copied()) {
+        Some(close) => message.push_str(&format!(" (did you mean `{close}`?)")),
+        None => message.push_str(&format!("; the {kind}s are: {}", names.join(", "))),
+    }
+    Err(message)
+}
+
+/// The threshold in the measure's canonical unit.
+fn limit(measure: &Measure, text: &str) -> Result<f64, String> {
+    match measure {
+        Measure::Latency { .. } => Ok(parse_duration(text)?.as_millis_f64()),
+        Measure::RecoveryTime(_) => Ok(parse_duration(text)?.as_secs_f64()),
+        Measure::Goodput(_) | Measure::Throughput(_) => parse_rate(text),
+        Measure::SuccessRatio(_) | Measure::Utilisation(_) => match text.strip_suffix('%') {
+            Some(percent) => Ok(parse_number(percent)? / 100.0),
+            None => parse_number(text),
+        },
+        _ => parse_number(text.trim_end_matches(['×', 'x'])),
+    }
+}
+
+/// Whether any source has a surge to recover from (for `recovery_time`).
+pub fn has_surge(scenario: &Scenario, source: &str) -> bool {
+    scenario.sources.iter().any(|s| s.name == source && matches!(&s.load, Load::Open { shape: Some(shape), .. } if shape.trigger_window().is_some()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario() -> Scenario {
+        super::super::load_str(
+            "t.yaml",
+            "duration: 10s\nsources:\n  users: { target: db, rate: 10/s }\nservices:\n  db: { service_time: 1ms }\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn expectations_parse_into_canonical_units() {
+        let s = scenario();
+        let cases = [
+            ("p99(users.latency) < 300ms", 300.0),
+            ("mean(db.queue_wait) <= 2ms", 2.0),
+            ("goodput > 180/s", 180.0),
+            ("success_ratio(users) >= 99%", 0.99),
+            ("amplification(db) <= 2", 2.0),
+            ("recovery_time(users) < 1m", 60.0),
+        ];
+        for (text, limit) in cases {
+            let expectation = parse_expectation(text, &s).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(expectation.limit, limit, "{text}");
+        }
+    }
+
+    #[test]
+    fn mistakes_are_explained() {
+        let s = scenario();
+        let cases = [
+            ("p99(user.latency) < 1s", "did you mean `users`"),
+            ("p99(users.latncy) < 1s", "did you mean `latency`"),
+            ("amplificaton(db) < 2", "did you mean `amplification`"),
+            ("goodput = 3/s", "no comparison"),
+            ("p99(users.latency) < 300", "needs a unit"),
+            ("amplification(dbb) < 2", "did you mean `db`"),
+        ];
+        for (text, fragment) in cases {
+            let error = parse_expectation(text, &s).unwrap_err();
+            assert!(error.contains(fragment), "{text}: {error}");
+        }
+    }
+}
