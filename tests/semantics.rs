@@ -204,3 +204,31 @@ fn queue_capacity_zero_rejects_when_all_workers_are_busy() {
         "blocking probability {blocked}, Erlang B says 0.4"
     );
 }
+
+/// A spike triples the Poisson rate for its window and only then: the
+/// realised arrival counts per window match the profile.
+#[test]
+fn a_spike_shapes_the_arrival_rate_exactly_where_configured() {
+    let scenario = scenario_from(
+        "duration: 60s\nsources:\n  u: { target: s, rate: 1000/s, shape: { kind: spike, at: 20s, duration: 20s, multiplier: 3 } }\nservices:\n  s: { workers: 1000, queue: { capacity: 0 }, service_time: 1ms }\n",
+    );
+    let (outcome, _) = run(&scenario);
+    let offered = outcome.timeseries.column("u.offered_per_s").unwrap();
+    let window = |from: usize, to: usize| offered[from..to].iter().sum::<f64>();
+    // Counts are Poisson: 20,000 expected before (sd 141), 60,000 during (sd 245).
+    assert!(
+        (window(0, 20) - 20_000.0).abs() < 600.0,
+        "{}",
+        window(0, 20)
+    );
+    assert!(
+        (window(20, 40) - 60_000.0).abs() < 1_000.0,
+        "{}",
+        window(20, 40)
+    );
+    assert!(
+        (window(40, 60) - 20_000.0).abs() < 600.0,
+        "{}",
+        window(40, 60)
+    );
+}
