@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use stampede::model::Simulation;
@@ -57,15 +57,8 @@ enum Command {
         /// Variants to compare, in this order (`base` is the scenario as written); default: every declared variant.
         #[arg(long, value_delimiter = ',')]
         variants: Vec<String>,
-        /// Independent replications per variant (seeds derived from the root seed).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
-        replications: u32,
-        /// Replace the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Report format on standard output.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        batch: BatchArgs,
     },
     /// Run a scenario across the values of one parameter (offered load, workers, timeout…), per variant.
     Sweep {
@@ -80,15 +73,8 @@ enum Command {
         /// Variants to sweep; default: the sweep section's, else every declared variant, else the base.
         #[arg(long, value_delimiter = ',')]
         variants: Vec<String>,
-        /// Independent replications per point.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
-        replications: u32,
-        /// Replace the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Report format on standard output.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        batch: BatchArgs,
     },
     /// Write a report folder (Markdown, charts, JSON, CSV) for each scenario: OUT/<name>/.
     Report {
@@ -126,6 +112,20 @@ enum Command {
     },
 }
 
+/// What `compare` and `sweep` share: how many runs, which seed, which format.
+#[derive(Args, Clone, Copy)]
+struct BatchArgs {
+    /// Independent replications of each run (seeds derived from the root seed).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    replications: u32,
+    /// Replace the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
@@ -144,26 +144,15 @@ pub fn main() -> ExitCode {
         Command::Compare {
             scenario,
             variants,
-            replications,
-            seed,
-            format,
-        } => compare(&scenario, &variants, replications, seed, format),
+            batch,
+        } => compare(&scenario, &variants, batch),
         Command::Sweep {
             scenario,
             param,
             values,
             variants,
-            replications,
-            seed,
-            format,
-        } => sweep(
-            &scenario,
-            param.zip(values),
-            &variants,
-            replications,
-            seed,
-            format,
-        ),
+            batch,
+        } => sweep(&scenario, param.zip(values), &variants, batch),
         Command::Report { inputs, out } => report(&inputs, &out),
         Command::Check { scenarios, seed } => check(&scenarios, seed),
         Command::Diff {
@@ -233,13 +222,12 @@ fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-fn compare(
-    path: &Path,
-    names: &[String],
-    replications: u32,
-    seed: Option<u64>,
-    format: Format,
-) -> Result<ExitCode> {
+fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> {
+    let BatchArgs {
+        replications,
+        seed,
+        format,
+    } = batch;
     let study = match scenario::load_study(path) {
         Ok(study) => study,
         Err(error) => return Ok(invalid(error)),
@@ -276,10 +264,13 @@ fn sweep(
     path: &Path,
     given: Option<(String, String)>,
     names: &[String],
-    replications: u32,
-    seed: Option<u64>,
-    format: Format,
+    batch: BatchArgs,
 ) -> Result<ExitCode> {
+    let BatchArgs {
+        replications,
+        seed,
+        format,
+    } = batch;
     let study = match scenario::load_study(path) {
         Ok(study) => study,
         Err(error) => return Ok(invalid(error)),

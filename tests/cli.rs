@@ -1,6 +1,8 @@
 //! The real `stampede` binary: default run, determinism, outputs, exit codes.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{scenario_path, stampede, write_temp};
 use serde_json::Value;
 
 const BUNDLED: [&str; 5] = [
@@ -10,14 +12,6 @@ const BUNDLED: [&str; 5] = [
     "load-balanced-pool.yaml",
     "closed-loop.yaml",
 ];
-
-fn stampede() -> Command {
-    Command::cargo_bin("stampede").expect("the binary builds")
-}
-
-fn scenario_path(name: &str) -> String {
-    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 fn run_json(args: &[&str]) -> String {
     let output = stampede()
@@ -32,12 +26,6 @@ fn run_json(args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
-}
-
-fn write_temp(text: &str) -> tempfile::NamedTempFile {
-    let file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
-    std::fs::write(file.path(), text).unwrap();
-    file
 }
 
 #[test]

@@ -1,15 +1,9 @@
 //! The study commands on the real binary: compare, sweep, report, check, diff.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{scenario_path, stampede, write_temp};
 use serde_json::Value;
-
-fn stampede() -> Command {
-    Command::cargo_bin("stampede").expect("the binary builds")
-}
-
-fn scenario_path(name: &str) -> String {
-    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 fn json_of(args: &[&str]) -> Value {
     let output = stampede()
@@ -23,12 +17,6 @@ fn json_of(args: &[&str]) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()
-}
-
-fn write_temp(text: &str) -> tempfile::NamedTempFile {
-    let file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
-    std::fs::write(file.path(), text).unwrap();
-    file
 }
 
 #[test]

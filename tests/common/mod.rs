@@ -77,3 +77,20 @@ pub fn assert_matches_theory(
         "{what}: measured {mean:.5} ± {half_width:.5} (99.9% CI), theory {theory:.5}; replications {values:?}"
     );
 }
+
+/// The real `stampede` binary.
+pub fn stampede() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("stampede").expect("the binary builds")
+}
+
+/// The absolute path of a bundled scenario.
+pub fn scenario_path(name: &str) -> String {
+    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary `.yaml` file holding `text`, removed when dropped.
+pub fn write_temp(text: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    file
+}
