@@ -188,6 +188,9 @@ impl Simulation<'_> {
         let service_id = self.instances[instance as usize].service as usize;
         self.advance_areas(instance);
         self.instances[instance as usize].busy -= 1;
+        if result.is_err() {
+            self.running.service_errors[service_id] += 1;
+        }
         let caller_waiting = self.attempts.contains_key(job.attempt);
         if self.in_window(job.arrived_at) {
             let metrics = &mut self.metrics.services[service_id];

@@ -21,6 +21,8 @@ pub struct Running {
     pub in_flight: Vec<u64>,
     pub service_attempts: Vec<u64>,
     pub service_rejected: Vec<u64>,
+    /// Answers that were errors (its own, or from below).
+    pub service_errors: Vec<u64>,
     /// Σ busy workers · ns and Σ waiting requests · ns, per service.
     pub busy_integral: Vec<u128>,
     pub queue_integral: Vec<u128>,
@@ -36,6 +38,7 @@ impl Running {
             in_flight: vec![0; sources],
             service_attempts: vec![0; services],
             service_rejected: vec![0; services],
+            service_errors: vec![0; services],
             busy_integral: vec![0; services],
             queue_integral: vec![0; services],
             retries: 0,
@@ -45,7 +48,7 @@ impl Running {
 
 /// One row per interval: `time_s` (the interval's end), then per source
 /// offered, goodput, failed (per second) and in flight (at the end), per
-/// service attempts and rejected (per second), mean queue length and
+/// service attempts, rejected and errors (per second), mean queue length and
 /// utilisation, then retries per second over all calls.
 #[derive(Clone, Debug, Default)]
 pub struct TimeSeries {
@@ -76,6 +79,7 @@ impl TimeSeries {
             for metric in [
                 "attempts_per_s",
                 "rejected_per_s",
+                "errors_per_s",
                 "queue_length",
                 "utilisation",
             ] {
@@ -113,6 +117,7 @@ impl TimeSeries {
         for (s, &capacity) in capacities.iter().enumerate() {
             row.push(per_s(running.service_attempts[s], last.service_attempts[s]));
             row.push(per_s(running.service_rejected[s], last.service_rejected[s]));
+            row.push(per_s(running.service_errors[s], last.service_errors[s]));
             row.push(round4(
                 (running.queue_integral[s] - last.queue_integral[s]) as f64 / span_ns,
             ));
