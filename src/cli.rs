@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use stampede::model::Simulation;
 use stampede::report::summary::summarize;
 use stampede::report::text;
+use stampede::report::timeseries::TimeSeries;
 use stampede::report::{check, compare, diff, files, sweep};
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario, ScenarioError};
 use stampede::scenario::{Study, Variant, suggest};
@@ -112,8 +113,8 @@ enum Command {
     },
 }
 
-/// What `compare` and `sweep` share: how many runs, which seed, which format.
-#[derive(Args, Clone, Copy)]
+/// What `compare` and `sweep` share: how many runs, which seed, which format, where to write.
+#[derive(Args, Clone)]
 struct BatchArgs {
     /// Independent replications of each run (seeds derived from the root seed).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -124,6 +125,9 @@ struct BatchArgs {
     /// Report format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also write the JSON, the table and the charts (SVG and PNG) into this directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -227,6 +231,7 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
         replications,
         seed,
         format,
+        out,
     } = batch;
     let study = match scenario::load_study(path) {
         Ok(study) => study,
@@ -237,7 +242,8 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
         Err(message) => return Ok(invalid(message)),
     };
     let bar = progress_bar(chosen.len() as u64 * u64::from(replications), "runs");
-    let (comparison, _) = runner::compare_variants(&chosen, replications, seed, &|| bar.inc(1));
+    let (comparison, series) =
+        runner::compare_variants(&chosen, replications, seed, &|| bar.inc(1));
     bar.finish_and_clear();
     let mut reproduce = format!(
         "stampede compare {} --seed {}",
@@ -257,6 +263,17 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
             eprintln!("seed {} · reproduce: {reproduce}", comparison.seed);
         }
     }
+    if let Some(dir) = out {
+        let named: Vec<(&str, &TimeSeries)> = chosen
+            .iter()
+            .map(|v| v.name.as_str())
+            .zip(&series)
+            .collect();
+        match files::compare_files(study.base(), &comparison, &named, &reproduce) {
+            Ok(files) => write_files(&dir, &files)?,
+            Err(error) => eprintln!("warning: charts were not drawn: {error}"),
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -270,6 +287,7 @@ fn sweep(
         replications,
         seed,
         format,
+        out,
     } = batch;
     let study = match scenario::load_study(path) {
         Ok(study) => study,
@@ -324,6 +342,12 @@ fn sweep(
         Format::Json => {
             println!("{}", serde_json::to_string_pretty(&result)?);
             eprintln!("seed {} · reproduce: {reproduce}", result.seed);
+        }
+    }
+    if let Some(dir) = out {
+        match files::sweep_files(&result, &reproduce) {
+            Ok(files) => write_files(&dir, &files)?,
+            Err(error) => eprintln!("warning: charts were not drawn: {error}"),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -12,10 +12,10 @@ use crate::engine::rng::replication_seed;
 use crate::model;
 use crate::report::compare::{self, Comparison};
 use crate::report::files::{self, Files};
+use crate::report::markdown;
 use crate::report::summary::{Summary, summarize};
 use crate::report::sweep::{self, SweepResult};
 use crate::report::timeseries::TimeSeries;
-use crate::report::{charts, markdown};
 use crate::scenario::{Scenario, ScenarioError, Study, Variant};
 
 /// What one run leaves for the reports.
@@ -169,40 +169,48 @@ pub fn report_folder(study: &Study, path: &str) -> Result<Files, String> {
         let chosen: Vec<&Variant> = study.variants.iter().skip(1).collect();
         let (comparison, series) = compare_variants(&chosen, 1, None, &|| {});
         let reproduce = format!("stampede compare {path} --seed {}", comparison.seed);
-        let table = compare::render(&comparison, &reproduce);
         let named: Vec<(&str, &TimeSeries)> = chosen
             .iter()
             .map(|v| v.name.as_str())
             .zip(&series)
             .collect();
-        let chart_files = charts::compare_charts(base, &named)?;
-        markdown::append_section(&mut files, "Variants compared", &table, &chart_files);
-        files.push(("compare.json".to_string(), to_json(&comparison)));
-        files.push(("compare.txt".to_string(), table.into_bytes()));
-        files.extend(chart_files);
+        let comparison_files = files::compare_files(base, &comparison, &named, &reproduce)?;
+        append_to_report(
+            &mut files,
+            "Variants compared",
+            &comparison_files,
+            "compare.txt",
+        );
+        files.extend(comparison_files);
     }
     if let Some(sweep) = &study.sweep {
         let chosen = default_sweep_variants(study);
         let result = sweep_points(study, &sweep.param, &sweep.values, &chosen, 1, None, &|| {})
             .map_err(|e| e.to_string())?;
         let reproduce = format!("stampede sweep {path} --seed {}", result.seed);
-        let table = sweep::render(&result, &reproduce);
-        let chart_files = charts::sweep_charts(&result)?;
-        markdown::append_section(
+        let sweep_files = files::sweep_files(&result, &reproduce)?;
+        append_to_report(
             &mut files,
             &format!("Sweep of {}", result.param),
-            &table,
-            &chart_files,
+            &sweep_files,
+            "sweep.txt",
         );
-        files.push(("sweep.json".to_string(), to_json(&result)));
-        files.push(("sweep.txt".to_string(), table.into_bytes()));
-        files.extend(chart_files);
+        files.extend(sweep_files);
     }
     Ok(files)
 }
 
-fn to_json(value: &impl serde::Serialize) -> Vec<u8> {
-    let mut text = serde_json::to_string_pretty(value).expect("reports always serialize");
-    text.push('\n');
-    text.into_bytes()
+/// Adds a section with `table_file`'s text and the charts among `section` to report.md.
+fn append_to_report(files: &mut Files, title: &str, section: &Files, table_file: &str) {
+    let table = section
+        .iter()
+        .find(|(name, _)| name == table_file)
+        .map(|(_, text)| String::from_utf8_lossy(text).into_owned())
+        .unwrap_or_default();
+    let charts: Files = section
+        .iter()
+        .filter(|(name, _)| name.ends_with(".svg"))
+        .cloned()
+        .collect();
+    markdown::append_section(files, title, &table, &charts);
 }

@@ -127,6 +127,29 @@ fn a_load_sweep_shows_latency_rising_with_load() {
         .map(|p| p["goodput_per_s"]["mean"].as_f64().unwrap())
         .collect();
     assert!((goodput[2] - 900.0).abs() < 15.0, "{goodput:?}");
+    let dir = tempfile::tempdir().unwrap();
+    stampede()
+        .args([
+            "sweep",
+            &scenario_path("mm1.yaml"),
+            "--param",
+            "sources.arrivals.rate",
+            "--values",
+            "300/s,600/s",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    for file in [
+        "sweep.json",
+        "sweep.txt",
+        "latency-vs-throughput.svg",
+        "latency-vs-throughput.png",
+        "goodput-vs-offered.png",
+    ] {
+        assert!(dir.path().join(file).exists(), "{file} missing");
+    }
     let output = stampede()
         .args([
             "sweep",

@@ -10,6 +10,9 @@ use super::summary::Summary;
 
 /// Output files as (name, contents).
 pub type Files = Vec<(String, Vec<u8>)>;
+use super::compare::{self, Comparison};
+use super::sweep::{self, SweepResult};
+use super::timeseries::TimeSeries;
 use super::{charts, markdown, text};
 
 /// summary.json, timeseries.csv, report.txt, report.md and the charts (SVG
@@ -43,4 +46,42 @@ pub fn run_files(
     ));
     files.extend(chart_files);
     (files, chart_error)
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn to_json(value: &impl serde::Serialize) -> Vec<u8> {
+    let mut text = serde_json::to_string_pretty(value).expect("reports always serialize");
+    text.push('\n');
+    text.into_bytes()
+}
+
+/// compare.json, compare.txt, and goodput over time per variant (SVG and PNG).
+pub fn compare_files(
+    base: &Scenario,
+    comparison: &Comparison,
+    series: &[(&str, &TimeSeries)],
+    reproduce: &str,
+) -> Result<Files, String> {
+    let mut files = vec![
+        ("compare.json".to_string(), to_json(comparison)),
+        (
+            "compare.txt".to_string(),
+            compare::render(comparison, reproduce).into_bytes(),
+        ),
+    ];
+    files.extend(charts::compare_charts(base, series)?);
+    Ok(files)
+}
+
+/// sweep.json, sweep.txt, and the trade-off curves (SVG and PNG).
+pub fn sweep_files(result: &SweepResult, reproduce: &str) -> Result<Files, String> {
+    let mut files = vec![
+        ("sweep.json".to_string(), to_json(result)),
+        (
+            "sweep.txt".to_string(),
+            sweep::render(result, reproduce).into_bytes(),
+        ),
+    ];
+    files.extend(charts::sweep_charts(result)?);
+    Ok(files)
 }
