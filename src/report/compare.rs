@@ -114,6 +114,12 @@ pub fn headline_metrics(summary: &Summary) -> Vec<(String, Unit, f64)> {
             source.latency.p999_ms,
         ));
     }
+    let attempts: u64 = summary.services.iter().map(|s| s.attempts).sum();
+    metrics.push((
+        "total service attempts".to_string(),
+        Unit::Count,
+        attempts as f64,
+    ));
     metrics.push((
         "service attempts per request".to_string(),
         Unit::Times,
