@@ -30,15 +30,6 @@ fn statistic(latency: &LatencySummary, statistic: Statistic) -> Option<f64> {
     })
 }
 
-fn ratio(succeeded: u64, failed: u64) -> f64 {
-    let finished = succeeded + failed;
-    if finished == 0 {
-        0.0
-    } else {
-        succeeded as f64 / finished as f64
-    }
-}
-
 /// The measured value of `measure` in `summary`, in canonical units.
 fn measured(measure: &Measure, summary: &Summary) -> Option<f64> {
     let source = |name: &str| summary.sources.iter().find(|s| s.name == name);
@@ -70,7 +61,7 @@ fn measured(measure: &Measure, summary: &Summary) -> Option<f64> {
         Measure::Goodput(Some(name)) => Some(source(name)?.goodput_per_s),
         Measure::Throughput(None) => Some(summary.sources.iter().map(|s| s.throughput_per_s).sum()),
         Measure::Throughput(Some(name)) => Some(source(name)?.throughput_per_s),
-        Measure::SuccessRatio(None) => Some(ratio(summary.totals.succeeded, summary.totals.failed)),
+        Measure::SuccessRatio(None) => Some(summary.totals.success_ratio()),
         Measure::SuccessRatio(Some(name)) => Some(source(name)?.success_ratio),
         Measure::WorkPerRequest => Some(summary.totals.work_per_request),
         Measure::Amplification(name) => Some(service(name)?.amplification),

@@ -5,13 +5,11 @@
 //! Variants of one scenario share their random streams (common random
 //! numbers), so the differences come from the policies, not from luck.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
 use serde::Serialize;
 
 use super::stats::Estimate;
 use super::summary::Summary;
-use super::text::{format_ms, group_digits};
+use super::text::{format_ms, group_digits, new_table};
 
 /// How a metric is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -78,12 +76,7 @@ fn recovery_rows(variants: &[String], runs: &[Vec<Summary>]) -> Vec<RecoveryRow>
 /// The headline metrics of one run, in a fixed order.
 pub fn headline_metrics(summary: &Summary) -> Vec<(String, Unit, f64)> {
     let totals = &summary.totals;
-    let finished = totals.succeeded + totals.failed;
-    let success = if finished == 0 {
-        0.0
-    } else {
-        totals.succeeded as f64 / finished as f64 * 100.0
-    };
+    let success = totals.success_ratio() * 100.0;
     let throughput: f64 = summary.sources.iter().map(|s| s.throughput_per_s).sum();
     let abandoned: u64 = summary.services.iter().map(|s| s.abandoned_work).sum();
     let mut metrics = vec![
@@ -200,19 +193,9 @@ fn cell(unit: Unit, estimate: Estimate, baseline: Option<Estimate>) -> String {
 /// The side-by-side table, with each variant's difference and ratio against
 /// the first.
 pub fn render(comparison: &Comparison, reproduce: &str) -> String {
-    let mut table = Table::new();
-    let mut header = vec!["metric".to_string()];
-    header.extend(comparison.variants.iter().cloned());
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .force_no_tty()
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header);
-    for index in 1..=comparison.variants.len() {
-        if let Some(column) = table.column_mut(index) {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    let mut header = vec!["metric"];
+    header.extend(comparison.variants.iter().map(String::as_str));
+    let mut table = new_table(&header, 1);
     for row in &comparison.metrics {
         let mut cells = vec![row.metric.clone()];
         for (index, estimate) in row.values.iter().enumerate() {

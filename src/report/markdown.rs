@@ -20,12 +20,7 @@ fn markdown(mut table: Table) -> String {
 /// The findings a reader should see first, as bullet points.
 fn findings(summary: &Summary) -> Vec<String> {
     let t = &summary.totals;
-    let finished = t.succeeded + t.failed;
-    let success = if finished == 0 {
-        0.0
-    } else {
-        t.succeeded as f64 / finished as f64 * 100.0
-    };
+    let success = t.success_ratio() * 100.0;
     let mut points = vec![format!(
         "{} requests offered at {}: goodput {}, {success:.1}% succeeded, {:.2} service attempts per request.",
         group_digits(t.requests),

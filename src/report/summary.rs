@@ -316,6 +316,18 @@ fn call_summary(caller: &str, target: &str, m: &EdgeMetrics) -> CallSummary {
     }
 }
 
+impl Totals {
+    /// Succeeded ÷ finished, as a fraction (0 when nothing finished).
+    pub fn success_ratio(&self) -> f64 {
+        let finished = self.succeeded + self.failed;
+        if finished == 0 {
+            0.0
+        } else {
+            self.succeeded as f64 / finished as f64
+        }
+    }
+}
+
 impl Summary {
     /// Pretty JSON with a trailing newline: the stable machine format.
     pub fn to_json(&self) -> String {

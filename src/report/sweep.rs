@@ -2,13 +2,12 @@
 //! per variant. The classic use is offered load against goodput and latency,
 //! which shows the knee where latency explodes and where goodput collapses.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
 use serde::Serialize;
 
 use super::compare::{Unit, format_value};
 use super::stats::Estimate;
 use super::summary::Summary;
+use super::text::new_table;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepPoint {
@@ -51,14 +50,7 @@ pub fn sweep_result(
                 variant: variant.clone(),
                 offered_per_s: estimate(&|s| s.totals.offered_per_s),
                 goodput_per_s: estimate(&|s| s.totals.goodput_per_s),
-                success_ratio: estimate(&|s| {
-                    let finished = s.totals.succeeded + s.totals.failed;
-                    if finished == 0 {
-                        0.0
-                    } else {
-                        s.totals.succeeded as f64 / finished as f64 * 100.0
-                    }
-                }),
+                success_ratio: estimate(&|s| s.totals.success_ratio() * 100.0),
                 latency_p50_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p50_ms)),
                 latency_p99_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p99_ms)),
                 latency_p999_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p999_ms)),
@@ -88,7 +80,6 @@ fn show(unit: Unit, estimate: &Estimate) -> String {
 }
 
 pub fn render(result: &SweepResult, reproduce: &str) -> String {
-    let mut table = Table::new();
     let header = [
         result.param.as_str(),
         "variant",
@@ -100,16 +91,7 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
         "p99.9",
         "attempts/request",
     ];
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .force_no_tty()
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.to_vec());
-    for index in 2..header.len() {
-        if let Some(column) = table.column_mut(index) {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    let mut table = new_table(&header, 2);
     for point in &result.points {
         table.add_row(vec![
             point.value.clone(),

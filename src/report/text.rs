@@ -82,14 +82,16 @@ fn section(title: &str, table: Table) -> String {
     format!("\n{title}\n{table}\n")
 }
 
-fn new_table(columns: &[&str]) -> Table {
+/// A terminal table laid out the same whatever the terminal, with columns from
+/// `right_aligned_from` on aligned right (numbers).
+pub(super) fn new_table(columns: &[&str], right_aligned_from: usize) -> Table {
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)
         .force_no_tty()
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(columns.to_vec());
-    for index in 1..columns.len() {
+    for index in right_aligned_from..columns.len() {
         if let Some(column) = table.column_mut(index) {
             column.set_cell_alignment(CellAlignment::Right);
         }
@@ -98,22 +100,25 @@ fn new_table(columns: &[&str]) -> Table {
 }
 
 pub(super) fn sources_table(summary: &Summary) -> Table {
-    let mut table = new_table(&[
-        "source",
-        "requests",
-        "ok",
-        "failed",
-        "in flight",
-        "attempts",
-        "offered",
-        "goodput",
-        "mean",
-        "p50",
-        "p90",
-        "p99",
-        "p99.9",
-        "max",
-    ]);
+    let mut table = new_table(
+        &[
+            "source",
+            "requests",
+            "ok",
+            "failed",
+            "in flight",
+            "attempts",
+            "offered",
+            "goodput",
+            "mean",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "max",
+        ],
+        1,
+    );
     for s in &summary.sources {
         let mut row = vec![
             format!("{} ({}) → {}", s.name, s.kind, s.target),
@@ -132,23 +137,26 @@ pub(super) fn sources_table(summary: &Summary) -> Table {
 }
 
 pub(super) fn services_table(summary: &Summary) -> Table {
-    let mut table = new_table(&[
-        "service",
-        "attempts",
-        "amplif.",
-        "ok",
-        "errors",
-        "rejected",
-        "expired",
-        "abandoned",
-        "util",
-        "queue mean",
-        "queue max",
-        "wait mean",
-        "p50",
-        "p99",
-        "p99.9",
-    ]);
+    let mut table = new_table(
+        &[
+            "service",
+            "attempts",
+            "amplif.",
+            "ok",
+            "errors",
+            "rejected",
+            "expired",
+            "abandoned",
+            "util",
+            "queue mean",
+            "queue max",
+            "wait mean",
+            "p50",
+            "p99",
+            "p99.9",
+        ],
+        1,
+    );
     for s in &summary.services {
         let name = match s.instances {
             1 => format!("{} ({}w)", s.name, s.workers_per_instance),
@@ -176,13 +184,16 @@ pub(super) fn services_table(summary: &Summary) -> Table {
 }
 
 pub(super) fn balancers_table(summary: &Summary) -> Table {
-    let mut table = new_table(&[
-        "load balancer",
-        "strategy",
-        "attempts",
-        "amplif.",
-        "backends",
-    ]);
+    let mut table = new_table(
+        &[
+            "load balancer",
+            "strategy",
+            "attempts",
+            "amplif.",
+            "backends",
+        ],
+        1,
+    );
     for b in &summary.load_balancers {
         table.add_row(vec![
             b.name.clone(),
@@ -196,17 +207,20 @@ pub(super) fn balancers_table(summary: &Summary) -> Table {
 }
 
 pub(super) fn calls_table(summary: &Summary) -> Table {
-    let mut table = new_table(&[
-        "call",
-        "calls",
-        "attempts",
-        "retries",
-        "ok",
-        "failed",
-        "attempt failures",
-        "p50",
-        "p99",
-    ]);
+    let mut table = new_table(
+        &[
+            "call",
+            "calls",
+            "attempts",
+            "retries",
+            "ok",
+            "failed",
+            "attempt failures",
+            "p50",
+            "p99",
+        ],
+        1,
+    );
     for c in &summary.calls {
         table.add_row(vec![
             format!("{} → {}", c.caller, c.target),
