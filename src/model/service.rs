@@ -122,7 +122,10 @@ impl Simulation<'_> {
     pub(super) fn on_local_work_done(&mut self, job_key: JobKey) {
         let instance = self.jobs[job_key].instance;
         let service_id = self.instances[instance as usize].service as usize;
-        let spec = &self.scenario.services[service_id];
+        // The scenario outlives the simulation, so its call list can be walked
+        // while the simulation changes, without copying it.
+        let scenario = self.scenario;
+        let spec = &scenario.services[service_id];
         if self.services[service_id].error_rng.chance(spec.error_rate) {
             self.finish_job(job_key, Err(Failure::Error));
             return;
@@ -131,7 +134,7 @@ impl Simulation<'_> {
             (true, _) => self.finish_job(job_key, Ok(())),
             (false, CallMode::Sequential) => self.start_next_call(job_key),
             (false, CallMode::Parallel) => {
-                for edge in spec.calls.clone() {
+                for &edge in &spec.calls {
                     self.start_child_call(job_key, edge);
                 }
             }
