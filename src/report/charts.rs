@@ -253,10 +253,9 @@ fn bands(scenario: &Scenario) -> Vec<Band> {
         if let Load::Open {
             shape: Some(shape), ..
         } = &source.load
+            && let Some((from, to)) = shape.disturbance()
         {
-            let (from, to) = shape
-                .trigger_window()
-                .unwrap_or((shape.start(), scenario.duration));
+            let to = to.unwrap_or(scenario.duration);
             bands.push(Band {
                 from: from.as_secs_f64(),
                 to: to.as_secs_f64(),

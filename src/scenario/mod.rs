@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod expect;
 pub mod overrides;
 pub mod raw;
+pub mod shape;
 pub mod spec;
 pub mod study;
 pub mod suggest;
@@ -89,8 +90,15 @@ pub fn load_study_str(file: &str, text: &str) -> Result<Study, ScenarioError> {
     }
     let raw: raw::RawScenario =
         yaml::parse(text).map_err(|error| fail(vec![syntax_diagnostic(text, error)]))?;
-    let base = validate::validate(&raw).map_err(fail)?;
+    let base = validate::validate(&raw, &base_dir_of(file)).map_err(fail)?;
     study::build_study(file, text, &raw, base).map_err(fail)
+}
+
+/// The folder files named in a scenario (rate traces) are relative to.
+fn base_dir_of(file: &str) -> std::path::PathBuf {
+    Path::new(file)
+        .parent()
+        .map_or_else(std::path::PathBuf::new, Path::to_path_buf)
 }
 
 fn is_blank(text: &str) -> bool {

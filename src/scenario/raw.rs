@@ -81,7 +81,8 @@ pub struct RawSource {
     pub retry: Option<Spanned<RawRetry>>,
 }
 
-/// A time-varying rate: `{ kind: spike, at: 20s, duration: 10s, multiplier: 3 }`.
+/// A time-varying rate: `{ kind: spike, at: 20s, duration: 10s, multiplier: 3 }`,
+/// a ramp, a sine, a list of points, or a CSV trace.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawShape {
@@ -89,6 +90,14 @@ pub struct RawShape {
     pub at: Option<Text>,
     pub duration: Option<Text>,
     pub multiplier: Option<Text>,
+    pub period: Option<Text>,
+    pub amplitude: Option<Text>,
+    /// `[[0s, 100/s], [30s, 400/s], ...]` for `kind: piecewise`.
+    pub points: Option<Vec<Spanned<Vec<Text>>>>,
+    /// A CSV file of `time_s,rate_per_s` rows for `kind: trace`.
+    pub file: Option<Text>,
+    /// `step` (hold each value) or `linear` between points.
+    pub interpolate: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

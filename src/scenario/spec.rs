@@ -6,6 +6,8 @@
 
 use crate::engine::{Dist, SimDuration};
 
+pub use super::shape::Shape;
+
 pub type SourceId = u32;
 pub type ServiceId = u32;
 pub type BalancerId = u32;
@@ -76,56 +78,6 @@ pub enum Load {
     /// A fixed population of clients, each waiting for its response and then
     /// thinking before it sends the next request (closed loop).
     Closed { clients: u32, think_time: Dist },
-}
-
-/// How an open-loop source's rate varies over time, as a multiple of `rate`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Shape {
-    /// × multiplier from `at` for `duration`, then back to normal.
-    Spike {
-        at: SimDuration,
-        duration: SimDuration,
-        multiplier: f64,
-    },
-    /// × multiplier from `at` to the end of the run.
-    Step { at: SimDuration, multiplier: f64 },
-}
-
-impl Shape {
-    /// The rate multiplier at `t` (time since the start).
-    pub fn multiplier_at(&self, t: SimDuration) -> f64 {
-        match *self {
-            Shape::Spike {
-                at,
-                duration,
-                multiplier,
-            } if t >= at && t < at + duration => multiplier,
-            Shape::Step { at, multiplier } if t >= at => multiplier,
-            _ => 1.0,
-        }
-    }
-
-    /// When the rate first changes.
-    pub fn start(&self) -> SimDuration {
-        match *self {
-            Shape::Spike { at, .. } | Shape::Step { at, .. } => at,
-        }
-    }
-
-    /// The largest multiplier, for thinning.
-    pub fn peak(&self) -> f64 {
-        match *self {
-            Shape::Spike { multiplier, .. } | Shape::Step { multiplier, .. } => multiplier.max(1.0),
-        }
-    }
-
-    /// The window the shape disturbs, if it ends: [start, end).
-    pub fn trigger_window(&self) -> Option<(SimDuration, SimDuration)> {
-        match *self {
-            Shape::Spike { at, duration, .. } => Some((at, at + duration)),
-            Shape::Step { .. } => None,
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

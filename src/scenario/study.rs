@@ -90,7 +90,8 @@ impl Study {
             value: Value::String(value.to_string()),
             position: None,
         });
-        build(&self.tree, &list, variant).map_err(|d| self.error(d))
+        build(&self.tree, &list, variant, &super::base_dir_of(&self.file))
+            .map_err(|d| self.error(d))
     }
 
     fn error(&self, diagnostics: Vec<Diagnostic>) -> ScenarioError {
@@ -133,7 +134,7 @@ pub(super) fn build_study(
             continue;
         }
         let list = parse_overrides(name, body.value.set.iter().flatten(), &mut errors);
-        match build(&tree, &list, name) {
+        match build(&tree, &list, name, &super::base_dir_of(file)) {
             Ok(scenario) => {
                 let description = body
                     .value
@@ -224,7 +225,12 @@ fn parse_overrides<'a>(
 }
 
 /// The base tree with `list` applied, read and validated like a file.
-fn build(tree: &Value, list: &[Override], variant: &str) -> Result<Scenario, Vec<Diagnostic>> {
+fn build(
+    tree: &Value,
+    list: &[Override],
+    variant: &str,
+    base_dir: &std::path::Path,
+) -> Result<Scenario, Vec<Diagnostic>> {
     let mut tree = tree.clone();
     let mut errors = Vec::new();
     for entry in list {
@@ -253,7 +259,7 @@ fn build(tree: &Value, list: &[Override], variant: &str) -> Result<Scenario, Vec
         diagnostic.path = format!("variants.{variant}.set");
         vec![diagnostic]
     })?;
-    validate::validate(&raw).map_err(|diagnostics| {
+    validate::validate(&raw, base_dir).map_err(|diagnostics| {
         diagnostics
             .into_iter()
             .map(|d| blame(d, list, variant))

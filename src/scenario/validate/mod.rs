@@ -6,24 +6,30 @@
 //! resolved to ids here, the call graph is checked for cycles here, and
 //! defaults are filled in here: the engine never sees an unchecked value.
 
+use std::path::{Path, PathBuf};
+
 use indexmap::IndexMap;
+
+mod shape;
 
 use crate::engine::{Dist, SimDuration};
 
 use super::diagnostic::Diagnostic;
-use super::raw::{
-    RawCall, RawLoadBalancer, RawRetry, RawScenario, RawService, RawShape, RawSource, Text,
-};
+use super::raw::{RawCall, RawLoadBalancer, RawRetry, RawScenario, RawService, RawSource, Text};
 use super::spec::*;
 use super::suggest::did_you_mean;
 use super::units::{self, unknown_word};
 use super::yaml::{Position, Spanned, position_of};
 
-const MAX_DURATION: SimDuration = SimDuration(30 * 24 * 3_600 * 1_000_000_000);
+pub(super) const MAX_DURATION: SimDuration = SimDuration(30 * 24 * 3_600 * 1_000_000_000);
 
 /// Checks `raw` and builds the validated scenario, or returns every problem.
-pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
-    let mut checker = Checker::default();
+/// Files the scenario names (rate traces) are read relative to `base_dir`.
+pub fn validate(raw: &RawScenario, base_dir: &Path) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut checker = Checker {
+        base_dir: base_dir.to_path_buf(),
+        ..Checker::default()
+    };
     let scenario = checker.scenario(raw);
     match (scenario, checker.errors.is_empty()) {
         (Some(scenario), true) => Ok(scenario),
@@ -40,6 +46,7 @@ struct Checker {
     /// Every service and balancer name, in file order, for resolving targets.
     targets: IndexMap<String, Target>,
     edges: Vec<EdgeSpec>,
+    base_dir: PathBuf,
 }
 
 impl Checker {
@@ -304,7 +311,7 @@ impl Checker {
     }
 
     fn load(&mut self, raw: &RawSource, path: &str, at: Option<Position>) -> Option<Load> {
-        let open = raw.rate.is_some() || raw.arrivals.is_some();
+        let open = raw.rate.is_some() || raw.arrivals.is_some() || raw.shape.is_some();
         let closed = raw.clients.is_some() || raw.think_time.is_some();
         match (open, closed) {
             (true, true) => {
@@ -347,20 +354,20 @@ impl Checker {
         let arrivals_path = format!("{path}.arrivals");
         let kind = raw.arrivals.as_ref().map_or("poisson", |a| a.value.trim());
         if kind == "poisson" || kind == "constant" {
-            let rate = self.required(&raw.rate, &format!("{path}.rate"), at, positive_rate)?;
+            let shape = raw
+                .shape
+                .as_ref()
+                .and_then(|shape| self.shape(shape, kind, &format!("{path}.shape")));
+            let rate = self.rate_of(raw, shape.as_ref(), path, at)?;
             let mean = 1e9 / rate;
             let interarrival = match kind {
                 "poisson" => Dist::Exponential { mean },
                 _ => Dist::Constant { value: mean },
             };
-            let shape = raw
-                .shape
-                .as_ref()
-                .and_then(|shape| self.shape(shape, kind, &format!("{path}.shape")));
             return Some(Load::Open {
                 interarrival,
                 rate_per_second: rate,
-                shape,
+                shape: shape.map(|(shape, _)| shape),
             });
         }
         let arrivals = raw.arrivals.as_ref()?;
@@ -402,48 +409,6 @@ impl Checker {
             rate_per_second: 1e9 / mean,
             shape: None,
         })
-    }
-
-    fn shape(&mut self, shape: &Spanned<RawShape>, arrivals: &str, path: &str) -> Option<Shape> {
-        let at = Some(position_of(shape));
-        let raw = &shape.value;
-        if arrivals != "poisson" {
-            self.error(at, path, "a rate shape needs `arrivals: poisson` (arrivals are thinned from a Poisson stream)");
-        }
-        let kind = self.required(&raw.kind, &format!("{path}.kind"), at, |t| {
-            keyword(t, "shape", &["spike", "step"])
-        });
-        let start = self.required(&raw.at, &format!("{path}.at"), at, units::parse_duration);
-        let multiplier = self.required(&raw.multiplier, &format!("{path}.multiplier"), at, |t| {
-            units::parse_number(t).and_then(|m| {
-                if (0.0..=1000.0).contains(&m) {
-                    Ok(m)
-                } else {
-                    Err(format!("`{t}` is out of range: expected 0 to 1000"))
-                }
-            })
-        });
-        match kind? {
-            "spike" => {
-                let duration = self.required(&raw.duration, &format!("{path}.duration"), at, |t| {
-                    positive_duration(t, MAX_DURATION)
-                });
-                Some(Shape::Spike {
-                    at: start?,
-                    duration: duration?,
-                    multiplier: multiplier?,
-                })
-            }
-            _ => {
-                if let Some(duration) = &raw.duration {
-                    self.error(Some(position_of(duration)), &format!("{path}.duration"), "a step lasts to the end of the run: leave out `duration`, or use `kind: spike`");
-                }
-                Some(Shape::Step {
-                    at: start?,
-                    multiplier: multiplier?,
-                })
-            }
-        }
     }
 
     fn services(&mut self, raw: &RawScenario) -> Vec<ServiceSpec> {
