@@ -1,20 +1,27 @@
-//! The call path: attempts, timeouts, deadlines, retries and backoff.
+//! The call path: attempts, timeouts, deadlines, retries, hedges and the
+//! client-side defences that govern them.
 //!
 //! A call is what the caller's code asked for; an attempt is one try of it at
 //! one instance. The caller abandons an attempt at its per-attempt timeout and
 //! may retry, with backoff, up to `max_attempts`, for the failure kinds in
-//! `retry_on`. The call's overall deadline ends everything. Abandoning an
-//! attempt does not stop the callee: its job runs on, and its answer, when it
-//! comes, finds no one waiting (abandoned work). Rejections are delivered as
-//! events rather than synchronously, so starting work never completes work in
-//! the same breath: answers only ever travel up the chain.
+//! `retry_on`, if the edge's retry limit allows; or, with hedging, it sends
+//! another attempt whenever the hedging delay passes with no answer. A circuit
+//! breaker may refuse to send an attempt at all. The call's overall deadline
+//! ends everything. Abandoning an attempt does not stop the callee: its job
+//! runs on, and its answer, when it comes, finds no one waiting (abandoned
+//! work). Rejections are delivered as events rather than synchronously, so
+//! starting work never completes work in the same breath: answers only ever
+//! travel up the chain.
 
-use crate::engine::{SimDuration, SimTime};
+use smallvec::SmallVec;
+
+use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::report::metrics::Failure;
-use crate::scenario::spec::{CallPolicy, Target};
+use crate::scenario::spec::{CallPolicy, EdgeSpec, Target};
 
 use super::backoff::backoff_delay;
 use super::event::{AttemptKey, CallKey, Event, JobKey};
+use super::resilience::{Breaker, Outcome, RetryLimiter};
 use super::sim::Simulation;
 
 /// Who is waiting for a call.
@@ -35,15 +42,65 @@ pub(super) struct Call {
     pub edge: u32,
     pub started_at: SimTime,
     pub attempts_made: u32,
-    pub outstanding: Option<AttemptKey>,
+    /// Attempts sent and not yet answered or abandoned (several when hedging).
+    pub outstanding: SmallVec<[AttemptKey; 2]>,
     /// The earlier of the call's own deadline and any inherited one.
     pub deadline_at: SimTime,
     pub last_backoff: SimDuration,
+    /// A retry admitted by the edge's retry limit is in progress.
+    pub retrying: bool,
+    /// What the last retry took from the edge's retry quota.
+    pub last_retry_cost: u32,
 }
 
 pub(super) struct Attempt {
     pub call: CallKey,
     pub instance: u32,
+    pub sent_at: SimTime,
+}
+
+/// The running state of one call edge: its defences and what is in progress.
+pub(super) struct EdgeState {
+    pub jitter_rng: RngStream,
+    pub limiter: Option<RetryLimiter>,
+    pub breaker: Option<Breaker>,
+    pub active_calls: u32,
+    pub active_retries: u32,
+    /// Latency faults active on this edge.
+    pub latency_faults: Vec<u32>,
+    pub latency_rng: RngStream,
+}
+
+impl EdgeState {
+    pub fn new(seed: u64, spec: &EdgeSpec) -> EdgeState {
+        let purpose = format!("jitter:{}", spec.target_name);
+        EdgeState {
+            jitter_rng: RngStream::derive(seed, &spec.caller, &purpose),
+            limiter: spec.policy.retry_limit.map(RetryLimiter::new),
+            breaker: spec.policy.breaker.map(Breaker::new),
+            active_calls: 0,
+            active_retries: 0,
+            latency_faults: Vec::new(),
+            latency_rng: RngStream::derive(
+                seed,
+                &spec.caller,
+                &format!("latency:{}", spec.target_name),
+            ),
+        }
+    }
+}
+
+/// How an attempt stopped being outstanding.
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    Answered(Result<(), Failure>),
+    TimedOut,
+    /// The call ended first: its deadline passed, or another hedge won.
+    CallEnded {
+        failed: bool,
+    },
+    /// The call was cancelled from above.
+    Cancelled,
 }
 
 fn is_retryable(policy: &CallPolicy, failure: Failure) -> bool {
@@ -51,7 +108,7 @@ fn is_retryable(policy: &CallPolicy, failure: Failure) -> bool {
         Failure::Error => policy.retry_on.error,
         Failure::Timeout => policy.retry_on.timeout,
         Failure::Rejected => policy.retry_on.rejected,
-        Failure::DeadlineExceeded => false,
+        Failure::DeadlineExceeded | Failure::ShortCircuited => false,
     }
 }
 
@@ -71,11 +128,14 @@ impl Simulation<'_> {
             edge,
             started_at: self.now,
             attempts_made: 0,
-            outstanding: None,
+            outstanding: SmallVec::new(),
             deadline_at,
             last_backoff: SimDuration::ZERO,
+            retrying: false,
+            last_retry_cost: 0,
         };
         let key = self.calls.insert(call);
+        self.edges[edge as usize].active_calls += 1;
         if self.in_window(self.now) {
             self.metrics.edges[edge as usize].calls += 1;
         }
@@ -90,22 +150,39 @@ impl Simulation<'_> {
     fn send_attempt(&mut self, call_key: CallKey) {
         let call = &mut self.calls[call_key];
         call.attempts_made += 1;
-        let (edge, is_retry, deadline_at) =
-            (call.edge as usize, call.attempts_made > 1, call.deadline_at);
+        let (edge, attempts_made, deadline_at) =
+            (call.edge as usize, call.attempts_made, call.deadline_at);
         let spec = &self.scenario.edges[edge];
+        let hedging = spec.policy.hedging;
+        let is_extra = attempts_made > 1;
+        self.running.retries += u64::from(is_extra);
+        let measured = self.in_window(self.now);
+        if measured {
+            let metrics = &mut self.metrics.edges[edge];
+            metrics.attempts += 1;
+            match hedging {
+                Some(_) => metrics.hedges += u64::from(is_extra),
+                None => metrics.retries += u64::from(is_extra),
+            }
+        }
+        if let Some(breaker) = &mut self.edges[edge].breaker
+            && !breaker.permit(self.now)
+        {
+            if measured {
+                self.metrics.edges[edge].short_circuited += 1;
+            }
+            self.events
+                .schedule(self.now, Event::ShortCircuited { call: call_key });
+            return;
+        }
         let instance = self.route(spec.target);
         let attempt = self.attempts.insert(Attempt {
             call: call_key,
             instance,
+            sent_at: self.now,
         });
-        self.calls[call_key].outstanding = Some(attempt);
-        self.running.retries += u64::from(is_retry);
+        self.calls[call_key].outstanding.push(attempt);
         self.outstanding[instance as usize] += 1;
-        if self.in_window(self.now) {
-            let metrics = &mut self.metrics.edges[edge];
-            metrics.attempts += 1;
-            metrics.retries += u64::from(is_retry);
-        }
         let timeout_at = spec
             .policy
             .timeout_per_attempt
@@ -114,12 +191,21 @@ impl Simulation<'_> {
             self.events
                 .schedule(timeout_at, Event::AttemptTimeout { attempt });
         }
+        if let Some(hedging) = hedging
+            && attempts_made < hedging.max_attempts
+            && self.now + hedging.hedging_delay < deadline_at
+        {
+            self.events.schedule(
+                self.now + hedging.hedging_delay,
+                Event::HedgeDue { call: call_key },
+            );
+        }
         let expires_at = if self.scenario.deadline_propagation {
             timeout_at.min(deadline_at)
         } else {
             SimTime::MAX
         };
-        self.arrive(instance, attempt, expires_at);
+        self.transmit(edge as u32, instance, attempt, expires_at);
     }
 
     fn route(&mut self, target: Target) -> u32 {
@@ -132,19 +218,42 @@ impl Simulation<'_> {
         self.routers[index].pick(&self.outstanding)
     }
 
-    /// Forgets an attempt (answered or abandoned); the callee is not told.
-    fn remove_attempt(&mut self, attempt: AttemptKey) -> Option<Attempt> {
+    /// Forgets an attempt (answered or abandoned) and tells the edge's
+    /// breaker and throttle how it ended; the callee is not told.
+    fn remove_attempt(&mut self, attempt: AttemptKey, ending: Ending) -> Option<Attempt> {
         let removed = self.attempts.remove(attempt)?;
         self.outstanding[removed.instance as usize] -= 1;
-        if let Some(call) = self.calls.get_mut(removed.call) {
-            call.outstanding = None;
+        let Some(call) = self.calls.get_mut(removed.call) else {
+            return Some(removed);
+        };
+        call.outstanding.retain(|a| *a != attempt);
+        let edge = &mut self.edges[call.edge as usize];
+        let elapsed = self.now - removed.sent_at;
+        let outcome = match ending {
+            Ending::Answered(Ok(())) => Outcome::Success { elapsed },
+            Ending::Answered(Err(_)) | Ending::TimedOut | Ending::CallEnded { failed: true } => {
+                Outcome::Failure { elapsed }
+            }
+            Ending::CallEnded { failed: false } | Ending::Cancelled => Outcome::Cancelled,
+        };
+        if let Some(breaker) = &mut edge.breaker {
+            let opened_before = breaker.opened;
+            breaker.record(outcome, self.now);
+            if breaker.opened > opened_before && self.measuring {
+                self.metrics.edges[call.edge as usize].breaker_opened += 1;
+            }
+        }
+        if let (Some(limiter), Outcome::Success { .. } | Outcome::Failure { .. }) =
+            (&mut edge.limiter, outcome)
+        {
+            limiter.on_attempt(matches!(outcome, Outcome::Success { .. }));
         }
         Some(removed)
     }
 
     /// The callee answered an attempt whose caller was still waiting.
     pub(super) fn on_attempt_answered(&mut self, attempt: AttemptKey, result: Result<(), Failure>) {
-        let Some(removed) = self.remove_attempt(attempt) else {
+        let Some(removed) = self.remove_attempt(attempt, Ending::Answered(result)) else {
             return;
         };
         match result {
@@ -157,9 +266,19 @@ impl Simulation<'_> {
         self.on_attempt_answered(attempt, Err(Failure::Rejected));
     }
 
+    pub(super) fn on_attempt_refused(&mut self, attempt: AttemptKey) {
+        self.on_attempt_answered(attempt, Err(Failure::Error));
+    }
+
     pub(super) fn on_attempt_timeout(&mut self, attempt: AttemptKey) {
-        if let Some(removed) = self.remove_attempt(attempt) {
+        if let Some(removed) = self.remove_attempt(attempt, Ending::TimedOut) {
             self.attempt_failed(removed.call, Failure::Timeout);
+        }
+    }
+
+    pub(super) fn on_short_circuited(&mut self, call: CallKey) {
+        if self.calls.contains_key(call) {
+            self.attempt_failed(call, Failure::ShortCircuited);
         }
     }
 
@@ -175,7 +294,22 @@ impl Simulation<'_> {
         }
     }
 
-    /// An attempt failed: retry after a backoff if the policy allows, else fail the call.
+    /// The hedging delay passed: send another attempt if none has answered.
+    pub(super) fn on_hedge_due(&mut self, call_key: CallKey) {
+        let Some(call) = self.calls.get(call_key) else {
+            return;
+        };
+        let policy = &self.scenario.edges[call.edge as usize].policy;
+        let more_allowed = policy
+            .hedging
+            .is_some_and(|h| call.attempts_made < h.max_attempts);
+        if more_allowed && !call.outstanding.is_empty() {
+            self.send_attempt(call_key);
+        }
+    }
+
+    /// An attempt failed: hedge or retry if the policy and the edge's retry
+    /// limit allow, else fail the call.
     fn attempt_failed(&mut self, call_key: CallKey, failure: Failure) {
         let call = &self.calls[call_key];
         let edge = call.edge as usize;
@@ -183,30 +317,89 @@ impl Simulation<'_> {
             self.metrics.edges[edge].attempt_failures.add(failure);
         }
         let policy = &self.scenario.edges[edge].policy;
+        if let Some(hedging) = policy.hedging {
+            // Another hedge may still succeed; when none is out, the next goes now.
+            let next_allowed =
+                call.attempts_made < hedging.max_attempts && failure != Failure::ShortCircuited;
+            match (call.outstanding.is_empty(), next_allowed) {
+                (false, _) => {}
+                (true, true) => self.send_attempt(call_key),
+                (true, false) => self.finish_call(call_key, Err(failure)),
+            }
+            return;
+        }
         if !is_retryable(policy, failure) || call.attempts_made >= policy.max_attempts {
             self.finish_call(call_key, Err(failure));
             return;
         }
-        let rng = &mut self.jitter_rngs[edge];
+        if !self.admit_retry(call_key, failure) {
+            self.finish_call(call_key, Err(failure));
+            return;
+        }
+        let call = &self.calls[call_key];
         let delay = backoff_delay(
             policy.backoff,
             policy.jitter,
             call.attempts_made,
             call.last_backoff,
-            rng,
+            &mut self.edges[edge].jitter_rng,
         );
         self.calls[call_key].last_backoff = delay;
         self.events
             .schedule(self.now + delay, Event::RetryDue { call: call_key });
     }
 
+    /// Asks the edge's retry limit, if any, for a retry; counts a refusal.
+    fn admit_retry(&mut self, call_key: CallKey, failure: Failure) -> bool {
+        let measured = self.in_window(self.calls[call_key].started_at);
+        let call = &mut self.calls[call_key];
+        let edge = &mut self.edges[call.edge as usize];
+        let Some(limiter) = &mut edge.limiter else {
+            return true;
+        };
+        if call.retrying {
+            call.retrying = false;
+            edge.active_retries -= 1;
+        }
+        match limiter.admit_retry(failure, edge.active_calls, edge.active_retries) {
+            Some(cost) => {
+                call.retrying = true;
+                call.last_retry_cost = cost;
+                edge.active_retries += 1;
+                true
+            }
+            None => {
+                if measured {
+                    self.metrics.edges[call.edge as usize].retries_throttled += 1;
+                }
+                false
+            }
+        }
+    }
+
+    /// Takes a call out of the edge's bookkeeping and abandons its attempts.
+    fn close_call(&mut self, call_key: CallKey, ending: Ending) -> Option<Call> {
+        let call = self.calls.get(call_key)?;
+        for attempt in call.outstanding.clone() {
+            self.remove_attempt(attempt, ending);
+        }
+        let call = self.calls.remove(call_key)?;
+        let edge = &mut self.edges[call.edge as usize];
+        edge.active_calls -= 1;
+        edge.active_retries -= u32::from(call.retrying);
+        Some(call)
+    }
+
     /// The call has its result: tell whoever is waiting for it.
     fn finish_call(&mut self, call_key: CallKey, result: Result<(), Failure>) {
-        let Some(call) = self.calls.remove(call_key) else {
+        let ending = Ending::CallEnded {
+            failed: result.is_err(),
+        };
+        let Some(call) = self.close_call(call_key, ending) else {
             return;
         };
-        if let Some(attempt) = call.outstanding {
-            self.remove_attempt(attempt);
+        if let (Ok(()), Some(limiter)) = (result, &mut self.edges[call.edge as usize].limiter) {
+            limiter.on_call_succeeded(call.attempts_made > 1, call.last_retry_cost);
         }
         if self.in_window(call.started_at) {
             let metrics = &mut self.metrics.edges[call.edge as usize];
@@ -230,12 +423,9 @@ impl Simulation<'_> {
 
     /// Abandons a call whose result no longer matters (a parallel sibling failed).
     pub(super) fn cancel_call(&mut self, call_key: CallKey) {
-        let Some(call) = self.calls.remove(call_key) else {
+        let Some(call) = self.close_call(call_key, Ending::Cancelled) else {
             return;
         };
-        if let Some(attempt) = call.outstanding {
-            self.remove_attempt(attempt);
-        }
         if self.in_window(call.started_at) {
             self.metrics.edges[call.edge as usize].cancelled += 1;
         }

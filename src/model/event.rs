@@ -14,8 +14,10 @@ new_key_type! {
     pub struct CallKey;
     /// One try of a call, sent to one instance.
     pub struct AttemptKey;
-    /// One request being queued or served at an instance.
+        /// One request being queued or served at an instance.
     pub struct JobKey;
+    /// An attempt delayed on its way by a latency fault.
+    pub struct TransitKey;
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -28,12 +30,28 @@ pub enum Event {
     LocalWorkDone { job: JobKey },
     /// An attempt was turned away because the instance's queue was full.
     AttemptRejected { attempt: AttemptKey },
+    /// The instance refused the attempt at once (it is down): an error.
+    AttemptRefused { attempt: AttemptKey },
+    /// The caller's circuit breaker refused to send the call's next attempt.
+    ShortCircuited { call: CallKey },
+    /// The hedging delay passed: another attempt may go out.
+    HedgeDue { call: CallKey },
     /// The caller stops waiting for this attempt.
     AttemptTimeout { attempt: AttemptKey },
     /// A call's overall deadline has passed.
     CallDeadline { call: CallKey },
     /// A call's backoff is over; it sends its next attempt.
     RetryDue { call: CallKey },
+    /// A delayed attempt reaches its instance.
+    Delivered { transit: TransitKey },
+    /// A scheduled fault begins.
+    FaultStart { fault: u32 },
+    /// A scheduled fault ends (a crashed instance restarts).
+    FaultEnd { fault: u32 },
+    /// An autoscaled service's controller looks at its metric.
+    ScaleEvaluation { service: u32 },
+    /// An instance added by the autoscaler has started and takes traffic.
+    InstanceReady { instance: u32 },
     /// Warm-up is over: statistics start here.
     MeasurementStart,
     /// The end of a time-series interval.

@@ -5,9 +5,12 @@
 //! The model drives the [`crate::engine`] kernel and records into
 //! [`crate::report::metrics`]; it does no I/O and reads no clock.
 
+mod autoscale;
 mod backoff;
 mod call;
 mod event;
+mod faults;
+mod resilience;
 mod routing;
 mod sampling;
 mod service;

@@ -27,6 +27,12 @@ impl Router {
         }
     }
 
+    /// Routes over `instances` from now on (the ready instances changed).
+    pub fn set_instances(&mut self, instances: Vec<u32>) {
+        self.next %= instances.len().max(1);
+        self.instances = instances;
+    }
+
     /// The instance for the next attempt; `outstanding[i]` is instance i's load.
     pub fn pick(&mut self, outstanding: &[u32]) -> u32 {
         let count = self.instances.len();

@@ -18,13 +18,17 @@ impl Simulation<'_> {
             self.running.busy_integral[service] += instance.busy_area.integral();
             self.running.queue_integral[service] += instance.queue_area.integral();
         }
-        let capacities: Vec<u64> = self
+        for (service, state) in self.services.iter_mut().enumerate() {
+            state.ready_area.advance(self.now, u64::from(state.ready));
+            self.running.ready_integral[service] = state.ready_area.integral();
+        }
+        let workers: Vec<u64> = self
             .scenario
             .services
             .iter()
-            .map(|s| u64::from(s.workers) * u64::from(s.instances))
+            .map(|s| u64::from(s.workers))
             .collect();
-        self.timeseries.sample(self.now, &self.running, &capacities);
+        self.timeseries.sample(self.now, &self.running, &workers);
         let next_at = self.now + self.scenario.sample_interval;
         if next_at <= SimTime::ZERO + self.scenario.duration {
             self.events.schedule(next_at, Event::Sample);

@@ -1,8 +1,10 @@
 //! Services: instances with a pool of workers and a bounded queue.
 //!
-//! An attempt that reaches an instance becomes a job. It starts at once if a
-//! worker is free, waits in the queue if there is room, and is rejected
-//! otherwise. A worker serves the job for its service time, may fail it with
+//! An attempt that reaches an instance becomes a job, unless a fault refuses
+//! or swallows it, or the instance's concurrency limit sheds it. It starts at
+//! once if a worker is free, waits in the queue if there is room, and is
+//! rejected otherwise; a job that waited longer than the queue timeout is
+//! shed when a worker takes it. A worker serves the job for its service time, may fail it with
 //! the service's error probability, then makes the service's downstream calls
 //! while still holding the worker (a thread-per-request server), and finally
 //! answers. The answer reaches the caller only if the caller is still waiting;
@@ -11,9 +13,10 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::report::metrics::Failure;
-use crate::scenario::spec::{CallMode, Discipline};
+use crate::scenario::spec::{CallMode, Discipline, ServiceSpec};
 
 use super::event::{AttemptKey, CallKey, Event, JobKey};
+use super::faults::Effects;
 use super::sim::Simulation;
 
 pub(super) struct Job {
@@ -29,21 +32,48 @@ pub(super) struct Job {
     pub children: Vec<CallKey>,
 }
 
+/// Workers an instance can use now, after any capacity loss.
+fn usable_workers(spec: &ServiceSpec, effects: &Effects) -> u32 {
+    let lost = (f64::from(spec.workers) * effects.capacity_loss).floor() as u32;
+    spec.workers - lost.min(spec.workers)
+}
+
 impl Simulation<'_> {
     /// An attempt reaches `instance`.
     pub(super) fn arrive(&mut self, instance: u32, attempt: AttemptKey, expires_at: SimTime) {
+        let effects = self.effects(instance);
         let state = &self.instances[instance as usize];
         let service_id = state.service as usize;
         let spec = &self.scenario.services[service_id];
-        let has_worker = state.busy < spec.workers;
-        let has_room = state.queue.len() < spec.queue_capacity as usize;
-        if self.in_window(self.now) {
+        let measured = self.in_window(self.now);
+        if measured {
             self.metrics.services[service_id].attempts += 1;
         }
         self.running.service_attempts[service_id] += 1;
+        if effects.refuse || effects.hang {
+            if measured {
+                let metrics = &mut self.metrics.services[service_id];
+                metrics.refused += u64::from(effects.refuse);
+                metrics.hung += u64::from(!effects.refuse);
+            }
+            if effects.refuse {
+                self.events
+                    .schedule(self.now, Event::AttemptRefused { attempt });
+            }
+            return;
+        }
+        let in_progress = state.busy + state.queue.len() as u32;
+        if let Some(admission) = &state.admission
+            && !admission.admits(in_progress)
+        {
+            self.shed(instance, attempt, measured);
+            return;
+        }
+        let has_worker = state.busy < usable_workers(spec, &effects);
+        let has_room = state.queue.len() < spec.queue_capacity as usize;
         if !has_worker && !has_room {
             self.running.service_rejected[service_id] += 1;
-            if self.in_window(self.now) {
+            if measured {
                 self.metrics.services[service_id].rejected += 1;
             }
             self.events
@@ -61,10 +91,25 @@ impl Simulation<'_> {
         let job = self.jobs.insert(job);
         self.advance_areas(instance);
         if has_worker {
-            self.begin_service(job);
+            self.begin_service(job, effects.slowdown);
         } else {
             self.enqueue(instance, job);
         }
+    }
+
+    /// The concurrency limit turns an attempt away: the caller hears a rejection.
+    fn shed(&mut self, instance: u32, attempt: AttemptKey, measured: bool) {
+        let state = &mut self.instances[instance as usize];
+        if let Some(admission) = &mut state.admission {
+            admission.on_dropped();
+        }
+        let service_id = state.service as usize;
+        self.running.service_rejected[service_id] += 1;
+        if measured {
+            self.metrics.services[service_id].shed += 1;
+        }
+        self.events
+            .schedule(self.now, Event::AttemptRejected { attempt });
     }
 
     fn enqueue(&mut self, instance: u32, job: JobKey) {
@@ -77,56 +122,91 @@ impl Simulation<'_> {
         }
     }
 
-    /// A worker takes `job` (its areas are already up to date).
-    fn begin_service(&mut self, job_key: JobKey) {
+    /// A worker takes `job` (its areas are already up to date), unless the
+    /// job's caller has given up (deadline propagation) or it waited longer
+    /// than the queue timeout: then it is dropped unserved.
+    fn begin_service(&mut self, job_key: JobKey, slowdown: f64) {
         let job = &self.jobs[job_key];
         let instance = job.instance;
         let service_id = self.instances[instance as usize].service as usize;
+        let spec = &self.scenario.services[service_id];
+        let waited = self.now - job.arrived_at;
+        let measured = self.in_window(job.arrived_at);
         if self.now >= job.expires_at {
-            // Deadline propagation: nobody is waiting for this any more.
-            if self.in_window(job.arrived_at) {
+            if measured {
                 self.metrics.services[service_id].expired += 1;
             }
             self.jobs.remove(job_key);
             return;
         }
-        let waited = self.now - job.arrived_at;
+        if spec.queue_timeout.is_some_and(|limit| waited > limit) {
+            let job = self.jobs.remove(job_key).expect("the job exists");
+            if let Some(admission) = &mut self.instances[instance as usize].admission {
+                admission.on_dropped();
+            }
+            if measured {
+                self.metrics.services[service_id].queue_timeouts += 1;
+            }
+            self.events.schedule(
+                self.now,
+                Event::AttemptRejected {
+                    attempt: job.attempt,
+                },
+            );
+            return;
+        }
         self.instances[instance as usize].busy += 1;
-        if self.in_window(job.arrived_at) {
+        if measured {
             self.metrics.services[service_id].queue_wait.record(waited);
         }
-        let spec = &self.scenario.services[service_id];
         let work = spec
             .service_time
             .sample(&mut self.services[service_id].service_time_rng);
-        let done_at = self.now + SimDuration::from_nanos_f64(work);
+        let done_at = self.now + SimDuration::from_nanos_f64(work * slowdown);
         self.events
             .schedule(done_at, Event::LocalWorkDone { job: job_key });
     }
 
-    /// Free workers take waiting jobs, oldest first (fifo) or newest first (lifo).
-    fn start_waiting(&mut self, instance: u32) {
+    /// Free workers take waiting jobs: oldest first (fifo), newest first
+    /// (lifo), or newest first only while the queue is long (adaptive lifo).
+    pub(super) fn start_waiting(&mut self, instance: u32) {
+        let effects = self.effects(instance);
         let service_id = self.instances[instance as usize].service as usize;
         let spec = &self.scenario.services[service_id];
-        while self.instances[instance as usize].busy < spec.workers {
+        let workers = usable_workers(spec, &effects);
+        while self.instances[instance as usize].busy < workers {
             let queue = &mut self.instances[instance as usize].queue;
-            let next = match spec.discipline {
-                Discipline::Fifo => queue.pop_front(),
-                Discipline::Lifo => queue.pop_back(),
+            let newest_first = match spec.discipline {
+                Discipline::Fifo => false,
+                Discipline::Lifo => true,
+                Discipline::AdaptiveLifo { threshold } => queue.len() > threshold as usize,
+            };
+            let next = if newest_first {
+                queue.pop_back()
+            } else {
+                queue.pop_front()
             };
             let Some(job) = next else { break };
-            self.begin_service(job);
+            self.begin_service(job, effects.slowdown);
         }
     }
 
     pub(super) fn on_local_work_done(&mut self, job_key: JobKey) {
-        let instance = self.jobs[job_key].instance;
+        // A crash may have taken the job.
+        let Some(job) = self.jobs.get(job_key) else {
+            return;
+        };
+        let instance = job.instance;
         let service_id = self.instances[instance as usize].service as usize;
         // The scenario outlives the simulation, so its call list can be walked
         // while the simulation changes, without copying it.
         let scenario = self.scenario;
         let spec = &scenario.services[service_id];
-        if self.services[service_id].error_rng.chance(spec.error_rate) {
+        let fault_error_rate = self.effects(instance).error_rate;
+        let state = &mut self.services[service_id];
+        let failed = state.error_rng.chance(spec.error_rate)
+            | (fault_error_rate > 0.0 && state.fault_error_rng.chance(fault_error_rate));
+        if failed {
             self.finish_job(job_key, Err(Failure::Error));
             return;
         }
@@ -188,9 +268,15 @@ impl Simulation<'_> {
             self.cancel_call(child);
         }
         let instance = job.instance;
-        let service_id = self.instances[instance as usize].service as usize;
+        let state = &mut self.instances[instance as usize];
+        let service_id = state.service as usize;
         self.advance_areas(instance);
-        self.instances[instance as usize].busy -= 1;
+        let state = &mut self.instances[instance as usize];
+        state.busy -= 1;
+        let in_progress = state.busy + state.queue.len() as u32;
+        if let Some(admission) = &mut state.admission {
+            admission.on_finished(self.now - job.arrived_at, in_progress);
+        }
         if result.is_err() {
             self.running.service_errors[service_id] += 1;
         }
@@ -211,6 +297,38 @@ impl Simulation<'_> {
         self.start_waiting(instance);
         if caller_waiting {
             self.on_attempt_answered(job.attempt, result);
+        }
+    }
+
+    /// A crash: every job at `instance` is lost. Workers are freed, calls the
+    /// jobs were making are abandoned, and callers still waiting hear an
+    /// error (their connection was reset).
+    pub(super) fn lose_jobs(&mut self, instance: u32) {
+        self.advance_areas(instance);
+        let lost: Vec<JobKey> = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.instance == instance)
+            .map(|(key, _)| key)
+            .collect();
+        let state = &mut self.instances[instance as usize];
+        state.queue.clear();
+        state.busy = 0;
+        let service_id = state.service as usize;
+        for key in lost {
+            let job = self.jobs.remove(key).expect("a listed job exists");
+            for child in job.children {
+                self.cancel_call(child);
+            }
+            if self.in_window(job.arrived_at) {
+                self.metrics.services[service_id].lost_in_crash += 1;
+            }
+            self.events.schedule(
+                self.now,
+                Event::AttemptRefused {
+                    attempt: job.attempt,
+                },
+            );
         }
     }
 }

@@ -8,6 +8,7 @@
 //! [`super::call`]; both are `impl Simulation` blocks over this state.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 
 use slotmap::SlotMap;
 
@@ -16,8 +17,11 @@ use crate::report::metrics::{Area, Failure, Metrics, ServiceMetrics, SourceMetri
 use crate::report::timeseries::{Running, TimeSeries};
 use crate::scenario::spec::{Load, Scenario, Target};
 
-use super::call::{Attempt, Call, Owner};
-use super::event::{CallKey, Event, JobKey};
+use super::autoscale::{Scaler, Slot};
+use super::call::{Attempt, Call, EdgeState, Owner};
+use super::event::{CallKey, Event, JobKey, TransitKey};
+use super::faults::Transit;
+use super::resilience::Admission;
 use super::routing::Router;
 use super::service::Job;
 
@@ -63,6 +67,11 @@ pub(super) struct Instance {
     pub service: u32,
     pub busy: u32,
     pub queue: VecDeque<JobKey>,
+    /// Whether it takes traffic (autoscaled instances come and go).
+    pub slot: Slot,
+    /// Faults aimed at this instance alone that are active now.
+    pub active_faults: Vec<u32>,
+    pub admission: Option<Admission>,
     /// Cumulative since the start; the integrals at the end of warm-up are
     /// kept so that the windowed statistics can subtract them.
     pub busy_area: Area,
@@ -74,6 +83,17 @@ pub(super) struct Instance {
 pub(super) struct ServiceState {
     pub service_time_rng: RngStream,
     pub error_rng: RngStream,
+    /// Draws for error-rate faults, apart from the service's own errors.
+    pub fault_error_rng: RngStream,
+    /// The global indices of its instance slots.
+    pub instances: Range<u32>,
+    /// Service-wide faults active now.
+    pub active_faults: Vec<u32>,
+    /// Instances taking traffic, and its time integral since the start.
+    pub ready: u32,
+    pub ready_area: Area,
+    pub ready_at_warmup: u128,
+    pub scaler: Option<Scaler>,
 }
 
 pub struct Simulation<'a> {
@@ -83,6 +103,7 @@ pub struct Simulation<'a> {
     pub(super) calls: SlotMap<CallKey, Call>,
     pub(super) attempts: SlotMap<super::event::AttemptKey, Attempt>,
     pub(super) jobs: SlotMap<JobKey, Job>,
+    pub(super) transits: SlotMap<TransitKey, Transit>,
     pub(super) sources: Vec<SourceState>,
     pub(super) services: Vec<ServiceState>,
     pub(super) instances: Vec<Instance>,
@@ -90,7 +111,7 @@ pub struct Simulation<'a> {
     pub(super) outstanding: Vec<u32>,
     /// Routers for services (ids 0..services) then balancers.
     pub(super) routers: Vec<Router>,
-    pub(super) jitter_rngs: Vec<RngStream>,
+    pub(super) edges: Vec<EdgeState>,
     pub(super) metrics: Metrics,
     /// Whether the time integrals are being accumulated (warm-up is over).
     pub(super) measuring: bool,
@@ -107,10 +128,17 @@ impl<'a> Simulation<'a> {
         let mut routers = Vec::new();
         for (id, service) in scenario.services.iter().enumerate() {
             let first = instances.len() as u32;
-            instances.extend((0..service.instances).map(|_| Instance {
+            instances.extend((0..service.instance_slots()).map(|slot| Instance {
                 service: id as u32,
                 busy: 0,
                 queue: VecDeque::new(),
+                slot: if slot < service.instances {
+                    Slot::Ready
+                } else {
+                    Slot::Off
+                },
+                active_faults: Vec::new(),
+                admission: service.concurrency_limit.map(Admission::new),
                 busy_area: Area::default(),
                 queue_area: Area::default(),
                 busy_at_warmup: 0,
@@ -148,23 +176,20 @@ impl<'a> Simulation<'a> {
             calls: SlotMap::with_key(),
             attempts: SlotMap::with_key(),
             jobs: SlotMap::with_key(),
+            transits: SlotMap::with_key(),
             sources: scenario
                 .sources
                 .iter()
                 .map(|s| source_state(seed, &s.name))
                 .collect(),
-            services: scenario
-                .services
-                .iter()
-                .map(|s| service_state(seed, &s.name))
-                .collect(),
+            services: service_states(scenario),
             outstanding: vec![0; instances.len()],
             instances,
             routers,
-            jitter_rngs: scenario
+            edges: scenario
                 .edges
                 .iter()
-                .map(|e| RngStream::derive(seed, &e.caller, &format!("jitter:{}", e.target_name)))
+                .map(|e| EdgeState::new(seed, e))
                 .collect(),
             metrics,
             measuring: scenario.warmup == SimDuration::ZERO,
@@ -183,6 +208,8 @@ impl<'a> Simulation<'a> {
     /// every million events, for progress bars (the engine itself does no I/O).
     pub fn run_observed(mut self, observer: &mut dyn FnMut(SimTime)) -> RunOutcome {
         self.start_sources();
+        self.schedule_faults();
+        self.start_autoscalers();
         self.events
             .schedule(SimTime::ZERO + self.scenario.sample_interval, Event::Sample);
         if !self.measuring {
@@ -240,9 +267,17 @@ impl<'a> Simulation<'a> {
             Event::ClientWake { source, client } => self.start_request(source, Some(client)),
             Event::LocalWorkDone { job } => self.on_local_work_done(job),
             Event::AttemptRejected { attempt } => self.on_attempt_rejected(attempt),
+            Event::AttemptRefused { attempt } => self.on_attempt_refused(attempt),
+            Event::ShortCircuited { call } => self.on_short_circuited(call),
+            Event::HedgeDue { call } => self.on_hedge_due(call),
             Event::AttemptTimeout { attempt } => self.on_attempt_timeout(attempt),
             Event::CallDeadline { call } => self.on_call_deadline(call),
             Event::RetryDue { call } => self.on_retry_due(call),
+            Event::Delivered { transit } => self.on_delivered(transit),
+            Event::FaultStart { fault } => self.on_fault_start(fault),
+            Event::FaultEnd { fault } => self.on_fault_end(fault),
+            Event::ScaleEvaluation { service } => self.on_scale_evaluation(service),
+            Event::InstanceReady { instance } => self.on_instance_ready(instance),
             Event::MeasurementStart => self.on_measurement_start(),
             Event::Sample => self.on_sample(),
         }
@@ -371,6 +406,11 @@ impl<'a> Simulation<'a> {
 
     fn on_measurement_start(&mut self) {
         self.measuring = true;
+        for (service, state) in self.services.iter_mut().enumerate() {
+            state.ready_area.advance(self.now, u64::from(state.ready));
+            state.ready_at_warmup = state.ready_area.integral();
+            self.metrics.services[service].ready_instances_max = u64::from(state.ready);
+        }
         for instance in &mut self.instances {
             let service = &mut self.metrics.services[instance.service as usize];
             service.queue_max = service.queue_max.max(instance.queue.len() as u64);
@@ -388,6 +428,18 @@ impl<'a> Simulation<'a> {
     /// Closes the time integrals and counts requests still in flight.
     fn finish(&mut self, ended_at: SimTime) {
         self.now = ended_at;
+        for (service, state) in self.services.iter_mut().enumerate() {
+            state.ready_area.advance(self.now, u64::from(state.ready));
+            let metrics = &mut self.metrics.services[service];
+            metrics
+                .ready_instances
+                .add(state.ready_area.integral() - state.ready_at_warmup);
+            if self.scenario.warmup == SimDuration::ZERO {
+                metrics.ready_instances_max = metrics
+                    .ready_instances_max
+                    .max(u64::from(self.scenario.services[service].instances));
+            }
+        }
         for index in 0..self.instances.len() {
             self.advance_areas(index as u32);
             let instance = &self.instances[index];
@@ -456,9 +508,25 @@ fn source_state(seed: u64, name: &str) -> SourceState {
     }
 }
 
-fn service_state(seed: u64, name: &str) -> ServiceState {
-    ServiceState {
-        service_time_rng: RngStream::derive(seed, name, "service_time"),
-        error_rng: RngStream::derive(seed, name, "errors"),
+fn service_states(scenario: &Scenario) -> Vec<ServiceState> {
+    let seed = scenario.seed;
+    let mut first = 0;
+    let mut states = Vec::new();
+    for spec in &scenario.services {
+        let slots = spec.instance_slots();
+        let name = &spec.name;
+        states.push(ServiceState {
+            service_time_rng: RngStream::derive(seed, name, "service_time"),
+            error_rng: RngStream::derive(seed, name, "errors"),
+            fault_error_rng: RngStream::derive(seed, name, "fault_errors"),
+            instances: first..first + slots,
+            active_faults: Vec::new(),
+            ready: spec.instances,
+            ready_area: Area::default(),
+            ready_at_warmup: 0,
+            scaler: spec.autoscaling.map(|_| Scaler::default()),
+        });
+        first += slots;
     }
+    states
 }

@@ -21,6 +21,8 @@ pub enum Failure {
     Rejected,
     /// The call's overall deadline passed.
     DeadlineExceeded,
+    /// The caller's circuit breaker was open: the attempt was never sent.
+    ShortCircuited,
 }
 
 /// Failures counted by reason.
@@ -30,6 +32,7 @@ pub struct FailureCounts {
     pub timeout: u64,
     pub rejected: u64,
     pub deadline_exceeded: u64,
+    pub short_circuited: u64,
 }
 
 impl FailureCounts {
@@ -39,11 +42,12 @@ impl FailureCounts {
             Failure::Timeout => self.timeout += 1,
             Failure::Rejected => self.rejected += 1,
             Failure::DeadlineExceeded => self.deadline_exceeded += 1,
+            Failure::ShortCircuited => self.short_circuited += 1,
         }
     }
 
     pub fn total(&self) -> u64 {
-        self.error + self.timeout + self.rejected + self.deadline_exceeded
+        self.error + self.timeout + self.rejected + self.deadline_exceeded + self.short_circuited
     }
 }
 
@@ -162,6 +166,19 @@ pub struct ServiceMetrics {
     pub errors: u64,
     /// Requests dropped unserved because their deadline had passed (deadline propagation).
     pub expired: u64,
+    /// Turned away by the concurrency limit.
+    pub shed: u64,
+    /// Dropped when dequeued because they had waited longer than the queue timeout.
+    pub queue_timeouts: u64,
+    /// Refused at once by an instance that was down (outage or crash).
+    pub refused: u64,
+    /// Swallowed by a hanging outage: never answered.
+    pub hung: u64,
+    /// Queued or in service when their instance crashed.
+    pub lost_in_crash: u64,
+    /// Σ ready instances · time (instances taking traffic).
+    pub ready_instances: Area,
+    pub ready_instances_max: u64,
     /// Requests finished after their caller had given up: wasted work.
     pub abandoned_work: u64,
     /// Requests queued or in service when the run ended.
@@ -181,8 +198,17 @@ pub struct ServiceMetrics {
 #[derive(Clone, Debug, Default)]
 pub struct EdgeMetrics {
     pub calls: u64,
+    /// Tries in all: first attempts, retries and hedges, short-circuited included.
     pub attempts: u64,
     pub retries: u64,
+    /// Extra attempts sent by hedging while an earlier one was still out.
+    pub hedges: u64,
+    /// Retries the policy wanted and the edge's retry limit refused.
+    pub retries_throttled: u64,
+    /// Attempts the circuit breaker refused to send.
+    pub short_circuited: u64,
+    /// Times the circuit breaker opened.
+    pub breaker_opened: u64,
     pub succeeded: u64,
     pub failed: FailureCounts,
     /// Calls abandoned because a parallel sibling failed.

@@ -15,7 +15,7 @@ use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
 use crate::scenario::spec::Load;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -87,6 +87,9 @@ pub struct SourceSummary {
 pub struct ServiceSummary {
     pub name: String,
     pub instances: u32,
+    /// Time-average and most instances taking traffic (they vary with autoscaling).
+    pub instances_mean: f64,
+    pub instances_max: u64,
     pub workers_per_instance: u32,
     pub attempts: u64,
     /// Attempts arriving here ÷ requests entering the system.
@@ -95,12 +98,22 @@ pub struct ServiceSummary {
     pub errors: u64,
     pub rejected: u64,
     pub expired: u64,
+    /// Turned away by the concurrency limit.
+    pub shed: u64,
+    /// Dropped after waiting longer than the queue timeout.
+    pub queue_timeouts: u64,
+    /// Refused by an instance that was down (outage, crash).
+    pub refused: u64,
+    /// Swallowed by a hanging outage.
+    pub hung: u64,
+    /// Lost when their instance crashed.
+    pub lost_in_crash: u64,
     /// Requests answered after their caller had given up.
     pub abandoned_work: u64,
     /// Requests queued or in service when the run ended.
     pub in_system_at_end: u64,
     pub throughput_per_s: f64,
-    /// Busy worker time ÷ (workers × instances × measured time).
+    /// Busy worker time ÷ (workers × ready instance time).
     pub utilisation: f64,
     /// Time-average number waiting, summed over instances.
     pub queue_length_mean: f64,
@@ -126,6 +139,12 @@ pub struct CallSummary {
     pub calls: u64,
     pub attempts: u64,
     pub retries: u64,
+    pub hedges: u64,
+    /// Retries refused by the edge's retry limit (throttle, budget or quota).
+    pub retries_throttled: u64,
+    /// Attempts the circuit breaker refused to send.
+    pub short_circuited: u64,
+    pub breaker_opened: u64,
     pub succeeded: u64,
     pub failed: FailureCounts,
     pub cancelled: u64,
@@ -278,10 +297,13 @@ fn service_summary(
     requests: u64,
     measured: SimDuration,
 ) -> ServiceSummary {
-    let capacity = u64::from(spec.workers) * u64::from(spec.instances);
+    let instances_mean = m.ready_instances.mean_over(measured);
+    let capacity = f64::from(spec.workers) * instances_mean;
     ServiceSummary {
         name: spec.name.clone(),
         instances: spec.instances,
+        instances_mean: round(instances_mean, 4),
+        instances_max: m.ready_instances_max,
         workers_per_instance: spec.workers,
         attempts: m.attempts,
         amplification: ratio(m.attempts, requests),
@@ -289,10 +311,18 @@ fn service_summary(
         errors: m.errors,
         rejected: m.rejected,
         expired: m.expired,
+        shed: m.shed,
+        queue_timeouts: m.queue_timeouts,
+        refused: m.refused,
+        hung: m.hung,
+        lost_in_crash: m.lost_in_crash,
         abandoned_work: m.abandoned_work,
         in_system_at_end: m.in_system_at_end,
         throughput_per_s: per_second(m.succeeded + m.errors, measured),
-        utilisation: round(m.busy.mean_over(measured) / capacity as f64, 4),
+        utilisation: round(
+            m.busy.mean_over(measured) / capacity.max(f64::MIN_POSITIVE),
+            4,
+        ),
         queue_length_mean: round(m.queue.mean_over(measured), 4),
         queue_length_max: m.queue_max,
         queue_wait: LatencySummary::of(&m.queue_wait),
@@ -307,6 +337,10 @@ fn call_summary(caller: &str, target: &str, m: &EdgeMetrics) -> CallSummary {
         calls: m.calls,
         attempts: m.attempts,
         retries: m.retries,
+        hedges: m.hedges,
+        retries_throttled: m.retries_throttled,
+        short_circuited: m.short_circuited,
+        breaker_opened: m.breaker_opened,
         succeeded: m.succeeded,
         failed: m.failed,
         cancelled: m.cancelled,

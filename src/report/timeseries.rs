@@ -26,6 +26,8 @@ pub struct Running {
     /// Σ busy workers · ns and Σ waiting requests · ns, per service.
     pub busy_integral: Vec<u128>,
     pub queue_integral: Vec<u128>,
+    /// Σ ready instances · ns, per service.
+    pub ready_integral: Vec<u128>,
     pub retries: u64,
 }
 
@@ -41,6 +43,7 @@ impl Running {
             service_errors: vec![0; services],
             busy_integral: vec![0; services],
             queue_integral: vec![0; services],
+            ready_integral: vec![0; services],
             retries: 0,
         }
     }
@@ -48,8 +51,8 @@ impl Running {
 
 /// One row per interval: `time_s` (the interval's end), then per source
 /// offered, goodput, failed (per second) and in flight (at the end), per
-/// service attempts, rejected and errors (per second), mean queue length and
-/// utilisation, then retries per second over all calls.
+/// service attempts, rejected and errors (per second), mean queue length,
+/// utilisation and mean ready instances, then retries per second over all calls.
 #[derive(Clone, Debug, Default)]
 pub struct TimeSeries {
     pub interval: SimDuration,
@@ -82,6 +85,7 @@ impl TimeSeries {
                 "errors_per_s",
                 "queue_length",
                 "utilisation",
+                "instances",
             ] {
                 columns.push(format!("{}.{metric}", service.name));
             }
@@ -96,8 +100,8 @@ impl TimeSeries {
     }
 
     /// Records the interval ending `now`, given the running totals and each
-    /// service's worker count (workers × instances).
-    pub fn sample(&mut self, now: SimTime, running: &Running, capacities: &[u64]) {
+    /// service's workers per instance.
+    pub fn sample(&mut self, now: SimTime, running: &Running, workers: &[u64]) {
         let (since, last) = match &self.last {
             Some((at, last)) => (*at, last.clone()),
             None => (
@@ -114,7 +118,7 @@ impl TimeSeries {
             row.push(per_s(running.failed[s], last.failed[s]));
             row.push(running.in_flight[s] as f64);
         }
-        for (s, &capacity) in capacities.iter().enumerate() {
+        for (s, &workers) in workers.iter().enumerate() {
             row.push(per_s(running.service_attempts[s], last.service_attempts[s]));
             row.push(per_s(running.service_rejected[s], last.service_rejected[s]));
             row.push(per_s(running.service_errors[s], last.service_errors[s]));
@@ -122,7 +126,10 @@ impl TimeSeries {
                 (running.queue_integral[s] - last.queue_integral[s]) as f64 / span_ns,
             ));
             let busy = (running.busy_integral[s] - last.busy_integral[s]) as f64;
-            row.push(round4(busy / span_ns / capacity.max(1) as f64));
+            let ready = (running.ready_integral[s] - last.ready_integral[s]) as f64;
+            let capacity = (ready * workers as f64).max(1.0);
+            row.push(round4(busy / capacity));
+            row.push(round4(ready / span_ns));
         }
         row.push(per_s(running.retries, last.retries));
         self.rows.push(row);

@@ -32,6 +32,8 @@ pub struct RawScenario {
     pub sources: Option<Spanned<IndexMap<String, Spanned<RawSource>>>>,
     pub services: Option<Spanned<IndexMap<String, Spanned<RawService>>>>,
     pub load_balancers: Option<IndexMap<String, Spanned<RawLoadBalancer>>>,
+    /// Scheduled failures.
+    pub faults: Option<Vec<Spanned<RawFault>>>,
     /// Named sets of overrides, compared side by side by `stampede compare`.
     pub variants: Option<IndexMap<String, Spanned<RawVariant>>>,
     /// The default parameter sweep of `stampede sweep`.
@@ -79,6 +81,8 @@ pub struct RawSource {
     pub timeout_per_attempt: Option<Text>,
     pub deadline: Option<Text>,
     pub retry: Option<Spanned<RawRetry>>,
+    pub circuit_breaker: Option<Spanned<RawBreaker>>,
+    pub hedging: Option<Spanned<RawHedging>>,
 }
 
 /// A time-varying rate: `{ kind: spike, at: 20s, duration: 10s, multiplier: 3 }`,
@@ -107,6 +111,8 @@ pub struct RawService {
     pub balancer: Option<Text>,
     pub workers: Option<Text>,
     pub queue: Option<RawQueue>,
+    pub concurrency_limit: Option<Spanned<RawConcurrencyLimit>>,
+    pub autoscaling: Option<Spanned<RawAutoscaling>>,
     pub service_time: Option<Text>,
     pub error_rate: Option<Text>,
     pub call_mode: Option<Text>,
@@ -118,6 +124,24 @@ pub struct RawService {
 pub struct RawQueue {
     pub capacity: Option<Text>,
     pub discipline: Option<Text>,
+    /// Shed requests that waited longer than this.
+    pub timeout: Option<Text>,
+    /// With `discipline: adaptive_lifo`: serve newest first above this length.
+    pub lifo_threshold: Option<Text>,
+}
+
+/// An admission limit on requests in progress at each instance.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConcurrencyLimit {
+    /// `fixed` or `aimd`.
+    pub kind: Option<Text>,
+    pub limit: Option<Text>,
+    pub initial_limit: Option<Text>,
+    pub min_limit: Option<Text>,
+    pub max_limit: Option<Text>,
+    pub backoff_ratio: Option<Text>,
+    pub latency_threshold: Option<Text>,
 }
 
 /// One downstream call made while serving a request.
@@ -128,6 +152,55 @@ pub struct RawCall {
     pub timeout_per_attempt: Option<Text>,
     pub deadline: Option<Text>,
     pub retry: Option<Spanned<RawRetry>>,
+    pub circuit_breaker: Option<Spanned<RawBreaker>>,
+    pub hedging: Option<Spanned<RawHedging>>,
+}
+
+/// Resilience4j's circuit breaker parameters (count-based window).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreaker {
+    pub failure_rate_threshold: Option<Text>,
+    pub sliding_window_size: Option<Text>,
+    pub minimum_number_of_calls: Option<Text>,
+    pub wait_duration_in_open_state: Option<Text>,
+    pub permitted_calls_in_half_open_state: Option<Text>,
+    pub slow_call_duration_threshold: Option<Text>,
+    pub slow_call_rate_threshold: Option<Text>,
+}
+
+/// gRPC's hedging policy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHedging {
+    pub max_attempts: Option<Text>,
+    pub hedging_delay: Option<Text>,
+}
+
+/// gRPC retry throttling.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThrottle {
+    pub max_tokens: Option<Text>,
+    pub token_ratio: Option<Text>,
+}
+
+/// Envoy's retry budget.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    pub budget_percent: Option<Text>,
+    pub min_retry_concurrency: Option<Text>,
+}
+
+/// The AWS SDK retry quota.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuota {
+    pub capacity: Option<Text>,
+    pub retry_cost: Option<Text>,
+    pub timeout_retry_cost: Option<Text>,
+    pub no_retry_increment: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,6 +213,9 @@ pub struct RawRetry {
     pub backoff_multiplier: Option<Text>,
     pub backoff_max: Option<Text>,
     pub jitter: Option<Text>,
+    pub throttle: Option<Spanned<RawThrottle>>,
+    pub budget: Option<Spanned<RawBudget>>,
+    pub quota: Option<Spanned<RawQuota>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,4 +223,40 @@ pub struct RawRetry {
 pub struct RawLoadBalancer {
     pub strategy: Option<Text>,
     pub backends: Option<Vec<Text>>,
+}
+
+/// A fault: `{ kind: outage, target: db, at: 30s, duration: 10s }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    pub kind: Option<Text>,
+    /// The service (or, for latency, the callee).
+    pub target: Option<Text>,
+    /// One instance of the target, 0-based; all of them if absent.
+    pub instance: Option<Text>,
+    /// For latency: only calls from this caller.
+    pub caller: Option<Text>,
+    pub at: Option<Text>,
+    pub duration: Option<Text>,
+    /// For an outage: `fail_fast` or `hang`.
+    pub mode: Option<Text>,
+    pub factor: Option<Text>,
+    pub error_rate: Option<Text>,
+    pub latency: Option<Text>,
+    pub fraction: Option<Text>,
+}
+
+/// Kubernetes HPA-style autoscaling.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoscaling {
+    pub metric: Option<Text>,
+    pub target: Option<Text>,
+    pub evaluation_period: Option<Text>,
+    pub tolerance: Option<Text>,
+    pub scale_up_stabilization: Option<Text>,
+    pub scale_down_stabilization: Option<Text>,
+    pub min_instances: Option<Text>,
+    pub max_instances: Option<Text>,
+    pub cold_start: Option<Text>,
 }

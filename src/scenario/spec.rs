@@ -39,6 +39,60 @@ pub struct Scenario {
     pub services: Vec<ServiceSpec>,
     pub balancers: Vec<BalancerSpec>,
     pub edges: Vec<EdgeSpec>,
+    /// Scheduled failures, in file order.
+    pub faults: Vec<FaultSpec>,
+}
+
+/// Something going wrong for a while, on a schedule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultSpec {
+    pub kind: FaultKind,
+    pub target: FaultTarget,
+    pub at: SimDuration,
+    /// How long it lasts (for a crash: until the instance is back).
+    pub duration: SimDuration,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// Arrivals are refused at once (`hang: false`, connection refused) or
+    /// accepted and never answered (`hang: true`, a black hole).
+    Outage { hang: bool },
+    /// Service times are multiplied by `factor`.
+    Slowdown { factor: f64 },
+    /// Requests fail with this extra probability.
+    Errors { error_rate: f64 },
+    /// The instance dies: work queued and in service is lost (callers see an
+    /// error), and it refuses arrivals until it restarts.
+    Crash,
+    /// Every attempt on the affected edges takes this much longer to arrive.
+    Latency { added: Dist },
+    /// This fraction of each instance's workers is unavailable.
+    CapacityLoss { fraction: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultTarget {
+    /// Every instance of a service.
+    Service(ServiceId),
+    /// One instance (0-based) of a service.
+    Instance { service: ServiceId, index: u32 },
+    /// Call edges (a latency fault).
+    Edges(Vec<EdgeId>),
+}
+
+impl FaultKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Outage { hang: false } => "outage",
+            FaultKind::Outage { hang: true } => "outage (hang)",
+            FaultKind::Slowdown { .. } => "slowdown",
+            FaultKind::Errors { .. } => "errors",
+            FaultKind::Crash => "crash",
+            FaultKind::Latency { .. } => "latency",
+            FaultKind::CapacityLoss { .. } => "capacity loss",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +138,31 @@ pub enum Load {
 pub enum Discipline {
     Fifo,
     Lifo,
+    /// Fifo while the queue is short, lifo once it holds more than
+    /// `threshold` (Facebook's adaptive LIFO): under overload the newest
+    /// requests, whose callers are still waiting, are served first.
+    AdaptiveLifo {
+        threshold: u32,
+    },
+}
+
+/// How many requests an instance admits at once (queued or in service);
+/// arrivals beyond the limit are shed at once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ConcurrencyLimit {
+    Fixed {
+        limit: u32,
+    },
+    /// Netflix concurrency-limits' AIMD: +1 when a request finishes within
+    /// `latency_threshold` while the limit is half used, × `backoff_ratio`
+    /// when one is slower or is shed.
+    Aimd {
+        initial_limit: u32,
+        min_limit: u32,
+        max_limit: u32,
+        backoff_ratio: f64,
+        latency_threshold: SimDuration,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,10 +210,55 @@ pub struct ServiceSpec {
     /// Queue capacity per instance (requests waiting, not those in service).
     pub queue_capacity: u32,
     pub discipline: Discipline,
+    /// Requests that waited longer than this are shed when dequeued.
+    pub queue_timeout: Option<SimDuration>,
+    pub concurrency_limit: Option<ConcurrencyLimit>,
+    pub autoscaling: Option<AutoscalingSpec>,
     pub service_time: Dist,
     pub error_rate: f64,
     pub call_mode: CallMode,
     pub calls: Vec<EdgeId>,
+}
+
+/// Kubernetes HPA-style autoscaling of a service's instances.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AutoscalingSpec {
+    pub metric: ScalingMetric,
+    /// The metric's target: a utilisation fraction, or requests per instance.
+    pub target: f64,
+    pub evaluation_period: SimDuration,
+    /// No change while metric ÷ target is within 1 ± tolerance.
+    pub tolerance: f64,
+    /// A scale-up uses the lowest recommendation of this window, a
+    /// scale-down the highest of its own, so one noisy reading cannot flap.
+    pub scale_up_stabilization: SimDuration,
+    pub scale_down_stabilization: SimDuration,
+    pub min_instances: u32,
+    pub max_instances: u32,
+    /// A new instance takes traffic only this long after it is added.
+    pub cold_start: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalingMetric {
+    /// Busy workers ÷ workers of ready instances, averaged over the period.
+    Utilisation,
+    /// Requests waiting per ready instance, averaged over the period.
+    QueueLength,
+    /// Requests waiting or in service per ready instance, averaged.
+    Concurrency,
+}
+
+impl ScalingMetric {
+    pub const NAMES: [&'static str; 3] = ["utilisation", "queue_length", "concurrency"];
+}
+
+impl ServiceSpec {
+    /// Instances to allocate: the initial count, or the autoscaling maximum.
+    pub fn instance_slots(&self) -> u32 {
+        self.autoscaling
+            .map_or(self.instances, |a| a.max_instances.max(self.instances))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -164,6 +288,12 @@ pub struct CallPolicy {
     pub retry_on: RetryOn,
     pub backoff: Backoff,
     pub jitter: Jitter,
+    /// What may stop a retry the policy would otherwise make.
+    pub retry_limit: Option<RetryLimit>,
+    /// Fails attempts fast while the target looks unhealthy.
+    pub breaker: Option<BreakerSpec>,
+    /// Extra attempts sent while the first is still out (instead of retries).
+    pub hedging: Option<HedgingSpec>,
 }
 
 impl CallPolicy {
@@ -176,8 +306,63 @@ impl CallPolicy {
             retry_on: RetryOn::ALL,
             backoff: Backoff::None,
             jitter: Jitter::None,
+            retry_limit: None,
+            breaker: None,
+            hedging: None,
         }
     }
+}
+
+/// A limit on retries shared by every call on an edge, in the style of the
+/// client library that made it known.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RetryLimit {
+    /// gRPC retry throttling: tokens start at `max_tokens`; a failed attempt
+    /// takes one, a successful one gives back `token_ratio`; retries are
+    /// allowed only while more than half the tokens remain.
+    Throttle { max_tokens: f64, token_ratio: f64 },
+    /// Envoy's retry budget: retries in progress may be at most
+    /// `budget_percent` of the calls in progress, or `min_retry_concurrency`,
+    /// whichever is more.
+    Budget {
+        budget_fraction: f64,
+        min_retry_concurrency: u32,
+    },
+    /// The AWS SDK retry quota (standard mode): a retry takes `retry_cost`
+    /// (`timeout_retry_cost` after a timeout) from a pool of `capacity`; a
+    /// retried call that succeeds gives back what its last retry took, and a
+    /// call that succeeds first time adds `no_retry_increment`.
+    Quota {
+        capacity: u32,
+        retry_cost: u32,
+        timeout_retry_cost: u32,
+        no_retry_increment: u32,
+    },
+}
+
+/// A count-based circuit breaker with Resilience4j's parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BreakerSpec {
+    /// Open when at least this fraction of the window failed.
+    pub failure_rate_threshold: f64,
+    /// The last this-many attempt outcomes are the window.
+    pub sliding_window_size: u32,
+    /// No verdict before the window holds this many outcomes.
+    pub minimum_number_of_calls: u32,
+    pub wait_duration_in_open_state: SimDuration,
+    pub permitted_calls_in_half_open_state: u32,
+    /// An attempt slower than this counts as slow, whatever its result.
+    pub slow_call_duration_threshold: SimDuration,
+    /// Open when at least this fraction of the window was slow.
+    pub slow_call_rate_threshold: f64,
+}
+
+/// gRPC's hedging policy: up to `max_attempts` in all, one more every
+/// `hedging_delay` while none has answered; the first success wins.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HedgingSpec {
+    pub max_attempts: u32,
+    pub hedging_delay: SimDuration,
 }
 
 /// Which failures of an attempt are retried.

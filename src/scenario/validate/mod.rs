@@ -10,7 +10,23 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+mod capacity;
+mod faults;
+mod resilience;
 mod shape;
+
+/// The policy keys of a raw source or call.
+macro_rules! policy_keys {
+    ($raw:expr) => {
+        resilience::PolicyKeys {
+            timeout: &$raw.timeout_per_attempt,
+            deadline: &$raw.deadline,
+            retry: &$raw.retry,
+            breaker: &$raw.circuit_breaker,
+            hedging: &$raw.hedging,
+        }
+    };
+}
 
 use crate::engine::{Dist, SimDuration};
 
@@ -129,6 +145,7 @@ impl Checker {
         let services = self.services(raw);
         let balancers = self.balancers(raw);
         self.check_acyclic(&services, &balancers, raw);
+        let faults = self.faults(raw, &services);
         Some(Scenario {
             name: raw
                 .name
@@ -153,6 +170,7 @@ impl Checker {
             services,
             balancers,
             edges: std::mem::take(&mut self.edges),
+            faults,
         })
     }
 
@@ -301,7 +319,7 @@ impl Checker {
         });
         let target_text = raw.target.as_ref();
         let resolved = target_text.and_then(|t| self.resolve(t, &format!("{path}.target")));
-        let policy = self.policy(&raw.timeout_per_attempt, &raw.deadline, &raw.retry, &path);
+        let policy = self.policy(policy_keys!(raw), &path);
         let edge = self.add_edge(name, resolved?, target?, policy);
         Some(SourceSpec {
             name: name.to_string(),
@@ -448,12 +466,17 @@ impl Checker {
             .filter_map(|(index, call)| self.call(name, &format!("{path}.calls[{index}]"), call))
             .collect();
         let capacity = queue.and_then(|q| q.capacity.clone());
-        let discipline = queue.and_then(|q| q.discipline.clone());
+        let instances = self.or(&raw.instances, &format!("{path}.instances"), 1, |t| {
+            units::parse_count(t, 1, 10_000)
+        }) as u32;
+        let autoscaling = raw
+            .autoscaling
+            .as_ref()
+            .and_then(|a| self.autoscaling(a, &format!("{path}.autoscaling"), instances));
         ServiceSpec {
             name: name.to_string(),
-            instances: self.or(&raw.instances, &format!("{path}.instances"), 1, |t| {
-                units::parse_count(t, 1, 10_000)
-            }) as u32,
+            instances,
+            autoscaling,
             balancing: self.or(
                 &raw.balancer,
                 &format!("{path}.balancer"),
@@ -466,12 +489,15 @@ impl Checker {
             queue_capacity: self.or(&capacity, &format!("{path}.queue.capacity"), 1000, |t| {
                 units::parse_count(t, 0, 10_000_000)
             }) as u32,
-            discipline: self.or(
-                &discipline,
-                &format!("{path}.queue.discipline"),
-                Discipline::Fifo,
-                parse_discipline,
-            ),
+            discipline: self.discipline(queue, &path),
+            queue_timeout: queue.and_then(|q| q.timeout.as_ref()).and_then(|t| {
+                self.parse(t, &format!("{path}.queue.timeout"), |t| {
+                    positive_duration(t, MAX_DURATION)
+                })
+            }),
+            concurrency_limit: raw.concurrency_limit.as_ref().and_then(|limit| {
+                self.concurrency_limit(limit, &format!("{path}.concurrency_limit"))
+            }),
             service_time: service_time.unwrap_or(Dist::Constant { value: 0.0 }),
             error_rate: self.or(
                 &raw.error_rate,
@@ -499,7 +525,7 @@ impl Checker {
             .target
             .as_ref()
             .and_then(|t| self.resolve(t, &target_path));
-        let policy = self.policy(&raw.timeout_per_attempt, &raw.deadline, &raw.retry, path);
+        let policy = self.policy(policy_keys!(raw), path);
         Some(self.add_edge(caller, resolved?, target?, policy))
     }
 
@@ -570,30 +596,6 @@ impl Checker {
             strategy,
             backends: ids,
         })
-    }
-
-    fn policy(
-        &mut self,
-        timeout: &Option<Text>,
-        deadline: &Option<Text>,
-        retry: &Option<Spanned<RawRetry>>,
-        path: &str,
-    ) -> CallPolicy {
-        let mut policy = CallPolicy::single_attempt();
-        policy.timeout_per_attempt = timeout.as_ref().and_then(|t| {
-            self.parse(t, &format!("{path}.timeout_per_attempt"), |t| {
-                positive_duration(t, MAX_DURATION)
-            })
-        });
-        policy.deadline = deadline.as_ref().and_then(|t| {
-            self.parse(t, &format!("{path}.deadline"), |t| {
-                positive_duration(t, MAX_DURATION)
-            })
-        });
-        if let Some(retry) = retry {
-            self.retry(&retry.value, &format!("{path}.retry"), &mut policy);
-        }
-        policy
     }
 
     /// Fills the retry part of `policy`. Defaults follow Envoy: exponential
@@ -841,13 +843,6 @@ fn parse_strategy(text: &str) -> Result<Strategy, String> {
     .into_iter()
     .find(|s| s.name() == name)
     .unwrap_or(Strategy::RoundRobin))
-}
-
-fn parse_discipline(text: &str) -> Result<Discipline, String> {
-    match keyword(text, "queue discipline", &["fifo", "lifo"])? {
-        "fifo" => Ok(Discipline::Fifo),
-        _ => Ok(Discipline::Lifo),
-    }
 }
 
 fn parse_call_mode(text: &str) -> Result<CallMode, String> {

@@ -1,0 +1,272 @@
+//! Autoscaling in the style of the Kubernetes Horizontal Pod Autoscaler.
+//!
+//! An autoscaled service has instance slots up to its maximum; each slot is
+//! off, starting (cold start), ready (taking traffic) or draining (finishing
+//! its work, taking none). Every evaluation period the controller averages
+//! its metric over ready instances, recommends ceil(current × metric ÷
+//! target) unless within the tolerance, stabilises the recommendation over
+//! the scale-up and scale-down windows (lowest of the one, highest of the
+//! other) and clamps it to [min, max]. New instances take traffic only after
+//! their cold start; removed ones stop taking traffic at once and drain.
+
+use std::collections::VecDeque;
+
+use crate::engine::{SimDuration, SimTime};
+use crate::scenario::spec::{AutoscalingSpec, ScalingMetric};
+
+use super::event::Event;
+use super::sim::Simulation;
+
+/// The life of an instance slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Slot {
+    Off,
+    Starting { ready_at: SimTime },
+    Ready,
+    Draining,
+}
+
+/// The controller's memory: recent recommendations and the integrals at the
+/// last evaluation.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Scaler {
+    recommendations: VecDeque<(SimTime, u32)>,
+    busy_then: u128,
+    queue_then: u128,
+}
+
+/// The HPA's replica count: ceil(current × ratio) outside the tolerance band.
+pub fn recommend(spec: &AutoscalingSpec, current: u32, metric: f64) -> u32 {
+    let ratio = metric / spec.target;
+    let desired = if (ratio - 1.0).abs() <= spec.tolerance {
+        current
+    } else {
+        (f64::from(current) * ratio).ceil() as u32
+    };
+    desired.clamp(spec.min_instances, spec.max_instances)
+}
+
+impl Scaler {
+    /// Records `desired` and returns the stabilised count for `current`.
+    fn stabilise(
+        &mut self,
+        spec: &AutoscalingSpec,
+        now: SimTime,
+        current: u32,
+        desired: u32,
+    ) -> u32 {
+        self.recommendations.push_back((now, desired));
+        let longest = spec
+            .scale_up_stabilization
+            .max(spec.scale_down_stabilization);
+        while self
+            .recommendations
+            .front()
+            .is_some_and(|&(at, _)| now.since(at) > longest)
+        {
+            self.recommendations.pop_front();
+        }
+        let within = |window: SimDuration| {
+            self.recommendations
+                .iter()
+                .filter(move |&&(at, _)| now.since(at) <= window)
+                .map(|&(_, count)| count)
+        };
+        let up = within(spec.scale_up_stabilization).min().unwrap_or(desired);
+        let down = within(spec.scale_down_stabilization)
+            .max()
+            .unwrap_or(desired);
+        current.max(up).min(down)
+    }
+}
+
+impl Simulation<'_> {
+    pub(super) fn start_autoscalers(&mut self) {
+        for (id, service) in self.scenario.services.iter().enumerate() {
+            if let Some(spec) = service.autoscaling {
+                self.events.schedule(
+                    SimTime::ZERO + spec.evaluation_period,
+                    Event::ScaleEvaluation { service: id as u32 },
+                );
+            }
+        }
+    }
+
+    pub(super) fn on_scale_evaluation(&mut self, service: u32) {
+        let spec = self.scenario.services[service as usize]
+            .autoscaling
+            .expect("only autoscaled services are evaluated");
+        self.events.schedule(
+            self.now + spec.evaluation_period,
+            Event::ScaleEvaluation { service },
+        );
+        let metric = self.scaling_metric(service, &spec);
+        let slots = self.services[service as usize].instances.clone();
+        let current = slots
+            .filter(|&i| {
+                matches!(
+                    self.instances[i as usize].slot,
+                    Slot::Ready | Slot::Starting { .. }
+                )
+            })
+            .count() as u32;
+        let desired = recommend(&spec, current, metric);
+        let scaler = self.services[service as usize]
+            .scaler
+            .as_mut()
+            .expect("autoscaled services have a scaler");
+        let target = scaler.stabilise(&spec, self.now, current, desired);
+        if target > current {
+            self.scale_up(service, target - current, spec.cold_start);
+        } else if target < current {
+            self.scale_down(service, current - target);
+        }
+    }
+
+    /// The metric averaged over the last period and the ready instances.
+    fn scaling_metric(&mut self, service: u32, spec: &AutoscalingSpec) -> f64 {
+        let slots = self.services[service as usize].instances.clone();
+        let (mut busy, mut queue) = (0u128, 0u128);
+        for instance in slots {
+            self.advance_areas(instance);
+            let state = &self.instances[instance as usize];
+            busy += state.busy_area.integral();
+            queue += state.queue_area.integral();
+        }
+        let state = &mut self.services[service as usize];
+        let scaler = state.scaler.as_mut().expect("autoscaled");
+        let busy_delta = (busy - scaler.busy_then) as f64;
+        let queue_delta = (queue - scaler.queue_then) as f64;
+        (scaler.busy_then, scaler.queue_then) = (busy, queue);
+        let ready = f64::from(state.ready.max(1));
+        let span = spec.evaluation_period.as_nanos() as f64;
+        let workers = f64::from(self.scenario.services[service as usize].workers);
+        match spec.metric {
+            ScalingMetric::Utilisation => busy_delta / span / (ready * workers),
+            ScalingMetric::QueueLength => queue_delta / span / ready,
+            ScalingMetric::Concurrency => (busy_delta + queue_delta) / span / ready,
+        }
+    }
+
+    /// Starts `count` instances in the lowest free slots.
+    fn scale_up(&mut self, service: u32, count: u32, cold_start: SimDuration) {
+        let ready_at = self.now + cold_start;
+        let free: Vec<u32> = self.services[service as usize]
+            .instances
+            .clone()
+            .filter(|&i| matches!(self.instances[i as usize].slot, Slot::Off | Slot::Draining))
+            .take(count as usize)
+            .collect();
+        for instance in free {
+            self.instances[instance as usize].slot = Slot::Starting { ready_at };
+            self.events
+                .schedule(ready_at, Event::InstanceReady { instance });
+        }
+    }
+
+    /// Removes `count` instances: those still starting first, then the
+    /// highest ready ones, which drain.
+    fn scale_down(&mut self, service: u32, count: u32) {
+        let slots = self.services[service as usize].instances.clone();
+        let starting = slots
+            .clone()
+            .rev()
+            .filter(|&i| matches!(self.instances[i as usize].slot, Slot::Starting { .. }));
+        let ready = slots
+            .rev()
+            .filter(|&i| self.instances[i as usize].slot == Slot::Ready);
+        let chosen: Vec<u32> = starting.chain(ready).take(count as usize).collect();
+        let mut removed_ready = false;
+        for instance in chosen {
+            let slot = &mut self.instances[instance as usize].slot;
+            removed_ready |= *slot == Slot::Ready;
+            *slot = match slot {
+                Slot::Ready => Slot::Draining,
+                _ => Slot::Off,
+            };
+        }
+        if removed_ready {
+            self.refresh_ready(service);
+        }
+    }
+
+    pub(super) fn on_instance_ready(&mut self, instance: u32) {
+        let state = &mut self.instances[instance as usize];
+        if let Slot::Starting { ready_at } = state.slot
+            && ready_at <= self.now
+        {
+            state.slot = Slot::Ready;
+            let service = state.service;
+            self.refresh_ready(service);
+        }
+    }
+
+    /// Points the routers at the service's ready instances and updates the
+    /// ready-instance count and its time integral.
+    fn refresh_ready(&mut self, service: u32) {
+        let ready: Vec<u32> = self.services[service as usize]
+            .instances
+            .clone()
+            .filter(|&i| self.instances[i as usize].slot == Slot::Ready)
+            .collect();
+        let state = &mut self.services[service as usize];
+        state.ready_area.advance(self.now, u64::from(state.ready));
+        state.ready = ready.len() as u32;
+        if self.measuring {
+            let metrics = &mut self.metrics.services[service as usize];
+            metrics.ready_instances_max = metrics.ready_instances_max.max(ready.len() as u64);
+        }
+        self.routers[service as usize].set_instances(ready);
+        let balancers = self.scenario.balancers.iter().enumerate();
+        for (index, balancer) in balancers.filter(|(_, b)| b.backends.contains(&service)) {
+            let instances = balancer
+                .backends
+                .iter()
+                .flat_map(|&s| self.routers[s as usize].instances.clone())
+                .collect();
+            let router = self.scenario.services.len() + index;
+            self.routers[router].set_instances(instances);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> AutoscalingSpec {
+        AutoscalingSpec {
+            metric: ScalingMetric::Utilisation,
+            target: 0.5,
+            evaluation_period: SimDuration(15_000_000_000),
+            tolerance: 0.1,
+            scale_up_stabilization: SimDuration::ZERO,
+            scale_down_stabilization: SimDuration(300_000_000_000),
+            min_instances: 2,
+            max_instances: 10,
+            cold_start: SimDuration::ZERO,
+        }
+    }
+
+    #[test]
+    fn recommendations_follow_the_hpa_formula() {
+        let spec = spec();
+        assert_eq!(recommend(&spec, 4, 0.52), 4, "within tolerance");
+        assert_eq!(recommend(&spec, 4, 0.9), 8);
+        assert_eq!(recommend(&spec, 4, 1.0), 8);
+        assert_eq!(recommend(&spec, 8, 1.0), 10, "capped at max");
+        assert_eq!(recommend(&spec, 4, 0.1), 2, "floored at min");
+    }
+
+    #[test]
+    fn scale_down_waits_for_the_stabilisation_window() {
+        let spec = spec();
+        let mut scaler = Scaler::default();
+        let s = |seconds: u64| SimTime(seconds * 1_000_000_000);
+        assert_eq!(scaler.stabilise(&spec, s(0), 4, 8), 8);
+        // Load fell: the recommendation is 2, but 8 is still in the window.
+        assert_eq!(scaler.stabilise(&spec, s(15), 8, 2), 8);
+        assert_eq!(scaler.stabilise(&spec, s(299), 8, 2), 8);
+        assert_eq!(scaler.stabilise(&spec, s(301), 8, 2), 2);
+    }
+}

@@ -1,0 +1,197 @@
+//! Faults on a schedule: outages, slowdowns, error windows, crashes, added
+//! network latency and capacity loss.
+//!
+//! Each fault becomes two events, its start and its end. While active, a
+//! fault sits in the list of the service, instance or edge it targets; the
+//! service code asks [`Simulation::effects`] what the active faults add up
+//! to at an instance, which is a quick "nothing" when no fault is active.
+//! Faults overlap freely: slowdowns multiply, error rates combine as
+//! independent chances, capacity losses add up (to at most everything).
+
+use crate::engine::{SimDuration, SimTime};
+use crate::scenario::spec::{FaultKind, FaultTarget};
+
+use super::event::{AttemptKey, Event, TransitKey};
+use super::sim::Simulation;
+
+/// What the active faults do to an instance right now.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Effects {
+    /// Arrivals are refused at once (an outage or a crashed instance).
+    pub refuse: bool,
+    /// Arrivals are swallowed and never answered.
+    pub hang: bool,
+    /// Service times are multiplied by this.
+    pub slowdown: f64,
+    /// Extra probability that a request fails.
+    pub error_rate: f64,
+    /// Fraction of workers unavailable.
+    pub capacity_loss: f64,
+}
+
+impl Effects {
+    pub const NONE: Effects = Effects {
+        refuse: false,
+        hang: false,
+        slowdown: 1.0,
+        error_rate: 0.0,
+        capacity_loss: 0.0,
+    };
+
+    fn add(&mut self, kind: &FaultKind) {
+        match kind {
+            FaultKind::Outage { hang: false } | FaultKind::Crash => self.refuse = true,
+            FaultKind::Outage { hang: true } => self.hang = true,
+            FaultKind::Slowdown { factor } => self.slowdown *= factor,
+            FaultKind::Errors { error_rate } => {
+                self.error_rate = 1.0 - (1.0 - self.error_rate) * (1.0 - error_rate);
+            }
+            FaultKind::CapacityLoss { fraction } => {
+                self.capacity_loss = (self.capacity_loss + fraction).min(1.0);
+            }
+            FaultKind::Latency { .. } => {}
+        }
+    }
+}
+
+/// An attempt on its way to an instance through an edge with added latency.
+pub(super) struct Transit {
+    pub attempt: AttemptKey,
+    pub instance: u32,
+    pub expires_at: SimTime,
+}
+
+impl Simulation<'_> {
+    pub(super) fn schedule_faults(&mut self) {
+        for (id, fault) in self.scenario.faults.iter().enumerate() {
+            let fault_id = id as u32;
+            let start_at = SimTime::ZERO + fault.at;
+            self.events
+                .schedule(start_at, Event::FaultStart { fault: fault_id });
+            self.events.schedule(
+                start_at + fault.duration,
+                Event::FaultEnd { fault: fault_id },
+            );
+        }
+    }
+
+    pub(super) fn on_fault_start(&mut self, fault: u32) {
+        let spec = &self.scenario.faults[fault as usize];
+        match &spec.target {
+            FaultTarget::Service(service) => {
+                self.services[*service as usize].active_faults.push(fault);
+            }
+            FaultTarget::Instance { .. } => {
+                let instance = self.fault_instance(&spec.target);
+                self.instances[instance as usize].active_faults.push(fault);
+            }
+            FaultTarget::Edges(edges) => {
+                for &edge in edges {
+                    self.edges[edge as usize].latency_faults.push(fault);
+                }
+            }
+        }
+        if spec.kind == FaultKind::Crash {
+            for instance in self.fault_instances(&spec.target) {
+                self.lose_jobs(instance);
+            }
+        }
+    }
+
+    pub(super) fn on_fault_end(&mut self, fault: u32) {
+        let spec = &self.scenario.faults[fault as usize];
+        let forget = |list: &mut Vec<u32>| list.retain(|&f| f != fault);
+        match &spec.target {
+            FaultTarget::Service(service) => {
+                forget(&mut self.services[*service as usize].active_faults)
+            }
+            FaultTarget::Instance { .. } => {
+                let instance = self.fault_instance(&spec.target);
+                forget(&mut self.instances[instance as usize].active_faults);
+            }
+            FaultTarget::Edges(edges) => {
+                for &edge in edges {
+                    forget(&mut self.edges[edge as usize].latency_faults);
+                }
+            }
+        }
+        // Workers lost to the fault are back: they take waiting work.
+        for instance in self.fault_instances(&spec.target) {
+            self.advance_areas(instance);
+            self.start_waiting(instance);
+        }
+    }
+
+    /// The global index of an instance-targeted fault's instance.
+    fn fault_instance(&self, target: &FaultTarget) -> u32 {
+        match *target {
+            FaultTarget::Instance { service, index } => {
+                self.services[service as usize].instances.start + index
+            }
+            _ => unreachable!("only instance faults name an instance"),
+        }
+    }
+
+    /// Every instance a fault touches (none for an edge fault).
+    fn fault_instances(&self, target: &FaultTarget) -> Vec<u32> {
+        match target {
+            FaultTarget::Service(service) => {
+                self.services[*service as usize].instances.clone().collect()
+            }
+            FaultTarget::Instance { .. } => vec![self.fault_instance(target)],
+            FaultTarget::Edges(_) => Vec::new(),
+        }
+    }
+
+    /// What the active faults do to `instance` now.
+    pub(super) fn effects(&self, instance: u32) -> Effects {
+        let state = &self.instances[instance as usize];
+        let service = &self.services[state.service as usize];
+        if state.active_faults.is_empty() && service.active_faults.is_empty() {
+            return Effects::NONE;
+        }
+        let mut effects = Effects::NONE;
+        for &fault in service.active_faults.iter().chain(&state.active_faults) {
+            effects.add(&self.scenario.faults[fault as usize].kind);
+        }
+        effects
+    }
+
+    /// Sends an attempt to its instance, late if a latency fault is active on the edge.
+    pub(super) fn transmit(
+        &mut self,
+        edge: u32,
+        instance: u32,
+        attempt: AttemptKey,
+        expires_at: SimTime,
+    ) {
+        let state = &mut self.edges[edge as usize];
+        if state.latency_faults.is_empty() {
+            self.arrive(instance, attempt, expires_at);
+            return;
+        }
+        let mut added_nanos = 0.0;
+        for &fault in &state.latency_faults {
+            if let FaultKind::Latency { added } = &self.scenario.faults[fault as usize].kind {
+                added_nanos += added.sample(&mut state.latency_rng);
+            }
+        }
+        let transit = self.transits.insert(Transit {
+            attempt,
+            instance,
+            expires_at,
+        });
+        self.events.schedule(
+            self.now + SimDuration::from_nanos_f64(added_nanos),
+            Event::Delivered { transit },
+        );
+    }
+
+    /// A delayed attempt arrives (whether or not its caller still waits:
+    /// the callee cannot know).
+    pub(super) fn on_delivered(&mut self, transit: TransitKey) {
+        if let Some(transit) = self.transits.remove(transit) {
+            self.arrive(transit.instance, transit.attempt, transit.expires_at);
+        }
+    }
+}

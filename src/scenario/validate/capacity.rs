@@ -1,0 +1,205 @@
+//! Validating a service's server-side defences and capacity: queue
+//! discipline, queue timeout, concurrency limits and autoscaling.
+//!
+//! Like the client-side defences, each follows the system that made it
+//! known (Facebook's adaptive LIFO, Netflix's concurrency-limits, the
+//! Kubernetes Horizontal Pod Autoscaler), with its
+//! defaults, so parameters carry over.
+
+use crate::engine::SimDuration;
+use crate::scenario::raw::{RawAutoscaling, RawConcurrencyLimit, RawQueue};
+use crate::scenario::spec::{AutoscalingSpec, ConcurrencyLimit, Discipline, ScalingMetric};
+use crate::scenario::units;
+use crate::scenario::yaml::{Spanned, position_of};
+
+use super::{Checker, MAX_DURATION, keyword, positive_duration};
+
+impl Checker {
+    pub(super) fn discipline(&mut self, queue: Option<&RawQueue>, path: &str) -> Discipline {
+        let Some(queue) = queue else {
+            return Discipline::Fifo;
+        };
+        let kind = self.or(
+            &queue.discipline,
+            &format!("{path}.queue.discipline"),
+            "fifo",
+            |t| keyword(t, "queue discipline", &["fifo", "lifo", "adaptive_lifo"]),
+        );
+        let threshold = self.or(
+            &queue.lifo_threshold,
+            &format!("{path}.queue.lifo_threshold"),
+            10,
+            |t| units::parse_count(t, 0, 10_000_000),
+        ) as u32;
+        if let (Some(text), false) = (&queue.lifo_threshold, kind == "adaptive_lifo") {
+            self.error(
+                Some(position_of(text)),
+                &format!("{path}.queue.lifo_threshold"),
+                "`lifo_threshold` applies to `discipline: adaptive_lifo`",
+            );
+        }
+        match kind {
+            "lifo" => Discipline::Lifo,
+            "adaptive_lifo" => Discipline::AdaptiveLifo { threshold },
+            _ => Discipline::Fifo,
+        }
+    }
+
+    /// A fixed limit, or AIMD with the defaults of Netflix's `AIMDLimit`.
+    pub(super) fn concurrency_limit(
+        &mut self,
+        raw: &Spanned<RawConcurrencyLimit>,
+        path: &str,
+    ) -> Option<ConcurrencyLimit> {
+        let at = Some(position_of(raw));
+        let raw = &raw.value;
+        let kind = self.or(&raw.kind, &format!("{path}.kind"), "fixed", |t| {
+            keyword(t, "concurrency limit", &["fixed", "aimd"])
+        });
+        let mut count = |text, key: &str, default| {
+            self.or(text, &format!("{path}.{key}"), default, |t| {
+                units::parse_count(t, 1, 10_000_000)
+            }) as u32
+        };
+        if kind == "fixed" {
+            let limit = count(&raw.limit, "limit", 0);
+            if raw.limit.is_none() {
+                self.error(
+                    at,
+                    &format!("{path}.limit"),
+                    "`limit` is required for `kind: fixed`",
+                );
+                return None;
+            }
+            return Some(ConcurrencyLimit::Fixed { limit });
+        }
+        let initial_limit = count(&raw.initial_limit, "initial_limit", 20);
+        let min_limit = count(&raw.min_limit, "min_limit", 20);
+        let max_limit = count(&raw.max_limit, "max_limit", 200);
+        if min_limit > max_limit || !(min_limit..=max_limit).contains(&initial_limit) {
+            self.error(at, path, format!("the limits must satisfy min_limit ≤ initial_limit ≤ max_limit (here {min_limit}, {initial_limit}, {max_limit})"));
+        }
+        let backoff_ratio = self.or(
+            &raw.backoff_ratio,
+            &format!("{path}.backoff_ratio"),
+            0.9,
+            |t| {
+                units::parse_number(t).and_then(|r| {
+                    if r > 0.0 && r < 1.0 {
+                        Ok(r)
+                    } else {
+                        Err(format!("`{t}` is out of range: expected between 0 and 1"))
+                    }
+                })
+            },
+        );
+        let latency_threshold = self.or(
+            &raw.latency_threshold,
+            &format!("{path}.latency_threshold"),
+            SimDuration(5_000_000_000),
+            |t| positive_duration(t, MAX_DURATION),
+        );
+        Some(ConcurrencyLimit::Aimd {
+            initial_limit,
+            min_limit,
+            max_limit,
+            backoff_ratio,
+            latency_threshold,
+        })
+    }
+
+    /// The HPA's defaults: 15s period, 10% tolerance, no scale-up
+    /// stabilisation, five minutes of scale-down stabilisation.
+    pub(super) fn autoscaling(
+        &mut self,
+        raw: &Spanned<RawAutoscaling>,
+        path: &str,
+        instances: u32,
+    ) -> Option<AutoscalingSpec> {
+        let at = Some(position_of(raw));
+        let raw = &raw.value;
+        let key = |name: &str| format!("{path}.{name}");
+        let metric = self.or(
+            &raw.metric,
+            &key("metric"),
+            ScalingMetric::Utilisation,
+            |t| {
+                let name = keyword(t, "scaling metric", &ScalingMetric::NAMES)?;
+                Ok(match name {
+                    "utilisation" => ScalingMetric::Utilisation,
+                    "queue_length" => ScalingMetric::QueueLength,
+                    _ => ScalingMetric::Concurrency,
+                })
+            },
+        );
+        let target = self.required(&raw.target, &key("target"), at, |t| match metric {
+            ScalingMetric::Utilisation => units::parse_probability(t).and_then(|p| {
+                if p > 0.0 {
+                    Ok(p)
+                } else {
+                    Err(format!("`{t}` must be more than zero"))
+                }
+            }),
+            _ => units::parse_number(t).and_then(|n| {
+                if n > 0.0 && n <= 1e6 {
+                    Ok(n)
+                } else {
+                    Err(format!(
+                        "`{t}` is out of range: expected more than 0 requests per instance"
+                    ))
+                }
+            }),
+        });
+        let mut duration = |text: &Option<_>, name: &str, default: u64| {
+            self.or(
+                text,
+                &key(name),
+                SimDuration(default),
+                units::parse_duration,
+            )
+        };
+        const SECOND: u64 = 1_000_000_000;
+        let evaluation_period = duration(&raw.evaluation_period, "evaluation_period", 15 * SECOND);
+        let scale_up_stabilization =
+            duration(&raw.scale_up_stabilization, "scale_up_stabilization", 0);
+        let scale_down_stabilization = duration(
+            &raw.scale_down_stabilization,
+            "scale_down_stabilization",
+            300 * SECOND,
+        );
+        let cold_start = duration(&raw.cold_start, "cold_start", 0);
+        let tolerance = self.or(
+            &raw.tolerance,
+            &key("tolerance"),
+            0.1,
+            units::parse_probability,
+        );
+        let min_instances = self.or(&raw.min_instances, &key("min_instances"), 1, |t| {
+            units::parse_count(t, 1, 10_000)
+        }) as u32;
+        let max_instances = self.required(&raw.max_instances, &key("max_instances"), at, |t| {
+            units::parse_count(t, 1, 10_000)
+        })? as u32;
+        if evaluation_period == SimDuration::ZERO {
+            self.error(
+                at,
+                &key("evaluation_period"),
+                "the evaluation period must be more than zero",
+            );
+        }
+        if !(min_instances..=max_instances).contains(&instances) {
+            self.error(at, path, format!("the service starts with {instances} instances, outside min_instances {min_instances} to max_instances {max_instances}"));
+        }
+        Some(AutoscalingSpec {
+            metric,
+            target: target?,
+            evaluation_period,
+            tolerance,
+            scale_up_stabilization,
+            scale_down_stabilization,
+            min_instances,
+            max_instances,
+            cold_start,
+        })
+    }
+}

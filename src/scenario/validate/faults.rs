@@ -1,0 +1,226 @@
+//! Validating the `faults:` schedule.
+//!
+//! A fault names its kind, its target (a service, one of its instances, or
+//! for added latency the calls into a target), when it starts and how long it
+//! lasts, plus the one or two keys its kind uses. Keys that do not apply to
+//! the kind are errors, as everywhere else.
+
+use crate::scenario::raw::{RawFault, RawScenario, Text};
+use crate::scenario::spec::{FaultKind, FaultSpec, FaultTarget, ServiceSpec, Target};
+use crate::scenario::units;
+use crate::scenario::yaml::{Position, Spanned, position_of};
+
+use super::{Checker, MAX_DURATION, keyword, positive_duration};
+
+const KINDS: [&str; 6] = [
+    "outage",
+    "slowdown",
+    "errors",
+    "crash",
+    "latency",
+    "capacity_loss",
+];
+
+/// The kind-specific key each kind uses (`None`: only the common keys).
+fn own_keys(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "outage" => &["mode", "instance"],
+        "slowdown" => &["factor", "instance"],
+        "errors" => &["error_rate", "instance"],
+        "crash" => &["instance"],
+        "latency" => &["latency", "caller"],
+        _ => &["fraction", "instance"],
+    }
+}
+
+impl Checker {
+    pub(super) fn faults(&mut self, raw: &RawScenario, services: &[ServiceSpec]) -> Vec<FaultSpec> {
+        let faults = raw.faults.iter().flatten().enumerate();
+        faults
+            .filter_map(|(index, fault)| self.fault(fault, &format!("faults[{index}]"), services))
+            .collect()
+    }
+
+    fn fault(
+        &mut self,
+        fault: &Spanned<RawFault>,
+        path: &str,
+        services: &[ServiceSpec],
+    ) -> Option<FaultSpec> {
+        let at = Some(position_of(fault));
+        let raw = &fault.value;
+        let kind = self.required(&raw.kind, &format!("{path}.kind"), at, |t| {
+            keyword(t, "fault kind", &KINDS)
+        });
+        let start = self.required(&raw.at, &format!("{path}.at"), at, units::parse_duration);
+        let duration = self.required(&raw.duration, &format!("{path}.duration"), at, |t| {
+            positive_duration(t, MAX_DURATION)
+        });
+        let kind = kind?;
+        self.check_fault_keys(raw, kind, path);
+        let fault_kind = self.fault_kind(raw, kind, path, at);
+        let target = match kind {
+            "latency" => self.latency_target(raw, path, at),
+            _ => self.service_target(raw, path, at, services),
+        };
+        Some(FaultSpec {
+            kind: fault_kind?,
+            target: target?,
+            at: start?,
+            duration: duration?,
+        })
+    }
+
+    fn check_fault_keys(&mut self, raw: &RawFault, kind: &str, path: &str) {
+        let optional: [(&str, &Option<Text>); 6] = [
+            ("mode", &raw.mode),
+            ("factor", &raw.factor),
+            ("error_rate", &raw.error_rate),
+            ("latency", &raw.latency),
+            ("fraction", &raw.fraction),
+            ("instance", &raw.instance),
+        ];
+        let caller = [("caller", &raw.caller)];
+        let allowed = own_keys(kind);
+        for (key, text) in optional.into_iter().chain(caller) {
+            if let Some(text) = text
+                && !allowed.contains(&key)
+            {
+                let uses = allowed.join("`, `");
+                self.error(
+                    Some(position_of(text)),
+                    &format!("{path}.{key}"),
+                    format!("`{key}` does not apply to `kind: {kind}` (besides target, at and duration it uses `{uses}`)"),
+                );
+            }
+        }
+    }
+
+    fn fault_kind(
+        &mut self,
+        raw: &RawFault,
+        kind: &str,
+        path: &str,
+        at: Option<Position>,
+    ) -> Option<FaultKind> {
+        let key = |name: &str| format!("{path}.{name}");
+        Some(match kind {
+            "outage" => {
+                let mode = self.or(&raw.mode, &key("mode"), "fail_fast", |t| {
+                    keyword(t, "outage mode", &["fail_fast", "hang"])
+                });
+                FaultKind::Outage {
+                    hang: mode == "hang",
+                }
+            }
+            "slowdown" => FaultKind::Slowdown {
+                factor: self.required(&raw.factor, &key("factor"), at, |t| {
+                    units::parse_number(t).and_then(|f| {
+                        if f > 0.0 && f <= 10_000.0 {
+                            Ok(f)
+                        } else {
+                            Err(format!(
+                                "`{t}` is out of range: expected more than 0, at most 10000"
+                            ))
+                        }
+                    })
+                })?,
+            },
+            "errors" => FaultKind::Errors {
+                error_rate: self.required(
+                    &raw.error_rate,
+                    &key("error_rate"),
+                    at,
+                    units::parse_probability,
+                )?,
+            },
+            "crash" => FaultKind::Crash,
+            "latency" => FaultKind::Latency {
+                added: self.required(&raw.latency, &key("latency"), at, units::parse_dist)?,
+            },
+            _ => FaultKind::CapacityLoss {
+                fraction: self.required(
+                    &raw.fraction,
+                    &key("fraction"),
+                    at,
+                    units::parse_probability,
+                )?,
+            },
+        })
+    }
+
+    /// A service, or one of its instances.
+    fn service_target(
+        &mut self,
+        raw: &RawFault,
+        path: &str,
+        at: Option<Position>,
+        services: &[ServiceSpec],
+    ) -> Option<FaultTarget> {
+        let target_path = format!("{path}.target");
+        let text = self.required(&raw.target, &target_path, at, |t| Ok(t.to_string()))?;
+        let target_text = raw.target.as_ref()?;
+        let service = match self.resolve(target_text, &target_path)? {
+            Target::Service(id) => id,
+            Target::Balancer(_) => {
+                self.error(
+                    Some(position_of(target_text)),
+                    &target_path,
+                    format!("`{text}` is a load balancer; faults strike services"),
+                );
+                return None;
+            }
+        };
+        let Some(index_text) = &raw.instance else {
+            return Some(FaultTarget::Service(service));
+        };
+        let slots = services.get(service as usize)?.instance_slots();
+        let index = self.parse(index_text, &format!("{path}.instance"), |t| {
+            units::parse_count(t, 0, u64::from(slots) - 1).map_err(|_| {
+                format!(
+                    "`{t}` is not an instance of `{text}`: instances are numbered 0 to {}",
+                    slots - 1
+                )
+            })
+        })?;
+        Some(FaultTarget::Instance {
+            service,
+            index: index as u32,
+        })
+    }
+
+    /// Every call edge into the target, or only those from `caller`.
+    fn latency_target(
+        &mut self,
+        raw: &RawFault,
+        path: &str,
+        at: Option<Position>,
+    ) -> Option<FaultTarget> {
+        let target_path = format!("{path}.target");
+        self.required(&raw.target, &target_path, at, |t| Ok(t.to_string()))?;
+        let target_text = raw.target.as_ref()?;
+        let target = self.resolve(target_text, &target_path)?;
+        let caller = raw.caller.as_ref().map(|c| c.value.trim().to_string());
+        let edges: Vec<u32> = (0..self.edges.len() as u32)
+            .filter(|&e| {
+                let edge = &self.edges[e as usize];
+                edge.target == target && caller.as_ref().is_none_or(|c| *c == edge.caller)
+            })
+            .collect();
+        if edges.is_empty() {
+            let (position, message) = match (&raw.caller, caller) {
+                (Some(text), Some(caller)) => (
+                    position_of(text),
+                    format!("`{caller}` makes no call to `{}`", target_text.value),
+                ),
+                _ => (
+                    position_of(target_text),
+                    format!("nothing calls `{}`", target_text.value),
+                ),
+            };
+            self.error(Some(position), &target_path, message);
+            return None;
+        }
+        Some(FaultTarget::Edges(edges))
+    }
+}

@@ -1,0 +1,218 @@
+//! Validating a call edge's policy: timeouts, retries and the client-side
+//! defences (retry limits, circuit breaker, hedging).
+//!
+//! Defaults are those of the library each block is named after, so a user
+//! who copies parameters from gRPC, Envoy, the AWS SDK or Resilience4j gets
+//! the behaviour they know.
+
+use crate::engine::SimDuration;
+use crate::scenario::raw::{RawBreaker, RawHedging, RawRetry, Text};
+use crate::scenario::spec::{BreakerSpec, CallPolicy, HedgingSpec, RetryLimit};
+use crate::scenario::units;
+use crate::scenario::yaml::{Spanned, position_of};
+
+use super::{Checker, MAX_DURATION, positive_duration};
+
+/// The policy keys of a source or a call, which share them.
+pub(super) struct PolicyKeys<'a> {
+    pub timeout: &'a Option<Text>,
+    pub deadline: &'a Option<Text>,
+    pub retry: &'a Option<Spanned<RawRetry>>,
+    pub breaker: &'a Option<Spanned<RawBreaker>>,
+    pub hedging: &'a Option<Spanned<RawHedging>>,
+}
+
+fn count_in(low: u64, high: u64) -> impl Fn(&str) -> Result<u64, String> {
+    move |t| units::parse_count(t, low, high)
+}
+
+impl Checker {
+    pub(super) fn policy(&mut self, keys: PolicyKeys, path: &str) -> CallPolicy {
+        let mut policy = CallPolicy::single_attempt();
+        policy.timeout_per_attempt = keys.timeout.as_ref().and_then(|t| {
+            self.parse(t, &format!("{path}.timeout_per_attempt"), |t| {
+                positive_duration(t, MAX_DURATION)
+            })
+        });
+        policy.deadline = keys.deadline.as_ref().and_then(|t| {
+            self.parse(t, &format!("{path}.deadline"), |t| {
+                positive_duration(t, MAX_DURATION)
+            })
+        });
+        if let Some(retry) = keys.retry {
+            self.retry(&retry.value, &format!("{path}.retry"), &mut policy);
+            policy.retry_limit = self.retry_limit(&retry.value, &format!("{path}.retry"));
+        }
+        if let Some(breaker) = keys.breaker {
+            policy.breaker = Some(self.breaker(&breaker.value, &format!("{path}.circuit_breaker")));
+        }
+        if let Some(hedging) = keys.hedging {
+            let hedging_path = format!("{path}.hedging");
+            if keys.retry.is_some() {
+                self.error(
+                    Some(position_of(hedging)),
+                    &hedging_path,
+                    "a call either retries or hedges, not both (as in gRPC): remove `retry` or `hedging`",
+                );
+            }
+            policy.hedging = self.hedging(hedging, &hedging_path);
+        }
+        policy
+    }
+
+    /// At most one of `throttle`, `budget` and `quota`.
+    fn retry_limit(&mut self, raw: &RawRetry, path: &str) -> Option<RetryLimit> {
+        let given = [
+            raw.throttle.as_ref().map(position_of),
+            raw.budget.as_ref().map(position_of),
+            raw.quota.as_ref().map(position_of),
+        ];
+        if let Some(second) = given.iter().flatten().nth(1) {
+            self.error(
+                Some(*second),
+                path,
+                "use one retry limit: `throttle` (gRPC), `budget` (Envoy) or `quota` (AWS SDK)",
+            );
+        }
+        if let Some(throttle) = &raw.throttle {
+            let path = format!("{path}.throttle");
+            let raw = &throttle.value;
+            let max_tokens = self.or(
+                &raw.max_tokens,
+                &format!("{path}.max_tokens"),
+                10,
+                count_in(1, 1000),
+            );
+            let token_ratio = self.or(&raw.token_ratio, &format!("{path}.token_ratio"), 0.1, |t| {
+                units::parse_number(t).and_then(|r| {
+                    if r > 0.0 && r <= 1000.0 {
+                        Ok(r)
+                    } else {
+                        Err(format!("`{t}` is out of range: expected more than 0"))
+                    }
+                })
+            });
+            return Some(RetryLimit::Throttle {
+                max_tokens: max_tokens as f64,
+                token_ratio,
+            });
+        }
+        if let Some(budget) = &raw.budget {
+            let path = format!("{path}.budget");
+            let raw = &budget.value;
+            return Some(RetryLimit::Budget {
+                budget_fraction: self.or(
+                    &raw.budget_percent,
+                    &format!("{path}.budget_percent"),
+                    0.2,
+                    units::parse_probability,
+                ),
+                min_retry_concurrency: self.or(
+                    &raw.min_retry_concurrency,
+                    &format!("{path}.min_retry_concurrency"),
+                    3,
+                    count_in(0, 1_000_000),
+                ) as u32,
+            });
+        }
+        let quota = raw.quota.as_ref()?;
+        let path = format!("{path}.quota");
+        let raw = &quota.value;
+        let mut amount = |text: &Option<Text>, key: &str, default: u64| {
+            self.or(
+                text,
+                &format!("{path}.{key}"),
+                default,
+                count_in(0, 1_000_000),
+            ) as u32
+        };
+        Some(RetryLimit::Quota {
+            capacity: amount(&raw.capacity, "capacity", 500),
+            retry_cost: amount(&raw.retry_cost, "retry_cost", 5),
+            timeout_retry_cost: amount(&raw.timeout_retry_cost, "timeout_retry_cost", 10),
+            no_retry_increment: amount(&raw.no_retry_increment, "no_retry_increment", 1),
+        })
+    }
+
+    /// Resilience4j's defaults; a minimum above the window is the window.
+    fn breaker(&mut self, raw: &RawBreaker, path: &str) -> BreakerSpec {
+        let mut fraction = |text: &Option<Text>, key: &str, default: f64| {
+            self.or(text, &format!("{path}.{key}"), default, |t| {
+                units::parse_probability(t).and_then(|p| {
+                    if p > 0.0 {
+                        Ok(p)
+                    } else {
+                        Err(format!("`{t}` must be more than zero"))
+                    }
+                })
+            })
+        };
+        let failure_rate_threshold =
+            fraction(&raw.failure_rate_threshold, "failure_rate_threshold", 0.5);
+        let slow_call_rate_threshold = fraction(
+            &raw.slow_call_rate_threshold,
+            "slow_call_rate_threshold",
+            1.0,
+        );
+        let mut count = |text: &Option<Text>, key: &str, default: u64| {
+            self.or(
+                text,
+                &format!("{path}.{key}"),
+                default,
+                count_in(1, 100_000),
+            ) as u32
+        };
+        let sliding_window_size = count(&raw.sliding_window_size, "sliding_window_size", 100);
+        let minimum_number_of_calls =
+            count(&raw.minimum_number_of_calls, "minimum_number_of_calls", 100);
+        let permitted_calls_in_half_open_state = count(
+            &raw.permitted_calls_in_half_open_state,
+            "permitted_calls_in_half_open_state",
+            10,
+        );
+        let mut duration = |text: &Option<Text>, key: &str, default: u64| {
+            self.or(text, &format!("{path}.{key}"), SimDuration(default), |t| {
+                positive_duration(t, MAX_DURATION)
+            })
+        };
+        const MINUTE: u64 = 60_000_000_000;
+        BreakerSpec {
+            failure_rate_threshold,
+            sliding_window_size,
+            minimum_number_of_calls: minimum_number_of_calls.min(sliding_window_size),
+            wait_duration_in_open_state: duration(
+                &raw.wait_duration_in_open_state,
+                "wait_duration_in_open_state",
+                MINUTE,
+            ),
+            permitted_calls_in_half_open_state,
+            slow_call_duration_threshold: duration(
+                &raw.slow_call_duration_threshold,
+                "slow_call_duration_threshold",
+                MINUTE,
+            ),
+            slow_call_rate_threshold,
+        }
+    }
+
+    fn hedging(&mut self, raw: &Spanned<RawHedging>, path: &str) -> Option<HedgingSpec> {
+        let at = Some(position_of(raw));
+        let raw = &raw.value;
+        let max_attempts = self.or(
+            &raw.max_attempts,
+            &format!("{path}.max_attempts"),
+            2,
+            count_in(1, 5),
+        );
+        let hedging_delay = self.required(
+            &raw.hedging_delay,
+            &format!("{path}.hedging_delay"),
+            at,
+            units::parse_duration,
+        )?;
+        Some(HedgingSpec {
+            max_attempts: max_attempts as u32,
+            hedging_delay,
+        })
+    }
+}
