@@ -88,18 +88,19 @@ fn draw_lines<DB: DrawingBackend>(
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(error)?;
-    for band in &chart.bands {
+    for (index, band) in chart.bands.iter().enumerate() {
         let color = band.color;
         let rect = Rectangle::new(
             [(band.from, 0.0), (band.to.min(x_max), y_max)],
             color.mix(0.25).filled(),
         );
-        plot.draw_series(std::iter::once(rect))
-            .map_err(error)?
-            .label(band.label)
-            .legend(move |(x, y)| {
+        let drawn = plot.draw_series(std::iter::once(rect)).map_err(error)?;
+        // One legend entry per kind of band, however many there are.
+        if chart.bands[..index].iter().all(|b| b.label != band.label) {
+            drawn.label(band.label).legend(move |(x, y)| {
                 Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.mix(0.4).filled())
             });
+        }
     }
     for (index, line) in chart.lines.iter().enumerate() {
         let color = PALETTE[index % PALETTE.len()];
@@ -238,7 +239,7 @@ fn series_line(series: &TimeSeries, column: &str, label: String) -> Option<Line>
     })
 }
 
-/// The shaded warm-up and each source's surge window.
+/// The shaded warm-up, each source's surge window and each fault's window.
 fn bands(scenario: &Scenario) -> Vec<Band> {
     let mut bands = Vec::new();
     if scenario.warmup > SimDuration::ZERO {
@@ -263,6 +264,14 @@ fn bands(scenario: &Scenario) -> Vec<Band> {
                 color: RGBColor(214, 39, 40),
             });
         }
+    }
+    for fault in &scenario.faults {
+        bands.push(Band {
+            from: fault.at.as_secs_f64(),
+            to: (fault.at + fault.duration).as_secs_f64(),
+            label: "fault",
+            color: RGBColor(255, 127, 14),
+        });
     }
     bands
 }
@@ -350,6 +359,27 @@ pub fn run_charts(
     };
     let mut files = line_files("load-over-time", &load)?;
     files.extend(line_files("queues-over-time", &queues)?);
+    let scaled: Vec<_> = scenario
+        .services
+        .iter()
+        .filter(|s| s.autoscaling.is_some())
+        .collect();
+    if !scaled.is_empty() {
+        let instances = LineChart {
+            title: "Instances taking traffic".into(),
+            x_label: "simulated time (s)",
+            y_label: "ready instances (mean over interval)",
+            lines: scaled
+                .iter()
+                .filter_map(|s| {
+                    series_line(series, &format!("{}.instances", s.name), s.name.clone())
+                })
+                .collect(),
+            bands: bands(scenario),
+            markers: false,
+        };
+        files.extend(line_files("instances-over-time", &instances)?);
+    }
     files.extend(bar_files("amplification", &amplification)?);
     if !cdf.lines.is_empty() {
         files.extend(line_files("latency-cdf", &cdf)?);

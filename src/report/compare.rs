@@ -126,8 +126,43 @@ pub fn headline_metrics(summary: &Summary) -> Vec<(String, Unit, f64)> {
         ));
     }
     metrics.push(("abandoned work".to_string(), Unit::Count, abandoned as f64));
+    let calls = &summary.calls;
+    let services = &summary.services;
+    let defences: [(&str, u64); 4] = [
+        (
+            "retries throttled",
+            calls.iter().map(|c| c.retries_throttled).sum(),
+        ),
+        (
+            "short-circuited",
+            calls.iter().map(|c| c.short_circuited).sum(),
+        ),
+        (
+            "shed by servers",
+            services.iter().map(|s| s.shed + s.queue_timeouts).sum(),
+        ),
+        (
+            "lost to faults",
+            services
+                .iter()
+                .map(|s| s.refused + s.hung + s.lost_in_crash)
+                .sum(),
+        ),
+    ];
+    for (name, count) in defences {
+        metrics.push((name.to_string(), Unit::Count, count as f64));
+    }
     metrics
 }
+
+/// Rows left out of a comparison when they are zero in every run: defences
+/// and faults the scenario does not use.
+const OMITTED_WHEN_ZERO: [&str; 4] = [
+    "retries throttled",
+    "short-circuited",
+    "shed by servers",
+    "lost to faults",
+];
 
 /// Builds the comparison from `runs[v][r]`: variant v, replication r.
 pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
@@ -146,6 +181,13 @@ pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
                 .iter()
                 .map(|reps| Estimate::of(&reps.iter().map(|m| m[index].2).collect::<Vec<_>>()))
                 .collect(),
+        })
+        .filter(|row: &MetricRow| {
+            !OMITTED_WHEN_ZERO.contains(&row.metric.as_str())
+                || per_run.iter().flatten().any(|m| {
+                    m.iter()
+                        .any(|(name, _, value)| *name == row.metric && *value != 0.0)
+                })
         })
         .collect();
     Comparison {
@@ -222,7 +264,8 @@ fn recovery_text(rows: &[RecoveryRow]) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut out = String::from("After the surge:\n");
+    let mut out = String::from("After the disturbance (surge or fault):\n");
+    let width = rows.iter().map(|r| r.variant.len()).max().unwrap_or(0);
     for row in rows {
         let how = match (&row.recovery_time_s, row.runs) {
             (Some(time), 1) => format!("recovered {:.1}s after it ended", time.mean),
@@ -237,7 +280,10 @@ fn recovery_text(rows: &[RecoveryRow]) -> String {
                 row.final_goodput_ratio.mean * 100.0
             ),
         };
-        out.push_str(&format!("  {:<12} {}: {how}\n", row.variant, row.source));
+        out.push_str(&format!(
+            "  {:<width$} {}: {how}\n",
+            row.variant, row.source
+        ));
     }
     out.push('\n');
     out

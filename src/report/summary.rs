@@ -13,7 +13,7 @@ use crate::model::RunOutcome;
 use crate::report::metrics::{EdgeMetrics, FailureCounts, Latency, ServiceMetrics};
 use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
-use crate::scenario::spec::Load;
+use crate::scenario::spec::{FaultSpec, FaultTarget, Load};
 
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -36,6 +36,17 @@ pub struct Summary {
     pub services: Vec<ServiceSummary>,
     pub load_balancers: Vec<BalancerSummary>,
     pub calls: Vec<CallSummary>,
+    /// The scenario's fault schedule, for readers of the report.
+    pub faults: Vec<FaultSummary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FaultSummary {
+    pub kind: &'static str,
+    /// The service, `service[instance]`, or the callee of a latency fault.
+    pub target: String,
+    pub start_s: f64,
+    pub end_s: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -272,6 +283,36 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         services,
         load_balancers,
         calls,
+        faults: scenario
+            .faults
+            .iter()
+            .map(|f| fault_summary(scenario, f))
+            .collect(),
+    }
+}
+
+fn fault_summary(scenario: &Scenario, fault: &FaultSpec) -> FaultSummary {
+    let target = match &fault.target {
+        FaultTarget::Service(id) => scenario.services[*id as usize].name.clone(),
+        FaultTarget::Instance { service, index } => {
+            format!("{}[{index}]", scenario.services[*service as usize].name)
+        }
+        FaultTarget::Edges(edges) => {
+            let names: Vec<String> = edges
+                .iter()
+                .map(|&e| {
+                    let edge = &scenario.edges[e as usize];
+                    format!("{} → {}", edge.caller, edge.target_name)
+                })
+                .collect();
+            names.join(", ")
+        }
+    };
+    FaultSummary {
+        kind: fault.kind.name(),
+        target,
+        start_s: round(fault.at.as_secs_f64(), 6),
+        end_s: round((fault.at + fault.duration).as_secs_f64(), 6),
     }
 }
 

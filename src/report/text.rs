@@ -26,6 +26,9 @@ pub fn render(summary: &Summary, reproduce: &str) -> String {
         "Calls (as each caller saw them)",
         calls_table(summary),
     ));
+    if let Some(table) = defences_table(summary) {
+        out.push_str(&section("Faults, defences and scaling", table));
+    }
     out.push_str(&footnotes(summary));
     out
 }
@@ -237,6 +240,58 @@ pub(super) fn calls_table(summary: &Summary) -> Table {
     table
 }
 
+/// Every fault window and every non-zero defence counter, one per row; `None`
+/// when the scenario uses none of them.
+pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
+    let mut rows: Vec<[String; 3]> = summary
+        .faults
+        .iter()
+        .map(|f| {
+            [
+                f.target.clone(),
+                format!("fault: {}", f.kind),
+                format!("{}s to {}s", f.start_s, f.end_s),
+            ]
+        })
+        .collect();
+    let mut count = |place: &str, what: &str, n: u64| {
+        if n > 0 {
+            rows.push([place.to_string(), what.to_string(), group_digits(n)]);
+        }
+    };
+    for s in &summary.services {
+        count(&s.name, "shed by the concurrency limit", s.shed);
+        count(&s.name, "dropped after the queue timeout", s.queue_timeouts);
+        count(&s.name, "refused while down", s.refused);
+        count(&s.name, "swallowed by a hanging outage", s.hung);
+        count(&s.name, "lost in a crash", s.lost_in_crash);
+    }
+    for c in &summary.calls {
+        let place = format!("{} → {}", c.caller, c.target);
+        count(&place, "retries throttled", c.retries_throttled);
+        count(&place, "short-circuited", c.short_circuited);
+        count(&place, "circuit breaker opened", c.breaker_opened);
+        count(&place, "hedges sent", c.hedges);
+    }
+    for s in &summary.services {
+        if s.instances_max != u64::from(s.instances) || s.instances_mean != f64::from(s.instances) {
+            rows.push([
+                s.name.clone(),
+                "instances taking traffic".to_string(),
+                format!("mean {:.2}, max {}", s.instances_mean, s.instances_max),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return None;
+    }
+    let mut table = new_table(&["where", "what", "how many / when"], 2);
+    for row in rows {
+        table.add_row(row.to_vec());
+    }
+    Some(table)
+}
+
 fn footnotes(summary: &Summary) -> String {
     let mut notes = String::from(
         "\namplif. = attempts arriving ÷ requests entering the system · util = busy worker time ÷ capacity\n\
@@ -279,6 +334,7 @@ fn failures(counts: &FailureCounts) -> String {
         (counts.timeout, "timeout"),
         (counts.rejected, "rejected"),
         (counts.deadline_exceeded, "deadline"),
+        (counts.short_circuited, "short-circuited"),
     ];
     let parts: Vec<String> = kinds
         .iter()

@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::Scenario;
-use crate::scenario::spec::{Load, Shape};
 
 /// Counters since the start of the run, warm-up included.
 #[derive(Clone, Debug, Default)]
@@ -178,30 +177,24 @@ pub struct Recovery {
 const SMOOTHING: usize = 5;
 const RECOVERED_FRACTION: f64 = 0.9;
 
-/// A verdict for every source whose rate shape has a trigger that ends.
+/// A verdict for every source with a trigger that ends: a surge or a fault.
 pub fn recoveries(scenario: &Scenario, series: &TimeSeries) -> Vec<Recovery> {
     scenario
         .sources
         .iter()
         .filter_map(|source| {
-            let Load::Open {
-                shape: Some(shape), ..
-            } = &source.load
-            else {
-                return None;
-            };
-            recovery_of(&source.name, shape, scenario.warmup, series)
+            let window = scenario.trigger_window(source)?;
+            recovery_of(&source.name, window, scenario.warmup, series)
         })
         .collect()
 }
 
 fn recovery_of(
     name: &str,
-    shape: &Shape,
+    (start, end): (SimDuration, SimDuration),
     warmup: SimDuration,
     series: &TimeSeries,
 ) -> Option<Recovery> {
-    let (start, end) = shape.trigger_window()?;
     let (start_s, end_s) = (start.as_secs_f64(), end.as_secs_f64());
     let times = series.times();
     let goodput = series.column(&format!("{name}.goodput_per_s"))?;
@@ -271,12 +264,8 @@ mod tests {
         }
     }
 
-    fn spike() -> Shape {
-        Shape::Spike {
-            at: SimDuration(5_000_000_000),
-            duration: SimDuration(2_000_000_000),
-            multiplier: 3.0,
-        }
+    fn spike() -> (SimDuration, SimDuration) {
+        (SimDuration(5_000_000_000), SimDuration(7_000_000_000))
     }
 
     #[test]
@@ -286,7 +275,7 @@ mod tests {
             100.0, 100.0, 100.0, 100.0, 100.0, 20.0, 20.0, 10.0, 10.0, 100.0, 100.0, 100.0, 100.0,
             100.0, 100.0, 100.0, 100.0, 100.0,
         ];
-        let verdict = recovery_of("u", &spike(), SimDuration::ZERO, &series(&goodput)).unwrap();
+        let verdict = recovery_of("u", spike(), SimDuration::ZERO, &series(&goodput)).unwrap();
         assert!(verdict.recovered);
         assert_eq!(verdict.baseline_goodput_per_s, 100.0);
         // Goodput is back in the interval (9s, 10s]: 2s after the surge ended.
@@ -299,7 +288,7 @@ mod tests {
             100.0, 100.0, 100.0, 100.0, 100.0, 20.0, 20.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0,
             10.0, 10.0,
         ];
-        let verdict = recovery_of("u", &spike(), SimDuration::ZERO, &series(&goodput)).unwrap();
+        let verdict = recovery_of("u", spike(), SimDuration::ZERO, &series(&goodput)).unwrap();
         assert!(!verdict.recovered);
         assert_eq!(verdict.recovery_time_s, None);
         assert_eq!(verdict.final_goodput_ratio, 0.1);

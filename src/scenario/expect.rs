@@ -14,9 +14,9 @@
 //! Each line is parsed and its component resolved when the scenario loads, so
 //! a typo is a located error with a suggestion, like any other key.
 
+use super::Scenario;
 use super::suggest::did_you_mean;
 use super::units::{parse_duration, parse_number, parse_rate, unknown_word};
-use super::{Scenario, spec::Load};
 
 /// What is measured, in canonical units: milliseconds for latencies, per
 /// second for rates, fractions for ratios, seconds for recovery.
@@ -248,9 +248,12 @@ fn limit(measure: &Measure, text: &str) -> Result<f64, String> {
     }
 }
 
-/// Whether any source has a surge to recover from (for `recovery_time`).
+/// Whether a source has a surge or a fault to recover from (for `recovery_time`).
 pub fn has_surge(scenario: &Scenario, source: &str) -> bool {
-    scenario.sources.iter().any(|s| s.name == source && matches!(&s.load, Load::Open { shape: Some(shape), .. } if shape.trigger_window().is_some()))
+    scenario
+        .sources
+        .iter()
+        .any(|s| s.name == source && scenario.trigger_window(s).is_some())
 }
 
 #[cfg(test)]

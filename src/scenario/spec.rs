@@ -409,6 +409,22 @@ pub enum Jitter {
 }
 
 impl Scenario {
+    /// The window a source's recovery is measured from: its surge, if it
+    /// ends, joined with every fault; `None` if there is neither.
+    pub fn trigger_window(&self, source: &SourceSpec) -> Option<(SimDuration, SimDuration)> {
+        let surge = match &source.load {
+            Load::Open {
+                shape: Some(shape), ..
+            } => shape.trigger_window(),
+            _ => None,
+        };
+        let faults = self.faults.iter().map(|f| (f.at, f.at + f.duration));
+        surge
+            .into_iter()
+            .chain(faults)
+            .reduce(|(start, end), (from, to)| (start.min(from), end.max(to)))
+    }
+
     pub fn target_name(&self, target: Target) -> &str {
         match target {
             Target::Service(id) => &self.services[id as usize].name,
