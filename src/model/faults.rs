@@ -115,8 +115,13 @@ impl Simulation<'_> {
                 }
             }
         }
-        // Workers lost to the fault are back: they take waiting work.
+        // Workers lost to the fault are back: they take waiting work. Requests
+        // a hang swallowed stay unanswered; their callers wait for timeouts.
+        let hang_ended = spec.kind == (FaultKind::Outage { hang: true });
         for instance in self.fault_instances(&spec.target) {
+            if hang_ended && !self.effects(instance).hang {
+                self.instances[instance as usize].parked.clear();
+            }
             self.advance_areas(instance);
             self.start_waiting(instance);
         }

@@ -59,6 +59,8 @@ impl Simulation<'_> {
             if effects.refuse {
                 self.events
                     .schedule(self.now, Event::AttemptRefused { attempt });
+            } else {
+                self.instances[instance as usize].parked.push(attempt);
             }
             return;
         }
@@ -302,7 +304,7 @@ impl Simulation<'_> {
 
     /// A crash: every job at `instance` is lost. Workers are freed, calls the
     /// jobs were making are abandoned, and callers still waiting hear an
-    /// error (their connection was reset).
+    /// error (their connection was reset), those of hung requests included.
     pub(super) fn lose_jobs(&mut self, instance: u32) {
         self.advance_areas(instance);
         let lost: Vec<JobKey> = self
@@ -315,6 +317,10 @@ impl Simulation<'_> {
         state.queue.clear();
         state.busy = 0;
         let service_id = state.service as usize;
+        for attempt in std::mem::take(&mut state.parked) {
+            self.events
+                .schedule(self.now, Event::AttemptRefused { attempt });
+        }
         for key in lost {
             let job = self.jobs.remove(key).expect("a listed job exists");
             for child in job.children {

@@ -19,7 +19,7 @@ use crate::scenario::spec::{Load, Scenario, Target};
 
 use super::autoscale::{Scaler, Slot};
 use super::call::{Attempt, Call, EdgeState, Owner};
-use super::event::{CallKey, Event, JobKey, TransitKey};
+use super::event::{AttemptKey, CallKey, Event, JobKey, TransitKey};
 use super::faults::Transit;
 use super::resilience::Admission;
 use super::routing::Router;
@@ -71,6 +71,9 @@ pub(super) struct Instance {
     pub slot: Slot,
     /// Faults aimed at this instance alone that are active now.
     pub active_faults: Vec<u32>,
+    /// Attempts a hanging outage accepted and will never answer; a crash
+    /// resets their connections, the end of the hang forgets them.
+    pub parked: Vec<AttemptKey>,
     pub admission: Option<Admission>,
     /// Cumulative since the start; the integrals at the end of warm-up are
     /// kept so that the windowed statistics can subtract them.
@@ -138,6 +141,7 @@ impl<'a> Simulation<'a> {
                     Slot::Off
                 },
                 active_faults: Vec::new(),
+                parked: Vec::new(),
                 admission: service.concurrency_limit.map(Admission::new),
                 busy_area: Area::default(),
                 queue_area: Area::default(),

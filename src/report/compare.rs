@@ -20,6 +20,8 @@ pub enum Unit {
     Times,
     Percent,
     Count,
+    /// A plain quantity with two decimals, such as a mean instance count.
+    Number,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -152,8 +154,13 @@ pub fn headline_metrics(summary: &Summary) -> Vec<(String, Unit, f64)> {
     for (name, count) in defences {
         metrics.push((name.to_string(), Unit::Count, count as f64));
     }
+    let instances: f64 = services.iter().map(|s| s.instances_mean).sum();
+    metrics.push((INSTANCES.to_string(), Unit::Number, instances));
     metrics
 }
+
+/// The capacity paid for: kept only when variants differ in it.
+const INSTANCES: &str = "instances (time-average, all services)";
 
 /// Rows left out of a comparison when they are zero in every run: defences
 /// and faults the scenario does not use.
@@ -183,11 +190,16 @@ pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
                 .collect(),
         })
         .filter(|row: &MetricRow| {
-            !OMITTED_WHEN_ZERO.contains(&row.metric.as_str())
-                || per_run.iter().flatten().any(|m| {
-                    m.iter()
-                        .any(|(name, _, value)| *name == row.metric && *value != 0.0)
-                })
+            let values = per_run
+                .iter()
+                .flatten()
+                .flat_map(|m| m.iter().filter(|(name, _, _)| *name == row.metric))
+                .map(|&(_, _, value)| value);
+            match row.metric.as_str() {
+                name if OMITTED_WHEN_ZERO.contains(&name) => values.clone().any(|v| v != 0.0),
+                INSTANCES => values.clone().any(|v| v != row.values[0].mean),
+                _ => true,
+            }
         })
         .collect();
     Comparison {
@@ -205,6 +217,7 @@ pub fn format_value(unit: Unit, value: f64) -> String {
         Unit::PerSecond => format!("{value:.1}/s"),
         Unit::Millis => format_ms(value),
         Unit::Times => format!("{value:.2}×"),
+        Unit::Number => format!("{value:.2}"),
         Unit::Percent => format!("{value:.1}%"),
         Unit::Count => group_digits(value.round().max(0.0) as u64),
     }
