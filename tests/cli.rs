@@ -5,13 +5,17 @@ mod common;
 use common::{scenario_path, stampede, write_temp};
 use serde_json::Value;
 
-const BUNDLED: [&str; 5] = [
-    "retry-chain.yaml",
-    "mm1.yaml",
-    "mmc.yaml",
-    "load-balanced-pool.yaml",
-    "closed-loop.yaml",
-];
+/// Every scenario in `scenarios/`, so a new one is tested without a list to update.
+fn bundled_names() -> Vec<String> {
+    let folder = format!("{}/scenarios", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    names
+}
 
 fn run_json(args: &[&str]) -> String {
     let output = stampede()
@@ -46,8 +50,8 @@ fn default_run_prints_the_retry_chain_seed_and_reproduction() {
 
 #[test]
 fn every_bundled_scenario_gives_identical_json_twice() {
-    for name in BUNDLED {
-        let path = scenario_path(name);
+    for name in bundled_names() {
+        let path = scenario_path(&name);
         let first = run_json(&[&path]);
         let second = run_json(&[&path]);
         assert_eq!(first, second, "{name} is not deterministic");
@@ -100,7 +104,10 @@ fn out_writes_the_summary_and_the_text_report() {
 
 #[test]
 fn validate_accepts_the_bundled_scenarios() {
-    let paths: Vec<String> = BUNDLED.iter().map(|name| scenario_path(name)).collect();
+    let paths: Vec<String> = bundled_names()
+        .iter()
+        .map(|name| scenario_path(name))
+        .collect();
     stampede().arg("validate").args(&paths).assert().success();
 }
 

@@ -18,6 +18,8 @@ struct CallParams {
     backoff: &'static str,
     jitter: &'static str,
     retry_on: Vec<&'static str>,
+    /// A client-side defence: "", throttle, budget, quota, breaker or hedging.
+    defence: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -31,6 +33,10 @@ struct ServiceParams {
     error_rate: f64,
     parallel: bool,
     calls: Vec<CallParams>,
+    /// Server-side: a queue timeout, a concurrency limit, autoscaling.
+    queue_timeout_ms: Option<u32>,
+    concurrency: &'static str,
+    autoscale: bool,
 }
 
 fn call_params() -> impl Strategy<Value = CallParams> {
@@ -42,9 +48,21 @@ fn call_params() -> impl Strategy<Value = CallParams> {
         prop::sample::select(vec!["none", "constant", "exponential"]),
         prop::sample::select(vec!["none", "full", "equal", "decorrelated"]),
         prop::sample::subsequence(vec!["error", "timeout", "rejected"], 1..=3),
+        prop::sample::select(vec![
+            "", "", "throttle", "budget", "quota", "breaker", "hedging",
+        ]),
     )
         .prop_map(
-            |(target_offset, timeout_ms, deadline_ms, max_attempts, backoff, jitter, retry_on)| {
+            |(
+                target_offset,
+                timeout_ms,
+                deadline_ms,
+                max_attempts,
+                backoff,
+                jitter,
+                retry_on,
+                defence,
+            )| {
                 let jitter = if backoff == "exponential" {
                     jitter
                 } else {
@@ -58,6 +76,7 @@ fn call_params() -> impl Strategy<Value = CallParams> {
                     backoff,
                     jitter,
                     retry_on,
+                    defence,
                 }
             },
         )
@@ -82,11 +101,16 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
         ]),
         1u32..5,
         0u32..8,
-        prop::sample::select(vec!["fifo", "lifo"]),
+        prop::sample::select(vec!["fifo", "lifo", "adaptive_lifo"]),
         service_time,
         prop::sample::select(vec![0.0, 0.05, 0.3, 1.0]),
         any::<bool>(),
         prop::collection::vec(call_params(), 0..3),
+        (
+            proptest::option::of(1u32..20),
+            prop::sample::select(vec!["", "", "fixed", "aimd"]),
+            any::<bool>(),
+        ),
     )
         .prop_map(
             |(
@@ -99,6 +123,7 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
                 error_rate,
                 parallel,
                 calls,
+                (queue_timeout_ms, concurrency, autoscale),
             )| ServiceParams {
                 instances,
                 strategy,
@@ -109,6 +134,9 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
                 error_rate,
                 parallel,
                 calls,
+                queue_timeout_ms,
+                concurrency,
+                autoscale,
             },
         )
 }
@@ -121,14 +149,74 @@ fn policy_yaml(call: &CallParams) -> String {
     if let Some(deadline) = call.deadline_ms {
         parts.push(format!("deadline: {deadline}ms"));
     }
-    parts.push(format!(
-        "retry: {{ max_attempts: {}, backoff: {}, backoff_base: 2ms, jitter: {}, retry_on: [{}] }}",
-        call.max_attempts,
-        call.backoff,
-        call.jitter,
-        call.retry_on.join(", ")
-    ));
+    let limit = match call.defence {
+        "throttle" => ", throttle: { max_tokens: 4, token_ratio: 0.5 }",
+        "budget" => ", budget: { budget_percent: 10%, min_retry_concurrency: 1 }",
+        "quota" => ", quota: { capacity: 20 }",
+        _ => "",
+    };
+    match call.defence {
+        "hedging" => parts.push(format!(
+            "hedging: {{ max_attempts: {}, hedging_delay: 3ms }}",
+            call.max_attempts
+        )),
+        _ => parts.push(format!(
+            "retry: {{ max_attempts: {}, backoff: {}, backoff_base: 2ms, jitter: {}, retry_on: [{}]{limit} }}",
+            call.max_attempts,
+            call.backoff,
+            call.jitter,
+            call.retry_on.join(", ")
+        )),
+    }
+    if call.defence == "breaker" {
+        parts.push("circuit_breaker: { sliding_window_size: 10, minimum_number_of_calls: 5, wait_duration_in_open_state: 100ms, permitted_calls_in_half_open_state: 2, slow_call_duration_threshold: 20ms }".to_string());
+    }
     parts.join(", ")
+}
+
+/// Server-side defences of one service, as YAML lines.
+fn server_yaml(service: &ServiceParams) -> String {
+    let mut text = String::new();
+    match service.concurrency {
+        "fixed" => text.push_str("    concurrency_limit: { kind: fixed, limit: 3 }\n"),
+        "aimd" => text.push_str("    concurrency_limit: { kind: aimd, initial_limit: 4, min_limit: 1, max_limit: 20, latency_threshold: 10ms }\n"),
+        _ => {}
+    }
+    if service.autoscale {
+        text.push_str(&format!("    autoscaling: {{ target: 50%, evaluation_period: 200ms, scale_down_stabilization: 400ms, min_instances: 1, max_instances: {}, cold_start: 100ms }}\n", service.instances + 2));
+    }
+    text
+}
+
+/// Faults on the first services, overlapping, of every kind.
+fn faults_yaml(kinds: &[&str], services: usize, entry_target: &str) -> String {
+    if kinds.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("faults:\n");
+    for (index, kind) in kinds.iter().enumerate() {
+        let target = format!("s{}", index % services);
+        let at = 300 + 400 * index;
+        let extra = match *kind {
+            "outage" => "mode: fail_fast",
+            "hang" => "mode: hang",
+            "slowdown" => "factor: 5",
+            "errors" => "error_rate: 50%",
+            "latency" => "latency: exp(mean=5ms)",
+            "capacity_loss" => "fraction: 50%",
+            _ => "instance: 0",
+        };
+        let kind = if *kind == "hang" { "outage" } else { kind };
+        let latency_target = if kind == "latency" {
+            entry_target
+        } else {
+            &target
+        };
+        text.push_str(&format!(
+            "  - {{ kind: {kind}, target: {latency_target}, at: {at}ms, duration: 700ms, {extra} }}\n"
+        ));
+    }
+    text
 }
 
 /// A scenario whose services form a DAG: service i only calls services after it.
@@ -142,6 +230,7 @@ fn scenario_yaml(
     balancer: bool,
     entry: &CallParams,
     services: &[ServiceParams],
+    faults: &[&str],
 ) -> String {
     let load = if closed {
         format!("clients: {}, think_time: exp(mean=20ms)", rate / 40 + 1)
@@ -159,12 +248,16 @@ fn scenario_yaml(
     );
     for (index, service) in services.iter().enumerate() {
         text.push_str(&format!(
-            "  s{index}:\n    instances: {}\n    balancer: {}\n    workers: {}\n    queue: {{ capacity: {}, discipline: {} }}\n    service_time: {}\n    error_rate: {}\n    call_mode: {}\n",
+                        "  s{index}:\n    instances: {}\n    balancer: {}\n    workers: {}\n    queue: {{ capacity: {}, discipline: {}{} }}\n    service_time: {}\n    error_rate: {}\n    call_mode: {}\n",
             service.instances,
             service.strategy,
             service.workers,
             service.capacity,
             service.discipline,
+            service
+                .queue_timeout_ms
+                .map(|t| format!(", timeout: {t}ms"))
+                .unwrap_or_default(),
             service.service_time,
             service.error_rate,
             if service.parallel { "parallel" } else { "sequential" }
@@ -185,7 +278,9 @@ fn scenario_yaml(
         if !calls.is_empty() {
             text.push_str(&format!("    calls: [{}]\n", calls.join(", ")));
         }
+        text.push_str(&server_yaml(service));
     }
+    text.push_str(&faults_yaml(faults, services.len(), target));
     if balancer && services.len() > 1 {
         text.push_str(
             "load_balancers:\n  lb: { strategy: least_outstanding, backends: [s0, s1] }\n",
@@ -204,9 +299,21 @@ fn any_scenario() -> impl Strategy<Value = (String, bool)> {
         any::<bool>(),
         call_params(),
         prop::collection::vec(service_params(), 1..5),
+        prop::sample::subsequence(
+            vec![
+                "outage",
+                "hang",
+                "slowdown",
+                "errors",
+                "crash",
+                "latency",
+                "capacity_loss",
+            ],
+            0..=3,
+        ),
     )
         .prop_map(
-            |(seed, closed, rate, warmup_ms, propagation, balancer, entry, services)| {
+            |(seed, closed, rate, warmup_ms, propagation, balancer, entry, services, faults)| {
                 // s1 behind the balancer must not call s0's callers; the DAG order guarantees it.
                 (
                     scenario_yaml(
@@ -218,6 +325,7 @@ fn any_scenario() -> impl Strategy<Value = (String, bool)> {
                         balancer,
                         &entry,
                         &services,
+                        &faults,
                     ),
                     warmup_ms == 0,
                 )
@@ -228,12 +336,15 @@ fn any_scenario() -> impl Strategy<Value = (String, bool)> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
-    /// Every request ends exactly once: generated = succeeded + failed + in flight.
-    /// Every attempt at a service ends exactly once: arrived = rejected + succeeded
-    /// + errors + expired + still inside at the end. Every call ends exactly once:
-    /// started = succeeded + failed + cancelled + in flight. All with or without warm-up.
+        /// Every request ends exactly once: generated = succeeded + failed + in flight.
+    /// Every attempt at a service ends exactly once: arrived = rejected + shed +
+    /// dropped by the queue timeout + refused + hung + lost in a crash +
+    /// succeeded + errors + expired + still inside at the end. Every call ends
+    /// exactly once: started = succeeded + failed + cancelled + in flight. All
+    /// with or without warm-up, with faults and defences of every kind; without
+    /// warm-up, every try on an edge is a first attempt, a retry or a hedge.
     #[test]
-    fn every_request_attempt_and_call_ends_exactly_once((yaml, _) in any_scenario()) {
+    fn every_request_attempt_and_call_ends_exactly_once((yaml, no_warmup) in any_scenario()) {
         let scenario = scenario_from(&yaml);
         let (_, summary) = run(&scenario);
         prop_assert!(summary.stopped_early.is_none(), "stopped: {:?}", summary.stopped_early);
@@ -242,12 +353,16 @@ proptest! {
             prop_assert_eq!(source.requests, ended, "source {}", source.name);
         }
         for service in &summary.services {
-            let ended = service.rejected + service.succeeded + service.errors + service.expired + service.in_system_at_end;
+                        let lost = service.shed + service.queue_timeouts + service.refused + service.hung + service.lost_in_crash;
+            let ended = service.rejected + lost + service.succeeded + service.errors + service.expired + service.in_system_at_end;
             prop_assert_eq!(service.attempts, ended, "service {}", service.name);
         }
         for call in &summary.calls {
-            let ended = call.succeeded + call.failed.total() + call.cancelled + call.in_flight_at_end;
+                        let ended = call.succeeded + call.failed.total() + call.cancelled + call.in_flight_at_end;
             prop_assert_eq!(call.calls, ended, "call {} → {}", call.caller, call.target);
+            if no_warmup {
+                prop_assert_eq!(call.attempts, call.calls + call.retries + call.hedges, "tries on {} → {}", call.caller, call.target);
+            }
         }
     }
 
@@ -270,10 +385,14 @@ proptest! {
     /// those that load also run (under a small event limit) without panicking.
     #[test]
     fn mutated_scenarios_never_panic(
-        which in 0usize..5,
+                which in 0usize..10,
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..4, "[a-z0-9:\\-{}\\[\\],. \n]{0,6}"), 1..4),
     ) {
-        let names = ["retry-chain.yaml", "mm1.yaml", "mmc.yaml", "load-balanced-pool.yaml", "closed-loop.yaml"];
+                let names = [
+            "retry-chain.yaml", "mm1.yaml", "mmc.yaml", "load-balanced-pool.yaml", "closed-loop.yaml",
+            "backoff-vs-no-backoff.yaml", "metastable-retry-storm.yaml", "dependency-outage.yaml",
+            "autoscaling-surge.yaml", "thundering-herd.yaml",
+        ];
         let path = format!("{}/scenarios/{}", env!("CARGO_MANIFEST_DIR"), names[which]);
         let mut text = std::fs::read_to_string(path).unwrap();
         for (at, deleted, inserted) in edits {
