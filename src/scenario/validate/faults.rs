@@ -177,10 +177,8 @@ impl Checker {
         let slots = services.get(service as usize)?.instance_slots();
         let index = self.parse(index_text, &format!("{path}.instance"), |t| {
             units::parse_count(t, 0, u64::from(slots) - 1).map_err(|_| {
-                format!(
-                    "`{t}` is not an instance of `{text}`: instances are numbered 0 to {}",
-                    slots - 1
-                )
+                                let plural = if slots == 1 { "" } else { "s" };
+                format!("`{t}` is not an instance of `{text}`, which has {slots} instance{plural}, numbered from 0")
             })
         })?;
         Some(FaultTarget::Instance {
@@ -208,17 +206,19 @@ impl Checker {
             })
             .collect();
         if edges.is_empty() {
-            let (position, message) = match (&raw.caller, caller) {
+            let (position, key, message) = match (&raw.caller, caller) {
                 (Some(text), Some(caller)) => (
                     position_of(text),
+                    "caller",
                     format!("`{caller}` makes no call to `{}`", target_text.value),
                 ),
                 _ => (
                     position_of(target_text),
+                    "target",
                     format!("nothing calls `{}`", target_text.value),
                 ),
             };
-            self.error(Some(position), &target_path, message);
+            self.error(Some(position), &format!("{path}.{key}"), message);
             return None;
         }
         Some(FaultTarget::Edges(edges))
