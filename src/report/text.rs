@@ -60,9 +60,14 @@ fn header(summary: &Summary, reproduce: &str) -> String {
     out
 }
 
-/// One sentence per surge: recovered, how fast, or not at all.
+/// One sentence per surge or fault: recovered, how fast, or not at all.
 pub fn recovery_lines(summary: &Summary) -> String {
     let mut out = String::new();
+    let trigger = if summary.faults.is_empty() {
+        "surge"
+    } else {
+        "disturbance (surge or fault)"
+    };
     for r in &summary.recovery {
         let window = format!("{}s–{}s", r.trigger_start_s, r.trigger_end_s);
         let verdict = match r.recovery_time_s {
@@ -73,7 +78,7 @@ pub fn recovery_lines(summary: &Summary) -> String {
             ),
         };
         out.push_str(&format!(
-            "{}: surge {window}, goodput before {}; {verdict}\n",
+            "{}: {trigger} {window}, goodput before {}; {verdict}\n",
             r.source,
             format_rate(r.baseline_goodput_per_s)
         ));
