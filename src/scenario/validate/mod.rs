@@ -31,7 +31,7 @@ macro_rules! policy_keys {
 use crate::engine::{Dist, SimDuration};
 
 use super::diagnostic::Diagnostic;
-use super::raw::{RawCall, RawLoadBalancer, RawRetry, RawScenario, RawService, RawSource, Text};
+use super::raw::{RawCall, RawLoadBalancer, RawScenario, RawService, RawSource, Text};
 use super::spec::*;
 use super::suggest::did_you_mean;
 use super::units::{self, unknown_word};
@@ -598,97 +598,6 @@ impl Checker {
         })
     }
 
-    /// Fills the retry part of `policy`. Defaults follow Envoy: exponential
-    /// backoff from 25ms, doubling, capped at ten times the base, fully jittered.
-    fn retry(&mut self, raw: &RawRetry, path: &str, policy: &mut CallPolicy) {
-        policy.max_attempts = self.or(&raw.max_attempts, &format!("{path}.max_attempts"), 3, |t| {
-            units::parse_count(t, 1, 100)
-        }) as u32;
-        if let Some(list) = &raw.retry_on {
-            policy.retry_on = self.retry_on(list, &format!("{path}.retry_on"));
-        }
-        let base = self.or(
-            &raw.backoff_base,
-            &format!("{path}.backoff_base"),
-            SimDuration(25_000_000),
-            units::parse_duration,
-        );
-        let multiplier = self.or(
-            &raw.backoff_multiplier,
-            &format!("{path}.backoff_multiplier"),
-            2.0,
-            |t| {
-                units::parse_number(t).and_then(|m| {
-                    if (1.0..=100.0).contains(&m) {
-                        Ok(m)
-                    } else {
-                        Err(format!("`{t}` is out of range: expected 1 to 100"))
-                    }
-                })
-            },
-        );
-        let max = self.or(
-            &raw.backoff_max,
-            &format!("{path}.backoff_max"),
-            SimDuration(base.0.saturating_mul(10)),
-            units::parse_duration,
-        );
-        let kind = self.or(
-            &raw.backoff,
-            &format!("{path}.backoff"),
-            "exponential",
-            |t| keyword(t, "backoff", &["none", "constant", "exponential"]),
-        );
-        policy.backoff = match kind {
-            "none" => Backoff::None,
-            "constant" => Backoff::Constant { delay: base },
-            _ => Backoff::Exponential {
-                base,
-                multiplier,
-                max,
-            },
-        };
-        if let (Backoff::Exponential { .. }, Some(text)) = (policy.backoff, &raw.backoff_max)
-            && max < base
-        {
-            self.error(
-                Some(position_of(text)),
-                &format!("{path}.backoff_max"),
-                format!("backoff_max {max} is less than backoff_base {base}"),
-            );
-        }
-        policy.jitter = self.or(
-            &raw.jitter,
-            &format!("{path}.jitter"),
-            Jitter::Full,
-            parse_jitter,
-        );
-        if let (Jitter::Decorrelated, Backoff::Constant { .. }, Some(text)) =
-            (policy.jitter, policy.backoff, &raw.jitter)
-        {
-            self.error(Some(position_of(text)), &format!("{path}.jitter"), "decorrelated jitter grows the delay from backoff_base to backoff_max: use it with `backoff: exponential`");
-        }
-    }
-
-    fn retry_on(&mut self, list: &[Text], path: &str) -> RetryOn {
-        let mut retry_on = RetryOn {
-            error: false,
-            timeout: false,
-            rejected: false,
-        };
-        for (index, item) in list.iter().enumerate() {
-            match self.parse(item, &format!("{path}[{index}]"), |t| {
-                keyword(t, "failure kind", &["error", "timeout", "rejected"])
-            }) {
-                Some("error") => retry_on.error = true,
-                Some("timeout") => retry_on.timeout = true,
-                Some(_) => retry_on.rejected = true,
-                None => {}
-            }
-        }
-        retry_on
-    }
-
     /// Calls must form a DAG: a cycle would recurse forever.
     fn check_acyclic(
         &mut self,
@@ -850,15 +759,4 @@ fn parse_call_mode(text: &str) -> Result<CallMode, String> {
         "sequential" => Ok(CallMode::Sequential),
         _ => Ok(CallMode::Parallel),
     }
-}
-
-fn parse_jitter(text: &str) -> Result<Jitter, String> {
-    Ok(
-        match keyword(text, "jitter", &["none", "full", "equal", "decorrelated"])? {
-            "none" => Jitter::None,
-            "full" => Jitter::Full,
-            "equal" => Jitter::Equal,
-            _ => Jitter::Decorrelated,
-        },
-    )
 }
