@@ -60,7 +60,7 @@ impl Simulation<'_> {
                 self.events
                     .schedule(self.now, Event::AttemptRefused { attempt });
             } else {
-                self.instances[instance as usize].parked.push(attempt);
+                self.park(instance, attempt);
             }
             return;
         }
@@ -96,6 +96,18 @@ impl Simulation<'_> {
             self.begin_service(job, effects.slowdown);
         } else {
             self.enqueue(instance, job);
+        }
+    }
+
+    /// A hang swallows an attempt. Attempts whose callers have since given
+    /// up are forgotten whenever the list doubles, so it stays in proportion
+    /// to the callers still waiting, however long the hang.
+    fn park(&mut self, instance: u32, attempt: AttemptKey) {
+        let parked = &mut self.instances[instance as usize].parked;
+        parked.push(attempt);
+        if parked.len() >= 1024 && parked.len().is_power_of_two() {
+            let attempts = &self.attempts;
+            parked.retain(|&a| attempts.contains_key(a));
         }
     }
 
