@@ -12,7 +12,7 @@ use crate::scenario::spec::{AutoscalingSpec, ConcurrencyLimit, Discipline, Scali
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, positive_duration};
+use super::{Checker, MAX_DURATION, keyword, positive_duration, positive_number};
 
 impl Checker {
     pub(super) fn discipline(&mut self, queue: Option<&RawQueue>, path: &str) -> Discipline {
@@ -140,15 +140,7 @@ impl Checker {
                     Err(format!("`{t}` must be more than zero"))
                 }
             }),
-            _ => units::parse_number(t).and_then(|n| {
-                if n > 0.0 && n <= 1e6 {
-                    Ok(n)
-                } else {
-                    Err(format!(
-                        "`{t}` is out of range: expected more than 0 requests per instance"
-                    ))
-                }
-            }),
+            _ => positive_number(t, 1e6),
         });
         let mut duration = |text: &Option<_>, name: &str, default: u64| {
             self.or(

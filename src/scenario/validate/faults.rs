@@ -10,7 +10,7 @@ use crate::scenario::spec::{FaultKind, FaultSpec, FaultTarget, ServiceSpec, Targ
 use crate::scenario::units;
 use crate::scenario::yaml::{Position, Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, positive_duration};
+use super::{Checker, MAX_DURATION, keyword, positive_duration, positive_number};
 
 const KINDS: [&str; 6] = [
     "outage",
@@ -115,15 +115,7 @@ impl Checker {
             }
             "slowdown" => FaultKind::Slowdown {
                 factor: self.required(&raw.factor, &key("factor"), at, |t| {
-                    units::parse_number(t).and_then(|f| {
-                        if f > 0.0 && f <= 10_000.0 {
-                            Ok(f)
-                        } else {
-                            Err(format!(
-                                "`{t}` is out of range: expected more than 0, at most 10000"
-                            ))
-                        }
-                    })
+                    positive_number(t, 10_000.0)
                 })?,
             },
             "errors" => FaultKind::Errors {

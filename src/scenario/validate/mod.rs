@@ -721,6 +721,30 @@ fn positive_duration(text: &str, max: SimDuration) -> Result<SimDuration, String
     Ok(duration)
 }
 
+/// A number from `low` to `high`, both included.
+fn number_in(text: &str, low: f64, high: f64) -> Result<f64, String> {
+    let value = units::parse_number(text)?;
+    if (low..=high).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "`{text}` is out of range: expected {low} to {high}"
+        ))
+    }
+}
+
+/// A number above zero and at most `max`: factors, ratios and targets.
+fn positive_number(text: &str, max: f64) -> Result<f64, String> {
+    let value = units::parse_number(text)?;
+    if value > 0.0 && value <= max {
+        Ok(value)
+    } else {
+        Err(format!(
+            "`{text}` is out of range: expected more than 0 and at most {max}"
+        ))
+    }
+}
+
 fn positive_rate(text: &str) -> Result<f64, String> {
     let rate = units::parse_rate(text)?;
     if rate <= 0.0 || rate > 1e9 {

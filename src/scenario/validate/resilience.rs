@@ -13,7 +13,7 @@ use crate::scenario::spec::{
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, positive_duration};
+use super::{Checker, MAX_DURATION, keyword, number_in, positive_duration, positive_number};
 
 /// The policy keys of a source or a call, which share them.
 pub(super) struct PolicyKeys<'a> {
@@ -86,13 +86,7 @@ impl Checker {
                 count_in(1, 1000),
             );
             let token_ratio = self.or(&raw.token_ratio, &format!("{path}.token_ratio"), 0.1, |t| {
-                units::parse_number(t).and_then(|r| {
-                    if r > 0.0 && r <= 1000.0 {
-                        Ok(r)
-                    } else {
-                        Err(format!("`{t}` is out of range: expected more than 0"))
-                    }
-                })
+                positive_number(t, 1000.0)
             });
             return Some(RetryLimit::Throttle {
                 max_tokens: max_tokens as f64,
@@ -237,15 +231,7 @@ impl Checker {
             &raw.backoff_multiplier,
             &format!("{path}.backoff_multiplier"),
             2.0,
-            |t| {
-                units::parse_number(t).and_then(|m| {
-                    if (1.0..=100.0).contains(&m) {
-                        Ok(m)
-                    } else {
-                        Err(format!("`{t}` is out of range: expected 1 to 100"))
-                    }
-                })
-            },
+            |t| number_in(t, 1.0, 100.0),
         );
         let max = self.or(
             &raw.backoff_max,

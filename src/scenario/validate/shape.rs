@@ -13,7 +13,7 @@ use crate::scenario::spec::Shape;
 use crate::scenario::units;
 use crate::scenario::yaml::{Position, Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, positive_duration, positive_rate};
+use super::{Checker, MAX_DURATION, keyword, number_in, positive_duration, positive_rate};
 
 const KINDS: [&str; 6] = ["spike", "step", "ramp", "sine", "piecewise", "trace"];
 
@@ -274,17 +274,6 @@ impl Checker {
             }
         });
         Some((time?, rate?))
-    }
-}
-
-fn number_in(text: &str, low: f64, high: f64) -> Result<f64, String> {
-    let value = units::parse_number(text)?;
-    if (low..=high).contains(&value) {
-        Ok(value)
-    } else {
-        Err(format!(
-            "`{text}` is out of range: expected {low} to {high}"
-        ))
     }
 }
 
