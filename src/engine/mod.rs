@@ -5,6 +5,7 @@
 //! the model in `crate::model` drives these pieces.
 
 pub mod dist;
+pub mod keys;
 pub mod queue;
 pub mod rng;
 pub mod time;

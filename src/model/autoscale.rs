@@ -217,6 +217,7 @@ impl Simulation<'_> {
             metrics.ready_instances_max = metrics.ready_instances_max.max(ready.len() as u64);
         }
         self.routers[service as usize].set_instances(ready);
+        self.apply_rotation(service as usize);
         let balancers = self.scenario.balancers.iter().enumerate();
         for (index, balancer) in balancers.filter(|(_, b)| b.backends.contains(&service)) {
             let instances = balancer
@@ -226,6 +227,7 @@ impl Simulation<'_> {
                 .collect();
             let router = self.scenario.services.len() + index;
             self.routers[router].set_instances(instances);
+            self.apply_rotation(router);
         }
     }
 }

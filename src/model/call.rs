@@ -40,6 +40,8 @@ pub(super) enum Owner {
 pub(super) struct Call {
     pub owner: Owner,
     pub edge: u32,
+    /// The request's key (what a cache looks up, what a hash ring routes by).
+    pub key: u64,
     pub started_at: SimTime,
     pub attempts_made: u32,
     /// Attempts sent and not yet answered or abandoned (several when hedging).
@@ -118,6 +120,7 @@ impl Simulation<'_> {
         &mut self,
         owner: Owner,
         edge: u32,
+        key: u64,
         inherited_deadline_at: SimTime,
     ) -> CallKey {
         let policy = &self.scenario.edges[edge as usize].policy;
@@ -126,6 +129,7 @@ impl Simulation<'_> {
         let call = Call {
             owner,
             edge,
+            key,
             started_at: self.now,
             attempts_made: 0,
             outstanding: SmallVec::new(),
@@ -150,8 +154,12 @@ impl Simulation<'_> {
     fn send_attempt(&mut self, call_key: CallKey) {
         let call = &mut self.calls[call_key];
         call.attempts_made += 1;
-        let (edge, attempts_made, deadline_at) =
-            (call.edge as usize, call.attempts_made, call.deadline_at);
+        let (edge, attempts_made, deadline_at, key) = (
+            call.edge as usize,
+            call.attempts_made,
+            call.deadline_at,
+            call.key,
+        );
         let spec = &self.scenario.edges[edge];
         let hedging = spec.policy.hedging;
         let is_extra = attempts_made > 1;
@@ -175,7 +183,7 @@ impl Simulation<'_> {
                 .schedule(self.now, Event::ShortCircuited { call: call_key });
             return;
         }
-        let instance = self.route(spec.target);
+        let instance = self.route(spec.target, key);
         let attempt = self.attempts.insert(Attempt {
             call: call_key,
             instance,
@@ -205,17 +213,17 @@ impl Simulation<'_> {
         } else {
             SimTime::MAX
         };
-        self.transmit(edge as u32, instance, attempt, expires_at);
+        self.transmit(edge as u32, instance, attempt, key, expires_at);
     }
 
-    fn route(&mut self, target: Target) -> u32 {
+    fn route(&mut self, target: Target, key: u64) -> u32 {
         if let Target::Balancer(id) = target
             && self.in_window(self.now)
         {
             self.metrics.balancer_attempts[id as usize] += 1;
         }
         let index = self.router_index(target);
-        self.routers[index].pick(&self.outstanding)
+        self.routers[index].pick(&self.outstanding, key)
     }
 
     /// Forgets an attempt (answered or abandoned) and tells the edge's
@@ -247,6 +255,12 @@ impl Simulation<'_> {
             (&mut edge.limiter, outcome)
         {
             limiter.on_attempt(matches!(outcome, Outcome::Success { .. }));
+        }
+        let edge_id = call.edge as usize;
+        if let Ending::Answered(_) | Ending::TimedOut = ending {
+            let router = self.router_index(self.scenario.edges[edge_id].target);
+            let failed = !matches!(ending, Ending::Answered(Ok(())));
+            self.record_outcome(router, removed.instance, failed);
         }
         Some(removed)
     }

@@ -52,6 +52,10 @@ pub enum Event {
     ScaleEvaluation { service: u32 },
     /// An instance added by the autoscaler has started and takes traffic.
     InstanceReady { instance: u32 },
+    /// A router with outlier detection returns instances whose ejection ended.
+    OutlierSweep { router: u32 },
+    /// A router with health checks probes its instances.
+    HealthCheck { router: u32 },
     /// Warm-up is over: statistics start here.
     MeasurementStart,
     /// The end of a time-series interval.

@@ -58,6 +58,7 @@ impl Effects {
 pub(super) struct Transit {
     pub attempt: AttemptKey,
     pub instance: u32,
+    pub key: u64,
     pub expires_at: SimTime,
 }
 
@@ -168,11 +169,12 @@ impl Simulation<'_> {
         edge: u32,
         instance: u32,
         attempt: AttemptKey,
+        key: u64,
         expires_at: SimTime,
     ) {
         let state = &mut self.edges[edge as usize];
         if state.latency_faults.is_empty() {
-            self.arrive(instance, attempt, expires_at);
+            self.arrive(instance, attempt, key, expires_at);
             return;
         }
         let mut added_nanos = 0.0;
@@ -184,6 +186,7 @@ impl Simulation<'_> {
         let transit = self.transits.insert(Transit {
             attempt,
             instance,
+            key,
             expires_at,
         });
         self.events.schedule(
@@ -196,7 +199,12 @@ impl Simulation<'_> {
     /// the callee cannot know).
     pub(super) fn on_delivered(&mut self, transit: TransitKey) {
         if let Some(transit) = self.transits.remove(transit) {
-            self.arrive(transit.instance, transit.attempt, transit.expires_at);
+            self.arrive(
+                transit.instance,
+                transit.attempt,
+                transit.key,
+                transit.expires_at,
+            );
         }
     }
 }

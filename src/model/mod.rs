@@ -10,6 +10,7 @@ mod backoff;
 mod call;
 mod event;
 mod faults;
+mod health;
 mod resilience;
 mod routing;
 mod sampling;

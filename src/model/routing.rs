@@ -3,8 +3,10 @@
 //! Every target has a router: a service routes over its own instances, a
 //! load balancer over the instances of all its backend services. Strategies
 //! follow Envoy's: round robin, random, least outstanding requests (as the
-//! balancer counts them: sent and not yet answered or abandoned), and the
-//! power of two random choices.
+//! balancer counts them: sent and not yet answered or abandoned), the power
+//! of two random choices, weighted round robin and a consistent-hash ring on
+//! the request key. Instances taken out (ejected, unhealthy) are skipped;
+//! when all are out, all are used.
 
 use crate::engine::RngStream;
 use crate::scenario::spec::Strategy;
@@ -15,43 +17,139 @@ pub struct Router {
     strategy: Strategy,
     next: usize,
     rng: RngStream,
+    /// Weight per global instance index (weighted round robin; missing: 1),
+    /// and the running credit of smooth weighted round robin per position.
+    weight_of: Vec<u32>,
+    credit: Vec<i64>,
+    /// The consistent-hash ring: (point, position), sorted by point.
+    ring: Vec<(u64, usize)>,
+    virtual_nodes: u32,
+    /// Whether each position may take traffic (not ejected, not unhealthy).
+    available: Vec<bool>,
+    unavailable: usize,
+}
+
+/// SplitMix64: a fast, well-mixed 64-bit hash for ring points and keys.
+pub fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 impl Router {
-    pub fn new(instances: Vec<u32>, strategy: Strategy, rng: RngStream) -> Router {
-        Router {
-            instances,
+    /// `weight_of` is indexed by global instance (empty: all 1);
+    /// `virtual_nodes` sizes the hash ring.
+    pub fn new(
+        instances: Vec<u32>,
+        strategy: Strategy,
+        weight_of: Vec<u32>,
+        virtual_nodes: u32,
+        rng: RngStream,
+    ) -> Router {
+        let mut router = Router {
+            instances: Vec::new(),
             strategy,
             next: 0,
             rng,
-        }
+            weight_of,
+            credit: Vec::new(),
+            ring: Vec::new(),
+            virtual_nodes,
+            available: Vec::new(),
+            unavailable: 0,
+        };
+        router.set_instances(instances);
+        router
     }
 
     /// Routes over `instances` from now on (the ready instances changed).
+    /// Weights follow instances by position; the ring is rebuilt from the
+    /// instances' own ids, so an instance keeps its points.
     pub fn set_instances(&mut self, instances: Vec<u32>) {
-        self.next %= instances.len().max(1);
+        let count = instances.len();
+        self.next %= count.max(1);
+        self.credit = vec![0; count];
+        self.available = vec![true; count];
+        self.unavailable = 0;
+        self.ring.clear();
+        if self.strategy == Strategy::ConsistentHash {
+            for (position, &instance) in instances.iter().enumerate() {
+                for node in 0..self.virtual_nodes.max(1) {
+                    let point = mix((u64::from(instance) << 32) | u64::from(node));
+                    self.ring.push((point, position));
+                }
+            }
+            self.ring.sort_unstable();
+        }
         self.instances = instances;
     }
 
-    /// The instance for the next attempt; `outstanding[i]` is instance i's load.
-    pub fn pick(&mut self, outstanding: &[u32]) -> u32 {
+    /// The position of a global instance index, if this router routes to it.
+    #[cfg(test)]
+    pub fn position_of(&self, instance: u32) -> Option<usize> {
+        self.instances.iter().position(|&i| i == instance)
+    }
+
+    /// Takes a position out of rotation or puts it back.
+    pub fn set_available(&mut self, position: usize, available: bool) {
+        if self.available[position] != available {
+            self.available[position] = available;
+            if available {
+                self.unavailable -= 1;
+            } else {
+                self.unavailable += 1;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub fn unavailable_count(&self) -> usize {
+        self.unavailable
+    }
+
+    /// Whether `position` may be chosen. When every instance is out, all are
+    /// in again (Envoy's panic threshold): sending somewhere beats sending nowhere.
+    fn usable(&self, position: usize) -> bool {
+        self.available[position] || self.unavailable == self.instances.len()
+    }
+
+    /// The instance for the next attempt; `outstanding[i]` is instance i's
+    /// load and `key` the request's key (for consistent hashing).
+    pub fn pick(&mut self, outstanding: &[u32], key: u64) -> u32 {
         let count = self.instances.len();
         if count == 1 {
             return self.instances[0];
         }
         let index = match self.strategy {
             Strategy::RoundRobin => self.round_robin(),
-            Strategy::Random => self.rng.below(count as u32) as usize,
+            Strategy::Random => self.random(),
             Strategy::LeastOutstanding => self.least_outstanding(outstanding),
             Strategy::PowerOfTwoChoices => self.two_choices(outstanding),
+            Strategy::WeightedRoundRobin => self.weighted(),
+            Strategy::ConsistentHash => self.hashed(key),
         };
         self.instances[index]
     }
 
     fn round_robin(&mut self) -> usize {
-        let index = self.next;
-        self.next = (self.next + 1) % self.instances.len();
-        index
+        let count = self.instances.len();
+        loop {
+            let index = self.next;
+            self.next = (self.next + 1) % count;
+            if self.usable(index) {
+                return index;
+            }
+        }
+    }
+
+    fn random(&mut self) -> usize {
+        loop {
+            let index = self.rng.below(self.instances.len() as u32) as usize;
+            if self.usable(index) {
+                return index;
+            }
+        }
     }
 
     /// The least loaded instance; the scan starts where round robin stands so
@@ -61,6 +159,7 @@ impl Router {
         let count = self.instances.len();
         (0..count)
             .map(|offset| (start + offset) % count)
+            .filter(|&index| self.usable(index))
             .min_by_key(|&index| outstanding[self.instances[index] as usize])
             .unwrap_or(start)
     }
@@ -68,14 +167,50 @@ impl Router {
     /// Two distinct random instances; the less loaded wins, the first on a tie.
     fn two_choices(&mut self, outstanding: &[u32]) -> usize {
         let count = self.instances.len() as u32;
-        let first = self.rng.below(count);
-        let second = (first + 1 + self.rng.below(count - 1)) % count;
+        let first = self.random() as u32;
+        let mut second = (first + 1 + self.rng.below(count - 1)) % count;
+        if !self.usable(second as usize) {
+            second = first;
+        }
         let load = |index: u32| outstanding[self.instances[index as usize] as usize];
         if load(second) < load(first) {
             second as usize
         } else {
             first as usize
         }
+    }
+
+    /// Smooth weighted round robin: every usable instance gains its weight,
+    /// the richest is chosen and pays the total.
+    fn weighted(&mut self) -> usize {
+        let mut total = 0i64;
+        let mut best: Option<usize> = None;
+        for index in 0..self.instances.len() {
+            if !self.usable(index) {
+                continue;
+            }
+            let instance = self.instances[index] as usize;
+            let weight = i64::from(self.weight_of.get(instance).copied().unwrap_or(1));
+            self.credit[index] += weight;
+            total += weight;
+            if best.is_none_or(|b| self.credit[index] > self.credit[b]) {
+                best = Some(index);
+            }
+        }
+        let chosen = best.unwrap_or(0);
+        self.credit[chosen] -= total;
+        chosen
+    }
+
+    /// The first usable ring point at or after the key's hash.
+    fn hashed(&self, key: u64) -> usize {
+        let point = mix(key);
+        let start = self.ring.partition_point(|&(p, _)| p < point);
+        let count = self.ring.len();
+        (0..count)
+            .map(|offset| self.ring[(start + offset) % count].1)
+            .find(|&position| self.usable(position))
+            .unwrap_or(0)
     }
 }
 
@@ -87,6 +222,8 @@ mod tests {
         Router::new(
             vec![10, 11, 12],
             strategy,
+            Vec::new(),
+            100,
             RngStream::derive(1, "lb", "routing"),
         )
     }
@@ -95,7 +232,7 @@ mod tests {
     fn round_robin_cycles() {
         let mut lb = router(Strategy::RoundRobin);
         let outstanding = vec![0; 13];
-        let picks: Vec<u32> = (0..6).map(|_| lb.pick(&outstanding)).collect();
+        let picks: Vec<u32> = (0..6).map(|_| lb.pick(&outstanding, 0)).collect();
         assert_eq!(picks, vec![10, 11, 12, 10, 11, 12]);
     }
 
@@ -106,9 +243,9 @@ mod tests {
         outstanding[10] = 5;
         outstanding[11] = 1;
         outstanding[12] = 3;
-        assert_eq!(lb.pick(&outstanding), 11);
+        assert_eq!(lb.pick(&outstanding, 0), 11);
         let ties = vec![0; 13];
-        let picks: Vec<u32> = (0..3).map(|_| lb.pick(&ties)).collect();
+        let picks: Vec<u32> = (0..3).map(|_| lb.pick(&ties, 0)).collect();
         assert_eq!(picks, vec![11, 12, 10]);
     }
 
@@ -119,7 +256,7 @@ mod tests {
         outstanding[10] = 9;
         outstanding[11] = 1;
         outstanding[12] = 2;
-        assert!((0..1_000).all(|_| lb.pick(&outstanding) != 10));
+        assert!((0..1_000).all(|_| lb.pick(&outstanding, 0) != 10));
     }
 
     #[test]
@@ -128,11 +265,69 @@ mod tests {
         let outstanding = vec![0; 13];
         let mut counts = [0u32; 3];
         for _ in 0..30_000 {
-            counts[(lb.pick(&outstanding) - 10) as usize] += 1;
+            counts[(lb.pick(&outstanding, 0) - 10) as usize] += 1;
         }
         assert!(
             counts.iter().all(|&c| (9_500..10_500).contains(&c)),
             "{counts:?}"
         );
+    }
+
+    #[test]
+    fn weighted_round_robin_follows_the_weights_smoothly() {
+        let mut lb = Router::new(
+            vec![0, 1],
+            Strategy::WeightedRoundRobin,
+            vec![3, 1],
+            1,
+            RngStream::derive(1, "lb", "routing"),
+        );
+        let outstanding = vec![0; 2];
+        let picks: Vec<u32> = (0..8).map(|_| lb.pick(&outstanding, 0)).collect();
+        assert_eq!(picks, vec![0, 0, 1, 0, 0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn unavailable_instances_are_skipped_until_all_are_out() {
+        let mut lb = router(Strategy::RoundRobin);
+        let outstanding = vec![0; 13];
+        lb.set_available(1, false);
+        let picks: Vec<u32> = (0..4).map(|_| lb.pick(&outstanding, 0)).collect();
+        assert_eq!(picks, vec![10, 12, 10, 12]);
+        lb.set_available(0, false);
+        lb.set_available(2, false);
+        assert_eq!(lb.unavailable_count(), 3);
+        // Everyone out: everyone in (panic mode).
+        let picks: Vec<u32> = (0..3).map(|_| lb.pick(&outstanding, 0)).collect();
+        assert_eq!(picks.len(), 3);
+    }
+
+    /// The same key always reaches the same instance, and when one of N
+    /// leaves, only its keys (about 1/N) move.
+    #[test]
+    fn consistent_hashing_is_sticky_and_moves_about_one_in_n_keys() {
+        let count = 10u32;
+        let mut lb = Router::new(
+            (0..count).collect(),
+            Strategy::ConsistentHash,
+            Vec::new(),
+            200,
+            RngStream::derive(1, "lb", "routing"),
+        );
+        let outstanding = vec![0; count as usize];
+        let keys = 20_000u64;
+        let before: Vec<u32> = (0..keys).map(|k| lb.pick(&outstanding, k)).collect();
+        let again: Vec<u32> = (0..keys).map(|k| lb.pick(&outstanding, k)).collect();
+        assert_eq!(before, again);
+        let position = lb.position_of(3).unwrap();
+        lb.set_available(position, false);
+        let after: Vec<u32> = (0..keys).map(|k| lb.pick(&outstanding, k)).collect();
+        let moved = before.iter().zip(&after).filter(|(a, b)| a != b).count();
+        assert!(after.iter().all(|&i| i != 3));
+        // Exactly the keys that were on instance 3 moved: about 1/10 of them.
+        let on_three = before.iter().filter(|&&i| i == 3).count();
+        assert_eq!(moved, on_three);
+        let share = moved as f64 / keys as f64;
+        assert!((0.07..0.13).contains(&share), "{share}");
     }
 }

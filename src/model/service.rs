@@ -23,6 +23,8 @@ pub(super) struct Job {
     /// The attempt this job answers; gone if the caller gave up.
     pub attempt: AttemptKey,
     pub instance: u32,
+    /// The request's key, passed on to downstream calls.
+    pub key: u64,
     pub arrived_at: SimTime,
     /// When the caller stops waiting (only tracked with deadline propagation).
     pub expires_at: SimTime,
@@ -40,7 +42,13 @@ fn usable_workers(spec: &ServiceSpec, effects: &Effects) -> u32 {
 
 impl Simulation<'_> {
     /// An attempt reaches `instance`.
-    pub(super) fn arrive(&mut self, instance: u32, attempt: AttemptKey, expires_at: SimTime) {
+    pub(super) fn arrive(
+        &mut self,
+        instance: u32,
+        attempt: AttemptKey,
+        key: u64,
+        expires_at: SimTime,
+    ) {
         let effects = self.effects(instance);
         let state = &self.instances[instance as usize];
         let service_id = state.service as usize;
@@ -85,6 +93,7 @@ impl Simulation<'_> {
         let job = Job {
             attempt,
             instance,
+            key,
             arrived_at: self.now,
             expires_at,
             next_call: 0,
@@ -244,12 +253,14 @@ impl Simulation<'_> {
     }
 
     fn start_child_call(&mut self, job_key: JobKey, edge: u32) {
+        let job = &self.jobs[job_key];
         let inherited = if self.scenario.deadline_propagation {
-            self.jobs[job_key].expires_at
+            job.expires_at
         } else {
             SimTime::MAX
         };
-        let call = self.start_call(super::call::Owner::Job(job_key), edge, inherited);
+        let owner = super::call::Owner::Job(job_key);
+        let call = self.start_call(owner, edge, job.key, inherited);
         self.jobs[job_key].children.push(call);
     }
 

@@ -12,15 +12,17 @@ use std::ops::Range;
 
 use slotmap::SlotMap;
 
+use crate::engine::keys::KeySampler;
 use crate::engine::{EventQueue, RngStream, SimDuration, SimTime};
 use crate::report::metrics::{Area, Failure, Metrics, ServiceMetrics, SourceMetrics};
 use crate::report::timeseries::{Running, TimeSeries};
-use crate::scenario::spec::{Load, Scenario, Target};
+use crate::scenario::spec::{Load, Scenario, SourceSpec, Target};
 
 use super::autoscale::{Scaler, Slot};
 use super::call::{Attempt, Call, EdgeState, Owner};
 use super::event::{AttemptKey, CallKey, Event, JobKey, TransitKey};
 use super::faults::Transit;
+use super::health::RouterHealth;
 use super::resilience::Admission;
 use super::routing::Router;
 use super::service::Job;
@@ -60,6 +62,10 @@ pub(super) struct SourceState {
     pub think_rng: RngStream,
     /// Accepts or rejects candidate arrivals of a shaped (time-varying) rate.
     pub thinning_rng: RngStream,
+    pub keys: Option<KeySampler>,
+    pub key_rng: RngStream,
+    /// Requests started, the key of a request when there is no key model.
+    pub started: u64,
 }
 
 /// One instance of a service: its workers and its queue.
@@ -114,6 +120,8 @@ pub struct Simulation<'a> {
     pub(super) outstanding: Vec<u32>,
     /// Routers for services (ids 0..services) then balancers.
     pub(super) routers: Vec<Router>,
+    /// Outlier ejection and health checks, per router.
+    pub(super) router_health: Vec<RouterHealth>,
     pub(super) edges: Vec<EdgeState>,
     pub(super) metrics: Metrics,
     /// Whether the time integrals are being accumulated (warm-up is over).
@@ -152,10 +160,21 @@ impl<'a> Simulation<'a> {
             routers.push(Router::new(
                 ids,
                 service.balancing,
+                Vec::new(),
+                service.routing.virtual_nodes,
                 RngStream::derive(seed, &service.name, "routing"),
             ));
         }
         for balancer in &scenario.balancers {
+            let mut weight_of = vec![1; instances.len()];
+            for (index, &backend) in balancer.backends.iter().enumerate() {
+                let weight = balancer.routing.weights.get(index).copied().unwrap_or(1);
+                for (instance, state) in instances.iter().enumerate() {
+                    if state.service == backend {
+                        weight_of[instance] = weight;
+                    }
+                }
+            }
             let ids = balancer
                 .backends
                 .iter()
@@ -164,6 +183,8 @@ impl<'a> Simulation<'a> {
             routers.push(Router::new(
                 ids,
                 balancer.strategy,
+                weight_of,
+                balancer.routing.virtual_nodes,
                 RngStream::derive(seed, &balancer.name, "routing"),
             ));
         }
@@ -171,6 +192,8 @@ impl<'a> Simulation<'a> {
             sources: vec![SourceMetrics::default(); scenario.sources.len()],
             services: vec![ServiceMetrics::default(); scenario.services.len()],
             balancer_attempts: vec![0; scenario.balancers.len()],
+            router_ejections: vec![0; scenario.services.len() + scenario.balancers.len()],
+            router_unhealthy: vec![0; scenario.services.len() + scenario.balancers.len()],
             edges: vec![Default::default(); scenario.edges.len()],
         };
         Simulation {
@@ -184,10 +207,17 @@ impl<'a> Simulation<'a> {
             sources: scenario
                 .sources
                 .iter()
-                .map(|s| source_state(seed, &s.name))
+                .map(|s| source_state(seed, s))
                 .collect(),
             services: service_states(scenario),
             outstanding: vec![0; instances.len()],
+            router_health: scenario
+                .services
+                .iter()
+                .map(|s| &s.routing)
+                .chain(scenario.balancers.iter().map(|b| &b.routing))
+                .map(|options| RouterHealth::new(options, instances.len()))
+                .collect(),
             instances,
             routers,
             edges: scenario
@@ -214,6 +244,7 @@ impl<'a> Simulation<'a> {
         self.start_sources();
         self.schedule_faults();
         self.start_autoscalers();
+        self.start_health_checks();
         self.events
             .schedule(SimTime::ZERO + self.scenario.sample_interval, Event::Sample);
         if !self.measuring {
@@ -282,6 +313,8 @@ impl<'a> Simulation<'a> {
             Event::FaultEnd { fault } => self.on_fault_end(fault),
             Event::ScaleEvaluation { service } => self.on_scale_evaluation(service),
             Event::InstanceReady { instance } => self.on_instance_ready(instance),
+            Event::OutlierSweep { router } => self.on_outlier_sweep(router),
+            Event::HealthCheck { router } => self.on_health_check(router),
             Event::MeasurementStart => self.on_measurement_start(),
             Event::Sample => self.on_sample(),
         }
@@ -364,7 +397,13 @@ impl<'a> Simulation<'a> {
             client,
             measured,
         };
-        self.start_call(owner, edge, SimTime::MAX);
+        let state = &mut self.sources[source as usize];
+        state.started += 1;
+        let key = match &state.keys {
+            Some(sampler) => sampler.sample(&mut state.key_rng),
+            None => state.started,
+        };
+        self.start_call(owner, edge, key, SimTime::MAX);
     }
 
     /// A root call has ended: record the request and, for a closed-loop
@@ -504,11 +543,15 @@ impl<'a> Simulation<'a> {
     }
 }
 
-fn source_state(seed: u64, name: &str) -> SourceState {
+fn source_state(seed: u64, spec: &SourceSpec) -> SourceState {
+    let name = &spec.name;
     SourceState {
         interarrival_rng: RngStream::derive(seed, name, "arrivals"),
         think_rng: RngStream::derive(seed, name, "think_time"),
         thinning_rng: RngStream::derive(seed, name, "thinning"),
+        keys: spec.keys.map(|model| model.sampler()),
+        key_rng: RngStream::derive(seed, name, "keys"),
+        started: 0,
     }
 }
 

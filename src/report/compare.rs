@@ -130,7 +130,13 @@ pub fn headline_metrics(summary: &Summary) -> Vec<(String, Unit, f64)> {
     metrics.push(("abandoned work".to_string(), Unit::Count, abandoned as f64));
     let calls = &summary.calls;
     let services = &summary.services;
-    let defences: [(&str, u64); 4] = [
+    let ejections: u64 = services
+        .iter()
+        .map(|s| s.ejections)
+        .chain(summary.load_balancers.iter().map(|b| b.ejections))
+        .sum();
+    let defences: [(&str, u64); 5] = [
+        ("instances ejected", ejections),
         (
             "retries throttled",
             calls.iter().map(|c| c.retries_throttled).sum(),
@@ -164,7 +170,8 @@ const INSTANCES: &str = "instances (time-average, all services)";
 
 /// Rows left out of a comparison when they are zero in every run: defences
 /// and faults the scenario does not use.
-const OMITTED_WHEN_ZERO: [&str; 4] = [
+const OMITTED_WHEN_ZERO: [&str; 5] = [
+    "instances ejected",
     "retries throttled",
     "short-circuited",
     "shed by servers",

@@ -228,6 +228,10 @@ pub struct Metrics {
     pub services: Vec<ServiceMetrics>,
     /// Attempts routed through each load balancer.
     pub balancer_attempts: Vec<u64>,
+    /// Per router (services, then balancers): outlier ejections, and
+    /// instances a health check marked unhealthy.
+    pub router_ejections: Vec<u64>,
+    pub router_unhealthy: Vec<u64>,
     pub edges: Vec<EdgeMetrics>,
 }
 

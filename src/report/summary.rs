@@ -15,7 +15,7 @@ use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{FaultSpec, FaultTarget, Load};
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -119,6 +119,10 @@ pub struct ServiceSummary {
     pub hung: u64,
     /// Lost when their instance crashed.
     pub lost_in_crash: u64,
+    /// Instances ejected by outlier detection, and marked unhealthy by health
+    /// checks, on the service's own router.
+    pub ejections: u64,
+    pub marked_unhealthy: u64,
     /// Requests answered after their caller had given up.
     pub abandoned_work: u64,
     /// Requests queued or in service when the run ended.
@@ -141,6 +145,8 @@ pub struct BalancerSummary {
     pub backends: Vec<String>,
     pub attempts: u64,
     pub amplification: f64,
+    pub ejections: u64,
+    pub marked_unhealthy: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -244,13 +250,22 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         .services
         .iter()
         .zip(&metrics.services)
-        .map(|(spec, m)| service_summary(spec, m, requests, measured))
+        .enumerate()
+        .map(|(index, (spec, m))| {
+            let mut summary = service_summary(spec, m, requests, measured);
+            summary.ejections = metrics.router_ejections[index];
+            summary.marked_unhealthy = metrics.router_unhealthy[index];
+            summary
+        })
         .collect();
     let load_balancers = scenario
         .balancers
         .iter()
         .zip(&metrics.balancer_attempts)
-        .map(|(spec, &attempts)| BalancerSummary {
+        .enumerate()
+        .map(|(index, (spec, &attempts))| BalancerSummary {
+            ejections: metrics.router_ejections[scenario.services.len() + index],
+            marked_unhealthy: metrics.router_unhealthy[scenario.services.len() + index],
             name: spec.name.clone(),
             strategy: spec.strategy.name(),
             backends: spec
@@ -357,6 +372,8 @@ fn service_summary(
         refused: m.refused,
         hung: m.hung,
         lost_in_crash: m.lost_in_crash,
+        ejections: 0,
+        marked_unhealthy: 0,
         abandoned_work: m.abandoned_work,
         in_system_at_end: m.in_system_at_end,
         throughput_per_s: per_second(m.succeeded + m.errors, measured),

@@ -270,6 +270,12 @@ pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
         count(&s.name, "refused while down", s.refused);
         count(&s.name, "swallowed by a hanging outage", s.hung);
         count(&s.name, "lost in a crash", s.lost_in_crash);
+        count(&s.name, "instances ejected (outliers)", s.ejections);
+        count(&s.name, "instances marked unhealthy", s.marked_unhealthy);
+    }
+    for b in &summary.load_balancers {
+        count(&b.name, "instances ejected (outliers)", b.ejections);
+        count(&b.name, "instances marked unhealthy", b.marked_unhealthy);
     }
     for c in &summary.calls {
         let place = format!("{} → {}", c.caller, c.target);

@@ -76,6 +76,8 @@ pub struct RawSource {
     pub arrivals: Option<Text>,
     pub rate: Option<Text>,
     pub shape: Option<Spanned<RawShape>>,
+    /// The key-popularity model: `zipf(count=100000, exponent=1.1)`.
+    pub keys: Option<Text>,
     pub clients: Option<Text>,
     pub think_time: Option<Text>,
     pub timeout_per_attempt: Option<Text>,
@@ -109,6 +111,9 @@ pub struct RawShape {
 pub struct RawService {
     pub instances: Option<Text>,
     pub balancer: Option<Text>,
+    pub virtual_nodes: Option<Text>,
+    pub outlier_detection: Option<Spanned<RawOutlier>>,
+    pub health_check: Option<Spanned<RawHealthCheck>>,
     pub workers: Option<Text>,
     pub queue: Option<RawQueue>,
     pub concurrency_limit: Option<Spanned<RawConcurrencyLimit>>,
@@ -223,6 +228,30 @@ pub struct RawRetry {
 pub struct RawLoadBalancer {
     pub strategy: Option<Text>,
     pub backends: Option<Vec<Text>>,
+    /// One per backend, for `weighted_round_robin`.
+    pub weights: Option<Vec<Text>>,
+    pub virtual_nodes: Option<Text>,
+    pub outlier_detection: Option<Spanned<RawOutlier>>,
+    pub health_check: Option<Spanned<RawHealthCheck>>,
+}
+
+/// Envoy's outlier detection.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutlier {
+    pub consecutive_5xx: Option<Text>,
+    pub interval: Option<Text>,
+    pub base_ejection_time: Option<Text>,
+    pub max_ejection_percent: Option<Text>,
+}
+
+/// Active health checking.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    pub interval: Option<Text>,
+    pub unhealthy_threshold: Option<Text>,
+    pub healthy_threshold: Option<Text>,
 }
 
 /// A fault: `{ kind: outage, target: db, at: 30s, duration: 10s }`.

@@ -116,6 +116,9 @@ impl Default for Limits {
 pub struct SourceSpec {
     pub name: String,
     pub load: Load,
+    /// Which key each request asks for; without a model, every request has
+    /// a key of its own (its sequence number).
+    pub keys: Option<crate::engine::keys::KeyModel>,
     /// The edge from this source into the system, with its call policy.
     pub edge: EdgeId,
 }
@@ -179,24 +182,69 @@ pub enum Strategy {
     Random,
     LeastOutstanding,
     PowerOfTwoChoices,
+    /// Smooth weighted round robin (as nginx): each backend in proportion to its weight.
+    WeightedRoundRobin,
+    /// A hash ring over the request key: the same key, the same instance.
+    ConsistentHash,
 }
 
 impl Strategy {
-    pub const NAMES: [&'static str; 4] = [
+    pub const ALL: [Strategy; 6] = [
+        Strategy::RoundRobin,
+        Strategy::Random,
+        Strategy::LeastOutstanding,
+        Strategy::PowerOfTwoChoices,
+        Strategy::WeightedRoundRobin,
+        Strategy::ConsistentHash,
+    ];
+    pub const NAMES: [&'static str; 6] = [
         "round_robin",
         "random",
         "least_outstanding",
         "power_of_two_choices",
+        "weighted_round_robin",
+        "consistent_hash",
     ];
 
     pub fn name(self) -> &'static str {
-        match self {
-            Strategy::RoundRobin => Self::NAMES[0],
-            Strategy::Random => Self::NAMES[1],
-            Strategy::LeastOutstanding => Self::NAMES[2],
-            Strategy::PowerOfTwoChoices => Self::NAMES[3],
-        }
+        let index = Self::ALL.iter().position(|&s| s == self).unwrap_or(0);
+        Self::NAMES[index]
     }
+}
+
+/// How a router treats its instances beyond the strategy: weights, the hash
+/// ring's size, and taking failing instances out.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct RoutingOptions {
+    /// Weight per backend service (balancers with weighted round robin); empty: all 1.
+    pub weights: Vec<u32>,
+    /// Points per instance on the consistent-hash ring.
+    pub virtual_nodes: u32,
+    pub outlier_detection: Option<OutlierSpec>,
+    pub health_check: Option<HealthCheckSpec>,
+}
+
+/// Envoy's outlier detection (consecutive failures).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutlierSpec {
+    /// Failures in a row (errors, rejections, timeouts) that eject an instance.
+    pub consecutive_5xx: u32,
+    /// How often ejections are reviewed and expired ones returned.
+    pub interval: SimDuration,
+    /// An ejection lasts this × the number of times the instance has been ejected.
+    pub base_ejection_time: SimDuration,
+    /// At most this fraction of instances ejected at once (always at least one).
+    pub max_ejection_fraction: f64,
+}
+
+/// Active health checks: a probe per instance every interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HealthCheckSpec {
+    pub interval: SimDuration,
+    /// Failed probes in a row that take an instance out.
+    pub unhealthy_threshold: u32,
+    /// Passed probes in a row that put it back.
+    pub healthy_threshold: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -205,6 +253,7 @@ pub struct ServiceSpec {
     pub instances: u32,
     /// How calls addressed to the service are spread over its instances.
     pub balancing: Strategy,
+    pub routing: RoutingOptions,
     /// Workers per instance.
     pub workers: u32,
     /// Queue capacity per instance (requests waiting, not those in service).
@@ -265,6 +314,7 @@ impl ServiceSpec {
 pub struct BalancerSpec {
     pub name: String,
     pub strategy: Strategy,
+    pub routing: RoutingOptions,
     pub backends: Vec<ServiceId>,
 }
 

@@ -7,6 +7,7 @@
 //! adds the file position and the key path.
 
 use crate::engine::Dist;
+use crate::engine::keys::KeyModel;
 use crate::engine::time::{NANOS_PER_SECOND, SimDuration};
 
 use super::suggest::did_you_mean;
@@ -226,6 +227,38 @@ impl<'a> Args<'a> {
     fn required(&self, key: &str) -> Result<&'a str, String> {
         self.get(key)
             .ok_or_else(|| format!("{}() needs `{key}=…`", self.family))
+    }
+}
+
+/// A key-popularity model: `zipf(count=100000, exponent=1.1)` or
+/// `uniform(count=1000)`.
+pub fn parse_keys(text: &str) -> Result<KeyModel, String> {
+    let text = text.trim();
+    let shapes = ["zipf(count=…, exponent=…)", "uniform(count=…)"];
+    let Some((family, inside)) = text.strip_suffix(')').and_then(|t| t.split_once('(')) else {
+        return Err(format!(
+            "`{text}` is not a key model: expected {}",
+            shapes.join(" or ")
+        ));
+    };
+    let args = Args::parse(family.trim(), inside);
+    let count = parse_count(args.required("count")?, 1, 1_000_000_000_000)?;
+    match family.trim() {
+        "uniform" => {
+            args.only(&["count"])?;
+            Ok(KeyModel::Uniform { count })
+        }
+        "zipf" => {
+            args.only(&["count", "exponent"])?;
+            let exponent = args.positive_number("exponent")?;
+            if exponent > 10.0 {
+                return Err(format!(
+                    "zipf(): `exponent` {exponent} is out of range: expected more than 0, at most 10"
+                ));
+            }
+            Ok(KeyModel::Zipf { count, exponent })
+        }
+        other => Err(unknown_word("key model", other, &["zipf", "uniform"])),
     }
 }
 

@@ -13,6 +13,7 @@ use indexmap::IndexMap;
 mod capacity;
 mod faults;
 mod resilience;
+mod routing;
 mod shape;
 
 /// The policy keys of a raw source or call.
@@ -321,9 +322,11 @@ impl Checker {
         let resolved = target_text.and_then(|t| self.resolve(t, &format!("{path}.target")));
         let policy = self.policy(policy_keys!(raw), &path);
         let edge = self.add_edge(name, resolved?, target?, policy);
+        let keys = self.keys(&raw.keys, &path);
         Some(SourceSpec {
             name: name.to_string(),
             load: load?,
+            keys,
             edge,
         })
     }
@@ -473,16 +476,27 @@ impl Checker {
             .autoscaling
             .as_ref()
             .and_then(|a| self.autoscaling(a, &format!("{path}.autoscaling"), instances));
+        let balancing = self.or(
+            &raw.balancer,
+            &format!("{path}.balancer"),
+            Strategy::RoundRobin,
+            parse_strategy,
+        );
+        let routing_keys = routing::RoutingKeys {
+            strategy: balancing,
+            weights: None,
+            backends: 1,
+            virtual_nodes: &raw.virtual_nodes,
+            outlier_detection: &raw.outlier_detection,
+            health_check: &raw.health_check,
+        };
+        let routing = self.routing(routing_keys, &path);
         ServiceSpec {
             name: name.to_string(),
             instances,
             autoscaling,
-            balancing: self.or(
-                &raw.balancer,
-                &format!("{path}.balancer"),
-                Strategy::RoundRobin,
-                parse_strategy,
-            ),
+            balancing,
+            routing,
             workers: self.or(&raw.workers, &format!("{path}.workers"), 1, |t| {
                 units::parse_count(t, 1, 1_000_000)
             }) as u32,
@@ -552,6 +566,7 @@ impl Checker {
                 self.balancer(name, body).unwrap_or_else(|| BalancerSpec {
                     name: name.clone(),
                     strategy: Strategy::RoundRobin,
+                    routing: RoutingOptions::default(),
                     backends: Vec::new(),
                 })
             })
@@ -591,9 +606,19 @@ impl Checker {
                 None => {}
             }
         }
+        let routing_keys = routing::RoutingKeys {
+            strategy,
+            weights: raw.weights.as_ref(),
+            backends: backends.len(),
+            virtual_nodes: &raw.virtual_nodes,
+            outlier_detection: &raw.outlier_detection,
+            health_check: &raw.health_check,
+        };
+        let routing = self.routing(routing_keys, &path);
         Some(BalancerSpec {
             name: name.to_string(),
             strategy,
+            routing,
             backends: ids,
         })
     }
@@ -767,15 +792,10 @@ fn keyword(text: &str, what: &str, options: &[&'static str]) -> Result<&'static 
 
 fn parse_strategy(text: &str) -> Result<Strategy, String> {
     let name = keyword(text, "balancing strategy", &Strategy::NAMES)?;
-    Ok([
-        Strategy::RoundRobin,
-        Strategy::Random,
-        Strategy::LeastOutstanding,
-        Strategy::PowerOfTwoChoices,
-    ]
-    .into_iter()
-    .find(|s| s.name() == name)
-    .unwrap_or(Strategy::RoundRobin))
+    Ok(Strategy::ALL
+        .into_iter()
+        .find(|s| s.name() == name)
+        .unwrap_or(Strategy::RoundRobin))
 }
 
 fn parse_call_mode(text: &str) -> Result<CallMode, String> {

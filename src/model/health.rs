@@ -1,0 +1,197 @@
+//! Taking failing instances out of rotation: Envoy-style outlier ejection
+//! (passive, from the answers a router sees) and active health checks
+//! (probes on a schedule).
+//!
+//! State is kept per global instance, so it survives the router's instance
+//! list changing under autoscaling. A router skips an instance that is
+//! ejected or unhealthy; when every instance is out, it uses them all.
+
+use crate::engine::SimTime;
+use crate::scenario::spec::{HealthCheckSpec, OutlierSpec, RoutingOptions};
+
+use super::event::Event;
+use super::sim::Simulation;
+
+/// Outlier-detection state, per global instance.
+pub(super) struct Outliers {
+    spec: OutlierSpec,
+    consecutive_failures: Vec<u32>,
+    ejected_until: Vec<Option<SimTime>>,
+    times_ejected: Vec<u32>,
+}
+
+/// Health-check state, per global instance.
+pub(super) struct Health {
+    spec: HealthCheckSpec,
+    healthy: Vec<bool>,
+    /// Probes in a row that disagreed with the current state.
+    streak: Vec<u32>,
+}
+
+/// A router's health machinery (either part may be off).
+#[derive(Default)]
+pub(super) struct RouterHealth {
+    pub outliers: Option<Outliers>,
+    pub health: Option<Health>,
+}
+
+impl RouterHealth {
+    pub fn new(options: &RoutingOptions, instances: usize) -> RouterHealth {
+        RouterHealth {
+            outliers: options.outlier_detection.map(|spec| Outliers {
+                spec,
+                consecutive_failures: vec![0; instances],
+                ejected_until: vec![None; instances],
+                times_ejected: vec![0; instances],
+            }),
+            health: options.health_check.map(|spec| Health {
+                spec,
+                healthy: vec![true; instances],
+                streak: vec![0; instances],
+            }),
+        }
+    }
+
+    /// Whether `instance` may take traffic through this router.
+    fn in_rotation(&self, instance: usize) -> bool {
+        let ejected = self
+            .outliers
+            .as_ref()
+            .is_some_and(|o| o.ejected_until[instance].is_some());
+        let unhealthy = self.health.as_ref().is_some_and(|h| !h.healthy[instance]);
+        !ejected && !unhealthy
+    }
+}
+
+impl Simulation<'_> {
+    pub(super) fn start_health_checks(&mut self) {
+        for router in 0..self.router_health.len() {
+            let health = &self.router_health[router];
+            let router = router as u32;
+            if let Some(outliers) = &health.outliers {
+                let at = SimTime::ZERO + outliers.spec.interval;
+                self.events.schedule(at, Event::OutlierSweep { router });
+            }
+            if let Some(checks) = &health.health {
+                let at = SimTime::ZERO + checks.spec.interval;
+                self.events.schedule(at, Event::HealthCheck { router });
+            }
+        }
+    }
+
+    /// An attempt routed by `router` to `instance` ended: count failures in a
+    /// row, and eject the instance when they reach the threshold.
+    pub(super) fn record_outcome(&mut self, router: usize, instance: u32, failed: bool) {
+        let Some(outliers) = &mut self.router_health[router].outliers else {
+            return;
+        };
+        let index = instance as usize;
+        if !failed {
+            outliers.consecutive_failures[index] = 0;
+            return;
+        }
+        outliers.consecutive_failures[index] += 1;
+        let due = outliers.consecutive_failures[index] >= outliers.spec.consecutive_5xx;
+        if !due || outliers.ejected_until[index].is_some() {
+            return;
+        }
+        let members = &self.routers[router].instances;
+        let ejected = members
+            .iter()
+            .filter(|&&i| outliers.ejected_until[i as usize].is_some())
+            .count();
+        let allowed = ejected == 0
+            || (ejected + 1) as f64 / members.len() as f64 <= outliers.spec.max_ejection_fraction;
+        if !allowed {
+            return;
+        }
+        outliers.times_ejected[index] += 1;
+        let ejection =
+            outliers.spec.base_ejection_time.as_nanos() * u64::from(outliers.times_ejected[index]);
+        outliers.ejected_until[index] = Some(self.now + crate::engine::SimDuration(ejection));
+        if self.measuring {
+            self.metrics.router_ejections[router] += 1;
+        }
+        self.apply_rotation(router);
+    }
+
+    /// Every interval: instances whose ejection has run out come back.
+    pub(super) fn on_outlier_sweep(&mut self, router: u32) {
+        let index = router as usize;
+        let Some(outliers) = &mut self.router_health[index].outliers else {
+            return;
+        };
+        let now = self.now;
+        for (until, failures) in outliers
+            .ejected_until
+            .iter_mut()
+            .zip(&mut outliers.consecutive_failures)
+        {
+            if until.is_some_and(|at| at <= now) {
+                *until = None;
+                *failures = 0;
+            }
+        }
+        let next_at = self.now + outliers.spec.interval;
+        self.events
+            .schedule(next_at, Event::OutlierSweep { router });
+        self.apply_rotation(index);
+    }
+
+    /// Every interval: probe each instance. A probe fails when the instance
+    /// is down (refusing or hanging); probes cost the instance nothing.
+    pub(super) fn on_health_check(&mut self, router: u32) {
+        let index = router as usize;
+        let members = self.routers[index].instances.clone();
+        let down: Vec<bool> = members
+            .iter()
+            .map(|&i| {
+                let effects = self.effects(i);
+                effects.refuse || effects.hang
+            })
+            .collect();
+        let Some(health) = &mut self.router_health[index].health else {
+            return;
+        };
+        let mut newly_unhealthy = 0;
+        for (&instance, &is_down) in members.iter().zip(&down) {
+            let i = instance as usize;
+            // A probe that agrees with the current state breaks any streak.
+            let agrees = is_down != health.healthy[i];
+            if agrees {
+                health.streak[i] = 0;
+                continue;
+            }
+            health.streak[i] += 1;
+            let threshold = if is_down {
+                health.spec.unhealthy_threshold
+            } else {
+                health.spec.healthy_threshold
+            };
+            if health.streak[i] >= threshold {
+                health.healthy[i] = !is_down;
+                health.streak[i] = 0;
+                newly_unhealthy += u64::from(is_down);
+            }
+        }
+        let next_at = self.now + health.spec.interval;
+        self.events.schedule(next_at, Event::HealthCheck { router });
+        if self.measuring {
+            self.metrics.router_unhealthy[index] += newly_unhealthy;
+        }
+        self.apply_rotation(index);
+    }
+
+    /// Marks each of the router's instances in or out of rotation.
+    pub(super) fn apply_rotation(&mut self, router: usize) {
+        let health = &self.router_health[router];
+        if health.outliers.is_none() && health.health.is_none() {
+            return;
+        }
+        let members = self.routers[router].instances.clone();
+        for (position, instance) in members.into_iter().enumerate() {
+            let in_rotation = self.router_health[router].in_rotation(instance as usize);
+            self.routers[router].set_available(position, in_rotation);
+        }
+    }
+}
