@@ -20,7 +20,7 @@ use crate::report::metrics::Failure;
 use crate::scenario::spec::{CallPolicy, EdgeSpec, Target};
 
 use super::backoff::backoff_delay;
-use super::event::{AttemptKey, CallKey, Event, JobKey};
+use super::event::{AttemptKey, CallKey, Event, FillKey, JobKey};
 use super::resilience::{Breaker, Outcome, RetryLimiter};
 use super::sim::Simulation;
 
@@ -35,7 +35,12 @@ pub(super) enum Owner {
     },
     /// A job making one of its downstream calls.
     Job(JobKey),
+    /// A cache fetching a key from its backend.
+    Fill(FillKey),
 }
+
+/// The instance of an attempt answered by a cache, which has none.
+pub(super) const NO_INSTANCE: u32 = u32::MAX;
 
 pub(super) struct Call {
     pub owner: Owner,
@@ -183,14 +188,19 @@ impl Simulation<'_> {
                 .schedule(self.now, Event::ShortCircuited { call: call_key });
             return;
         }
-        let instance = self.route(spec.target, key);
+        let instance = match spec.target {
+            Target::Cache(_) => NO_INSTANCE,
+            target => self.route(target, key),
+        };
         let attempt = self.attempts.insert(Attempt {
             call: call_key,
             instance,
             sent_at: self.now,
         });
         self.calls[call_key].outstanding.push(attempt);
-        self.outstanding[instance as usize] += 1;
+        if instance != NO_INSTANCE {
+            self.outstanding[instance as usize] += 1;
+        }
         let timeout_at = spec
             .policy
             .timeout_per_attempt
@@ -213,7 +223,10 @@ impl Simulation<'_> {
         } else {
             SimTime::MAX
         };
-        self.transmit(edge as u32, instance, attempt, key, expires_at);
+        match spec.target {
+            Target::Cache(cache) => self.cache_request(cache, attempt, key),
+            _ => self.transmit(edge as u32, instance, attempt, key, expires_at),
+        }
     }
 
     fn route(&mut self, target: Target, key: u64) -> u32 {
@@ -230,7 +243,9 @@ impl Simulation<'_> {
     /// breaker and throttle how it ended; the callee is not told.
     fn remove_attempt(&mut self, attempt: AttemptKey, ending: Ending) -> Option<Attempt> {
         let removed = self.attempts.remove(attempt)?;
-        self.outstanding[removed.instance as usize] -= 1;
+        if removed.instance != NO_INSTANCE {
+            self.outstanding[removed.instance as usize] -= 1;
+        }
         let Some(call) = self.calls.get_mut(removed.call) else {
             return Some(removed);
         };
@@ -257,7 +272,9 @@ impl Simulation<'_> {
             limiter.on_attempt(matches!(outcome, Outcome::Success { .. }));
         }
         let edge_id = call.edge as usize;
-        if let Ending::Answered(_) | Ending::TimedOut = ending {
+        if let (Ending::Answered(_) | Ending::TimedOut, false) =
+            (ending, removed.instance == NO_INSTANCE)
+        {
             let router = self.router_index(self.scenario.edges[edge_id].target);
             let failed = !matches!(ending, Ending::Answered(Ok(())));
             self.record_outcome(router, removed.instance, failed);
@@ -432,6 +449,7 @@ impl Simulation<'_> {
                 measured,
             } => self.finish_request(source, client, measured, call.started_at, result),
             Owner::Job(job) => self.on_child_finished(job, call_key, result),
+            Owner::Fill(fill) => self.on_fill_finished(fill, result),
         }
     }
 

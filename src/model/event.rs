@@ -16,8 +16,10 @@ new_key_type! {
     pub struct AttemptKey;
         /// One request being queued or served at an instance.
     pub struct JobKey;
-    /// An attempt delayed on its way by a latency fault.
+        /// An attempt delayed on its way by a latency fault.
     pub struct TransitKey;
+    /// A cache's backend call filling one key.
+    pub struct FillKey;
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -42,6 +44,8 @@ pub enum Event {
     CallDeadline { call: CallKey },
     /// A call's backoff is over; it sends its next attempt.
     RetryDue { call: CallKey },
+    /// A cache hit's answer is ready.
+    CacheHit { attempt: AttemptKey },
     /// A delayed attempt reaches its instance.
     Delivered { transit: TransitKey },
     /// A scheduled fault begins.

@@ -49,7 +49,7 @@ impl Effects {
             FaultKind::CapacityLoss { fraction } => {
                 self.capacity_loss = (self.capacity_loss + fraction).min(1.0);
             }
-            FaultKind::Latency { .. } => {}
+            FaultKind::Latency { .. } | FaultKind::Flush => {}
         }
     }
 }
@@ -91,6 +91,7 @@ impl Simulation<'_> {
                     self.edges[edge as usize].latency_faults.push(fault);
                 }
             }
+            FaultTarget::Cache(cache) => self.flush_cache(*cache, true),
         }
         if spec.kind == FaultKind::Crash {
             for instance in self.fault_instances(&spec.target) {
@@ -115,6 +116,7 @@ impl Simulation<'_> {
                     forget(&mut self.edges[edge as usize].latency_faults);
                 }
             }
+            FaultTarget::Cache(cache) => self.flush_cache(*cache, false),
         }
         // Workers lost to the fault are back: they take waiting work. Requests
         // a hang swallowed stay unanswered; their callers wait for timeouts.
@@ -145,7 +147,7 @@ impl Simulation<'_> {
                 self.services[*service as usize].instances.clone().collect()
             }
             FaultTarget::Instance { .. } => vec![self.fault_instance(target)],
-            FaultTarget::Edges(_) => Vec::new(),
+            FaultTarget::Edges(_) | FaultTarget::Cache(_) => Vec::new(),
         }
     }
 

@@ -7,6 +7,8 @@
 
 mod autoscale;
 mod backoff;
+mod cache;
+mod cache_store;
 mod call;
 mod event;
 mod faults;

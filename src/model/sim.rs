@@ -19,8 +19,9 @@ use crate::report::timeseries::{Running, TimeSeries};
 use crate::scenario::spec::{Load, Scenario, SourceSpec, Target};
 
 use super::autoscale::{Scaler, Slot};
+use super::cache::{CacheState, Fill};
 use super::call::{Attempt, Call, EdgeState, Owner};
-use super::event::{AttemptKey, CallKey, Event, JobKey, TransitKey};
+use super::event::{AttemptKey, CallKey, Event, FillKey, JobKey, TransitKey};
 use super::faults::Transit;
 use super::health::RouterHealth;
 use super::resilience::Admission;
@@ -113,6 +114,8 @@ pub struct Simulation<'a> {
     pub(super) attempts: SlotMap<super::event::AttemptKey, Attempt>,
     pub(super) jobs: SlotMap<JobKey, Job>,
     pub(super) transits: SlotMap<TransitKey, Transit>,
+    pub(super) fills: SlotMap<FillKey, Fill>,
+    pub(super) caches: Vec<CacheState>,
     pub(super) sources: Vec<SourceState>,
     pub(super) services: Vec<ServiceState>,
     pub(super) instances: Vec<Instance>,
@@ -195,6 +198,7 @@ impl<'a> Simulation<'a> {
             router_ejections: vec![0; scenario.services.len() + scenario.balancers.len()],
             router_unhealthy: vec![0; scenario.services.len() + scenario.balancers.len()],
             edges: vec![Default::default(); scenario.edges.len()],
+            caches: vec![Default::default(); scenario.caches.len()],
         };
         Simulation {
             scenario,
@@ -204,6 +208,12 @@ impl<'a> Simulation<'a> {
             attempts: SlotMap::with_key(),
             jobs: SlotMap::with_key(),
             transits: SlotMap::with_key(),
+            fills: SlotMap::with_key(),
+            caches: scenario
+                .caches
+                .iter()
+                .map(|c| CacheState::new(seed, c))
+                .collect(),
             sources: scenario
                 .sources
                 .iter()
@@ -228,7 +238,11 @@ impl<'a> Simulation<'a> {
             metrics,
             measuring: scenario.warmup == SimDuration::ZERO,
             requests_in_flight: 0,
-            running: Running::new(scenario.sources.len(), scenario.services.len()),
+            running: Running::with_caches(
+                scenario.sources.len(),
+                scenario.services.len(),
+                scenario.caches.len(),
+            ),
             timeseries: TimeSeries::new(scenario),
         }
     }
@@ -309,6 +323,7 @@ impl<'a> Simulation<'a> {
             Event::CallDeadline { call } => self.on_call_deadline(call),
             Event::RetryDue { call } => self.on_retry_due(call),
             Event::Delivered { transit } => self.on_delivered(transit),
+            Event::CacheHit { attempt } => self.on_cache_hit(attempt),
             Event::FaultStart { fault } => self.on_fault_start(fault),
             Event::FaultEnd { fault } => self.on_fault_end(fault),
             Event::ScaleEvaluation { service } => self.on_scale_evaluation(service),
@@ -449,6 +464,7 @@ impl<'a> Simulation<'a> {
 
     fn on_measurement_start(&mut self) {
         self.measuring = true;
+        self.cache_counters_at_warmup();
         for (service, state) in self.services.iter_mut().enumerate() {
             state.ready_area.advance(self.now, u64::from(state.ready));
             state.ready_at_warmup = state.ready_area.integral();
@@ -471,6 +487,7 @@ impl<'a> Simulation<'a> {
     /// Closes the time integrals and counts requests still in flight.
     fn finish(&mut self, ended_at: SimTime) {
         self.now = ended_at;
+        self.finish_caches();
         for (service, state) in self.services.iter_mut().enumerate() {
             state.ready_area.advance(self.now, u64::from(state.ready));
             let metrics = &mut self.metrics.services[service];
@@ -539,6 +556,7 @@ impl<'a> Simulation<'a> {
         match target {
             Target::Service(id) => id as usize,
             Target::Balancer(id) => self.scenario.services.len() + id as usize,
+            Target::Cache(_) => unreachable!("caches are not routed"),
         }
     }
 }

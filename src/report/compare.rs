@@ -160,6 +160,18 @@ pub fn headline_metrics(summary: &Summary) -> Vec<(String, Unit, f64)> {
     for (name, count) in defences {
         metrics.push((name.to_string(), Unit::Count, count as f64));
     }
+    for cache in &summary.caches {
+        metrics.push((
+            format!("{} hit ratio", cache.name),
+            Unit::Percent,
+            cache.hit_ratio * 100.0,
+        ));
+        metrics.push((
+            format!("{} backend calls", cache.name),
+            Unit::PerSecond,
+            cache.backend_calls_per_s,
+        ));
+    }
     let instances: f64 = services.iter().map(|s| s.instances_mean).sum();
     metrics.push((INSTANCES.to_string(), Unit::Number, instances));
     metrics

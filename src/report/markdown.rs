@@ -112,6 +112,10 @@ pub fn render(
     }
     out.push_str("\n## Calls (as each caller saw them)\n\n");
     out.push_str(&markdown(text::calls_table(summary)));
+    if !summary.caches.is_empty() {
+        out.push_str("\n## Caches\n\n");
+        out.push_str(&markdown(text::caches_table(summary)));
+    }
     if let Some(table) = text::defences_table(summary) {
         out.push_str("\n## Faults, defences and scaling\n\n");
         out.push_str(&markdown(table));

@@ -221,6 +221,29 @@ pub struct EdgeMetrics {
     pub latency: Latency,
 }
 
+/// Per cache: lookups, how they were answered, and the backend calls made.
+#[derive(Clone, Debug, Default)]
+pub struct CacheMetrics {
+    pub requests: u64,
+    /// Answered from the cache, stale entries included.
+    pub hits: u64,
+    /// Hits served from an entry past its TTL, within the stale window.
+    pub stale_hits: u64,
+    /// Misses that waited for a fetch already in progress (single flight).
+    pub coalesced: u64,
+    /// Calls the cache made to its backend: fills and refreshes.
+    pub backend_calls: u64,
+    pub backend_failures: u64,
+    pub evictions: u64,
+    pub expirations: u64,
+    pub entries_at_end: u64,
+    pub hit_latency: Latency,
+    /// How old the entry served by each hit was: the staleness of the data.
+    pub hit_age: Latency,
+    /// Arrival at the cache to the answer, for misses.
+    pub miss_latency: Latency,
+}
+
 /// Everything one run recorded.
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {
@@ -233,6 +256,7 @@ pub struct Metrics {
     pub router_ejections: Vec<u64>,
     pub router_unhealthy: Vec<u64>,
     pub edges: Vec<EdgeMetrics>,
+    pub caches: Vec<CacheMetrics>,
 }
 
 #[cfg(test)]

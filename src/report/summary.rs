@@ -15,7 +15,7 @@ use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{FaultSpec, FaultTarget, Load};
 
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -36,8 +36,33 @@ pub struct Summary {
     pub services: Vec<ServiceSummary>,
     pub load_balancers: Vec<BalancerSummary>,
     pub calls: Vec<CallSummary>,
+    pub caches: Vec<CacheSummary>,
     /// The scenario's fault schedule, for readers of the report.
     pub faults: Vec<FaultSummary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CacheSummary {
+    pub name: String,
+    pub target: String,
+    pub requests: u64,
+    pub hits: u64,
+    pub stale_hits: u64,
+    pub misses: u64,
+    pub hit_ratio: f64,
+    /// Misses that waited for a fetch already in progress.
+    pub coalesced: u64,
+    /// Calls made to the target (fills and refreshes), and how many failed.
+    pub backend_calls: u64,
+    pub backend_failures: u64,
+    pub backend_calls_per_s: f64,
+    pub evictions: u64,
+    pub expirations: u64,
+    pub entries_at_end: u64,
+    pub hit_latency: LatencySummary,
+    pub miss_latency: LatencySummary,
+    /// Age of the entry each hit served (time since it was filled).
+    pub hit_age: LatencySummary,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -298,6 +323,32 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         services,
         load_balancers,
         calls,
+        caches: scenario
+            .caches
+            .iter()
+            .zip(&metrics.caches)
+            .map(|(spec, m)| CacheSummary {
+                name: spec.name.clone(),
+                target: scenario.edges[spec.backend_edge as usize]
+                    .target_name
+                    .clone(),
+                requests: m.requests,
+                hits: m.hits,
+                stale_hits: m.stale_hits,
+                misses: m.requests - m.hits,
+                hit_ratio: ratio(m.hits, m.requests),
+                coalesced: m.coalesced,
+                backend_calls: m.backend_calls,
+                backend_failures: m.backend_failures,
+                backend_calls_per_s: per_second(m.backend_calls, measured),
+                evictions: m.evictions,
+                expirations: m.expirations,
+                entries_at_end: m.entries_at_end,
+                hit_latency: LatencySummary::of(&m.hit_latency),
+                miss_latency: LatencySummary::of(&m.miss_latency),
+                hit_age: LatencySummary::of(&m.hit_age),
+            })
+            .collect(),
         faults: scenario
             .faults
             .iter()
@@ -312,6 +363,7 @@ fn fault_summary(scenario: &Scenario, fault: &FaultSpec) -> FaultSummary {
         FaultTarget::Instance { service, index } => {
             format!("{}[{index}]", scenario.services[*service as usize].name)
         }
+        FaultTarget::Cache(id) => scenario.caches[*id as usize].name.clone(),
         FaultTarget::Edges(edges) => {
             let names: Vec<String> = edges
                 .iter()

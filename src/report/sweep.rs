@@ -20,6 +20,17 @@ pub struct SweepPoint {
     pub latency_p99_ms: Estimate,
     pub latency_p999_ms: Estimate,
     pub work_per_request: Estimate,
+    /// For scenarios with caches, the first cache's hit ratio (%), mean age
+    /// of the entries its hits served (ms), and backend calls per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CachePoint>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CachePoint {
+    pub hit_ratio: Estimate,
+    pub hit_age_mean_ms: Estimate,
+    pub backend_calls_per_s: Estimate,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -55,6 +66,11 @@ pub fn sweep_result(
                 latency_p99_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p99_ms)),
                 latency_p999_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p999_ms)),
                 work_per_request: estimate(&|s| s.totals.work_per_request),
+                cache: reps[0].caches.first().map(|_| CachePoint {
+                    hit_ratio: estimate(&|s| s.caches[0].hit_ratio * 100.0),
+                    hit_age_mean_ms: estimate(&|s| s.caches[0].hit_age.mean_ms),
+                    backend_calls_per_s: estimate(&|s| s.caches[0].backend_calls_per_s),
+                }),
             }
         })
         .collect();
@@ -80,7 +96,7 @@ fn show(unit: Unit, estimate: &Estimate) -> String {
 }
 
 pub fn render(result: &SweepResult, reproduce: &str) -> String {
-    let header = [
+    let mut header = vec![
         result.param.as_str(),
         "variant",
         "offered",
@@ -91,9 +107,13 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
         "p99.9",
         "attempts/request",
     ];
+    let cached = result.points.iter().any(|p| p.cache.is_some());
+    if cached {
+        header.extend(["hit ratio", "age of hits", "backend calls"]);
+    }
     let mut table = new_table(&header, 2);
     for point in &result.points {
-        table.add_row(vec![
+        let mut row = vec![
             point.value.clone(),
             point.variant.clone(),
             show(Unit::PerSecond, &point.offered_per_s),
@@ -103,7 +123,13 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
             show(Unit::Millis, &point.latency_p99_ms),
             show(Unit::Millis, &point.latency_p999_ms),
             show(Unit::Times, &point.work_per_request),
-        ]);
+        ];
+        if let Some(cache) = &point.cache {
+            row.push(show(Unit::Percent, &cache.hit_ratio));
+            row.push(show(Unit::Millis, &cache.hit_age_mean_ms));
+            row.push(show(Unit::PerSecond, &cache.backend_calls_per_s));
+        }
+        table.add_row(row);
     }
     let replications = match result.replications {
         1 => "1 run per point".to_string(),

@@ -26,6 +26,9 @@ pub fn render(summary: &Summary, reproduce: &str) -> String {
         "Calls (as each caller saw them)",
         calls_table(summary),
     ));
+    if !summary.caches.is_empty() {
+        out.push_str(&section("Caches", caches_table(summary)));
+    }
     if let Some(table) = defences_table(summary) {
         out.push_str(&section("Faults, defences and scaling", table));
     }
@@ -240,6 +243,45 @@ pub(super) fn calls_table(summary: &Summary) -> Table {
             failures(&c.attempt_failures),
             latency_or_dash(c.latency.count, c.latency.p50_ms),
             latency_or_dash(c.latency.count, c.latency.p99_ms),
+        ]);
+    }
+    table
+}
+
+pub(super) fn caches_table(summary: &Summary) -> Table {
+    let mut table = new_table(
+        &[
+            "cache",
+            "requests",
+            "hit ratio",
+            "stale hits",
+            "coalesced",
+            "backend calls",
+            "evictions",
+            "expirations",
+            "hit p50",
+            "miss p50",
+            "miss p99",
+        ],
+        1,
+    );
+    for c in &summary.caches {
+        table.add_row(vec![
+            format!("{} → {}", c.name, c.target),
+            group_digits(c.requests),
+            format!("{:.1}%", c.hit_ratio * 100.0),
+            group_digits(c.stale_hits),
+            group_digits(c.coalesced),
+            format!(
+                "{} ({})",
+                group_digits(c.backend_calls),
+                format_rate(c.backend_calls_per_s)
+            ),
+            group_digits(c.evictions),
+            group_digits(c.expirations),
+            latency_or_dash(c.hit_latency.count, c.hit_latency.p50_ms),
+            latency_or_dash(c.miss_latency.count, c.miss_latency.p50_ms),
+            latency_or_dash(c.miss_latency.count, c.miss_latency.p99_ms),
         ]);
     }
     table

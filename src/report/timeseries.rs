@@ -27,10 +27,22 @@ pub struct Running {
     pub queue_integral: Vec<u128>,
     /// Σ ready instances · ns, per service.
     pub ready_integral: Vec<u128>,
+    /// Per cache: lookups, hits and backend calls.
+    pub cache_requests: Vec<u64>,
+    pub cache_hits: Vec<u64>,
+    pub cache_fills: Vec<u64>,
     pub retries: u64,
 }
 
 impl Running {
+    pub fn with_caches(sources: usize, services: usize, caches: usize) -> Running {
+        Running {
+            cache_requests: vec![0; caches],
+            cache_hits: vec![0; caches],
+            cache_fills: vec![0; caches],
+            ..Running::new(sources, services)
+        }
+    }
     pub fn new(sources: usize, services: usize) -> Running {
         Running {
             arrivals: vec![0; sources],
@@ -43,6 +55,9 @@ impl Running {
             busy_integral: vec![0; services],
             queue_integral: vec![0; services],
             ready_integral: vec![0; services],
+            cache_requests: Vec::new(),
+            cache_hits: Vec::new(),
+            cache_fills: Vec::new(),
             retries: 0,
         }
     }
@@ -89,6 +104,11 @@ impl TimeSeries {
                 columns.push(format!("{}.{metric}", service.name));
             }
         }
+        for cache in &scenario.caches {
+            for metric in ["hit_ratio", "backend_calls_per_s"] {
+                columns.push(format!("{}.{metric}", cache.name));
+            }
+        }
         columns.push("retries_per_s".to_string());
         TimeSeries {
             interval: scenario.sample_interval,
@@ -129,6 +149,13 @@ impl TimeSeries {
             let capacity = (ready * workers as f64).max(1.0);
             row.push(round4(busy / capacity));
             row.push(round4(ready / span_ns));
+        }
+        for cache in 0..running.cache_requests.len() {
+            let before = |counts: &Vec<u64>| counts.get(cache).copied().unwrap_or(0);
+            let requests = running.cache_requests[cache] - before(&last.cache_requests);
+            let hits = running.cache_hits[cache] - before(&last.cache_hits);
+            row.push(round4(hits as f64 / requests.max(1) as f64));
+            row.push(per_s(running.cache_fills[cache], before(&last.cache_fills)));
         }
         row.push(per_s(running.retries, last.retries));
         self.rows.push(row);

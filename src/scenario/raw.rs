@@ -32,6 +32,8 @@ pub struct RawScenario {
     pub sources: Option<Spanned<IndexMap<String, Spanned<RawSource>>>>,
     pub services: Option<Spanned<IndexMap<String, Spanned<RawService>>>>,
     pub load_balancers: Option<IndexMap<String, Spanned<RawLoadBalancer>>>,
+    /// Caches in front of services or balancers.
+    pub caches: Option<IndexMap<String, Spanned<RawCache>>>,
     /// Scheduled failures.
     pub faults: Option<Vec<Spanned<RawFault>>>,
     /// Named sets of overrides, compared side by side by `stampede compare`.
@@ -288,4 +290,27 @@ pub struct RawAutoscaling {
     pub min_instances: Option<Text>,
     pub max_instances: Option<Text>,
     pub cold_start: Option<Text>,
+}
+
+/// A cache in front of a target, and the policy of its calls on a miss.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    pub target: Option<Text>,
+    pub capacity: Option<Text>,
+    pub eviction: Option<Text>,
+    pub ttl: Option<Text>,
+    pub refresh_on_hit: Option<Text>,
+    pub hit_latency: Option<Text>,
+    /// A fixed chance of a hit, instead of real entries.
+    pub hit_ratio: Option<Text>,
+    /// `cold` (empty) or `warm` (filled with the most popular keys).
+    pub start: Option<Text>,
+    pub coalescing: Option<Text>,
+    pub stale_while_revalidate: Option<Text>,
+    pub timeout_per_attempt: Option<Text>,
+    pub deadline: Option<Text>,
+    pub retry: Option<Spanned<RawRetry>>,
+    pub circuit_breaker: Option<Spanned<RawBreaker>>,
+    pub hedging: Option<Spanned<RawHedging>>,
 }

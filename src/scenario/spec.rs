@@ -12,6 +12,7 @@ pub type SourceId = u32;
 pub type ServiceId = u32;
 pub type BalancerId = u32;
 pub type EdgeId = u32;
+pub type CacheId = u32;
 
 /// Where a call goes: straight to a service (balanced over its instances) or
 /// through a named load balancer.
@@ -19,6 +20,7 @@ pub type EdgeId = u32;
 pub enum Target {
     Service(ServiceId),
     Balancer(BalancerId),
+    Cache(CacheId),
 }
 
 #[derive(Clone, Debug)]
@@ -38,6 +40,7 @@ pub struct Scenario {
     pub sources: Vec<SourceSpec>,
     pub services: Vec<ServiceSpec>,
     pub balancers: Vec<BalancerSpec>,
+    pub caches: Vec<CacheSpec>,
     pub edges: Vec<EdgeSpec>,
     /// Scheduled failures, in file order.
     pub faults: Vec<FaultSpec>,
@@ -69,6 +72,9 @@ pub enum FaultKind {
     Latency { added: Dist },
     /// This fraction of each instance's workers is unavailable.
     CapacityLoss { fraction: f64 },
+    /// A cache is emptied at the start and stores nothing for the duration
+    /// (a restart): every request misses.
+    Flush,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +85,8 @@ pub enum FaultTarget {
     Instance { service: ServiceId, index: u32 },
     /// Call edges (a latency fault).
     Edges(Vec<EdgeId>),
+    /// A cache (a flush).
+    Cache(CacheId),
 }
 
 impl FaultKind {
@@ -91,6 +99,7 @@ impl FaultKind {
             FaultKind::Crash => "crash",
             FaultKind::Latency { .. } => "latency",
             FaultKind::CapacityLoss { .. } => "capacity loss",
+            FaultKind::Flush => "flush",
         }
     }
 }
@@ -267,6 +276,43 @@ pub struct ServiceSpec {
     pub error_rate: f64,
     pub call_mode: CallMode,
     pub calls: Vec<EdgeId>,
+}
+
+/// A cache in front of a target: hits answer after `hit_latency`, misses
+/// call the target over `backend_edge` and fill.
+#[derive(Clone, Debug)]
+pub struct CacheSpec {
+    pub name: String,
+    pub backend_edge: EdgeId,
+    pub lookup: CacheLookup,
+    pub hit_latency: Dist,
+    /// Start filled with the most popular keys (staggered expiry) instead of empty.
+    pub warm: bool,
+    /// Concurrent misses for a key wait for one backend call (single flight).
+    pub coalescing: bool,
+    /// An entry this far past its TTL is still served while it is refreshed.
+    pub stale_while_revalidate: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CacheLookup {
+    /// Real entries: keys, capacity, eviction and time to live.
+    Entries {
+        capacity: u32,
+        eviction: Eviction,
+        /// `None`: entries never expire.
+        ttl: Option<SimDuration>,
+        refresh_on_hit: bool,
+    },
+    /// A fixed chance of a hit, for quick sketches.
+    HitRatio(f64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eviction {
+    Lru,
+    Lfu,
+    Fifo,
 }
 
 /// Kubernetes HPA-style autoscaling of a service's instances.
@@ -479,6 +525,7 @@ impl Scenario {
         match target {
             Target::Service(id) => &self.services[id as usize].name,
             Target::Balancer(id) => &self.balancers[id as usize].name,
+            Target::Cache(id) => &self.caches[id as usize].name,
         }
     }
 }

@@ -12,13 +12,14 @@ use crate::scenario::yaml::{Position, Spanned, position_of};
 
 use super::{Checker, MAX_DURATION, keyword, positive_duration, positive_number};
 
-const KINDS: [&str; 6] = [
+const KINDS: [&str; 7] = [
     "outage",
     "slowdown",
     "errors",
     "crash",
     "latency",
     "capacity_loss",
+    "flush",
 ];
 
 /// The kind-specific key each kind uses (`None`: only the common keys).
@@ -29,6 +30,7 @@ fn own_keys(kind: &str) -> &'static [&'static str] {
         "errors" => &["error_rate", "instance"],
         "crash" => &["instance"],
         "latency" => &["latency", "caller"],
+        "flush" => &[],
         _ => &["fraction", "instance"],
     }
 }
@@ -61,6 +63,7 @@ impl Checker {
         let fault_kind = self.fault_kind(raw, kind, path, at);
         let target = match kind {
             "latency" => self.latency_target(raw, path, at),
+            "flush" => self.cache_target(raw, path, at),
             _ => self.service_target(raw, path, at, services),
         };
         Some(FaultSpec {
@@ -127,6 +130,7 @@ impl Checker {
                 )?,
             },
             "crash" => FaultKind::Crash,
+            "flush" => FaultKind::Flush,
             "latency" => FaultKind::Latency {
                 added: self.required(&raw.latency, &key("latency"), at, units::parse_dist)?,
             },
@@ -154,11 +158,11 @@ impl Checker {
         let target_text = raw.target.as_ref()?;
         let service = match self.resolve(target_text, &target_path)? {
             Target::Service(id) => id,
-            Target::Balancer(_) => {
+            Target::Balancer(_) | Target::Cache(_) => {
                 self.error(
                     Some(position_of(target_text)),
                     &target_path,
-                    format!("`{text}` is a load balancer; faults strike services"),
+                    format!("`{text}` is not a service; this kind of fault strikes services (a cache can be flushed with `kind: flush`)"),
                 );
                 return None;
             }
@@ -177,6 +181,32 @@ impl Checker {
             service,
             index: index as u32,
         })
+    }
+
+    /// A cache, for a flush.
+    fn cache_target(
+        &mut self,
+        raw: &RawFault,
+        path: &str,
+        at: Option<Position>,
+    ) -> Option<FaultTarget> {
+        let target_path = format!("{path}.target");
+        self.required(&raw.target, &target_path, at, |t| Ok(t.to_string()))?;
+        let target_text = raw.target.as_ref()?;
+        match self.resolve(target_text, &target_path)? {
+            Target::Cache(id) => Some(FaultTarget::Cache(id)),
+            _ => {
+                self.error(
+                    Some(position_of(target_text)),
+                    &target_path,
+                    format!(
+                        "`{}` is not a cache; only caches are flushed",
+                        target_text.value
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// Every call edge into the target, or only those from `caller`.

@@ -10,16 +10,10 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-mod capacity;
-mod faults;
-mod resilience;
-mod routing;
-mod shape;
-
 /// The policy keys of a raw source or call.
 macro_rules! policy_keys {
     ($raw:expr) => {
-        resilience::PolicyKeys {
+        crate::scenario::validate::resilience::PolicyKeys {
             timeout: &$raw.timeout_per_attempt,
             deadline: &$raw.deadline,
             retry: &$raw.retry,
@@ -28,6 +22,13 @@ macro_rules! policy_keys {
         }
     };
 }
+
+mod cache;
+mod capacity;
+mod faults;
+mod resilience;
+mod routing;
+mod shape;
 
 use crate::engine::{Dist, SimDuration};
 
@@ -145,7 +146,8 @@ impl Checker {
         let sources = self.sources(raw);
         let services = self.services(raw);
         let balancers = self.balancers(raw);
-        self.check_acyclic(&services, &balancers, raw);
+        let caches = self.caches(raw);
+        self.check_acyclic(&services, &balancers, &caches, raw);
         let faults = self.faults(raw, &services);
         Some(Scenario {
             name: raw
@@ -170,6 +172,7 @@ impl Checker {
             sources,
             services,
             balancers,
+            caches,
             edges: std::mem::take(&mut self.edges),
             faults,
         })
@@ -240,6 +243,7 @@ impl Checker {
                 .entry(name.clone())
                 .or_insert(Target::Balancer(index as u32));
         }
+        self.collect_cache_names(raw);
     }
 
     /// A required section that is absent or empty; points at the file's start when absent.
@@ -595,11 +599,11 @@ impl Checker {
             let backend_path = format!("{path}.backends[{index}]");
             match self.resolve(backend, &backend_path) {
                 Some(Target::Service(id)) => ids.push(id),
-                Some(Target::Balancer(_)) => self.error(
+                Some(Target::Balancer(_) | Target::Cache(_)) => self.error(
                     Some(position_of(backend)),
                     &backend_path,
                     format!(
-                        "`{}` is a load balancer; backends must be services",
+                        "`{}` is not a service; backends must be services",
                         backend.value
                     ),
                 ),
@@ -628,11 +632,13 @@ impl Checker {
         &mut self,
         services: &[ServiceSpec],
         balancers: &[BalancerSpec],
+        caches: &[CacheSpec],
         raw: &RawScenario,
     ) {
         let graph = CallGraph {
             services,
             balancers,
+            caches,
             edges: &self.edges,
         };
         if let Some(cycle) = graph.find_cycle() {
@@ -655,10 +661,12 @@ impl Checker {
     }
 }
 
-/// Services and balancers as one graph: node i < services.len() is service i.
+/// Services, balancers and caches as one graph: services first, then
+/// balancers, then caches.
 struct CallGraph<'a> {
     services: &'a [ServiceSpec],
     balancers: &'a [BalancerSpec],
+    caches: &'a [CacheSpec],
     edges: &'a [EdgeSpec],
 }
 
@@ -667,34 +675,40 @@ impl CallGraph<'_> {
         match target {
             Target::Service(id) => id as usize,
             Target::Balancer(id) => self.services.len() + id as usize,
+            Target::Cache(id) => self.services.len() + self.balancers.len() + id as usize,
         }
     }
 
     fn name(&self, node: usize) -> &str {
-        match self.services.get(node) {
-            Some(service) => &service.name,
-            None => &self.balancers[node - self.services.len()].name,
+        let balancer = node.wrapping_sub(self.services.len());
+        let cache = balancer.wrapping_sub(self.balancers.len());
+        match (self.services.get(node), self.balancers.get(balancer)) {
+            (Some(service), _) => &service.name,
+            (None, Some(balancer)) => &balancer.name,
+            (None, None) => &self.caches[cache].name,
         }
     }
 
     fn next(&self, node: usize) -> Vec<usize> {
-        match self.services.get(node) {
-            Some(service) => service
+        let balancer = node.wrapping_sub(self.services.len());
+        let cache = balancer.wrapping_sub(self.balancers.len());
+        match (self.services.get(node), self.balancers.get(balancer)) {
+            (Some(service), _) => service
                 .calls
                 .iter()
                 .map(|&e| self.node(self.edges[e as usize].target))
                 .collect(),
-            None => self.balancers[node - self.services.len()]
-                .backends
-                .iter()
-                .map(|&s| s as usize)
-                .collect(),
+            (None, Some(balancer)) => balancer.backends.iter().map(|&s| s as usize).collect(),
+            (None, None) => {
+                let edge = self.caches[cache].backend_edge;
+                vec![self.node(self.edges[edge as usize].target)]
+            }
         }
     }
 
     /// The first cycle found by depth-first search, as a closed path of nodes.
     fn find_cycle(&self) -> Option<Vec<usize>> {
-        let count = self.services.len() + self.balancers.len();
+        let count = self.services.len() + self.balancers.len() + self.caches.len();
         let mut state = vec![0u8; count]; // 0 unseen, 1 on the stack, 2 done
         let mut stack = Vec::new();
         (0..count).find_map(|start| self.visit(start, &mut state, &mut stack))
