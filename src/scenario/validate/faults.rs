@@ -89,11 +89,14 @@ impl Checker {
             if let Some(text) = text
                 && !allowed.contains(&key)
             {
-                let uses = allowed.join("`, `");
+                let uses = match allowed {
+                    [] => "nothing else".to_string(),
+                    _ => format!("`{}`", allowed.join("`, `")),
+                };
                 self.error(
                     Some(position_of(text)),
                     &format!("{path}.{key}"),
-                    format!("`{key}` does not apply to `kind: {kind}` (besides target, at and duration it uses `{uses}`)"),
+                    format!("`{key}` does not apply to `kind: {kind}` (besides target, at and duration it uses {uses})"),
                 );
             }
         }

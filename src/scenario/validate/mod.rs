@@ -280,7 +280,10 @@ impl Checker {
         let mut diagnostic = Diagnostic::new(
             Some(position_of(text)),
             path,
-            format!("no service or load balancer is named `{}`", text.value),
+            format!(
+                "no service, load balancer or cache is named `{}`",
+                text.value
+            ),
         );
         match did_you_mean(&text.value, names.iter().copied()) {
             Some(name) => diagnostic = diagnostic.with_help(format!("did you mean `{name}`?")),
