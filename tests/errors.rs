@@ -288,6 +288,30 @@ fn cases() -> Vec<Case> {
             message: "cannot read `no-such-trace.csv`",
             help: None,
         },
+        Case {
+            yaml: "duration: 60s\nsources:\n  users: { target: cache, rate: 100/s }\ncaches:\n  cache: { target: db, hit_ratio: 50%, ttl: 10s }\nservices:\n  db: { service_time: 5ms }\nload_balancers:\n  lb: { strategy: round_robin, backends: [db], weights: [2] }\nfaults:\n  - { kind: flush, target: db, at: 10s, duration: 1s }\n",
+            line: 5,
+            column: 45,
+            path: "caches.cache.ttl",
+            message: "`ttl` describes real entries",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 60s\nsources:\n  users: { target: cache, rate: 100/s }\ncaches:\n  cache: { target: db, hit_ratio: 50%, ttl: 10s }\nservices:\n  db: { service_time: 5ms }\nload_balancers:\n  lb: { strategy: round_robin, backends: [db], weights: [2] }\nfaults:\n  - { kind: flush, target: db, at: 10s, duration: 1s }\n",
+            line: 9,
+            column: 58,
+            path: "load_balancers.lb.weights",
+            message: "`weights` apply to `strategy: weighted_round_robin`",
+            help: None,
+        },
+        Case {
+            yaml: "duration: 60s\nsources:\n  users: { target: cache, rate: 100/s }\ncaches:\n  cache: { target: db, hit_ratio: 50%, ttl: 10s }\nservices:\n  db: { service_time: 5ms }\nload_balancers:\n  lb: { strategy: round_robin, backends: [db], weights: [2] }\nfaults:\n  - { kind: flush, target: db, at: 10s, duration: 1s }\n",
+            line: 11,
+            column: 28,
+            path: "faults[0].target",
+            message: "`db` is not a cache",
+            help: None,
+        },
     ]
 }
 
