@@ -93,11 +93,14 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
     ]);
     (
         1u32..4,
-        prop::sample::select(vec![
+                prop::sample::select(vec![
             "round_robin",
             "random",
             "least_outstanding",
             "power_of_two_choices",
+            "consistent_hash",
+            "round_robin\n    outlier_detection: { consecutive_5xx: 2, interval: 50ms, base_ejection_time: 100ms, max_ejection_percent: 50% }",
+            "random\n    health_check: { interval: 100ms }",
         ]),
         1u32..5,
         0u32..8,
@@ -231,25 +234,34 @@ fn scenario_yaml(
     entry: &CallParams,
     services: &[ServiceParams],
     faults: &[&str],
+    cached: bool,
 ) -> String {
     let load = if closed {
         format!("clients: {}, think_time: exp(mean=20ms)", rate / 40 + 1)
     } else {
         format!("rate: {rate}/s")
     };
-    let target = if balancer && services.len() > 1 {
+    let backend = if balancer && services.len() > 1 {
         "lb"
     } else {
         "s0"
     };
+    let target = if cached { "c" } else { backend };
     let mut text = format!(
-        "seed: {seed}\nduration: 3s\nwarmup: {warmup_ms}ms\ndeadline_propagation: {propagation}\nsources:\n  src: {{ target: {target}, {load}, {} }}\nservices:\n",
+        "seed: {seed}\nduration: 3s\nwarmup: {warmup_ms}ms\ndeadline_propagation: {propagation}\nsources:\n  src: {{ target: {target}, {load}, keys: \"zipf(count=300, exponent=1.0)\", {} }}\nservices:\n",
         policy_yaml(entry)
     );
+    if cached {
+        text = text.replace(
+            "services:\n",
+            &format!("caches:\n  c: {{ target: {backend}, capacity: 60, ttl: 30ms, stale_while_revalidate: 10ms, coalescing: {coalescing}, timeout_per_attempt: 40ms }}\nservices:\n", coalescing = seed % 2 == 0),
+        );
+    }
     for (index, service) in services.iter().enumerate() {
         text.push_str(&format!(
                         "  s{index}:\n    instances: {}\n    balancer: {}\n    workers: {}\n    queue: {{ capacity: {}, discipline: {}{} }}\n    service_time: {}\n    error_rate: {}\n    call_mode: {}\n",
-            service.instances,
+                        service.instances,
+            // Extra routing keys ride along after the strategy, on lines of their own.
             service.strategy,
             service.workers,
             service.capacity,
@@ -311,9 +323,21 @@ fn any_scenario() -> impl Strategy<Value = (String, bool)> {
             ],
             0..=3,
         ),
+        any::<bool>(),
     )
         .prop_map(
-            |(seed, closed, rate, warmup_ms, propagation, balancer, entry, services, faults)| {
+            |(
+                seed,
+                closed,
+                rate,
+                warmup_ms,
+                propagation,
+                balancer,
+                entry,
+                services,
+                faults,
+                cached,
+            )| {
                 // s1 behind the balancer must not call s0's callers; the DAG order guarantees it.
                 (
                     scenario_yaml(
@@ -326,6 +350,7 @@ fn any_scenario() -> impl Strategy<Value = (String, bool)> {
                         &entry,
                         &services,
                         &faults,
+                        cached,
                     ),
                     warmup_ms == 0,
                 )
@@ -357,8 +382,12 @@ proptest! {
             let ended = service.rejected + lost + service.succeeded + service.errors + service.expired + service.in_system_at_end;
             prop_assert_eq!(service.attempts, ended, "service {}", service.name);
         }
+                for cache in &summary.caches {
+            prop_assert_eq!(cache.requests, cache.hits + cache.misses);
+            prop_assert!(cache.coalesced + cache.backend_calls >= cache.misses);
+        }
         for call in &summary.calls {
-                        let ended = call.succeeded + call.failed.total() + call.cancelled + call.in_flight_at_end;
+            let ended = call.succeeded + call.failed.total() + call.cancelled + call.in_flight_at_end;
             prop_assert_eq!(call.calls, ended, "call {} → {}", call.caller, call.target);
             if no_warmup {
                 prop_assert_eq!(call.attempts, call.calls + call.retries + call.hedges, "tries on {} → {}", call.caller, call.target);
