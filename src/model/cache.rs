@@ -192,7 +192,8 @@ impl Simulation<'_> {
             self.metrics.caches[cache].backend_failures += 1;
         }
         for (attempt, arrived_at) in fill.waiters {
-            if self.in_window(arrived_at) && self.attempts.contains_key(attempt) {
+            // Miss latency is that of misses answered with the data.
+            if result.is_ok() && self.in_window(arrived_at) && self.attempts.contains_key(attempt) {
                 self.metrics.caches[cache]
                     .miss_latency
                     .record(self.now - arrived_at);

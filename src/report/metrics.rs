@@ -240,7 +240,7 @@ pub struct CacheMetrics {
     pub hit_latency: Latency,
     /// How old the entry served by each hit was: the staleness of the data.
     pub hit_age: Latency,
-    /// Arrival at the cache to the answer, for misses.
+    /// Arrival at the cache to the answer, for misses whose fetch succeeded.
     pub miss_latency: Latency,
 }
 
