@@ -364,6 +364,23 @@ pub fn run_charts(
         .iter()
         .filter(|s| s.autoscaling.is_some())
         .collect();
+    if !scenario.caches.is_empty() {
+        let hits = LineChart {
+            title: "Cache hit ratio".into(),
+            x_label: "simulated time (s)",
+            y_label: "hits ÷ lookups (per interval)",
+            lines: scenario
+                .caches
+                .iter()
+                .filter_map(|c| {
+                    series_line(series, &format!("{}.hit_ratio", c.name), c.name.clone())
+                })
+                .collect(),
+            bands: bands(scenario),
+            markers: false,
+        };
+        files.extend(line_files("hit-ratio-over-time", &hits)?);
+    }
     if !scaled.is_empty() {
         let instances = LineChart {
             title: "Instances taking traffic".into(),
