@@ -254,7 +254,7 @@ fn scenario_yaml(
     if cached {
         text = text.replace(
             "services:\n",
-            &format!("caches:\n  c: {{ target: {backend}, capacity: 60, ttl: 30ms, stale_while_revalidate: 10ms, coalescing: {coalescing}, timeout_per_attempt: 40ms }}\nservices:\n", coalescing = seed % 2 == 0),
+            &format!("caches:\n  c: {{ target: {backend}, capacity: 60, ttl: 30ms, stale_while_revalidate: 10ms, coalescing: {coalescing}, timeout_per_attempt: 40ms }}\nservices:\n", coalescing = seed.is_multiple_of(2)),
         );
     }
     for (index, service) in services.iter().enumerate() {
