@@ -312,6 +312,14 @@ fn cases() -> Vec<Case> {
             message: "`db` is not a cache",
             help: None,
         },
+        Case {
+            yaml: "duration: 10s\nsources:\n  u: { target: c, rate: 10/s }\ncaches:\n  c: { target: s }\nservices:\n  s: { service_time: 1ms }\nfaults:\n  - { kind: latency, target: c, at: 1s, duration: 1s, latency: 5ms }\n",
+            line: 9,
+            column: 30,
+            path: "faults[0].target",
+            message: "`c` is a cache",
+            help: None,
+        },
     ]
 }
 

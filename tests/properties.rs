@@ -292,7 +292,7 @@ fn scenario_yaml(
         }
         text.push_str(&server_yaml(service));
     }
-    text.push_str(&faults_yaml(faults, services.len(), target));
+    text.push_str(&faults_yaml(faults, services.len(), backend));
     if balancer && services.len() > 1 {
         text.push_str(
             "load_balancers:\n  lb: { strategy: least_outstanding, backends: [s0, s1] }\n",

@@ -223,6 +223,14 @@ impl Checker {
         self.required(&raw.target, &target_path, at, |t| Ok(t.to_string()))?;
         let target_text = raw.target.as_ref()?;
         let target = self.resolve(target_text, &target_path)?;
+        if let Target::Cache(_) = target {
+            self.error(
+                Some(position_of(target_text)),
+                &target_path,
+                format!("`{}` is a cache; added latency applies to calls into services and load balancers (slow the cache's hits with `hit_latency`)", target_text.value),
+            );
+            return None;
+        }
         let caller = raw.caller.as_ref().map(|c| c.value.trim().to_string());
         let edges: Vec<u32> = (0..self.edges.len() as u32)
             .filter(|&e| {
