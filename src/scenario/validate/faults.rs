@@ -148,6 +148,27 @@ impl Checker {
         })
     }
 
+    /// The fault's `target`, required and resolved to a component.
+    fn resolve_target<'r>(
+        &mut self,
+        raw: &'r RawFault,
+        path: &str,
+        at: Option<Position>,
+    ) -> Option<(&'r Text, Target)> {
+        let target_path = format!("{path}.target");
+        self.required(&raw.target, &target_path, at, |t| Ok(t.to_string()))?;
+        let text = raw.target.as_ref()?;
+        let target = self.resolve(text, &target_path)?;
+        Some((text, target))
+    }
+
+    /// Reports a target of the wrong kind of component for this fault.
+    fn wrong_target(&mut self, text: &Text, path: &str, why: &str) -> Option<FaultTarget> {
+        let message = format!("`{}` {why}", text.value);
+        self.error(Some(position_of(text)), &format!("{path}.target"), message);
+        None
+    }
+
     /// A service, or one of its instances.
     fn service_target(
         &mut self,
@@ -156,19 +177,10 @@ impl Checker {
         at: Option<Position>,
         services: &[ServiceSpec],
     ) -> Option<FaultTarget> {
-        let target_path = format!("{path}.target");
-        let text = self.required(&raw.target, &target_path, at, |t| Ok(t.to_string()))?;
-        let target_text = raw.target.as_ref()?;
-        let service = match self.resolve(target_text, &target_path)? {
-            Target::Service(id) => id,
-            Target::Balancer(_) | Target::Cache(_) => {
-                self.error(
-                    Some(position_of(target_text)),
-                    &target_path,
-                    format!("`{text}` is not a service; this kind of fault strikes services (a cache can be flushed with `kind: flush`)"),
-                );
-                return None;
-            }
+        let (target_text, target) = self.resolve_target(raw, path, at)?;
+        let text = target_text.value.trim();
+        let Target::Service(service) = target else {
+            return self.wrong_target(target_text, path, "is not a service; this kind of fault strikes services (a cache can be flushed with `kind: flush`)");
         };
         let Some(index_text) = &raw.instance else {
             return Some(FaultTarget::Service(service));
@@ -176,7 +188,7 @@ impl Checker {
         let slots = services.get(service as usize)?.instance_slots();
         let index = self.parse(index_text, &format!("{path}.instance"), |t| {
             units::parse_count(t, 0, u64::from(slots) - 1).map_err(|_| {
-                                let plural = if slots == 1 { "" } else { "s" };
+                                                let plural = if slots == 1 { "" } else { "s" };
                 format!("`{t}` is not an instance of `{text}`, which has {slots} instance{plural}, numbered from 0")
             })
         })?;
@@ -193,22 +205,9 @@ impl Checker {
         path: &str,
         at: Option<Position>,
     ) -> Option<FaultTarget> {
-        let target_path = format!("{path}.target");
-        self.required(&raw.target, &target_path, at, |t| Ok(t.to_string()))?;
-        let target_text = raw.target.as_ref()?;
-        match self.resolve(target_text, &target_path)? {
-            Target::Cache(id) => Some(FaultTarget::Cache(id)),
-            _ => {
-                self.error(
-                    Some(position_of(target_text)),
-                    &target_path,
-                    format!(
-                        "`{}` is not a cache; only caches are flushed",
-                        target_text.value
-                    ),
-                );
-                None
-            }
+        match self.resolve_target(raw, path, at)? {
+            (_, Target::Cache(id)) => Some(FaultTarget::Cache(id)),
+            (text, _) => self.wrong_target(text, path, "is not a cache; only caches are flushed"),
         }
     }
 
@@ -219,17 +218,9 @@ impl Checker {
         path: &str,
         at: Option<Position>,
     ) -> Option<FaultTarget> {
-        let target_path = format!("{path}.target");
-        self.required(&raw.target, &target_path, at, |t| Ok(t.to_string()))?;
-        let target_text = raw.target.as_ref()?;
-        let target = self.resolve(target_text, &target_path)?;
+        let (target_text, target) = self.resolve_target(raw, path, at)?;
         if let Target::Cache(_) = target {
-            self.error(
-                Some(position_of(target_text)),
-                &target_path,
-                format!("`{}` is a cache; added latency applies to calls into services and load balancers (slow the cache's hits with `hit_latency`)", target_text.value),
-            );
-            return None;
+            return self.wrong_target(target_text, path, "is a cache; added latency applies to calls into services and load balancers (slow the cache's hits with `hit_latency`)");
         }
         let caller = raw.caller.as_ref().map(|c| c.value.trim().to_string());
         let edges: Vec<u32> = (0..self.edges.len() as u32)
