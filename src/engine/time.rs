@@ -39,6 +39,10 @@ impl SimTime {
 impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
 
+    pub const fn from_secs(seconds: u64) -> SimDuration {
+        SimDuration(seconds * NANOS_PER_SECOND)
+    }
+
     pub fn from_secs_f64(seconds: f64) -> SimDuration {
         SimDuration::from_nanos_f64(seconds * NANOS_PER_SECOND as f64)
     }

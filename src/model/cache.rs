@@ -126,11 +126,11 @@ impl Simulation<'_> {
             (Lookup::Missing, _) | (_, None) => self.fetch(cache, key, Some((attempt, self.now))),
             (Lookup::Fresh, Some(latency)) => {
                 self.events
-                    .schedule(self.now + latency, Event::CacheHit { attempt });
+                    .schedule(self.now + latency, Event::Answered { attempt });
             }
             (Lookup::Stale, Some(latency)) => {
                 self.events
-                    .schedule(self.now + latency, Event::CacheHit { attempt });
+                    .schedule(self.now + latency, Event::Answered { attempt });
                 self.fetch(cache, key, None);
             }
         }
@@ -202,7 +202,7 @@ impl Simulation<'_> {
         }
     }
 
-    pub(super) fn on_cache_hit(&mut self, attempt: AttemptKey) {
+    pub(super) fn on_answered(&mut self, attempt: AttemptKey) {
         self.on_attempt_answered(attempt, Ok(()));
     }
 

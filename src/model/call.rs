@@ -20,7 +20,7 @@ use crate::report::metrics::Failure;
 use crate::scenario::spec::{CallPolicy, EdgeSpec, Target};
 
 use super::backoff::backoff_delay;
-use super::event::{AttemptKey, CallKey, Event, FillKey, JobKey};
+use super::event::{AttemptKey, BatchKey, CallKey, Event, FillKey, JobKey};
 use super::resilience::{Breaker, Outcome, RetryLimiter};
 use super::sim::Simulation;
 
@@ -37,9 +37,13 @@ pub(super) enum Owner {
     Job(JobKey),
     /// A cache fetching a key from its backend.
     Fill(FillKey),
+    /// A consumer's call for one message of a batch.
+    Message { batch: BatchKey, item: u32 },
+    /// Nobody: a fire-and-forget call.
+    Detached,
 }
 
-/// The instance of an attempt answered by a cache, which has none.
+/// The instance of an attempt answered by a cache, queue or topic, which have none.
 pub(super) const NO_INSTANCE: u32 = u32::MAX;
 
 pub(super) struct Call {
@@ -189,7 +193,7 @@ impl Simulation<'_> {
             return;
         }
         let instance = match spec.target {
-            Target::Cache(_) => NO_INSTANCE,
+            Target::Cache(_) | Target::Queue(_) | Target::Topic(_) => NO_INSTANCE,
             target => self.route(target, key),
         };
         let attempt = self.attempts.insert(Attempt {
@@ -225,7 +229,11 @@ impl Simulation<'_> {
         };
         match spec.target {
             Target::Cache(cache) => self.cache_request(cache, attempt, key),
-            _ => self.transmit(edge as u32, instance, attempt, key, expires_at),
+            Target::Queue(queue) => self.offer(queue, key, Some(attempt)),
+            Target::Topic(topic) => self.publish(topic, key, attempt),
+            Target::Service(_) | Target::Balancer(_) => {
+                self.transmit(edge as u32, instance, attempt, key, expires_at)
+            }
         }
     }
 
@@ -450,6 +458,10 @@ impl Simulation<'_> {
             } => self.finish_request(source, client, measured, call.started_at, result),
             Owner::Job(job) => self.on_child_finished(job, call_key, result),
             Owner::Fill(fill) => self.on_fill_finished(fill, result),
+            Owner::Message { batch, item } => {
+                self.on_message_call_finished(batch, item, call_key, result)
+            }
+            Owner::Detached => {}
         }
     }
 

@@ -20,6 +20,10 @@ new_key_type! {
     pub struct TransitKey;
     /// A cache's backend call filling one key.
     pub struct FillKey;
+    /// A message in a queue.
+    pub struct MessageKey;
+    /// Messages a consumer's poller received together.
+    pub struct BatchKey;
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -44,10 +48,23 @@ pub enum Event {
     CallDeadline { call: CallKey },
     /// A call's backoff is over; it sends its next attempt.
     RetryDue { call: CallKey },
-    /// A cache hit's answer is ready.
-    CacheHit { attempt: AttemptKey },
+    /// The target answered an attempt successfully without a job: a cache
+    /// hit, or a queue taking a message.
+    Answered { attempt: AttemptKey },
     /// A delayed attempt reaches its instance.
     Delivered { transit: TransitKey },
+    /// A message's delivery delay or visibility timeout (of this receipt) ends.
+    MessageDue { message: MessageKey, receipt: u32 },
+    /// A message in `queue` reaches the end of its retention period.
+    MessageExpired { message: MessageKey, queue: u32 },
+    /// Messages became visible in a queue with long-polling pollers waiting.
+    QueueNotify { queue: u32 },
+    /// A poller's long poll, batch window or pause ends (if still `generation`).
+    PollerTimer { poller: u32, generation: u32 },
+    /// A consumer has processed a batch.
+    BatchDone { batch: BatchKey },
+    /// A scheduled consumer's next run starts.
+    ScheduledRun { consumer: u32 },
     /// A scheduled fault begins.
     FaultStart { fault: u32 },
     /// A scheduled fault ends (a crashed instance restarts).

@@ -38,7 +38,7 @@ impl Effects {
         capacity_loss: 0.0,
     };
 
-    fn add(&mut self, kind: &FaultKind) {
+    pub(super) fn add(&mut self, kind: &FaultKind) {
         match kind {
             FaultKind::Outage { hang: false } | FaultKind::Crash => self.refuse = true,
             FaultKind::Outage { hang: true } => self.hang = true,
@@ -92,6 +92,19 @@ impl Simulation<'_> {
                 }
             }
             FaultTarget::Cache(cache) => self.flush_cache(*cache, true),
+            FaultTarget::Consumer { consumer, poller } => {
+                match poller {
+                    Some(p) => {
+                        let index = self.consumers[*consumer as usize].pollers.start + p;
+                        self.pollers[index as usize].active_faults.push(fault);
+                    }
+                    None => self.consumers[*consumer as usize].active_faults.push(fault),
+                }
+                if spec.kind == FaultKind::Crash {
+                    self.crash_pollers(self.fault_pollers(&spec.target), true);
+                }
+                return;
+            }
         }
         if spec.kind == FaultKind::Crash {
             for instance in self.fault_instances(&spec.target) {
@@ -117,6 +130,19 @@ impl Simulation<'_> {
                 }
             }
             FaultTarget::Cache(cache) => self.flush_cache(*cache, false),
+            FaultTarget::Consumer { consumer, poller } => {
+                match poller {
+                    Some(p) => {
+                        let index = self.consumers[*consumer as usize].pollers.start + p;
+                        forget(&mut self.pollers[index as usize].active_faults);
+                    }
+                    None => forget(&mut self.consumers[*consumer as usize].active_faults),
+                }
+                if spec.kind == FaultKind::Crash {
+                    self.crash_pollers(self.fault_pollers(&spec.target), false);
+                }
+                return;
+            }
         }
         // Workers lost to the fault are back: they take waiting work. Requests
         // a hang swallowed stay unanswered; their callers wait for timeouts.
@@ -147,7 +173,23 @@ impl Simulation<'_> {
                 self.services[*service as usize].instances.clone().collect()
             }
             FaultTarget::Instance { .. } => vec![self.fault_instance(target)],
-            FaultTarget::Edges(_) | FaultTarget::Cache(_) => Vec::new(),
+            FaultTarget::Edges(_) | FaultTarget::Cache(_) | FaultTarget::Consumer { .. } => {
+                Vec::new()
+            }
+        }
+    }
+
+    /// The pollers a consumer fault strikes.
+    fn fault_pollers(&self, target: &FaultTarget) -> Vec<u32> {
+        match *target {
+            FaultTarget::Consumer { consumer, poller } => {
+                let range = self.consumers[consumer as usize].pollers.clone();
+                match poller {
+                    Some(p) => vec![range.start + p],
+                    None => range.collect(),
+                }
+            }
+            _ => Vec::new(),
         }
     }
 

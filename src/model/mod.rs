@@ -1,6 +1,6 @@
 //! The components of a simulated system and how they behave: traffic sources,
-//! services with workers and queues, load balancers, and the call path with
-//! its timeouts, retries and backoff.
+//! services with workers and queues, load balancers, caches, message queues
+//! and their consumers, and the call path with its timeouts, retries and backoff.
 //!
 //! The model drives the [`crate::engine`] kernel and records into
 //! [`crate::report::metrics`]; it does no I/O and reads no clock.
@@ -10,9 +10,11 @@ mod backoff;
 mod cache;
 mod cache_store;
 mod call;
+mod consumer;
 mod event;
 mod faults;
 mod health;
+mod queue;
 mod resilience;
 mod routing;
 mod sampling;

@@ -28,6 +28,11 @@ impl Simulation<'_> {
             .iter()
             .map(|s| u64::from(s.workers))
             .collect();
+        for (queue, state) in self.queues.iter().enumerate() {
+            self.running.queue_depth[queue] = state.depth();
+            self.running.queue_in_flight[queue] = state.in_flight;
+            self.running.queue_oldest_age_s[queue] = state.oldest_age(self.now).as_secs_f64();
+        }
         self.timeseries.sample(self.now, &self.running, &workers);
         let next_at = self.now + self.scenario.sample_interval;
         if next_at <= SimTime::ZERO + self.scenario.duration {

@@ -240,20 +240,39 @@ impl Simulation<'_> {
                 for &edge in &spec.calls {
                     self.start_child_call(job_key, edge);
                 }
+                if self.jobs[job_key].children.is_empty() {
+                    self.finish_job(job_key, Ok(()));
+                }
             }
         }
     }
 
+    /// Starts the next call, after any fire-and-forget ones; answers when none is left.
     fn start_next_call(&mut self, job_key: JobKey) {
-        let job = &mut self.jobs[job_key];
-        let service_id = self.instances[job.instance as usize].service as usize;
-        let edge = self.scenario.services[service_id].calls[job.next_call];
-        job.next_call += 1;
-        self.start_child_call(job_key, edge);
+        let scenario = self.scenario;
+        loop {
+            let job = &mut self.jobs[job_key];
+            let service_id = self.instances[job.instance as usize].service as usize;
+            let Some(&edge) = scenario.services[service_id].calls.get(job.next_call) else {
+                self.finish_job(job_key, Ok(()));
+                return;
+            };
+            job.next_call += 1;
+            if !self.start_child_call(job_key, edge) {
+                return;
+            }
+        }
     }
 
-    fn start_child_call(&mut self, job_key: JobKey, edge: u32) {
+    /// Starts a call for `job_key`; true if it is fire-and-forget, so the
+    /// job goes on without waiting.
+    fn start_child_call(&mut self, job_key: JobKey, edge: u32) -> bool {
         let job = &self.jobs[job_key];
+        if self.scenario.edges[edge as usize].fire_and_forget {
+            let key = job.key;
+            self.start_call(super::call::Owner::Detached, edge, key, SimTime::MAX);
+            return true;
+        }
         let inherited = if self.scenario.deadline_propagation {
             job.expires_at
         } else {
@@ -262,6 +281,7 @@ impl Simulation<'_> {
         let owner = super::call::Owner::Job(job_key);
         let call = self.start_call(owner, edge, job.key, inherited);
         self.jobs[job_key].children.push(call);
+        false
     }
 
     /// A downstream call of `job_key` has ended.

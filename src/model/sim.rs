@@ -21,9 +21,11 @@ use crate::scenario::spec::{Load, Scenario, SourceSpec, Target};
 use super::autoscale::{Scaler, Slot};
 use super::cache::{CacheState, Fill};
 use super::call::{Attempt, Call, EdgeState, Owner};
-use super::event::{AttemptKey, CallKey, Event, FillKey, JobKey, TransitKey};
+use super::consumer::{Batch, ConsumerState, Poller, PollerState};
+use super::event::{AttemptKey, BatchKey, CallKey, Event, FillKey, JobKey, MessageKey, TransitKey};
 use super::faults::Transit;
 use super::health::RouterHealth;
+use super::queue::{Message, QueueState};
 use super::resilience::Admission;
 use super::routing::Router;
 use super::service::Job;
@@ -39,6 +41,12 @@ pub enum StopReason {
          shorten the duration or raise the limit"
     )]
     EventLimit { limit: u64, at: SimTime },
+    #[error(
+        "stopped at {at} of simulated time with {limit} messages in queues (limits.max_messages): \
+         consumers are not keeping up and the backlog would grow without bound; \
+         add pollers, shorten processing, bound the queue with a capacity, or raise the limit"
+    )]
+    MessageLimit { limit: u64, at: SimTime },
     #[error(
         "stopped at {at} of simulated time with {limit} requests in flight (limits.max_in_flight): \
          the system is not keeping up and the backlog would grow without bound; \
@@ -116,6 +124,13 @@ pub struct Simulation<'a> {
     pub(super) transits: SlotMap<TransitKey, Transit>,
     pub(super) fills: SlotMap<FillKey, Fill>,
     pub(super) caches: Vec<CacheState>,
+    pub(super) messages: SlotMap<MessageKey, Message>,
+    /// Messages taken into queues so far: each message's id.
+    pub(super) messages_sent: u64,
+    pub(super) queues: Vec<QueueState>,
+    pub(super) consumers: Vec<ConsumerState>,
+    pub(super) pollers: Vec<Poller>,
+    pub(super) batches: SlotMap<BatchKey, Batch>,
     pub(super) sources: Vec<SourceState>,
     pub(super) services: Vec<ServiceState>,
     pub(super) instances: Vec<Instance>,
@@ -199,7 +214,10 @@ impl<'a> Simulation<'a> {
             router_unhealthy: vec![0; scenario.services.len() + scenario.balancers.len()],
             edges: vec![Default::default(); scenario.edges.len()],
             caches: vec![Default::default(); scenario.caches.len()],
+            queues: vec![Default::default(); scenario.queues.len()],
+            consumers: vec![Default::default(); scenario.consumers.len()],
         };
+        let (consumers, pollers) = consumer_states(scenario);
         Simulation {
             scenario,
             now: SimTime::ZERO,
@@ -214,6 +232,12 @@ impl<'a> Simulation<'a> {
                 .iter()
                 .map(|c| CacheState::new(seed, c))
                 .collect(),
+            messages: SlotMap::with_key(),
+            messages_sent: 0,
+            queues: scenario.queues.iter().map(|_| QueueState::new()).collect(),
+            consumers,
+            pollers,
+            batches: SlotMap::with_key(),
             sources: scenario
                 .sources
                 .iter()
@@ -238,11 +262,7 @@ impl<'a> Simulation<'a> {
             metrics,
             measuring: scenario.warmup == SimDuration::ZERO,
             requests_in_flight: 0,
-            running: Running::with_caches(
-                scenario.sources.len(),
-                scenario.services.len(),
-                scenario.caches.len(),
-            ),
+            running: Running::for_scenario(scenario),
             timeseries: TimeSeries::new(scenario),
         }
     }
@@ -259,6 +279,7 @@ impl<'a> Simulation<'a> {
         self.schedule_faults();
         self.start_autoscalers();
         self.start_health_checks();
+        self.start_consumers();
         self.events
             .schedule(SimTime::ZERO + self.scenario.sample_interval, Event::Sample);
         if !self.measuring {
@@ -278,6 +299,13 @@ impl<'a> Simulation<'a> {
             if processed >= limits.max_events {
                 stopped = Some(StopReason::EventLimit {
                     limit: limits.max_events,
+                    at,
+                });
+                break;
+            }
+            if self.messages.len() as u64 > limits.max_messages {
+                stopped = Some(StopReason::MessageLimit {
+                    limit: limits.max_messages,
                     at,
                 });
                 break;
@@ -323,7 +351,13 @@ impl<'a> Simulation<'a> {
             Event::CallDeadline { call } => self.on_call_deadline(call),
             Event::RetryDue { call } => self.on_retry_due(call),
             Event::Delivered { transit } => self.on_delivered(transit),
-            Event::CacheHit { attempt } => self.on_cache_hit(attempt),
+            Event::Answered { attempt } => self.on_answered(attempt),
+            Event::MessageDue { message, receipt } => self.on_message_due(message, receipt),
+            Event::MessageExpired { message, queue } => self.on_message_expired(message, queue),
+            Event::QueueNotify { queue } => self.on_queue_notify(queue),
+            Event::PollerTimer { poller, generation } => self.on_poller_timer(poller, generation),
+            Event::BatchDone { batch } => self.on_batch_done(batch),
+            Event::ScheduledRun { consumer } => self.on_scheduled_run(consumer),
             Event::FaultStart { fault } => self.on_fault_start(fault),
             Event::FaultEnd { fault } => self.on_fault_end(fault),
             Event::ScaleEvaluation { service } => self.on_scale_evaluation(service),
@@ -465,6 +499,8 @@ impl<'a> Simulation<'a> {
     fn on_measurement_start(&mut self) {
         self.measuring = true;
         self.cache_counters_at_warmup();
+        self.queues_at_warmup();
+        self.consumers_at_warmup();
         for (service, state) in self.services.iter_mut().enumerate() {
             state.ready_area.advance(self.now, u64::from(state.ready));
             state.ready_at_warmup = state.ready_area.integral();
@@ -488,6 +524,8 @@ impl<'a> Simulation<'a> {
     fn finish(&mut self, ended_at: SimTime) {
         self.now = ended_at;
         self.finish_caches();
+        self.finish_queues();
+        self.finish_consumers();
         for (service, state) in self.services.iter_mut().enumerate() {
             state.ready_area.advance(self.now, u64::from(state.ready));
             let metrics = &mut self.metrics.services[service];
@@ -556,7 +594,9 @@ impl<'a> Simulation<'a> {
         match target {
             Target::Service(id) => id as usize,
             Target::Balancer(id) => self.scenario.services.len() + id as usize,
-            Target::Cache(_) => unreachable!("caches are not routed"),
+            Target::Cache(_) | Target::Queue(_) | Target::Topic(_) => {
+                unreachable!("caches, queues and topics are not routed")
+            }
         }
     }
 }
@@ -571,6 +611,27 @@ fn source_state(seed: u64, spec: &SourceSpec) -> SourceState {
         key_rng: RngStream::derive(seed, name, "keys"),
         started: 0,
     }
+}
+
+/// Each consumer group's state, and its pollers, numbered across groups.
+fn consumer_states(scenario: &Scenario) -> (Vec<ConsumerState>, Vec<Poller>) {
+    let mut consumers = Vec::new();
+    let mut pollers = Vec::new();
+    for (id, spec) in scenario.consumers.iter().enumerate() {
+        let first = pollers.len() as u32;
+        pollers.extend((0..spec.pollers).map(|_| Poller {
+            consumer: id as u32,
+            state: PollerState::Idle,
+            generation: 0,
+            timer_at: SimTime::ZERO,
+            batch: None,
+            in_run: false,
+            active_faults: Vec::new(),
+        }));
+        let range = first..first + spec.pollers;
+        consumers.push(ConsumerState::new(scenario.seed, spec, range));
+    }
+    (consumers, pollers)
 }
 
 fn service_states(scenario: &Scenario) -> Vec<ServiceState> {

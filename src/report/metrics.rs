@@ -244,6 +244,68 @@ pub struct CacheMetrics {
     pub miss_latency: Latency,
 }
 
+/// Per message queue. Outcomes are counted for messages first sent in the
+/// measured window, so `sent + dead_letters_in` balances against deleted,
+/// expired, dead-lettered, dropped and those still held at the end.
+#[derive(Clone, Debug, Default)]
+pub struct QueueMetrics {
+    /// Messages producers offered to the queue (taken, dropped or blocked).
+    pub sent: u64,
+    /// Messages moved here from a queue whose redrive policy names this one.
+    pub dead_letters_in: u64,
+    /// Deleted after a successful processing.
+    pub deleted: u64,
+    /// Older than the retention period.
+    pub expired: u64,
+    /// Moved to the dead-letter queue after too many receives.
+    pub dead_lettered: u64,
+    /// Refused or thrown away by a full queue, or given up while blocked.
+    pub dropped: u64,
+    /// Sends that had to wait for room (`when_full: block`).
+    pub blocked: u64,
+    /// Held when the run ended (visible, delayed or in flight).
+    pub in_queue_at_end: u64,
+    /// Blocked sends still waiting when the run ended.
+    pub blocked_at_end: u64,
+    /// Successful processings of a message already processed before (at-least-once).
+    pub duplicates: u64,
+    /// Deletions of a message sent before one already deleted (in its FIFO group).
+    pub out_of_order: u64,
+    /// Receive calls, and those that returned nothing (the cost of polling).
+    pub receives: u64,
+    pub empty_receives: u64,
+    /// Messages returned by receives (deliveries, redeliveries included).
+    pub messages_received: u64,
+    pub batch_size_max: u64,
+    /// Σ and max of the receive count of deleted messages.
+    pub receive_count_sum: u64,
+    pub receive_count_max: u64,
+    /// From the first send to the successful delete.
+    pub latency: Latency,
+    /// Σ visible messages · time, and Σ in-flight messages · time.
+    pub depth: Area,
+    pub in_flight: Area,
+    pub depth_max: u64,
+    /// The longest any message stayed in this queue.
+    pub age_max: SimDuration,
+}
+
+/// Per consumer group: the batches its pollers processed.
+#[derive(Clone, Debug, Default)]
+pub struct ConsumerMetrics {
+    pub batches: u64,
+    pub batches_failed: u64,
+    pub messages: u64,
+    pub messages_succeeded: u64,
+    pub messages_failed: u64,
+    /// Messages in batches a crash interrupted (they return after their visibility timeout).
+    pub messages_lost_in_crash: u64,
+    /// Σ pollers processing · time.
+    pub busy: Area,
+    /// From receive to the end of processing, per batch.
+    pub batch_latency: Latency,
+}
+
 /// Everything one run recorded.
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {
@@ -257,6 +319,8 @@ pub struct Metrics {
     pub router_unhealthy: Vec<u64>,
     pub edges: Vec<EdgeMetrics>,
     pub caches: Vec<CacheMetrics>,
+    pub queues: Vec<QueueMetrics>,
+    pub consumers: Vec<ConsumerMetrics>,
 }
 
 #[cfg(test)]

@@ -364,6 +364,13 @@ fn fault_summary(scenario: &Scenario, fault: &FaultSpec) -> FaultSummary {
             format!("{}[{index}]", scenario.services[*service as usize].name)
         }
         FaultTarget::Cache(id) => scenario.caches[*id as usize].name.clone(),
+        FaultTarget::Consumer { consumer, poller } => {
+            let name = &scenario.consumers[*consumer as usize].name;
+            match poller {
+                Some(index) => format!("{name}[{index}]"),
+                None => name.clone(),
+            }
+        }
         FaultTarget::Edges(edges) => {
             let names: Vec<String> = edges
                 .iter()

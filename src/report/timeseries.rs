@@ -31,18 +31,33 @@ pub struct Running {
     pub cache_requests: Vec<u64>,
     pub cache_hits: Vec<u64>,
     pub cache_fills: Vec<u64>,
+    /// Per queue: messages offered and deleted so far.
+    pub queue_sent: Vec<u64>,
+    pub queue_deleted: Vec<u64>,
+    /// Per queue, now: visible and in-flight messages, and the oldest's age.
+    pub queue_depth: Vec<u64>,
+    pub queue_in_flight: Vec<u64>,
+    pub queue_oldest_age_s: Vec<f64>,
     pub retries: u64,
 }
 
 impl Running {
-    pub fn with_caches(sources: usize, services: usize, caches: usize) -> Running {
+    pub fn for_scenario(scenario: &Scenario) -> Running {
+        let caches = scenario.caches.len();
+        let queues = scenario.queues.len();
         Running {
             cache_requests: vec![0; caches],
             cache_hits: vec![0; caches],
             cache_fills: vec![0; caches],
-            ..Running::new(sources, services)
+            queue_sent: vec![0; queues],
+            queue_deleted: vec![0; queues],
+            queue_depth: vec![0; queues],
+            queue_in_flight: vec![0; queues],
+            queue_oldest_age_s: vec![0.0; queues],
+            ..Running::new(scenario.sources.len(), scenario.services.len())
         }
     }
+
     pub fn new(sources: usize, services: usize) -> Running {
         Running {
             arrivals: vec![0; sources],
@@ -58,6 +73,11 @@ impl Running {
             cache_requests: Vec::new(),
             cache_hits: Vec::new(),
             cache_fills: Vec::new(),
+            queue_sent: Vec::new(),
+            queue_deleted: Vec::new(),
+            queue_depth: Vec::new(),
+            queue_in_flight: Vec::new(),
+            queue_oldest_age_s: Vec::new(),
             retries: 0,
         }
     }
@@ -109,6 +129,17 @@ impl TimeSeries {
                 columns.push(format!("{}.{metric}", cache.name));
             }
         }
+        for queue in &scenario.queues {
+            for metric in [
+                "sent_per_s",
+                "deleted_per_s",
+                "depth",
+                "in_flight",
+                "oldest_age_s",
+            ] {
+                columns.push(format!("{}.{metric}", queue.name));
+            }
+        }
         columns.push("retries_per_s".to_string());
         TimeSeries {
             interval: scenario.sample_interval,
@@ -156,6 +187,17 @@ impl TimeSeries {
             let hits = running.cache_hits[cache] - before(&last.cache_hits);
             row.push(round4(hits as f64 / requests.max(1) as f64));
             row.push(per_s(running.cache_fills[cache], before(&last.cache_fills)));
+        }
+        for queue in 0..running.queue_sent.len() {
+            let before = |counts: &Vec<u64>| counts.get(queue).copied().unwrap_or(0);
+            row.push(per_s(running.queue_sent[queue], before(&last.queue_sent)));
+            row.push(per_s(
+                running.queue_deleted[queue],
+                before(&last.queue_deleted),
+            ));
+            row.push(running.queue_depth[queue] as f64);
+            row.push(running.queue_in_flight[queue] as f64);
+            row.push(round4(running.queue_oldest_age_s[queue]));
         }
         row.push(per_s(running.retries, last.retries));
         self.rows.push(row);

@@ -8,6 +8,7 @@
 
 pub mod diagnostic;
 pub mod expect;
+pub mod messaging;
 pub mod overrides;
 pub mod raw;
 pub mod shape;

@@ -34,6 +34,12 @@ pub struct RawScenario {
     pub load_balancers: Option<IndexMap<String, Spanned<RawLoadBalancer>>>,
     /// Caches in front of services or balancers.
     pub caches: Option<IndexMap<String, Spanned<RawCache>>>,
+    /// Message queues (SQS semantics).
+    pub queues: Option<IndexMap<String, Spanned<RawMessageQueue>>>,
+    /// Topics that copy each message to their subscribed queues.
+    pub topics: Option<IndexMap<String, Spanned<RawTopic>>>,
+    /// Consumer groups polling queues.
+    pub consumers: Option<IndexMap<String, Spanned<RawConsumer>>>,
     /// Scheduled failures.
     pub faults: Option<Vec<Spanned<RawFault>>>,
     /// Named sets of overrides, compared side by side by `stampede compare`.
@@ -68,6 +74,7 @@ pub struct RawSweep {
 pub struct RawLimits {
     pub max_events: Option<Text>,
     pub max_in_flight: Option<Text>,
+    pub max_messages: Option<Text>,
 }
 
 /// A traffic source and the policy of the call it makes into the system.
@@ -156,6 +163,8 @@ pub struct RawConcurrencyLimit {
 #[serde(deny_unknown_fields)]
 pub struct RawCall {
     pub target: Option<Text>,
+    /// Do not wait for the answer (an asynchronous send).
+    pub fire_and_forget: Option<Text>,
     pub timeout_per_attempt: Option<Text>,
     pub deadline: Option<Text>,
     pub retry: Option<Spanned<RawRetry>>,
@@ -313,4 +322,61 @@ pub struct RawCache {
     pub retry: Option<Spanned<RawRetry>>,
     pub circuit_breaker: Option<Spanned<RawBreaker>>,
     pub hedging: Option<Spanned<RawHedging>>,
+}
+
+/// A message queue, with SQS's keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMessageQueue {
+    pub visibility_timeout: Option<Text>,
+    pub delay: Option<Text>,
+    pub retention: Option<Text>,
+    pub capacity: Option<Text>,
+    /// `drop_newest`, `drop_oldest` or `block`.
+    pub when_full: Option<Text>,
+    pub fifo: Option<Text>,
+    /// For a FIFO queue: `single` or `key`.
+    pub message_group: Option<Text>,
+    pub redrive: Option<Spanned<RawRedrive>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRedrive {
+    pub dead_letter_queue: Option<Text>,
+    pub max_receive_count: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopic {
+    pub subscribers: Option<Vec<Text>>,
+}
+
+/// A consumer group: pollers receiving from a queue and processing batches.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsumer {
+    pub queue: Option<Text>,
+    pub pollers: Option<Text>,
+    pub max_messages: Option<Text>,
+    pub wait_time: Option<Text>,
+    pub batch_window: Option<Text>,
+    pub empty_receive_delay: Option<Text>,
+    pub time_per_batch: Option<Text>,
+    pub time_per_message: Option<Text>,
+    pub failure_rate: Option<Text>,
+    pub batch_failure_rate: Option<Text>,
+    pub poison_fraction: Option<Text>,
+    pub calls: Option<Vec<Spanned<RawCall>>>,
+    pub schedule: Option<Spanned<RawSchedule>>,
+}
+
+/// A scheduled batch job: `{ every: 1h }`, `{ every: 10m, first_at: 5m }` or `{ time_of_day: "17:30" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSchedule {
+    pub every: Option<Text>,
+    pub first_at: Option<Text>,
+    pub time_of_day: Option<Text>,
 }

@@ -6,6 +6,7 @@
 
 use crate::engine::{Dist, SimDuration};
 
+pub use super::messaging::*;
 pub use super::shape::Shape;
 
 pub type SourceId = u32;
@@ -14,13 +15,15 @@ pub type BalancerId = u32;
 pub type EdgeId = u32;
 pub type CacheId = u32;
 
-/// Where a call goes: straight to a service (balanced over its instances) or
-/// through a named load balancer.
+/// Where a call goes: straight to a service (balanced over its instances),
+/// through a named load balancer, to a cache, or onto a queue or topic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     Service(ServiceId),
     Balancer(BalancerId),
     Cache(CacheId),
+    Queue(QueueId),
+    Topic(TopicId),
 }
 
 #[derive(Clone, Debug)]
@@ -41,6 +44,9 @@ pub struct Scenario {
     pub services: Vec<ServiceSpec>,
     pub balancers: Vec<BalancerSpec>,
     pub caches: Vec<CacheSpec>,
+    pub queues: Vec<QueueSpec>,
+    pub topics: Vec<TopicSpec>,
+    pub consumers: Vec<ConsumerSpec>,
     pub edges: Vec<EdgeSpec>,
     /// Scheduled failures, in file order.
     pub faults: Vec<FaultSpec>,
@@ -87,6 +93,11 @@ pub enum FaultTarget {
     Edges(Vec<EdgeId>),
     /// A cache (a flush).
     Cache(CacheId),
+    /// A consumer group's pollers, or one of them.
+    Consumer {
+        consumer: ConsumerId,
+        poller: Option<u32>,
+    },
 }
 
 impl FaultKind {
@@ -110,6 +121,8 @@ pub struct Limits {
     pub max_events: u64,
     /// The run stops, with a message, when this many requests are in flight.
     pub max_in_flight: u64,
+    /// The run stops, with a message, when queues hold this many messages.
+    pub max_messages: u64,
 }
 
 impl Default for Limits {
@@ -117,6 +130,7 @@ impl Default for Limits {
         Limits {
             max_events: 2_000_000_000,
             max_in_flight: 1_000_000,
+            max_messages: 10_000_000,
         }
     }
 }
@@ -371,6 +385,8 @@ pub struct EdgeSpec {
     pub target: Target,
     pub target_name: String,
     pub policy: CallPolicy,
+    /// The caller does not wait for the answer (an asynchronous send).
+    pub fire_and_forget: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -526,6 +542,8 @@ impl Scenario {
             Target::Service(id) => &self.services[id as usize].name,
             Target::Balancer(id) => &self.balancers[id as usize].name,
             Target::Cache(id) => &self.caches[id as usize].name,
+            Target::Queue(id) => &self.queues[id as usize].name,
+            Target::Topic(id) => &self.topics[id as usize].name,
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::engine::time::{NANOS_PER_SECOND, SimDuration};
 
 use super::suggest::did_you_mean;
 
-const DURATION_UNITS: [(&str, f64); 8] = [
+const DURATION_UNITS: [(&str, f64); 9] = [
     ("ns", 1.0),
     ("us", 1e3),
     ("µs", 1e3),
@@ -21,6 +21,7 @@ const DURATION_UNITS: [(&str, f64); 8] = [
     ("m", 60e9),
     ("min", 60e9),
     ("h", 3600e9),
+    ("d", 86400e9),
 ];
 
 /// Splits "12.5ms" into (12.5, "ms").
@@ -46,7 +47,7 @@ pub fn split_number(text: &str) -> Result<(f64, &str), String> {
     Ok((value, unit.trim()))
 }
 
-/// A duration such as `250ms`, `1.5s`, `2m`, `1h`. `0` needs no unit.
+/// A duration such as `250ms`, `1.5s`, `2m`, `1h`, `4d`. `0` needs no unit.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let (value, unit) = split_number(text)?;
     if value < 0.0 {
@@ -64,7 +65,13 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         .iter()
         .find(|(name, _)| *name == unit)
         .map(|&(_, scale)| scale)
-        .ok_or_else(|| unknown_word("duration unit", unit, &["ns", "us", "ms", "s", "m", "h"]))?;
+        .ok_or_else(|| {
+            unknown_word(
+                "duration unit",
+                unit,
+                &["ns", "us", "ms", "s", "m", "h", "d"],
+            )
+        })?;
     Ok(SimDuration::from_nanos_f64(value * scale))
 }
 

@@ -70,6 +70,17 @@ impl Checker {
             Dist::Constant { value: 500_000.0 },
             units::parse_dist,
         );
+        if let (Some(Target::Queue(_) | Target::Topic(_)), Some(text)) = (target, &raw.target) {
+            self.error(
+                Some(position_of(text)),
+                &target_path,
+                format!(
+                    "`{}` is a queue or topic; a cache sits in front of a service or load balancer",
+                    text.value
+                ),
+            );
+            return None;
+        }
         let backend_edge = self.add_edge(name, target?, target_name?, policy);
         Some(CacheSpec {
             name: name.to_string(),

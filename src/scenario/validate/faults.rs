@@ -6,7 +6,7 @@
 //! the kind are errors, as everywhere else.
 
 use crate::scenario::raw::{RawFault, RawScenario, Text};
-use crate::scenario::spec::{FaultKind, FaultSpec, FaultTarget, ServiceSpec, Target};
+use crate::scenario::spec::{ConsumerSpec, FaultKind, FaultSpec, FaultTarget, ServiceSpec, Target};
 use crate::scenario::units;
 use crate::scenario::yaml::{Position, Spanned, position_of};
 
@@ -36,10 +36,17 @@ fn own_keys(kind: &str) -> &'static [&'static str] {
 }
 
 impl Checker {
-    pub(super) fn faults(&mut self, raw: &RawScenario, services: &[ServiceSpec]) -> Vec<FaultSpec> {
+    pub(super) fn faults(
+        &mut self,
+        raw: &RawScenario,
+        services: &[ServiceSpec],
+        consumers: &[ConsumerSpec],
+    ) -> Vec<FaultSpec> {
         let faults = raw.faults.iter().flatten().enumerate();
         faults
-            .filter_map(|(index, fault)| self.fault(fault, &format!("faults[{index}]"), services))
+            .filter_map(|(index, fault)| {
+                self.fault(fault, &format!("faults[{index}]"), services, consumers)
+            })
             .collect()
     }
 
@@ -48,6 +55,7 @@ impl Checker {
         fault: &Spanned<RawFault>,
         path: &str,
         services: &[ServiceSpec],
+        consumers: &[ConsumerSpec],
     ) -> Option<FaultSpec> {
         let at = Some(position_of(fault));
         let raw = &fault.value;
@@ -61,10 +69,23 @@ impl Checker {
         let kind = kind?;
         self.check_fault_keys(raw, kind, path);
         let fault_kind = self.fault_kind(raw, kind, path, at);
-        let target = match kind {
-            "latency" => self.latency_target(raw, path, at),
-            "flush" => self.cache_target(raw, path, at),
-            _ => self.service_target(raw, path, at, services),
+        let consumer = raw
+            .target
+            .as_ref()
+            .and_then(|text| self.consumer_target(text, &raw.instance, path, consumers));
+        let target = match (kind, consumer) {
+            ("crash" | "slowdown" | "errors", Some(consumer)) => consumer,
+            (_, Some(_)) => {
+                let text = raw.target.as_ref()?;
+                self.wrong_target(
+                    text,
+                    path,
+                    "is a consumer; consumers take faults of kind `crash`, `slowdown` and `errors`",
+                )
+            }
+            ("latency", None) => self.latency_target(raw, path, at),
+            ("flush", None) => self.cache_target(raw, path, at),
+            (_, None) => self.service_target(raw, path, at, services),
         };
         Some(FaultSpec {
             kind: fault_kind?,
@@ -219,8 +240,10 @@ impl Checker {
         at: Option<Position>,
     ) -> Option<FaultTarget> {
         let (target_text, target) = self.resolve_target(raw, path, at)?;
-        if let Target::Cache(_) = target {
-            return self.wrong_target(target_text, path, "is a cache; added latency applies to calls into services and load balancers (slow the cache's hits with `hit_latency`)");
+        match target {
+            Target::Cache(_) => return self.wrong_target(target_text, path, "is a cache; added latency applies to calls into services and load balancers (slow the cache's hits with `hit_latency`)"),
+            Target::Queue(_) | Target::Topic(_) => return self.wrong_target(target_text, path, "is a queue or topic; added latency applies to calls into services and load balancers (delay messages with the queue's `delay`)"),
+            Target::Service(_) | Target::Balancer(_) => {}
         }
         let caller = raw.caller.as_ref().map(|c| c.value.trim().to_string());
         let edges: Vec<u32> = (0..self.edges.len() as u32)

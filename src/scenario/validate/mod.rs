@@ -26,6 +26,7 @@ macro_rules! policy_keys {
 mod cache;
 mod capacity;
 mod faults;
+mod messaging;
 mod resilience;
 mod routing;
 mod shape;
@@ -64,6 +65,8 @@ struct Checker {
     /// Every service and balancer name, in file order, for resolving targets.
     targets: IndexMap<String, Target>,
     edges: Vec<EdgeSpec>,
+    /// Consumer groups are not call targets; faults may still name them.
+    consumer_names: IndexMap<String, u32>,
     base_dir: PathBuf,
 }
 
@@ -147,8 +150,11 @@ impl Checker {
         let services = self.services(raw);
         let balancers = self.balancers(raw);
         let caches = self.caches(raw);
+        let queues = self.queues(raw);
+        let topics = self.topics(raw);
+        let consumers = self.consumers(raw);
         self.check_acyclic(&services, &balancers, &caches, raw);
-        let faults = self.faults(raw, &services);
+        let faults = self.faults(raw, &services, &consumers);
         Some(Scenario {
             name: raw
                 .name
@@ -173,6 +179,9 @@ impl Checker {
             services,
             balancers,
             caches,
+            queues,
+            topics,
+            consumers,
             edges: std::mem::take(&mut self.edges),
             faults,
         })
@@ -217,6 +226,12 @@ impl Checker {
                 defaults.max_in_flight,
                 |t| units::parse_count(t, 1, 100_000_000),
             ),
+            max_messages: self.or(
+                &limits.max_messages,
+                "limits.max_messages",
+                defaults.max_messages,
+                |t| units::parse_count(t, 1, 1_000_000_000),
+            ),
         }
     }
 
@@ -244,6 +259,7 @@ impl Checker {
                 .or_insert(Target::Balancer(index as u32));
         }
         self.collect_cache_names(raw);
+        self.collect_messaging_names(raw);
     }
 
     /// A required section that is absent or empty; points at the file's start when absent.
@@ -281,7 +297,7 @@ impl Checker {
             Some(position_of(text)),
             path,
             format!(
-                "no service, load balancer or cache is named `{}`",
+                "no service, load balancer, cache, queue or topic is named `{}`",
                 text.value
             ),
         );
@@ -547,7 +563,15 @@ impl Checker {
             .as_ref()
             .and_then(|t| self.resolve(t, &target_path));
         let policy = self.policy(policy_keys!(raw), path);
-        Some(self.add_edge(caller, resolved?, target?, policy))
+        let fire_and_forget = self.or(
+            &raw.fire_and_forget,
+            &format!("{path}.fire_and_forget"),
+            false,
+            units::parse_bool,
+        );
+        let edge = self.add_edge(caller, resolved?, target?, policy);
+        self.edges[edge as usize].fire_and_forget = fire_and_forget;
+        Some(edge)
     }
 
     fn add_edge(
@@ -562,6 +586,7 @@ impl Checker {
             target,
             target_name,
             policy,
+            fire_and_forget: false,
         });
         (self.edges.len() - 1) as EdgeId
     }
@@ -602,7 +627,7 @@ impl Checker {
             let backend_path = format!("{path}.backends[{index}]");
             match self.resolve(backend, &backend_path) {
                 Some(Target::Service(id)) => ids.push(id),
-                Some(Target::Balancer(_) | Target::Cache(_)) => self.error(
+                Some(_) => self.error(
                     Some(position_of(backend)),
                     &backend_path,
                     format!(
@@ -674,12 +699,21 @@ struct CallGraph<'a> {
 }
 
 impl CallGraph<'_> {
-    fn node(&self, target: Target) -> usize {
+    /// The node a call goes to; `None` for a queue or topic, where the
+    /// call ends (consumers work apart from the caller's request).
+    fn node(&self, target: Target) -> Option<usize> {
         match target {
-            Target::Service(id) => id as usize,
-            Target::Balancer(id) => self.services.len() + id as usize,
-            Target::Cache(id) => self.services.len() + self.balancers.len() + id as usize,
+            Target::Service(id) => Some(id as usize),
+            Target::Balancer(id) => Some(self.services.len() + id as usize),
+            Target::Cache(id) => Some(self.services.len() + self.balancers.len() + id as usize),
+            Target::Queue(_) | Target::Topic(_) => None,
         }
+    }
+
+    fn targets<'e>(&self, edges: impl Iterator<Item = &'e EdgeId>) -> Vec<usize> {
+        edges
+            .filter_map(|&e| self.node(self.edges[e as usize].target))
+            .collect()
     }
 
     fn name(&self, node: usize) -> &str {
@@ -696,15 +730,11 @@ impl CallGraph<'_> {
         let balancer = node.wrapping_sub(self.services.len());
         let cache = balancer.wrapping_sub(self.balancers.len());
         match (self.services.get(node), self.balancers.get(balancer)) {
-            (Some(service), _) => service
-                .calls
-                .iter()
-                .map(|&e| self.node(self.edges[e as usize].target))
-                .collect(),
+            (Some(service), _) => self.targets(service.calls.iter()),
             (None, Some(balancer)) => balancer.backends.iter().map(|&s| s as usize).collect(),
             (None, None) => {
                 let edge = self.caches[cache].backend_edge;
-                vec![self.node(self.edges[edge as usize].target)]
+                self.targets([edge].iter())
             }
         }
     }

@@ -1,0 +1,509 @@
+//! Consumer groups: pollers that receive batches from a queue, process them,
+//! call services for each message, and delete what succeeded.
+//!
+//! A poller is idle (a scheduled job between runs), waiting in a long poll,
+//! sleeping after an empty short poll, processing a batch, or down (crashed).
+//! Every change of state bumps its generation, and a timer carries the
+//! generation and instant it was set for, so a stale timer does nothing.
+//! Processing takes the batch overhead plus a time per message; then each
+//! message fails with the failure rate (the whole batch with the batch
+//! failure rate, poison messages always), and each message that did not
+//! fail makes the consumer's calls one after another. When every message is
+//! done, the successes are deleted and the poller receives again at once.
+//! A failed message is simply not deleted: it returns when its visibility
+//! timeout ends, as with SQS. A crash abandons the batch the same way.
+
+use std::ops::Range;
+
+use crate::engine::{RngStream, SimDuration, SimTime};
+use crate::report::metrics::{Area, Failure};
+use crate::scenario::spec::ConsumerSpec;
+
+use super::call::Owner;
+use super::event::{BatchKey, CallKey, Event, MessageKey};
+use super::faults::Effects;
+use super::sim::Simulation;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PollerState {
+    /// A scheduled job's poller between runs.
+    Idle,
+    /// In a long poll; `window`: a message came and it waits for a fuller batch.
+    Waiting {
+        window: bool,
+    },
+    /// Pausing after an empty receive.
+    Sleeping,
+    Processing,
+    Down,
+}
+
+pub(super) struct Poller {
+    pub consumer: u32,
+    pub state: PollerState,
+    pub generation: u32,
+    pub timer_at: SimTime,
+    pub batch: Option<BatchKey>,
+    /// A scheduled job's poller is in a run (until its first empty receive).
+    pub in_run: bool,
+    /// Faults aimed at this poller alone.
+    pub active_faults: Vec<u32>,
+}
+
+pub(super) struct ConsumerState {
+    pub processing_rng: RngStream,
+    pub failure_rng: RngStream,
+    pub fault_error_rng: RngStream,
+    /// Mixed with a message's id to decide, once and for all, if it is poison.
+    pub poison_salt: u64,
+    pub pollers: Range<u32>,
+    pub active_faults: Vec<u32>,
+    pub busy: u64,
+    pub busy_area: Area,
+    pub busy_at_warmup: u128,
+}
+
+impl ConsumerState {
+    pub fn new(seed: u64, spec: &ConsumerSpec, pollers: Range<u32>) -> ConsumerState {
+        let name = &spec.name;
+        ConsumerState {
+            processing_rng: RngStream::derive(seed, name, "processing_time"),
+            failure_rng: RngStream::derive(seed, name, "failures"),
+            fault_error_rng: RngStream::derive(seed, name, "fault_errors"),
+            poison_salt: RngStream::derive(seed, name, "poison").next_u64(),
+            pollers,
+            active_faults: Vec::new(),
+            busy: 0,
+            busy_area: Area::default(),
+            busy_at_warmup: 0,
+        }
+    }
+}
+
+/// One received message in a batch.
+pub(super) struct Item {
+    pub message: MessageKey,
+    pub receipt: u32,
+    pub ok: bool,
+    pub next_call: usize,
+}
+
+pub(super) struct Batch {
+    pub poller: u32,
+    pub items: Vec<Item>,
+    /// Messages still making calls.
+    pub pending: u32,
+    pub children: Vec<CallKey>,
+    pub received_at: SimTime,
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit hash.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Simulation<'_> {
+    pub(super) fn start_consumers(&mut self) {
+        for (id, spec) in self.scenario.consumers.iter().enumerate() {
+            match spec.schedule {
+                Some(schedule) => self.events.schedule(
+                    SimTime::ZERO + schedule.first_at,
+                    Event::ScheduledRun {
+                        consumer: id as u32,
+                    },
+                ),
+                None => {
+                    for poller in self.consumers[id].pollers.clone() {
+                        self.poll(poller);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A scheduled job's run starts: its idle pollers drain the queue.
+    pub(super) fn on_scheduled_run(&mut self, consumer: u32) {
+        if let Some(schedule) = self.scenario.consumers[consumer as usize].schedule {
+            self.events
+                .schedule(self.now + schedule.every, Event::ScheduledRun { consumer });
+        }
+        for poller in self.consumers[consumer as usize].pollers.clone() {
+            let state = &mut self.pollers[poller as usize];
+            state.in_run = true;
+            if state.state == PollerState::Idle {
+                self.poll(poller);
+            }
+        }
+    }
+
+    /// What the active faults do to a poller now.
+    fn poller_effects(&self, poller: u32) -> Effects {
+        let state = &self.pollers[poller as usize];
+        let consumer = &self.consumers[state.consumer as usize];
+        let mut effects = Effects::NONE;
+        for &fault in consumer.active_faults.iter().chain(&state.active_faults) {
+            effects.add(&self.scenario.faults[fault as usize].kind);
+        }
+        effects
+    }
+
+    fn set_state(&mut self, poller: u32, state: PollerState) {
+        let poller = &mut self.pollers[poller as usize];
+        poller.state = state;
+        poller.generation = poller.generation.wrapping_add(1);
+    }
+
+    fn set_timer(&mut self, poller: u32, at: SimTime) {
+        let state = &mut self.pollers[poller as usize];
+        state.timer_at = at;
+        let generation = state.generation;
+        self.events
+            .schedule(at, Event::PollerTimer { poller, generation });
+    }
+
+    /// The poller receives: a batch if there is one, else it waits, sleeps or stops.
+    pub(super) fn poll(&mut self, poller: u32) {
+        if self.poller_effects(poller).refuse {
+            self.set_state(poller, PollerState::Down);
+            return;
+        }
+        let consumer = self.pollers[poller as usize].consumer;
+        let spec = &self.scenario.consumers[consumer as usize];
+        let scheduled = spec.schedule.is_some();
+        if scheduled && !self.pollers[poller as usize].in_run {
+            self.set_state(poller, PollerState::Idle);
+            return;
+        }
+        let depth = self.queues[spec.queue as usize].depth();
+        let wants_more =
+            spec.batch_window > SimDuration::ZERO && depth < u64::from(spec.max_messages);
+        if depth > 0 && !wants_more && self.receive_batch(poller) {
+            return;
+        }
+        match (scheduled, spec.wait_time > SimDuration::ZERO) {
+            (true, _) => {
+                self.count_receive(consumer, 0);
+                self.pollers[poller as usize].in_run = false;
+                self.set_state(poller, PollerState::Idle);
+            }
+            (false, true) => {
+                let window = depth > 0;
+                self.set_state(poller, PollerState::Waiting { window });
+                let wait = if window {
+                    spec.batch_window
+                } else {
+                    spec.wait_time
+                };
+                self.set_timer(poller, self.now + wait);
+                self.queues[spec.queue as usize].waiting.push_back(poller);
+            }
+            (false, false) => {
+                self.count_receive(consumer, 0);
+                self.set_state(poller, PollerState::Sleeping);
+                self.set_timer(poller, self.now + spec.empty_receive_delay);
+            }
+        }
+    }
+
+    /// Receives now; starts a batch and returns true if any message came.
+    fn receive_batch(&mut self, poller: u32) -> bool {
+        let consumer = self.pollers[poller as usize].consumer;
+        let spec = &self.scenario.consumers[consumer as usize];
+        let taken = self.receive(spec.queue, spec.max_messages);
+        if taken.is_empty() {
+            return false;
+        }
+        self.count_receive(consumer, taken.len() as u64);
+        self.start_batch(poller, taken);
+        true
+    }
+
+    fn count_receive(&mut self, consumer: u32, messages: u64) {
+        if !self.in_window(self.now) {
+            return;
+        }
+        let queue = self.scenario.consumers[consumer as usize].queue;
+        let metrics = &mut self.metrics.queues[queue as usize];
+        metrics.receives += 1;
+        metrics.empty_receives += u64::from(messages == 0);
+        metrics.messages_received += messages;
+        metrics.batch_size_max = metrics.batch_size_max.max(messages);
+    }
+
+    /// Long-polling pollers of `queue`, first come first served, take the
+    /// visible messages; with a batch window, the first waits for a full batch.
+    pub(super) fn serve_waiting(&mut self, queue: u32) {
+        while let Some(&poller) = self.queues[queue as usize].waiting.front() {
+            let consumer = self.pollers[poller as usize].consumer;
+            let spec = &self.scenario.consumers[consumer as usize];
+            let depth = self.queues[queue as usize].depth();
+            if depth == 0 {
+                return;
+            }
+            let wants_more =
+                spec.batch_window > SimDuration::ZERO && depth < u64::from(spec.max_messages);
+            if wants_more {
+                if self.pollers[poller as usize].state == (PollerState::Waiting { window: false }) {
+                    self.pollers[poller as usize].state = PollerState::Waiting { window: true };
+                    self.set_timer(poller, self.now + spec.batch_window);
+                }
+                return;
+            }
+            self.queues[queue as usize].waiting.pop_front();
+            if !self.receive_batch(poller) {
+                // Every visible message is in a locked FIFO group.
+                self.queues[queue as usize].waiting.push_front(poller);
+                return;
+            }
+        }
+    }
+
+    pub(super) fn on_poller_timer(&mut self, poller: u32, generation: u32) {
+        let state = &self.pollers[poller as usize];
+        if state.generation != generation || state.timer_at != self.now {
+            return;
+        }
+        let consumer = state.consumer;
+        let queue = self.scenario.consumers[consumer as usize].queue;
+        match state.state {
+            PollerState::Waiting { window } => {
+                self.queues[queue as usize].waiting.retain(|&p| p != poller);
+                if !(window && self.receive_batch(poller)) {
+                    if !window {
+                        self.count_receive(consumer, 0);
+                    }
+                    self.poll(poller);
+                }
+            }
+            PollerState::Sleeping => self.poll(poller),
+            PollerState::Idle | PollerState::Processing | PollerState::Down => {}
+        }
+    }
+
+    fn start_batch(&mut self, poller: u32, taken: Vec<(MessageKey, u32)>) {
+        let consumer = self.pollers[poller as usize].consumer as usize;
+        let spec = &self.scenario.consumers[consumer];
+        let slowdown = self.poller_effects(poller).slowdown;
+        let rng = &mut self.consumers[consumer].processing_rng;
+        let mut work = spec.time_per_batch.sample(rng);
+        for _ in &taken {
+            work += spec.time_per_message.sample(rng);
+        }
+        let items = taken
+            .into_iter()
+            .map(|(message, receipt)| Item {
+                message,
+                receipt,
+                ok: true,
+                next_call: 0,
+            })
+            .collect::<Vec<_>>();
+        if self.in_window(self.now) {
+            let metrics = &mut self.metrics.consumers[consumer];
+            metrics.batches += 1;
+            metrics.messages += items.len() as u64;
+        }
+        let batch = self.batches.insert(Batch {
+            poller,
+            items,
+            pending: 0,
+            children: Vec::new(),
+            received_at: self.now,
+        });
+        self.set_state(poller, PollerState::Processing);
+        self.pollers[poller as usize].batch = Some(batch);
+        self.change_busy(consumer, true);
+        let done_at = self.now + SimDuration::from_nanos_f64(work * slowdown);
+        self.events.schedule(done_at, Event::BatchDone { batch });
+    }
+
+    fn change_busy(&mut self, consumer: usize, more: bool) {
+        let state = &mut self.consumers[consumer];
+        state.busy_area.advance(self.now, state.busy);
+        if more {
+            state.busy += 1;
+        } else {
+            state.busy -= 1;
+        }
+    }
+
+    /// Processing is done: decide which messages failed, then make the calls
+    /// of those that did not.
+    pub(super) fn on_batch_done(&mut self, batch_key: BatchKey) {
+        let Some(batch) = self.batches.get(batch_key) else {
+            return;
+        };
+        let poller = batch.poller;
+        let consumer = self.pollers[poller as usize].consumer as usize;
+        let scenario = self.scenario;
+        let spec = &scenario.consumers[consumer];
+        let fault_error_rate = self.poller_effects(poller).error_rate;
+        let state = &mut self.consumers[consumer];
+        let batch_failed = state.failure_rng.chance(spec.batch_failure_rate);
+        let batch = &mut self.batches[batch_key];
+        for item in &mut batch.items {
+            let id = self.messages[item.message].id;
+            let poison = (mix(id ^ state.poison_salt) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+                < spec.poison_fraction;
+            let failed = state.failure_rng.chance(spec.failure_rate)
+                | (fault_error_rate > 0.0 && state.fault_error_rng.chance(fault_error_rate));
+            item.ok = !(batch_failed || poison || failed);
+        }
+        let measured = batch.received_at >= SimTime::ZERO + scenario.warmup;
+        if batch_failed && measured {
+            self.metrics.consumers[consumer].batches_failed += 1;
+        }
+        let ready: Vec<usize> = (0..batch.items.len())
+            .filter(|&i| batch.items[i].ok)
+            .collect();
+        for item in ready {
+            let started = self.next_message_call(batch_key, item);
+            self.batches[batch_key].pending += u32::from(started);
+        }
+        if self.batches[batch_key].pending == 0 {
+            self.complete_batch(batch_key);
+        }
+    }
+
+    /// Starts a message's next call, after any fire-and-forget ones; false
+    /// when no call is left (the message is done).
+    fn next_message_call(&mut self, batch_key: BatchKey, item: usize) -> bool {
+        let consumer = self.pollers[self.batches[batch_key].poller as usize].consumer;
+        let scenario = self.scenario;
+        let calls = &scenario.consumers[consumer as usize].calls;
+        loop {
+            let batch = &mut self.batches[batch_key];
+            let Some(&edge) = calls.get(batch.items[item].next_call) else {
+                return false;
+            };
+            batch.items[item].next_call += 1;
+            let key = self.messages[batch.items[item].message].key;
+            if scenario.edges[edge as usize].fire_and_forget {
+                self.start_call(Owner::Detached, edge, key, SimTime::MAX);
+                continue;
+            }
+            let owner = Owner::Message {
+                batch: batch_key,
+                item: item as u32,
+            };
+            let call = self.start_call(owner, edge, key, SimTime::MAX);
+            self.batches[batch_key].children.push(call);
+            return true;
+        }
+    }
+
+    /// A message's call has ended.
+    pub(super) fn on_message_call_finished(
+        &mut self,
+        batch_key: BatchKey,
+        item: u32,
+        call: CallKey,
+        result: Result<(), Failure>,
+    ) {
+        let Some(batch) = self.batches.get_mut(batch_key) else {
+            return;
+        };
+        batch.children.retain(|&c| c != call);
+        let item = item as usize;
+        let still_calling = match result {
+            Ok(()) => self.next_message_call(batch_key, item),
+            Err(_) => {
+                batch.items[item].ok = false;
+                false
+            }
+        };
+        self.batches[batch_key].pending -= u32::from(!still_calling);
+        if self.batches[batch_key].pending == 0 {
+            self.complete_batch(batch_key);
+        }
+    }
+
+    /// Deletes the messages that succeeded and receives again.
+    fn complete_batch(&mut self, batch_key: BatchKey) {
+        let batch = self
+            .batches
+            .remove(batch_key)
+            .expect("a completing batch exists");
+        let poller = batch.poller;
+        let consumer = self.pollers[poller as usize].consumer as usize;
+        let measured = self.in_window(batch.received_at);
+        for item in &batch.items {
+            let message = &mut self.messages[item.message];
+            let queue = message.queue as usize;
+            if item.ok {
+                if message.processed > 0 && measured {
+                    self.metrics.queues[queue].duplicates += 1;
+                }
+                message.processed += 1;
+                self.delete(item.message, item.receipt);
+            }
+            self.release(item.message);
+        }
+        if measured {
+            let succeeded = batch.items.iter().filter(|i| i.ok).count() as u64;
+            let metrics = &mut self.metrics.consumers[consumer];
+            metrics.messages_succeeded += succeeded;
+            metrics.messages_failed += batch.items.len() as u64 - succeeded;
+            metrics.batch_latency.record(self.now - batch.received_at);
+        }
+        self.change_busy(consumer, false);
+        self.pollers[poller as usize].batch = None;
+        self.poll(poller);
+    }
+
+    /// A crash fault starts or ends on some of a consumer's pollers.
+    pub(super) fn crash_pollers(&mut self, pollers: Vec<u32>, starting: bool) {
+        for poller in pollers {
+            match (starting, self.pollers[poller as usize].state) {
+                (true, PollerState::Down) | (false, PollerState::Processing) => {}
+                (true, _) => self.take_down(poller),
+                (false, _) => {
+                    if !self.poller_effects(poller).refuse {
+                        self.poll(poller);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A poller dies: its batch is abandoned (its messages come back after
+    /// their visibility timeout) and it stops polling.
+    fn take_down(&mut self, poller: u32) {
+        let consumer = self.pollers[poller as usize].consumer as usize;
+        let queue = self.scenario.consumers[consumer].queue;
+        self.queues[queue as usize].waiting.retain(|&p| p != poller);
+        if let Some(batch) = self.pollers[poller as usize].batch.take()
+            && let Some(batch) = self.batches.remove(batch)
+        {
+            for call in batch.children {
+                self.cancel_call(call);
+            }
+            if self.in_window(batch.received_at) {
+                self.metrics.consumers[consumer].messages_lost_in_crash += batch.items.len() as u64;
+            }
+            for item in &batch.items {
+                self.release(item.message);
+            }
+            self.change_busy(consumer, false);
+        }
+        self.set_state(poller, PollerState::Down);
+    }
+
+    pub(super) fn consumers_at_warmup(&mut self) {
+        for state in &mut self.consumers {
+            state.busy_area.advance(self.now, state.busy);
+            state.busy_at_warmup = state.busy_area.integral();
+        }
+    }
+
+    pub(super) fn finish_consumers(&mut self) {
+        for (consumer, state) in self.consumers.iter_mut().enumerate() {
+            state.busy_area.advance(self.now, state.busy);
+            self.metrics.consumers[consumer]
+                .busy
+                .add(state.busy_area.integral() - state.busy_at_warmup);
+        }
+    }
+}

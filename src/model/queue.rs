@@ -1,0 +1,573 @@
+//! Message queues with the semantics of Amazon SQS: sends, delivery delay,
+//! receives that hide a message for its visibility timeout, deletes,
+//! retention, redrive to a dead-letter queue, FIFO groups, and what a
+//! bounded queue does when it is full.
+//!
+//! A message lives in one slot from its send to its end. It is delayed,
+//! visible, in flight (received and not yet deleted) or gone. Every receive
+//! hands out a new receipt; only the latest receipt deletes, and a
+//! visibility timer carrying an older receipt does nothing, which is how
+//! timers are cancelled. A gone message keeps its slot while a batch still
+//! holds it, so that a late success can be recognised as a duplicate.
+//! Visible messages are kept in send order, so receives are oldest first and
+//! a FIFO queue is a matter of skipping groups that have a message in flight.
+//! Waking long-polling consumers is deferred to an event, so that a send
+//! never runs a consumer in the middle of queue bookkeeping.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::engine::{SimDuration, SimTime};
+use crate::report::metrics::Area;
+use crate::scenario::spec::{MessageGroups, QueueSpec, WhenFull};
+
+use super::event::{AttemptKey, Event, MessageKey};
+use super::sim::Simulation;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Place {
+    Delayed,
+    Visible,
+    InFlight,
+    Gone,
+}
+
+pub(super) struct Message {
+    pub queue: u32,
+    /// Order of entry into its queue.
+    pub seq: u64,
+    /// The request's key (the FIFO group, when grouped by key).
+    pub key: u64,
+    /// A number of its own, so that poison draws follow the message.
+    pub id: u64,
+    pub sent_at: SimTime,
+    pub enqueued_at: SimTime,
+    pub measured: bool,
+    pub receive_count: u32,
+    pub receipt: u32,
+    pub place: Place,
+    /// Batches holding it now.
+    pub holders: u32,
+    /// Successful processings so far.
+    pub processed: u32,
+}
+
+/// A send waiting for room in a full queue (`when_full: block`).
+pub(super) struct Blocked {
+    /// The producer's attempt; `None` for a topic's delivery, which never gives up.
+    pub attempt: Option<AttemptKey>,
+    pub key: u64,
+    pub sent_at: SimTime,
+    pub measured: bool,
+}
+
+/// Order and locking within one FIFO group (the whole queue for a standard one).
+#[derive(Default)]
+struct Group {
+    present: u32,
+    in_flight: u32,
+    last_deleted_seq: Option<u64>,
+}
+
+pub(super) struct QueueState {
+    /// Visible messages by entry order.
+    visible: BTreeMap<u64, MessageKey>,
+    /// Every message held, by entry order, with when it entered.
+    present: BTreeMap<u64, SimTime>,
+    pub in_flight: u64,
+    next_seq: u64,
+    groups: BTreeMap<u64, Group>,
+    pub blocked: VecDeque<Blocked>,
+    /// Long-polling pollers, first come first served.
+    pub waiting: VecDeque<u32>,
+    notify_pending: bool,
+    pub depth_area: Area,
+    pub in_flight_area: Area,
+    pub depth_at_warmup: u128,
+    pub in_flight_at_warmup: u128,
+}
+
+impl QueueState {
+    pub fn new() -> QueueState {
+        QueueState {
+            visible: BTreeMap::new(),
+            present: BTreeMap::new(),
+            in_flight: 0,
+            next_seq: 0,
+            groups: BTreeMap::new(),
+            blocked: VecDeque::new(),
+            waiting: VecDeque::new(),
+            notify_pending: false,
+            depth_area: Area::default(),
+            in_flight_area: Area::default(),
+            depth_at_warmup: 0,
+            in_flight_at_warmup: 0,
+        }
+    }
+
+    pub fn depth(&self) -> u64 {
+        self.visible.len() as u64
+    }
+
+    pub fn held(&self) -> u64 {
+        self.present.len() as u64
+    }
+
+    /// How long the message that entered first has been here.
+    pub fn oldest_age(&self, now: SimTime) -> SimDuration {
+        self.present
+            .first_key_value()
+            .map_or(SimDuration::ZERO, |(_, &at)| now.since(at))
+    }
+}
+
+fn group_of(spec: &QueueSpec, key: u64) -> u64 {
+    match spec.fifo {
+        Some(MessageGroups::ByKey) => key,
+        _ => 0,
+    }
+}
+
+impl Simulation<'_> {
+    /// A producer's send reaches `queue`: it is taken, dropped or blocked.
+    /// `attempt` is answered unless the send blocks.
+    pub(super) fn offer(&mut self, queue: u32, key: u64, attempt: Option<AttemptKey>) {
+        let spec = &self.scenario.queues[queue as usize];
+        let measured = self.in_window(self.now);
+        self.running.queue_sent[queue as usize] += 1;
+        if measured {
+            self.metrics.queues[queue as usize].sent += 1;
+        }
+        let full = spec
+            .capacity
+            .is_some_and(|c| self.queues[queue as usize].held() >= u64::from(c));
+        let make_room = full && spec.when_full == WhenFull::DropOldest && self.drop_oldest(queue);
+        match (full && !make_room, spec.when_full) {
+            (false, _) => {
+                self.admit(queue, key, self.now, measured, 0);
+                if let Some(attempt) = attempt {
+                    self.events.schedule(self.now, Event::Answered { attempt });
+                }
+            }
+            (true, WhenFull::Block) => {
+                if measured {
+                    self.metrics.queues[queue as usize].blocked += 1;
+                }
+                let blocked = Blocked {
+                    attempt,
+                    key,
+                    sent_at: self.now,
+                    measured,
+                };
+                self.queues[queue as usize].blocked.push_back(blocked);
+                self.forget_abandoned_blocked(queue);
+            }
+            (true, _) => {
+                if measured {
+                    self.metrics.queues[queue as usize].dropped += 1;
+                }
+                if let Some(attempt) = attempt {
+                    self.events
+                        .schedule(self.now, Event::AttemptRejected { attempt });
+                }
+            }
+        }
+    }
+
+    /// A topic takes a message and copies it to each subscribed queue; the
+    /// producer hears back at once, whatever each subscriber does with it.
+    pub(super) fn publish(&mut self, topic: u32, key: u64, attempt: AttemptKey) {
+        let scenario = self.scenario;
+        for &queue in &scenario.topics[topic as usize].subscribers {
+            self.offer(queue, key, None);
+        }
+        self.events.schedule(self.now, Event::Answered { attempt });
+    }
+
+    /// Throws the oldest visible message away; false if none is visible.
+    fn drop_oldest(&mut self, queue: u32) -> bool {
+        let Some((_, &message)) = self.queues[queue as usize].visible.first_key_value() else {
+            return false;
+        };
+        if self.messages[message].measured {
+            self.metrics.queues[queue as usize].dropped += 1;
+        }
+        self.remove_message(message);
+        true
+    }
+
+    /// Producers blocked on a full queue who have since given up are
+    /// forgotten whenever the list doubles, so it stays in proportion to
+    /// those still waiting.
+    fn forget_abandoned_blocked(&mut self, queue: u32) {
+        let blocked = &self.queues[queue as usize].blocked;
+        if blocked.len() < 1024 || !blocked.len().is_power_of_two() {
+            return;
+        }
+        let attempts = &self.attempts;
+        let metrics = &mut self.metrics.queues[queue as usize];
+        self.queues[queue as usize].blocked.retain(|b| {
+            let alive = b.attempt.is_none_or(|a| attempts.contains_key(a));
+            metrics.dropped += u64::from(!alive && b.measured);
+            alive
+        });
+    }
+
+    /// Takes a message into `queue` (a send, or a move from another queue's redrive).
+    fn admit(
+        &mut self,
+        queue: u32,
+        key: u64,
+        sent_at: SimTime,
+        measured: bool,
+        processed: u32,
+    ) -> MessageKey {
+        let spec = &self.scenario.queues[queue as usize];
+        let state = &mut self.queues[queue as usize];
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        state.present.insert(seq, self.now);
+        state.groups.entry(group_of(spec, key)).or_default().present += 1;
+        self.messages_sent += 1;
+        let message = self.messages.insert(Message {
+            queue,
+            seq,
+            key,
+            id: self.messages_sent,
+            sent_at,
+            enqueued_at: self.now,
+            measured,
+            receive_count: 0,
+            receipt: 0,
+            place: Place::Delayed,
+            holders: 0,
+            processed,
+        });
+        let expires_at = sent_at + spec.retention;
+        if expires_at <= SimTime::ZERO + self.scenario.duration {
+            self.events.schedule(
+                expires_at.max(self.now),
+                Event::MessageExpired { message, queue },
+            );
+        }
+        if spec.delay > SimDuration::ZERO {
+            self.events.schedule(
+                self.now + spec.delay,
+                Event::MessageDue {
+                    message,
+                    receipt: 0,
+                },
+            );
+        } else {
+            self.make_visible(message);
+        }
+        message
+    }
+
+    fn make_visible(&mut self, message: MessageKey) {
+        let state = &self.messages[message];
+        let (queue, seq) = (state.queue, state.seq);
+        self.advance_queue_areas(queue);
+        self.messages[message].place = Place::Visible;
+        let state = &mut self.queues[queue as usize];
+        state.visible.insert(seq, message);
+        if self.measuring {
+            let metrics = &mut self.metrics.queues[queue as usize];
+            metrics.depth_max = metrics.depth_max.max(state.visible.len() as u64);
+        }
+        if !state.waiting.is_empty() && !state.notify_pending {
+            state.notify_pending = true;
+            self.events.schedule(self.now, Event::QueueNotify { queue });
+        }
+    }
+
+    /// A delay or a visibility timeout ended: the message is visible again
+    /// unless it was deleted, or received again, meanwhile.
+    pub(super) fn on_message_due(&mut self, message: MessageKey, receipt: u32) {
+        let Some(state) = self.messages.get(message) else {
+            return;
+        };
+        if state.receipt != receipt {
+            return;
+        }
+        match state.place {
+            Place::Delayed => self.make_visible(message),
+            Place::InFlight => {
+                self.leave_flight(message);
+                self.make_visible(message);
+            }
+            Place::Visible | Place::Gone => {}
+        }
+    }
+
+    pub(super) fn on_message_expired(&mut self, message: MessageKey, queue: u32) {
+        let Some(state) = self.messages.get(message) else {
+            return;
+        };
+        if state.queue != queue || state.place == Place::Gone {
+            return;
+        }
+        if state.measured {
+            self.metrics.queues[queue as usize].expired += 1;
+        }
+        self.remove_message(message);
+    }
+
+    /// Takes an in-flight message out of flight (it is deleted, expires or is visible again).
+    fn leave_flight(&mut self, message: MessageKey) {
+        let state = &self.messages[message];
+        let queue = state.queue;
+        let group = group_of(&self.scenario.queues[queue as usize], state.key);
+        self.advance_queue_areas(queue);
+        let queue_state = &mut self.queues[queue as usize];
+        queue_state.in_flight -= 1;
+        if let Some(group) = queue_state.groups.get_mut(&group) {
+            group.in_flight -= 1;
+        }
+    }
+
+    /// The message leaves its queue for good; the room it leaves may let a
+    /// blocked producer in.
+    fn remove_message(&mut self, message: MessageKey) {
+        let state = &self.messages[message];
+        let (queue, seq, place, key) = (state.queue, state.seq, state.place, state.key);
+        let age = self.now.since(state.enqueued_at);
+        if state.measured {
+            let metrics = &mut self.metrics.queues[queue as usize];
+            metrics.age_max = metrics.age_max.max(age);
+        }
+        match place {
+            Place::InFlight => self.leave_flight(message),
+            Place::Visible => {
+                self.advance_queue_areas(queue);
+                self.queues[queue as usize].visible.remove(&seq);
+            }
+            Place::Delayed | Place::Gone => {}
+        }
+        let spec = &self.scenario.queues[queue as usize];
+        let queue_state = &mut self.queues[queue as usize];
+        queue_state.present.remove(&seq);
+        let group = group_of(spec, key);
+        if let Some(state) = queue_state.groups.get_mut(&group) {
+            state.present -= 1;
+            if state.present == 0 && group != 0 {
+                queue_state.groups.remove(&group);
+            }
+        }
+        let state = &mut self.messages[message];
+        state.place = Place::Gone;
+        if state.holders == 0 {
+            self.messages.remove(message);
+        }
+        self.unblock(queue);
+    }
+
+    /// Lets blocked producers in while there is room.
+    fn unblock(&mut self, queue: u32) {
+        let spec = &self.scenario.queues[queue as usize];
+        let Some(capacity) = spec.capacity else {
+            return;
+        };
+        while self.queues[queue as usize].held() < u64::from(capacity) {
+            let Some(blocked) = self.queues[queue as usize].blocked.pop_front() else {
+                return;
+            };
+            let gave_up = blocked
+                .attempt
+                .is_some_and(|a| !self.attempts.contains_key(a));
+            if gave_up {
+                if blocked.measured {
+                    self.metrics.queues[queue as usize].dropped += 1;
+                }
+                continue;
+            }
+            self.admit(queue, blocked.key, blocked.sent_at, blocked.measured, 0);
+            if let Some(attempt) = blocked.attempt {
+                self.events.schedule(self.now, Event::Answered { attempt });
+            }
+        }
+    }
+
+    /// A receive of up to `max` messages: oldest visible first, skipping FIFO
+    /// groups with a message in flight, and moving messages that have been
+    /// received too often to the dead-letter queue instead of returning them.
+    pub(super) fn receive(&mut self, queue: u32, max: u32) -> Vec<(MessageKey, u32)> {
+        let spec = &self.scenario.queues[queue as usize];
+        let mut taken = Vec::new();
+        let mut taken_groups: Vec<u64> = Vec::new();
+        let mut cursor = 0;
+        while taken.len() < max as usize {
+            let Some((&seq, &message)) = self.queues[queue as usize].visible.range(cursor..).next()
+            else {
+                break;
+            };
+            cursor = seq + 1;
+            let state = &self.messages[message];
+            if let Some(redrive) = spec.redrive
+                && state.receive_count >= redrive.max_receive_count
+            {
+                self.dead_letter(message, redrive.dead_letter_queue);
+                continue;
+            }
+            let group = group_of(spec, state.key);
+            if spec.fifo.is_some() && !taken_groups.contains(&group) {
+                let locked = self.queues[queue as usize]
+                    .groups
+                    .get(&group)
+                    .is_some_and(|g| g.in_flight > 0);
+                if locked {
+                    continue;
+                }
+                taken_groups.push(group);
+            }
+            taken.push((message, self.take(message, group)));
+        }
+        taken
+    }
+
+    /// One message goes in flight for its visibility timeout.
+    fn take(&mut self, message: MessageKey, group: u64) -> u32 {
+        let state = &self.messages[message];
+        let (queue, seq) = (state.queue, state.seq);
+        self.advance_queue_areas(queue);
+        let visibility = self.scenario.queues[queue as usize].visibility_timeout;
+        let queue_state = &mut self.queues[queue as usize];
+        queue_state.visible.remove(&seq);
+        queue_state.in_flight += 1;
+        if let Some(group) = queue_state.groups.get_mut(&group) {
+            group.in_flight += 1;
+        }
+        let state = &mut self.messages[message];
+        state.place = Place::InFlight;
+        state.receive_count += 1;
+        state.receipt += 1;
+        state.holders += 1;
+        let receipt = state.receipt;
+        self.events.schedule(
+            self.now + visibility,
+            Event::MessageDue { message, receipt },
+        );
+        receipt
+    }
+
+    /// Moves a message to `dead_letter_queue`, keeping its first send time
+    /// (retention counts from it, as in SQS).
+    fn dead_letter(&mut self, message: MessageKey, dead_letter_queue: u32) {
+        let state = &self.messages[message];
+        let (queue, key, sent_at, measured, processed) = (
+            state.queue,
+            state.key,
+            state.sent_at,
+            state.measured,
+            state.processed,
+        );
+        if measured {
+            self.metrics.queues[queue as usize].dead_lettered += 1;
+            self.metrics.queues[dead_letter_queue as usize].dead_letters_in += 1;
+        }
+        self.remove_message(message);
+        let spec = &self.scenario.queues[dead_letter_queue as usize];
+        let full = spec
+            .capacity
+            .is_some_and(|c| self.queues[dead_letter_queue as usize].held() >= u64::from(c));
+        if full && !(spec.when_full == WhenFull::DropOldest && self.drop_oldest(dead_letter_queue))
+        {
+            if measured {
+                self.metrics.queues[dead_letter_queue as usize].dropped += 1;
+            }
+            return;
+        }
+        self.admit(dead_letter_queue, key, sent_at, measured, processed);
+    }
+
+    /// Deletes a processed message if `receipt` is still its latest, and
+    /// records its end-to-end latency.
+    pub(super) fn delete(&mut self, message: MessageKey, receipt: u32) {
+        let state = &self.messages[message];
+        if state.place == Place::Gone || state.receipt != receipt {
+            return;
+        }
+        let queue = state.queue;
+        let spec = &self.scenario.queues[queue as usize];
+        let group = group_of(spec, state.key);
+        let seq = state.seq;
+        let last = self.queues[queue as usize].groups.get_mut(&group).map(|g| {
+            g.last_deleted_seq
+                .replace(seq.max(g.last_deleted_seq.unwrap_or(0)))
+        });
+        if state.measured {
+            let metrics = &mut self.metrics.queues[queue as usize];
+            metrics.deleted += 1;
+            metrics.out_of_order += u64::from(last.flatten().is_some_and(|l| l > seq));
+            metrics.latency.record(self.now - state.sent_at);
+            metrics.receive_count_sum += u64::from(state.receive_count);
+            metrics.receive_count_max = metrics
+                .receive_count_max
+                .max(u64::from(state.receive_count));
+        }
+        self.running.queue_deleted[queue as usize] += 1;
+        self.remove_message(message);
+    }
+
+    /// A batch lets go of a message; a gone message's slot is freed with its last holder.
+    pub(super) fn release(&mut self, message: MessageKey) {
+        let state = &mut self.messages[message];
+        state.holders -= 1;
+        if state.holders == 0 && state.place == Place::Gone {
+            self.messages.remove(message);
+        }
+    }
+
+    /// Brings a queue's depth and in-flight integrals up to now.
+    pub(super) fn advance_queue_areas(&mut self, queue: u32) {
+        let state = &mut self.queues[queue as usize];
+        state
+            .depth_area
+            .advance(self.now, state.visible.len() as u64);
+        state.in_flight_area.advance(self.now, state.in_flight);
+    }
+
+    /// Wakes long-polling pollers now that messages are visible.
+    pub(super) fn on_queue_notify(&mut self, queue: u32) {
+        self.queues[queue as usize].notify_pending = false;
+        self.serve_waiting(queue);
+    }
+
+    /// Counts what is still held, and blocked, when the run ends.
+    pub(super) fn finish_queues(&mut self) {
+        for queue in 0..self.queues.len() {
+            self.advance_queue_areas(queue as u32);
+            let state = &self.queues[queue];
+            let metrics = &mut self.metrics.queues[queue];
+            metrics
+                .depth
+                .add(state.depth_area.integral() - state.depth_at_warmup);
+            metrics
+                .in_flight
+                .add(state.in_flight_area.integral() - state.in_flight_at_warmup);
+            for blocked in state.blocked.iter().filter(|b| b.measured) {
+                let gave_up = blocked
+                    .attempt
+                    .is_some_and(|a| !self.attempts.contains_key(a));
+                metrics.dropped += u64::from(gave_up);
+                metrics.blocked_at_end += u64::from(!gave_up);
+            }
+        }
+        for message in self.messages.values() {
+            if message.place != Place::Gone && message.measured {
+                let metrics = &mut self.metrics.queues[message.queue as usize];
+                metrics.in_queue_at_end += 1;
+                metrics.age_max = metrics.age_max.max(self.now.since(message.enqueued_at));
+            }
+        }
+    }
+
+    pub(super) fn queues_at_warmup(&mut self) {
+        for queue in 0..self.queues.len() {
+            self.advance_queue_areas(queue as u32);
+            let state = &mut self.queues[queue];
+            state.depth_at_warmup = state.depth_area.integral();
+            state.in_flight_at_warmup = state.in_flight_area.integral();
+            self.metrics.queues[queue].depth_max = state.depth();
+        }
+    }
+}
