@@ -12,6 +12,7 @@ pub mod diff;
 pub mod files;
 pub mod markdown;
 pub mod metrics;
+pub mod queues;
 pub mod stats;
 pub mod summary;
 pub mod sweep;

@@ -11,11 +11,14 @@ use serde::Serialize;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::RunOutcome;
 use crate::report::metrics::{EdgeMetrics, FailureCounts, Latency, ServiceMetrics};
+use crate::report::queues::{
+    ConsumerSummary, QueueSummary, consumer_summary, drain_of, queue_summary,
+};
 use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{FaultSpec, FaultTarget, Load};
 
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -37,6 +40,8 @@ pub struct Summary {
     pub load_balancers: Vec<BalancerSummary>,
     pub calls: Vec<CallSummary>,
     pub caches: Vec<CacheSummary>,
+    pub queues: Vec<QueueSummary>,
+    pub consumers: Vec<ConsumerSummary>,
     /// The scenario's fault schedule, for readers of the report.
     pub faults: Vec<FaultSummary>,
 }
@@ -198,12 +203,12 @@ pub struct CallSummary {
 }
 
 /// Rounds to `decimals` places; exact IEEE operations only, so identical everywhere.
-fn round(value: f64, decimals: i32) -> f64 {
+pub(super) fn round(value: f64, decimals: i32) -> f64 {
     let scale = [1.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0][decimals as usize];
     (value * scale).round() / scale
 }
 
-fn ratio(numerator: u64, denominator: u64) -> f64 {
+pub(super) fn ratio(numerator: u64, denominator: u64) -> f64 {
     if denominator == 0 {
         0.0
     } else {
@@ -211,7 +216,7 @@ fn ratio(numerator: u64, denominator: u64) -> f64 {
     }
 }
 
-fn per_second(count: u64, span: SimDuration) -> f64 {
+pub(super) fn per_second(count: u64, span: SimDuration) -> f64 {
     if span == SimDuration::ZERO {
         0.0
     } else {
@@ -348,6 +353,21 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
                 miss_latency: LatencySummary::of(&m.miss_latency),
                 hit_age: LatencySummary::of(&m.hit_age),
             })
+            .collect(),
+        queues: scenario
+            .queues
+            .iter()
+            .zip(&metrics.queues)
+            .map(|(spec, m)| {
+                let drain = drain_of(scenario, &outcome.timeseries, &spec.name);
+                queue_summary(spec, m, measured, drain)
+            })
+            .collect(),
+        consumers: scenario
+            .consumers
+            .iter()
+            .zip(&metrics.consumers)
+            .map(|(spec, m)| consumer_summary(scenario, spec, m, measured))
             .collect(),
         faults: scenario
             .faults

@@ -14,6 +14,7 @@ use super::summary::{LatencySummary, Summary};
 pub fn render(summary: &Summary, reproduce: &str) -> String {
     let mut out = header(summary, reproduce);
     out.push_str(&recovery_lines(summary));
+    out.push_str(&super::queues::drain_lines(summary));
     out.push_str(&section(
         "Sources (end-to-end, successful requests)",
         sources_table(summary),
@@ -28,6 +29,17 @@ pub fn render(summary: &Summary, reproduce: &str) -> String {
     ));
     if !summary.caches.is_empty() {
         out.push_str(&section("Caches", caches_table(summary)));
+    }
+    if !summary.queues.is_empty() {
+        let table = super::queues::queues_table(summary);
+        out.push_str(&section(
+            "Queues (messages; latency from send to delete)",
+            table,
+        ));
+    }
+    if !summary.consumers.is_empty() {
+        let table = super::queues::consumers_table(summary);
+        out.push_str(&section("Consumers", table));
     }
     if let Some(table) = defences_table(summary) {
         out.push_str(&section("Faults, defences and scaling", table));
@@ -372,7 +384,7 @@ fn latency_cells(latency: &LatencySummary) -> Vec<String> {
 }
 
 /// A dash where there were no samples, so "no data" never reads as "zero".
-fn latency_or_dash(count: u64, ms: f64) -> String {
+pub(super) fn latency_or_dash(count: u64, ms: f64) -> String {
     if count == 0 {
         "–".to_string()
     } else {

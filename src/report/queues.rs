@@ -1,0 +1,313 @@
+//! What a run says about its message queues and consumer groups: the
+//! summaries, the backlog-drain verdict after a fault or surge, and the
+//! terminal tables.
+//!
+//! Like the rest of the report, everything here is a function of the
+//! recorded metrics and the time series.
+
+use comfy_table::Table;
+use serde::Serialize;
+
+use crate::engine::SimDuration;
+use crate::report::metrics::{ConsumerMetrics, QueueMetrics};
+use crate::report::timeseries::TimeSeries;
+use crate::scenario::Scenario;
+use crate::scenario::spec::{ConsumerSpec, QueueSpec};
+
+use super::summary::{LatencySummary, Summary, per_second, ratio, round};
+use super::text::{format_rate, group_digits, latency_or_dash, new_table};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueSummary {
+    pub name: String,
+    /// `standard` or `fifo`.
+    pub kind: &'static str,
+    pub sent: u64,
+    pub sent_per_s: f64,
+    pub dead_letters_in: u64,
+    pub deleted: u64,
+    pub deleted_per_s: f64,
+    pub expired: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    pub blocked: u64,
+    pub in_queue_at_end: u64,
+    pub blocked_at_end: u64,
+    pub duplicates: u64,
+    pub out_of_order: u64,
+    pub receives: u64,
+    pub empty_receives: u64,
+    pub messages_received: u64,
+    /// Messages returned ÷ receives, empty ones included.
+    pub messages_per_receive: f64,
+    pub batch_size_max: u64,
+    /// Mean and max receive count of deleted messages.
+    pub receives_per_message: f64,
+    pub receive_count_max: u64,
+    pub depth_mean: f64,
+    pub depth_max: u64,
+    pub in_flight_mean: f64,
+    /// The longest any message stayed in this queue, in seconds.
+    pub age_max_s: f64,
+    /// From the first send to the successful delete.
+    pub latency: LatencySummary,
+    /// After a fault or surge: did the backlog drain?
+    pub drain: Option<Drain>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsumerSummary {
+    pub name: String,
+    pub queue: String,
+    pub pollers: u32,
+    pub max_messages: u32,
+    pub batches: u64,
+    pub batches_failed: u64,
+    pub messages: u64,
+    pub messages_succeeded: u64,
+    pub messages_failed: u64,
+    pub messages_lost_in_crash: u64,
+    pub messages_per_batch: f64,
+    /// Messages processed successfully per second, in all and per poller.
+    pub throughput_per_s: f64,
+    pub throughput_per_poller_per_s: f64,
+    /// Time pollers spent processing ÷ pollers × measured time.
+    pub utilisation: f64,
+    /// From receive to the end of processing, per batch.
+    pub batch_latency: LatencySummary,
+}
+
+/// How a queue's backlog came back after a fault or surge.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Drain {
+    pub trigger_start_s: f64,
+    pub trigger_end_s: f64,
+    /// The deepest the queue was between warm-up and the trigger.
+    pub depth_before_max: f64,
+    /// The deepest it was from the trigger on.
+    pub backlog_peak: f64,
+    pub drained: bool,
+    /// From the end of the trigger until the depth was back to its level before.
+    pub drain_time_s: Option<f64>,
+}
+
+pub(super) fn queue_summary(
+    spec: &QueueSpec,
+    m: &QueueMetrics,
+    measured: SimDuration,
+    drain: Option<Drain>,
+) -> QueueSummary {
+    let span = measured.as_nanos().max(1) as f64;
+    QueueSummary {
+        name: spec.name.clone(),
+        kind: if spec.fifo.is_some() {
+            "fifo"
+        } else {
+            "standard"
+        },
+        sent: m.sent,
+        sent_per_s: per_second(m.sent, measured),
+        dead_letters_in: m.dead_letters_in,
+        deleted: m.deleted,
+        deleted_per_s: per_second(m.deleted, measured),
+        expired: m.expired,
+        dead_lettered: m.dead_lettered,
+        dropped: m.dropped,
+        blocked: m.blocked,
+        in_queue_at_end: m.in_queue_at_end,
+        blocked_at_end: m.blocked_at_end,
+        duplicates: m.duplicates,
+        out_of_order: m.out_of_order,
+        receives: m.receives,
+        empty_receives: m.empty_receives,
+        messages_received: m.messages_received,
+        messages_per_receive: ratio(m.messages_received, m.receives),
+        batch_size_max: m.batch_size_max,
+        receives_per_message: ratio(m.receive_count_sum, m.deleted),
+        receive_count_max: m.receive_count_max,
+        depth_mean: round(m.depth.integral() as f64 / span, 4),
+        depth_max: m.depth_max,
+        in_flight_mean: round(m.in_flight.integral() as f64 / span, 4),
+        age_max_s: round(m.age_max.as_secs_f64(), 3),
+        latency: LatencySummary::of(&m.latency),
+        drain,
+    }
+}
+
+pub(super) fn consumer_summary(
+    scenario: &Scenario,
+    spec: &ConsumerSpec,
+    m: &ConsumerMetrics,
+    measured: SimDuration,
+) -> ConsumerSummary {
+    let capacity = measured.as_nanos() as f64 * f64::from(spec.pollers);
+    let throughput = per_second(m.messages_succeeded, measured);
+    ConsumerSummary {
+        name: spec.name.clone(),
+        queue: scenario.queues[spec.queue as usize].name.clone(),
+        pollers: spec.pollers,
+        max_messages: spec.max_messages,
+        batches: m.batches,
+        batches_failed: m.batches_failed,
+        messages: m.messages,
+        messages_succeeded: m.messages_succeeded,
+        messages_failed: m.messages_failed,
+        messages_lost_in_crash: m.messages_lost_in_crash,
+        messages_per_batch: ratio(m.messages, m.batches),
+        throughput_per_s: throughput,
+        throughput_per_poller_per_s: round(throughput / f64::from(spec.pollers), 3),
+        utilisation: round(m.busy.integral() as f64 / capacity.max(1.0), 4),
+        batch_latency: LatencySummary::of(&m.batch_latency),
+    }
+}
+
+/// The drain verdict for `queue`, if the scenario has a fault or surge that ends.
+pub(super) fn drain_of(scenario: &Scenario, series: &TimeSeries, queue: &str) -> Option<Drain> {
+    let (start, end) = scenario
+        .sources
+        .iter()
+        .filter_map(|source| scenario.trigger_window(source))
+        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))?;
+    let (start_s, end_s) = (start.as_secs_f64(), end.as_secs_f64());
+    let warmup_s = scenario.warmup.as_secs_f64();
+    let interval_s = series.interval.as_secs_f64();
+    let depth = series.column(&format!("{queue}.depth"))?;
+    let samples: Vec<(f64, f64)> = series.times().into_iter().zip(depth).collect();
+    let before = samples
+        .iter()
+        .filter(|&&(t, _)| t - interval_s >= warmup_s && t <= start_s)
+        .map(|&(_, d)| d)
+        .reduce(f64::max)?;
+    let backlog_peak = samples
+        .iter()
+        .filter(|&&(t, _)| t >= start_s)
+        .map(|&(_, d)| d)
+        .fold(0.0, f64::max);
+    let back = samples
+        .iter()
+        .find(|&&(t, d)| t >= end_s && d <= before)
+        .map(|&(t, _)| round(t - end_s, 4));
+    Some(Drain {
+        trigger_start_s: start_s,
+        trigger_end_s: end_s,
+        depth_before_max: before,
+        backlog_peak,
+        drained: back.is_some(),
+        drain_time_s: back,
+    })
+}
+
+/// One line per queue with a drain verdict, for the report's header.
+pub fn drain_lines(summary: &Summary) -> String {
+    let mut out = String::new();
+    for queue in &summary.queues {
+        let Some(drain) = &queue.drain else { continue };
+        let verdict = match drain.drain_time_s {
+            Some(seconds) => format!("drained {seconds}s after it ended"),
+            None => "had not drained by the end of the run".to_string(),
+        };
+        out.push_str(&format!(
+            "queue {}: backlog peaked at {} messages after the trigger at {}s–{}s (at most {} before) and {verdict}\n",
+            queue.name, drain.backlog_peak, drain.trigger_start_s, drain.trigger_end_s, drain.depth_before_max,
+        ));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+pub(super) fn queues_table(summary: &Summary) -> Table {
+    let mut table = new_table(
+        &[
+            "queue",
+            "sent",
+            "deleted",
+            "expired",
+            "to DLQ",
+            "dropped",
+            "left",
+            "dupl.",
+            "receives",
+            "empty",
+            "msgs/recv",
+            "depth mean",
+            "depth max",
+            "age max",
+            "p50",
+            "p99",
+        ],
+        1,
+    );
+    for q in &summary.queues {
+        let name = match (q.kind, q.dead_letters_in) {
+            ("fifo", _) => format!("{} (fifo)", q.name),
+            (_, 0) => q.name.clone(),
+            _ => format!(
+                "{} (+{} dead letters)",
+                q.name,
+                group_digits(q.dead_letters_in)
+            ),
+        };
+        table.add_row(vec![
+            name,
+            format!("{} ({})", group_digits(q.sent), format_rate(q.sent_per_s)),
+            format!(
+                "{} ({})",
+                group_digits(q.deleted),
+                format_rate(q.deleted_per_s)
+            ),
+            group_digits(q.expired),
+            group_digits(q.dead_lettered),
+            group_digits(q.dropped),
+            group_digits(q.in_queue_at_end + q.blocked_at_end),
+            group_digits(q.duplicates),
+            group_digits(q.receives),
+            group_digits(q.empty_receives),
+            format!("{:.2}", q.messages_per_receive),
+            format!("{:.1}", q.depth_mean),
+            group_digits(q.depth_max),
+            format!("{}s", q.age_max_s),
+            latency_or_dash(q.latency.count, q.latency.p50_ms),
+            latency_or_dash(q.latency.count, q.latency.p99_ms),
+        ]);
+    }
+    table
+}
+
+pub(super) fn consumers_table(summary: &Summary) -> Table {
+    let mut table = new_table(
+        &[
+            "consumer",
+            "pollers",
+            "batches",
+            "msgs/batch",
+            "ok",
+            "failed",
+            "lost in crash",
+            "util",
+            "ok/s",
+            "per poller",
+            "batch p50",
+            "batch p99",
+        ],
+        1,
+    );
+    for c in &summary.consumers {
+        table.add_row(vec![
+            format!("{} ← {}", c.name, c.queue),
+            format!("{} × ≤{}", c.pollers, c.max_messages),
+            group_digits(c.batches),
+            format!("{:.2}", c.messages_per_batch),
+            group_digits(c.messages_succeeded),
+            group_digits(c.messages_failed),
+            group_digits(c.messages_lost_in_crash),
+            format!("{:.1}%", c.utilisation * 100.0),
+            format_rate(c.throughput_per_s),
+            format_rate(c.throughput_per_poller_per_s),
+            latency_or_dash(c.batch_latency.count, c.batch_latency.p50_ms),
+            latency_or_dash(c.batch_latency.count, c.batch_latency.p99_ms),
+        ]);
+    }
+    table
+}
