@@ -22,6 +22,7 @@ use crate::scenario::spec::ConsumerSpec;
 use super::call::Owner;
 use super::event::{BatchKey, CallKey, Event, MessageKey};
 use super::faults::Effects;
+use super::queue::group_of;
 use super::sim::Simulation;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,7 +190,7 @@ impl Simulation<'_> {
                 self.set_state(poller, PollerState::Idle);
             }
             (false, true) => {
-                let window = depth > 0;
+                let window = depth > 0 && wants_more;
                 self.set_state(poller, PollerState::Waiting { window });
                 let wait = if window {
                     spec.batch_window
@@ -422,10 +423,11 @@ impl Simulation<'_> {
 
     /// Deletes the messages that succeeded and receives again.
     fn complete_batch(&mut self, batch_key: BatchKey) {
-        let batch = self
+        let mut batch = self
             .batches
             .remove(batch_key)
             .expect("a completing batch exists");
+        self.hold_back_after_failures(&mut batch);
         let poller = batch.poller;
         let consumer = self.pollers[poller as usize].consumer as usize;
         let measured = self.in_window(batch.received_at);
@@ -451,6 +453,27 @@ impl Simulation<'_> {
         self.change_busy(consumer, false);
         self.pollers[poller as usize].batch = None;
         self.poll(poller);
+    }
+
+    /// In a FIFO queue, a message after a failed one of its group is not
+    /// deleted either (as Lambda stops a FIFO batch at its first failure),
+    /// so that the group's order survives the redelivery.
+    fn hold_back_after_failures(&self, batch: &mut Batch) {
+        let consumer = self.pollers[batch.poller as usize].consumer;
+        let scenario = self.scenario;
+        let queue = &scenario.queues[scenario.consumers[consumer as usize].queue as usize];
+        if queue.fifo.is_none() {
+            return;
+        }
+        let mut failed_groups = Vec::new();
+        for item in &mut batch.items {
+            let group = group_of(queue, self.messages[item.message].key);
+            if !item.ok {
+                failed_groups.push(group);
+            } else if failed_groups.contains(&group) {
+                item.ok = false;
+            }
+        }
     }
 
     /// A crash fault starts or ends on some of a consumer's pollers.

@@ -120,7 +120,7 @@ impl QueueState {
     }
 }
 
-fn group_of(spec: &QueueSpec, key: u64) -> u64 {
+pub(super) fn group_of(spec: &QueueSpec, key: u64) -> u64 {
     match spec.fifo {
         Some(MessageGroups::ByKey) => key,
         _ => 0,
@@ -274,6 +274,12 @@ impl Simulation<'_> {
             let metrics = &mut self.metrics.queues[queue as usize];
             metrics.depth_max = metrics.depth_max.max(state.visible.len() as u64);
         }
+        self.notify_waiting(queue);
+    }
+
+    /// Tells long-polling pollers, if any, that there may be messages for them.
+    fn notify_waiting(&mut self, queue: u32) {
+        let state = &mut self.queues[queue as usize];
         if !state.waiting.is_empty() && !state.notify_pending {
             state.notify_pending = true;
             self.events.schedule(self.now, Event::QueueNotify { queue });
@@ -322,6 +328,10 @@ impl Simulation<'_> {
         queue_state.in_flight -= 1;
         if let Some(group) = queue_state.groups.get_mut(&group) {
             group.in_flight -= 1;
+        }
+        // A FIFO group that was locked may now deliver its visible messages.
+        if self.scenario.queues[queue as usize].fifo.is_some() {
+            self.notify_waiting(queue);
         }
     }
 
@@ -538,12 +548,15 @@ impl Simulation<'_> {
             self.advance_queue_areas(queue as u32);
             let state = &self.queues[queue];
             let metrics = &mut self.metrics.queues[queue];
-            metrics
-                .depth
-                .add(state.depth_area.integral() - state.depth_at_warmup);
-            metrics
-                .in_flight
-                .add(state.in_flight_area.integral() - state.in_flight_at_warmup);
+            // A run stopped during warm-up measured no time.
+            if self.measuring {
+                metrics
+                    .depth
+                    .add(state.depth_area.integral() - state.depth_at_warmup);
+                metrics
+                    .in_flight
+                    .add(state.in_flight_area.integral() - state.in_flight_at_warmup);
+            }
             for blocked in state.blocked.iter().filter(|b| b.measured) {
                 let gave_up = blocked
                     .attempt

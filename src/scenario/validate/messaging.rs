@@ -373,7 +373,7 @@ impl Checker {
         if wait_time == SimDuration::ZERO && empty_receive_delay == SimDuration::ZERO {
             let position = raw.wait_time.as_ref().map(position_of);
             self.errors.push(
-                crate::scenario::Diagnostic::new(position, &format!("{path}.wait_time"), "with short polling (`wait_time: 0`) an idle poller would receive again at once, for ever")
+                crate::scenario::Diagnostic::new(position, format!("{path}.wait_time"), "with short polling (`wait_time: 0`) an idle poller would receive again at once, for ever")
                     .with_help("set `empty_receive_delay` (e.g. `1s`), or long-poll with `wait_time: 20s`"),
             );
         }

@@ -457,6 +457,10 @@ impl Checker {
 
     fn services(&mut self, raw: &RawScenario) -> Vec<ServiceSpec> {
         let Some(services) = raw.services.as_ref().filter(|s| !s.value.is_empty()) else {
+            // Producers and consumers around a queue need no service.
+            if raw.queues.as_ref().is_some_and(|q| !q.is_empty()) {
+                return Vec::new();
+            }
             let position = raw.services.as_ref().map(position_of);
             self.missing_section(position, "services", "the scenario has no services", "add one, e.g. `services: { frontend: { workers: 8, service_time: exp(mean=5ms) } }`");
             return Vec::new();

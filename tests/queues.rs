@@ -1,0 +1,369 @@
+//! Message queues, topics and consumers: conservation of messages, redrive
+//! after exactly `max_receive_count` receives, duplicates from a short
+//! visibility timeout, retention, FIFO order, batch sizes, long polling,
+//! backpressure, crashes, fan-out, scheduled jobs, queueing theory and
+//! determinism.
+
+mod common;
+
+use common::*;
+use stampede::report::queues::QueueSummary;
+use stampede::report::summary::Summary;
+
+/// A producer at `rate` into `orders`, with the queue and consumer keys given.
+fn queued(rate: &str, queue: &str, consumer: &str) -> String {
+    format!(
+        "duration: 60s\nsources:\n  producer: {{ target: orders, rate: {rate} }}\nservices:\n  db: {{ workers: 20, service_time: exp(mean=5ms) }}\nqueues:\n  orders: {{ {queue} }}\n  dlq: {{}}\nconsumers:\n  worker: {{ queue: orders, {consumer} }}\n"
+    )
+}
+
+fn queue<'a>(summary: &'a Summary, name: &str) -> &'a QueueSummary {
+    summary.queues.iter().find(|q| q.name == name).unwrap()
+}
+
+/// sent + moved in = deleted + expired + dead-lettered + dropped + held at the end.
+fn assert_conserved(summary: &Summary, case: &str) {
+    for q in &summary.queues {
+        let ins = q.sent + q.dead_letters_in;
+        let outs = q.deleted
+            + q.expired
+            + q.dead_lettered
+            + q.dropped
+            + q.in_queue_at_end
+            + q.blocked_at_end;
+        assert_eq!(
+            ins, outs,
+            "{case}: queue {} does not balance: {q:?}",
+            q.name
+        );
+    }
+}
+
+#[test]
+fn every_message_ends_exactly_once() {
+    let redrive =
+        "redrive: { dead_letter_queue: dlq, max_receive_count: 2 }, visibility_timeout: 2s";
+    let cases = [
+        ("plain", "", "pollers: 2, time_per_message: 5ms"),
+        (
+            "failures and redrive",
+            redrive,
+            "pollers: 4, max_messages: 10, time_per_batch: 10ms, time_per_message: 2ms, failure_rate: 0.2, batch_failure_rate: 0.05",
+        ),
+        (
+            "fifo",
+            "fifo: true, visibility_timeout: 1s",
+            "pollers: 4, max_messages: 5, time_per_message: 1ms, failure_rate: 0.1",
+        ),
+        (
+            "drop newest",
+            "capacity: 50, when_full: drop_newest",
+            "time_per_message: 20ms",
+        ),
+        (
+            "drop oldest",
+            "capacity: 50, when_full: drop_oldest",
+            "time_per_message: 20ms",
+        ),
+        (
+            "block",
+            "capacity: 50, when_full: block",
+            "time_per_message: 20ms",
+        ),
+        ("retention", "retention: 3s", "time_per_message: 20ms"),
+        ("delay", "delay: 2s", "pollers: 2, time_per_message: 5ms"),
+        (
+            "short poll",
+            "",
+            "wait_time: 0s, empty_receive_delay: 200ms, time_per_message: 5ms",
+        ),
+        (
+            "batch window",
+            "",
+            "max_messages: 10, batch_window: 100ms, time_per_batch: 20ms",
+        ),
+        (
+            "calls",
+            redrive,
+            "pollers: 3, time_per_message: 1ms, calls: [{ target: db, timeout_per_attempt: 8ms }]",
+        ),
+    ];
+    for (case, queue_keys, consumer_keys) in cases {
+        let text = queued("100/s", queue_keys, consumer_keys);
+        let (_, summary) = run(&scenario_from(&format!("{text}warmup: 5s\n")));
+        assert!(queue(&summary, "orders").sent > 4_000, "{case}");
+        assert_conserved(&summary, case);
+    }
+}
+
+/// Ten messages a second for ten seconds, then none, into a queue whose
+/// consumer fails everything.
+fn always_failing(max_receive_count: u32) -> Summary {
+    let text = format!(
+        "duration: 60s\nsources:\n  producer:\n    target: orders\n    shape: {{ kind: piecewise, interpolate: step, points: [[0s, 10/s], [10s, 0/s]] }}\nqueues:\n  orders: {{ visibility_timeout: 1s, redrive: {{ dead_letter_queue: dlq, max_receive_count: {max_receive_count} }} }}\n  dlq: {{}}\nconsumers:\n  worker: {{ queue: orders, pollers: 3, max_messages: 10, time_per_message: 10ms, failure_rate: 1 }}\n"
+    );
+    run(&scenario_from(&text)).1
+}
+
+#[test]
+fn a_message_that_always_fails_reaches_the_dead_letter_queue_after_exactly_max_receive_count_receives()
+ {
+    for max_receive_count in [1, 3, 5] {
+        let summary = always_failing(max_receive_count);
+        let orders = queue(&summary, "orders");
+        let dlq = queue(&summary, "dlq");
+        assert!(orders.sent > 50);
+        assert_eq!(orders.dead_lettered, orders.sent);
+        assert_eq!(orders.deleted, 0);
+        assert_eq!(
+            orders.messages_received,
+            u64::from(max_receive_count) * orders.sent,
+            "max_receive_count {max_receive_count}"
+        );
+        assert_eq!(dlq.dead_letters_in, orders.sent);
+        assert_eq!(dlq.in_queue_at_end, orders.sent);
+    }
+}
+
+#[test]
+fn poison_messages_fail_every_time_and_the_rest_get_through() {
+    let text = queued(
+        "100/s",
+        "visibility_timeout: 1s, redrive: { dead_letter_queue: dlq, max_receive_count: 3 }",
+        "pollers: 2, max_messages: 10, time_per_message: 1ms, poison_fraction: 0.05",
+    );
+    let (_, summary) = run(&scenario_from(&text));
+    let orders = queue(&summary, "orders");
+    let poisoned = orders.dead_lettered as f64 / orders.sent as f64;
+    // 6,000 messages, 5% poison: sd 0.0028; those sent in the last 3s are not yet moved.
+    assert!((poisoned - 0.05).abs() < 0.012, "{poisoned}");
+    assert_eq!(orders.duplicates, 0);
+    assert!(
+        orders.receives_per_message <= 1.0001,
+        "{}",
+        orders.receives_per_message
+    );
+}
+
+#[test]
+fn processing_slower_than_the_visibility_timeout_causes_duplicates() {
+    let run_with = |visibility_timeout: &str| {
+        let text = queued(
+            "2/s",
+            &format!("visibility_timeout: {visibility_timeout}"),
+            "pollers: 8, time_per_message: 3s",
+        );
+        run(&scenario_from(&text)).1
+    };
+    let short = run_with("2s");
+    let orders = queue(&short, "orders");
+    assert!(orders.duplicates > 50, "{orders:?}");
+    assert!(orders.receives_per_message > 1.5);
+    let long = run_with("10s");
+    let orders = queue(&long, "orders");
+    assert_eq!(orders.duplicates, 0);
+    assert_eq!(orders.receives_per_message, 1.0);
+}
+
+#[test]
+fn messages_older_than_the_retention_period_expire() {
+    // No consumer keeps up: 100/s arrive, one poller takes 100ms each.
+    let text = queued("100/s", "retention: 10s", "time_per_message: 100ms");
+    let (_, summary) = run(&scenario_from(&text));
+    let orders = queue(&summary, "orders");
+    assert!(orders.expired > 4_000, "{orders:?}");
+    assert!(orders.age_max_s <= 10.0, "{}", orders.age_max_s);
+    // What is left was sent in the last 10s.
+    assert!(orders.in_queue_at_end < 1_200, "{}", orders.in_queue_at_end);
+    assert!(orders.latency.max_ms <= 10_000.0);
+}
+
+#[test]
+fn a_fifo_queue_keeps_order_where_a_standard_one_does_not() {
+    // A failed message locks its FIFO group until its visibility timeout ends.
+    let consumer =
+        "pollers: 4, max_messages: 5, time_per_message: exp(mean=2ms), failure_rate: 0.05";
+    let cases = [
+        ("visibility_timeout: 100ms", true),
+        ("visibility_timeout: 100ms, fifo: true", false),
+    ];
+    for (keys, reorders) in cases {
+        let (_, summary) = run(&scenario_from(&queued("200/s", keys, consumer)));
+        let orders = queue(&summary, "orders");
+        assert!(orders.deleted > 5_000, "{keys}: {orders:?}");
+        assert_eq!(orders.out_of_order > 0, reorders, "{keys}: {orders:?}");
+    }
+    // Grouped by key, order holds within each of ten groups, and groups
+    // are processed in parallel.
+    let text = queued(
+        "200/s",
+        "visibility_timeout: 100ms, fifo: true, message_group: key",
+        consumer,
+    )
+    .replace("rate: 200/s", "rate: 200/s, keys: uniform(count=10)");
+    let (_, summary) = run(&scenario_from(&text));
+    let orders = queue(&summary, "orders");
+    assert_eq!(orders.out_of_order, 0);
+    assert!(orders.deleted > 5_000);
+}
+
+#[test]
+fn batches_never_exceed_max_messages_and_fill_up_under_a_backlog() {
+    for max in [1, 4, 10, 50] {
+        let consumer =
+            format!("pollers: 2, max_messages: {max}, time_per_batch: 50ms, time_per_message: 1ms");
+        let (_, summary) = run(&scenario_from(&queued("2000/s", "", &consumer)));
+        let orders = queue(&summary, "orders");
+        assert_eq!(orders.batch_size_max, max, "max_messages {max}");
+    }
+}
+
+#[test]
+fn a_long_poll_returns_as_soon_as_a_message_arrives() {
+    // One message a second; processing takes 10ms.
+    let long = queued("1/s", "", "wait_time: 20s, time_per_message: 10ms");
+    let (_, summary) = run(&scenario_from(&long));
+    let orders = queue(&summary, "orders");
+    assert!(orders.latency.max_ms < 10.1, "{:?}", orders.latency);
+    // A long poll ends empty only after waiting: at most one per 20s here.
+    assert!(orders.empty_receives <= 3, "{}", orders.empty_receives);
+    // A short poll every second finds the message 0.5s late on average.
+    let short = queued(
+        "1/s",
+        "",
+        "wait_time: 0s, empty_receive_delay: 1s, time_per_message: 10ms",
+    );
+    let (_, summary) = run(&scenario_from(&short));
+    let orders = queue(&summary, "orders");
+    assert!(
+        (orders.latency.mean_ms - 510.0).abs() < 120.0,
+        "{:?}",
+        orders.latency
+    );
+    assert!(orders.empty_receives > 20);
+}
+
+#[test]
+fn a_full_queue_drops_the_newest_the_oldest_or_blocks_the_producer() {
+    let consumer = "time_per_message: 20ms";
+    let run_with = |policy: &str| {
+        let text = queued(
+            "100/s",
+            &format!("capacity: 20, when_full: {policy}"),
+            consumer,
+        )
+        .replace(
+            "target: orders,",
+            "target: orders, timeout_per_attempt: 1s,",
+        );
+        run(&scenario_from(&text)).1
+    };
+    let newest = run_with("drop_newest");
+    let q = queue(&newest, "orders");
+    assert!(q.dropped > 2_000, "{q:?}");
+    // The producer hears each drop as a rejection.
+    assert_eq!(newest.sources[0].failed.rejected, q.dropped);
+    let oldest = run_with("drop_oldest");
+    let q = queue(&oldest, "orders");
+    assert!(q.dropped > 2_000);
+    assert_eq!(oldest.sources[0].failed.total(), 0);
+    let block = run_with("block");
+    let q = queue(&block, "orders");
+    assert!(q.blocked > 2_000, "{q:?}");
+    // Blocked producers give up at their 1s timeout, and each such send is dropped.
+    assert!(block.sources[0].failed.timeout > 1_000);
+    assert_eq!(block.sources[0].failed.timeout, q.dropped);
+    assert_eq!(block.sources[0].failed.rejected, 0);
+}
+
+#[test]
+fn a_crashed_consumer_loses_its_batches_and_the_messages_come_back() {
+    let text = format!(
+        "{}faults:\n  - {{ kind: crash, target: worker, at: 20s, duration: 10s }}\n",
+        queued(
+            "50/s",
+            "visibility_timeout: 5s",
+            "pollers: 2, max_messages: 10, time_per_batch: 100ms"
+        )
+    );
+    let (_, summary) = run(&scenario_from(&text));
+    let orders = queue(&summary, "orders");
+    let worker = &summary.consumers[0];
+    assert!(worker.messages_lost_in_crash > 0);
+    // Nothing was deleted twice and everything sent before the last second got through.
+    assert_eq!(orders.duplicates, 0);
+    assert!(orders.sent - orders.deleted < 100, "{orders:?}");
+    // The backlog of the 10s outage drained afterwards.
+    let drain = orders.drain.as_ref().unwrap();
+    assert!(drain.backlog_peak >= 400.0, "{drain:?}");
+    assert!(drain.drained, "{drain:?}");
+}
+
+#[test]
+fn a_topic_copies_every_message_to_each_subscriber() {
+    let text = "duration: 30s\nsources:\n  producer: { target: events, rate: 100/s }\ntopics:\n  events: { subscribers: [billing, audit] }\nqueues:\n  billing: {}\n  audit: { capacity: 10, when_full: drop_newest }\nconsumers:\n  billing-worker: { queue: billing, time_per_message: 1ms }\n  audit-worker: { queue: audit, time_per_message: 30ms }\n";
+    let (_, summary) = run(&scenario_from(text));
+    let (billing, audit) = (queue(&summary, "billing"), queue(&summary, "audit"));
+    assert_eq!(billing.sent, summary.sources[0].succeeded);
+    assert_eq!(audit.sent, billing.sent);
+    // The slow subscriber drops; the other is untouched by it.
+    assert!(audit.dropped > 500);
+    assert_eq!(billing.dropped, 0);
+    assert_eq!(summary.sources[0].failed.total(), 0);
+}
+
+#[test]
+fn a_scheduled_job_processes_everything_accumulated_at_each_run() {
+    let text = queued(
+        "100/s",
+        "",
+        "pollers: 2, max_messages: 10, time_per_message: 1ms, schedule: { every: 10s }",
+    )
+    .replace("duration: 60s", "duration: 105s");
+    let (_, summary) = run(&scenario_from(&text));
+    let orders = queue(&summary, "orders");
+    // A message waits for the next run: 5s on average.
+    assert!(
+        (orders.latency.mean_ms - 5_000.0).abs() < 400.0,
+        "{:?}",
+        orders.latency
+    );
+    assert!(orders.depth_max >= 900, "{}", orders.depth_max);
+    // One empty receive per poller ends each run.
+    assert_eq!(orders.empty_receives, 2 * 10);
+    assert!(orders.messages_per_receive > 9.0);
+}
+
+/// One poller taking one message at a time with exponential processing is
+/// an M/M/1 queue: the mean time from send to delete is 1 / (μ − λ).
+#[test]
+fn one_poller_is_an_mm1_queue() {
+    let text = queued("100/s", "", "time_per_message: exp(mean=8ms)")
+        .replace("duration: 60s", "duration: 300s\nwarmup: 10s");
+    let scenario = scenario_from(&text);
+    let latencies = replicate(&scenario, 10, |_, summary| {
+        queue(summary, "orders").latency.mean_ms
+    });
+    assert_matches_theory(
+        "M/M/1 sojourn via a queue",
+        &latencies,
+        1_000.0 / (125.0 - 100.0),
+        0.15,
+    );
+}
+
+#[test]
+fn a_queue_run_is_deterministic() {
+    let text = format!(
+        "{}faults:\n  - {{ kind: crash, target: worker, instance: 1, at: 20s, duration: 5s }}\n",
+        queued(
+            "300/s",
+            "visibility_timeout: 1s, capacity: 500, when_full: drop_oldest, redrive: { dead_letter_queue: dlq, max_receive_count: 3 }",
+            "pollers: 4, max_messages: 10, batch_window: 20ms, time_per_batch: 10ms, time_per_message: exp(mean=3ms), failure_rate: 0.1, calls: [{ target: db, timeout_per_attempt: 10ms, retry: { max_attempts: 2 } }]",
+        )
+    );
+    let scenario = scenario_from(&text);
+    let first = serde_json::to_string(&run(&scenario).1).unwrap();
+    let second = serde_json::to_string(&run(&scenario).1).unwrap();
+    assert_eq!(first, second);
+}
