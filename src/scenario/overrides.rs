@@ -12,7 +12,15 @@ use serde_json::{Map, Value};
 use super::suggest::did_you_mean;
 
 /// The sections whose keys are component names rather than schema keys.
-const COMPONENT_SECTIONS: [&str; 3] = ["sources", "services", "load_balancers"];
+const COMPONENT_SECTIONS: [&str; 7] = [
+    "sources",
+    "services",
+    "load_balancers",
+    "caches",
+    "queues",
+    "topics",
+    "consumers",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
