@@ -397,10 +397,111 @@ pub fn run_charts(
         };
         files.extend(line_files("instances-over-time", &instances)?);
     }
+    if !scenario.queues.is_empty() {
+        files.extend(message_charts(scenario, series)?);
+    }
     files.extend(bar_files("amplification", &amplification)?);
     if !cdf.lines.is_empty() {
         files.extend(line_files("latency-cdf", &cdf)?);
     }
+    Ok(files)
+}
+
+/// Each queue's backlog (visible and in flight) and the age of its oldest
+/// message over time.
+fn message_charts(scenario: &Scenario, series: &TimeSeries) -> Result<Files, String> {
+    let mut depth_lines = Vec::new();
+    let mut age_lines = Vec::new();
+    for queue in &scenario.queues {
+        let name = &queue.name;
+        depth_lines.extend(series_line(
+            series,
+            &format!("{name}.depth"),
+            format!("{name} visible"),
+        ));
+        depth_lines.extend(series_line(
+            series,
+            &format!("{name}.in_flight"),
+            format!("{name} in flight"),
+        ));
+        age_lines.extend(series_line(
+            series,
+            &format!("{name}.oldest_age_s"),
+            name.clone(),
+        ));
+    }
+    let depth = LineChart {
+        title: "Messages in each queue".into(),
+        x_label: "simulated time (s)",
+        y_label: "messages (at the end of each interval)",
+        lines: depth_lines,
+        bands: bands(scenario),
+        markers: false,
+    };
+    let age = LineChart {
+        title: "Age of the oldest message in each queue".into(),
+        x_label: "simulated time (s)",
+        y_label: "seconds since it entered the queue",
+        lines: age_lines,
+        bands: bands(scenario),
+        markers: false,
+    };
+    let mut files = line_files("messages-over-time", &depth)?;
+    files.extend(line_files("oldest-message-age", &age)?);
+    Ok(files)
+}
+
+/// The batch trade-off of a sweep over a consumer setting: message latency
+/// and what a poller can process, against the swept value (or its position,
+/// when values are not numbers).
+fn queue_sweep_charts(result: &SweepResult, variants: &[&str]) -> Result<Files, String> {
+    let x_of = |index: usize, value: &str| {
+        super::super::scenario::units::split_number(value)
+            .map_or(index as f64, |(number, _)| number)
+    };
+    let line = |variant: &str, label: &str, y: &dyn Fn(&super::sweep::QueuePoint) -> f64| Line {
+        label: format!("{variant} {label}"),
+        points: result
+            .points
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.variant == variant)
+            .filter_map(|(i, p)| p.queue.as_ref().map(|q| (x_of(i, &p.value), y(q))))
+            .collect(),
+    };
+    let latency = LineChart {
+        title: format!("Message latency against {}", result.param),
+        x_label: "swept value",
+        y_label: "send to delete (ms)",
+        lines: variants
+            .iter()
+            .flat_map(|v| {
+                [
+                    line(v, "p50", &|q| q.message_latency_p50_ms.mean),
+                    line(v, "p99", &|q| q.message_latency_p99_ms.mean),
+                ]
+            })
+            .collect(),
+        bands: Vec::new(),
+        markers: true,
+    };
+    let capacity = LineChart {
+        title: format!("What one poller can process, against {}", result.param),
+        x_label: "swept value",
+        y_label: "messages per second of processing",
+        lines: variants
+            .iter()
+            .map(|v| {
+                line(v, "capacity per poller", &|q| {
+                    q.capacity_per_poller_per_s.mean
+                })
+            })
+            .collect(),
+        bands: Vec::new(),
+        markers: true,
+    };
+    let mut files = line_files("message-latency-vs-param", &latency)?;
+    files.extend(line_files("consumer-capacity-vs-param", &capacity)?);
     Ok(files)
 }
 
@@ -451,6 +552,9 @@ pub fn sweep_charts(result: &SweepResult) -> Result<Files, String> {
     };
     let mut files = line_files("latency-vs-throughput", &latency)?;
     files.extend(line_files("goodput-vs-offered", &goodput)?);
+    if result.points.iter().any(|p| p.queue.is_some()) {
+        files.extend(queue_sweep_charts(result, &variants)?);
+    }
     Ok(files)
 }
 
@@ -480,5 +584,24 @@ pub fn compare_charts(base: &Scenario, variants: &[(&str, &TimeSeries)]) -> Resu
         bands: bands(base),
         markers: false,
     };
-    line_files("goodput-by-variant", &chart)
+    let mut files = line_files("goodput-by-variant", &chart)?;
+    // The backlog of the queue the first consumer reads, per variant.
+    if let Some(consumer) = base.consumers.first() {
+        let queue = &base.queues[consumer.queue as usize].name;
+        let backlog = LineChart {
+            title: format!("Messages visible in `{queue}`, per variant"),
+            x_label: "simulated time (s)",
+            y_label: "visible messages",
+            lines: variants
+                .iter()
+                .filter_map(|(name, series)| {
+                    series_line(series, &format!("{queue}.depth"), name.to_string())
+                })
+                .collect(),
+            bands: bands(base),
+            markers: false,
+        };
+        files.extend(line_files("backlog-by-variant", &backlog)?);
+    }
+    Ok(files)
 }

@@ -172,9 +172,46 @@ pub fn headline_metrics(summary: &Summary) -> Vec<(String, Unit, f64)> {
             cache.backend_calls_per_s,
         ));
     }
+    queue_metrics(summary, &mut metrics);
     let instances: f64 = services.iter().map(|s| s.instances_mean).sum();
     metrics.push((INSTANCES.to_string(), Unit::Number, instances));
     metrics
+}
+
+/// Per queue with a consumer: message latency, throughput, backlog and
+/// the ways messages go astray; per consumer: its utilisation.
+fn queue_metrics(summary: &Summary, metrics: &mut Vec<(String, Unit, f64)>) {
+    let consumed = summary
+        .queues
+        .iter()
+        .filter(|q| summary.consumers.iter().any(|c| c.queue == q.name));
+    for q in consumed {
+        let name = &q.name;
+        let rows = [
+            ("message latency p50", Unit::Millis, q.latency.p50_ms),
+            ("message latency p99", Unit::Millis, q.latency.p99_ms),
+            ("deleted", Unit::PerSecond, q.deleted_per_s),
+            ("depth max", Unit::Count, q.depth_max as f64),
+            ("receives per message", Unit::Number, q.receives_per_message),
+            ("empty receives", Unit::Count, q.empty_receives as f64),
+            ("duplicates", Unit::Count, q.duplicates as f64),
+            ("dead-lettered", Unit::Count, q.dead_lettered as f64),
+            ("expired", Unit::Count, q.expired as f64),
+            ("dropped", Unit::Count, q.dropped as f64),
+            ("left in queue", Unit::Count, q.in_queue_at_end as f64),
+        ];
+        for (metric, unit, value) in rows {
+            metrics.push((format!("{name} {metric}"), unit, value));
+        }
+    }
+    for c in &summary.consumers {
+        let utilisation = c.utilisation * 100.0;
+        metrics.push((
+            format!("{} utilisation", c.name),
+            Unit::Percent,
+            utilisation,
+        ));
+    }
 }
 
 /// The capacity paid for: kept only when variants differ in it.
@@ -188,6 +225,16 @@ const OMITTED_WHEN_ZERO: [&str; 5] = [
     "short-circuited",
     "shed by servers",
     "lost to faults",
+];
+
+/// Per-queue rows left out in the same way.
+const OMITTED_SUFFIXES: [&str; 6] = [
+    " duplicates",
+    " dead-lettered",
+    " expired",
+    " dropped",
+    " left in queue",
+    " empty receives",
 ];
 
 /// Builds the comparison from `runs[v][r]`: variant v, replication r.
@@ -215,7 +262,11 @@ pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
                 .flat_map(|m| m.iter().filter(|(name, _, _)| *name == row.metric))
                 .map(|&(_, _, value)| value);
             match row.metric.as_str() {
-                name if OMITTED_WHEN_ZERO.contains(&name) => values.clone().any(|v| v != 0.0),
+                name if OMITTED_WHEN_ZERO.contains(&name)
+                    || OMITTED_SUFFIXES.iter().any(|s| name.ends_with(s)) =>
+                {
+                    values.clone().any(|v| v != 0.0)
+                }
                 INSTANCES => values.clone().any(|v| v != row.values[0].mean),
                 _ => true,
             }

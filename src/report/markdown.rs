@@ -28,9 +28,11 @@ fn findings(summary: &Summary) -> Vec<String> {
         format_rate(t.goodput_per_s),
         t.work_per_request
     )];
-    for line in text::recovery_lines(summary).lines() {
+    let verdicts = text::recovery_lines(summary) + &super::queues::drain_lines(summary);
+    for line in verdicts.lines().filter(|l| !l.is_empty()) {
         points.push(format!("{line}."));
     }
+    points.extend(super::queues::findings(summary));
     if let Some(worst) = summary
         .services
         .iter()
@@ -115,6 +117,14 @@ pub fn render(
     if !summary.caches.is_empty() {
         out.push_str("\n## Caches\n\n");
         out.push_str(&markdown(text::caches_table(summary)));
+    }
+    if !summary.queues.is_empty() {
+        out.push_str("\n## Queues (messages; latency from send to delete)\n\n");
+        out.push_str(&markdown(super::queues::queues_table(summary)));
+    }
+    if !summary.consumers.is_empty() {
+        out.push_str("\n## Consumers\n\n");
+        out.push_str(&markdown(super::queues::consumers_table(summary)));
     }
     if let Some(table) = text::defences_table(summary) {
         out.push_str("\n## Faults, defences and scaling\n\n");

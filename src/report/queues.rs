@@ -73,6 +73,9 @@ pub struct ConsumerSummary {
     pub throughput_per_poller_per_s: f64,
     /// Time pollers spent processing ÷ pollers × measured time.
     pub utilisation: f64,
+    /// Messages processed successfully per second a poller spent processing:
+    /// what one poller could do flat out, at this batch size.
+    pub capacity_per_poller_per_s: f64,
     /// From receive to the end of processing, per batch.
     pub batch_latency: LatencySummary,
 }
@@ -157,6 +160,10 @@ pub(super) fn consumer_summary(
         throughput_per_s: throughput,
         throughput_per_poller_per_s: round(throughput / f64::from(spec.pollers), 3),
         utilisation: round(m.busy.integral() as f64 / capacity.max(1.0), 4),
+        capacity_per_poller_per_s: round(
+            m.messages_succeeded as f64 * 1e9 / (m.busy.integral() as f64).max(1.0),
+            3,
+        ),
         batch_latency: LatencySummary::of(&m.batch_latency),
     }
 }
@@ -287,7 +294,7 @@ pub(super) fn consumers_table(summary: &Summary) -> Table {
             "lost in crash",
             "util",
             "ok/s",
-            "per poller",
+            "capacity/poller",
             "batch p50",
             "batch p99",
         ],
@@ -304,10 +311,41 @@ pub(super) fn consumers_table(summary: &Summary) -> Table {
             group_digits(c.messages_lost_in_crash),
             format!("{:.1}%", c.utilisation * 100.0),
             format_rate(c.throughput_per_s),
-            format_rate(c.throughput_per_poller_per_s),
+            format_rate(c.capacity_per_poller_per_s),
             latency_or_dash(c.batch_latency.count, c.batch_latency.p50_ms),
             latency_or_dash(c.batch_latency.count, c.batch_latency.p99_ms),
         ]);
     }
     table
+}
+
+/// Findings about messaging for the Markdown report.
+pub(super) fn findings(summary: &Summary) -> Vec<String> {
+    let mut points = Vec::new();
+    for q in summary.queues.iter().filter(|q| q.latency.count > 0) {
+        points.push(format!(
+            "Queue `{}`: {} messages deleted, send to delete p50 {} and p99 {}, {:.2} receives per message.",
+            q.name,
+            group_digits(q.deleted),
+            super::text::format_ms(q.latency.p50_ms),
+            super::text::format_ms(q.latency.p99_ms),
+            q.receives_per_message
+        ));
+    }
+    for q in &summary.queues {
+        let losses = [
+            (q.duplicates, "processed again (duplicates)"),
+            (q.dead_lettered, "moved to the dead-letter queue"),
+            (q.expired, "expired"),
+            (q.dropped, "dropped by a full queue"),
+        ];
+        for (count, what) in losses.into_iter().filter(|&(count, _)| count > 0) {
+            points.push(format!(
+                "Queue `{}`: {} messages {what}.",
+                q.name,
+                group_digits(count)
+            ));
+        }
+    }
+    points
 }

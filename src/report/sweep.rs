@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::compare::{Unit, format_value};
+use super::queues::{ConsumerSummary, QueueSummary};
 use super::stats::Estimate;
 use super::summary::Summary;
 use super::text::new_table;
@@ -24,6 +25,20 @@ pub struct SweepPoint {
     /// of the entries its hits served (ms), and backend calls per second.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<CachePoint>,
+    /// For scenarios with consumers, the first consumer's queue and the consumer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueuePoint>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct QueuePoint {
+    pub message_latency_p50_ms: Estimate,
+    pub message_latency_p99_ms: Estimate,
+    pub deleted_per_s: Estimate,
+    pub messages_per_receive: Estimate,
+    /// The consumer's utilisation (%) and what one poller could process flat out.
+    pub utilisation: Estimate,
+    pub capacity_per_poller_per_s: Estimate,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -71,6 +86,26 @@ pub fn sweep_result(
                     hit_age_mean_ms: estimate(&|s| s.caches[0].hit_age.mean_ms),
                     backend_calls_per_s: estimate(&|s| s.caches[0].backend_calls_per_s),
                 }),
+                queue: queue_point(&reps[0]).map(|_| QueuePoint {
+                    message_latency_p50_ms: estimate(&|s| {
+                        queue_point(s).map_or(0.0, |(q, _)| q.latency.p50_ms)
+                    }),
+                    message_latency_p99_ms: estimate(&|s| {
+                        queue_point(s).map_or(0.0, |(q, _)| q.latency.p99_ms)
+                    }),
+                    deleted_per_s: estimate(&|s| {
+                        queue_point(s).map_or(0.0, |(q, _)| q.deleted_per_s)
+                    }),
+                    messages_per_receive: estimate(&|s| {
+                        queue_point(s).map_or(0.0, |(q, _)| q.messages_per_receive)
+                    }),
+                    utilisation: estimate(&|s| {
+                        queue_point(s).map_or(0.0, |(_, c)| c.utilisation * 100.0)
+                    }),
+                    capacity_per_poller_per_s: estimate(&|s| {
+                        queue_point(s).map_or(0.0, |(_, c)| c.capacity_per_poller_per_s)
+                    }),
+                }),
             }
         })
         .collect();
@@ -82,6 +117,13 @@ pub fn sweep_result(
         replications: runs[0].len() as u32,
         points,
     }
+}
+
+/// The first consumer and the queue it reads.
+fn queue_point(summary: &Summary) -> Option<(&QueueSummary, &ConsumerSummary)> {
+    let consumer = summary.consumers.first()?;
+    let queue = summary.queues.iter().find(|q| q.name == consumer.queue)?;
+    Some((queue, consumer))
 }
 
 fn show(unit: Unit, estimate: &Estimate) -> String {
@@ -111,6 +153,17 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
     if cached {
         header.extend(["hit ratio", "age of hits", "backend calls"]);
     }
+    let queued = result.points.iter().any(|p| p.queue.is_some());
+    if queued {
+        header.extend([
+            "msg p50",
+            "msg p99",
+            "deleted",
+            "msgs/receive",
+            "consumer util",
+            "capacity/poller",
+        ]);
+    }
     let mut table = new_table(&header, 2);
     for point in &result.points {
         let mut row = vec![
@@ -129,6 +182,14 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
             row.push(show(Unit::Millis, &cache.hit_age_mean_ms));
             row.push(show(Unit::PerSecond, &cache.backend_calls_per_s));
         }
+        if let Some(queue) = &point.queue {
+            row.push(show(Unit::Millis, &queue.message_latency_p50_ms));
+            row.push(show(Unit::Millis, &queue.message_latency_p99_ms));
+            row.push(show(Unit::PerSecond, &queue.deleted_per_s));
+            row.push(show(Unit::Number, &queue.messages_per_receive));
+            row.push(show(Unit::Percent, &queue.utilisation));
+            row.push(show(Unit::PerSecond, &queue.capacity_per_poller_per_s));
+        }
         table.add_row(row);
     }
     let replications = match result.replications {
@@ -136,7 +197,14 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
         n => format!("{n} replications per point, mean ±95% confidence interval"),
     };
     format!(
-        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{table}\nlatency: end to end, successful requests of the first source\n",
-        result.scenario, result.param, result.seed
+        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{table}\nlatency: end to end, successful requests of the first source{}\n",
+        result.scenario,
+        result.param,
+        result.seed,
+        if queued {
+            "; msg: from send to delete, in the first consumer's queue"
+        } else {
+            ""
+        }
     )
 }
