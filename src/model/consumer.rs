@@ -59,6 +59,9 @@ pub(super) struct ConsumerState {
     pub poison_salt: u64,
     pub pollers: Range<u32>,
     pub active_faults: Vec<u32>,
+    /// Messages a scheduled job's current run may still receive: what was
+    /// visible when it started (the backlog it is there to process).
+    pub run_budget: u64,
     pub busy: u64,
     pub busy_area: Area,
     pub busy_at_warmup: u128,
@@ -74,6 +77,7 @@ impl ConsumerState {
             poison_salt: RngStream::derive(seed, name, "poison").next_u64(),
             pollers,
             active_faults: Vec::new(),
+            run_budget: if spec.schedule.is_some() { 0 } else { u64::MAX },
             busy: 0,
             busy_area: Area::default(),
             busy_at_warmup: 0,
@@ -124,12 +128,15 @@ impl Simulation<'_> {
         }
     }
 
-    /// A scheduled job's run starts: its idle pollers drain the queue.
+    /// A scheduled job's run starts: its idle pollers process the messages
+    /// visible now (those arriving meanwhile wait for the next run).
     pub(super) fn on_scheduled_run(&mut self, consumer: u32) {
-        if let Some(schedule) = self.scenario.consumers[consumer as usize].schedule {
+        let spec = &self.scenario.consumers[consumer as usize];
+        if let Some(schedule) = spec.schedule {
             self.events
                 .schedule(self.now + schedule.every, Event::ScheduledRun { consumer });
         }
+        self.consumers[consumer as usize].run_budget = self.queues[spec.queue as usize].depth();
         for poller in self.consumers[consumer as usize].pollers.clone() {
             let state = &mut self.pollers[poller as usize];
             state.in_run = true;
@@ -173,7 +180,9 @@ impl Simulation<'_> {
         let consumer = self.pollers[poller as usize].consumer;
         let spec = &self.scenario.consumers[consumer as usize];
         let scheduled = spec.schedule.is_some();
-        if scheduled && !self.pollers[poller as usize].in_run {
+        let budget = self.consumers[consumer as usize].run_budget;
+        if scheduled && (!self.pollers[poller as usize].in_run || budget == 0) {
+            self.pollers[poller as usize].in_run = false;
             self.set_state(poller, PollerState::Idle);
             return;
         }
@@ -212,10 +221,14 @@ impl Simulation<'_> {
     fn receive_batch(&mut self, poller: u32) -> bool {
         let consumer = self.pollers[poller as usize].consumer;
         let spec = &self.scenario.consumers[consumer as usize];
-        let taken = self.receive(spec.queue, spec.max_messages);
+        let state = &mut self.consumers[consumer as usize];
+        let max = u64::from(spec.max_messages).min(state.run_budget) as u32;
+        let taken = self.receive(spec.queue, max);
         if taken.is_empty() {
             return false;
         }
+        let state = &mut self.consumers[consumer as usize];
+        state.run_budget = state.run_budget.saturating_sub(taken.len() as u64);
         self.count_receive(consumer, taken.len() as u64);
         self.start_batch(poller, taken);
         true

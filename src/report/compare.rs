@@ -53,6 +53,46 @@ pub struct Comparison {
     pub variants: Vec<String>,
     pub metrics: Vec<MetricRow>,
     pub recovery: Vec<RecoveryRow>,
+    /// Per variant and queue: how its backlog drained after the disturbance.
+    pub drains: Vec<DrainRow>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DrainRow {
+    pub variant: String,
+    pub queue: String,
+    pub runs: u32,
+    pub drained_runs: u32,
+    /// Over the runs that drained.
+    pub drain_time_s: Option<Estimate>,
+    pub backlog_peak: Estimate,
+}
+
+fn drain_rows(variants: &[String], runs: &[Vec<Summary>]) -> Vec<DrainRow> {
+    let mut rows = Vec::new();
+    for (variant, reps) in variants.iter().zip(runs) {
+        for (index, queue) in reps[0].queues.iter().enumerate() {
+            let drains: Vec<_> = reps
+                .iter()
+                .filter_map(|s| s.queues.get(index)?.drain.as_ref())
+                .filter(|d| d.backlog_peak > d.depth_before_max)
+                .collect();
+            if drains.is_empty() {
+                continue;
+            }
+            let times: Vec<f64> = drains.iter().filter_map(|d| d.drain_time_s).collect();
+            let peaks: Vec<f64> = drains.iter().map(|d| d.backlog_peak).collect();
+            rows.push(DrainRow {
+                variant: variant.clone(),
+                queue: queue.name.clone(),
+                runs: drains.len() as u32,
+                drained_runs: times.len() as u32,
+                drain_time_s: (!times.is_empty()).then(|| Estimate::of(&times)),
+                backlog_peak: Estimate::of(&peaks),
+            });
+        }
+    }
+    rows
 }
 
 fn recovery_rows(variants: &[String], runs: &[Vec<Summary>]) -> Vec<RecoveryRow> {
@@ -279,6 +319,7 @@ pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
         variants: variants.to_vec(),
         metrics,
         recovery: recovery_rows(variants, runs),
+        drains: drain_rows(variants, runs),
     }
 }
 
@@ -337,9 +378,37 @@ pub fn render(comparison: &Comparison, reproduce: &str) -> String {
         "stampede compare · {}\nseed {} · {replications} · common random numbers\nreproduce: {reproduce}\n\n{}{table}\nunder each value: difference and ratio against `{}`\n",
         comparison.scenario,
         comparison.seed,
-        recovery_text(&comparison.recovery),
+        recovery_text(&comparison.recovery) + &drain_text(&comparison.drains),
         comparison.variants[0]
     )
+}
+
+/// "two-pollers orders: backlog of 24,000 drained 80.1s after it ended", one per line.
+fn drain_text(rows: &[DrainRow]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Queue backlogs after the disturbance:\n");
+    let width = rows.iter().map(|r| r.variant.len()).max().unwrap_or(0);
+    for row in rows {
+        let peak = group_digits(row.backlog_peak.mean.round() as u64);
+        let how = match (&row.drain_time_s, row.runs) {
+            (Some(time), 1) => format!("drained {:.1}s after it ended", time.mean),
+            (Some(time), runs) => format!(
+                "drained in {} of {runs} runs, after {:.1}s{}",
+                row.drained_runs,
+                time.mean,
+                time.ci95.map(|h| format!(" ±{h:.1}s")).unwrap_or_default()
+            ),
+            (None, _) => "had NOT drained by the end of the run".to_string(),
+        };
+        out.push_str(&format!(
+            "  {:<width$} {}: peaked at {peak} messages, {how}\n",
+            row.variant, row.queue
+        ));
+    }
+    out.push('\n');
+    out
 }
 
 /// "backoff: users recovered 2.0s after the surge" and the like, one per line.

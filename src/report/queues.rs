@@ -168,8 +168,15 @@ pub(super) fn consumer_summary(
     }
 }
 
-/// The drain verdict for `queue`, if the scenario has a fault or surge that ends.
+/// The drain verdict for `queue`, if the scenario has a fault or surge that
+/// ends and a consumer polls the queue continuously (a scheduled job's
+/// backlog rises and falls by design).
 pub(super) fn drain_of(scenario: &Scenario, series: &TimeSeries, queue: &str) -> Option<Drain> {
+    let id = scenario.queues.iter().position(|q| q.name == queue)? as u32;
+    scenario
+        .consumers
+        .iter()
+        .find(|c| c.queue == id && c.schedule.is_none())?;
     let (start, end) = scenario
         .sources
         .iter()
