@@ -62,6 +62,8 @@ struct LineChart {
     bands: Vec<Band>,
     /// Mark each point (sweeps, where points are few and each is a run).
     markers: bool,
+    /// A logarithmic y axis, for values that span orders of magnitude.
+    log_y: bool,
 }
 
 fn draw_lines<DB: DrawingBackend>(
@@ -70,19 +72,39 @@ fn draw_lines<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(error)?;
+    // On a log axis, points are drawn at log10(y) and labelled with y.
+    let to_axis = |y: f64| {
+        if chart.log_y {
+            libm::log10(y.max(1e-3))
+        } else {
+            y
+        }
+    };
     let all = chart.lines.iter().flat_map(|l| l.points.iter());
     let x_max = all.clone().map(|p| p.0).fold(0.0, f64::max).max(1e-9);
-    let y_max = all.map(|p| p.1).fold(0.0, f64::max).max(1e-9) * 1.1;
+    let ys = all.map(|p| to_axis(p.1));
+    let (y_min, y_max) = if chart.log_y {
+        let low = ys.clone().fold(f64::INFINITY, f64::min).floor();
+        let high = ys.fold(f64::NEG_INFINITY, f64::max).ceil();
+        (low.min(high - 1.0), high)
+    } else {
+        (0.0, ys.fold(0.0, f64::max).max(1e-9) * 1.1)
+    };
     let mut plot = ChartBuilder::on(root)
         .caption(&chart.title, ("sans-serif", 22))
         .margin(28)
         .x_label_area_size(48)
         .y_label_area_size(72)
-        .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+        .build_cartesian_2d(0f64..x_max, y_min..y_max)
         .map_err(error)?;
+    let label = |v: &f64| match chart.log_y {
+        true => super::text::format_number(libm::pow(10.0, *v)),
+        false => format!("{v:.1}"),
+    };
     plot.configure_mesh()
         .x_desc(chart.x_label)
         .y_desc(chart.y_label)
+        .y_label_formatter(&label)
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .light_line_style(WHITE.mix(0.0))
@@ -91,7 +113,7 @@ fn draw_lines<DB: DrawingBackend>(
     for (index, band) in chart.bands.iter().enumerate() {
         let color = band.color;
         let rect = Rectangle::new(
-            [(band.from, 0.0), (band.to.min(x_max), y_max)],
+            [(band.from, y_min), (band.to.min(x_max), y_max)],
             color.mix(0.25).filled(),
         );
         let drawn = plot.draw_series(std::iter::once(rect)).map_err(error)?;
@@ -104,16 +126,16 @@ fn draw_lines<DB: DrawingBackend>(
     }
     for (index, line) in chart.lines.iter().enumerate() {
         let color = PALETTE[index % PALETTE.len()];
+        let points: Vec<(f64, f64)> = line.points.iter().map(|&(x, y)| (x, to_axis(y))).collect();
         plot.draw_series(LineSeries::new(
-            line.points.iter().copied(),
+            points.iter().copied(),
             color.stroke_width(2),
         ))
         .map_err(error)?
         .label(&line.label)
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
         if chart.markers {
-            let dots = line
-                .points
+            let dots = points
                 .iter()
                 .map(|&point| Circle::new(point, 4, color.filled()));
             plot.draw_series(dots).map_err(error)?;
@@ -310,6 +332,7 @@ pub fn run_charts(
         lines,
         bands: bands(scenario),
         markers: false,
+        log_y: false,
     };
     let queues = LineChart {
         title: "Queue length per service".into(),
@@ -324,6 +347,7 @@ pub fn run_charts(
             .collect(),
         bands: bands(scenario),
         markers: false,
+        log_y: false,
     };
     let amplification = BarChart {
         title: "Retry amplification per service".into(),
@@ -342,7 +366,8 @@ pub fn run_charts(
             .sources
             .iter()
             .zip(&outcome.metrics.sources)
-            .filter(|(_, m)| m.latency.count() > 0)
+            // A send straight to a queue or topic is acknowledged at once.
+            .filter(|(s, m)| m.latency.count() > 0 && !sends_a_message(scenario, s))
             .map(|(s, m)| {
                 let points = (0..=1000).map(|i| {
                     let q = f64::from(i) / 1000.0 * 0.999;
@@ -356,9 +381,12 @@ pub fn run_charts(
             .collect(),
         bands: Vec::new(),
         markers: false,
+        log_y: false,
     };
     let mut files = line_files("load-over-time", &load)?;
-    files.extend(line_files("queues-over-time", &queues)?);
+    if !scenario.services.is_empty() {
+        files.extend(line_files("queues-over-time", &queues)?);
+    }
     let scaled: Vec<_> = scenario
         .services
         .iter()
@@ -378,6 +406,7 @@ pub fn run_charts(
                 .collect(),
             bands: bands(scenario),
             markers: false,
+            log_y: false,
         };
         files.extend(line_files("hit-ratio-over-time", &hits)?);
     }
@@ -394,17 +423,27 @@ pub fn run_charts(
                 .collect(),
             bands: bands(scenario),
             markers: false,
+            log_y: false,
         };
         files.extend(line_files("instances-over-time", &instances)?);
     }
     if !scenario.queues.is_empty() {
         files.extend(message_charts(scenario, series)?);
     }
-    files.extend(bar_files("amplification", &amplification)?);
+    if !scenario.services.is_empty() {
+        files.extend(bar_files("amplification", &amplification)?);
+    }
     if !cdf.lines.is_empty() {
         files.extend(line_files("latency-cdf", &cdf)?);
     }
     Ok(files)
+}
+
+fn sends_a_message(scenario: &Scenario, source: &crate::scenario::spec::SourceSpec) -> bool {
+    matches!(
+        scenario.edges[source.edge as usize].target,
+        crate::scenario::spec::Target::Queue(_) | crate::scenario::spec::Target::Topic(_)
+    )
 }
 
 /// Each queue's backlog (visible and in flight) and the age of its oldest
@@ -437,6 +476,7 @@ fn message_charts(scenario: &Scenario, series: &TimeSeries) -> Result<Files, Str
         lines: depth_lines,
         bands: bands(scenario),
         markers: false,
+        log_y: false,
     };
     let age = LineChart {
         title: "Age of the oldest message in each queue".into(),
@@ -445,6 +485,7 @@ fn message_charts(scenario: &Scenario, series: &TimeSeries) -> Result<Files, Str
         lines: age_lines,
         bands: bands(scenario),
         markers: false,
+        log_y: false,
     };
     let mut files = line_files("messages-over-time", &depth)?;
     files.extend(line_files("oldest-message-age", &age)?);
@@ -484,6 +525,7 @@ fn queue_sweep_charts(result: &SweepResult, variants: &[&str]) -> Result<Files, 
             .collect(),
         bands: Vec::new(),
         markers: true,
+        log_y: true,
     };
     let capacity = LineChart {
         title: format!("What one poller can process, against {}", result.param),
@@ -499,6 +541,7 @@ fn queue_sweep_charts(result: &SweepResult, variants: &[&str]) -> Result<Files, 
             .collect(),
         bands: Vec::new(),
         markers: true,
+        log_y: false,
     };
     let mut files = line_files("message-latency-vs-param", &latency)?;
     files.extend(line_files("consumer-capacity-vs-param", &capacity)?);
@@ -538,6 +581,7 @@ pub fn sweep_charts(result: &SweepResult) -> Result<Files, String> {
             .collect(),
         bands: Vec::new(),
         markers: true,
+        log_y: false,
     };
     let goodput = LineChart {
         title: format!("Goodput against offered load, sweeping {}", result.param),
@@ -549,9 +593,19 @@ pub fn sweep_charts(result: &SweepResult) -> Result<Files, String> {
             .collect(),
         bands: Vec::new(),
         markers: true,
+        log_y: false,
     };
-    let mut files = line_files("latency-vs-throughput", &latency)?;
-    files.extend(line_files("goodput-vs-offered", &goodput)?);
+    // Against offered load only when the sweep changes the offered load.
+    let offered = result.points.iter().map(|p| p.offered_per_s.mean);
+    let (low, high) = (
+        offered.clone().fold(f64::INFINITY, f64::min),
+        offered.fold(0.0, f64::max),
+    );
+    let mut files = Vec::new();
+    if high > low * 1.02 {
+        files.extend(line_files("latency-vs-throughput", &latency)?);
+        files.extend(line_files("goodput-vs-offered", &goodput)?);
+    }
     if result.points.iter().any(|p| p.queue.is_some()) {
         files.extend(queue_sweep_charts(result, &variants)?);
     }
@@ -583,6 +637,7 @@ pub fn compare_charts(base: &Scenario, variants: &[(&str, &TimeSeries)]) -> Resu
         lines,
         bands: bands(base),
         markers: false,
+        log_y: false,
     };
     let mut files = line_files("goodput-by-variant", &chart)?;
     // The backlog of the queue the first consumer reads, per variant.
@@ -600,6 +655,7 @@ pub fn compare_charts(base: &Scenario, variants: &[(&str, &TimeSeries)]) -> Resu
                 .collect(),
             bands: bands(base),
             markers: false,
+            log_y: false,
         };
         files.extend(line_files("backlog-by-variant", &backlog)?);
     }

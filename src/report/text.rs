@@ -431,6 +431,15 @@ pub fn format_ms(ms: f64) -> String {
     }
 }
 
+/// A plain number for an axis: 0.05, 12.5, 300, 10,000.
+pub fn format_number(value: f64) -> String {
+    if value >= 1_000.0 {
+        group_digits(value.round() as u64)
+    } else {
+        three_significant(value)
+    }
+}
+
 fn three_significant(value: f64) -> String {
     if value >= 100.0 {
         format!("{value:.0}")
