@@ -1,7 +1,8 @@
 //! Throughput of the simulator through its public API.
 //!
-//! `cargo bench --bench engine` reports, for the bundled M/M/1 scenario and
-//! the three-tier retry chain, events per second (group `events`) and
+//! `cargo bench --bench engine` reports, for the bundled M/M/1 scenario, the
+//! three-tier retry chain and a message queue with batch consumers
+//! (`consumer-outage-backlog.yaml`), events per second (group `events`) and
 //! requests per second (group `requests`). A hand-written minimal M/M/1 loop
 //! (a binary heap, one ChaCha8 stream, libm) is measured alongside as the
 //! machine's baseline, so the ratio between the two can be quoted on a noisy
@@ -66,6 +67,7 @@ fn throughput(c: &mut Criterion) {
     let scenarios = [
         ("mm1", bundled("mm1.yaml")),
         ("retry-chain", bundled("retry-chain.yaml")),
+        ("queue-consumers", bundled("consumer-outage-backlog.yaml")),
     ];
     for (unit, pick) in [("events", 0usize), ("requests", 1usize)] {
         let mut group = c.benchmark_group(unit);
