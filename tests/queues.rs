@@ -368,3 +368,29 @@ fn a_queue_run_is_deterministic() {
     let second = serde_json::to_string(&run(&scenario).1).unwrap();
     assert_eq!(first, second);
 }
+
+/// `stampede check` holds a queue to its thresholds: here, a visibility
+/// timeout shorter than processing fails `duplicates(orders) <= 0`.
+#[test]
+fn check_fails_a_queue_that_duplicates_work() {
+    let text = format!(
+        "{}expect:\n  - duplicates(orders) <= 0\n  - p99(orders.latency) < 1m\n",
+        queued(
+            "2/s",
+            "visibility_timeout: 2s",
+            "pollers: 8, time_per_message: 3s"
+        )
+    );
+    let file = write_temp(&text);
+    let output = stampede()
+        .args(["check", file.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  duplicates(orders) <= 0"), "{stdout}");
+    assert!(
+        stdout.contains("PASS  p99(orders.latency) < 1m"),
+        "{stdout}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::scenario::expect::{Expectation, Measure, Statistic};
+use crate::scenario::expect::{Expectation, Measure, MessageCount, Statistic};
 
 use super::compare::{Unit, format_value};
 use super::summary::{LatencySummary, Summary};
@@ -34,6 +34,7 @@ fn statistic(latency: &LatencySummary, statistic: Statistic) -> Option<f64> {
 fn measured(measure: &Measure, summary: &Summary) -> Option<f64> {
     let source = |name: &str| summary.sources.iter().find(|s| s.name == name);
     let service = |name: &str| summary.services.iter().find(|s| s.name == name);
+    let queue = |name: &str| summary.queues.iter().find(|q| q.name == name);
     match measure {
         Measure::Latency {
             statistic: stat,
@@ -41,6 +42,12 @@ fn measured(measure: &Measure, summary: &Summary) -> Option<f64> {
             of_source: true,
             ..
         } => statistic(&source(component)?.latency, *stat),
+        Measure::Latency {
+            statistic: stat,
+            component,
+            of_queue: true,
+            ..
+        } => statistic(&queue(component)?.latency, *stat),
         Measure::Latency {
             statistic: stat,
             component,
@@ -69,6 +76,17 @@ fn measured(measure: &Measure, summary: &Summary) -> Option<f64> {
         Measure::QueueLength(name) => Some(service(name)?.queue_length_mean),
         Measure::Rejected(name) => Some(service(name)?.rejected as f64),
         Measure::Abandoned(name) => Some(service(name)?.abandoned_work as f64),
+        Measure::Messages { queue: name, count } => {
+            let q = queue(name)?;
+            Some(match count {
+                MessageCount::Duplicates => q.duplicates,
+                MessageCount::DeadLettered => q.dead_lettered,
+                MessageCount::Expired => q.expired,
+                MessageCount::Dropped => q.dropped,
+                MessageCount::DepthMax => q.depth_max,
+            } as f64)
+        }
+        Measure::DrainTime(name) => queue(name)?.drain.as_ref()?.drain_time_s,
         Measure::RecoveryTime(name) => {
             summary
                 .recovery
@@ -116,7 +134,12 @@ pub fn render(expectations: &[Expectation], verdicts: &[Verdict]) -> String {
             (None, _) => "nothing measured".to_string(),
             (Some(value), Some(Unit::Percent)) => format_value(Unit::Percent, value * 100.0),
             (Some(value), Some(unit)) => format_value(unit, value),
-            (Some(value), None) if matches!(expectation.measure, Measure::RecoveryTime(_)) => {
+            (Some(value), None)
+                if matches!(
+                    expectation.measure,
+                    Measure::RecoveryTime(_) | Measure::DrainTime(_)
+                ) =>
+            {
                 format!("{value}s")
             }
             (Some(value), None) => format!("{}", (value * 1e4).round() / 1e4),

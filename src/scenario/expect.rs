@@ -9,6 +9,9 @@
 //!   - amplification(db) <= 2
 //!   - success_ratio(users) >= 99%
 //!   - recovery_time(users) < 10s      # after a surge
+//!   - p99(orders.latency) < 2s        # a queue's send-to-delete latency
+//!   - duplicates(orders) <= 0         # and its message counts
+//!   - drain_time(orders) < 1m         # its backlog after a disturbance
 //! ```
 //!
 //! Each line is parsed and its component resolved when the scenario loads, so
@@ -27,8 +30,17 @@ pub enum Measure {
         statistic: Statistic,
         component: String,
         of_source: bool,
+        /// A message queue's latency from first send to delete.
+        of_queue: bool,
         queue_wait: bool,
     },
+    /// A message count of a queue.
+    Messages {
+        queue: String,
+        count: MessageCount,
+    },
+    /// How long a queue's backlog took to drain after a disturbance, in seconds.
+    DrainTime(String),
     Goodput(Option<String>),
     Throughput(Option<String>),
     SuccessRatio(Option<String>),
@@ -39,6 +51,15 @@ pub enum Measure {
     Rejected(String),
     Abandoned(String),
     RecoveryTime(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageCount {
+    Duplicates,
+    DeadLettered,
+    Expired,
+    Dropped,
+    DepthMax,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +101,7 @@ pub struct Expectation {
     pub limit: f64,
 }
 
-const FUNCTIONS: [&str; 16] = [
+const FUNCTIONS: [&str; 22] = [
     "mean",
     "p50",
     "p90",
@@ -97,6 +118,12 @@ const FUNCTIONS: [&str; 16] = [
     "rejected",
     "abandoned",
     "recovery_time",
+    "duplicates",
+    "dead_lettered",
+    "expired",
+    "dropped",
+    "depth_max",
+    "drain_time",
 ];
 
 /// Parses one expectation against the components of `scenario`.
@@ -175,6 +202,18 @@ fn measure(function: &str, argument: Option<&str>, scenario: &Scenario) -> Resul
             let name = argument.ok_or("`recovery_time` needs a source: `recovery_time(users)`")?;
             Measure::RecoveryTime(resolve(name, scenario, true)?)
         }
+        "drain_time" => Measure::DrainTime(queue_named(function, argument, scenario)?),
+        "duplicates" | "dead_lettered" | "expired" | "dropped" | "depth_max" => {
+            let count = match function {
+                "duplicates" => MessageCount::Duplicates,
+                "dead_lettered" => MessageCount::DeadLettered,
+                "expired" => MessageCount::Expired,
+                "dropped" => MessageCount::Dropped,
+                _ => MessageCount::DepthMax,
+            };
+            let queue = queue_named(function, argument, scenario)?;
+            Measure::Messages { queue, count }
+        }
         other => return Err(unknown_word("metric", other, &FUNCTIONS)),
     })
 }
@@ -196,24 +235,52 @@ fn latency(statistic: Statistic, argument: &str, scenario: &Scenario) -> Result<
         ));
     }
     let is_service = scenario.services.iter().any(|s| s.name == component);
-    if !of_source && !is_service {
+    let of_queue = scenario.queues.iter().any(|q| q.name == component);
+    if queue_wait && of_queue {
+        return Err(format!(
+            "`{component}` is a message queue: queue_wait belongs to services"
+        ));
+    }
+    if !of_source && !is_service && !of_queue {
         let names = scenario
             .sources
             .iter()
             .map(|s| s.name.as_str())
-            .chain(scenario.services.iter().map(|s| s.name.as_str()));
+            .chain(scenario.services.iter().map(|s| s.name.as_str()))
+            .chain(scenario.queues.iter().map(|q| q.name.as_str()));
         let hint = did_you_mean(component, names)
             .map(|n| format!(" (did you mean `{n}`?)"))
             .unwrap_or_default();
-        return Err(format!("no source or service is named `{component}`{hint}"));
+        return Err(format!(
+            "no source, service or queue is named `{component}`{hint}"
+        ));
     }
     let component = component.to_string();
     Ok(Measure::Latency {
         statistic,
         component,
         of_source,
+        of_queue,
         queue_wait,
     })
+}
+
+/// The queue a message measure names.
+fn queue_named(
+    function: &str,
+    argument: Option<&str>,
+    scenario: &Scenario,
+) -> Result<String, String> {
+    let name =
+        argument.ok_or_else(|| format!("`{function}` needs a queue: `{function}(orders)`"))?;
+    let names = scenario.queues.iter().map(|q| q.name.as_str());
+    if names.clone().any(|n| n == name) {
+        return Ok(name.to_string());
+    }
+    let hint = did_you_mean(name, names)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
+    Err(format!("no queue is named `{name}`{hint}"))
 }
 
 fn resolve(name: &str, scenario: &Scenario, source: bool) -> Result<String, String> {
@@ -238,7 +305,7 @@ fn resolve(name: &str, scenario: &Scenario, source: bool) -> Result<String, Stri
 fn limit(measure: &Measure, text: &str) -> Result<f64, String> {
     match measure {
         Measure::Latency { .. } => Ok(parse_duration(text)?.as_millis_f64()),
-        Measure::RecoveryTime(_) => Ok(parse_duration(text)?.as_secs_f64()),
+        Measure::RecoveryTime(_) | Measure::DrainTime(_) => Ok(parse_duration(text)?.as_secs_f64()),
         Measure::Goodput(_) | Measure::Throughput(_) => parse_rate(text),
         Measure::SuccessRatio(_) | Measure::Utilisation(_) => match text.strip_suffix('%') {
             Some(percent) => Ok(parse_number(percent)? / 100.0),
@@ -263,7 +330,7 @@ mod tests {
     fn scenario() -> Scenario {
         super::super::load_str(
             "t.yaml",
-            "duration: 10s\nsources:\n  users: { target: db, rate: 10/s }\nservices:\n  db: { service_time: 1ms }\n",
+                        "duration: 10s\nsources:\n  users: { target: db, rate: 10/s }\nservices:\n  db: { service_time: 1ms }\nqueues:\n  orders: {}\n",
         )
         .unwrap()
     }
@@ -278,6 +345,9 @@ mod tests {
             ("success_ratio(users) >= 99%", 0.99),
             ("amplification(db) <= 2", 2.0),
             ("recovery_time(users) < 1m", 60.0),
+            ("p99(orders.latency) < 2s", 2_000.0),
+            ("duplicates(orders) <= 0", 0.0),
+            ("drain_time(orders) < 1m", 60.0),
         ];
         for (text, limit) in cases {
             let expectation = parse_expectation(text, &s).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -295,6 +365,11 @@ mod tests {
             ("goodput = 3/s", "no comparison"),
             ("p99(users.latency) < 300", "needs a unit"),
             ("amplification(dbb) < 2", "did you mean `db`"),
+            ("duplicates(order) < 2", "did you mean `orders`"),
+            (
+                "p99(orders.queue_wait) < 1s",
+                "queue_wait belongs to services",
+            ),
         ];
         for (text, fragment) in cases {
             let error = parse_expectation(text, &s).unwrap_err();
