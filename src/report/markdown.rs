@@ -106,8 +106,10 @@ pub fn render(
     }
     out.push_str("## Sources (end to end, successful requests)\n\n");
     out.push_str(&markdown(text::sources_table(summary)));
-    out.push_str("\n## Services (per hop)\n\n");
-    out.push_str(&markdown(text::services_table(summary)));
+    if !summary.services.is_empty() {
+        out.push_str("\n## Services (per hop)\n\n");
+        out.push_str(&markdown(text::services_table(summary)));
+    }
     if !summary.load_balancers.is_empty() {
         out.push_str("\n## Load balancers\n\n");
         out.push_str(&markdown(text::balancers_table(summary)));

@@ -214,15 +214,23 @@ pub(super) fn drain_of(scenario: &Scenario, series: &TimeSeries, queue: &str) ->
 /// One line per queue with a drain verdict, for the report's header.
 pub fn drain_lines(summary: &Summary) -> String {
     let mut out = String::new();
+    // Only backlogs that clearly grew: a queue the disturbance did not touch says nothing.
+    let grew = |d: &&Drain| d.backlog_peak >= 2.0 * d.depth_before_max + 10.0;
     for queue in &summary.queues {
-        let Some(drain) = &queue.drain else { continue };
+        let Some(drain) = queue.drain.as_ref().filter(grew) else {
+            continue;
+        };
         let verdict = match drain.drain_time_s {
             Some(seconds) => format!("drained {seconds}s after it ended"),
             None => "had not drained by the end of the run".to_string(),
         };
         out.push_str(&format!(
-            "queue {}: backlog peaked at {} messages after the trigger at {}s–{}s (at most {} before) and {verdict}\n",
-            queue.name, drain.backlog_peak, drain.trigger_start_s, drain.trigger_end_s, drain.depth_before_max,
+                        "queue {}: backlog peaked at {} messages after the disturbance at {}s–{}s (at most {} before) and {verdict}\n",
+            queue.name,
+            group_digits(drain.backlog_peak as u64),
+            drain.trigger_start_s,
+            drain.trigger_end_s,
+            group_digits(drain.depth_before_max as u64),
         ));
     }
     if !out.is_empty() {

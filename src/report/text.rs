@@ -19,7 +19,9 @@ pub fn render(summary: &Summary, reproduce: &str) -> String {
         "Sources (end-to-end, successful requests)",
         sources_table(summary),
     ));
-    out.push_str(&section("Services (per hop)", services_table(summary)));
+    if !summary.services.is_empty() {
+        out.push_str(&section("Services (per hop)", services_table(summary)));
+    }
     if !summary.load_balancers.is_empty() {
         out.push_str(&section("Load balancers", balancers_table(summary)));
     }
@@ -62,15 +64,18 @@ fn header(summary: &Summary, reproduce: &str) -> String {
         out.push_str(&format!("\nWARNING: {reason}\n"));
     }
     let t = &summary.totals;
+    let work = match summary.services.is_empty() {
+        true => String::new(),
+        false => format!(" · {:.2} service attempts per request", t.work_per_request),
+    };
     out.push_str(&format!(
-        "\n{} requests: {} succeeded, {} failed, {} in flight at the end · offered {}, goodput {} · {:.2} service attempts per request\n",
+        "\n{} requests: {} succeeded, {} failed, {} in flight at the end · offered {}, goodput {}{work}\n",
         group_digits(t.requests),
         group_digits(t.succeeded),
         group_digits(t.failed),
         group_digits(t.in_flight_at_end),
         format_rate(t.offered_per_s),
         format_rate(t.goodput_per_s),
-        t.work_per_request
     ));
     out
 }
