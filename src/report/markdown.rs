@@ -21,12 +21,15 @@ fn markdown(mut table: Table) -> String {
 fn findings(summary: &Summary) -> Vec<String> {
     let t = &summary.totals;
     let success = t.success_ratio() * 100.0;
+    let work = match summary.services.is_empty() {
+        true => String::new(),
+        false => format!(", {:.2} service attempts per request", t.work_per_request),
+    };
     let mut points = vec![format!(
-        "{} requests offered at {}: goodput {}, {success:.1}% succeeded, {:.2} service attempts per request.",
+        "{} requests offered at {}: goodput {}, {success:.1}% succeeded{work}.",
         group_digits(t.requests),
         format_rate(t.offered_per_s),
         format_rate(t.goodput_per_s),
-        t.work_per_request
     )];
     let verdicts = text::recovery_lines(summary) + &super::queues::drain_lines(summary);
     for line in verdicts.lines().filter(|l| !l.is_empty()) {
@@ -62,7 +65,10 @@ fn findings(summary: &Summary) -> Vec<String> {
             group_digits(abandoned)
         ));
     }
-    for source in summary.sources.iter().filter(|s| s.latency.count > 0) {
+    // A send straight to a queue is acknowledged at once: its latency says nothing.
+    let sends_to_queue = |target: &str| summary.queues.iter().any(|q| q.name == target);
+    let answered = summary.sources.iter().filter(|s| s.latency.count > 0);
+    for source in answered.filter(|s| !sends_to_queue(&s.target)) {
         points.push(format!(
             "`{}` end-to-end latency: p50 {}, p99 {}, p99.9 {}.",
             source.name,
