@@ -60,6 +60,8 @@ fn a_parallel_batch_gives_the_same_bytes_as_a_serial_one() {
         "retry-chain.yaml",
         "closed-loop.yaml",
         "load-balanced-pool.yaml",
+        "consumer-outage-backlog.yaml",
+        "fan-out.yaml",
     ]
     .iter()
     .flat_map(|name| stampede::runner::replicas(&bundled(name), 3))
