@@ -394,3 +394,17 @@ fn check_fails_a_queue_that_duplicates_work() {
         "{stdout}"
     );
 }
+
+/// Messages held and sends blocked on a full queue both count against
+/// `limits.max_messages`: a topic feeding a blocking queue whose consumer
+/// cannot keep up stops with a message instead of growing without bound.
+#[test]
+fn a_backlog_that_never_drains_stops_at_the_message_limit() {
+    let text = "duration: 600s\nlimits: { max_messages: 5000 }\nsources:\n  p: { target: t, rate: 100/s }\ntopics:\n  t: { subscribers: [q] }\nqueues:\n  q: { capacity: 100, when_full: block }\nconsumers:\n  c: { queue: q, time_per_message: 1s }\n";
+    let (outcome, summary) = run(&scenario_from(text));
+    let reason = summary.stopped_early.unwrap();
+    assert!(reason.contains("limits.max_messages"), "{reason}");
+    // About 99 sends a second are left waiting: the limit is reached near 50s.
+    let stopped_s = outcome.ended_at.as_secs_f64();
+    assert!((40.0..60.0).contains(&stopped_s), "{stopped_s}");
+}

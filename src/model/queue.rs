@@ -159,6 +159,7 @@ impl Simulation<'_> {
                     measured,
                 };
                 self.queues[queue as usize].blocked.push_back(blocked);
+                self.blocked_sends += 1;
                 self.forget_abandoned_blocked(queue);
             }
             (true, _) => {
@@ -205,11 +206,14 @@ impl Simulation<'_> {
         }
         let attempts = &self.attempts;
         let metrics = &mut self.metrics.queues[queue as usize];
-        self.queues[queue as usize].blocked.retain(|b| {
+        let blocked = &mut self.queues[queue as usize].blocked;
+        let before = blocked.len();
+        blocked.retain(|b| {
             let alive = b.attempt.is_none_or(|a| attempts.contains_key(a));
             metrics.dropped += u64::from(!alive && b.measured);
             alive
         });
+        self.blocked_sends -= (before - blocked.len()) as u64;
     }
 
     /// Takes a message into `queue` (a send, or a move from another queue's redrive).
@@ -381,6 +385,7 @@ impl Simulation<'_> {
             let Some(blocked) = self.queues[queue as usize].blocked.pop_front() else {
                 return;
             };
+            self.blocked_sends -= 1;
             let gave_up = blocked
                 .attempt
                 .is_some_and(|a| !self.attempts.contains_key(a));

@@ -127,6 +127,8 @@ pub struct Simulation<'a> {
     pub(super) messages: SlotMap<MessageKey, Message>,
     /// Messages taken into queues so far: each message's id.
     pub(super) messages_sent: u64,
+    /// Sends waiting for room in full queues, which count against `limits.max_messages`.
+    pub(super) blocked_sends: u64,
     pub(super) queues: Vec<QueueState>,
     pub(super) consumers: Vec<ConsumerState>,
     pub(super) pollers: Vec<Poller>,
@@ -234,6 +236,7 @@ impl<'a> Simulation<'a> {
                 .collect(),
             messages: SlotMap::with_key(),
             messages_sent: 0,
+            blocked_sends: 0,
             queues: scenario.queues.iter().map(|_| QueueState::new()).collect(),
             consumers,
             pollers,
@@ -303,7 +306,7 @@ impl<'a> Simulation<'a> {
                 });
                 break;
             }
-            if self.messages.len() as u64 > limits.max_messages {
+            if self.messages.len() as u64 + self.blocked_sends > limits.max_messages {
                 stopped = Some(StopReason::MessageLimit {
                     limit: limits.max_messages,
                     at,
