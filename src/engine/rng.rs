@@ -31,7 +31,7 @@ impl RngStream {
 
     /// Uniform on [0, 1) with 53 random bits.
     pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        unit_interval(self.next_u64())
     }
 
     /// Uniform on (0, 1]: safe to take the logarithm of.
@@ -50,6 +50,12 @@ impl RngStream {
     pub fn chance(&mut self, p: f64) -> bool {
         p > 0.0 && (p >= 1.0 || self.uniform() < p)
     }
+}
+
+/// The top 53 bits of `bits` as a number in [0, 1): how random (or hashed)
+/// bits become a probability.
+pub fn unit_interval(bits: u64) -> f64 {
+    (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// FNV-1a over "component\0purpose": stable across Rust versions and

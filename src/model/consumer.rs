@@ -15,6 +15,7 @@
 
 use std::ops::Range;
 
+use crate::engine::rng::unit_interval;
 use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::report::metrics::{Area, Failure};
 use crate::scenario::spec::ConsumerSpec;
@@ -23,6 +24,7 @@ use super::call::Owner;
 use super::event::{BatchKey, CallKey, Event, MessageKey};
 use super::faults::Effects;
 use super::queue::group_of;
+use super::routing::finalise;
 use super::sim::Simulation;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,13 +102,6 @@ pub(super) struct Batch {
     pub pending: u32,
     pub children: Vec<CallKey>,
     pub received_at: SimTime,
-}
-
-/// SplitMix64's finaliser: a well-mixed 64-bit hash.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 impl Simulation<'_> {
@@ -359,8 +354,7 @@ impl Simulation<'_> {
         let batch = &mut self.batches[batch_key];
         for item in &mut batch.items {
             let id = self.messages[item.message].id;
-            let poison = (mix(id ^ state.poison_salt) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-                < spec.poison_fraction;
+            let poison = unit_interval(finalise(id ^ state.poison_salt)) < spec.poison_fraction;
             let failed = state.failure_rng.chance(spec.failure_rate)
                 | (fault_error_rate > 0.0 && state.fault_error_rng.chance(fault_error_rate));
             item.ok = !(batch_failed || poison || failed);

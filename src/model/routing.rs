@@ -30,8 +30,12 @@ pub struct Router {
 }
 
 /// SplitMix64: a fast, well-mixed 64-bit hash for ring points and keys.
-pub fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+pub fn mix(x: u64) -> u64 {
+    finalise(x.wrapping_add(0x9E37_79B9_7F4A_7C15))
+}
+
+/// SplitMix64's finaliser alone, for inputs that are already spread out.
+pub fn finalise(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)

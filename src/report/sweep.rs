@@ -71,6 +71,9 @@ pub fn sweep_result(
                 |f: &dyn Fn(&Summary) -> f64| Estimate::of(&reps.iter().map(f).collect::<Vec<_>>());
             let first_source_latency =
                 |s: &Summary| s.sources.first().map(|src| src.latency.clone());
+            let queued = |f: &dyn Fn(&QueueSummary, &ConsumerSummary) -> f64| {
+                estimate(&|s| queue_point(s).map_or(0.0, |(q, c)| f(q, c)))
+            };
             SweepPoint {
                 value: value.clone(),
                 variant: variant.clone(),
@@ -87,24 +90,12 @@ pub fn sweep_result(
                     backend_calls_per_s: estimate(&|s| s.caches[0].backend_calls_per_s),
                 }),
                 queue: queue_point(&reps[0]).map(|_| QueuePoint {
-                    message_latency_p50_ms: estimate(&|s| {
-                        queue_point(s).map_or(0.0, |(q, _)| q.latency.p50_ms)
-                    }),
-                    message_latency_p99_ms: estimate(&|s| {
-                        queue_point(s).map_or(0.0, |(q, _)| q.latency.p99_ms)
-                    }),
-                    deleted_per_s: estimate(&|s| {
-                        queue_point(s).map_or(0.0, |(q, _)| q.deleted_per_s)
-                    }),
-                    messages_per_receive: estimate(&|s| {
-                        queue_point(s).map_or(0.0, |(q, _)| q.messages_per_receive)
-                    }),
-                    utilisation: estimate(&|s| {
-                        queue_point(s).map_or(0.0, |(_, c)| c.utilisation * 100.0)
-                    }),
-                    capacity_per_poller_per_s: estimate(&|s| {
-                        queue_point(s).map_or(0.0, |(_, c)| c.capacity_per_poller_per_s)
-                    }),
+                    message_latency_p50_ms: queued(&|q, _| q.latency.p50_ms),
+                    message_latency_p99_ms: queued(&|q, _| q.latency.p99_ms),
+                    deleted_per_s: queued(&|q, _| q.deleted_per_s),
+                    messages_per_receive: queued(&|q, _| q.messages_per_receive),
+                    utilisation: queued(&|_, c| c.utilisation * 100.0),
+                    capacity_per_poller_per_s: queued(&|_, c| c.capacity_per_poller_per_s),
                 }),
             }
         })
