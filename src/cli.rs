@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use stampede::model::Simulation;
@@ -17,7 +17,7 @@ use stampede::report::summary::summarize;
 use stampede::report::text;
 use stampede::report::timeseries::TimeSeries;
 use stampede::report::{check, compare, diff, files, sweep};
-use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario, ScenarioError};
+use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
 use stampede::scenario::{Study, Variant, suggest};
 use stampede::{model, runner};
 
@@ -28,11 +28,15 @@ const EXIT_INVALID: u8 = 2;
 #[command(
     name = "stampede",
     version,
-    about = "A deterministic simulator of distributed systems: what happens when traffic spikes, a dependency fails, or every client retries at once."
+    about = "A deterministic simulator of distributed systems: what happens when traffic spikes, a dependency fails, or every client retries at once.",
+    long_about = "A deterministic simulator of distributed systems: what happens when traffic spikes, a dependency fails, or every client retries at once.\n\nWith no command, stampede runs the built-in scenario (a three-tier retry chain), as `stampede run` does.",
+    // Our own `help` subcommand, so that `stampede help --help` works too.
+    disable_help_subcommand = true
 )]
 struct Cli {
+    /// With no command: run the built-in scenario, as `stampede run` does.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -41,13 +45,16 @@ enum Command {
     Run {
         /// The scenario file (YAML).
         scenario: Option<PathBuf>,
+        /// Run this variant of the scenario (from its `variants:` section) instead of the base.
+        #[arg(long)]
+        variant: Option<String>,
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
         /// Report format on standard output.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Also write summary.json and report.txt into this directory.
+        /// Also write the full report into this directory: summary.json, timeseries.csv, report.txt, report.md and the charts (SVG and PNG).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -111,6 +118,11 @@ enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
+    /// Print the help of stampede or of one of its commands.
+    Help {
+        /// The command to explain, e.g. `run`; none for the overview.
+        command: Option<String>,
+    },
 }
 
 /// What `compare` and `sweep` share: how many runs, which seed, which format, where to write.
@@ -125,7 +137,7 @@ struct BatchArgs {
     /// Report format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Also write the JSON, the table and the charts (SVG and PNG) into this directory.
+    /// Also write into this directory: the JSON, the table and the charts (SVG and PNG); `compare` adds a full run report per variant in DIR/<variant>/.
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -138,13 +150,27 @@ enum Format {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let command = cli.command.unwrap_or(Command::Run {
+        scenario: None,
+        variant: None,
+        seed: None,
+        format: Format::Text,
+        out: None,
+    });
+    let result = match command {
         Command::Run {
             scenario,
+            variant,
             seed,
             format,
             out,
-        } => run(scenario.as_deref(), seed, format, out.as_deref()),
+        } => run(
+            scenario.as_deref(),
+            variant.as_deref(),
+            seed,
+            format,
+            out.as_deref(),
+        ),
         Command::Compare {
             scenario,
             variants,
@@ -165,6 +191,7 @@ pub fn main() -> ExitCode {
             tolerance,
         } => diff(&left, &right, &tolerance),
         Command::Validate { scenarios } => Ok(validate(&scenarios)),
+        Command::Help { command } => Ok(help(command.as_deref())),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");
@@ -172,30 +199,69 @@ pub fn main() -> ExitCode {
     })
 }
 
-fn load(path: Option<&Path>) -> Result<Scenario, ScenarioError> {
-    match path {
-        Some(path) => scenario::load(path),
-        None => scenario::load_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO),
+/// `stampede help [COMMAND]`: the overview, or one command's help.
+fn help(command: Option<&str>) -> ExitCode {
+    let mut cli = Cli::command();
+    // Building fills in each subcommand's usage line ("stampede run …").
+    cli.build();
+    let printed = match command {
+        None => cli.print_long_help(),
+        Some(name) => match cli.find_subcommand_mut(name) {
+            Some(sub) => sub.print_long_help(),
+            None => {
+                let known: Vec<String> = Cli::command()
+                    .get_subcommands()
+                    .map(|c| c.get_name().to_string())
+                    .collect();
+                let hint = suggest::did_you_mean(name, known.iter().map(String::as_str))
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                return invalid(format!(
+                    "no command is named `{name}`{hint}; the commands are: {}",
+                    known.join(", ")
+                ));
+            }
+        },
+    };
+    match printed {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(EXIT_INVALID),
     }
+}
+
+/// The scenario to run: the built-in one, a file's base, or one of its variants.
+fn load(path: Option<&Path>, variant: Option<&str>) -> Result<Scenario, String> {
+    let Some(name) = variant else {
+        return match path {
+            Some(path) => scenario::load(path),
+            None => scenario::load_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO),
+        }
+        .map_err(|e| e.to_string());
+    };
+    let study = match path {
+        Some(path) => scenario::load_study(path),
+        None => scenario::load_study_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO),
+    }
+    .map_err(|e| e.to_string())?;
+    let chosen = pick_variants(&study, &[name.to_string()])?;
+    Ok(chosen[0].scenario.clone())
 }
 
 fn run(
     path: Option<&Path>,
+    variant: Option<&str>,
     seed: Option<u64>,
     format: Format,
     out: Option<&Path>,
 ) -> Result<ExitCode> {
-    let mut scenario = match load(path) {
+    let mut scenario = match load(path, variant) {
         Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("{error}");
-            return Ok(ExitCode::from(EXIT_INVALID));
-        }
+        Err(error) => return Ok(invalid(error)),
     };
     if let Some(seed) = seed {
         scenario.seed = seed;
     }
-    let reproduce = reproduce_command(path, scenario.seed);
+    let reproduce = reproduce_command(path, variant, scenario.seed);
     let bar = progress_bar(
         scenario.duration.as_nanos() / 1_000_000_000,
         "simulated seconds",
@@ -242,8 +308,8 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
         Err(message) => return Ok(invalid(message)),
     };
     let bar = progress_bar(chosen.len() as u64 * u64::from(replications), "runs");
-    let (comparison, series) =
-        runner::compare_variants(&chosen, replications, seed, &|| bar.inc(1));
+    let (comparison, firsts) =
+        runner::compare_variants(&chosen, replications, seed, &|| bar.inc(1), out.is_some());
     bar.finish_and_clear();
     let mut reproduce = format!(
         "stampede compare {} --seed {}",
@@ -267,12 +333,18 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
         let named: Vec<(&str, &TimeSeries)> = chosen
             .iter()
             .map(|v| v.name.as_str())
-            .zip(&series)
+            .zip(firsts.iter().map(|r| &r.outcome.timeseries))
             .collect();
         match files::compare_files(study.base(), &comparison, &named, &reproduce) {
             Ok(files) => write_files(&dir, &files)?,
             Err(error) => eprintln!("warning: charts were not drawn: {error}"),
         }
+        let (folders, chart_errors) =
+            runner::variant_folders(&chosen, &firsts, &path.display().to_string());
+        for error in chart_errors {
+            eprintln!("warning: {error}");
+        }
+        write_files(&dir, &folders)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -538,23 +610,40 @@ fn pick_variants<'a>(study: &'a Study, names: &[String]) -> Result<Vec<&'a Varia
         .collect()
 }
 
+/// Writes each (name, contents) under `dir`; a name may hold a sub-folder
+/// (`variant/summary.json`). Says on stderr what was written: the files at
+/// the top, and each sub-folder once.
 fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut written: Vec<String> = Vec::new();
     for (name, contents) in files {
         let path = dir.join(name);
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
         std::fs::write(&path, contents)
             .with_context(|| format!("cannot write {}", path.display()))?;
+        let shown = match name.split_once('/') {
+            Some((folder, _)) => format!("{folder}/"),
+            None => name.clone(),
+        };
+        if !written.contains(&shown) {
+            written.push(shown);
+        }
     }
-    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
-    eprintln!("wrote {} in {}", names.join(", "), dir.display());
+    eprintln!("wrote {} in {}", written.join(", "), dir.display());
     Ok(())
 }
 
-fn reproduce_command(path: Option<&Path>, seed: u64) -> String {
-    match path {
-        Some(path) => format!("stampede run {} --seed {seed}", path.display()),
-        None => format!("stampede run --seed {seed}"),
+fn reproduce_command(path: Option<&Path>, variant: Option<&str>, seed: u64) -> String {
+    let mut command = "stampede run".to_string();
+    if let Some(path) = path {
+        command.push_str(&format!(" {}", path.display()));
     }
+    if let Some(variant) = variant {
+        command.push_str(&format!(" --variant {variant}"));
+    }
+    command.push_str(&format!(" --seed {seed}"));
+    command
 }
 
 fn validate(paths: &[PathBuf]) -> ExitCode {

@@ -9,7 +9,8 @@
 use rayon::prelude::*;
 
 use crate::engine::rng::replication_seed;
-use crate::model;
+use crate::model::{self, RunOutcome};
+use crate::report::metrics::Metrics;
 use crate::report::compare::{self, Comparison};
 use crate::report::files::{self, Files};
 use crate::report::markdown;
@@ -21,26 +22,35 @@ use crate::scenario::{Scenario, ScenarioError, Study, Variant};
 /// What one run leaves for the reports.
 pub struct Run {
     pub summary: Summary,
-    pub timeseries: TimeSeries,
+    /// The run's recorded data; its metrics are kept only for the runs a
+    /// full report is wanted of (they are the large part), otherwise empty.
+    pub outcome: RunOutcome,
 }
 
 /// Runs each scenario, in parallel, in input order.
 pub fn run_all(scenarios: &[Scenario]) -> Vec<Run> {
-    run_all_observed(scenarios, &|| {})
+    run_all_observed(scenarios, &|| {}, &|_| false)
 }
 
 /// Runs like [`run_all`], calling `finished` after each run (from any thread),
-/// for progress bars.
-pub fn run_all_observed(scenarios: &[Scenario], finished: &(dyn Fn() + Sync)) -> Vec<Run> {
+/// for progress bars, and keeping the full metrics of the runs whose index
+/// `keep_metrics` selects.
+pub fn run_all_observed(
+    scenarios: &[Scenario],
+    finished: &(dyn Fn() + Sync),
+    keep_metrics: &(dyn Fn(usize) -> bool + Sync),
+) -> Vec<Run> {
     scenarios
         .par_iter()
-        .map(|scenario| {
-            let outcome = model::run(scenario);
+        .enumerate()
+        .map(|(index, scenario)| {
+            let mut outcome = model::run(scenario);
             finished();
-            Run {
-                summary: summarize(scenario, &outcome),
-                timeseries: outcome.timeseries,
+            let summary = summarize(scenario, &outcome);
+            if !keep_metrics(index) {
+                outcome.metrics = Metrics::default();
             }
+            Run { summary, outcome }
         })
         .collect()
 }
@@ -65,45 +75,75 @@ fn with_seed(scenario: &Scenario, seed: Option<u64>) -> Scenario {
     copy
 }
 
-/// Runs `replications` of each variant and groups the runs by variant.
+/// Runs `replications` of each variant and groups the runs by variant; the
+/// first replication of each keeps its full metrics when `keep_first` is set.
 fn run_grouped(
     scenarios: &[Scenario],
     replications: u32,
     finished: &(dyn Fn() + Sync),
+    keep_first: bool,
 ) -> Vec<Vec<Run>> {
     let all: Vec<Scenario> = scenarios
         .iter()
         .flat_map(|s| replicas(s, replications))
         .collect();
-    let mut runs = run_all_observed(&all, finished).into_iter();
+    let per_variant = replications.max(1) as usize;
+    let keep = |index: usize| keep_first && index.is_multiple_of(per_variant);
+    let mut runs = run_all_observed(&all, finished, &keep).into_iter();
     scenarios
         .iter()
         .map(|_| runs.by_ref().take(replications.max(1) as usize).collect())
         .collect()
 }
 
-/// The variants side by side, and the first replication's time series of each.
+/// The variants side by side, and the first replication of each: its
+/// summary and outcome (with full metrics only when `full_first` is set, for
+/// a report of each variant; its time series always).
 pub fn compare_variants(
     chosen: &[&Variant],
     replications: u32,
     seed: Option<u64>,
     finished: &(dyn Fn() + Sync),
-) -> (Comparison, Vec<TimeSeries>) {
+    full_first: bool,
+) -> (Comparison, Vec<Run>) {
     let scenarios: Vec<Scenario> = chosen
         .iter()
         .map(|v| with_seed(&v.scenario, seed))
         .collect();
-    let grouped = run_grouped(&scenarios, replications, finished);
+    let grouped = run_grouped(&scenarios, replications, finished, full_first);
     let names: Vec<String> = chosen.iter().map(|v| v.name.clone()).collect();
     let summaries: Vec<Vec<Summary>> = grouped
         .iter()
         .map(|runs| runs.iter().map(|r| r.summary.clone()).collect())
         .collect();
-    let series = grouped
+    let firsts = grouped
         .into_iter()
-        .map(|mut runs| runs.swap_remove(0).timeseries)
+        .map(|mut runs| runs.swap_remove(0))
         .collect();
-    (compare::compare(&names, &summaries), series)
+    (compare::compare(&names, &summaries), firsts)
+}
+
+/// The full report of each variant's first run, in a folder per variant:
+/// `<variant>/summary.json`, `<variant>/report.md`, its charts…
+pub fn variant_folders(chosen: &[&Variant], firsts: &[Run], path: &str) -> (Files, Vec<String>) {
+    let mut all = Files::new();
+    let mut chart_errors = Vec::new();
+    for (variant, run) in chosen.iter().zip(firsts) {
+        let scenario = &variant.scenario;
+        let reproduce = format!(
+            "stampede run {path} --variant {} --seed {}",
+            variant.name, run.summary.seed
+        );
+        let (files, chart_error) =
+            files::run_files(scenario, &run.summary, &run.outcome, &reproduce);
+        chart_errors.extend(chart_error.map(|e| format!("{}: {e}", variant.name)));
+        all.extend(
+            files
+                .into_iter()
+                .map(|(name, bytes)| (format!("{}/{name}", variant.name), bytes)),
+        );
+    }
+    (all, chart_errors)
 }
 
 /// Every (value, variant) point of a sweep of `param`.
@@ -125,7 +165,7 @@ pub fn sweep_points(
             scenarios.push(with_seed(&scenario, seed));
         }
     }
-    let grouped = run_grouped(&scenarios, replications, finished);
+    let grouped = run_grouped(&scenarios, replications, finished, false);
     let summaries: Vec<Vec<Summary>> = grouped
         .into_iter()
         .map(|runs| runs.into_iter().map(|r| r.summary).collect())
@@ -167,12 +207,12 @@ pub fn report_folder(study: &Study, path: &str) -> Result<Files, String> {
     }
     if study.variants.len() > 1 {
         let chosen: Vec<&Variant> = study.variants.iter().skip(1).collect();
-        let (comparison, series) = compare_variants(&chosen, 1, None, &|| {});
+        let (comparison, firsts) = compare_variants(&chosen, 1, None, &|| {}, false);
         let reproduce = format!("stampede compare {path} --seed {}", comparison.seed);
         let named: Vec<(&str, &TimeSeries)> = chosen
             .iter()
             .map(|v| v.name.as_str())
-            .zip(&series)
+            .zip(firsts.iter().map(|r| &r.outcome.timeseries))
             .collect();
         let comparison_files = files::compare_files(base, &comparison, &named, &reproduce)?;
         append_to_report(
