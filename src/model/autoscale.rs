@@ -212,6 +212,9 @@ impl Simulation<'_> {
         let state = &mut self.services[service as usize];
         state.ready_area.advance(self.now, u64::from(state.ready));
         state.ready = ready.len() as u32;
+        // Warm-up included: scaling below the start is a surprise either way.
+        let fewest = &mut self.metrics.services[service as usize].ready_instances_min;
+        *fewest = (*fewest).min(ready.len() as u64);
         if self.measuring {
             let metrics = &mut self.metrics.services[service as usize];
             metrics.ready_instances_max = metrics.ready_instances_max.max(ready.len() as u64);

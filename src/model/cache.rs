@@ -16,7 +16,7 @@ use crate::report::metrics::Failure;
 use crate::scenario::spec::{CacheLookup, CacheSpec};
 
 use super::cache_store::{CacheStore, Lookup};
-use super::call::Owner;
+use super::call::{NO_SOURCE, Owner};
 use super::event::{AttemptKey, Event, FillKey};
 use super::sim::Simulation;
 
@@ -166,7 +166,13 @@ impl Simulation<'_> {
         if measured {
             self.metrics.caches[cache as usize].backend_calls += 1;
         }
-        self.start_call(Owner::Fill(fill), spec.backend_edge, key, SimTime::MAX);
+        let origin = waiter.map_or(NO_SOURCE, |(attempt, _)| self.origin_of(attempt));
+        self.start_call(
+            Owner::Fill(fill),
+            spec.backend_edge,
+            (key, origin),
+            SimTime::MAX,
+        );
     }
 
     /// The backend answered a fill: store the entry, answer the waiters.

@@ -46,9 +46,15 @@ pub(super) enum Owner {
 /// The instance of an attempt answered by a cache, queue or topic, which have none.
 pub(super) const NO_INSTANCE: u32 = u32::MAX;
 
+/// The origin of work no source started: a consumer's call, a background refresh.
+pub(super) const NO_SOURCE: u32 = u32::MAX;
+
 pub(super) struct Call {
     pub owner: Owner,
     pub edge: u32,
+    /// The source whose request this call serves, or [`NO_SOURCE`], so
+    /// amplification can be counted per source.
+    pub origin: u32,
     /// The request's key (what a cache looks up, what a hash ring routes by).
     pub key: u64,
     pub started_at: SimTime,
@@ -129,7 +135,7 @@ impl Simulation<'_> {
         &mut self,
         owner: Owner,
         edge: u32,
-        key: u64,
+        (key, origin): (u64, u32),
         inherited_deadline_at: SimTime,
     ) -> CallKey {
         let policy = &self.scenario.edges[edge as usize].policy;
@@ -138,6 +144,7 @@ impl Simulation<'_> {
         let call = Call {
             owner,
             edge,
+            origin,
             key,
             started_at: self.now,
             attempts_made: 0,
@@ -158,6 +165,14 @@ impl Simulation<'_> {
         }
         self.send_attempt(key);
         key
+    }
+
+    /// The source whose request `attempt` serves, if any.
+    pub(super) fn origin_of(&self, attempt: AttemptKey) -> u32 {
+        self.attempts
+            .get(attempt)
+            .and_then(|a| self.calls.get(a.call))
+            .map_or(NO_SOURCE, |call| call.origin)
     }
 
     fn send_attempt(&mut self, call_key: CallKey) {
@@ -447,7 +462,10 @@ impl Simulation<'_> {
                     metrics.succeeded += 1;
                     metrics.latency.record(self.now - call.started_at);
                 }
-                Err(failure) => metrics.failed.add(failure),
+                Err(failure) => {
+                    metrics.failed.add(failure);
+                    metrics.latency_failed.record(self.now - call.started_at);
+                }
             }
         }
         match call.owner {

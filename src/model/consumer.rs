@@ -20,7 +20,7 @@ use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::report::metrics::{Area, Failure};
 use crate::scenario::spec::ConsumerSpec;
 
-use super::call::Owner;
+use super::call::{NO_SOURCE, Owner};
 use super::event::{BatchKey, CallKey, Event, MessageKey};
 use super::faults::Effects;
 use super::queue::group_of;
@@ -389,14 +389,14 @@ impl Simulation<'_> {
             batch.items[item].next_call += 1;
             let key = self.messages[batch.items[item].message].key;
             if scenario.edges[edge as usize].fire_and_forget {
-                self.start_call(Owner::Detached, edge, key, SimTime::MAX);
+                self.start_call(Owner::Detached, edge, (key, NO_SOURCE), SimTime::MAX);
                 continue;
             }
             let owner = Owner::Message {
                 batch: batch_key,
                 item: item as u32,
             };
-            let call = self.start_call(owner, edge, key, SimTime::MAX);
+            let call = self.start_call(owner, edge, (key, NO_SOURCE), SimTime::MAX);
             self.batches[batch_key].children.push(call);
             return true;
         }

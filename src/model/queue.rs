@@ -189,8 +189,11 @@ impl Simulation<'_> {
         let Some((_, &message)) = self.queues[queue as usize].visible.first_key_value() else {
             return false;
         };
-        if self.messages[message].measured {
-            self.metrics.queues[queue as usize].dropped += 1;
+        let state = &self.messages[message];
+        if state.measured {
+            let metrics = &mut self.metrics.queues[queue as usize];
+            metrics.dropped += 1;
+            metrics.latency_failed.record(self.now - state.sent_at);
         }
         self.remove_message(message);
         true
@@ -317,7 +320,9 @@ impl Simulation<'_> {
             return;
         }
         if state.measured {
-            self.metrics.queues[queue as usize].expired += 1;
+            let metrics = &mut self.metrics.queues[queue as usize];
+            metrics.expired += 1;
+            metrics.latency_failed.record(self.now - state.sent_at);
         }
         self.remove_message(message);
     }
@@ -476,7 +481,9 @@ impl Simulation<'_> {
             state.processed,
         );
         if measured {
-            self.metrics.queues[queue as usize].dead_lettered += 1;
+            let metrics = &mut self.metrics.queues[queue as usize];
+            metrics.dead_lettered += 1;
+            metrics.latency_failed.record(self.now - sent_at);
             self.metrics.queues[dead_letter_queue as usize].dead_letters_in += 1;
         }
         self.remove_message(message);

@@ -25,6 +25,8 @@ pub(super) struct Job {
     pub instance: u32,
     /// The request's key, passed on to downstream calls.
     pub key: u64,
+    /// The source whose request this serves (`NO_SOURCE` if none).
+    pub origin: u32,
     pub arrived_at: SimTime,
     /// When the caller stops waiting (only tracked with deadline propagation).
     pub expires_at: SimTime,
@@ -54,8 +56,13 @@ impl Simulation<'_> {
         let service_id = state.service as usize;
         let spec = &self.scenario.services[service_id];
         let measured = self.in_window(self.now);
+        let origin = self.origin_of(attempt);
         if measured {
-            self.metrics.services[service_id].attempts += 1;
+            let metrics = &mut self.metrics.services[service_id];
+            metrics.attempts += 1;
+            if let Some(count) = metrics.attempts_by_source.get_mut(origin as usize) {
+                *count += 1;
+            }
         }
         self.running.service_attempts[service_id] += 1;
         if effects.refuse || effects.hang {
@@ -94,6 +101,7 @@ impl Simulation<'_> {
             attempt,
             instance,
             key,
+            origin,
             arrived_at: self.now,
             expires_at,
             next_call: 0,
@@ -269,7 +277,7 @@ impl Simulation<'_> {
     fn start_child_call(&mut self, job_key: JobKey, edge: u32) -> bool {
         let job = &self.jobs[job_key];
         if self.scenario.edges[edge as usize].fire_and_forget {
-            let key = job.key;
+            let key = (job.key, job.origin);
             self.start_call(super::call::Owner::Detached, edge, key, SimTime::MAX);
             return true;
         }
@@ -279,7 +287,7 @@ impl Simulation<'_> {
             SimTime::MAX
         };
         let owner = super::call::Owner::Job(job_key);
-        let call = self.start_call(owner, edge, job.key, inherited);
+        let call = self.start_call(owner, edge, (job.key, job.origin), inherited);
         self.jobs[job_key].children.push(call);
         false
     }

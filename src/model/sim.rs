@@ -209,8 +209,24 @@ impl<'a> Simulation<'a> {
             ));
         }
         let metrics = Metrics {
-            sources: vec![SourceMetrics::default(); scenario.sources.len()],
-            services: vec![ServiceMetrics::default(); scenario.services.len()],
+            sources: scenario
+                .sources
+                .iter()
+                .map(|source| {
+                    let window = scenario.trigger_window(source).map(|(start, end)| {
+                        (SimTime::ZERO + start, SimTime::ZERO + end)
+                    });
+                    SourceMetrics::with_window(window)
+                })
+                .collect(),
+            services: vec![
+                ServiceMetrics {
+                    attempts_by_source: vec![0; scenario.sources.len()],
+                    ready_instances_min: u64::MAX,
+                    ..ServiceMetrics::default()
+                };
+                scenario.services.len()
+            ],
             balancer_attempts: vec![0; scenario.balancers.len()],
             router_ejections: vec![0; scenario.services.len() + scenario.balancers.len()],
             router_unhealthy: vec![0; scenario.services.len() + scenario.balancers.len()],
@@ -455,7 +471,7 @@ impl<'a> Simulation<'a> {
             Some(sampler) => sampler.sample(&mut state.key_rng),
             None => state.started,
         };
-        self.start_call(owner, edge, key, SimTime::MAX);
+        self.start_call(owner, edge, (key, source), SimTime::MAX);
     }
 
     /// A root call has ended: record the request and, for a closed-loop
@@ -474,14 +490,23 @@ impl<'a> Simulation<'a> {
             Ok(()) => self.running.succeeded[owner_source as usize] += 1,
             Err(_) => self.running.failed[owner_source as usize] += 1,
         }
+        let latency = self.now - started_at;
+        self.timeseries
+            .record_latency(owner_source as usize, latency, result.is_ok());
         if measured {
             let metrics = &mut self.metrics.sources[owner_source as usize];
             match result {
                 Ok(()) => {
                     metrics.succeeded += 1;
-                    metrics.latency.record(self.now - started_at);
+                    metrics.latency.record(latency);
                 }
-                Err(failure) => metrics.failed.add(failure),
+                Err(failure) => {
+                    metrics.failed.add(failure);
+                    metrics.latency_failed.record(latency);
+                }
+            }
+            if let Some(phases) = &mut metrics.phases {
+                phases.record(self.now, latency, result.is_ok());
             }
         }
         if let (Some(client), Load::Closed { think_time, .. }) =

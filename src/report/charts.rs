@@ -80,7 +80,11 @@ fn draw_lines<DB: DrawingBackend>(
             y
         }
     };
-    let all = chart.lines.iter().flat_map(|l| l.points.iter());
+    let all = chart
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter())
+        .filter(|p| p.1.is_finite());
     let x_max = all.clone().map(|p| p.0).fold(0.0, f64::max).max(1e-9);
     let ys = all.map(|p| to_axis(p.1));
     let (y_min, y_max) = if chart.log_y {
@@ -126,7 +130,13 @@ fn draw_lines<DB: DrawingBackend>(
     }
     for (index, line) in chart.lines.iter().enumerate() {
         let color = PALETTE[index % PALETTE.len()];
-        let points: Vec<(f64, f64)> = line.points.iter().map(|&(x, y)| (x, to_axis(y))).collect();
+        // A point without data (NaN: nothing finished there) is left out.
+        let points: Vec<(f64, f64)> = line
+            .points
+            .iter()
+            .filter(|p| p.1.is_finite())
+            .map(|&(x, y)| (x, to_axis(y)))
+            .collect();
         plot.draw_series(LineSeries::new(
             points.iter().copied(),
             color.stroke_width(2),
@@ -518,8 +528,8 @@ fn queue_sweep_charts(result: &SweepResult, variants: &[&str]) -> Result<Files, 
             .iter()
             .flat_map(|v| {
                 [
-                    line(v, "p50", &|q| q.message_latency_p50_ms.mean),
-                    line(v, "p99", &|q| q.message_latency_p99_ms.mean),
+                    line(v, "p50", &|q| q.message_latency_p50_ms.map_or(f64::NAN, |e| e.mean)),
+                    line(v, "p99", &|q| q.message_latency_p99_ms.map_or(f64::NAN, |e| e.mean)),
                 ]
             })
             .collect(),
@@ -577,7 +587,12 @@ pub fn sweep_charts(result: &SweepResult) -> Result<Files, String> {
         y_label: "p99 latency of successful requests (ms)",
         lines: variants
             .iter()
-            .map(|v| line(v, &|p| p.offered_per_s.mean, &|p| p.latency_p99_ms.mean))
+            .map(|v| {
+                line(v, &|p| p.offered_per_s.mean, &|p| {
+                    let first = p.sources.first().and_then(|s| s.latency_p99_ms);
+                    first.map_or(f64::NAN, |e| e.mean)
+                })
+            })
             .collect(),
         bands: Vec::new(),
         markers: true,

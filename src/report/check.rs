@@ -17,17 +17,14 @@ pub struct Verdict {
 }
 
 fn statistic(latency: &LatencySummary, statistic: Statistic) -> Option<f64> {
-    if latency.count == 0 {
-        return None;
-    }
-    Some(match statistic {
+    match statistic {
         Statistic::Mean => latency.mean_ms,
         Statistic::P50 => latency.p50_ms,
         Statistic::P90 => latency.p90_ms,
         Statistic::P99 => latency.p99_ms,
         Statistic::P999 => latency.p999_ms,
         Statistic::Max => latency.max_ms,
-    })
+    }
 }
 
 /// The measured value of `measure` in `summary`, in canonical units.

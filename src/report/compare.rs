@@ -28,8 +28,9 @@ pub enum Unit {
 pub struct MetricRow {
     pub metric: String,
     pub unit: Unit,
-    /// One estimate per variant, in the order of `Comparison::variants`.
-    pub values: Vec<Estimate>,
+    /// One estimate per variant, in the order of `Comparison::variants`;
+    /// `None` (null) where the variant has no data for it.
+    pub values: Vec<Option<Estimate>>,
 }
 
 /// Per variant and surged source: how many runs recovered, and how fast.
@@ -51,6 +52,8 @@ pub struct Comparison {
     pub seed: u64,
     pub replications: u32,
     pub variants: Vec<String>,
+    /// Sentences a reader must not miss (a lower latency bought with failures).
+    pub findings: Vec<String>,
     pub metrics: Vec<MetricRow>,
     pub recovery: Vec<RecoveryRow>,
     /// Per variant and queue: how its backlog drained after the disturbance.
@@ -115,61 +118,150 @@ fn recovery_rows(variants: &[String], runs: &[Vec<Summary>]) -> Vec<RecoveryRow>
     rows
 }
 
-/// The headline metrics of one run, in a fixed order.
-pub fn headline_metrics(summary: &Summary) -> Vec<(String, Unit, f64)> {
+/// One headline row of one run: name, unit, value (`None`: no data).
+pub type Headline = (String, Unit, Option<f64>);
+
+/// The headline metrics of one run, in a fixed order. When the work flows
+/// through queues, processing leads.
+pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
+    let mut metrics: Vec<Headline> = Vec::new();
+    let processing = queue_metrics(summary);
+    let only_sends = super::text::is_only_sends(summary);
+    if only_sends {
+        metrics.extend(processing.iter().cloned());
+    }
+    metrics.extend(request_metrics(summary, only_sends));
+    for source in summary.sources.iter().filter(|s| !is_send(s)) {
+        metrics.extend(source_latency_metrics(summary, source));
+    }
+    metrics.extend(work_metrics(summary));
+    for cache in &summary.caches {
+        metrics.push((
+            format!("{} hit ratio", cache.name),
+            Unit::Percent,
+            Some(cache.hit_ratio * 100.0),
+        ));
+        metrics.push((
+            format!("{} backend calls", cache.name),
+            Unit::PerSecond,
+            Some(cache.backend_calls_per_s),
+        ));
+    }
+    if !only_sends {
+        metrics.extend(processing);
+    }
+    for c in &summary.consumers {
+        let utilisation = c.utilisation * 100.0;
+        metrics.push((
+            format!("{} utilisation", c.name),
+            Unit::Percent,
+            Some(utilisation),
+        ));
+    }
+    let instances: f64 = summary.services.iter().map(|s| s.instances_mean).sum();
+    metrics.push((INSTANCES.to_string(), Unit::Number, Some(instances)));
+    metrics
+}
+
+/// A send to a queue or topic: its latency is the acknowledgement's.
+fn is_send(source: &super::summary::SourceSummary) -> bool {
+    matches!(source.target_kind, "queue" | "topic")
+}
+
+fn request_metrics(summary: &Summary, only_sends: bool) -> Vec<Headline> {
     let totals = &summary.totals;
-    let success = totals.success_ratio() * 100.0;
     let throughput: f64 = summary.sources.iter().map(|s| s.throughput_per_s).sum();
-    let abandoned: u64 = summary.services.iter().map(|s| s.abandoned_work).sum();
-    let mut metrics = vec![
-        ("goodput".to_string(), Unit::PerSecond, totals.goodput_per_s),
-        ("throughput".to_string(), Unit::PerSecond, throughput),
-        ("success ratio".to_string(), Unit::Percent, success),
+    let (goodput, success) = match only_sends {
+        true => ("sends accepted", "sends accepted ratio"),
+        false => ("goodput", "success ratio"),
+    };
+    let mut rows = vec![
+        (goodput.to_string(), Unit::PerSecond, Some(totals.goodput_per_s)),
+        ("throughput".to_string(), Unit::PerSecond, Some(throughput)),
+        (
+            success.to_string(),
+            Unit::Percent,
+            Some(totals.success_ratio() * 100.0),
+        ),
     ];
-    let many_sources = summary.sources.len() > 1;
-    for source in &summary.sources {
-        let prefix = if many_sources {
-            format!("{} ", source.name)
-        } else {
-            String::new()
-        };
-        metrics.push((
-            format!("{prefix}latency p50"),
-            Unit::Millis,
-            source.latency.p50_ms,
+    if only_sends {
+        rows.remove(1);
+    }
+    rows
+}
+
+/// Per source: latency of successful requests and of all, and, around a
+/// disturbance, goodput and p99 before, during and after it.
+fn source_latency_metrics(summary: &Summary, source: &super::summary::SourceSummary) -> Vec<Headline> {
+    let prefix = match summary.sources.len() > 1 {
+        true => format!("{} ", source.name),
+        false => String::new(),
+    };
+    let (ok, all) = (&source.latency, &source.latency_all);
+    let mut rows = vec![
+        (format!("{prefix}latency p50"), Unit::Millis, ok.p50_ms),
+        (format!("{prefix}latency p99"), Unit::Millis, ok.p99_ms),
+        (format!("{prefix}latency p99.9"), Unit::Millis, ok.p999_ms),
+        (format!("{prefix}latency_all p50"), Unit::Millis, all.p50_ms),
+        (format!("{prefix}latency_all p99"), Unit::Millis, all.p99_ms),
+    ];
+    for phase in source.phases.iter().flatten() {
+        let name = phase.phase;
+        rows.push((
+            format!("{prefix}goodput {name}"),
+            Unit::PerSecond,
+            Some(phase.goodput_per_s),
         ));
-        metrics.push((
-            format!("{prefix}latency p99"),
+        rows.push((
+            format!("{prefix}latency_all p99 {name}"),
             Unit::Millis,
-            source.latency.p99_ms,
-        ));
-        metrics.push((
-            format!("{prefix}latency p99.9"),
-            Unit::Millis,
-            source.latency.p999_ms,
+            phase.latency_all_p99_ms,
         ));
     }
-    let attempts: u64 = summary.services.iter().map(|s| s.attempts).sum();
-    metrics.push((
-        "total service attempts".to_string(),
-        Unit::Count,
-        attempts as f64,
-    ));
-    metrics.push((
-        "service attempts per request".to_string(),
-        Unit::Times,
-        totals.work_per_request,
-    ));
-    for service in &summary.services {
-        metrics.push((
-            format!("{} amplification", service.name),
-            Unit::Times,
-            service.amplification,
-        ));
-    }
-    metrics.push(("abandoned work".to_string(), Unit::Count, abandoned as f64));
-    let calls = &summary.calls;
+    rows
+}
+
+/// Work done per request, amplification, wasted work and defences.
+fn work_metrics(summary: &Summary) -> Vec<Headline> {
     let services = &summary.services;
+    let calls = &summary.calls;
+    let attempts: u64 = services.iter().map(|s| s.attempts).sum();
+    let mut rows: Vec<Headline> = Vec::new();
+    if !services.is_empty() {
+        rows.push((
+            "total service attempts".to_string(),
+            Unit::Count,
+            Some(attempts as f64),
+        ));
+        rows.push((
+            "service attempts per request".to_string(),
+            Unit::Times,
+            Some(summary.totals.work_per_request),
+        ));
+    }
+    for service in services {
+        match service.amplification_by_source.as_slice() {
+            [] => {}
+            [only] => rows.push((
+                format!("{} amplification", service.name),
+                Unit::Times,
+                Some(only.amplification),
+            )),
+            several => {
+                for a in several {
+                    rows.push((
+                        format!("{} amplification from {}", service.name, a.source),
+                        Unit::Times,
+                        Some(a.amplification),
+                    ));
+                }
+            }
+        }
+    }
+    let abandoned: u64 = services.iter().map(|s| s.abandoned_work).sum();
+    if !services.is_empty() {
+        rows.push(("abandoned work".to_string(), Unit::Count, Some(abandoned as f64)));
+    }
     let ejections: u64 = services
         .iter()
         .map(|s| s.ejections)
@@ -198,60 +290,40 @@ pub fn headline_metrics(summary: &Summary) -> Vec<(String, Unit, f64)> {
         ),
     ];
     for (name, count) in defences {
-        metrics.push((name.to_string(), Unit::Count, count as f64));
+        rows.push((name.to_string(), Unit::Count, Some(count as f64)));
     }
-    for cache in &summary.caches {
-        metrics.push((
-            format!("{} hit ratio", cache.name),
-            Unit::Percent,
-            cache.hit_ratio * 100.0,
-        ));
-        metrics.push((
-            format!("{} backend calls", cache.name),
-            Unit::PerSecond,
-            cache.backend_calls_per_s,
-        ));
-    }
-    queue_metrics(summary, &mut metrics);
-    let instances: f64 = services.iter().map(|s| s.instances_mean).sum();
-    metrics.push((INSTANCES.to_string(), Unit::Number, instances));
-    metrics
+    rows
 }
 
-/// Per queue with a consumer: message latency, throughput, backlog and
-/// the ways messages go astray; per consumer: its utilisation.
-fn queue_metrics(summary: &Summary, metrics: &mut Vec<(String, Unit, f64)>) {
+/// Per queue with a consumer: what was processed, how long it took from
+/// send to delete, and the ways messages go astray or are left over.
+fn queue_metrics(summary: &Summary) -> Vec<Headline> {
     let consumed = summary
         .queues
         .iter()
         .filter(|q| summary.consumers.iter().any(|c| c.queue == q.name));
+    let mut metrics = Vec::new();
     for q in consumed {
         let name = &q.name;
         let rows = [
+            ("processed", Unit::PerSecond, Some(q.processed_per_s)),
             ("message latency p50", Unit::Millis, q.latency.p50_ms),
             ("message latency p99", Unit::Millis, q.latency.p99_ms),
-            ("deleted", Unit::PerSecond, q.deleted_per_s),
-            ("depth max", Unit::Count, q.depth_max as f64),
-            ("receives per message", Unit::Number, q.receives_per_message),
-            ("empty receives", Unit::Count, q.empty_receives as f64),
-            ("duplicates", Unit::Count, q.duplicates as f64),
-            ("dead-lettered", Unit::Count, q.dead_lettered as f64),
-            ("expired", Unit::Count, q.expired as f64),
-            ("dropped", Unit::Count, q.dropped as f64),
-            ("left in queue", Unit::Count, q.in_queue_at_end as f64),
+            ("message latency_all p99", Unit::Millis, q.latency_all.p99_ms),
+            ("dead-lettered", Unit::Count, Some(q.dead_lettered as f64)),
+            ("expired", Unit::Count, Some(q.expired as f64)),
+            ("dropped", Unit::Count, Some(q.dropped as f64)),
+            ("unfinished at the end", Unit::Count, Some(q.unfinished_at_end as f64)),
+            ("depth max", Unit::Count, Some(q.depth_max as f64)),
+            ("receives per message", Unit::Number, Some(q.receives_per_message)),
+            ("empty receives", Unit::Count, Some(q.empty_receives as f64)),
+            ("duplicates", Unit::Count, Some(q.duplicates as f64)),
         ];
         for (metric, unit, value) in rows {
             metrics.push((format!("{name} {metric}"), unit, value));
         }
     }
-    for c in &summary.consumers {
-        let utilisation = c.utilisation * 100.0;
-        metrics.push((
-            format!("{} utilisation", c.name),
-            Unit::Percent,
-            utilisation,
-        ));
-    }
+    metrics
 }
 
 /// The capacity paid for: kept only when variants differ in it.
@@ -273,54 +345,113 @@ const OMITTED_SUFFIXES: [&str; 6] = [
     " dead-lettered",
     " expired",
     " dropped",
-    " left in queue",
+    " unfinished at the end",
     " empty receives",
 ];
 
-/// Builds the comparison from `runs[v][r]`: variant v, replication r.
+/// Builds the comparison from `runs[v][r]`: variant v, replication r. Rows
+/// are matched by name, in the order they first appear, so a row one
+/// variant lacks (a source that never reaches a service) reads "–" there.
 pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
     let first = &runs[0][0];
-    let per_run: Vec<Vec<Vec<(String, Unit, f64)>>> = runs
+    let per_run: Vec<Vec<Vec<Headline>>> = runs
         .iter()
         .map(|reps| reps.iter().map(headline_metrics).collect())
         .collect();
-    let metrics = headline_metrics(first)
+    let mut names: Vec<(String, Unit)> = Vec::new();
+    for (name, unit, _) in per_run.iter().flatten().flatten() {
+        if !names.iter().any(|(n, _)| n == name) {
+            names.push((name.clone(), *unit));
+        }
+    }
+    let value_of = |run: &[Headline], name: &str| {
+        run.iter().find(|(n, _, _)| n == name).and_then(|row| row.2)
+    };
+    let metrics = names
         .into_iter()
-        .enumerate()
-        .map(|(index, (metric, unit, _))| MetricRow {
-            metric,
-            unit,
+        .map(|(metric, unit)| MetricRow {
             values: per_run
                 .iter()
-                .map(|reps| Estimate::of(&reps.iter().map(|m| m[index].2).collect::<Vec<_>>()))
+                .map(|reps| {
+                    let values: Vec<f64> =
+                        reps.iter().filter_map(|run| value_of(run, &metric)).collect();
+                    (!values.is_empty()).then(|| Estimate::of(&values))
+                })
                 .collect(),
+            metric,
+            unit,
         })
-        .filter(|row: &MetricRow| {
-            let values = per_run
-                .iter()
-                .flatten()
-                .flat_map(|m| m.iter().filter(|(name, _, _)| *name == row.metric))
-                .map(|&(_, _, value)| value);
-            match row.metric.as_str() {
-                name if OMITTED_WHEN_ZERO.contains(&name)
-                    || OMITTED_SUFFIXES.iter().any(|s| name.ends_with(s)) =>
-                {
-                    values.clone().any(|v| v != 0.0)
-                }
-                INSTANCES => values.clone().any(|v| v != row.values[0].mean),
-                _ => true,
-            }
-        })
+        .filter(|row| keep_row(row))
         .collect();
     Comparison {
         scenario: first.scenario.clone(),
         seed: first.seed,
         replications: runs[0].len() as u32,
         variants: variants.to_vec(),
+        findings: findings(variants, runs),
         metrics,
         recovery: recovery_rows(variants, runs),
         drains: drain_rows(variants, runs),
     }
+}
+
+/// Defence, fault and loss rows only when some run has them; the instance
+/// count only when variants differ in it.
+fn keep_row(row: &MetricRow) -> bool {
+    let means = || row.values.iter().flatten().map(|e| e.mean);
+    let name = row.metric.as_str();
+    if OMITTED_WHEN_ZERO.contains(&name) || OMITTED_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+        return means().any(|v| v != 0.0);
+    }
+    if name == INSTANCES {
+        let first = row.values[0].map(|e| e.mean);
+        return row.values.iter().any(|v| v.map(|e| e.mean) != first);
+    }
+    true
+}
+
+/// Sentences for what the table could hide: a variant whose successful
+/// requests look faster while more of its requests fail.
+fn findings(variants: &[String], runs: &[Vec<Summary>]) -> Vec<String> {
+    let mean = |reps: &[Summary], f: &dyn Fn(&Summary) -> Option<f64>| {
+        let values: Vec<f64> = reps.iter().filter_map(f).collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
+    let mut out = Vec::new();
+    let source_count = runs[0][0].sources.len();
+    for source in 0..source_count {
+        let name = &runs[0][0].sources[source].name;
+        let p99 = |reps: &[Summary]| mean(reps, &|s| s.sources.get(source)?.latency.p99_ms);
+        let p99_all = |reps: &[Summary]| mean(reps, &|s| s.sources.get(source)?.latency_all.p99_ms);
+        let success = |reps: &[Summary]| mean(reps, &|s| Some(s.sources.get(source)?.success_ratio));
+        let Some(best) = (0..runs.len())
+            .filter_map(|v| Some((v, p99(&runs[v])?, success(&runs[v])?)))
+            .max_by(|a, b| a.2.total_cmp(&b.2))
+        else {
+            continue;
+        };
+        for (v, reps) in runs.iter().enumerate().filter(|&(v, _)| v != best.0) {
+            let (Some(latency), Some(ratio)) = (p99(reps), success(reps)) else {
+                continue;
+            };
+            // Worse by more than a point, and faster only because failures are left out.
+            if latency < best.1 && ratio < best.2 - 0.01 {
+                let all = |v: usize| p99_all(&runs[v]).map_or("–".to_string(), format_ms);
+                out.push(format!(
+                    "`{}` shows a lower p99 latency for `{name}` than `{}` ({} against {}), but only because its latency covers successful requests and it fails more: success {:.1}% against {:.1}%. Over every finished request the p99 is {} against {}.",
+                    variants[v],
+                    variants[best.0],
+                    format_ms(latency),
+                    format_ms(best.1),
+                    ratio * 100.0,
+                    best.2 * 100.0,
+                    all(v),
+                    all(best.0),
+                ));
+            }
+        }
+    }
+    out
 }
 
 pub fn format_value(unit: Unit, value: f64) -> String {
@@ -334,7 +465,10 @@ pub fn format_value(unit: Unit, value: f64) -> String {
     }
 }
 
-fn cell(unit: Unit, estimate: Estimate, baseline: Option<Estimate>) -> String {
+fn cell(unit: Unit, estimate: Option<Estimate>, baseline: Option<Estimate>) -> String {
+    let Some(estimate) = estimate else {
+        return "–".to_string();
+    };
     let mut text = format_value(unit, estimate.mean);
     if let Some(half_width) = estimate.ci95 {
         text.push_str(&format!(
@@ -365,7 +499,7 @@ pub fn render(comparison: &Comparison, reproduce: &str) -> String {
     for row in &comparison.metrics {
         let mut cells = vec![row.metric.clone()];
         for (index, estimate) in row.values.iter().enumerate() {
-            let baseline = (index > 0).then_some(row.values[0]);
+            let baseline = row.values[0].filter(|_| index > 0);
             cells.push(cell(row.unit, *estimate, baseline));
         }
         table.add_row(cells);
@@ -375,12 +509,29 @@ pub fn render(comparison: &Comparison, reproduce: &str) -> String {
         n => format!("{n} replications per variant, mean ±95% confidence interval"),
     };
     format!(
-        "stampede compare · {}\nseed {} · {replications} · common random numbers\nreproduce: {reproduce}\n\n{}{table}\nunder each value: difference and ratio against `{}`\n",
+        "stampede compare · {}\nseed {} · {replications} · common random numbers\nreproduce: {reproduce}\n\n{}{table}\nunder each value: difference and ratio against `{}`\n{LEGEND}",
         comparison.scenario,
         comparison.seed,
-        recovery_text(&comparison.recovery) + &drain_text(&comparison.drains),
+        recovery_text(&comparison.recovery)
+            + &drain_text(&comparison.drains)
+            + &findings_text(&comparison.findings),
         comparison.variants[0]
     )
+}
+
+/// What the latency rows cover, printed under every comparison.
+const LEGEND: &str = "latency: successful requests only · latency_all: every finished request, failures included · before/during/after: requests by when they finished, around the disturbance · –: no data\n";
+
+fn findings_text(findings: &[String]) -> String {
+    if findings.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Read with care:\n");
+    for finding in findings {
+        out.push_str(&format!("  - {finding}\n"));
+    }
+    out.push('\n');
+    out
 }
 
 /// "two-pollers orders: backlog of 24,000 drained 80.1s after it ended", one per line.

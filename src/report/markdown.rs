@@ -10,7 +10,7 @@ use comfy_table::presets::ASCII_MARKDOWN;
 use crate::scenario::Scenario;
 
 use super::summary::Summary;
-use super::text::{self, format_ms, format_rate, group_digits};
+use super::text::{self, format_rate, group_digits, ms_or_dash};
 
 fn markdown(mut table: Table) -> String {
     table.load_style(ASCII_MARKDOWN);
@@ -72,9 +72,9 @@ fn findings(summary: &Summary) -> Vec<String> {
         points.push(format!(
             "`{}` end-to-end latency: p50 {}, p99 {}, p99.9 {}.",
             source.name,
-            format_ms(source.latency.p50_ms),
-            format_ms(source.latency.p99_ms),
-            format_ms(source.latency.p999_ms)
+            ms_or_dash(source.latency.p50_ms),
+            ms_or_dash(source.latency.p99_ms),
+            ms_or_dash(source.latency.p999_ms)
         ));
     }
     points

@@ -63,11 +63,19 @@ pub struct Latency {
     sum_nanos: u128,
 }
 
+/// The range a histogram covers at first; it grows to what is recorded
+/// (never past [`HIGHEST_NANOS`]), so a latency that sees only short or few
+/// samples stays small. Bucket boundaries depend only on the lowest value
+/// and the precision, so growing never changes a percentile.
+const INITIAL_HIGHEST_NANOS: u64 = 1_000_000_000;
+
 impl Default for Latency {
     fn default() -> Self {
+        let mut histogram = Histogram::new_with_bounds(LOWEST_NANOS, INITIAL_HIGHEST_NANOS, 3)
+            .expect("constant histogram bounds are valid");
+        histogram.auto(true);
         Latency {
-            histogram: Histogram::new_with_bounds(LOWEST_NANOS, HIGHEST_NANOS, 3)
-                .expect("constant histogram bounds are valid"),
+            histogram,
             sum_nanos: 0,
         }
     }
@@ -76,7 +84,12 @@ impl Default for Latency {
 impl Latency {
     pub fn record(&mut self, latency: SimDuration) {
         let nanos = latency.as_nanos();
-        self.histogram.saturating_record(nanos.max(1));
+        // Clamped, so the auto-resizing histogram never grows past 30 days;
+        // `record` grows it (`saturating_record` would not).
+        let value = nanos.clamp(1, HIGHEST_NANOS);
+        if self.histogram.record(value).is_err() {
+            self.histogram.saturating_record(value);
+        }
         self.sum_nanos += u128::from(nanos);
     }
 
@@ -105,6 +118,22 @@ impl Latency {
 
     pub fn max(&self) -> SimDuration {
         SimDuration(self.histogram.max())
+    }
+
+    /// Both distributions together: the latency of every finished request
+    /// from those of the successful and the failed ones.
+    pub fn merged(&self, other: &Latency) -> Latency {
+        let mut all = self.clone();
+        // Same bounds on both sides, so adding cannot fail; saturate regardless.
+        let _ = all.histogram.add(&other.histogram);
+        all.sum_nanos += other.sum_nanos;
+        all
+    }
+
+    /// Forgets every sample (for per-interval percentiles).
+    pub fn clear(&mut self) {
+        self.histogram.reset();
+        self.sum_nanos = 0;
     }
 }
 
@@ -153,6 +182,62 @@ pub struct SourceMetrics {
     pub in_flight: u64,
     /// End-to-end latency of successful requests, retries included.
     pub latency: Latency,
+    /// Until the caller got its failure (error, timeout, deadline…), retries included.
+    pub latency_failed: Latency,
+    /// Before, during and after the source's disturbance (surge or fault), if it has one.
+    pub phases: Option<Phases>,
+}
+
+impl SourceMetrics {
+    /// Metrics for a source whose disturbance spans `window`, if any.
+    pub fn with_window(window: Option<(SimTime, SimTime)>) -> SourceMetrics {
+        SourceMetrics {
+            phases: window.map(|(start_at, end_at)| Phases {
+                start_at,
+                end_at,
+                parts: Default::default(),
+            }),
+            ..SourceMetrics::default()
+        }
+    }
+}
+
+/// Requests counted by when they finished: before the disturbance started,
+/// while it lasted, and after it ended.
+#[derive(Clone, Debug)]
+pub struct Phases {
+    pub start_at: SimTime,
+    pub end_at: SimTime,
+    /// Before, during, after.
+    pub parts: [PhaseMetrics; 3],
+}
+
+/// What finished within one phase.
+#[derive(Clone, Debug, Default)]
+pub struct PhaseMetrics {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub latency: Latency,
+    pub latency_failed: Latency,
+}
+
+impl Phases {
+    /// Records a request that finished at `now` after `latency`.
+    pub fn record(&mut self, now: SimTime, latency: SimDuration, succeeded: bool) {
+        let index = match now {
+            t if t < self.start_at => 0,
+            t if t < self.end_at => 1,
+            _ => 2,
+        };
+        let part = &mut self.parts[index];
+        if succeeded {
+            part.succeeded += 1;
+            part.latency.record(latency);
+        } else {
+            part.failed += 1;
+            part.latency_failed.record(latency);
+        }
+    }
 }
 
 /// Per service, summed over its instances. Outcomes are counted for requests
@@ -161,6 +246,9 @@ pub struct SourceMetrics {
 pub struct ServiceMetrics {
     /// Attempts that reached the service (accepted or rejected).
     pub attempts: u64,
+    /// The same, by the source whose request each served (consumers' and
+    /// background work are in neither).
+    pub attempts_by_source: Vec<u64>,
     pub rejected: u64,
     pub succeeded: u64,
     pub errors: u64,
@@ -179,6 +267,9 @@ pub struct ServiceMetrics {
     /// Σ ready instances · time (instances taking traffic).
     pub ready_instances: Area,
     pub ready_instances_max: u64,
+    /// The fewest instances taking traffic at any time, warm-up included,
+    /// as the autoscaler set them (`u64::MAX` if it never acted).
+    pub ready_instances_min: u64,
     /// Requests finished after their caller had given up: wasted work.
     pub abandoned_work: u64,
     /// Requests queued or in service when the run ended.
@@ -219,6 +310,8 @@ pub struct EdgeMetrics {
     pub attempt_failures: FailureCounts,
     /// Latency of successful calls, as the caller saw it.
     pub latency: Latency,
+    /// Until the caller saw the call fail, retries included.
+    pub latency_failed: Latency,
 }
 
 /// Per cache: lookups, how they were answered, and the backend calls made.
@@ -282,6 +375,9 @@ pub struct QueueMetrics {
     pub receive_count_max: u64,
     /// From the first send to the successful delete.
     pub latency: Latency,
+    /// From the first send until a message left unprocessed: dead-lettered,
+    /// expired, or thrown out of a full queue by a newer one.
+    pub latency_failed: Latency,
     /// Σ visible messages · time, and Σ in-flight messages · time.
     pub depth: Area,
     pub in_flight: Area,

@@ -15,7 +15,7 @@ use crate::scenario::Scenario;
 use crate::scenario::spec::{ConsumerSpec, QueueSpec};
 
 use super::summary::{LatencySummary, Summary, per_second, ratio, round};
-use super::text::{format_rate, group_digits, latency_or_dash, new_table};
+use super::text::{format_rate, group_digits, ms_or_dash, new_table};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct QueueSummary {
@@ -49,10 +49,95 @@ pub struct QueueSummary {
     pub in_flight_mean: f64,
     /// The longest any message stayed in this queue, in seconds.
     pub age_max_s: f64,
+    /// Messages processed (deleted after success) per second: the work done.
+    pub processed_per_s: f64,
+    /// Sent in the measured window and neither processed nor lost by the
+    /// end: still queued, delayed, in flight, or blocked at a full queue.
+    pub unfinished_at_end: u64,
     /// From the first send to the successful delete.
     pub latency: LatencySummary,
+    /// From the first send until a message left unprocessed (dead-lettered,
+    /// expired, or pushed out of a full queue).
+    pub latency_failed: LatencySummary,
+    /// Every message that left the queue, processed or not.
+    pub latency_all: LatencySummary,
     /// After a fault or surge: did the backlog drain?
     pub drain: Option<Drain>,
+    /// Set when the backlog grew through the measured run and was not
+    /// drained at the end: the consumers cannot keep up.
+    pub falling_behind: Option<Backlog>,
+}
+
+/// A backlog (queued and in-flight messages) that grew through the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Backlog {
+    /// At the start of the measured window and at the end.
+    pub from: f64,
+    pub to: f64,
+    /// Least-squares growth over the measured window, messages per second.
+    pub growth_per_s: f64,
+}
+
+/// Decides whether a queue's backlog kept growing: the means of the
+/// measured window's thirds rise one after the other, the last third is
+/// clearly above the first (by 10 messages and a quarter), and the backlog
+/// ends higher than it started. A backlog that rises and falls (a scheduled
+/// job) or wobbles around a level does not qualify.
+pub(super) fn falling_behind(
+    scenario: &Scenario,
+    series: &TimeSeries,
+    queue: &str,
+) -> Option<Backlog> {
+    // A queue nobody consumes (a dead-letter queue) fills by design.
+    let id = scenario.queues.iter().position(|q| q.name == queue)? as u32;
+    scenario.consumers.iter().find(|c| c.queue == id)?;
+    let depth = series.column(&format!("{queue}.depth"))?;
+    let in_flight = series.column(&format!("{queue}.in_flight"))?;
+    let warmup_s = scenario.warmup.as_secs_f64();
+    let interval_s = series.interval.as_secs_f64();
+    let points: Vec<(f64, f64)> = series
+        .times()
+        .into_iter()
+        .zip(depth.iter().zip(&in_flight).map(|(d, f)| d + f))
+        .filter(|&(t, _)| t - interval_s >= warmup_s)
+        .collect();
+    if points.len() < 6 {
+        return None;
+    }
+    let third = points.len() / 3;
+    let mean = |part: &[(f64, f64)]| part.iter().map(|p| p.1).sum::<f64>() / part.len() as f64;
+    let (first, middle, last) = (
+        mean(&points[..third]),
+        mean(&points[third..points.len() - third]),
+        mean(&points[points.len() - third..]),
+    );
+    let (from, to) = (points[0].1, points[points.len() - 1].1);
+    let grew = first < middle && middle < last && last - first >= 10.0_f64.max(first / 4.0);
+    (grew && to > from).then(|| Backlog {
+        from,
+        to,
+        growth_per_s: round(slope(&points), 3),
+    })
+}
+
+/// The least-squares slope of y over x.
+fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let covariance: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let variance: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.0 - mean_x)).sum();
+    covariance / variance.max(f64::MIN_POSITIVE)
+}
+
+/// "consumers are falling behind: backlog grew from A to B at R/s".
+pub fn falling_behind_text(backlog: &Backlog) -> String {
+    format!(
+        "consumers are falling behind: backlog grew from {} to {} at {}",
+        group_digits(backlog.from.round() as u64),
+        group_digits(backlog.to.round() as u64),
+        format_rate(backlog.growth_per_s)
+    )
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -98,7 +183,7 @@ pub(super) fn queue_summary(
     spec: &QueueSpec,
     m: &QueueMetrics,
     measured: SimDuration,
-    drain: Option<Drain>,
+    (drain, falling_behind): (Option<Drain>, Option<Backlog>),
 ) -> QueueSummary {
     let span = measured.as_nanos().max(1) as f64;
     QueueSummary {
@@ -132,8 +217,13 @@ pub(super) fn queue_summary(
         depth_max: m.depth_max,
         in_flight_mean: round(m.in_flight.integral() as f64 / span, 4),
         age_max_s: round(m.age_max.as_secs_f64(), 3),
+        processed_per_s: per_second(m.deleted, measured),
+        unfinished_at_end: m.in_queue_at_end + m.blocked_at_end,
         latency: LatencySummary::of(&m.latency),
+        latency_failed: LatencySummary::of(&m.latency_failed),
+        latency_all: LatencySummary::of(&m.latency.merged(&m.latency_failed)),
         drain,
+        falling_behind,
     }
 }
 
@@ -211,9 +301,54 @@ pub(super) fn drain_of(scenario: &Scenario, series: &TimeSeries, queue: &str) ->
     })
 }
 
-/// One line per queue with a drain verdict, for the report's header.
+/// For each queue a consumer reads, when producers send to queues or topics:
+/// what was processed, lost and left over, and the latency from send to
+/// delete. These lead the report, since processing is the work.
+pub fn processing_lines(summary: &Summary) -> String {
+    let sends = summary
+        .sources
+        .iter()
+        .any(|s| matches!(s.target_kind, "queue" | "topic"));
+    if !sends {
+        return String::new();
+    }
+    let consumed = summary
+        .queues
+        .iter()
+        .filter(|q| summary.consumers.iter().any(|c| c.queue == q.name));
+    let mut out = String::new();
+    for q in consumed {
+        out.push_str(&format!(
+            "queue {}: {} messages sent, {} processed ({}), {} dead-lettered, {} expired, {} dropped, {} unfinished at the end (queued or in flight) · send to delete p50 {}, p99 {}; every message that left p99 {}\n",
+            q.name,
+            group_digits(q.sent + q.dead_letters_in),
+            group_digits(q.deleted),
+            format_rate(q.processed_per_s),
+            group_digits(q.dead_lettered),
+            group_digits(q.expired),
+            group_digits(q.dropped),
+            group_digits(q.unfinished_at_end),
+            ms_or_dash(q.latency.p50_ms),
+            ms_or_dash(q.latency.p99_ms),
+            ms_or_dash(q.latency_all.p99_ms),
+        ));
+    }
+    out
+}
+
+/// One line per queue with a drain verdict or falling behind, for the
+/// report's header.
 pub fn drain_lines(summary: &Summary) -> String {
     let mut out = String::new();
+    for queue in &summary.queues {
+        if let Some(backlog) = &queue.falling_behind {
+            out.push_str(&format!(
+                "WARNING: queue {}: {}\n",
+                queue.name,
+                falling_behind_text(backlog)
+            ));
+        }
+    }
     // Only backlogs that clearly grew: a queue the disturbance did not touch says nothing.
     let grew = |d: &&Drain| d.backlog_peak >= 2.0 * d.depth_before_max + 10.0;
     for queue in &summary.queues {
@@ -290,8 +425,8 @@ pub(super) fn queues_table(summary: &Summary) -> Table {
             format!("{:.1}", q.depth_mean),
             group_digits(q.depth_max),
             format!("{}s", q.age_max_s),
-            latency_or_dash(q.latency.count, q.latency.p50_ms),
-            latency_or_dash(q.latency.count, q.latency.p99_ms),
+            ms_or_dash(q.latency.p50_ms),
+            ms_or_dash(q.latency.p99_ms),
         ]);
     }
     table
@@ -327,8 +462,8 @@ pub(super) fn consumers_table(summary: &Summary) -> Table {
             format!("{:.1}%", c.utilisation * 100.0),
             format_rate(c.throughput_per_s),
             format_rate(c.capacity_per_poller_per_s),
-            latency_or_dash(c.batch_latency.count, c.batch_latency.p50_ms),
-            latency_or_dash(c.batch_latency.count, c.batch_latency.p99_ms),
+            ms_or_dash(c.batch_latency.p50_ms),
+            ms_or_dash(c.batch_latency.p99_ms),
         ]);
     }
     table
@@ -342,8 +477,8 @@ pub(super) fn findings(summary: &Summary) -> Vec<String> {
             "Queue `{}`: {} messages deleted, send to delete p50 {} and p99 {}, {:.2} receives per message.",
             q.name,
             group_digits(q.deleted),
-            super::text::format_ms(q.latency.p50_ms),
-            super::text::format_ms(q.latency.p99_ms),
+            super::text::ms_or_dash(q.latency.p50_ms),
+            super::text::ms_or_dash(q.latency.p99_ms),
             q.receives_per_message
         ));
     }

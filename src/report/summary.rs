@@ -10,15 +10,15 @@ use serde::Serialize;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::RunOutcome;
-use crate::report::metrics::{EdgeMetrics, FailureCounts, Latency, ServiceMetrics};
+use crate::report::metrics::{EdgeMetrics, FailureCounts, Latency, Phases, ServiceMetrics};
 use crate::report::queues::{
-    ConsumerSummary, QueueSummary, consumer_summary, drain_of, queue_summary,
+    ConsumerSummary, QueueSummary, consumer_summary, drain_of, falling_behind, queue_summary,
 };
 use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
-use crate::scenario::spec::{FaultSpec, FaultTarget, Load};
+use crate::scenario::spec::{FaultSpec, FaultTarget, Load, Target};
 
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -91,15 +91,17 @@ pub struct Totals {
     pub work_per_request: f64,
 }
 
+/// A latency distribution's statistics. With no samples every statistic is
+/// `None` (`null` in JSON, `–` in tables): no data is not a latency of 0.
 #[derive(Clone, Debug, Serialize)]
 pub struct LatencySummary {
     pub count: u64,
-    pub mean_ms: f64,
-    pub p50_ms: f64,
-    pub p90_ms: f64,
-    pub p99_ms: f64,
-    pub p999_ms: f64,
-    pub max_ms: f64,
+    pub mean_ms: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub p999_ms: Option<f64>,
+    pub max_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -108,6 +110,10 @@ pub struct SourceSummary {
     /// "open" or "closed" loop.
     pub kind: &'static str,
     pub target: String,
+    /// What the target is: "service", "load_balancer", "cache", "queue" or
+    /// "topic". A send to a queue or topic succeeds when the message is
+    /// accepted; what happens to it is in the queue's summary.
+    pub target_kind: &'static str,
     pub requests: u64,
     pub succeeded: u64,
     pub failed: FailureCounts,
@@ -122,6 +128,49 @@ pub struct SourceSummary {
     pub success_ratio: f64,
     /// End-to-end latency of successful requests, retries included.
     pub latency: LatencySummary,
+    /// Until the caller got its failure, retries included.
+    pub latency_failed: LatencySummary,
+    /// Every finished request, successful or failed: the latency users felt.
+    pub latency_all: LatencySummary,
+    /// Before, during and after the disturbance (surge or fault), by when
+    /// requests finished; absent when the source has none.
+    pub phases: Option<[PhaseSummary; 3]>,
+}
+
+/// What finished in one phase of the run around its disturbance.
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseSummary {
+    /// "before", "during" or "after".
+    pub phase: &'static str,
+    pub from_s: f64,
+    pub to_s: f64,
+    pub goodput_per_s: f64,
+    /// Succeeded ÷ finished; `None` if nothing finished.
+    pub success_ratio: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    pub latency_all_p99_ms: Option<f64>,
+}
+
+fn phase_summaries(phases: &Phases, measured_from: SimTime, ended_at: SimTime) -> [PhaseSummary; 3] {
+    let start = phases.start_at.max(measured_from).min(ended_at);
+    let end = phases.end_at.max(start).min(ended_at);
+    let bounds = [(measured_from, start), (start, end), (end, ended_at)];
+    let names = ["before", "during", "after"];
+    std::array::from_fn(|index| {
+        let part = &phases.parts[index];
+        let (from, to) = bounds[index];
+        let finished = part.succeeded + part.failed;
+        let all = part.latency.merged(&part.latency_failed);
+        PhaseSummary {
+            phase: names[index],
+            from_s: round(from.as_secs_f64(), 6),
+            to_s: round(to.as_secs_f64(), 6),
+            goodput_per_s: per_second(part.succeeded, to.since(from)),
+            success_ratio: (finished > 0).then(|| ratio(part.succeeded, finished)),
+            latency_p99_ms: LatencySummary::of(&part.latency).p99_ms,
+            latency_all_p99_ms: LatencySummary::of(&all).p99_ms,
+        }
+    })
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -131,10 +180,16 @@ pub struct ServiceSummary {
     /// Time-average and most instances taking traffic (they vary with autoscaling).
     pub instances_mean: f64,
     pub instances_max: u64,
+    /// The fewest instances the autoscaler left taking traffic, warm-up
+    /// included (the starting count without autoscaling).
+    pub instances_min: u64,
     pub workers_per_instance: u32,
     pub attempts: u64,
-    /// Attempts arriving here ÷ requests entering the system.
+    /// Attempts arriving here ÷ requests entering the system (all sources).
     pub amplification: f64,
+    /// Per source whose requests reach this service: its attempts here ÷
+    /// its requests.
+    pub amplification_by_source: Vec<SourceAmplification>,
     pub succeeded: u64,
     pub errors: u64,
     pub rejected: u64,
@@ -200,6 +255,10 @@ pub struct CallSummary {
     pub attempt_failures: FailureCounts,
     /// Latency of successful calls as the caller saw it, retries included.
     pub latency: LatencySummary,
+    /// Until the caller saw the call fail, retries included.
+    pub latency_failed: LatencySummary,
+    /// Every finished call, successful or failed.
+    pub latency_all: LatencySummary,
 }
 
 /// Rounds to `decimals` places; exact IEEE operations only, so identical everywhere.
@@ -230,14 +289,16 @@ fn millis(duration: SimDuration) -> f64 {
 
 impl LatencySummary {
     pub fn of(latency: &Latency) -> LatencySummary {
+        let count = latency.count();
+        let stat = |value: SimDuration| (count > 0).then(|| millis(value));
         LatencySummary {
-            count: latency.count(),
-            mean_ms: millis(latency.mean()),
-            p50_ms: millis(latency.quantile(0.50)),
-            p90_ms: millis(latency.quantile(0.90)),
-            p99_ms: millis(latency.quantile(0.99)),
-            p999_ms: millis(latency.quantile(0.999)),
-            max_ms: millis(latency.max()),
+            count,
+            mean_ms: stat(latency.mean()),
+            p50_ms: stat(latency.quantile(0.50)),
+            p90_ms: stat(latency.quantile(0.90)),
+            p99_ms: stat(latency.quantile(0.99)),
+            p999_ms: stat(latency.quantile(0.999)),
+            max_ms: stat(latency.max()),
         }
     }
 }
@@ -262,6 +323,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
                     Load::Closed { .. } => "closed",
                 },
                 target: scenario.edges[spec.edge as usize].target_name.clone(),
+                target_kind: target_kind(scenario.edges[spec.edge as usize].target),
                 requests: m.requests,
                 succeeded: m.succeeded,
                 failed: m.failed,
@@ -273,6 +335,12 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
                 goodput_per_s: per_second(m.succeeded, measured),
                 success_ratio: ratio(m.succeeded, finished),
                 latency: LatencySummary::of(&m.latency),
+                latency_failed: LatencySummary::of(&m.latency_failed),
+                latency_all: LatencySummary::of(&m.latency.merged(&m.latency_failed)),
+                phases: m
+                    .phases
+                    .as_ref()
+                    .map(|p| phase_summaries(p, warmup_end, outcome.ended_at)),
             }
         })
         .collect();
@@ -283,6 +351,8 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         .enumerate()
         .map(|(index, (spec, m))| {
             let mut summary = service_summary(spec, m, requests, measured);
+            summary.amplification_by_source =
+                amplification_by_source(scenario, m, &metrics.sources);
             summary.ejections = metrics.router_ejections[index];
             summary.marked_unhealthy = metrics.router_unhealthy[index];
             summary
@@ -359,8 +429,10 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
             .iter()
             .zip(&metrics.queues)
             .map(|(spec, m)| {
-                let drain = drain_of(scenario, &outcome.timeseries, &spec.name);
-                queue_summary(spec, m, measured, drain)
+                let series = &outcome.timeseries;
+                let drain = drain_of(scenario, series, &spec.name);
+                let behind = falling_behind(scenario, series, &spec.name);
+                queue_summary(spec, m, measured, (drain, behind))
             })
             .collect(),
         consumers: scenario
@@ -375,6 +447,44 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
             .map(|f| fault_summary(scenario, f))
             .collect(),
     }
+}
+
+/// Attempts at a service that served one source's requests.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceAmplification {
+    pub source: String,
+    pub attempts: u64,
+    /// Attempts ÷ the source's requests.
+    pub amplification: f64,
+}
+
+fn target_kind(target: Target) -> &'static str {
+    match target {
+        Target::Service(_) => "service",
+        Target::Balancer(_) => "load_balancer",
+        Target::Cache(_) => "cache",
+        Target::Queue(_) => "queue",
+        Target::Topic(_) => "topic",
+    }
+}
+
+fn amplification_by_source(
+    scenario: &Scenario,
+    m: &ServiceMetrics,
+    sources: &[crate::report::metrics::SourceMetrics],
+) -> Vec<SourceAmplification> {
+    scenario
+        .sources
+        .iter()
+        .zip(sources)
+        .zip(&m.attempts_by_source)
+        .filter(|&(_, &attempts)| attempts > 0)
+        .map(|((spec, source), &attempts)| SourceAmplification {
+            source: spec.name.clone(),
+            attempts,
+            amplification: ratio(attempts, source.requests),
+        })
+        .collect()
 }
 
 fn fault_summary(scenario: &Scenario, fault: &FaultSpec) -> FaultSummary {
@@ -439,9 +549,11 @@ fn service_summary(
         instances: spec.instances,
         instances_mean: round(instances_mean, 4),
         instances_max: m.ready_instances_max,
+        instances_min: m.ready_instances_min.min(u64::from(spec.instances)),
         workers_per_instance: spec.workers,
         attempts: m.attempts,
         amplification: ratio(m.attempts, requests),
+        amplification_by_source: Vec::new(),
         succeeded: m.succeeded,
         errors: m.errors,
         rejected: m.rejected,
@@ -484,6 +596,8 @@ fn call_summary(caller: &str, target: &str, m: &EdgeMetrics) -> CallSummary {
         in_flight_at_end: m.in_flight_at_end,
         attempt_failures: m.attempt_failures,
         latency: LatencySummary::of(&m.latency),
+        latency_failed: LatencySummary::of(&m.latency_failed),
+        latency_all: LatencySummary::of(&m.latency.merged(&m.latency_failed)),
     }
 }
 

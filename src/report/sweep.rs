@@ -7,20 +7,20 @@ use serde::Serialize;
 use super::compare::{Unit, format_value};
 use super::queues::{ConsumerSummary, QueueSummary};
 use super::stats::Estimate;
-use super::summary::Summary;
+use super::summary::{SourceSummary, Summary};
 use super::text::new_table;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepPoint {
     pub value: String,
     pub variant: String,
+    /// Totals over every source.
     pub offered_per_s: Estimate,
     pub goodput_per_s: Estimate,
     pub success_ratio: Estimate,
-    pub latency_p50_ms: Estimate,
-    pub latency_p99_ms: Estimate,
-    pub latency_p999_ms: Estimate,
     pub work_per_request: Estimate,
+    /// Per source: its own load, goodput and latency.
+    pub sources: Vec<SourcePoint>,
     /// For scenarios with caches, the first cache's hit ratio (%), mean age
     /// of the entries its hits served (ms), and backend calls per second.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,11 +30,41 @@ pub struct SweepPoint {
     pub queue: Option<QueuePoint>,
 }
 
+/// One source at one point. Latencies are `None` (null) when no request of
+/// that kind finished in any replication.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourcePoint {
+    pub name: String,
+    /// "service", "queue", … as in the summary.
+    pub target_kind: &'static str,
+    pub offered_per_s: Estimate,
+    pub goodput_per_s: Estimate,
+    pub success_ratio: Estimate,
+    /// Successful requests.
+    pub latency_p50_ms: Option<Estimate>,
+    pub latency_p99_ms: Option<Estimate>,
+    pub latency_p999_ms: Option<Estimate>,
+    /// Every finished request, failures included.
+    pub latency_all_p99_ms: Option<Estimate>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct QueuePoint {
-    pub message_latency_p50_ms: Estimate,
-    pub message_latency_p99_ms: Estimate,
-    pub deleted_per_s: Estimate,
+    pub queue: String,
+    /// Messages processed (deleted after success) per second.
+    pub processed_per_s: Estimate,
+    /// Send to delete, processed messages; and every message that left.
+    pub message_latency_p50_ms: Option<Estimate>,
+    pub message_latency_p99_ms: Option<Estimate>,
+    pub message_latency_all_p99_ms: Option<Estimate>,
+    pub dead_lettered: Estimate,
+    pub expired: Estimate,
+    pub dropped: Estimate,
+    /// Still queued or in flight at the end.
+    pub unfinished_at_end: Estimate,
+    /// Replications in which the consumers were falling behind (the backlog
+    /// grew through the run and was not drained).
+    pub falling_behind_runs: u32,
     pub messages_per_receive: Estimate,
     /// The consumer's utilisation (%) and what one poller could process flat out.
     pub utilisation: Estimate,
@@ -44,7 +74,7 @@ pub struct QueuePoint {
 #[derive(Clone, Debug, Serialize)]
 pub struct CachePoint {
     pub hit_ratio: Estimate,
-    pub hit_age_mean_ms: Estimate,
+    pub hit_age_mean_ms: Option<Estimate>,
     pub backend_calls_per_s: Estimate,
 }
 
@@ -55,6 +85,12 @@ pub struct SweepResult {
     pub param: String,
     pub replications: u32,
     pub points: Vec<SweepPoint>,
+}
+
+/// The estimate over the replications that have a value, if any has.
+fn available(values: impl Iterator<Item = Option<f64>>) -> Option<Estimate> {
+    let values: Vec<f64> = values.flatten().collect();
+    (!values.is_empty()).then(|| Estimate::of(&values))
 }
 
 /// `runs[i]` are the replications of point i, described by `labels[i]` = (value, variant).
@@ -69,34 +105,22 @@ pub fn sweep_result(
         .map(|((value, variant), reps)| {
             let estimate =
                 |f: &dyn Fn(&Summary) -> f64| Estimate::of(&reps.iter().map(f).collect::<Vec<_>>());
-            let first_source_latency =
-                |s: &Summary| s.sources.first().map(|src| src.latency.clone());
-            let queued = |f: &dyn Fn(&QueueSummary, &ConsumerSummary) -> f64| {
-                estimate(&|s| queue_point(s).map_or(0.0, |(q, c)| f(q, c)))
-            };
             SweepPoint {
                 value: value.clone(),
                 variant: variant.clone(),
                 offered_per_s: estimate(&|s| s.totals.offered_per_s),
                 goodput_per_s: estimate(&|s| s.totals.goodput_per_s),
                 success_ratio: estimate(&|s| s.totals.success_ratio() * 100.0),
-                latency_p50_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p50_ms)),
-                latency_p99_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p99_ms)),
-                latency_p999_ms: estimate(&|s| first_source_latency(s).map_or(0.0, |l| l.p999_ms)),
                 work_per_request: estimate(&|s| s.totals.work_per_request),
+                sources: (0..reps[0].sources.len())
+                    .map(|index| source_point(reps, index))
+                    .collect(),
                 cache: reps[0].caches.first().map(|_| CachePoint {
                     hit_ratio: estimate(&|s| s.caches[0].hit_ratio * 100.0),
-                    hit_age_mean_ms: estimate(&|s| s.caches[0].hit_age.mean_ms),
+                    hit_age_mean_ms: available(reps.iter().map(|s| s.caches[0].hit_age.mean_ms)),
                     backend_calls_per_s: estimate(&|s| s.caches[0].backend_calls_per_s),
                 }),
-                queue: queue_point(&reps[0]).map(|_| QueuePoint {
-                    message_latency_p50_ms: queued(&|q, _| q.latency.p50_ms),
-                    message_latency_p99_ms: queued(&|q, _| q.latency.p99_ms),
-                    deleted_per_s: queued(&|q, _| q.deleted_per_s),
-                    messages_per_receive: queued(&|q, _| q.messages_per_receive),
-                    utilisation: queued(&|_, c| c.utilisation * 100.0),
-                    capacity_per_poller_per_s: queued(&|_, c| c.capacity_per_poller_per_s),
-                }),
+                queue: queue_point(&reps[0]).map(|(q, _)| queue_sweep_point(reps, &q.name)),
             }
         })
         .collect();
@@ -110,11 +134,61 @@ pub fn sweep_result(
     }
 }
 
+fn source_point(reps: &[Summary], index: usize) -> SourcePoint {
+    let first = &reps[0].sources[index];
+    let estimate = |f: &dyn Fn(&SourceSummary) -> f64| {
+        Estimate::of(&reps.iter().map(|s| f(&s.sources[index])).collect::<Vec<_>>())
+    };
+    let latency =
+        |f: &dyn Fn(&SourceSummary) -> Option<f64>| available(reps.iter().map(|s| f(&s.sources[index])));
+    SourcePoint {
+        name: first.name.clone(),
+        target_kind: first.target_kind,
+        offered_per_s: estimate(&|s| s.offered_per_s),
+        goodput_per_s: estimate(&|s| s.goodput_per_s),
+        success_ratio: estimate(&|s| s.success_ratio * 100.0),
+        latency_p50_ms: latency(&|s| s.latency.p50_ms),
+        latency_p99_ms: latency(&|s| s.latency.p99_ms),
+        latency_p999_ms: latency(&|s| s.latency.p999_ms),
+        latency_all_p99_ms: latency(&|s| s.latency_all.p99_ms),
+    }
+}
+
+fn queue_sweep_point(reps: &[Summary], queue: &str) -> QueuePoint {
+    let pairs: Vec<(&QueueSummary, &ConsumerSummary)> =
+        reps.iter().filter_map(|s| queue_point(s)).collect();
+    let estimate = |f: &dyn Fn(&QueueSummary, &ConsumerSummary) -> f64| {
+        Estimate::of(&pairs.iter().map(|&(q, c)| f(q, c)).collect::<Vec<_>>())
+    };
+    let latency = |f: &dyn Fn(&QueueSummary) -> Option<f64>| available(pairs.iter().map(|&(q, _)| f(q)));
+    QueuePoint {
+        queue: queue.to_string(),
+        processed_per_s: estimate(&|q, _| q.processed_per_s),
+        message_latency_p50_ms: latency(&|q| q.latency.p50_ms),
+        message_latency_p99_ms: latency(&|q| q.latency.p99_ms),
+        message_latency_all_p99_ms: latency(&|q| q.latency_all.p99_ms),
+        dead_lettered: estimate(&|q, _| q.dead_lettered as f64),
+        expired: estimate(&|q, _| q.expired as f64),
+        dropped: estimate(&|q, _| q.dropped as f64),
+        unfinished_at_end: estimate(&|q, _| q.unfinished_at_end as f64),
+        falling_behind_runs: pairs.iter().filter(|(q, _)| q.falling_behind.is_some()).count() as u32,
+        messages_per_receive: estimate(&|q, _| q.messages_per_receive),
+        utilisation: estimate(&|_, c| c.utilisation * 100.0),
+        capacity_per_poller_per_s: estimate(&|_, c| c.capacity_per_poller_per_s),
+    }
+}
+
 /// The first consumer and the queue it reads.
 fn queue_point(summary: &Summary) -> Option<(&QueueSummary, &ConsumerSummary)> {
     let consumer = summary.consumers.first()?;
     let queue = summary.queues.iter().find(|q| q.name == consumer.queue)?;
     Some((queue, consumer))
+}
+
+fn show_or_dash(unit: Unit, estimate: &Option<Estimate>) -> String {
+    estimate
+        .as_ref()
+        .map_or_else(|| "–".to_string(), |e| show(unit, e))
 }
 
 fn show(unit: Unit, estimate: &Estimate) -> String {
@@ -128,74 +202,125 @@ fn show(unit: Unit, estimate: &Estimate) -> String {
     text
 }
 
+/// True for a source whose requests are sends to a queue or topic.
+fn is_send(source: &SourcePoint) -> bool {
+    matches!(source.target_kind, "queue" | "topic")
+}
+
 pub fn render(result: &SweepResult, reproduce: &str) -> String {
-    let mut header = vec![
-        result.param.as_str(),
-        "variant",
-        "offered",
-        "goodput",
-        "success",
-        "p50",
-        "p99",
-        "p99.9",
-        "attempts/request",
+    let first = &result.points[0];
+    let only_sends = !first.sources.is_empty() && first.sources.iter().all(is_send);
+    let mut header: Vec<String> = vec![result.param.clone(), "variant".into()];
+    let queued = first.queue.is_some();
+    let queue_columns = [
+        "processed",
+        "msg p50",
+        "msg p99",
+        "msg p99 all",
+        "dead-lettered",
+        "unfinished",
+        "msgs/receive",
+        "consumer util",
+        "capacity/poller",
     ];
-    let cached = result.points.iter().any(|p| p.cache.is_some());
-    if cached {
-        header.extend(["hit ratio", "age of hits", "backend calls"]);
+    if queued && only_sends {
+        header.extend(queue_columns.map(String::from));
     }
-    let queued = result.points.iter().any(|p| p.queue.is_some());
-    if queued {
-        header.extend([
-            "msg p50",
-            "msg p99",
-            "deleted",
-            "msgs/receive",
-            "consumer util",
-            "capacity/poller",
-        ]);
+    header.extend(["offered", "goodput", "success"].map(String::from));
+    let requesters: Vec<&SourcePoint> = first.sources.iter().filter(|s| !is_send(s)).collect();
+    let many = requesters.len() > 1;
+    for source in &requesters {
+        let prefix = if many { format!("{} ", source.name) } else { String::new() };
+        if many {
+            header.push(format!("{prefix}offered"));
+        }
+        for column in ["p50", "p99", "p99.9", "p99 all"] {
+            header.push(format!("{prefix}{column}"));
+        }
     }
-    let mut table = new_table(&header, 2);
+    if !requesters.is_empty() {
+        header.push("attempts/request".into());
+    }
+    if first.cache.is_some() {
+        header.extend(["hit ratio", "age of hits", "backend calls"].map(String::from));
+    }
+    if queued && !only_sends {
+        header.extend(queue_columns.map(String::from));
+    }
+    let columns: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut table = new_table(&columns, 2);
+    let mut behind = false;
     for point in &result.points {
-        let mut row = vec![
-            point.value.clone(),
-            point.variant.clone(),
-            show(Unit::PerSecond, &point.offered_per_s),
-            show(Unit::PerSecond, &point.goodput_per_s),
-            show(Unit::Percent, &point.success_ratio),
-            show(Unit::Millis, &point.latency_p50_ms),
-            show(Unit::Millis, &point.latency_p99_ms),
-            show(Unit::Millis, &point.latency_p999_ms),
-            show(Unit::Times, &point.work_per_request),
-        ];
+        let mut row = vec![point.value.clone(), point.variant.clone()];
+        let queue_cells = point.queue.as_ref().map(queue_cells).unwrap_or_default();
+        if only_sends {
+            row.extend(queue_cells.clone());
+        }
+        row.push(show(Unit::PerSecond, &point.offered_per_s));
+        row.push(show(Unit::PerSecond, &point.goodput_per_s));
+        row.push(show(Unit::Percent, &point.success_ratio));
+        for source in point.sources.iter().filter(|s| !is_send(s)) {
+            if many {
+                row.push(show(Unit::PerSecond, &source.offered_per_s));
+            }
+            row.push(show_or_dash(Unit::Millis, &source.latency_p50_ms));
+            row.push(show_or_dash(Unit::Millis, &source.latency_p99_ms));
+            row.push(show_or_dash(Unit::Millis, &source.latency_p999_ms));
+            row.push(show_or_dash(Unit::Millis, &source.latency_all_p99_ms));
+        }
+        if !requesters.is_empty() {
+            row.push(show(Unit::Times, &point.work_per_request));
+        }
         if let Some(cache) = &point.cache {
             row.push(show(Unit::Percent, &cache.hit_ratio));
-            row.push(show(Unit::Millis, &cache.hit_age_mean_ms));
+            row.push(show_or_dash(Unit::Millis, &cache.hit_age_mean_ms));
             row.push(show(Unit::PerSecond, &cache.backend_calls_per_s));
         }
-        if let Some(queue) = &point.queue {
-            row.push(show(Unit::Millis, &queue.message_latency_p50_ms));
-            row.push(show(Unit::Millis, &queue.message_latency_p99_ms));
-            row.push(show(Unit::PerSecond, &queue.deleted_per_s));
-            row.push(show(Unit::Number, &queue.messages_per_receive));
-            row.push(show(Unit::Percent, &queue.utilisation));
-            row.push(show(Unit::PerSecond, &queue.capacity_per_poller_per_s));
+        if !only_sends {
+            row.extend(queue_cells);
         }
+        behind |= point.queue.as_ref().is_some_and(|q| q.falling_behind_runs > 0);
         table.add_row(row);
     }
     let replications = match result.replications {
         1 => "1 run per point".to_string(),
         n => format!("{n} replications per point, mean ±95% confidence interval"),
     };
+    let mut notes = String::new();
+    if !requesters.is_empty() {
+        notes.push_str("latency: end to end per source, successful requests; p99 all: every finished request, failures included\n");
+    }
+    if queued {
+        notes.push_str("processed: messages deleted after success per second · msg: from send to delete in the first consumer's queue (all: every message that left) · unfinished: still queued or in flight at the end\n");
+    }
+    if only_sends {
+        notes.push_str("offered, goodput, success: the producers' sends, accepted by the queue\n");
+    }
+    if behind {
+        notes.push_str("BEHIND: consumers were falling behind at this point (the backlog grew through the run and was not drained)\n");
+    }
     format!(
-        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{table}\nlatency: end to end, successful requests of the first source{}\n",
-        result.scenario,
-        result.param,
-        result.seed,
-        if queued {
-            "; msg: from send to delete, in the first consumer's queue"
-        } else {
-            ""
-        }
+        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{table}\n{notes}",
+        result.scenario, result.param, result.seed,
     )
+}
+
+/// The processing columns of a queue at one point; "BEHIND" marks a
+/// backlog that kept growing.
+fn queue_cells(queue: &QueuePoint) -> Vec<String> {
+    let mut processed = show(Unit::PerSecond, &queue.processed_per_s);
+    if queue.falling_behind_runs > 0 {
+        processed.push_str(" BEHIND");
+    }
+    vec![
+        processed,
+        show_or_dash(Unit::Millis, &queue.message_latency_p50_ms),
+        show_or_dash(Unit::Millis, &queue.message_latency_p99_ms),
+        show_or_dash(Unit::Millis, &queue.message_latency_all_p99_ms),
+        show(Unit::Count, &queue.dead_lettered),
+        show(Unit::Count, &queue.unfinished_at_end),
+        show(Unit::Number, &queue.messages_per_receive),
+        show(Unit::Percent, &queue.utilisation),
+        show(Unit::PerSecond, &queue.capacity_per_poller_per_s),
+    ]
 }

@@ -16,7 +16,7 @@ pub fn render(summary: &Summary, reproduce: &str) -> String {
     out.push_str(&recovery_lines(summary));
     out.push_str(&super::queues::drain_lines(summary));
     out.push_str(&section(
-        "Sources (end-to-end, successful requests)",
+        "Sources (end-to-end latency of successful requests; `all`: every finished request, failures included)",
         sources_table(summary),
     ));
     if !summary.services.is_empty() {
@@ -63,13 +63,20 @@ fn header(summary: &Summary, reproduce: &str) -> String {
     if let Some(reason) = &summary.stopped_early {
         out.push_str(&format!("\nWARNING: {reason}\n"));
     }
+    out.push('\n');
+    out.push_str(&super::queues::processing_lines(summary));
     let t = &summary.totals;
     let work = match summary.services.is_empty() {
         true => String::new(),
         false => format!(" · {:.2} service attempts per request", t.work_per_request),
     };
+    let only_sends = is_only_sends(summary);
+    let (what, ok, goodput) = match only_sends {
+        true => ("sends by producers", "accepted by the queue", "accepted"),
+        false => ("requests", "succeeded", "goodput"),
+    };
     out.push_str(&format!(
-        "\n{} requests: {} succeeded, {} failed, {} in flight at the end · offered {}, goodput {}{work}\n",
+        "{} {what}: {} {ok}, {} failed, {} in flight at the end · offered {}, {goodput} {}{work}\n",
         group_digits(t.requests),
         group_digits(t.succeeded),
         group_digits(t.failed),
@@ -77,6 +84,37 @@ fn header(summary: &Summary, reproduce: &str) -> String {
         format_rate(t.offered_per_s),
         format_rate(t.goodput_per_s),
     ));
+    out.push_str(&scaling_notes(summary));
+    out
+}
+
+/// True when every source sends to a queue or topic: the work the user
+/// cares about is the consumers' processing, not the send.
+pub(super) fn is_only_sends(summary: &Summary) -> bool {
+    !summary.sources.is_empty()
+        && summary
+            .sources
+            .iter()
+            .all(|s| matches!(s.target_kind, "queue" | "topic"))
+}
+
+/// A note for each service an autoscaler took below its starting count.
+fn scaling_notes(summary: &Summary) -> String {
+    let mut out = String::new();
+    for s in summary
+        .services
+        .iter()
+        .filter(|s| s.instances_min < u64::from(s.instances))
+    {
+        out.push_str(&format!(
+            "note: the autoscaler scaled {} down to {} instance{} (it starts with {}); {:.2} on average while measured\n",
+            s.name,
+            s.instances_min,
+            if s.instances_min == 1 { "" } else { "s" },
+            s.instances,
+            s.instances_mean
+        ));
+    }
     out
 }
 
@@ -144,6 +182,8 @@ pub(super) fn sources_table(summary: &Summary) -> Table {
             "p99",
             "p99.9",
             "max",
+            "p50 all",
+            "p99 all",
         ],
         1,
     );
@@ -159,6 +199,8 @@ pub(super) fn sources_table(summary: &Summary) -> Table {
             format_rate(s.goodput_per_s),
         ];
         row.extend(latency_cells(&s.latency));
+        row.push(ms_or_dash(s.latency_all.p50_ms));
+        row.push(ms_or_dash(s.latency_all.p99_ms));
         table.add_row(row);
     }
     table
@@ -186,14 +228,19 @@ pub(super) fn services_table(summary: &Summary) -> Table {
         1,
     );
     for s in &summary.services {
+        let scaled = s.instances_mean != f64::from(s.instances);
         let name = match s.instances {
+            _ if scaled => format!(
+                "{} ({}→{:.2}×{}w)",
+                s.name, s.instances, s.instances_mean, s.workers_per_instance
+            ),
             1 => format!("{} ({}w)", s.name, s.workers_per_instance),
             n => format!("{} ({n}×{}w)", s.name, s.workers_per_instance),
         };
         table.add_row(vec![
             name,
             group_digits(s.attempts),
-            format!("{:.2}×", s.amplification),
+            amplification_cell(s),
             group_digits(s.succeeded),
             group_digits(s.errors),
             group_digits(s.rejected),
@@ -202,10 +249,10 @@ pub(super) fn services_table(summary: &Summary) -> Table {
             format!("{:.1}%", s.utilisation * 100.0),
             format!("{:.2}", s.queue_length_mean),
             group_digits(s.queue_length_max),
-            latency_or_dash(s.queue_wait.count, s.queue_wait.mean_ms),
-            latency_or_dash(s.latency.count, s.latency.p50_ms),
-            latency_or_dash(s.latency.count, s.latency.p99_ms),
-            latency_or_dash(s.latency.count, s.latency.p999_ms),
+            ms_or_dash(s.queue_wait.mean_ms),
+            ms_or_dash(s.latency.p50_ms),
+            ms_or_dash(s.latency.p99_ms),
+            ms_or_dash(s.latency.p999_ms),
         ]);
     }
     table
@@ -246,6 +293,7 @@ pub(super) fn calls_table(summary: &Summary) -> Table {
             "attempt failures",
             "p50",
             "p99",
+            "p99 all",
         ],
         1,
     );
@@ -258,8 +306,9 @@ pub(super) fn calls_table(summary: &Summary) -> Table {
             group_digits(c.succeeded),
             failures(&c.failed),
             failures(&c.attempt_failures),
-            latency_or_dash(c.latency.count, c.latency.p50_ms),
-            latency_or_dash(c.latency.count, c.latency.p99_ms),
+            ms_or_dash(c.latency.p50_ms),
+            ms_or_dash(c.latency.p99_ms),
+            ms_or_dash(c.latency_all.p99_ms),
         ]);
     }
     table
@@ -296,9 +345,9 @@ pub(super) fn caches_table(summary: &Summary) -> Table {
             ),
             group_digits(c.evictions),
             group_digits(c.expirations),
-            latency_or_dash(c.hit_latency.count, c.hit_latency.p50_ms),
-            latency_or_dash(c.miss_latency.count, c.miss_latency.p50_ms),
-            latency_or_dash(c.miss_latency.count, c.miss_latency.p99_ms),
+            ms_or_dash(c.hit_latency.p50_ms),
+            ms_or_dash(c.miss_latency.p50_ms),
+            ms_or_dash(c.miss_latency.p99_ms),
         ]);
     }
     table
@@ -364,7 +413,7 @@ pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
 
 fn footnotes(summary: &Summary) -> String {
     let mut notes = String::from(
-        "\namplif. = attempts arriving ÷ requests entering the system · util = busy worker time ÷ capacity\n\
+        "\namplif. = attempts arriving ÷ requests of the sources whose requests reach the service (per source when several) · util = busy worker time ÷ capacity\n\
          abandoned = requests a service finished after its caller had given up (wasted work)\n",
     );
     if summary.services.iter().any(|s| s.expired > 0) {
@@ -384,17 +433,31 @@ fn latency_cells(latency: &LatencySummary) -> Vec<String> {
     ];
     values
         .into_iter()
-        .map(|ms| latency_or_dash(latency.count, ms))
+        .map(ms_or_dash)
         .collect()
 }
 
-/// A dash where there were no samples, so "no data" never reads as "zero".
-pub(super) fn latency_or_dash(count: u64, ms: f64) -> String {
-    if count == 0 {
-        "–".to_string()
-    } else {
-        format_ms(ms)
+/// The amplification, and per source when several sources reach the service.
+fn amplification_cell(s: &super::summary::ServiceSummary) -> String {
+    match s.amplification_by_source.as_slice() {
+        // One source reaches it: its own ratio, named when other sources exist.
+        [only] if only.amplification != s.amplification => {
+            format!("{:.2}×\n({})", only.amplification, only.source)
+        }
+        [_] | [] => format!("{:.2}×", s.amplification),
+        several => {
+            let mut cell = format!("{:.2}× all", s.amplification);
+            for a in several {
+                cell.push_str(&format!("\n{:.2}× {}", a.amplification, a.source));
+            }
+            cell
+        }
     }
+}
+
+/// A dash where there were no samples, so "no data" never reads as "zero".
+pub fn ms_or_dash(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "–".to_string(), format_ms)
 }
 
 /// "0", or the non-zero kinds: "80 error, 12 timeout".

@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use crate::engine::{SimDuration, SimTime};
+use crate::report::metrics::Latency;
 use crate::scenario::Scenario;
 
 /// Counters since the start of the run, warm-up included.
@@ -87,12 +88,19 @@ impl Running {
 /// offered, goodput, failed (per second) and in flight (at the end), per
 /// service attempts, rejected and errors (per second), mean queue length,
 /// utilisation and mean ready instances, then retries per second over all calls.
+///
+/// Per source it also gives the p50 and p99 latency of the requests that
+/// finished in the interval: of the successful ones (`latency_p50_ms`) and of
+/// all (`latency_all_p50_ms`). An interval in which none finished has no
+/// latency: the cell is NaN here and empty in the CSV, never 0.
 #[derive(Clone, Debug, Default)]
 pub struct TimeSeries {
     pub interval: SimDuration,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<f64>>,
     last: Option<(SimTime, Running)>,
+    /// Per source, this interval's latencies: (successful, failed).
+    interval_latency: Vec<(Latency, Latency)>,
 }
 
 fn round4(value: f64) -> f64 {
@@ -108,6 +116,10 @@ impl TimeSeries {
                 "goodput_per_s",
                 "failed_per_s",
                 "in_flight",
+                "latency_p50_ms",
+                "latency_p99_ms",
+                "latency_all_p50_ms",
+                "latency_all_p99_ms",
             ] {
                 columns.push(format!("{}.{metric}", source.name));
             }
@@ -146,7 +158,32 @@ impl TimeSeries {
             columns,
             rows: Vec::new(),
             last: None,
+            interval_latency: vec![Default::default(); scenario.sources.len()],
         }
+    }
+
+    /// A request of `source` finished now, after `latency`.
+    pub fn record_latency(&mut self, source: usize, latency: SimDuration, succeeded: bool) {
+        let (ok, failed) = &mut self.interval_latency[source];
+        match succeeded {
+            true => ok.record(latency),
+            false => failed.record(latency),
+        }
+    }
+
+    /// p50 and p99 of the interval's successful requests, then of all, in
+    /// ms; NaN where none finished. Starts the next interval afresh.
+    fn take_interval_latency(&mut self, source: usize) -> [f64; 4] {
+        let (ok, failed) = &mut self.interval_latency[source];
+        let all = ok.merged(failed);
+        let ms = |latency: &Latency, quantile: f64| match latency.count() {
+            0 => f64::NAN,
+            _ => round4(latency.quantile(quantile).as_millis_f64()),
+        };
+        let cells = [ms(ok, 0.5), ms(ok, 0.99), ms(&all, 0.5), ms(&all, 0.99)];
+        ok.clear();
+        failed.clear();
+        cells
     }
 
     /// Records the interval ending `now`, given the running totals and each
@@ -167,6 +204,7 @@ impl TimeSeries {
             row.push(per_s(running.succeeded[s], last.succeeded[s]));
             row.push(per_s(running.failed[s], last.failed[s]));
             row.push(running.in_flight[s] as f64);
+            row.extend(self.take_interval_latency(s));
         }
         for (s, &workers) in workers.iter().enumerate() {
             row.push(per_s(running.service_attempts[s], last.service_attempts[s]));
@@ -218,7 +256,14 @@ impl TimeSeries {
         let mut out = self.columns.join(",");
         out.push('\n');
         for row in &self.rows {
-            let cells: Vec<String> = row.iter().map(f64::to_string).collect();
+            // An interval without data has an empty cell, not a number.
+            let cells: Vec<String> = row
+                .iter()
+                .map(|v| match v.is_nan() {
+                    true => String::new(),
+                    false => v.to_string(),
+                })
+                .collect();
             out.push_str(&cells.join(","));
             out.push('\n');
         }
@@ -330,6 +375,7 @@ mod tests {
                 .map(|(i, &g)| vec![(i + 1) as f64, g])
                 .collect(),
             last: None,
+            interval_latency: Vec::new(),
         }
     }
 
