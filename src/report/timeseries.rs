@@ -280,16 +280,41 @@ pub struct Recovery {
     /// Mean goodput between warm-up and the trigger.
     pub baseline_goodput_per_s: f64,
     pub recovered: bool,
-    /// From the end of the trigger until goodput stayed at 90% of baseline or
-    /// more (5-interval rolling mean) for the rest of the run.
+    /// From the end of the trigger until goodput (5-interval rolling mean)
+    /// stayed at or above the recovered threshold for the rest of the run:
+    /// 90% of baseline, or lower by the baseline's noise (see
+    /// `recovered_threshold`).
     pub recovery_time_s: Option<f64>,
     /// Goodput over the last 5 intervals, as a fraction of baseline.
     pub final_goodput_ratio: f64,
 }
 
-/// Intervals in the rolling mean, and the fraction of baseline that counts as recovered.
+/// Intervals in the rolling mean, and the fraction of baseline that counts
+/// as recovered when goodput is steady.
 const SMOOTHING: usize = 5;
 const RECOVERED_FRACTION: f64 = 0.9;
+/// Standard deviations of a rolling mean below the baseline that noise alone
+/// almost never reaches (a one-sided 4σ event: about 3 in 100,000 windows).
+const NOISE_SIGMAS: f64 = 4.0;
+
+/// The rolling-mean goodput that counts as recovered: 90% of the baseline,
+/// or lower when the baseline's own interval-to-interval variability is
+/// large (a low rate, a short interval), so that noise cannot read as "not
+/// recovered". The spread is the baseline's sample standard deviation, but
+/// at least Poisson's √(rate × interval) ÷ interval, since a handful of
+/// baseline intervals can understate it.
+fn recovered_threshold(before: &[f64], interval_s: f64) -> f64 {
+    let n = before.len() as f64;
+    let mean = before.iter().sum::<f64>() / n;
+    let variance = match before.len() {
+        0 | 1 => 0.0,
+        _ => before.iter().map(|g| (g - mean) * (g - mean)).sum::<f64>() / (n - 1.0),
+    };
+    let poisson_sd = libm::sqrt(mean.max(0.0) * interval_s) / interval_s;
+    let sd = libm::sqrt(variance).max(poisson_sd);
+    let noise = NOISE_SIGMAS * sd / libm::sqrt(SMOOTHING as f64);
+    (mean - noise).min(RECOVERED_FRACTION * mean).max(0.0)
+}
 
 /// A verdict for every source with a trigger that ends: a surge or a fault.
 pub fn recoveries(scenario: &Scenario, series: &TimeSeries) -> Vec<Recovery> {
@@ -329,7 +354,7 @@ fn recovery_of(
         return None;
     }
     let baseline = before.iter().sum::<f64>() / before.len() as f64;
-    let threshold = RECOVERED_FRACTION * baseline;
+    let threshold = recovered_threshold(&before, interval_s);
     // (start of the window's first interval, rolling mean)
     let rolling: Vec<(f64, f64)> = after
         .windows(SMOOTHING)
