@@ -50,9 +50,9 @@ fn an_entry_is_never_served_past_its_ttl() {
         assert!(cache.expirations > 100, "{extra}");
         // Ages are histogram values: exact to three significant digits.
         assert!(
-            cache.hit_age.max_ms <= limit_ms * 1.001,
+            cache.hit_age.max_ms.unwrap() <= limit_ms * 1.001,
             "{extra}: {}",
-            cache.hit_age.max_ms
+            cache.hit_age.max_ms.unwrap()
         );
     }
 }
@@ -147,8 +147,8 @@ fn consistent_hashing_pins_a_key_to_an_instance() {
     let text = "duration: 60s\nsources:\n  u: { target: s, rate: 500/s, keys: uniform(count=1) }\nservices:\n  s: { instances: 4, balancer: consistent_hash, workers: 1, service_time: 1ms }\n";
     let (_, hot) = run(&scenario_from(text));
     let (_, spread) = run(&scenario_from(&text.replace("count=1)", "count=1000)")));
-    let hot_wait = hot.services[0].queue_wait.mean_ms;
-    let spread_wait = spread.services[0].queue_wait.mean_ms;
+    let hot_wait = hot.services[0].queue_wait.mean_ms.unwrap();
+    let spread_wait = spread.services[0].queue_wait.mean_ms.unwrap();
     assert!((hot_wait - 0.5).abs() < 0.05, "{hot_wait}");
     assert!(hot_wait > 3.0 * spread_wait, "{hot_wait} vs {spread_wait}");
 }
@@ -216,7 +216,7 @@ fn the_cache_and_balancing_scenarios_tell_their_stories() {
     assert!(cold[1].recovery[0].recovered, "with coalescing it recovers");
     assert!(cold[1].caches[0].backend_calls < cold[0].caches[0].backend_calls);
     let slow = verdicts("slow-instance.yaml");
-    let p99 = |s: &stampede::report::summary::Summary| s.sources[0].latency.p99_ms;
+    let p99 = |s: &stampede::report::summary::Summary| s.sources[0].latency.p99_ms.unwrap();
     let round_robin = p99(&slow[0]);
     for better in &slow[1..] {
         assert!(

@@ -88,7 +88,7 @@ fn closed_loop_obeys_the_response_time_law() {
     let (_, summary) = run(&scenario);
     let source = &summary.sources[0];
     let throughput = source.throughput_per_s;
-    let response_s = source.latency.mean_ms / 1e3;
+    let response_s = source.latency.mean_ms.unwrap() / 1e3;
     let implied_clients = throughput * (response_s + 0.1);
     assert!(
         (implied_clients - 50.0).abs() < 1.0,
