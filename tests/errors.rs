@@ -465,3 +465,45 @@ fn empty_and_comment_only_files_are_explained() {
         );
     }
 }
+
+/// A rate trace's errors are reported at the scenario's `file:` key and name
+/// the CSV file and line, with the same units and suggestions as the YAML.
+#[test]
+fn trace_errors_name_the_csv_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "duration: 60s\nsources:\n  users: { target: web, shape: { kind: trace, file: traffic.csv } }\nservices:\n  web: { service_time: 5ms }\n";
+    let scenario_file = dir.path().join("shop.yaml").display().to_string();
+    let load = |csv: &str| {
+        std::fs::write(dir.path().join("traffic.csv"), csv).unwrap();
+        load_str(&scenario_file, yaml)
+    };
+    for csv in [
+        "time,rate\n0s,100/s\n30s,400/s\n",
+        "0,100\n30,400\n",
+        "0s,100\n0.5min,24000/m\n",
+    ] {
+        let scenario = load(csv).unwrap_or_else(|e| panic!("{csv:?}:\n{e}"));
+        let stampede::scenario::spec::Load::Open {
+            rate_per_second, ..
+        } = scenario.sources[0].load
+        else {
+            panic!("not an open-loop source");
+        };
+        assert_eq!(rate_per_second, 400.0, "{csv:?}");
+    }
+    let error = load("time,rate\n0s,100/s\n30sec,400/s\n").unwrap_err();
+    let [diagnostic] = error.diagnostics.as_slice() else {
+        panic!("one error expected:\n{error}");
+    };
+    let position = diagnostic.position.map(|p| (p.line, p.column));
+    assert_eq!(position, Some((3, 53)), "{error}");
+    assert_eq!(diagnostic.path, "sources.users.shape.file");
+    let csv_file = dir.path().join("traffic.csv").display().to_string();
+    assert_eq!(
+        diagnostic.message,
+        format!(
+            "{csv_file}:3: time: unknown duration unit `sec`: expected one of ns, us, ms, s, m, h, d"
+        )
+    );
+    assert_eq!(diagnostic.help.as_deref(), Some("did you mean `s`?"));
+}
