@@ -507,3 +507,93 @@ fn trace_errors_name_the_csv_file_and_line() {
     );
     assert_eq!(diagnostic.help.as_deref(), Some("did you mean `s`?"));
 }
+
+/// The YAML examples in the documentation, checked by the library so they
+/// cannot drift from the language (a reader pastes them, and a broken one
+/// teaches the wrong thing). A ```yaml block with a top-level `sources:` key
+/// is a complete scenario and must validate; any other block is a fragment
+/// and must still read into the scenario's types, so an unknown key or a
+/// misplaced list is caught there too.
+mod documented_examples {
+    use stampede::scenario::raw::RawScenario;
+    use stampede::scenario::{load_str, yaml};
+
+    const REFERENCE: &str = include_str!("../docs/scenario-reference.md");
+    const README: &str = include_str!("../README.md");
+
+    /// Each ```yaml block with the line its first line of YAML is on.
+    fn yaml_blocks(markdown: &str) -> Vec<(usize, String)> {
+        let mut blocks = Vec::new();
+        let mut open: Option<(usize, String)> = None;
+        for (index, line) in markdown.lines().enumerate() {
+            let fence = line.trim_start().starts_with("```");
+            match (&mut open, fence) {
+                (None, true) if line.trim() == "```yaml" => open = Some((index + 2, String::new())),
+                (Some(_), true) => blocks.extend(open.take()),
+                (Some((_, text)), false) => {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                (None, _) => {}
+            }
+        }
+        blocks
+    }
+
+    fn is_complete(block: &str) -> bool {
+        block.lines().any(|line| line.starts_with("sources:"))
+    }
+
+    /// Validates every complete example in `markdown`, named after the
+    /// documentation file's folder so that files an example names (a rate
+    /// trace) are found beside the documentation; returns how many there were.
+    fn check_complete_examples(document: &str, markdown: &str) -> usize {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(document)
+            .with_file_name("");
+        let complete: Vec<_> = yaml_blocks(markdown)
+            .into_iter()
+            .filter(|(_, block)| is_complete(block))
+            .collect();
+        let failures: Vec<String> = complete
+            .iter()
+            .filter_map(|(line, block)| {
+                let name = folder.join(format!("example-at-line-{line}.yaml"));
+                let error = load_str(&name.display().to_string(), block).err()?;
+                Some(format!(
+                    "{document}: the example starting at line {line} (its line 1 below):\n{error}"
+                ))
+            })
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        complete.len()
+    }
+
+    #[test]
+    fn every_complete_example_in_the_reference_validates() {
+        let count = check_complete_examples("docs/scenario-reference.md", REFERENCE);
+        // Thirteen when this was written, one per rate shape among them, so a
+        // change that stops the test from finding them cannot pass unnoticed.
+        assert!(count >= 13, "only {count} complete examples found");
+    }
+
+    #[test]
+    fn every_fragment_in_the_reference_reads() {
+        for (line, block) in yaml_blocks(REFERENCE) {
+            if is_complete(&block) {
+                continue;
+            }
+            if let Err(error) = yaml::parse::<RawScenario>(&block) {
+                panic!(
+                    "docs/scenario-reference.md: the fragment at line {line} does not read: {} at {:?}",
+                    error.message, error.position
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_example_validates() {
+        assert!(check_complete_examples("README.md", README) >= 1);
+    }
+}
