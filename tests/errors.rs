@@ -384,6 +384,14 @@ fn cases() -> Vec<Case> {
             message: "`c` is a cache",
             help: None,
         },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 10/s, shape: { kind: step, at: 5s, multiplier: 2 } }\nservices:\n  web: { service_time: 5ms }\nexpect:\n  - recovery_time(users) < 1s\n",
+            line: 7,
+            column: 5,
+            path: "expect[0]",
+            message: "`users` has nothing to recover from: give it a `shape: { kind: spike, … }`, or schedule a fault",
+            help: None,
+        },
     ]
 }
 
