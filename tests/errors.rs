@@ -384,6 +384,14 @@ fn cases() -> Vec<Case> {
             message: "`c` is a cache",
             help: None,
         },
+        Case {
+            yaml: "duration: 10s\nsources:\n  users: { target: web, rate: 10/s, shape: { kind: step, at: 5s, multiplier: 2 } }\nservices:\n  web: { service_time: 5ms }\nexpect:\n  - recovery_time(users) < 1s\n",
+            line: 7,
+            column: 5,
+            path: "expect[0]",
+            message: "`users` has nothing to recover from: give it a `shape: { kind: spike, … }`, or schedule a fault",
+            help: None,
+        },
     ]
 }
 
@@ -463,5 +471,137 @@ fn empty_and_comment_only_files_are_explained() {
             error.to_string().contains("the scenario is empty"),
             "{error}"
         );
+    }
+}
+
+/// A rate trace's errors are reported at the scenario's `file:` key and name
+/// the CSV file and line, with the same units and suggestions as the YAML.
+#[test]
+fn trace_errors_name_the_csv_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "duration: 60s\nsources:\n  users: { target: web, shape: { kind: trace, file: traffic.csv } }\nservices:\n  web: { service_time: 5ms }\n";
+    let scenario_file = dir.path().join("shop.yaml").display().to_string();
+    let load = |csv: &str| {
+        std::fs::write(dir.path().join("traffic.csv"), csv).unwrap();
+        load_str(&scenario_file, yaml)
+    };
+    for csv in [
+        "time,rate\n0s,100/s\n30s,400/s\n",
+        "0,100\n30,400\n",
+        "0s,100\n0.5min,24000/m\n",
+    ] {
+        let scenario = load(csv).unwrap_or_else(|e| panic!("{csv:?}:\n{e}"));
+        let stampede::scenario::spec::Load::Open {
+            rate_per_second, ..
+        } = scenario.sources[0].load
+        else {
+            panic!("not an open-loop source");
+        };
+        assert_eq!(rate_per_second, 400.0, "{csv:?}");
+    }
+    let error = load("time,rate\n0s,100/s\n30sec,400/s\n").unwrap_err();
+    let [diagnostic] = error.diagnostics.as_slice() else {
+        panic!("one error expected:\n{error}");
+    };
+    let position = diagnostic.position.map(|p| (p.line, p.column));
+    assert_eq!(position, Some((3, 53)), "{error}");
+    assert_eq!(diagnostic.path, "sources.users.shape.file");
+    let csv_file = dir.path().join("traffic.csv").display().to_string();
+    assert_eq!(
+        diagnostic.message,
+        format!(
+            "{csv_file}:3: time: unknown duration unit `sec`: expected one of ns, us, ms, s, m, h, d"
+        )
+    );
+    assert_eq!(diagnostic.help.as_deref(), Some("did you mean `s`?"));
+}
+
+/// The YAML examples in the documentation, checked by the library so they
+/// cannot drift from the language (a reader pastes them, and a broken one
+/// teaches the wrong thing). A ```yaml block with a top-level `sources:` key
+/// is a complete scenario and must validate; any other block is a fragment
+/// and must still read into the scenario's types, so an unknown key or a
+/// misplaced list is caught there too.
+mod documented_examples {
+    use stampede::scenario::raw::RawScenario;
+    use stampede::scenario::{load_str, yaml};
+
+    const REFERENCE: &str = include_str!("../docs/scenario-reference.md");
+    const README: &str = include_str!("../README.md");
+
+    /// Each ```yaml block with the line its first line of YAML is on.
+    fn yaml_blocks(markdown: &str) -> Vec<(usize, String)> {
+        let mut blocks = Vec::new();
+        let mut open: Option<(usize, String)> = None;
+        for (index, line) in markdown.lines().enumerate() {
+            let fence = line.trim_start().starts_with("```");
+            match (&mut open, fence) {
+                (None, true) if line.trim() == "```yaml" => open = Some((index + 2, String::new())),
+                (Some(_), true) => blocks.extend(open.take()),
+                (Some((_, text)), false) => {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                (None, _) => {}
+            }
+        }
+        blocks
+    }
+
+    fn is_complete(block: &str) -> bool {
+        block.lines().any(|line| line.starts_with("sources:"))
+    }
+
+    /// Validates every complete example in `markdown`, named after the
+    /// documentation file's folder so that files an example names (a rate
+    /// trace) are found beside the documentation; returns how many there were.
+    fn check_complete_examples(document: &str, markdown: &str) -> usize {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(document)
+            .with_file_name("");
+        let complete: Vec<_> = yaml_blocks(markdown)
+            .into_iter()
+            .filter(|(_, block)| is_complete(block))
+            .collect();
+        let failures: Vec<String> = complete
+            .iter()
+            .filter_map(|(line, block)| {
+                let name = folder.join(format!("example-at-line-{line}.yaml"));
+                let error = load_str(&name.display().to_string(), block).err()?;
+                Some(format!(
+                    "{document}: the example starting at line {line} (its line 1 below):\n{error}"
+                ))
+            })
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        complete.len()
+    }
+
+    #[test]
+    fn every_complete_example_in_the_reference_validates() {
+        let count = check_complete_examples("docs/scenario-reference.md", REFERENCE);
+        // Thirteen when this was written, one per rate shape among them, so a
+        // change that stops the test from finding them cannot pass unnoticed.
+        assert!(count >= 13, "only {count} complete examples found");
+    }
+
+    #[test]
+    fn every_fragment_in_the_reference_reads() {
+        for (line, block) in yaml_blocks(REFERENCE) {
+            if is_complete(&block) {
+                continue;
+            }
+            if let Err(error) = yaml::parse::<RawScenario>(&block) {
+                panic!(
+                    "docs/scenario-reference.md: the fragment at line {line} does not read: {} at {:?}",
+                    error.message, error.position
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_example_validates() {
+        assert!(check_complete_examples("README.md", README) >= 1);
     }
 }

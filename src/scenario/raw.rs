@@ -109,7 +109,7 @@ pub struct RawShape {
     pub amplitude: Option<Text>,
     /// `[[0s, 100/s], [30s, 400/s], ...]` for `kind: piecewise`.
     pub points: Option<Vec<Spanned<Vec<Text>>>>,
-    /// A CSV file of `time_s,rate_per_s` rows for `kind: trace`.
+    /// A CSV file of `time,rate` rows (`30s,400/s`) for `kind: trace`.
     pub file: Option<Text>,
     /// `step` (hold each value) or `linear` between points.
     pub interpolate: Option<Text>,

@@ -188,7 +188,7 @@ fn parse_expectations<'a>(
                 if let Measure::RecoveryTime(source) = &expectation.measure
                     && !has_surge(base, source)
                 {
-                    errors.push(Diagnostic::new(Some(position_of(text)), path, format!("`{source}` has no surge to recover from: give it a `shape: {{ kind: spike, … }}`")));
+                    errors.push(Diagnostic::new(Some(position_of(text)), path, format!("`{source}` has nothing to recover from: give it a `shape: {{ kind: spike, … }}`, or schedule a fault")));
                     continue;
                 }
                 expectations.push(expectation);

@@ -78,10 +78,9 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
 /// A rate such as `200/s`, `12000/m`, `5/ms`; returns events per second.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     let Some((number, unit)) = text.split_once('/') else {
-        return Err(format!(
-            "`{text}` needs a unit, for example `{}/s`",
-            text.trim()
-        ));
+        // Suggest the number alone, so `400rps` is answered with `400/s`.
+        let number = split_number(text).map_or(200.0, |(value, _)| value);
+        return Err(format!("`{text}` needs a unit, for example `{number}/s`"));
     };
     let (value, rest) = split_number(number)?;
     if !rest.is_empty() {
@@ -422,6 +421,7 @@ mod tests {
         assert_eq!(parse_rate("3600/h"), Ok(1.0));
         assert_eq!(parse_rate("2/ms"), Ok(2000.0));
         assert!(parse_rate("200").unwrap_err().contains("200/s"));
+        assert!(parse_rate("400rps").unwrap_err().contains("`400/s`"));
         assert!(parse_rate("-1/s").unwrap_err().contains("negative"));
         assert!(
             parse_rate("5/sex")

@@ -5,6 +5,7 @@
 //! the file or replayed from a trace) give absolute rates, so the source's
 //! `rate` comes from them: the peak, with every point a fraction of it.
 
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use crate::engine::SimDuration;
@@ -13,7 +14,7 @@ use crate::scenario::spec::Shape;
 use crate::scenario::units;
 use crate::scenario::yaml::{Position, Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, number_in, positive_duration, positive_rate};
+use super::{Checker, MAX_DURATION, keyword, located, number_in, positive_duration, positive_rate};
 
 const KINDS: [&str; 6] = ["spike", "step", "ramp", "sine", "piecewise", "trace"];
 
@@ -86,20 +87,27 @@ impl Checker {
                 let linear = self.interpolation(raw, path);
                 normalized(points, linear)
             }
-            _ => {
-                let file = self.required(&raw.file, &format!("{path}.file"), at, |t| {
-                    Ok(t.trim().to_string())
-                })?;
+            _ => self.trace(raw, path, at),
+        }
+    }
+
+    /// A CSV trace, read relative to the scenario file. Its errors are
+    /// reported at the `file` key, and name the CSV's own file and line.
+    fn trace(
+        &mut self,
+        raw: &RawShape,
+        path: &str,
+        at: Option<Position>,
+    ) -> Option<(Shape, Option<f64>)> {
+        let file_path = format!("{path}.file");
+        let file = self.required(&raw.file, &file_path, at, |t| Ok(t.trim().to_string()))?;
+        let linear = self.interpolation(raw, path);
+        match read_trace(&self.base_dir.join(&file)) {
+            Ok(points) => normalized(points, linear),
+            Err(message) => {
                 let position = raw.file.as_ref().map(position_of);
-                let linear = self.interpolation(raw, path);
-                let read = read_trace(&self.base_dir.join(&file));
-                match read {
-                    Ok(points) => normalized(points, linear),
-                    Err(message) => {
-                        self.error(position, &format!("{path}.file"), message);
-                        None
-                    }
-                }
+                self.errors.push(located(position, &file_path, &message));
+                None
             }
         }
     }
@@ -302,60 +310,245 @@ fn normalized(points: RatePoints, linear: bool) -> Option<(Shape, Option<f64>)> 
     Some((shape, Some(peak)))
 }
 
-/// Reads `time_s,rate_per_s` rows (a header row is allowed, `#` starts a
-/// comment), in seconds and requests per second as monitoring exports them.
+/// Reads a rate trace from the CSV file at `path`, streaming, so that a huge
+/// file is refused at its row limit rather than read whole into memory.
 fn read_trace(path: &Path) -> Result<RatePoints, String> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .trim(csv::Trim::All)
-        .comment(Some(b'#'))
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut points = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("`{shown}`: {e}"))?;
-        let line = record.position().map_or(index as u64 + 1, |p| p.line());
-        let cells: Vec<&str> = record.iter().collect();
-        let is_header = index == 0 && cells.first().is_some_and(|c| c.parse::<f64>().is_err());
-        if is_header {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    trace_points(std::io::BufReader::new(file), &shown)
+}
+
+/// Parses `time,rate` rows such as `30s,400/s`, with units as in the
+/// scenario. A first row with no number in it is a header (`time,rate`);
+/// blank lines and lines starting with `#` are skipped. Errors name `shown`
+/// and the line, counted in the file as an editor counts them.
+fn trace_points(mut input: impl BufRead, shown: &str) -> Result<RatePoints, String> {
+    let mut points: RatePoints = Vec::new();
+    let mut text = String::new();
+    let mut rows = 0;
+    for line in 1.. {
+        let at_line = |message: String| format!("{shown}:{line}: {message}");
+        if !next_line(&mut input, &mut text).map_err(at_line)? {
+            break;
+        }
+        let row = text.trim().trim_start_matches('\u{feff}');
+        if row.is_empty() || row.starts_with('#') {
             continue;
         }
-        points.push(trace_row(&cells).map_err(|e| format!("`{shown}` line {line}: {e}"))?);
+        let cells: Vec<&str> = row.split(',').map(unquoted).collect();
+        rows += 1;
+        if rows == 1 && is_header(&cells) {
+            continue;
+        }
+        let point = trace_row(&cells).map_err(at_line)?;
+        if let Some(&(previous, _)) = points.last()
+            && point.0 <= previous
+        {
+            let message = format!("times must increase: {} comes after {previous}", point.0);
+            return Err(at_line(message));
+        }
+        points.push(point);
         if points.len() > MAX_TRACE_POINTS {
-            return Err(format!("`{shown}` has more than {MAX_TRACE_POINTS} rows"));
+            return Err(at_line(format!("more than {MAX_TRACE_POINTS} rows")));
         }
     }
     if points.is_empty() {
         return Err(format!(
-            "`{shown}` has no rows: expected `time_s,rate_per_s` lines such as `30,400`"
+            "`{shown}` has no rows: expected `time,rate` lines such as `30s,400/s`"
         ));
     }
     check_points(&points).map_err(|e| format!("`{shown}`: {e}"))?;
     Ok(points)
 }
 
+/// Longest line a trace may have; no honest row comes near it.
+const MAX_LINE_BYTES: u64 = 1000;
+
+/// Reads the next line into `text`; false at the end of the input. A line
+/// is read at most `MAX_LINE_BYTES` at a time, so one without an end (a
+/// binary file, say) cannot fill memory.
+fn next_line(input: &mut impl BufRead, text: &mut String) -> Result<bool, String> {
+    text.clear();
+    let read = input.by_ref().take(MAX_LINE_BYTES + 1).read_line(text);
+    match read {
+        Ok(0) => Ok(false),
+        Ok(_) if text.len() as u64 > MAX_LINE_BYTES && !text.ends_with('\n') => Err(format!(
+            "the line is longer than {MAX_LINE_BYTES} bytes: is this a CSV file?"
+        )),
+        Ok(_) => Ok(true),
+        Err(error) => Err(format!("cannot read the line: {error}")),
+    }
+}
+
+/// A cell without the spaces and double quotes exports put around it.
+fn unquoted(cell: &str) -> &str {
+    let cell = cell.trim();
+    cell.strip_prefix('"')
+        .and_then(|c| c.strip_suffix('"'))
+        .map_or(cell, str::trim)
+}
+
+/// Column names rather than values: no cell starts with a number.
+fn is_header(cells: &[&str]) -> bool {
+    cells.iter().all(|cell| units::split_number(cell).is_err())
+}
+
 fn trace_row(cells: &[&str]) -> Result<(SimDuration, f64), String> {
     let [time, rate] = cells else {
         return Err(format!(
-            "expected two columns, time_s and rate_per_s, found {}",
+            "expected two columns, a time and a rate such as `30s,400/s`, found {}",
             cells.len()
         ));
     };
-    let seconds: f64 = time
-        .parse()
-        .map_err(|_| format!("`{time}` is not a number of seconds"))?;
-    let rate: f64 = rate
-        .parse()
-        .map_err(|_| format!("`{rate}` is not a rate per second"))?;
-    if !(0.0..=MAX_DURATION.as_secs_f64()).contains(&seconds) {
-        return Err(format!("time `{time}` is out of range"));
+    if time.is_empty() || rate.is_empty() {
+        return Err("an empty cell: expected a time and a rate such as `30s,400/s`".to_string());
     }
-    if !(0.0..=1e9).contains(&rate) {
+    let time = trace_time(time).map_err(|e| format!("time: {e}"))?;
+    let rate = trace_rate(rate).map_err(|e| format!("rate: {e}"))?;
+    Ok((time, rate))
+}
+
+// Bare numbers are still read, as seconds and requests per second, although
+// the scenario itself insists on units: they were the only form traces took
+// before units were allowed, so existing files must keep their meaning, and
+// they are what monitoring exports write (whose headers say `_s`, `per_s`).
+// A number with a unit is read exactly as the scenario would read it.
+
+/// A time since the start of the run: `0s`, `1.5min`, `500ms`, or seconds.
+fn trace_time(cell: &str) -> Result<SimDuration, String> {
+    let time = match units::parse_number(cell) {
+        Ok(seconds) if seconds < 0.0 => {
+            return Err(format!("`{cell}` is negative; times are zero or more"));
+        }
+        Ok(seconds) => SimDuration::from_secs_f64(seconds),
+        Err(_) => units::parse_duration(cell)?,
+    };
+    if time > MAX_DURATION {
         return Err(format!(
-            "rate `{rate}` is out of range: expected 0 to 1e9 per second"
+            "`{cell}` is later than the limit of {MAX_DURATION}"
         ));
     }
-    Ok((SimDuration::from_nanos_f64(seconds * 1e9), rate))
+    Ok(time)
+}
+
+/// A rate: `400/s`, `2/ms`, `12000/m`, or requests per second.
+fn trace_rate(cell: &str) -> Result<f64, String> {
+    let rate = match units::parse_number(cell) {
+        Ok(per_second) => per_second,
+        Err(_) => units::parse_rate(cell)?,
+    };
+    if !(0.0..=1e9).contains(&rate) {
+        return Err(format!(
+            "`{cell}` is out of range: expected 0/s to 1000000000/s"
+        ));
+    }
+    Ok(rate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(csv: &str) -> Result<RatePoints, String> {
+        trace_points(csv.as_bytes(), "t.csv")
+    }
+
+    fn secs(seconds: f64) -> SimDuration {
+        SimDuration::from_secs_f64(seconds)
+    }
+
+    #[test]
+    fn times_and_rates_take_the_scenario_units() {
+        let points = read("time,rate\n0s,400/s\n500ms,2/ms\n1.5min,12000/m\n1h,3600/h\n").unwrap();
+        let expected = [
+            (secs(0.0), 400.0),
+            (secs(0.5), 2000.0),
+            (secs(90.0), 200.0),
+            (secs(3600.0), 1.0),
+        ];
+        assert_eq!(points, expected);
+    }
+
+    #[test]
+    fn a_first_row_at_0s_is_data_not_a_header() {
+        assert_eq!(
+            read("0s,100/s\n10s,200/s\n").unwrap()[0],
+            (secs(0.0), 100.0)
+        );
+    }
+
+    #[test]
+    fn bare_numbers_are_seconds_and_per_second() {
+        let points = read("time_s,rate_per_s\n0,500\n20,2000\n1.5,1e3\n");
+        assert_eq!(
+            points.unwrap_err(),
+            "t.csv:4: times must increase: 1.5s comes after 20s"
+        );
+        let points = read("0,500\n20,2000\n90,1e3\n30m,7/s\n").unwrap();
+        let expected = [
+            (secs(0.0), 500.0),
+            (secs(20.0), 2000.0),
+            (secs(90.0), 1000.0),
+            (secs(1800.0), 7.0),
+        ];
+        assert_eq!(points, expected);
+    }
+
+    #[test]
+    fn errors_name_the_file_the_line_and_the_cell() {
+        let cases = [
+            (
+                "0s,1/s\n5sex,1/s\n",
+                "t.csv:2: time: unknown duration unit `sex`",
+            ),
+            (
+                "0s,1/s\n5s,1/sex\n",
+                "t.csv:2: rate: unknown rate unit `sex`",
+            ),
+            (
+                "0s,1/s\n5s,400rps\n",
+                "t.csv:2: rate: `400rps` needs a unit, for example `400/s`",
+            ),
+            ("0s,1/s\n-5s,1/s\n", "t.csv:2: time: `-5s` is negative"),
+            ("0s,1/s\n-5,1/s\n", "t.csv:2: time: `-5` is negative"),
+            (
+                "0s,1/s\n31d,1/s\n",
+                "t.csv:2: time: `31d` is later than the limit",
+            ),
+            (
+                "0s,1/s\n5s,2e9/s\n",
+                "t.csv:2: rate: `2e9/s` is out of range",
+            ),
+            ("0s,1/s\n5s\n", "t.csv:2: expected two columns"),
+            ("0s,1/s\n5s,\n", "t.csv:2: an empty cell"),
+            ("0s,0/s\n5s,0\n", "every rate is zero"),
+            ("time,rate\n", "has no rows"),
+        ];
+        for (csv, expected) in cases {
+            let error = read(csv).unwrap_err();
+            assert!(error.contains(expected), "{csv:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn exports_with_quotes_crlf_and_a_byte_order_mark_read() {
+        let points = read("\u{feff}\"time\",\"rate\"\r\n\"0s\", \"5/s\"\r\n\"60s\",\"10/s\"\r\n");
+        assert_eq!(points.unwrap(), [(secs(0.0), 5.0), (secs(60.0), 10.0)]);
+    }
+
+    #[test]
+    fn a_line_without_end_is_refused_not_read_whole() {
+        let error = read(&format!("0s,1/s\n{}", "9".repeat(5000))).unwrap_err();
+        assert!(
+            error.starts_with("t.csv:2: the line is longer than"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn comments_and_blank_lines_keep_line_numbers_true() {
+        let error =
+            read("# exported from monitoring\ntime,rate\n\n0s,1/s\n# noon\n5s,x/s\n").unwrap_err();
+        assert!(error.starts_with("t.csv:6: rate:"), "{error}");
+    }
 }
