@@ -118,7 +118,7 @@ fn a_load_sweep_shows_latency_rising_with_load() {
     assert_eq!(points.len(), 3);
     let p99: Vec<f64> = points
         .iter()
-        .map(|p| p["latency_p99_ms"]["mean"].as_f64().unwrap())
+        .map(|p| p["sources"][0]["latency_p99_ms"]["mean"].as_f64().unwrap())
         .collect();
     assert!(p99[0] < p99[1] && p99[1] < p99[2], "{p99:?}");
     // M/M/1 mean response time 1/(μ − λ): 1.43ms at 300/s, 10ms at 900/s.

@@ -446,7 +446,45 @@ pub fn run_charts(
     if !cdf.lines.is_empty() {
         files.extend(line_files("latency-cdf", &cdf)?);
     }
+    if let Some(chart) = latency_over_time(scenario, series) {
+        files.extend(line_files("latency-over-time", &chart)?);
+    }
     Ok(files)
+}
+
+/// p50 and p99 per interval and per source that calls a service, of the
+/// successful requests and of all: where the two p99 lines part, failures
+/// are slower (or faster) than what succeeds.
+fn latency_over_time(scenario: &Scenario, series: &TimeSeries) -> Option<LineChart> {
+    let mut lines = Vec::new();
+    for source in scenario
+        .sources
+        .iter()
+        .filter(|s| !sends_a_message(scenario, s))
+    {
+        let name = &source.name;
+        for (column, label) in [
+            ("latency_p50_ms", "p50 ok"),
+            ("latency_p99_ms", "p99 ok"),
+            ("latency_all_p99_ms", "p99 all"),
+        ] {
+            lines.extend(series_line(
+                series,
+                &format!("{name}.{column}"),
+                format!("{name} {label}"),
+            ));
+        }
+    }
+    let has_data = lines.iter().any(|l| l.points.iter().any(|p| p.1.is_finite()));
+    has_data.then(|| LineChart {
+        title: "Latency per interval (ok: successful requests; all: failures included)".into(),
+        x_label: "simulated time (s)",
+        y_label: "latency (ms)",
+        lines,
+        bands: bands(scenario),
+        markers: false,
+        log_y: true,
+    })
 }
 
 fn sends_a_message(scenario: &Scenario, source: &crate::scenario::spec::SourceSpec) -> bool {

@@ -1,0 +1,357 @@
+//! Results a user can trust: latency that does not hide failures, "no data"
+//! that never reads as 0, processing as the headline of queue scenarios,
+//! amplification per source, a recovery verdict that does not flip on
+//! noise, the bare command, one variant fully, and README kept true.
+
+mod common;
+
+use common::{run, scenario_from, stampede, write_temp};
+use serde_json::Value;
+
+/// Two sources: `users` call `api` through `db`, which always fails;
+/// `status` polls `api` only.
+const TWO_SOURCES: &str = "
+name: two sources
+seed: 7
+duration: 30s
+warmup: 5s
+sources:
+  users:
+    target: api
+    arrivals: poisson
+    rate: 100/s
+    timeout_per_attempt: 1s
+    retry: { max_attempts: 2 }
+  status:
+    target: health
+    arrivals: poisson
+    rate: 900/s
+services:
+  api:
+    workers: 50
+    service_time: 1ms
+    calls:
+      - target: db
+  health:
+    workers: 50
+    service_time: 1ms
+  db:
+    workers: 50
+    service_time: 5ms
+    error_rate: 100%
+";
+
+#[test]
+fn latency_of_failures_and_of_all_is_reported_and_no_data_is_null() {
+    let (_, summary) = run(&scenario_from(TWO_SOURCES));
+    let users = &summary.sources[0];
+    assert_eq!(users.succeeded, 0);
+    // No request succeeded: no latency, not a latency of 0.
+    assert_eq!(users.latency.count, 0);
+    assert_eq!(users.latency.p99_ms, None);
+    assert!(users.latency_failed.count > 0);
+    assert_eq!(users.latency_all.count, users.latency_failed.count);
+    assert_eq!(users.latency_all.p99_ms, users.latency_failed.p99_ms);
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["sources"][0]["latency"]["p50_ms"], Value::Null);
+    let text = stampede::report::text::render(&summary, "x");
+    let row = text.lines().find(|l| l.contains("users (open)")).unwrap();
+    assert!(row.contains('–'), "{row}");
+}
+
+#[test]
+fn amplification_is_per_source_and_the_total_is_kept() {
+    let (_, summary) = run(&scenario_from(TWO_SOURCES));
+    let api = summary.services.iter().find(|s| s.name == "api").unwrap();
+    let db = summary.services.iter().find(|s| s.name == "db").unwrap();
+    // Only `users` reach api and db: 2 attempts at api, 4 at db per request.
+    assert_eq!(api.amplification_by_source.len(), 1);
+    assert_eq!(api.amplification_by_source[0].source, "users");
+    assert!((api.amplification_by_source[0].amplification - 2.0).abs() < 0.05);
+    assert!((db.amplification_by_source[0].amplification - 4.0).abs() < 0.1);
+    // The total divides by every source's requests, `status` included.
+    assert!(api.amplification < 0.3, "{}", api.amplification);
+}
+
+#[test]
+fn the_time_series_has_latency_per_interval_and_empty_cells_without_data() {
+    let (outcome, _) = run(&scenario_from(TWO_SOURCES));
+    let series = &outcome.timeseries;
+    let ok_p99 = series.column("users.latency_p99_ms").unwrap();
+    let all_p99 = series.column("users.latency_all_p99_ms").unwrap();
+    assert!(ok_p99.iter().all(|v| v.is_nan()), "nothing succeeded");
+    assert!(all_p99.iter().skip(1).all(|v| v.is_finite() && *v > 0.0));
+    let csv = series.to_csv();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = header
+        .iter()
+        .position(|c| *c == "users.latency_p99_ms")
+        .unwrap();
+    let second = csv.lines().nth(2).unwrap();
+    assert_eq!(second.split(',').nth(column), Some(""));
+}
+
+#[test]
+fn compare_says_when_a_lower_latency_hides_failures() {
+    let output = stampede()
+        .args(["compare", &common::scenario_path("thundering-herd.yaml")])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("latency_all p99"), "{text}");
+    assert!(text.contains("goodput during"), "{text}");
+    assert!(
+        text.contains("`no-jitter` shows a lower p99 latency for `clients`")
+            && text.contains("fails more"),
+        "{text}"
+    );
+}
+
+#[test]
+fn before_during_and_after_split_the_measured_requests() {
+    let scenario = common::bundled("backoff-vs-no-backoff.yaml");
+    let (_, summary) = run(&scenario);
+    let source = &summary.sources[0];
+    let phases = source.phases.as_ref().expect("the source has a surge");
+    assert_eq!(phases.each_ref().map(|p| p.phase), ["before", "during", "after"]);
+    assert_eq!(phases[0].from_s, summary.warmup_s);
+    assert_eq!(phases[1].from_s, 20.0);
+    assert_eq!(phases[1].to_s, 30.0);
+    assert_eq!(phases[2].to_s, summary.duration_s);
+    assert!(phases[1].latency_all_p99_ms > phases[0].latency_all_p99_ms);
+}
+
+/// Ten seconds of producers faster than the consumer.
+const FALLING_BEHIND: &str = "
+name: consumers falling behind
+seed: 3
+duration: 60s
+warmup: 5s
+sources:
+  producers:
+    target: jobs
+    arrivals: poisson
+    rate: 100/s
+queues:
+  jobs: {}
+consumers:
+  workers:
+    queue: jobs
+    pollers: 1
+    max_messages: 1
+    time_per_message: 12ms
+";
+
+#[test]
+fn a_queue_scenario_leads_with_processing_and_warns_when_consumers_fall_behind() {
+    let (_, summary) = run(&scenario_from(FALLING_BEHIND));
+    let jobs = &summary.queues[0];
+    let behind = jobs.falling_behind.as_ref().expect("the backlog grows");
+    assert!(behind.to > behind.from + 500.0, "{behind:?}");
+    assert!((behind.growth_per_s - 16.7).abs() < 4.0, "{behind:?}");
+    assert!(jobs.unfinished_at_end as f64 >= behind.to - 1.0);
+    let text = stampede::report::text::render(&summary, "x");
+    let processing = text.find("queue jobs:").unwrap();
+    let sends = text.find("sends by producers").unwrap();
+    assert!(processing < sends, "{text}");
+    assert!(
+        text.contains("consumers are falling behind: backlog grew from"),
+        "{text}"
+    );
+    // A consumer that keeps up is not flagged.
+    let relaxed = FALLING_BEHIND.replace("12ms", "5ms");
+    let (_, summary) = run(&scenario_from(&relaxed));
+    assert_eq!(summary.queues[0].falling_behind, None);
+}
+
+#[test]
+fn a_sweep_of_batch_size_marks_the_points_that_fall_behind() {
+    let output = stampede()
+        .args(["sweep", &common::scenario_path("batch-vs-async.yaml")])
+        .args(["--param", "consumers.settlement.max_messages", "--values", "1,10"])
+        .args(["--variants", "base"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let first = text.lines().find(|l| l.contains("│ 1 ")).unwrap();
+    assert!(first.contains("BEHIND"), "{text}");
+    let header = text.lines().find(|l| l.contains("processed")).unwrap();
+    assert!(
+        header.find("processed").unwrap() < header.find("offered").unwrap(),
+        "{header}"
+    );
+}
+
+/// 40 requests a second, never overloaded, 5% more for one second.
+const SMALL_SPIKE: &str = "
+name: a small spike at a low rate
+seed: 1
+duration: 120s
+warmup: 10s
+sources:
+  users:
+    target: api
+    arrivals: poisson
+    rate: 40/s
+    shape: { kind: spike, at: 30s, duration: 1s, multiplier: 1.05 }
+services:
+  api:
+    workers: 8
+    service_time: exp(mean=10ms)
+";
+
+#[test]
+fn noise_at_a_low_rate_does_not_read_as_a_failure_to_recover() {
+    let base = scenario_from(SMALL_SPIKE);
+    let mut quick = 0;
+    for seed in 1..=20 {
+        let mut scenario = base.clone();
+        scenario.seed = seed;
+        let (_, summary) = run(&scenario);
+        let verdict = &summary.recovery[0];
+        let interval_s = scenario.sample_interval.as_secs_f64();
+        if verdict
+            .recovery_time_s
+            .is_some_and(|t| t <= 2.0 * interval_s)
+        {
+            quick += 1;
+        }
+    }
+    assert!(quick >= 19, "only {quick} of 20 seeds recovered at once");
+}
+
+#[test]
+fn the_autoscaler_scaling_below_the_start_is_said() {
+    let yaml = "
+name: scaled down
+seed: 1
+duration: 120s
+warmup: 30s
+sources:
+  users: { target: api, arrivals: poisson, rate: 10/s }
+services:
+  api:
+    instances: 4
+    workers: 4
+    service_time: 10ms
+    autoscaling:
+      metric: utilisation
+      target: 60%
+      evaluation_period: 5s
+";
+    let (_, summary) = run(&scenario_from(yaml));
+    let api = &summary.services[0];
+    assert_eq!(api.instances_min, 1, "{api:?}");
+    let text = stampede::report::text::render(&summary, "x");
+    assert!(
+        text.contains("note: the autoscaler scaled api down to 1 instance (it starts with 4)"),
+        "{text}"
+    );
+    assert!(text.contains("api (4→"), "{text}");
+}
+
+#[test]
+fn bare_stampede_runs_the_built_in_scenario() {
+    let bare = stampede().output().unwrap();
+    assert_eq!(bare.status.code(), Some(0));
+    let run = stampede().arg("run").output().unwrap();
+    assert_eq!(bare.stdout, run.stdout);
+    let text = String::from_utf8(bare.stdout).unwrap();
+    assert!(text.contains("three-tier retry chain"), "{text}");
+}
+
+#[test]
+fn help_explains_itself_and_every_command() {
+    for args in [vec!["help", "--help"], vec!["help", "run"], vec!["help"]] {
+        let output = stampede().args(&args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        assert!(!output.stdout.is_empty(), "{args:?}");
+    }
+    let run = stampede().args(["help", "run"]).output().unwrap();
+    let text = String::from_utf8(run.stdout).unwrap();
+    assert!(text.contains("Usage: stampede run"), "{text}");
+    assert!(text.contains("timeseries.csv"), "--out says what it writes");
+    let unknown = stampede().args(["help", "rnu"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean `run`"));
+}
+
+#[test]
+fn one_variant_runs_fully_and_compare_writes_a_folder_per_variant() {
+    let path = common::scenario_path("backoff-vs-no-backoff.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let output = stampede()
+        .args(["run", &path, "--variant", "backoff", "--format", "json"])
+        .arg("--out")
+        .arg(dir.path().join("one"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let one: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for file in ["summary.json", "timeseries.csv", "report.md", "latency-over-time.svg"] {
+        assert!(dir.path().join("one").join(file).exists(), "{file}");
+    }
+    let compared = stampede()
+        .args(["compare", &path, "--out"])
+        .arg(dir.path().join("both"))
+        .output()
+        .unwrap();
+    assert!(compared.status.success());
+    let folder: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("both/backoff/summary.json")).unwrap(),
+    )
+    .unwrap();
+    // The variant's own report is the same run as `run --variant`.
+    assert_eq!(folder["totals"], one["totals"]);
+    assert!(dir.path().join("both/no-backoff/report.md").exists());
+    let missing = stampede()
+        .args(["run", &path, "--variant", "bakoff"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("did you mean `backoff`"));
+}
+
+/// README's first excerpt is the start of what `stampede` prints: it is
+/// checked line by line, with `…` in README standing for elided columns.
+#[test]
+fn the_readme_excerpt_matches_the_built_in_run() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("The first command prints a report like this")
+        .unwrap();
+    let block = &readme[start..];
+    let block = &block[block.find("```\n").unwrap() + 4..];
+    let block = &block[..block.find("```").unwrap()];
+    let output = stampede().output().unwrap();
+    let printed = String::from_utf8(output.stdout).unwrap();
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let parts: Vec<&str> = line.split('…').map(str::trim).collect();
+        let found = printed.lines().any(|printed_line| {
+            let mut rest = printed_line;
+            parts.iter().all(|part| match rest.find(part) {
+                Some(at) => {
+                    rest = &rest[at + part.len()..];
+                    true
+                }
+                None => false,
+            })
+        });
+        assert!(found, "README line not in the output: {line}\n{printed}");
+    }
+}
+
+#[test]
+fn run_json_without_data_prints_null() {
+    let file = write_temp(TWO_SOURCES);
+    let output = stampede()
+        .args(["run", file.path().to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["sources"][0]["latency"]["p99_ms"], Value::Null);
+    assert!(json["sources"][0]["latency_all"]["p99_ms"].as_f64().unwrap() > 0.0);
+}
