@@ -32,6 +32,7 @@ services:
     service_time: 1ms
     calls:
       - target: db
+        retry: { max_attempts: 2 }
   health:
     workers: 50
     service_time: 1ms
@@ -241,6 +242,7 @@ services:
       metric: utilisation
       target: 60%
       evaluation_period: 5s
+      max_instances: 4
 ";
     let (_, summary) = run(&scenario_from(yaml));
     let api = &summary.services[0];
