@@ -423,7 +423,14 @@ fn findings(variants: &[String], runs: &[Vec<Summary>]) -> Vec<String> {
         let name = &runs[0][0].sources[source].name;
         let p99 = |reps: &[Summary]| mean(reps, &|s| s.sources.get(source)?.latency.p99_ms);
         let p99_all = |reps: &[Summary]| mean(reps, &|s| s.sources.get(source)?.latency_all.p99_ms);
-        let success = |reps: &[Summary]| mean(reps, &|s| Some(s.sources.get(source)?.success_ratio));
+        // From the counts, unrounded, so it reads as the table's success ratio does.
+        let success = |reps: &[Summary]| {
+            mean(reps, &|s| {
+                let source = s.sources.get(source)?;
+                let finished = source.succeeded + source.failed.total();
+                (finished > 0).then(|| source.succeeded as f64 / finished as f64)
+            })
+        };
         let Some(best) = (0..runs.len())
             .filter_map(|v| Some((v, p99(&runs[v])?, success(&runs[v])?)))
             .max_by(|a, b| a.2.total_cmp(&b.2))

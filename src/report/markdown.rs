@@ -25,26 +25,39 @@ fn findings(summary: &Summary) -> Vec<String> {
         true => String::new(),
         false => format!(", {:.2} service attempts per request", t.work_per_request),
     };
-    let mut points = vec![format!(
-        "{} requests offered at {}: goodput {}, {success:.1}% succeeded{work}.",
+    // Where producers send to queues, what the consumers did leads.
+    let mut points: Vec<String> = super::queues::processing_lines(summary)
+        .lines()
+        .map(|line| format!("{line}."))
+        .collect();
+    let (what, ok) = match text::is_only_sends(summary) {
+        true => ("sends by producers", "accepted by the queue"),
+        false => ("requests", "succeeded"),
+    };
+    points.push(format!(
+        "{} {what} offered at {}: {} {}, {success:.1}% {ok}{work}.",
         group_digits(t.requests),
         format_rate(t.offered_per_s),
+        if text::is_only_sends(summary) { "accepted" } else { "goodput" },
         format_rate(t.goodput_per_s),
-    )];
+    ));
     let verdicts = text::recovery_lines(summary) + &super::queues::drain_lines(summary);
     for line in verdicts.lines().filter(|l| !l.is_empty()) {
         points.push(format!("{line}."));
     }
     points.extend(super::queues::findings(summary));
-    if let Some(worst) = summary
-        .services
-        .iter()
-        .max_by(|a, b| a.amplification.total_cmp(&b.amplification))
+    let per_source = summary.services.iter().flat_map(|s| {
+        s.amplification_by_source
+            .iter()
+            .map(move |a| (s.name.as_str(), a))
+    });
+    if let Some((service, worst)) =
+        per_source.max_by(|a, b| a.1.amplification.total_cmp(&b.1.amplification))
         && worst.amplification > 1.05
     {
         points.push(format!(
-            "Retries multiply: `{}` receives {:.2} attempts per request entering the system.",
-            worst.name, worst.amplification
+            "Retries multiply: `{service}` receives {:.2} attempts per request of `{}`.",
+            worst.amplification, worst.source
         ));
     }
     let busiest = summary
@@ -66,11 +79,18 @@ fn findings(summary: &Summary) -> Vec<String> {
         ));
     }
     // A send straight to a queue is acknowledged at once: its latency says nothing.
-    let sends_to_queue = |target: &str| summary.queues.iter().any(|q| q.name == target);
-    let answered = summary.sources.iter().filter(|s| s.latency.count > 0);
-    for source in answered.filter(|s| !sends_to_queue(&s.target)) {
+    let finished = summary.sources.iter().filter(|s| s.latency_all.count > 0);
+    for source in finished.filter(|s| !matches!(s.target_kind, "queue" | "topic")) {
+        let failures = match source.latency_failed.count {
+            0 => String::new(),
+            _ => format!(
+                "; over every finished request, failures included, p50 {} and p99 {}",
+                ms_or_dash(source.latency_all.p50_ms),
+                ms_or_dash(source.latency_all.p99_ms)
+            ),
+        };
         points.push(format!(
-            "`{}` end-to-end latency: p50 {}, p99 {}, p99.9 {}.",
+            "`{}` end-to-end latency of successful requests: p50 {}, p99 {}, p99.9 {}{failures}.",
             source.name,
             ms_or_dash(source.latency.p50_ms),
             ms_or_dash(source.latency.p99_ms),
@@ -110,7 +130,7 @@ pub fn render(
         let title = chart.trim_end_matches(".svg").replace('-', " ");
         out.push_str(&format!("![{title}]({chart})\n\n"));
     }
-    out.push_str("## Sources (end to end, successful requests)\n\n");
+    out.push_str("## Sources (end to end; latency of successful requests, `all`: every finished request)\n\n");
     out.push_str(&markdown(text::sources_table(summary)));
     if !summary.services.is_empty() {
         out.push_str("\n## Services (per hop)\n\n");
