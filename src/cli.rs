@@ -24,6 +24,33 @@ use stampede::{model, runner};
 const EXIT_FAILED: u8 = 1;
 const EXIT_INVALID: u8 = 2;
 
+/// Set when standard output failed for a reason other than a closed pipe
+/// (a full disk): the command goes on, then exits 2.
+static STDOUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes to standard output. A reader that went away (`stampede … | head
+/// -1`) is not an error: the rest of the output is dropped quietly and the
+/// command still finishes its work (files under `--out`). Any other write
+/// failure is reported once and makes the exit code 2.
+fn write_stdout(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let result = std::io::stdout().lock().write_fmt(args);
+    if let Err(error) = result
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+        && !STDOUT_FAILED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        eprintln!("error: cannot write to standard output: {error}");
+    }
+}
+
+macro_rules! out {
+    ($($arg:tt)*) => { write_stdout(format_args!($($arg)*)) };
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => { write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 #[derive(Parser)]
 #[command(
     name = "stampede",
@@ -193,10 +220,14 @@ pub fn main() -> ExitCode {
         Command::Validate { scenarios } => Ok(validate(&scenarios)),
         Command::Help { command } => Ok(help(command.as_deref())),
     };
-    result.unwrap_or_else(|error| {
+    let code = result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");
         ExitCode::from(EXIT_INVALID)
-    })
+    });
+    if STDOUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) {
+        return ExitCode::from(EXIT_INVALID);
+    }
+    code
 }
 
 /// `stampede help [COMMAND]`: the overview, or one command's help.
@@ -224,8 +255,10 @@ fn help(command: Option<&str>) -> ExitCode {
         },
     };
     match printed {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(_) => ExitCode::from(EXIT_INVALID),
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            ExitCode::from(EXIT_INVALID)
+        }
+        _ => ExitCode::SUCCESS,
     }
 }
 
@@ -272,9 +305,9 @@ fn run(
     let summary = summarize(&scenario, &outcome);
     let report = text::render(&summary, &reproduce);
     match format {
-        Format::Text => print!("{report}"),
+        Format::Text => out!("{report}"),
         Format::Json => {
-            print!("{}", summary.to_json());
+            out!("{}", summary.to_json());
             eprintln!("seed {} · reproduce: {reproduce}", scenario.seed);
         }
     }
@@ -323,9 +356,9 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
         reproduce.push_str(&format!(" --replications {replications}"));
     }
     match format {
-        Format::Text => print!("{}", compare::render(&comparison, &reproduce)),
+        Format::Text => out!("{}", compare::render(&comparison, &reproduce)),
         Format::Json => {
-            println!("{}", serde_json::to_string_pretty(&comparison)?);
+            outln!("{}", serde_json::to_string_pretty(&comparison)?);
             eprintln!("seed {} · reproduce: {reproduce}", comparison.seed);
         }
     }
@@ -410,9 +443,9 @@ fn sweep(
         result.seed
     );
     match format {
-        Format::Text => print!("{}", sweep::render(&result, &reproduce)),
+        Format::Text => out!("{}", sweep::render(&result, &reproduce)),
         Format::Json => {
-            println!("{}", serde_json::to_string_pretty(&result)?);
+            outln!("{}", serde_json::to_string_pretty(&result)?);
             eprintln!("seed {} · reproduce: {reproduce}", result.seed);
         }
     }
@@ -433,7 +466,7 @@ fn check(paths: &[PathBuf], seed: Option<u64>) -> Result<ExitCode> {
             Err(error) => return Ok(invalid(error)),
         };
         if study.expectations.is_empty() {
-            println!("{}: no `expect:` section, nothing to check", path.display());
+            outln!("{}: no `expect:` section, nothing to check", path.display());
             continue;
         }
         let mut base = study.base().clone();
@@ -444,18 +477,18 @@ fn check(paths: &[PathBuf], seed: Option<u64>) -> Result<ExitCode> {
         let summary = summarize(&base, &outcome);
         let verdicts = check::check(&study.expectations, &summary);
         let failures = verdicts.iter().filter(|v| !v.holds).count();
-        println!(
+        outln!(
             "{} (seed {}; reproduce: stampede check {} --seed {})",
             path.display(),
             base.seed,
             path.display(),
             base.seed
         );
-        print!("{}", check::render(&study.expectations, &verdicts));
+        out!("{}", check::render(&study.expectations, &verdicts));
         failed += failures;
     }
     if failed > 0 {
-        println!(
+        outln!(
             "{failed} expectation{} failed",
             if failed == 1 { "" } else { "s" }
         );
@@ -480,7 +513,7 @@ fn diff(left: &Path, right: &Path, tolerance: &str) -> Result<ExitCode> {
     };
     let differences = diff::diff(&a, &b, tolerance);
     if differences.is_empty() {
-        println!("no differences beyond {:.1}%", tolerance * 100.0);
+        outln!("no differences beyond {:.1}%", tolerance * 100.0);
         return Ok(ExitCode::SUCCESS);
     }
     let width = differences.iter().map(|d| d.path.len()).max().unwrap_or(0);
@@ -495,9 +528,9 @@ fn diff(left: &Path, right: &Path, tolerance: &str) -> Result<ExitCode> {
                 }
             })
             .unwrap_or_default();
-        println!("{:<width$}  {} → {}  {change}", d.path, d.left, d.right);
+        outln!("{:<width$}  {} → {}  {change}", d.path, d.left, d.right);
     }
-    println!(
+    outln!(
         "{} difference{} beyond {:.1}%",
         differences.len(),
         if differences.len() == 1 { "" } else { "s" },
@@ -650,7 +683,7 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut all_valid = true;
     for path in paths {
         match scenario::load(path) {
-            Ok(scenario) => println!("{}: ok ({})", path.display(), scenario.name),
+            Ok(scenario) => outln!("{}: ok ({})", path.display(), scenario.name),
             Err(error) => {
                 eprintln!("{error}");
                 all_valid = false;

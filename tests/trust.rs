@@ -357,3 +357,34 @@ fn run_json_without_data_prints_null() {
     assert_eq!(json["sources"][0]["latency"]["p99_ms"], Value::Null);
     assert!(json["sources"][0]["latency_all"]["p99_ms"].as_f64().unwrap() > 0.0);
 }
+
+/// `stampede … | head -1`: a reader that goes away is not a crash.
+#[test]
+fn a_closed_pipe_is_not_a_panic_and_a_full_disk_is_an_error() {
+    let binary = env!("CARGO_BIN_EXE_stampede");
+    for args in [vec!["run"], vec!["validate", "scenarios/mm1.yaml"]] {
+        let mut child = std::process::Command::new(binary)
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before anything is read.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        assert!(output.stderr.is_empty(), "{args:?}: {:?}", output.stderr);
+    }
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    if let Ok(full) = full {
+        let output = std::process::Command::new(binary)
+            .arg("run")
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("cannot write to standard output"), "{stderr}");
+    }
+}
