@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::stats::Estimate;
 use super::summary::Summary;
-use super::text::{format_ms, group_digits, new_table};
+use super::text::{format_ms, group_digits, long_duration, new_table};
 
 /// How a metric is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -383,6 +383,11 @@ pub fn render(comparison: &Comparison, reproduce: &str) -> String {
     )
 }
 
+/// Seconds to a tenth (`80.1s`) under a minute, in min or h beyond.
+fn tenths(seconds: f64) -> String {
+    long_duration(seconds).unwrap_or_else(|| format!("{seconds:.1}s"))
+}
+
 /// "two-pollers orders: backlog of 24,000 drained 80.1s after it ended", one per line.
 fn drain_text(rows: &[DrainRow]) -> String {
     if rows.is_empty() {
@@ -393,12 +398,14 @@ fn drain_text(rows: &[DrainRow]) -> String {
     for row in rows {
         let peak = group_digits(row.backlog_peak.mean.round() as u64);
         let how = match (&row.drain_time_s, row.runs) {
-            (Some(time), 1) => format!("drained {:.1}s after it ended", time.mean),
+            (Some(time), 1) => format!("drained {} after it ended", tenths(time.mean)),
             (Some(time), runs) => format!(
-                "drained in {} of {runs} runs, after {:.1}s{}",
+                "drained in {} of {runs} runs, after {}{}",
                 row.drained_runs,
-                time.mean,
-                time.ci95.map(|h| format!(" ±{h:.1}s")).unwrap_or_default()
+                tenths(time.mean),
+                time.ci95
+                    .map(|h| format!(" ±{}", tenths(h)))
+                    .unwrap_or_default()
             ),
             (None, _) => "had NOT drained by the end of the run".to_string(),
         };
@@ -420,12 +427,14 @@ fn recovery_text(rows: &[RecoveryRow]) -> String {
     let width = rows.iter().map(|r| r.variant.len()).max().unwrap_or(0);
     for row in rows {
         let how = match (&row.recovery_time_s, row.runs) {
-            (Some(time), 1) => format!("recovered {:.1}s after it ended", time.mean),
+            (Some(time), 1) => format!("recovered {} after it ended", tenths(time.mean)),
             (Some(time), runs) => format!(
-                "recovered in {} of {runs} runs, after {:.1}s{}",
+                "recovered in {} of {runs} runs, after {}{}",
                 row.recovered_runs,
-                time.mean,
-                time.ci95.map(|h| format!(" ±{h:.1}s")).unwrap_or_default()
+                tenths(time.mean),
+                time.ci95
+                    .map(|h| format!(" ±{}", tenths(h)))
+                    .unwrap_or_default()
             ),
             (None, _) => format!(
                 "did NOT recover (goodput at the end {:.0}% of before: metastable)",

@@ -10,7 +10,7 @@ use comfy_table::presets::ASCII_MARKDOWN;
 use crate::scenario::Scenario;
 
 use super::summary::Summary;
-use super::text::{self, format_ms, format_rate, group_digits};
+use super::text::{self, format_ms, format_rate, format_seconds, group_digits};
 
 fn markdown(mut table: Table) -> String {
     table.load_style(ASCII_MARKDOWN);
@@ -92,10 +92,10 @@ pub fn render(
         out.push_str(&format!("{}\n\n", scenario.description));
     }
     out.push_str(&format!(
-        "Seed {} · {}s simulated, of which the first {}s are warm-up (excluded) · {} events.\n\nReproduce with `{reproduce}`.\n\n",
+        "Seed {} · {} simulated, of which the first {} are warm-up (excluded) · {} events.\n\nReproduce with `{reproduce}`.\n\n",
         summary.seed,
-        summary.duration_s,
-        summary.warmup_s,
+        format_seconds(summary.duration_s),
+        format_seconds(summary.warmup_s),
         group_digits(summary.events)
     ));
     if let Some(reason) = &summary.stopped_early {
