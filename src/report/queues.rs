@@ -15,7 +15,9 @@ use crate::scenario::Scenario;
 use crate::scenario::spec::{ConsumerSpec, QueueSpec};
 
 use super::summary::{LatencySummary, Summary, per_second, ratio, round};
-use super::text::{format_rate, format_seconds, group_digits, latency_or_dash, new_table};
+use super::text::{
+    format_rate, format_seconds, format_window, group_digits, latency_or_dash, new_table,
+};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct QueueSummary {
@@ -225,11 +227,10 @@ pub fn drain_lines(summary: &Summary) -> String {
             None => "had not drained by the end of the run".to_string(),
         };
         out.push_str(&format!(
-            "queue {}: backlog peaked at {} messages after the disturbance at {}–{} (at most {} before) and {verdict}\n",
+            "queue {}: backlog peaked at {} messages after the disturbance at {} (at most {} before) and {verdict}\n",
             queue.name,
             group_digits(drain.backlog_peak as u64),
-            format_seconds(drain.trigger_start_s),
-            format_seconds(drain.trigger_end_s),
+            format_window(drain.trigger_start_s, drain.trigger_end_s, "–"),
             group_digits(drain.depth_before_max as u64),
         ));
     }

@@ -89,11 +89,7 @@ pub fn recovery_lines(summary: &Summary) -> String {
         "disturbance (surge or fault)"
     };
     for r in &summary.recovery {
-        let window = format!(
-            "{}–{}",
-            format_seconds(r.trigger_start_s),
-            format_seconds(r.trigger_end_s)
-        );
+        let window = format_window(r.trigger_start_s, r.trigger_end_s, "–");
         let verdict = match r.recovery_time_s {
             Some(seconds) => format!("recovered {} after it ended", format_seconds(seconds)),
             None => format!(
@@ -318,11 +314,7 @@ pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
             [
                 f.target.clone(),
                 format!("fault: {}", f.kind),
-                format!(
-                    "{} to {}",
-                    format_seconds(f.start_s),
-                    format_seconds(f.end_s)
-                ),
+                format_window(f.start_s, f.end_s, " to "),
             ]
         })
         .collect();
@@ -454,6 +446,19 @@ pub fn format_seconds(seconds: f64) -> String {
     long_duration(seconds).unwrap_or_else(|| format!("{seconds}s"))
 }
 
+/// A window of simulated time, both ends in the largest unit that writes
+/// them exactly: `5min–7min`, `60s–150s`, `1h to 2h`.
+pub fn format_window(start_s: f64, end_s: f64, separator: &str) -> String {
+    let whole = |seconds: f64, unit: f64| (seconds / unit).fract() == 0.0;
+    let unit = [(3600.0, "h"), (60.0, "min")]
+        .into_iter()
+        .find(|&(unit, _)| end_s >= unit && whole(start_s, unit) && whole(end_s, unit));
+    match unit {
+        Some((unit, name)) => format!("{}{name}{separator}{}{name}", start_s / unit, end_s / unit),
+        None => format!("{start_s}s{separator}{end_s}s"),
+    }
+}
+
 /// A duration of a minute or more in min or h with three significant
 /// digits and no trailing zeros (`2.1min`, `12min`, `1.4h`); `None` under a
 /// minute, where each table keeps its own precision.
@@ -535,5 +540,10 @@ mod tests {
         assert_eq!(format_ms(2_652_000.0), "44.2min");
         assert_eq!(format_ms(86_399_395.0), "24h");
         assert_eq!(long_duration(59.99), None);
+        assert_eq!(format_window(300.0, 420.0, "–"), "5min–7min");
+        assert_eq!(format_window(60.0, 62.0, "–"), "60s–62s");
+        assert_eq!(format_window(60.0, 150.0, " to "), "60s to 150s");
+        assert_eq!(format_window(3600.0, 7200.0, " to "), "1h to 2h");
+        assert_eq!(format_window(0.0, 30.0, "–"), "0s–30s");
     }
 }
