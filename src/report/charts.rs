@@ -3,7 +3,11 @@
 //! The font (DejaVu Sans) is embedded in the binary and registered with
 //! plotters' `ab_glyph` backend, so charts render the same on a machine with
 //! no fonts installed. Each chart is drawn once, generically over the
-//! backend, then rendered to an SVG string and an in-memory PNG.
+//! backend, then rendered to an SVG string and an in-memory PNG, through
+//! `bitmap`, which draws text and thick lines where plotters' bitmap
+//! backend gets them wrong.
+
+mod bitmap;
 
 use std::sync::Once;
 
@@ -18,6 +22,7 @@ use crate::scenario::spec::Load;
 use super::summary::Summary;
 use super::sweep::SweepResult;
 use super::timeseries::TimeSeries;
+use bitmap::BitMap;
 
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const SIZE: (u32, u32) = (960, 540);
@@ -212,13 +217,14 @@ fn draw_bars<DB: DrawingBackend>(
 fn render(
     stem: &str,
     draw: impl Fn(&DrawingArea<SVGBackend, Shift>) -> Result<(), String>,
-    draw_png: impl Fn(&DrawingArea<BitMapBackend, Shift>) -> Result<(), String>,
+    draw_png: impl Fn(&DrawingArea<BitMap, Shift>) -> Result<(), String>,
 ) -> Result<Files, String> {
     register_font();
     let mut svg = String::new();
     draw(&SVGBackend::with_string(&mut svg, SIZE).into_drawing_area())?;
     let mut pixels = vec![255u8; (SIZE.0 * SIZE.1 * 3) as usize];
-    draw_png(&BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area())?;
+    let bitmap = BitMap::new(BitMapBackend::with_buffer(&mut pixels, SIZE), FONT)?;
+    draw_png(&bitmap.into_drawing_area())?;
     let png = encode_png(&pixels)?;
     Ok(vec![
         (format!("{stem}.svg"), svg.into_bytes()),
