@@ -87,6 +87,12 @@ pub fn layout(font: &FontRef<'static>, size: f64, text: &str) -> Layout {
     }
 }
 
+/// The advance width of `text` at plotters' text size `size`, in pixels:
+/// what the PNG draws, and near enough what an SVG viewer draws.
+pub fn text_width(font: &'static [u8], size: f64, text: &str) -> f32 {
+    FontRef::try_from_slice(font).map_or(0.0, |font| layout(&font, size, text).width)
+}
+
 /// Where the pen starts relative to the anchor point, placed as plotters'
 /// SVG backend places it (`text-anchor`, and `dy` of 0.76em, 0.5ex or
 /// −0.5ex), so the PNG puts text where the SVG does.
