@@ -450,7 +450,7 @@ fn sweep(
         }
     }
     if let Some(dir) = out {
-        match files::sweep_files(&result, &reproduce) {
+        match files::sweep_files(study.base(), &result, &reproduce) {
             Ok(files) => write_files(&dir, &files)?,
             Err(error) => eprintln!("warning: charts were not drawn: {error}"),
         }

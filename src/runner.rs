@@ -10,10 +10,10 @@ use rayon::prelude::*;
 
 use crate::engine::rng::replication_seed;
 use crate::model::{self, RunOutcome};
-use crate::report::metrics::Metrics;
 use crate::report::compare::{self, Comparison};
 use crate::report::files::{self, Files};
 use crate::report::markdown;
+use crate::report::metrics::Metrics;
 use crate::report::summary::{Summary, summarize};
 use crate::report::sweep::{self, SweepResult};
 use crate::report::timeseries::TimeSeries;
@@ -228,7 +228,7 @@ pub fn report_folder(study: &Study, path: &str) -> Result<Files, String> {
         let result = sweep_points(study, &sweep.param, &sweep.values, &chosen, 1, None, &|| {})
             .map_err(|e| e.to_string())?;
         let reproduce = format!("stampede sweep {path} --seed {}", result.seed);
-        let sweep_files = files::sweep_files(&result, &reproduce)?;
+        let sweep_files = files::sweep_files(base, &result, &reproduce)?;
         append_to_report(
             &mut files,
             &format!("Sweep of {}", result.param),

@@ -224,7 +224,11 @@ fn a_long_poll_returns_as_soon_as_a_message_arrives() {
     let long = queued("1/s", "", "wait_time: 20s, time_per_message: 10ms");
     let (_, summary) = run(&scenario_from(&long));
     let orders = queue(&summary, "orders");
-    assert!(orders.latency.max_ms.unwrap() < 10.1, "{:?}", orders.latency);
+    assert!(
+        orders.latency.max_ms.unwrap() < 10.1,
+        "{:?}",
+        orders.latency
+    );
     // A long poll ends empty only after waiting: at most one per 20s here.
     assert!(orders.empty_receives <= 3, "{}", orders.empty_receives);
     // A short poll every second finds the message 0.5s late on average.

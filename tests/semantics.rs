@@ -150,7 +150,9 @@ fn lifo_keeps_the_mean_wait_but_stretches_the_tail() {
     let (_, lifo) = run(&scenario_from(&text("lifo")));
     let (fifo_wait, lifo_wait) = (&fifo.services[0].queue_wait, &lifo.services[0].queue_wait);
     assert!(
-        (fifo_wait.mean_ms.unwrap() - lifo_wait.mean_ms.unwrap()).abs() / fifo_wait.mean_ms.unwrap() < 0.05,
+        (fifo_wait.mean_ms.unwrap() - lifo_wait.mean_ms.unwrap()).abs()
+            / fifo_wait.mean_ms.unwrap()
+            < 0.05,
         "{fifo_wait:?} vs {lifo_wait:?}"
     );
     assert!(

@@ -144,9 +144,9 @@ fn a_load_sweep_shows_latency_rising_with_load() {
     for file in [
         "sweep.json",
         "sweep.txt",
-        "latency-vs-throughput.svg",
-        "latency-vs-throughput.png",
-        "goodput-vs-offered.png",
+        "latency-vs-param.svg",
+        "latency-vs-param.png",
+        "goodput-vs-param.png",
     ] {
         assert!(dir.path().join(file).exists(), "{file} missing");
     }
@@ -184,7 +184,7 @@ fn report_writes_markdown_charts_and_data() {
         "compare.json",
         "sweep.json",
         "goodput-by-variant.svg",
-        "latency-vs-throughput.png",
+        "latency-vs-param.png",
     ] {
         assert!(folder.join(file).exists(), "{file} missing");
     }

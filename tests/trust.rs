@@ -115,7 +115,10 @@ fn before_during_and_after_split_the_measured_requests() {
     let (_, summary) = run(&scenario);
     let source = &summary.sources[0];
     let phases = source.phases.as_ref().expect("the source has a surge");
-    assert_eq!(phases.each_ref().map(|p| p.phase), ["before", "during", "after"]);
+    assert_eq!(
+        phases.each_ref().map(|p| p.phase),
+        ["before", "during", "after"]
+    );
     assert_eq!(phases[0].from_s, summary.warmup_s);
     assert_eq!(phases[1].from_s, 20.0);
     assert_eq!(phases[1].to_s, 30.0);
@@ -170,7 +173,12 @@ fn a_queue_scenario_leads_with_processing_and_warns_when_consumers_fall_behind()
 fn a_sweep_of_batch_size_marks_the_points_that_fall_behind() {
     let output = stampede()
         .args(["sweep", &common::scenario_path("batch-vs-async.yaml")])
-        .args(["--param", "consumers.settlement.max_messages", "--values", "1,10"])
+        .args([
+            "--param",
+            "consumers.settlement.max_messages",
+            "--values",
+            "1,10",
+        ])
         .args(["--variants", "base"])
         .output()
         .unwrap();
@@ -293,7 +301,12 @@ fn one_variant_runs_fully_and_compare_writes_a_folder_per_variant() {
         .unwrap();
     assert!(output.status.success());
     let one: Value = serde_json::from_slice(&output.stdout).unwrap();
-    for file in ["summary.json", "timeseries.csv", "report.md", "latency-over-time.svg"] {
+    for file in [
+        "summary.json",
+        "timeseries.csv",
+        "report.md",
+        "latency-over-time.svg",
+    ] {
         assert!(dir.path().join("one").join(file).exists(), "{file}");
     }
     let compared = stampede()
@@ -321,7 +334,8 @@ fn one_variant_runs_fully_and_compare_writes_a_folder_per_variant() {
 /// checked line by line, with `…` in README standing for elided columns.
 #[test]
 fn the_readme_excerpt_matches_the_built_in_run() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme
         .find("The first command prints a report like this")
         .unwrap();
@@ -355,7 +369,12 @@ fn run_json_without_data_prints_null() {
         .unwrap();
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["sources"][0]["latency"]["p99_ms"], Value::Null);
-    assert!(json["sources"][0]["latency_all"]["p99_ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        json["sources"][0]["latency_all"]["p99_ms"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
 }
 
 /// `stampede … | head -1`: a reader that goes away is not a crash.
@@ -385,6 +404,9 @@ fn a_closed_pipe_is_not_a_panic_and_a_full_disk_is_an_error() {
             .unwrap();
         assert_eq!(output.status.code(), Some(2));
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("cannot write to standard output"), "{stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{stderr}"
+        );
     }
 }

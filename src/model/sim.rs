@@ -213,9 +213,9 @@ impl<'a> Simulation<'a> {
                 .sources
                 .iter()
                 .map(|source| {
-                    let window = scenario.trigger_window(source).map(|(start, end)| {
-                        (SimTime::ZERO + start, SimTime::ZERO + end)
-                    });
+                    let window = scenario
+                        .trigger_window(source)
+                        .map(|(start, end)| (SimTime::ZERO + start, SimTime::ZERO + end));
                     SourceMetrics::with_window(window)
                 })
                 .collect(),

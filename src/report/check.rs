@@ -137,7 +137,7 @@ pub fn render(expectations: &[Expectation], verdicts: &[Verdict]) -> String {
                     Measure::RecoveryTime(_) | Measure::DrainTime(_)
                 ) =>
             {
-                format!("{value}s")
+                super::text::format_seconds(value)
             }
             (Some(value), None) => format!("{}", (value * 1e4).round() / 1e4),
         };

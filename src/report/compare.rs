@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::stats::Estimate;
 use super::summary::Summary;
-use super::text::{format_ms, group_digits, new_table};
+use super::text::{format_ms, group_digits, long_duration, new_table};
 
 /// How a metric is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -176,7 +176,11 @@ fn request_metrics(summary: &Summary, only_sends: bool) -> Vec<Headline> {
         false => ("goodput", "success ratio"),
     };
     let mut rows = vec![
-        (goodput.to_string(), Unit::PerSecond, Some(totals.goodput_per_s)),
+        (
+            goodput.to_string(),
+            Unit::PerSecond,
+            Some(totals.goodput_per_s),
+        ),
         ("throughput".to_string(), Unit::PerSecond, Some(throughput)),
         (
             success.to_string(),
@@ -192,7 +196,10 @@ fn request_metrics(summary: &Summary, only_sends: bool) -> Vec<Headline> {
 
 /// Per source: latency of successful requests and of all, and, around a
 /// disturbance, goodput and p99 before, during and after it.
-fn source_latency_metrics(summary: &Summary, source: &super::summary::SourceSummary) -> Vec<Headline> {
+fn source_latency_metrics(
+    summary: &Summary,
+    source: &super::summary::SourceSummary,
+) -> Vec<Headline> {
     let prefix = match summary.sources.len() > 1 {
         true => format!("{} ", source.name),
         false => String::new(),
@@ -260,7 +267,11 @@ fn work_metrics(summary: &Summary) -> Vec<Headline> {
     }
     let abandoned: u64 = services.iter().map(|s| s.abandoned_work).sum();
     if !services.is_empty() {
-        rows.push(("abandoned work".to_string(), Unit::Count, Some(abandoned as f64)));
+        rows.push((
+            "abandoned work".to_string(),
+            Unit::Count,
+            Some(abandoned as f64),
+        ));
     }
     let ejections: u64 = services
         .iter()
@@ -309,13 +320,25 @@ fn queue_metrics(summary: &Summary) -> Vec<Headline> {
             ("processed", Unit::PerSecond, Some(q.processed_per_s)),
             ("message latency p50", Unit::Millis, q.latency.p50_ms),
             ("message latency p99", Unit::Millis, q.latency.p99_ms),
-            ("message latency_all p99", Unit::Millis, q.latency_all.p99_ms),
+            (
+                "message latency_all p99",
+                Unit::Millis,
+                q.latency_all.p99_ms,
+            ),
             ("dead-lettered", Unit::Count, Some(q.dead_lettered as f64)),
             ("expired", Unit::Count, Some(q.expired as f64)),
             ("dropped", Unit::Count, Some(q.dropped as f64)),
-            ("unfinished at the end", Unit::Count, Some(q.unfinished_at_end as f64)),
+            (
+                "unfinished at the end",
+                Unit::Count,
+                Some(q.unfinished_at_end as f64),
+            ),
             ("depth max", Unit::Count, Some(q.depth_max as f64)),
-            ("receives per message", Unit::Number, Some(q.receives_per_message)),
+            (
+                "receives per message",
+                Unit::Number,
+                Some(q.receives_per_message),
+            ),
             ("empty receives", Unit::Count, Some(q.empty_receives as f64)),
             ("duplicates", Unit::Count, Some(q.duplicates as f64)),
         ];
@@ -364,24 +387,25 @@ pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
             names.push((name.clone(), *unit));
         }
     }
-    let value_of = |run: &[Headline], name: &str| {
-        run.iter().find(|(n, _, _)| n == name).and_then(|row| row.2)
-    };
+    let value_of =
+        |run: &[Headline], name: &str| run.iter().find(|(n, _, _)| n == name).and_then(|row| row.2);
     let metrics = names
         .into_iter()
         .map(|(metric, unit)| MetricRow {
             values: per_run
                 .iter()
                 .map(|reps| {
-                    let values: Vec<f64> =
-                        reps.iter().filter_map(|run| value_of(run, &metric)).collect();
+                    let values: Vec<f64> = reps
+                        .iter()
+                        .filter_map(|run| value_of(run, &metric))
+                        .collect();
                     (!values.is_empty()).then(|| Estimate::of(&values))
                 })
                 .collect(),
             metric,
             unit,
         })
-        .filter(|row| keep_row(row))
+        .filter(keep_row)
         .collect();
     Comparison {
         scenario: first.scenario.clone(),
@@ -541,6 +565,11 @@ fn findings_text(findings: &[String]) -> String {
     out
 }
 
+/// Seconds to a tenth (`80.1s`) under a minute, in min or h beyond.
+fn tenths(seconds: f64) -> String {
+    long_duration(seconds).unwrap_or_else(|| format!("{seconds:.1}s"))
+}
+
 /// "two-pollers orders: backlog of 24,000 drained 80.1s after it ended", one per line.
 fn drain_text(rows: &[DrainRow]) -> String {
     if rows.is_empty() {
@@ -551,12 +580,14 @@ fn drain_text(rows: &[DrainRow]) -> String {
     for row in rows {
         let peak = group_digits(row.backlog_peak.mean.round() as u64);
         let how = match (&row.drain_time_s, row.runs) {
-            (Some(time), 1) => format!("drained {:.1}s after it ended", time.mean),
+            (Some(time), 1) => format!("drained {} after it ended", tenths(time.mean)),
             (Some(time), runs) => format!(
-                "drained in {} of {runs} runs, after {:.1}s{}",
+                "drained in {} of {runs} runs, after {}{}",
                 row.drained_runs,
-                time.mean,
-                time.ci95.map(|h| format!(" ±{h:.1}s")).unwrap_or_default()
+                tenths(time.mean),
+                time.ci95
+                    .map(|h| format!(" ±{}", tenths(h)))
+                    .unwrap_or_default()
             ),
             (None, _) => "had NOT drained by the end of the run".to_string(),
         };
@@ -578,12 +609,14 @@ fn recovery_text(rows: &[RecoveryRow]) -> String {
     let width = rows.iter().map(|r| r.variant.len()).max().unwrap_or(0);
     for row in rows {
         let how = match (&row.recovery_time_s, row.runs) {
-            (Some(time), 1) => format!("recovered {:.1}s after it ended", time.mean),
+            (Some(time), 1) => format!("recovered {} after it ended", tenths(time.mean)),
             (Some(time), runs) => format!(
-                "recovered in {} of {runs} runs, after {:.1}s{}",
+                "recovered in {} of {runs} runs, after {}{}",
                 row.recovered_runs,
-                time.mean,
-                time.ci95.map(|h| format!(" ±{h:.1}s")).unwrap_or_default()
+                tenths(time.mean),
+                time.ci95
+                    .map(|h| format!(" ±{}", tenths(h)))
+                    .unwrap_or_default()
             ),
             (None, _) => format!(
                 "did NOT recover (goodput at the end {:.0}% of before: metastable)",

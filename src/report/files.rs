@@ -73,8 +73,13 @@ pub fn compare_files(
     Ok(files)
 }
 
-/// sweep.json, sweep.txt, and the trade-off curves (SVG and PNG).
-pub fn sweep_files(result: &SweepResult, reproduce: &str) -> Result<Files, String> {
+/// sweep.json, sweep.txt, and the trade-off curves (SVG and PNG); `base` is
+/// the study's base scenario.
+pub fn sweep_files(
+    base: &Scenario,
+    result: &SweepResult,
+    reproduce: &str,
+) -> Result<Files, String> {
     let mut files = vec![
         ("sweep.json".to_string(), to_json(result)),
         (
@@ -82,6 +87,6 @@ pub fn sweep_files(result: &SweepResult, reproduce: &str) -> Result<Files, Strin
             sweep::render(result, reproduce).into_bytes(),
         ),
     ];
-    files.extend(charts::sweep_charts(result)?);
+    files.extend(charts::sweep_charts(base, result)?);
     Ok(files)
 }

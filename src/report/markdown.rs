@@ -10,7 +10,7 @@ use comfy_table::presets::ASCII_MARKDOWN;
 use crate::scenario::Scenario;
 
 use super::summary::Summary;
-use super::text::{self, format_rate, group_digits, ms_or_dash};
+use super::text::{self, format_rate, format_seconds, group_digits, ms_or_dash};
 
 fn markdown(mut table: Table) -> String {
     table.load_style(ASCII_MARKDOWN);
@@ -38,7 +38,11 @@ fn findings(summary: &Summary) -> Vec<String> {
         "{} {what} offered at {}: {} {}, {success:.1}% {ok}{work}.",
         group_digits(t.requests),
         format_rate(t.offered_per_s),
-        if text::is_only_sends(summary) { "accepted" } else { "goodput" },
+        if text::is_only_sends(summary) {
+            "accepted"
+        } else {
+            "goodput"
+        },
         format_rate(t.goodput_per_s),
     ));
     let verdicts = text::recovery_lines(summary) + &super::queues::drain_lines(summary);
@@ -112,10 +116,10 @@ pub fn render(
         out.push_str(&format!("{}\n\n", scenario.description));
     }
     out.push_str(&format!(
-        "Seed {} · {}s simulated, of which the first {}s are warm-up (excluded) · {} events.\n\nReproduce with `{reproduce}`.\n\n",
+        "Seed {} · {} simulated, of which the first {} are warm-up (excluded) · {} events.\n\nReproduce with `{reproduce}`.\n\n",
         summary.seed,
-        summary.duration_s,
-        summary.warmup_s,
+        format_seconds(summary.duration_s),
+        format_seconds(summary.warmup_s),
         group_digits(summary.events)
     ));
     if let Some(reason) = &summary.stopped_early {

@@ -15,7 +15,9 @@ use crate::scenario::Scenario;
 use crate::scenario::spec::{ConsumerSpec, QueueSpec};
 
 use super::summary::{LatencySummary, Summary, per_second, ratio, round};
-use super::text::{format_rate, group_digits, ms_or_dash, new_table};
+use super::text::{
+    format_rate, format_seconds, format_window, group_digits, ms_or_dash, new_table,
+};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct QueueSummary {
@@ -356,15 +358,14 @@ pub fn drain_lines(summary: &Summary) -> String {
             continue;
         };
         let verdict = match drain.drain_time_s {
-            Some(seconds) => format!("drained {seconds}s after it ended"),
+            Some(seconds) => format!("drained {} after it ended", format_seconds(seconds)),
             None => "had not drained by the end of the run".to_string(),
         };
         out.push_str(&format!(
-                        "queue {}: backlog peaked at {} messages after the disturbance at {}s–{}s (at most {} before) and {verdict}\n",
+            "queue {}: backlog peaked at {} messages after the disturbance at {} (at most {} before) and {verdict}\n",
             queue.name,
             group_digits(drain.backlog_peak as u64),
-            drain.trigger_start_s,
-            drain.trigger_end_s,
+            format_window(drain.trigger_start_s, drain.trigger_end_s, "–"),
             group_digits(drain.depth_before_max as u64),
         ));
     }
@@ -424,7 +425,7 @@ pub(super) fn queues_table(summary: &Summary) -> Table {
             format!("{:.2}", q.messages_per_receive),
             format!("{:.1}", q.depth_mean),
             group_digits(q.depth_max),
-            format!("{}s", q.age_max_s),
+            format_seconds(q.age_max_s),
             ms_or_dash(q.latency.p50_ms),
             ms_or_dash(q.latency.p99_ms),
         ]);

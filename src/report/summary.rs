@@ -151,7 +151,11 @@ pub struct PhaseSummary {
     pub latency_all_p99_ms: Option<f64>,
 }
 
-fn phase_summaries(phases: &Phases, measured_from: SimTime, ended_at: SimTime) -> [PhaseSummary; 3] {
+fn phase_summaries(
+    phases: &Phases,
+    measured_from: SimTime,
+    ended_at: SimTime,
+) -> [PhaseSummary; 3] {
     let start = phases.start_at.max(measured_from).min(ended_at);
     let end = phases.end_at.max(start).min(ended_at);
     let bounds = [(measured_from, start), (start, end), (end, ended_at)];

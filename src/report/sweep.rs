@@ -137,10 +137,16 @@ pub fn sweep_result(
 fn source_point(reps: &[Summary], index: usize) -> SourcePoint {
     let first = &reps[0].sources[index];
     let estimate = |f: &dyn Fn(&SourceSummary) -> f64| {
-        Estimate::of(&reps.iter().map(|s| f(&s.sources[index])).collect::<Vec<_>>())
+        Estimate::of(
+            &reps
+                .iter()
+                .map(|s| f(&s.sources[index]))
+                .collect::<Vec<_>>(),
+        )
     };
-    let latency =
-        |f: &dyn Fn(&SourceSummary) -> Option<f64>| available(reps.iter().map(|s| f(&s.sources[index])));
+    let latency = |f: &dyn Fn(&SourceSummary) -> Option<f64>| {
+        available(reps.iter().map(|s| f(&s.sources[index])))
+    };
     SourcePoint {
         name: first.name.clone(),
         target_kind: first.target_kind,
@@ -160,7 +166,8 @@ fn queue_sweep_point(reps: &[Summary], queue: &str) -> QueuePoint {
     let estimate = |f: &dyn Fn(&QueueSummary, &ConsumerSummary) -> f64| {
         Estimate::of(&pairs.iter().map(|&(q, c)| f(q, c)).collect::<Vec<_>>())
     };
-    let latency = |f: &dyn Fn(&QueueSummary) -> Option<f64>| available(pairs.iter().map(|&(q, _)| f(q)));
+    let latency =
+        |f: &dyn Fn(&QueueSummary) -> Option<f64>| available(pairs.iter().map(|&(q, _)| f(q)));
     QueuePoint {
         queue: queue.to_string(),
         processed_per_s: estimate(&|q, _| q.processed_per_s),
@@ -171,7 +178,10 @@ fn queue_sweep_point(reps: &[Summary], queue: &str) -> QueuePoint {
         expired: estimate(&|q, _| q.expired as f64),
         dropped: estimate(&|q, _| q.dropped as f64),
         unfinished_at_end: estimate(&|q, _| q.unfinished_at_end as f64),
-        falling_behind_runs: pairs.iter().filter(|(q, _)| q.falling_behind.is_some()).count() as u32,
+        falling_behind_runs: pairs
+            .iter()
+            .filter(|(q, _)| q.falling_behind.is_some())
+            .count() as u32,
         messages_per_receive: estimate(&|q, _| q.messages_per_receive),
         utilisation: estimate(&|_, c| c.utilisation * 100.0),
         capacity_per_poller_per_s: estimate(&|_, c| c.capacity_per_poller_per_s),
@@ -230,7 +240,11 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
     let requesters: Vec<&SourcePoint> = first.sources.iter().filter(|s| !is_send(s)).collect();
     let many = requesters.len() > 1;
     for source in &requesters {
-        let prefix = if many { format!("{} ", source.name) } else { String::new() };
+        let prefix = if many {
+            format!("{} ", source.name)
+        } else {
+            String::new()
+        };
         if many {
             header.push(format!("{prefix}offered"));
         }
@@ -279,7 +293,10 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
         if !only_sends {
             row.extend(queue_cells);
         }
-        behind |= point.queue.as_ref().is_some_and(|q| q.falling_behind_runs > 0);
+        behind |= point
+            .queue
+            .as_ref()
+            .is_some_and(|q| q.falling_behind_runs > 0);
         table.add_row(row);
     }
     let replications = match result.replications {

@@ -53,10 +53,10 @@ pub fn render(summary: &Summary, reproduce: &str) -> String {
 fn header(summary: &Summary, reproduce: &str) -> String {
     let mut out = format!("stampede · {}\n", summary.scenario);
     out.push_str(&format!(
-        "seed {} · {}s simulated, first {}s warm-up · {} events\n",
+        "seed {} · {} simulated, first {} warm-up · {} events\n",
         summary.seed,
-        summary.duration_s,
-        summary.warmup_s,
+        format_seconds(summary.duration_s),
+        format_seconds(summary.warmup_s),
         group_digits(summary.events)
     ));
     out.push_str(&format!("reproduce: {reproduce}\n"));
@@ -127,9 +127,9 @@ pub fn recovery_lines(summary: &Summary) -> String {
         "disturbance (surge or fault)"
     };
     for r in &summary.recovery {
-        let window = format!("{}s–{}s", r.trigger_start_s, r.trigger_end_s);
+        let window = format_window(r.trigger_start_s, r.trigger_end_s, "–");
         let verdict = match r.recovery_time_s {
-            Some(seconds) => format!("recovered {seconds}s after it ended"),
+            Some(seconds) => format!("recovered {} after it ended", format_seconds(seconds)),
             None => format!(
                 "did NOT recover within the run: goodput is {:.0}% of before (a metastable failure)",
                 r.final_goodput_ratio * 100.0
@@ -363,7 +363,7 @@ pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
             [
                 f.target.clone(),
                 format!("fault: {}", f.kind),
-                format!("{}s to {}s", f.start_s, f.end_s),
+                format_window(f.start_s, f.end_s, " to "),
             ]
         })
         .collect();
@@ -431,10 +431,7 @@ fn latency_cells(latency: &LatencySummary) -> Vec<String> {
         latency.p999_ms,
         latency.max_ms,
     ];
-    values
-        .into_iter()
-        .map(ms_or_dash)
-        .collect()
+    values.into_iter().map(ms_or_dash).collect()
 }
 
 /// The amplification, and per source when several sources reach the service.
@@ -486,7 +483,8 @@ pub fn format_rate(per_second: f64) -> String {
     format!("{per_second:.1}/s")
 }
 
-/// A latency in the unit that reads best: `850us`, `12.3ms`, `1.25s`.
+/// A latency in the unit that reads best: `850us`, `12.3ms`, `1.25s`,
+/// `2.6min`, `1.4h`.
 pub fn format_ms(ms: f64) -> String {
     if ms == 0.0 {
         "0".to_string()
@@ -494,9 +492,50 @@ pub fn format_ms(ms: f64) -> String {
         format!("{:.0}us", ms * 1000.0)
     } else if ms < 1000.0 {
         format!("{}ms", three_significant(ms))
+    } else if let Some(long) = long_duration(ms / 1000.0) {
+        long
     } else {
         format!("{}s", three_significant(ms / 1000.0))
     }
+}
+
+/// Seconds as the tables write them: `{seconds}s` under a minute, so short
+/// runs read as before, and `12min` or `1.4h` beyond, where `86399.395s`
+/// would make the reader do the division.
+pub fn format_seconds(seconds: f64) -> String {
+    long_duration(seconds).unwrap_or_else(|| format!("{seconds}s"))
+}
+
+/// A window of simulated time, both ends in the largest unit that writes
+/// them exactly: `5min–7min`, `60s–150s`, `1h to 2h`.
+pub fn format_window(start_s: f64, end_s: f64, separator: &str) -> String {
+    let whole = |seconds: f64, unit: f64| (seconds / unit).fract() == 0.0;
+    let unit = [(3600.0, "h"), (60.0, "min")]
+        .into_iter()
+        .find(|&(unit, _)| end_s >= unit && whole(start_s, unit) && whole(end_s, unit));
+    match unit {
+        Some((unit, name)) => format!("{}{name}{separator}{}{name}", start_s / unit, end_s / unit),
+        None => format!("{start_s}s{separator}{end_s}s"),
+    }
+}
+
+/// A duration of a minute or more in min or h with three significant
+/// digits and no trailing zeros (`2.1min`, `12min`, `1.4h`); `None` under a
+/// minute, where each table keeps its own precision.
+pub fn long_duration(seconds: f64) -> Option<String> {
+    let (value, unit) = if seconds >= 3600.0 {
+        (seconds / 3600.0, "h")
+    } else if seconds >= 60.0 {
+        (seconds / 60.0, "min")
+    } else {
+        return None;
+    };
+    let digits = three_significant(value);
+    let trimmed = match digits.contains('.') {
+        true => digits.trim_end_matches('0').trim_end_matches('.'),
+        false => &digits,
+    };
+    Some(format!("{trimmed}{unit}"))
 }
 
 /// A plain number for an axis: 0.05, 12.5, 300, 10,000.
@@ -543,5 +582,28 @@ mod tests {
         assert_eq!(format_ms(4.0), "4.00ms");
         assert_eq!(format_ms(12.34), "12.3ms");
         assert_eq!(format_ms(1250.0), "1.25s");
+    }
+
+    #[test]
+    fn long_durations_read_in_minutes_and_hours() {
+        assert_eq!(format_seconds(0.117), "0.117s");
+        assert_eq!(format_seconds(30.0), "30s");
+        assert_eq!(format_seconds(59.5), "59.5s");
+        assert_eq!(format_seconds(120.052), "2min");
+        assert_eq!(format_seconds(126.0), "2.1min");
+        assert_eq!(format_seconds(720.0), "12min");
+        assert_eq!(format_seconds(3143.673), "52.4min");
+        assert_eq!(format_seconds(5040.0), "1.4h");
+        assert_eq!(format_seconds(86399.395), "24h");
+        assert_eq!(format_ms(59_900.0), "59.9s");
+        assert_eq!(format_ms(158_000.0), "2.63min");
+        assert_eq!(format_ms(2_652_000.0), "44.2min");
+        assert_eq!(format_ms(86_399_395.0), "24h");
+        assert_eq!(long_duration(59.99), None);
+        assert_eq!(format_window(300.0, 420.0, "–"), "5min–7min");
+        assert_eq!(format_window(60.0, 62.0, "–"), "60s–62s");
+        assert_eq!(format_window(60.0, 150.0, " to "), "60s to 150s");
+        assert_eq!(format_window(3600.0, 7200.0, " to "), "1h to 2h");
+        assert_eq!(format_window(0.0, 30.0, "–"), "0s–30s");
     }
 }
