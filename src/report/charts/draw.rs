@@ -173,31 +173,46 @@ pub fn draw_lines<DB: DrawingBackend>(
     let (x, y) = chart.axes();
     let mut plot = plot_area(root, &chart.title, (&x, &y), true)?;
     draw_bands(&mut plot, &chart.bands, &x, &y)?;
-    let placed: Vec<Vec<(f64, f64)>> = chart
+    // A point that cannot be placed (NaN: nothing finished in that
+    // interval) breaks its line, so a gap in the data is a gap in the chart.
+    let segments: Vec<Vec<Vec<(f64, f64)>>> = chart
         .lines
         .iter()
         .map(|line| {
-            let points = line.points.iter();
-            let placed = points.filter_map(|&(px, py)| Some((x.position(px)?, y.position(py)?)));
-            placed.collect()
+            let mut runs = vec![Vec::new()];
+            for &(px, py) in &line.points {
+                match (x.position(px), y.position(py)) {
+                    (Some(at_x), Some(at_y)) => runs.last_mut().unwrap().push((at_x, at_y)),
+                    _ if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
+                    _ => {}
+                }
+            }
+            runs
         })
         .collect();
-    for (index, (line, points)) in chart.lines.iter().zip(&placed).enumerate() {
+    for (index, (line, runs)) in chart.lines.iter().zip(&segments).enumerate() {
         let color = palette(index);
-        plot.draw_series(LineSeries::new(
-            points.iter().copied(),
-            color.stroke_width(2),
-        ))
-        .map_err(error)?
-        .label(&line.label)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-        if chart.markers {
-            let dots = points
-                .iter()
-                .map(|&point| Circle::new(point, 4, color.filled()));
-            plot.draw_series(dots).map_err(error)?;
+        for (part, points) in runs.iter().enumerate() {
+            let drawn = plot
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))
+                .map_err(error)?;
+            if part == 0 {
+                drawn.label(&line.label).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+            }
+            if chart.markers {
+                let dots = points
+                    .iter()
+                    .map(|&point| Circle::new(point, 4, color.filled()));
+                plot.draw_series(dots).map_err(error)?;
+            }
         }
     }
+    let placed: Vec<Vec<(f64, f64)>> = segments.into_iter().flatten().collect();
     plot.configure_series_labels()
         .position(legend_corner(&placed, &x, &y))
         .label_font(("sans-serif", LABEL_PX))
