@@ -104,7 +104,7 @@ fn compare_says_when_a_lower_latency_hides_failures() {
     assert!(text.contains("goodput during"), "{text}");
     assert!(
         text.contains("`no-jitter` shows a lower p99 latency for `clients`")
-            && text.contains("fails more"),
+            && text.contains("but it fails more"),
         "{text}"
     );
 }

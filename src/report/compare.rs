@@ -469,7 +469,7 @@ fn findings(variants: &[String], runs: &[Vec<Summary>]) -> Vec<String> {
             if latency < best.1 && ratio < best.2 - 0.01 {
                 let all = |v: usize| p99_all(&runs[v]).map_or("–".to_string(), format_ms);
                 out.push(format!(
-                    "`{}` shows a lower p99 latency for `{name}` than `{}` ({} against {}), but only because its latency covers successful requests and it fails more: success {:.1}% against {:.1}%. Over every finished request the p99 is {} against {}.",
+                    "`{}` shows a lower p99 latency for `{name}` than `{}` ({} against {}), but it fails more (success {:.1}% against {:.1}%) and that latency counts only the requests that succeeded. Over every finished request, failures included, the p99 is {} against {}.",
                     variants[v],
                     variants[best.0],
                     format_ms(latency),
