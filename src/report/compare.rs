@@ -131,7 +131,7 @@ pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
         metrics.extend(processing.iter().cloned());
     }
     metrics.extend(request_metrics(summary, only_sends));
-    for source in summary.sources.iter().filter(|s| !is_send(s)) {
+    for source in summary.sources.iter().filter(|s| !s.sends_messages()) {
         metrics.extend(source_latency_metrics(summary, source));
     }
     metrics.extend(work_metrics(summary));
@@ -161,11 +161,6 @@ pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
     let instances: f64 = summary.services.iter().map(|s| s.instances_mean).sum();
     metrics.push((INSTANCES.to_string(), Unit::Number, Some(instances)));
     metrics
-}
-
-/// A send to a queue or topic: its latency is the acknowledgement's.
-fn is_send(source: &super::summary::SourceSummary) -> bool {
-    matches!(source.target_kind, "queue" | "topic")
 }
 
 fn request_metrics(summary: &Summary, only_sends: bool) -> Vec<Headline> {

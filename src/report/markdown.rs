@@ -84,7 +84,7 @@ fn findings(summary: &Summary) -> Vec<String> {
     }
     // A send straight to a queue is acknowledged at once: its latency says nothing.
     let finished = summary.sources.iter().filter(|s| s.latency_all.count > 0);
-    for source in finished.filter(|s| !matches!(s.target_kind, "queue" | "topic")) {
+    for source in finished.filter(|s| !s.sends_messages()) {
         let failures = match source.latency_failed.count {
             0 => String::new(),
             _ => format!(

@@ -307,10 +307,7 @@ pub(super) fn drain_of(scenario: &Scenario, series: &TimeSeries, queue: &str) ->
 /// what was processed, lost and left over, and the latency from send to
 /// delete. These lead the report, since processing is the work.
 pub fn processing_lines(summary: &Summary) -> String {
-    let sends = summary
-        .sources
-        .iter()
-        .any(|s| matches!(s.target_kind, "queue" | "topic"));
+    let sends = summary.sources.iter().any(|s| s.sends_messages());
     if !sends {
         return String::new();
     }

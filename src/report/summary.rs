@@ -605,6 +605,19 @@ fn call_summary(caller: &str, target: &str, m: &EdgeMetrics) -> CallSummary {
     }
 }
 
+/// True for a target kind that acknowledges a send at once (a queue or a
+/// topic): the latency of such a request says nothing about the work.
+pub fn is_send_target(target_kind: &str) -> bool {
+    matches!(target_kind, "queue" | "topic")
+}
+
+impl SourceSummary {
+    /// The source sends messages to a queue or topic.
+    pub fn sends_messages(&self) -> bool {
+        is_send_target(self.target_kind)
+    }
+}
+
 impl Totals {
     /// Succeeded ÷ finished, as a fraction (0 when nothing finished).
     pub fn success_ratio(&self) -> f64 {

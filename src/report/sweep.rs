@@ -214,7 +214,7 @@ fn show(unit: Unit, estimate: &Estimate) -> String {
 
 /// True for a source whose requests are sends to a queue or topic.
 fn is_send(source: &SourcePoint) -> bool {
-    matches!(source.target_kind, "queue" | "topic")
+    super::summary::is_send_target(source.target_kind)
 }
 
 pub fn render(result: &SweepResult, reproduce: &str) -> String {

@@ -91,11 +91,7 @@ fn header(summary: &Summary, reproduce: &str) -> String {
 /// True when every source sends to a queue or topic: the work the user
 /// cares about is the consumers' processing, not the send.
 pub(super) fn is_only_sends(summary: &Summary) -> bool {
-    !summary.sources.is_empty()
-        && summary
-            .sources
-            .iter()
-            .all(|s| matches!(s.target_kind, "queue" | "topic"))
+    !summary.sources.is_empty() && summary.sources.iter().all(|s| s.sends_messages())
 }
 
 /// A note for each service an autoscaler took below its starting count.
