@@ -217,64 +217,76 @@ fn is_send(source: &SourcePoint) -> bool {
     super::summary::is_send_target(source.target_kind)
 }
 
-pub fn render(result: &SweepResult, reproduce: &str) -> String {
-    let first = &result.points[0];
-    let only_sends = !first.sources.is_empty() && first.sources.iter().all(is_send);
-    let mut header: Vec<String> = vec![result.param.clone(), "variant".into()];
-    let queued = first.queue.is_some();
-    let queue_columns = [
-        "processed",
-        "msg p50",
-        "msg p99",
-        "msg p99 all",
-        "dead-lettered",
-        "unfinished",
-        "msgs/receive",
-        "consumer util",
-        "capacity/poller",
-    ];
-    if queued && only_sends {
-        header.extend(queue_columns.map(String::from));
-    }
-    header.extend(["offered", "goodput", "success"].map(String::from));
-    let requesters: Vec<&SourcePoint> = first.sources.iter().filter(|s| !is_send(s)).collect();
-    let many = requesters.len() > 1;
-    for source in &requesters {
-        let prefix = if many {
-            format!("{} ", source.name)
-        } else {
-            String::new()
-        };
-        if many {
-            header.push(format!("{prefix}offered"));
-        }
-        for column in ["p50", "p99", "p99.9", "p99 all"] {
-            header.push(format!("{prefix}{column}"));
+/// Which column groups a sweep's table has, and in what order.
+struct Layout {
+    /// Every source sends to a queue: processing leads.
+    only_sends: bool,
+    queued: bool,
+    cached: bool,
+    /// The sources whose requests wait for an answer, by index.
+    requesters: Vec<usize>,
+}
+
+impl Layout {
+    fn of(first: &SweepPoint) -> Layout {
+        Layout {
+            only_sends: !first.sources.is_empty() && first.sources.iter().all(is_send),
+            queued: first.queue.is_some(),
+            cached: first.cache.is_some(),
+            requesters: (0..first.sources.len())
+                .filter(|&i| !is_send(&first.sources[i]))
+                .collect(),
         }
     }
-    if !requesters.is_empty() {
-        header.push("attempts/request".into());
+
+    fn header(&self, result: &SweepResult) -> Vec<String> {
+        let queue_columns = QUEUE_COLUMNS.map(String::from);
+        let mut header: Vec<String> = vec![result.param.clone(), "variant".into()];
+        if self.queued && self.only_sends {
+            header.extend(queue_columns.clone());
+        }
+        header.extend(["offered", "goodput", "success"].map(String::from));
+        let many = self.requesters.len() > 1;
+        for &index in &self.requesters {
+            let name = &result.points[0].sources[index].name;
+            let prefix = if many {
+                format!("{name} ")
+            } else {
+                String::new()
+            };
+            if many {
+                header.push(format!("{prefix}offered"));
+            }
+            for column in ["p50", "p99", "p99.9", "p99 all"] {
+                header.push(format!("{prefix}{column}"));
+            }
+        }
+        if !self.requesters.is_empty() {
+            header.push("attempts/request".into());
+        }
+        if self.cached {
+            header.extend(["hit ratio", "age of hits", "backend calls"].map(String::from));
+        }
+        if self.queued && !self.only_sends {
+            header.extend(queue_columns);
+        }
+        header
     }
-    if first.cache.is_some() {
-        header.extend(["hit ratio", "age of hits", "backend calls"].map(String::from));
-    }
-    if queued && !only_sends {
-        header.extend(queue_columns.map(String::from));
-    }
-    let columns: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut table = new_table(&columns, 2);
-    let mut behind = false;
-    for point in &result.points {
+
+    fn row(&self, point: &SweepPoint) -> Vec<String> {
         let mut row = vec![point.value.clone(), point.variant.clone()];
         let queue_cells = point.queue.as_ref().map(queue_cells).unwrap_or_default();
-        if only_sends {
+        if self.only_sends {
             row.extend(queue_cells.clone());
         }
         row.push(show(Unit::PerSecond, &point.offered_per_s));
         row.push(show(Unit::PerSecond, &point.goodput_per_s));
         row.push(show(Unit::Percent, &point.success_ratio));
-        for source in point.sources.iter().filter(|s| !is_send(s)) {
-            if many {
+        for &index in &self.requesters {
+            let Some(source) = point.sources.get(index) else {
+                continue;
+            };
+            if self.requesters.len() > 1 {
                 row.push(show(Unit::PerSecond, &source.offered_per_s));
             }
             row.push(show_or_dash(Unit::Millis, &source.latency_p50_ms));
@@ -282,7 +294,7 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
             row.push(show_or_dash(Unit::Millis, &source.latency_p999_ms));
             row.push(show_or_dash(Unit::Millis, &source.latency_all_p99_ms));
         }
-        if !requesters.is_empty() {
+        if !self.requesters.is_empty() {
             row.push(show(Unit::Times, &point.work_per_request));
         }
         if let Some(cache) = &point.cache {
@@ -290,35 +302,67 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
             row.push(show_or_dash(Unit::Millis, &cache.hit_age_mean_ms));
             row.push(show(Unit::PerSecond, &cache.backend_calls_per_s));
         }
-        if !only_sends {
+        if !self.only_sends {
             row.extend(queue_cells);
         }
-        behind |= point
-            .queue
-            .as_ref()
-            .is_some_and(|q| q.falling_behind_runs > 0);
-        table.add_row(row);
+        row
     }
+
+    /// What the columns measure, under the table.
+    fn notes(&self, behind: bool) -> String {
+        let mut notes = String::new();
+        if !self.requesters.is_empty() {
+            notes.push_str("latency: end to end per source, successful requests; p99 all: every finished request, failures included\n");
+        }
+        if self.queued {
+            notes.push_str("processed: messages deleted after success per second · msg: from send to delete in the first consumer's queue (all: every message that left) · unfinished: still queued or in flight at the end\n");
+        }
+        if self.only_sends {
+            notes.push_str(
+                "offered, goodput, success: the producers' sends, accepted by the queue\n",
+            );
+        }
+        if behind {
+            notes.push_str("BEHIND: consumers were falling behind at this point (the backlog grew through the run and was not drained)\n");
+        }
+        notes
+    }
+}
+
+const QUEUE_COLUMNS: [&str; 9] = [
+    "processed",
+    "msg p50",
+    "msg p99",
+    "msg p99 all",
+    "dead-lettered",
+    "unfinished",
+    "msgs/receive",
+    "consumer util",
+    "capacity/poller",
+];
+
+pub fn render(result: &SweepResult, reproduce: &str) -> String {
+    let layout = Layout::of(&result.points[0]);
+    let header = layout.header(result);
+    let columns: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut table = new_table(&columns, 2);
+    for point in &result.points {
+        table.add_row(layout.row(point));
+    }
+    let behind = result
+        .points
+        .iter()
+        .any(|p| p.queue.as_ref().is_some_and(|q| q.falling_behind_runs > 0));
     let replications = match result.replications {
         1 => "1 run per point".to_string(),
         n => format!("{n} replications per point, mean ±95% confidence interval"),
     };
-    let mut notes = String::new();
-    if !requesters.is_empty() {
-        notes.push_str("latency: end to end per source, successful requests; p99 all: every finished request, failures included\n");
-    }
-    if queued {
-        notes.push_str("processed: messages deleted after success per second · msg: from send to delete in the first consumer's queue (all: every message that left) · unfinished: still queued or in flight at the end\n");
-    }
-    if only_sends {
-        notes.push_str("offered, goodput, success: the producers' sends, accepted by the queue\n");
-    }
-    if behind {
-        notes.push_str("BEHIND: consumers were falling behind at this point (the backlog grew through the run and was not drained)\n");
-    }
     format!(
-        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{table}\n{notes}",
-        result.scenario, result.param, result.seed,
+        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{table}\n{}",
+        result.scenario,
+        result.param,
+        result.seed,
+        layout.notes(behind),
     )
 }
 
