@@ -526,6 +526,10 @@ impl Simulation<'_> {
                 .receive_count_max
                 .max(u64::from(state.receive_count));
         }
+        if self.measuring {
+            // Whenever the message was sent: the work the consumers did.
+            self.metrics.queues[queue as usize].processed += 1;
+        }
         self.running.queue_deleted[queue as usize] += 1;
         self.remove_message(message);
     }
@@ -578,6 +582,9 @@ impl Simulation<'_> {
             }
         }
         for message in self.messages.values() {
+            if message.place != Place::Gone {
+                self.metrics.queues[message.queue as usize].held_at_end += 1;
+            }
             if message.place != Place::Gone && message.measured {
                 let metrics = &mut self.metrics.queues[message.queue as usize];
                 metrics.in_queue_at_end += 1;

@@ -390,9 +390,16 @@ fn message_charts(
 pub fn compare_charts(base: &Scenario, variants: &[(&str, &TimeSeries)]) -> Result<Files, String> {
     let (_, unit) = time_axis(base);
     let mut lines = Vec::new();
+    // A send to a queue succeeds whatever becomes of the message: its
+    // "goodput" would be the same line for every variant.
+    let callers: Vec<_> = base
+        .sources
+        .iter()
+        .filter(|s| !sends_a_message(base, s))
+        .collect();
     for (name, series) in variants {
-        for source in &base.sources {
-            let label = if base.sources.len() == 1 {
+        for source in &callers {
+            let label = if callers.len() == 1 {
                 name.to_string()
             } else {
                 format!("{name} {}", source.name)
@@ -401,13 +408,26 @@ pub fn compare_charts(base: &Scenario, variants: &[(&str, &TimeSeries)]) -> Resu
             lines.extend(series_line(series, &column, label, unit));
         }
     }
-    let chart = over_time(
-        base,
-        "Goodput over time, per variant",
-        "successful requests per second",
-        lines,
-    );
-    let mut files = line_files("goodput-by-variant", &chart)?;
+    let mut files = Files::new();
+    if !lines.is_empty() {
+        let chart = over_time(
+            base,
+            "Goodput over time, per variant",
+            "successful requests per second",
+            lines,
+        );
+        files.extend(line_files("goodput-by-variant", &chart)?);
+    } else if let Some(consumer) = base.consumers.first() {
+        let queue = &base.queues[consumer.queue as usize].name;
+        let column = format!("{queue}.deleted_per_s");
+        let lines = variants
+            .iter()
+            .filter_map(|(name, series)| series_line(series, &column, name.to_string(), unit))
+            .collect();
+        let title = format!("Messages processed from {queue}, per variant");
+        let chart = over_time(base, &title, "messages deleted per second", lines);
+        files.extend(line_files("processed-by-variant", &chart)?);
+    }
     // The backlog of the queue the first consumer reads, per variant.
     if let Some(consumer) = base.consumers.first() {
         let queue = &base.queues[consumer.queue as usize].name;

@@ -69,6 +69,9 @@ pub struct DrainRow {
     /// Over the runs that drained.
     pub drain_time_s: Option<Estimate>,
     pub backlog_peak: Estimate,
+    /// Messages that left unprocessed (expired, dropped, dead-lettered):
+    /// a backlog can "drain" by losing its messages.
+    pub lost: Estimate,
 }
 
 fn drain_rows(variants: &[String], runs: &[Vec<Summary>]) -> Vec<DrainRow> {
@@ -85,6 +88,11 @@ fn drain_rows(variants: &[String], runs: &[Vec<Summary>]) -> Vec<DrainRow> {
             }
             let times: Vec<f64> = drains.iter().filter_map(|d| d.drain_time_s).collect();
             let peaks: Vec<f64> = drains.iter().map(|d| d.backlog_peak).collect();
+            let lost: Vec<f64> = reps
+                .iter()
+                .filter_map(|s| s.queues.get(index))
+                .map(|q| (q.expired + q.dropped + q.dead_lettered) as f64)
+                .collect();
             rows.push(DrainRow {
                 variant: variant.clone(),
                 queue: queue.name.clone(),
@@ -92,6 +100,7 @@ fn drain_rows(variants: &[String], runs: &[Vec<Summary>]) -> Vec<DrainRow> {
                 drained_runs: times.len() as u32,
                 drain_time_s: (!times.is_empty()).then(|| Estimate::of(&times)),
                 backlog_peak: Estimate::of(&peaks),
+                lost: Estimate::of(&lost),
             });
         }
     }
@@ -212,7 +221,7 @@ fn source_latency_metrics(
         rows.push((
             format!("{prefix}goodput {name}"),
             Unit::PerSecond,
-            Some(phase.goodput_per_s),
+            phase.goodput_per_s,
         ));
         rows.push((
             format!("{prefix}latency_all p99 {name}"),
@@ -430,59 +439,135 @@ fn keep_row(row: &MetricRow) -> bool {
 }
 
 /// Sentences for what the table could hide: a variant whose successful
-/// requests look faster while more of its requests fail.
+/// requests (or processed messages) look faster while more of its work
+/// fails. Each variant is set against the one that fails least, and only
+/// when it fails more by over a point, so noise does not make a finding.
 fn findings(variants: &[String], runs: &[Vec<Summary>]) -> Vec<String> {
-    let mean = |reps: &[Summary], f: &dyn Fn(&Summary) -> Option<f64>| {
-        let values: Vec<f64> = reps.iter().filter_map(f).collect();
-        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-    };
     let mut out = Vec::new();
-    let source_count = runs[0][0].sources.len();
-    for source in 0..source_count {
-        let name = &runs[0][0].sources[source].name;
-        let p99 = |reps: &[Summary]| mean(reps, &|s| s.sources.get(source)?.latency.p99_ms);
-        let p99_all = |reps: &[Summary]| mean(reps, &|s| s.sources.get(source)?.latency_all.p99_ms);
-        // From the counts, unrounded, so it reads as the table's success ratio does.
-        let success = |reps: &[Summary]| {
-            mean(reps, &|s| {
-                let source = s.sources.get(source)?;
-                let finished = source.succeeded + source.failed.total();
-                (finished > 0).then(|| source.succeeded as f64 / finished as f64)
+    let first = &runs[0][0];
+    for (index, source) in first.sources.iter().enumerate() {
+        if source.sends_messages() {
+            continue;
+        }
+        let view = |s: &Summary| {
+            let source = s.sources.get(index)?;
+            let finished = source.succeeded + source.failed.total();
+            Some(Outcome {
+                p99: source.latency.p99_ms,
+                p99_all: source.latency_all.p99_ms,
+                // From the counts, unrounded, so it reads as the table's success ratio.
+                success: (finished > 0).then(|| source.succeeded as f64 / finished as f64),
             })
         };
-        let Some(best) = (0..runs.len())
-            .filter_map(|v| Some((v, p99(&runs[v])?, success(&runs[v])?)))
-            .max_by(|a, b| a.2.total_cmp(&b.2))
-        else {
-            continue;
+        out.extend(faster_but_failing(
+            variants,
+            runs,
+            &view,
+            &Subject::Requests(&source.name),
+        ));
+    }
+    for (index, queue) in first.queues.iter().enumerate() {
+        let view = |s: &Summary| {
+            let q = s.queues.get(index)?;
+            // Of the messages that arrived in the window, the share processed:
+            // one that never leaves (poison without a DLQ) counts against it.
+            let arrived = q.sent + q.dead_letters_in;
+            Some(Outcome {
+                p99: q.latency.p99_ms,
+                p99_all: q.latency_all.p99_ms,
+                success: (arrived > 0).then(|| q.deleted as f64 / arrived as f64),
+            })
         };
-        for (v, reps) in runs.iter().enumerate().filter(|&(v, _)| v != best.0) {
-            let (Some(latency), Some(ratio)) = (p99(reps), success(reps)) else {
-                continue;
-            };
-            // Worse by more than a point, and faster only because failures are left out.
-            if latency < best.1 && ratio < best.2 - 0.01 {
-                let all = |v: usize| p99_all(&runs[v]).map_or("–".to_string(), format_ms);
-                out.push(format!(
-                    "`{}` shows a lower p99 latency for `{name}` than `{}` ({} against {}), but it fails more (success {:.1}% against {:.1}%) and that latency counts only the requests that succeeded. Over every finished request, failures included, the p99 is {} against {}.",
-                    variants[v],
-                    variants[best.0],
-                    format_ms(latency),
-                    format_ms(best.1),
-                    ratio * 100.0,
-                    best.2 * 100.0,
-                    all(v),
-                    all(best.0),
-                ));
-            }
-        }
+        out.extend(faster_but_failing(
+            variants,
+            runs,
+            &view,
+            &Subject::Messages(&queue.name),
+        ));
     }
     out
 }
 
+/// What one run says about a source's requests or a queue's messages.
+struct Outcome {
+    p99: Option<f64>,
+    p99_all: Option<f64>,
+    success: Option<f64>,
+}
+
+enum Subject<'a> {
+    Requests(&'a str),
+    Messages(&'a str),
+}
+
+/// One sentence naming the variants whose p99 beats the most successful
+/// variant's only because they fail more, with the p99 over everything.
+fn faster_but_failing(
+    variants: &[String],
+    runs: &[Vec<Summary>],
+    view: &dyn Fn(&Summary) -> Option<Outcome>,
+    subject: &Subject,
+) -> Option<String> {
+    let mean = |reps: &[Summary], f: &dyn Fn(&Outcome) -> Option<f64>| {
+        let values: Vec<f64> = reps.iter().filter_map(|s| f(&view(s)?)).collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
+    let stats: Vec<Option<(f64, f64, Option<f64>)>> = runs
+        .iter()
+        .map(|reps| {
+            Some((
+                mean(reps, &|o| o.p99)?,
+                mean(reps, &|o| o.success)?,
+                mean(reps, &|o| o.p99_all),
+            ))
+        })
+        .collect();
+    let best = (0..runs.len())
+        .filter_map(|v| Some((v, stats[v]?)))
+        .max_by(|a, b| a.1.1.total_cmp(&b.1.1))?;
+    let all = |p99: Option<f64>| p99.map_or("–".to_string(), format_ms);
+    let (what, done, counted) = match subject {
+        Subject::Requests(name) => (
+            format!("`{name}` requests"),
+            "succeeded",
+            "the requests that succeeded",
+        ),
+        Subject::Messages(name) => (
+            format!("messages of `{name}`"),
+            "processed",
+            "the messages processed",
+        ),
+    };
+    let cases: Vec<String> = (0..runs.len())
+        .filter(|&v| v != best.0)
+        .filter_map(|v| Some((v, stats[v]?)))
+        .filter(|&(_, (p99, success, _))| p99 < best.1.0 && success < best.1.1 - 0.01)
+        .map(|(v, (p99, success, p99_all))| {
+            format!(
+                "`{}` p99 {} but {:.1}% {done} (over every one, p99 {})",
+                variants[v],
+                format_ms(p99),
+                success * 100.0,
+                all(p99_all),
+            )
+        })
+        .collect();
+    if cases.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "A lower p99 for {what} that comes with more failures, against `{}` (p99 {}, {:.1}% {done}; over every one, p99 {}): {}. The p99 counts only {counted}: read it with the p99 over every one and the share {done}.",
+        variants[best.0],
+        format_ms(best.1.0),
+        best.1.1 * 100.0,
+        all(best.1.2),
+        cases.join("; "),
+    ))
+}
+
 pub fn format_value(unit: Unit, value: f64) -> String {
     match unit {
-        Unit::PerSecond => format!("{value:.1}/s"),
+        Unit::PerSecond => super::text::format_rate(value),
         Unit::Millis => format_ms(value),
         Unit::Times => format!("{value:.2}×"),
         Unit::Number => format!("{value:.2}"),
@@ -586,8 +671,15 @@ fn drain_text(rows: &[DrainRow]) -> String {
             ),
             (None, _) => "had NOT drained by the end of the run".to_string(),
         };
+        let lost = match row.lost.mean.round() as u64 {
+            0 => String::new(),
+            n => format!(
+                " ({} messages expired, were dropped or dead-lettered instead of processed)",
+                group_digits(n)
+            ),
+        };
         out.push_str(&format!(
-            "  {:<width$} {}: peaked at {peak} messages, {how}\n",
+            "  {:<width$} {}: peaked at {peak} messages, {how}{lost}\n",
             row.variant, row.queue
         ));
     }

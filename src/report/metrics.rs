@@ -348,6 +348,11 @@ pub struct QueueMetrics {
     pub dead_letters_in: u64,
     /// Deleted after a successful processing.
     pub deleted: u64,
+    /// Deletions in the measured window, whenever the message was sent
+    /// (warm-up included): what the consumers processed.
+    pub processed: u64,
+    /// Every message held when the run ended, warm-up sends included.
+    pub held_at_end: u64,
     /// Older than the retention period.
     pub expired: u64,
     /// Moved to the dead-letter queue after too many receives.

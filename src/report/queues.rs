@@ -51,10 +51,14 @@ pub struct QueueSummary {
     pub in_flight_mean: f64,
     /// The longest any message stayed in this queue, in seconds.
     pub age_max_s: f64,
-    /// Messages processed (deleted after success) per second: the work done.
+    /// Messages processed (deleted after success) in the measured window,
+    /// whenever they were sent.
+    pub processed: u64,
+    /// The same per second: the consumers' work. (`deleted` counts only
+    /// messages first sent in the window, so that it balances.)
     pub processed_per_s: f64,
-    /// Sent in the measured window and neither processed nor lost by the
-    /// end: still queued, delayed, in flight, or blocked at a full queue.
+    /// Held when the run ended, whenever sent: still queued, delayed or in
+    /// flight, plus sends blocked at a full queue.
     pub unfinished_at_end: u64,
     /// From the first send to the successful delete.
     pub latency: LatencySummary,
@@ -78,6 +82,9 @@ pub struct Backlog {
     pub to: f64,
     /// Least-squares growth over the measured window, messages per second.
     pub growth_per_s: f64,
+    /// How busy the queue's consumers were (0–1): busy consumers cannot
+    /// keep up; idle ones mean messages fail and come back instead.
+    pub consumer_utilisation: f64,
 }
 
 /// Decides whether a queue's backlog kept growing: the means of the
@@ -119,6 +126,7 @@ pub(super) fn falling_behind(
         from,
         to,
         growth_per_s: round(slope(&points), 3),
+        consumer_utilisation: 0.0,
     })
 }
 
@@ -132,14 +140,25 @@ fn slope(points: &[(f64, f64)]) -> f64 {
     covariance / variance.max(f64::MIN_POSITIVE)
 }
 
-/// "consumers are falling behind: backlog grew from A to B at R/s".
+/// Consumers at least this busy are the bottleneck of a growing backlog.
+const BUSY: f64 = 0.8;
+
+/// "consumers are falling behind: backlog grew from A to B at R/s", or,
+/// when the consumers had time to spare, that messages keep coming back.
 pub fn falling_behind_text(backlog: &Backlog) -> String {
-    format!(
-        "consumers are falling behind: backlog grew from {} to {} at {}",
+    let growth = format!(
+        "backlog grew from {} to {} at {}",
         group_digits(backlog.from.round() as u64),
         group_digits(backlog.to.round() as u64),
         format_rate(backlog.growth_per_s)
-    )
+    );
+    match backlog.consumer_utilisation >= BUSY {
+        true => format!("consumers are falling behind: {growth}"),
+        false => format!(
+            "messages are not leaving: {growth} while the consumers were only {:.0}% busy (messages that fail come back; a dead-letter queue sets them aside)",
+            backlog.consumer_utilisation * 100.0
+        ),
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -219,8 +238,9 @@ pub(super) fn queue_summary(
         depth_max: m.depth_max,
         in_flight_mean: round(m.in_flight.integral() as f64 / span, 4),
         age_max_s: round(m.age_max.as_secs_f64(), 3),
-        processed_per_s: per_second(m.deleted, measured),
-        unfinished_at_end: m.in_queue_at_end + m.blocked_at_end,
+        processed: m.processed,
+        processed_per_s: per_second(m.processed, measured),
+        unfinished_at_end: m.held_at_end + m.blocked_at_end,
         latency: LatencySummary::of(&m.latency),
         latency_failed: LatencySummary::of(&m.latency_failed),
         latency_all: LatencySummary::of(&m.latency.merged(&m.latency_failed)),
@@ -317,11 +337,15 @@ pub fn processing_lines(summary: &Summary) -> String {
         .filter(|q| summary.consumers.iter().any(|c| c.queue == q.name));
     let mut out = String::new();
     for q in consumed {
+        let duplicates = match q.duplicates {
+            0 => String::new(),
+            n => format!(", {} processed again (duplicates)", group_digits(n)),
+        };
         out.push_str(&format!(
-            "queue {}: {} messages sent, {} processed ({}), {} dead-lettered, {} expired, {} dropped, {} unfinished at the end (queued or in flight) · send to delete p50 {}, p99 {}; every message that left p99 {}\n",
+            "queue {}: {} messages sent, {} processed ({}){duplicates}, {} dead-lettered, {} expired, {} dropped, {} unfinished at the end (queued or in flight) · send to delete p50 {}, p99 {}; every message that left p99 {}\n",
             q.name,
             group_digits(q.sent + q.dead_letters_in),
-            group_digits(q.deleted),
+            group_digits(q.processed),
             format_rate(q.processed_per_s),
             group_digits(q.dead_lettered),
             group_digits(q.expired),
@@ -354,10 +378,17 @@ pub fn drain_lines(summary: &Summary) -> String {
         let Some(drain) = queue.drain.as_ref().filter(grew) else {
             continue;
         };
-        let verdict = match drain.drain_time_s {
+        let mut verdict = match drain.drain_time_s {
             Some(seconds) => format!("drained {} after it ended", format_seconds(seconds)),
             None => "had not drained by the end of the run".to_string(),
         };
+        let lost = queue.expired + queue.dropped + queue.dead_lettered;
+        if lost > 0 {
+            verdict.push_str(&format!(
+                ", {} messages expired, were dropped or dead-lettered instead of processed",
+                group_digits(lost)
+            ));
+        }
         out.push_str(&format!(
             "queue {}: backlog peaked at {} messages after the disturbance at {} (at most {} before) and {verdict}\n",
             queue.name,

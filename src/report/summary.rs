@@ -144,7 +144,8 @@ pub struct PhaseSummary {
     pub phase: &'static str,
     pub from_s: f64,
     pub to_s: f64,
-    pub goodput_per_s: f64,
+    /// `None` when the phase has no length (a fault that lasts the whole run).
+    pub goodput_per_s: Option<f64>,
     /// Succeeded ÷ finished; `None` if nothing finished.
     pub success_ratio: Option<f64>,
     pub latency_p99_ms: Option<f64>,
@@ -169,7 +170,7 @@ fn phase_summaries(
             phase: names[index],
             from_s: round(from.as_secs_f64(), 6),
             to_s: round(to.as_secs_f64(), 6),
-            goodput_per_s: per_second(part.succeeded, to.since(from)),
+            goodput_per_s: (to > from).then(|| per_second(part.succeeded, to.since(from))),
             success_ratio: (finished > 0).then(|| ratio(part.succeeded, finished)),
             latency_p99_ms: LatencySummary::of(&part.latency).p99_ms,
             latency_all_p99_ms: LatencySummary::of(&all).p99_ms,
@@ -187,6 +188,8 @@ pub struct ServiceSummary {
     /// The fewest instances the autoscaler left taking traffic, warm-up
     /// included (the starting count without autoscaling).
     pub instances_min: u64,
+    /// The autoscaler's `max_instances`, if the service has one.
+    pub autoscaling_max_instances: Option<u32>,
     pub workers_per_instance: u32,
     pub attempts: u64,
     /// Attempts arriving here ÷ requests entering the system (all sources).
@@ -387,6 +390,12 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         .zip(&metrics.edges)
         .map(|(spec, m)| call_summary(&spec.caller, &spec.target_name, m))
         .collect();
+    let consumers: Vec<ConsumerSummary> = scenario
+        .consumers
+        .iter()
+        .zip(&metrics.consumers)
+        .map(|(spec, m)| consumer_summary(scenario, spec, m, measured))
+        .collect();
     Summary {
         schema_version: SCHEMA_VERSION,
         scenario: scenario.name.clone(),
@@ -435,16 +444,14 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
             .map(|(spec, m)| {
                 let series = &outcome.timeseries;
                 let drain = drain_of(scenario, series, &spec.name);
-                let behind = falling_behind(scenario, series, &spec.name);
+                let behind = falling_behind(scenario, series, &spec.name).map(|mut b| {
+                    b.consumer_utilisation = utilisation_of(&consumers, &spec.name);
+                    b
+                });
                 queue_summary(spec, m, measured, (drain, behind))
             })
             .collect(),
-        consumers: scenario
-            .consumers
-            .iter()
-            .zip(&metrics.consumers)
-            .map(|(spec, m)| consumer_summary(scenario, spec, m, measured))
-            .collect(),
+        consumers,
         faults: scenario
             .faults
             .iter()
@@ -489,6 +496,15 @@ fn amplification_by_source(
             amplification: ratio(attempts, source.requests),
         })
         .collect()
+}
+
+/// The busiest utilisation among the consumers of `queue`.
+fn utilisation_of(consumers: &[ConsumerSummary], queue: &str) -> f64 {
+    consumers
+        .iter()
+        .filter(|c| c.queue == queue)
+        .map(|c| c.utilisation)
+        .fold(0.0, f64::max)
 }
 
 fn fault_summary(scenario: &Scenario, fault: &FaultSpec) -> FaultSummary {
@@ -554,6 +570,7 @@ fn service_summary(
         instances_mean: round(instances_mean, 4),
         instances_max: m.ready_instances_max,
         instances_min: m.ready_instances_min.min(u64::from(spec.instances)),
+        autoscaling_max_instances: spec.autoscaling.as_ref().map(|a| a.max_instances),
         workers_per_instance: spec.workers,
         attempts: m.attempts,
         amplification: ratio(m.attempts, requests),

@@ -94,9 +94,21 @@ pub(super) fn is_only_sends(summary: &Summary) -> bool {
     !summary.sources.is_empty() && summary.sources.iter().all(|s| s.sends_messages())
 }
 
-/// A note for each service an autoscaler took below its starting count.
+/// A note for each service an autoscaler took below its starting count or
+/// up to its maximum: both are easy to miss in a mean.
 fn scaling_notes(summary: &Summary) -> String {
     let mut out = String::new();
+    for s in &summary.services {
+        if let Some(max) = s.autoscaling_max_instances
+            && s.instances_max >= u64::from(max)
+            && max > s.instances
+        {
+            out.push_str(&format!(
+                "note: the autoscaler took {} to its maximum of {max} instances (it starts with {}); {:.2} on average while measured\n",
+                s.name, s.instances, s.instances_mean
+            ));
+        }
+    }
     for s in summary
         .services
         .iter()
@@ -215,7 +227,7 @@ pub(super) fn services_table(summary: &Summary) -> Table {
             "abandoned",
             "util",
             "queue mean",
-            "queue max",
+            "queue max (1 inst.)",
             "wait mean",
             "p50",
             "p99",
@@ -227,8 +239,8 @@ pub(super) fn services_table(summary: &Summary) -> Table {
         let scaled = s.instances_mean != f64::from(s.instances);
         let name = match s.instances {
             _ if scaled => format!(
-                "{} ({}→{:.2}×{}w)",
-                s.name, s.instances, s.instances_mean, s.workers_per_instance
+                "{} ({}w; {}→{:.2} inst.)",
+                s.name, s.workers_per_instance, s.instances, s.instances_mean
             ),
             1 => format!("{} ({}w)", s.name, s.workers_per_instance),
             n => format!("{} ({n}×{}w)", s.name, s.workers_per_instance),
@@ -476,6 +488,10 @@ fn failures(counts: &FailureCounts) -> String {
 
 /// A rate with one decimal: `1796.0/s`.
 pub fn format_rate(per_second: f64) -> String {
+    // A slow rate keeps its digits: 0.025/s, not 0.0/s.
+    if per_second > 0.0 && per_second < 0.1 {
+        return format!("{per_second:.3}/s");
+    }
     format!("{per_second:.1}/s")
 }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::engine::{SimDuration, SimTime};
 use crate::report::metrics::Latency;
 use crate::scenario::Scenario;
+use crate::scenario::spec::Target;
 
 /// Counters since the start of the run, warm-up included.
 #[derive(Clone, Debug, Default)]
@@ -321,6 +322,14 @@ pub fn recoveries(scenario: &Scenario, series: &TimeSeries) -> Vec<Recovery> {
     scenario
         .sources
         .iter()
+        // A send to a queue or topic succeeds whatever happens downstream:
+        // whether the work came back is the queue's drain verdict.
+        .filter(|source| {
+            !matches!(
+                scenario.edges[source.edge as usize].target,
+                Target::Queue(_) | Target::Topic(_)
+            )
+        })
         .filter_map(|source| {
             let window = scenario.trigger_window(source)?;
             recovery_of(&source.name, window, scenario.warmup, series)

@@ -123,16 +123,23 @@ pub fn sweep_charts(base: &Scenario, result: &SweepResult) -> Result<Files, Stri
             1 => variant.to_string(),
             _ => format!("{variant} {source}"),
         };
+        // Successful requests beside every finished one, so a variant
+        // that fails fast does not look fast.
         let latency_lines = placed.variants.iter().flat_map(|v| {
-            answered.iter().map(|&(index, source)| {
-                placed.line(v, label(v, source), &|p| {
-                    Some(p.sources.get(index)?.latency_p99_ms?.mean)
-                })
+            answered.iter().flat_map(|&(index, source)| {
+                [
+                    placed.line(v, format!("{} ok", label(v, source)), &|p| {
+                        Some(p.sources.get(index)?.latency_p99_ms?.mean)
+                    }),
+                    placed.line(v, format!("{} all", label(v, source)), &|p| {
+                        Some(p.sources.get(index)?.latency_all_p99_ms?.mean)
+                    }),
+                ]
             })
         });
         let latency = placed.chart(
             "p99 latency",
-            AxisSpec::new("p99 latency of successful requests (ms)", Scale::Latency),
+            AxisSpec::new("p99 latency (ms), ok or all requests", Scale::Latency),
             latency_lines.collect(),
         );
         let goodput_lines = placed.variants.iter().flat_map(|v| {
