@@ -420,6 +420,10 @@ pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
 }
 
 fn footnotes(summary: &Summary) -> String {
+    // Queue-only scenarios have no Services table to explain.
+    if summary.services.is_empty() {
+        return String::new();
+    }
     let mut notes = String::from(
         "\namplif. = attempts arriving ÷ requests of the sources whose requests reach the service (per source when several) · util = busy worker time ÷ capacity\n\
          abandoned = requests a service finished after its caller had given up (wasted work)\n",
