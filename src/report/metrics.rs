@@ -95,9 +95,8 @@ impl Latency {
         // Within the current range the saturating path is the fast one;
         // beyond it, `record` grows the histogram (`saturating_record` would not).
         let value = nanos.clamp(1, HIGHEST_NANOS);
-        if value <= self.histogram.high() {
-            self.histogram.saturating_record(value);
-        } else if self.histogram.record(value).is_err() {
+        let grown = value > self.histogram.high() && self.histogram.record(value).is_ok();
+        if !grown {
             self.histogram.saturating_record(value);
         }
         self.sum_nanos += u128::from(nanos);
