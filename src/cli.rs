@@ -175,8 +175,30 @@ enum Format {
     Json,
 }
 
+/// The most worker threads `RAYON_NUM_THREADS` may ask for: more only
+/// exhausts the operating system's threads (rayon panics when it cannot
+/// spawn them), and runs are no faster past the number of cores.
+const MAX_THREADS: usize = 256;
+
+/// Caps `RAYON_NUM_THREADS` at [`MAX_THREADS`], with a warning.
+fn limit_threads() {
+    let asked = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if let Some(asked) = asked.filter(|&n| n > MAX_THREADS) {
+        eprintln!(
+            "warning: RAYON_NUM_THREADS={asked} is more than {MAX_THREADS}: using {MAX_THREADS} threads"
+        );
+        // Only fails if a pool already exists, and none does yet.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(MAX_THREADS)
+            .build_global();
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    limit_threads();
     let command = cli.command.unwrap_or(Command::Run {
         scenario: None,
         variant: None,

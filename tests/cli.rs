@@ -179,3 +179,31 @@ fn help_lists_the_commands() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("run") && text.contains("validate"), "{text}");
 }
+
+/// An absurd thread count is capped with a warning, not a panic in rayon.
+#[test]
+fn an_absurd_rayon_thread_count_is_capped() {
+    let output = stampede()
+        .env("RAYON_NUM_THREADS", "100000")
+        .args(["compare", &scenario_path("thundering-herd.yaml")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("using 256 threads"), "{stderr}");
+}
+
+/// A sweep range whose step makes the point count overflow is a located
+/// error, not an index panic.
+#[test]
+fn a_sweep_range_too_fine_to_count_is_refused() {
+    let output = stampede()
+        .args(["sweep", &scenario_path("mm1.yaml")])
+        .args(["--param", "sources.arrivals.rate"])
+        .args(["--values", "100/s..200/s:1e-300/s"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at most 1000 are allowed"), "{stderr}");
+}

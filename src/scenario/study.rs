@@ -353,6 +353,9 @@ fn check_variant_name(name: &Text, names: &[&str]) -> Result<(), Diagnostic> {
 /// A list of scalars, or the text of a range.
 fn sweep_values(value: &Value) -> Result<Vec<String>, String> {
     match value {
+        Value::Array(items) if items.is_empty() => {
+            Err("`values` is empty: give at least one value, e.g. `[100/s, 200/s]`".to_string())
+        }
         Value::Array(items) => items
             .iter()
             .map(|item| match item {
@@ -382,12 +385,19 @@ pub fn expand_range(range: &str) -> Result<Vec<String>, String> {
     if step <= 0.0 || to < from {
         return Err(format!("`{range}` needs FROM ≤ TO and a STEP above zero"));
     }
-    let count = ((to - from) / step + 1e-9).floor() as usize + 1;
-    if count > MAX_SWEEP_POINTS {
+    // Counted as a float first: a tiny step makes a count no integer holds.
+    let count = ((to - from) / step + 1e-9).floor() + 1.0;
+    if !count.is_finite() || count > MAX_SWEEP_POINTS as f64 {
         return Err(format!(
-            "`{range}` has {count} points; at most {MAX_SWEEP_POINTS} are allowed"
+            "`{range}` has {} points; at most {MAX_SWEEP_POINTS} are allowed",
+            match count {
+                c if c < 1e6 => format!("{c:.0}"),
+                c if c.is_finite() => format!("about {c:.1e}"),
+                _ => "too many".to_string(),
+            }
         ));
     }
+    let count = count as usize;
     Ok((0..count)
         .map(|i| format!("{}{unit}", trim_number(from + step * i as f64)))
         .collect())
@@ -429,5 +439,17 @@ mod tests {
                 .contains("mixes units")
         );
         assert!(expand_range("1..100000:1").unwrap_err().contains("at most"));
+        // A step so small the count overflows any integer: refused, not wrapped to none.
+        assert!(
+            expand_range("100/s..200/s:1e-300/s")
+                .unwrap_err()
+                .contains("about 1.0e302 points; at most 1000")
+        );
+    }
+
+    #[test]
+    fn an_empty_list_of_values_is_refused() {
+        let error = sweep_values(&Value::Array(Vec::new())).unwrap_err();
+        assert!(error.contains("empty"), "{error}");
     }
 }
