@@ -444,6 +444,52 @@ fn all_errors_are_reported_at_once() {
     );
 }
 
+/// Unknown keys do not hide each other, nor the value errors around them: a
+/// misspelt key in a block map, in a flow map and as a list item's only key
+/// are all reported with the bad rate and the bad worker count.
+#[test]
+fn unknown_keys_are_reported_with_every_value_error() {
+    let yaml = "duration: 10s\nsources:\n  users:\n    target: api\n    rate: -5/s\n    timout_per_attempt: 1s\nservices:\n  api:\n    wokers: 3\n    service_time: 2ms\n    queue: { capacity: 10, dicipline: fifo }\n    calls:\n      - targett: db\n  db: { workers: x, service_time: 1ms }\n";
+    let error = load_str("bad.yaml", yaml).unwrap_err();
+    let found: Vec<(u64, u64, &str)> = error
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let p = d.position.expect("every diagnostic is located");
+            (p.line, p.column, d.path.as_str())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (5, 11, "sources.users.rate"),
+            (6, 5, "sources.users.timout_per_attempt"),
+            (9, 5, "services.api.wokers"),
+            (11, 28, "services.api.queue.dicipline"),
+            (13, 9, "services.api.calls[0].targett"),
+            (13, 9, "services.api.calls[0].target"),
+            (14, 18, "services.db.workers"),
+        ],
+        "{error}"
+    );
+    let helps: Vec<&str> = error
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.help.as_deref())
+        .collect();
+    for expected in [
+        "`timeout_per_attempt`",
+        "`workers`",
+        "`discipline`",
+        "`target`",
+    ] {
+        assert!(
+            helps.iter().any(|h| h.contains(expected)),
+            "{expected}: {helps:?}"
+        );
+    }
+}
+
 #[test]
 fn rendered_errors_show_file_line_and_caret() {
     let error = load_str(

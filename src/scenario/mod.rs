@@ -16,6 +16,7 @@ pub mod spec;
 pub mod study;
 pub mod suggest;
 pub mod units;
+pub mod unknown_keys;
 pub mod validate;
 pub mod yaml;
 
@@ -89,10 +90,50 @@ pub fn load_study_str(file: &str, text: &str) -> Result<Study, ScenarioError> {
             .with_help("a scenario needs at least `duration`, `sources` and `services`; see docs/scenario-reference.md");
         return Err(fail(vec![diagnostic]));
     }
-    let raw: raw::RawScenario =
-        yaml::parse(text).map_err(|error| fail(vec![syntax_diagnostic(text, error)]))?;
-    let base = validate::validate(&raw, &base_dir_of(file)).map_err(fail)?;
-    study::build_study(file, text, &raw, base).map_err(fail)
+    let (parsed, unknown) = parse_collecting_unknown_keys(text);
+    let Some((raw, known_text)) = parsed else {
+        return Err(fail(unknown));
+    };
+    let with_unknown = |mut diagnostics: Vec<Diagnostic>| {
+        let mut all = unknown.clone();
+        all.append(&mut diagnostics);
+        all.sort_by_key(|d| d.position.map_or((u64::MAX, 0), |p| (p.line, p.column)));
+        fail(all)
+    };
+    let base = validate::validate(&raw, &base_dir_of(file)).map_err(with_unknown)?;
+    let study = study::build_study(file, &known_text, &raw, base).map_err(with_unknown)?;
+    if unknown.is_empty() {
+        Ok(study)
+    } else {
+        Err(with_unknown(Vec::new()))
+    }
+}
+
+/// Parses `text`, collecting every unknown key on the way: each one found is
+/// blanked and the text parsed again. Gives the raw scenario and the text
+/// without its unknown keys, or `None` when another syntax error stopped it,
+/// and the diagnostics (unknown keys, then that error).
+fn parse_collecting_unknown_keys(
+    text: &str,
+) -> (Option<(raw::RawScenario, String)>, Vec<Diagnostic>) {
+    let mut current = text.to_string();
+    let mut diagnostics = Vec::new();
+    loop {
+        let error = match yaml::parse::<raw::RawScenario>(&current) {
+            Ok(raw) => return (Some((raw, current)), diagnostics),
+            Err(error) => error,
+        };
+        let is_unknown_key = error.message.starts_with("unknown field");
+        let position = error.position;
+        diagnostics.push(syntax_diagnostic(text, error));
+        if !is_unknown_key || diagnostics.len() >= unknown_keys::MAX_UNKNOWN_KEYS {
+            return (None, diagnostics);
+        }
+        match position.and_then(|p| unknown_keys::blank_key(&current, p)) {
+            Some(blanked) => current = blanked,
+            None => return (None, diagnostics),
+        }
+    }
 }
 
 /// The folder files named in a scenario (rate traces) are relative to.
