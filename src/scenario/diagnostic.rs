@@ -123,6 +123,39 @@ pub fn key_path_at(source: &str, position: Position) -> String {
     segments.join(".")
 }
 
+/// The key path at `position` on a line indented with tabs, which YAML
+/// forbids: the tabs are read as the indentation the writer meant (one level
+/// below a line that opens a block, else the previous line's), so the path
+/// still names the service the line belongs to.
+pub fn key_path_at_tab_line(source: &str, position: Position) -> String {
+    let mut lines: Vec<String> = source.lines().map(str::to_string).collect();
+    let index = position.line.saturating_sub(1) as usize;
+    let Some(line) = lines.get(index) else {
+        return String::new();
+    };
+    let body = line.trim_start_matches([' ', '\t']).to_string();
+    let previous = lines[..index]
+        .iter()
+        .rev()
+        .map(|l| LineInfo::of(l))
+        .find(|l| l.key.is_some());
+    let opens_block = lines[..index]
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .is_some_and(|l| l.trim_end().ends_with(':'));
+    let indent = previous.map_or(0, |p| p.content_indent + if opens_block { 2 } else { 0 });
+    lines[index] = format!("{}{body}", " ".repeat(indent));
+    let column = indent as u64 + 1;
+    key_path_at(
+        &lines.join("\n"),
+        Position {
+            line: position.line,
+            column,
+        },
+    )
+}
+
 /// The shape of one line of block YAML.
 struct LineInfo<'a> {
     /// The key that starts the line (after any `- `).
@@ -252,6 +285,13 @@ services:
         for (position, expected) in cases {
             assert_eq!(key_path_at(SOURCE, position), expected, "{position:?}");
         }
+    }
+
+    #[test]
+    fn a_tab_indented_line_keeps_its_place_in_the_path() {
+        let source = "services:\n  api:\n\tworkers: 8\n";
+        let path = key_path_at_tab_line(source, Position { line: 3, column: 2 });
+        assert_eq!(path, "services.api.workers");
     }
 
     #[test]

@@ -65,28 +65,103 @@ pub fn load_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     load_study_str(file, text).map(|mut study| study.variants.swap_remove(0).scenario)
 }
 
+/// The largest scenario or trace file read: far beyond any hand-written
+/// scenario, small enough that a wrong path (a disk image, `/dev/zero`) is
+/// refused at once instead of filling memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads the scenario at `path` with its variants and sweep.
 pub fn load_study(path: &Path) -> Result<Study, ScenarioError> {
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => load_study_str(&file, &text),
-        Err(error) => Err(ScenarioError {
-            file,
-            source_text: String::new(),
-            diagnostics: vec![Diagnostic::new(
-                None,
+    let bytes = match read_regular_file(path) {
+        Ok(bytes) => bytes,
+        Err(message) => {
+            return Err(study::study_error(
+                &file,
                 "",
-                format!("cannot read the file: {error}"),
-            )],
-        }),
+                vec![file_diagnostic(message)],
+            ));
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => load_study_str(&file, &text),
+        Err(error) => {
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let diagnostic = utf8_diagnostic(error.as_bytes(), error.utf8_error().valid_up_to());
+            Err(study::study_error(&file, &text, vec![diagnostic]))
+        }
     }
+}
+
+fn file_diagnostic(message: String) -> Diagnostic {
+    Diagnostic::new(None, "", message)
+}
+
+/// The bytes of `path`, which must be a regular file of at most
+/// [`MAX_FILE_BYTES`]: a named pipe would block for ever and a device would
+/// never end, so neither is opened.
+pub fn read_regular_file(path: &Path) -> Result<Vec<u8>, String> {
+    check_regular_file(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let mut bytes = Vec::new();
+    use std::io::Read as _;
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("cannot read the file: {}", too_big()));
+    }
+    Ok(bytes)
+}
+
+/// Refuses anything but a regular file no larger than [`MAX_FILE_BYTES`].
+pub fn check_regular_file(path: &Path) -> Result<(), String> {
+    let metadata = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if metadata.is_dir() {
+        return Err("this is a directory, not a file".to_string());
+    }
+    if !metadata.is_file() {
+        return Err(
+            "not a regular file (a named pipe, socket or device): give the path of a file"
+                .to_string(),
+        );
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    Ok(())
+}
+
+fn too_big() -> String {
+    format!(
+        "the file is larger than {} MiB: not a scenario",
+        MAX_FILE_BYTES / (1024 * 1024)
+    )
+}
+
+/// Where the first byte that is not UTF-8 sits, as a located diagnostic.
+fn utf8_diagnostic(bytes: &[u8], valid_up_to: usize) -> Diagnostic {
+    let valid = String::from_utf8_lossy(&bytes[..valid_up_to]);
+    let line = valid.matches('\n').count() as u64 + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    let position = yaml::Position { line, column };
+    Diagnostic::new(
+        Some(position),
+        key_path_at(&valid, position),
+        format!(
+            "byte 0x{:02x} is not UTF-8 text: scenarios are UTF-8 YAML",
+            bytes[valid_up_to]
+        ),
+    )
+    .with_help("save the file as UTF-8 (most editors offer it under \"encoding\")")
 }
 
 /// Validates scenario `text` with its variants and sweep.
 pub fn load_study_str(file: &str, text: &str) -> Result<Study, ScenarioError> {
     let fail = |diagnostics| study::study_error(file, text, diagnostics);
     if is_blank(text) {
-        let diagnostic = Diagnostic::new(None, "", "the scenario is empty")
+        let start = yaml::Position { line: 1, column: 1 };
+        let diagnostic = Diagnostic::new(Some(start), "", "the scenario is empty")
             .with_help("a scenario needs at least `duration`, `sources` and `services`; see docs/scenario-reference.md");
         return Err(fail(vec![diagnostic]));
     }
@@ -97,6 +172,9 @@ pub fn load_study_str(file: &str, text: &str) -> Result<Study, ScenarioError> {
     let with_unknown = |mut diagnostics: Vec<Diagnostic>| {
         let mut all = unknown.clone();
         all.append(&mut diagnostics);
+        for diagnostic in &mut all {
+            locate_empty_section(text, diagnostic);
+        }
         all.sort_by_key(|d| d.position.map_or((u64::MAX, 0), |p| (p.line, p.column)));
         fail(all)
     };
@@ -106,6 +184,23 @@ pub fn load_study_str(file: &str, text: &str) -> Result<Study, ScenarioError> {
         Ok(study)
     } else {
         Err(with_unknown(Vec::new()))
+    }
+}
+
+/// A required section written with nothing under it (`services:`) reads as
+/// absent, so validation points at the file's start: point at its key instead.
+fn locate_empty_section(text: &str, diagnostic: &mut Diagnostic) {
+    let at_start = Some(yaml::Position { line: 1, column: 1 });
+    if diagnostic.position != at_start || diagnostic.path.contains('.') {
+        return;
+    }
+    let key = format!("{}:", diagnostic.path);
+    let line = text.lines().position(|line| line.trim_end() == key);
+    if let Some(index) = line {
+        diagnostic.position = Some(yaml::Position {
+            line: index as u64 + 1,
+            column: 1,
+        });
     }
 }
 
@@ -150,11 +245,21 @@ fn is_blank(text: &str) -> bool {
 }
 
 /// A serde error made readable: key path, and a did-you-mean for unknown keys.
-fn syntax_diagnostic(text: &str, error: yaml::SyntaxError) -> Diagnostic {
-    let path = error
-        .position
-        .map(|p| key_path_at(text, p))
-        .unwrap_or_default();
+fn syntax_diagnostic(text: &str, mut error: yaml::SyntaxError) -> Diagnostic {
+    if error.message.contains("a tab in the indentation")
+        && let Some(position) = error.position.as_mut()
+    {
+        let line = text.lines().nth(position.line.saturating_sub(1) as usize);
+        let tab = line.and_then(|l| l.chars().position(|c| c == '\t'));
+        position.column = tab.map_or(position.column, |t| t as u64 + 1);
+    }
+    let path = match error.position {
+        Some(p) if error.message.contains("a tab in the indentation") => {
+            diagnostic::key_path_at_tab_line(text, p)
+        }
+        Some(p) => key_path_at(text, p),
+        None => String::new(),
+    };
     let mut diagnostic = Diagnostic::new(error.position, path, unknown_key_message(&error.message));
     if let Some((word, expected)) = parse_unknown(&error.message) {
         let expected_refs: Vec<&str> = expected.iter().map(String::as_str).collect();

@@ -113,14 +113,34 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
     }
 }
 
+/// 2⁵³: above it, not every whole number has a float.
+const MAX_EXACT_FLOAT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
 /// A whole number in `min..=max`; underscores are allowed: `1_000_000`.
+/// Plain digits are read as an integer, exactly (a seed such as
+/// 9007199254740993 must not pass through a float); other forms (`1e6`) only
+/// where a float holds them exactly.
 pub fn parse_count(text: &str, min: u64, max: u64) -> Result<u64, String> {
+    let out_of_range = || format!("`{text}` is out of range: expected {min} to {max}");
+    let cleaned = text.trim().replace('_', "");
+    let digits = cleaned.strip_prefix('+').unwrap_or(&cleaned);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return match digits.parse::<u64>() {
+            Ok(value) if (min..=max).contains(&value) => Ok(value),
+            _ => Err(out_of_range()),
+        };
+    }
     let value = parse_number(text)?;
+    if value.abs() > MAX_EXACT_FLOAT_INTEGER {
+        return Err(format!(
+            "`{text}` is too large to be exact in this form: write out its digits"
+        ));
+    }
     if value.fract() != 0.0 {
         return Err(format!("`{text}` should be a whole number"));
     }
     if value < min as f64 || value > max as f64 {
-        return Err(format!("`{text}` is out of range: expected {min} to {max}"));
+        return Err(out_of_range());
     }
     Ok(value as u64)
 }
@@ -211,7 +231,7 @@ impl<'a> Args<'a> {
 
     fn duration(&self, key: &str) -> Result<f64, String> {
         let text = self.required(key)?;
-        parse_duration(text).map(|d| d.as_nanos() as f64)
+        bounded_duration(text).map_err(|e| format!("{}(): `{key}`: {e}", self.family))
     }
 
     fn positive_duration(&self, key: &str) -> Result<f64, String> {
@@ -268,13 +288,29 @@ pub fn parse_keys(text: &str) -> Result<KeyModel, String> {
     }
 }
 
+/// The longest duration a scenario may name anywhere, inside distributions
+/// too: 30 days. Longer ones are typos (`1e308s`) and would overflow the clock.
+pub const MAX_DURATION: SimDuration = SimDuration(30 * 24 * 3_600 * 1_000_000_000);
+
+/// A duration in nanoseconds, within [`MAX_DURATION`].
+fn bounded_duration(text: &str) -> Result<f64, String> {
+    let duration = parse_duration(text)?;
+    if duration > MAX_DURATION {
+        return Err(format!(
+            "`{}` is longer than the limit of {MAX_DURATION}",
+            text.trim()
+        ));
+    }
+    Ok(duration.as_nanos() as f64)
+}
+
 /// A distribution of durations: `exp(mean=2ms)`, `lognormal(median=5ms,
 /// p99=40ms)`, or a bare duration such as `5ms` for a constant.
 pub fn parse_dist(text: &str) -> Result<Dist, String> {
     let text = text.trim();
     let Some(open) = text.find('(') else {
-        return parse_duration(text)
-            .map(|d| Dist::Constant { value: d.as_nanos() as f64 })
+        return bounded_duration(text)
+            .map(|value| Dist::Constant { value })
             .map_err(|e| format!("{e}; a distribution is a duration like `5ms` or an expression like `exp(mean=5ms)`"));
     };
     let Some(inside) = text[open + 1..].strip_suffix(')') else {
@@ -307,7 +343,7 @@ fn constant(args: &Args) -> Result<Dist, String> {
         _ => return Err("constant() takes one duration: `constant(5ms)`".to_string()),
     };
     Ok(Dist::Constant {
-        value: parse_duration(text)?.as_nanos() as f64,
+        value: bounded_duration(text)?,
     })
 }
 
@@ -346,7 +382,14 @@ fn lognormal(args: &Args) -> Result<Dist, String> {
         return Err("lognormal(): `sigma` must be zero or more".to_string());
     }
     let mu = mu_seconds + libm::log(NANOS_PER_SECOND as f64);
-    Ok(Dist::LogNormal { mu, sigma })
+    let dist = Dist::LogNormal { mu, sigma };
+    let mean = dist.mean();
+    if !mean.is_finite() || mean > MAX_DURATION.as_nanos() as f64 {
+        return Err(format!(
+            "lognormal(mu={mu_seconds}, sigma={sigma}) has a mean beyond the limit of {MAX_DURATION}: `mu` is ln of seconds, so `mu=0` is a median of 1s"
+        ));
+    }
+    Ok(dist)
 }
 
 fn scale_shape(args: &Args) -> Result<Dist, String> {
@@ -371,7 +414,7 @@ fn empirical(args: &Args) -> Result<Dist, String> {
     let values = args
         .positional
         .iter()
-        .map(|text| parse_duration(text).map(|d| d.as_nanos() as f64))
+        .map(|text| bounded_duration(text))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Dist::Empirical { values })
 }

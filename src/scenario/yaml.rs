@@ -46,7 +46,7 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, SyntaxError> {
         let message = error.without_snippet().to_string();
         SyntaxError {
             position,
-            message: strip_location_suffix(&message),
+            message: plain_message(&strip_location_suffix(&message)),
         }
     })
 }
@@ -54,6 +54,31 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, SyntaxError> {
 /// The document as a plain value tree (merge keys expanded), for overrides.
 pub fn parse_tree(text: &str) -> Result<serde_json::Value, SyntaxError> {
     parse(text)
+}
+
+/// The library's words for limits and structure, in the user's terms: its
+/// messages name its own types and functions (`Nodes { nodes: 250001 }`,
+/// `use from_str_multiple`), which mean nothing to someone writing a scenario.
+fn plain_message(message: &str) -> String {
+    if message.starts_with("multiple YAML documents") {
+        return "a second YAML document starts here (`---`): a scenario is one document; put variants under `variants:`".to_string();
+    }
+    if message.contains("tabs disallowed") {
+        return "a tab in the indentation: YAML indents with spaces only".to_string();
+    }
+    if let Some(breach) = message.strip_prefix("budget breached: ") {
+        let what = match breach.split_whitespace().next().unwrap_or("") {
+            "Depth" => "nested more than 64 levels deep",
+            "Aliases" | "Anchors" => "has too many anchors or aliases (`&name`, `*name`)",
+            "Documents" => "holds too many YAML documents",
+            _ => "has too many YAML values",
+        };
+        return format!("the file {what} to be a scenario; the reader stopped here");
+    }
+    if message.starts_with("alias replay") || message.starts_with("alias expansion") {
+        return "aliases (`*name`) expand to too much text: the reader stopped here".to_string();
+    }
+    message.to_string()
 }
 
 /// serde-saphyr appends " at line L, column C"; we print positions our own way.

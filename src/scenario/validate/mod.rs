@@ -40,7 +40,7 @@ use super::suggest::did_you_mean;
 use super::units::{self, unknown_word};
 use super::yaml::{Position, Spanned, position_of};
 
-pub(super) const MAX_DURATION: SimDuration = SimDuration(30 * 24 * 3_600 * 1_000_000_000);
+pub(super) const MAX_DURATION: SimDuration = units::MAX_DURATION;
 
 /// Checks `raw` and builds the validated scenario, or returns every problem.
 /// Files the scenario names (rate traces) are read relative to `base_dir`.
@@ -485,7 +485,7 @@ impl Checker {
             at,
             units::parse_dist,
         );
-        if let Some(dist) = &service_time
+        if let Some(dist @ Dist::Pareto { .. }) = &service_time
             && !dist.mean().is_finite()
         {
             let position = raw.service_time.as_ref().map(position_of);
@@ -675,21 +675,48 @@ impl Checker {
         };
         if let Some(cycle) = graph.find_cycle() {
             let names: Vec<&str> = cycle.iter().map(|&node| graph.name(node)).collect();
-            let first = names[0];
-            let position = raw
-                .services
-                .as_ref()
-                .and_then(|s| s.value.get(first))
-                .map(position_of);
+            let (position, path) = cycle_edge(raw, names[0], names[1]);
             self.errors.push(
                 Diagnostic::new(
                     position,
-                    format!("services.{first}.calls"),
+                    path,
                     format!("calls form a cycle: {}", names.join(" → ")),
                 )
                 .with_help("a request would call itself forever; remove one of these calls"),
             );
         }
+    }
+}
+
+/// Where the scenario makes `from` call `to`: a service's call, a balancer's
+/// backend or a cache's target, so that a cycle points at a line to change.
+fn cycle_edge(raw: &RawScenario, from: &str, to: &str) -> (Option<Position>, String) {
+    let is_to = |text: &Text| text.value == to;
+    if let Some(service) = raw.services.as_ref().and_then(|s| s.value.get(from)) {
+        let calls = service.value.calls.iter().flatten();
+        for (index, call) in calls.enumerate() {
+            if let Some(target) = call.value.target.as_ref().filter(|t| is_to(t)) {
+                let path = format!("services.{from}.calls[{index}].target");
+                return (Some(position_of(target)), path);
+            }
+        }
+        return (Some(position_of(service)), format!("services.{from}.calls"));
+    }
+    if let Some(balancer) = raw.load_balancers.as_ref().and_then(|b| b.get(from)) {
+        let backends = balancer.value.backends.iter().flatten();
+        if let Some((index, backend)) = backends.enumerate().find(|(_, b)| is_to(b)) {
+            let path = format!("load_balancers.{from}.backends[{index}]");
+            return (Some(position_of(backend)), path);
+        }
+        return (
+            Some(position_of(balancer)),
+            format!("load_balancers.{from}"),
+        );
+    }
+    let cache = raw.caches.as_ref().and_then(|c| c.get(from));
+    match cache.and_then(|c| c.value.target.as_ref()) {
+        Some(target) => (Some(position_of(target)), format!("caches.{from}.target")),
+        None => (cache.map(position_of), format!("caches.{from}")),
     }
 }
 
@@ -705,13 +732,20 @@ struct CallGraph<'a> {
 impl CallGraph<'_> {
     /// The node a call goes to; `None` for a queue or topic, where the
     /// call ends (consumers work apart from the caller's request).
+    /// Also `None` for a component that failed validation and is not in the
+    /// graph: its own error is already reported.
     fn node(&self, target: Target) -> Option<usize> {
-        match target {
-            Target::Service(id) => Some(id as usize),
-            Target::Balancer(id) => Some(self.services.len() + id as usize),
-            Target::Cache(id) => Some(self.services.len() + self.balancers.len() + id as usize),
-            Target::Queue(_) | Target::Topic(_) => None,
-        }
+        let node = match target {
+            Target::Service(id) => id as usize,
+            Target::Balancer(id) => self.services.len() + id as usize,
+            Target::Cache(id) => self.services.len() + self.balancers.len() + id as usize,
+            Target::Queue(_) | Target::Topic(_) => return None,
+        };
+        (node < self.count()).then_some(node)
+    }
+
+    fn count(&self) -> usize {
+        self.services.len() + self.balancers.len() + self.caches.len()
     }
 
     fn targets<'e>(&self, edges: impl Iterator<Item = &'e EdgeId>) -> Vec<usize> {
@@ -743,36 +777,55 @@ impl CallGraph<'_> {
         }
     }
 
-    /// The first cycle found by depth-first search, as a closed path of nodes.
+    /// The first cycle found by depth-first search, as a closed path of
+    /// nodes. The search keeps its own stack: a chain of many thousands of
+    /// services must not overflow the thread's.
     fn find_cycle(&self) -> Option<Vec<usize>> {
-        let count = self.services.len() + self.balancers.len() + self.caches.len();
-        let mut state = vec![0u8; count]; // 0 unseen, 1 on the stack, 2 done
-        let mut stack = Vec::new();
-        (0..count).find_map(|start| self.visit(start, &mut state, &mut stack))
-    }
-
-    fn visit(&self, node: usize, state: &mut [u8], stack: &mut Vec<usize>) -> Option<Vec<usize>> {
-        match state[node] {
-            2 => return None,
-            1 => {
-                let from = stack.iter().position(|&n| n == node).unwrap_or(0);
-                let mut cycle = stack[from..].to_vec();
-                cycle.push(node);
-                return Some(cycle);
-            }
-            _ => {}
-        }
-        state[node] = 1;
-        stack.push(node);
-        for next in self.next(node) {
-            if let Some(cycle) = self.visit(next, state, stack) {
+        let mut state = vec![Visit::Unseen; self.count()];
+        for start in 0..self.count() {
+            if state[start] == Visit::Unseen
+                && let Some(cycle) = self.cycle_from(start, &mut state)
+            {
                 return Some(cycle);
             }
         }
-        stack.pop();
-        state[node] = 2;
         None
     }
+
+    fn cycle_from(&self, start: usize, state: &mut [Visit]) -> Option<Vec<usize>> {
+        // (node, its successors, how many of them were followed)
+        let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(start, self.next(start), 0)];
+        state[start] = Visit::OnStack;
+        while let Some((node, next, followed)) = stack.last_mut() {
+            let Some(&child) = next.get(*followed) else {
+                state[*node] = Visit::Done;
+                stack.pop();
+                continue;
+            };
+            *followed += 1;
+            match state.get(child).copied() {
+                Some(Visit::Unseen) => {
+                    state[child] = Visit::OnStack;
+                    stack.push((child, self.next(child), 0));
+                }
+                Some(Visit::OnStack) => {
+                    let from = stack.iter().position(|(n, ..)| *n == child).unwrap_or(0);
+                    let mut cycle: Vec<usize> = stack[from..].iter().map(|(n, ..)| *n).collect();
+                    cycle.push(child);
+                    return Some(cycle);
+                }
+                Some(Visit::Done) | None => {}
+            }
+        }
+        None
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    Unseen,
+    OnStack,
+    Done,
 }
 
 /// A diagnostic whose " (did you mean `x`?)" tail, if any, becomes its help line.

@@ -314,6 +314,7 @@ fn normalized(points: RatePoints, linear: bool) -> Option<(Shape, Option<f64>)> 
 /// file is refused at its row limit rather than read whole into memory.
 fn read_trace(path: &Path) -> Result<RatePoints, String> {
     let shown = path.display().to_string();
+    crate::scenario::check_regular_file(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
     trace_points(std::io::BufReader::new(file), &shown)
 }
