@@ -27,10 +27,15 @@ pub(super) enum Slot {
 }
 
 /// The controller's memory: recent recommendations and the integrals at the
-/// last evaluation.
+/// last evaluation. The recommendations are kept as two monotonic queues, so
+/// each evaluation costs O(1) amortised however many evaluations fit in a
+/// stabilisation window: `lowest` holds the candidates for the lowest
+/// recommendation of the scale-up window (counts increasing from the front),
+/// `highest` those for the highest of the scale-down window (decreasing).
 #[derive(Clone, Debug, Default)]
 pub(super) struct Scaler {
-    recommendations: VecDeque<(SimTime, u32)>,
+    lowest: VecDeque<(SimTime, u32)>,
+    highest: VecDeque<(SimTime, u32)>,
     busy_then: u128,
     queue_then: u128,
 }
@@ -47,7 +52,9 @@ pub fn recommend(spec: &AutoscalingSpec, current: u32, metric: f64) -> u32 {
 }
 
 impl Scaler {
-    /// Records `desired` and returns the stabilised count for `current`.
+    /// Records `desired` and returns the stabilised count for `current`:
+    /// never below the lowest recommendation of the scale-up window, never
+    /// above the highest of the scale-down window.
     fn stabilise(
         &mut self,
         spec: &AutoscalingSpec,
@@ -55,29 +62,46 @@ impl Scaler {
         current: u32,
         desired: u32,
     ) -> u32 {
-        self.recommendations.push_back((now, desired));
-        let longest = spec
-            .scale_up_stabilization
-            .max(spec.scale_down_stabilization);
-        while self
-            .recommendations
-            .front()
-            .is_some_and(|&(at, _)| now.since(at) > longest)
-        {
-            self.recommendations.pop_front();
-        }
-        let within = |window: SimDuration| {
-            self.recommendations
-                .iter()
-                .filter(move |&&(at, _)| now.since(at) <= window)
-                .map(|&(_, count)| count)
-        };
-        let up = within(spec.scale_up_stabilization).min().unwrap_or(desired);
-        let down = within(spec.scale_down_stabilization)
-            .max()
-            .unwrap_or(desired);
+        let up = window_extreme(
+            &mut self.lowest,
+            spec.scale_up_stabilization,
+            now,
+            desired,
+            |kept, new| kept >= new,
+        );
+        let down = window_extreme(
+            &mut self.highest,
+            spec.scale_down_stabilization,
+            now,
+            desired,
+            |kept, new| kept <= new,
+        );
         current.max(up).min(down)
     }
+}
+
+/// Pushes `desired` into a monotonic queue, drops what left the `window`,
+/// and returns the queue's extreme (its front). A kept entry that
+/// `dominated(kept, desired)` can never be the extreme again: the newer one
+/// is at least as extreme and stays in the window longer.
+fn window_extreme(
+    queue: &mut VecDeque<(SimTime, u32)>,
+    window: SimDuration,
+    now: SimTime,
+    desired: u32,
+    dominated: impl Fn(u32, u32) -> bool,
+) -> u32 {
+    while queue
+        .back()
+        .is_some_and(|&(_, kept)| dominated(kept, desired))
+    {
+        queue.pop_back();
+    }
+    queue.push_back((now, desired));
+    while queue.front().is_some_and(|&(at, _)| now.since(at) > window) {
+        queue.pop_front();
+    }
+    queue.front().map_or(desired, |&(_, count)| count)
 }
 
 impl Simulation<'_> {
@@ -261,6 +285,41 @@ mod tests {
         assert_eq!(recommend(&spec, 4, 1.0), 8);
         assert_eq!(recommend(&spec, 8, 1.0), 10, "capped at max");
         assert_eq!(recommend(&spec, 4, 0.1), 2, "floored at min");
+    }
+
+    /// The monotonic queues give what a scan of every recommendation in the
+    /// windows gives, on a long irregular sequence.
+    #[test]
+    fn stabilisation_equals_a_scan_of_the_windows() {
+        let mut spec = spec();
+        spec.scale_up_stabilization = SimDuration(45_000_000_000);
+        spec.scale_down_stabilization = SimDuration(120_000_000_000);
+        let mut scaler = Scaler::default();
+        let mut history: Vec<(SimTime, u32)> = Vec::new();
+        let mut state: u64 = 7;
+        for step in 0..2_000u64 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let desired = 1 + (state >> 59) as u32;
+            let current = 1 + ((state >> 40) % 16) as u32;
+            let now = SimTime(step * 15_000_000_000);
+            history.push((now, desired));
+            let within = |window: SimDuration| {
+                history
+                    .iter()
+                    .filter(move |&&(at, _)| now.since(at) <= window)
+                    .map(|&(_, count)| count)
+            };
+            let up = within(spec.scale_up_stabilization).min().unwrap();
+            let down = within(spec.scale_down_stabilization).max().unwrap();
+            let expected = current.max(up).min(down);
+            assert_eq!(
+                scaler.stabilise(&spec, now, current, desired),
+                expected,
+                "step {step}"
+            );
+        }
     }
 
     #[test]

@@ -296,7 +296,10 @@ fn resolve(name: &str, scenario: &Scenario, source: bool) -> Result<String, Stri
     let mut message = format!("no {kind} is named `{name}`");
     match did_you_mean(name, names.iter().copied()) {
         Some(close) => message.push_str(&format!(" (did you mean `{close}`?)")),
-        None => message.push_str(&format!("; the {kind}s are: {}", names.join(", "))),
+        None => message.push_str(&format!(
+            "; the {kind}s are: {}",
+            super::suggest::listed_names(name, names.iter().copied())
+        )),
     }
     Err(message)
 }

@@ -42,14 +42,23 @@ pub struct ScenarioError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Every diagnostic with its source line, then a count.
+/// Beyond this many, diagnostics are counted but not printed: the first ones
+/// show what is wrong, and a file of thousands of errors stays readable.
+pub const MAX_RENDERED_DIAGNOSTICS: usize = 100;
+
+/// Every diagnostic (up to [`MAX_RENDERED_DIAGNOSTICS`]) with its source
+/// line, then a count.
 fn render_all(diagnostics: &[Diagnostic], file: &str, source_text: &str) -> String {
     let mut out = String::new();
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics.iter().take(MAX_RENDERED_DIAGNOSTICS) {
         out.push_str(&diagnostic.render(file, source_text));
         out.push_str("\n\n");
     }
     let count = diagnostics.len();
+    if count > MAX_RENDERED_DIAGNOSTICS {
+        let more = count - MAX_RENDERED_DIAGNOSTICS;
+        out.push_str(&format!("… and {more} more errors not shown\n"));
+    }
     let plural = if count == 1 { "" } else { "s" };
     out.push_str(&format!("{count} error{plural} in {file}"));
     out

@@ -162,7 +162,10 @@ fn no_such(key: &str, here: &str, map: &Map<String, Value>) -> String {
     };
     match did_you_mean(key, names.iter().copied()) {
         Some(name) => message.push_str(&format!(" (did you mean `{name}`?)")),
-        None if !names.is_empty() => message.push_str(&format!("; it has: {}", names.join(", "))),
+        None if !names.is_empty() => message.push_str(&format!(
+            "; it has: {}",
+            super::suggest::listed_names(key, names.iter().copied())
+        )),
         None => {}
     }
     message

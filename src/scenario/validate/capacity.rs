@@ -12,7 +12,7 @@ use crate::scenario::spec::{AutoscalingSpec, ConcurrencyLimit, Discipline, Scali
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, positive_duration, positive_number};
+use super::{Checker, MAX_DURATION, keyword, positive_duration, positive_number, timer_period};
 
 impl Checker {
     pub(super) fn discipline(&mut self, queue: Option<&RawQueue>, path: &str) -> Discipline {
@@ -142,6 +142,13 @@ impl Checker {
             }),
             _ => positive_number(t, 1e6),
         });
+        const SECOND: u64 = 1_000_000_000;
+        let evaluation_period = self.or(
+            &raw.evaluation_period,
+            &key("evaluation_period"),
+            SimDuration(15 * SECOND),
+            timer_period,
+        );
         let mut duration = |text: &Option<_>, name: &str, default: u64| {
             self.or(
                 text,
@@ -150,8 +157,6 @@ impl Checker {
                 units::parse_duration,
             )
         };
-        const SECOND: u64 = 1_000_000_000;
-        let evaluation_period = duration(&raw.evaluation_period, "evaluation_period", 15 * SECOND);
         let scale_up_stabilization =
             duration(&raw.scale_up_stabilization, "scale_up_stabilization", 0);
         let scale_down_stabilization = duration(
@@ -172,13 +177,6 @@ impl Checker {
         let max_instances = self.required(&raw.max_instances, &key("max_instances"), at, |t| {
             units::parse_count(t, 1, 10_000)
         })? as u32;
-        if evaluation_period == SimDuration::ZERO {
-            self.error(
-                at,
-                &key("evaluation_period"),
-                "the evaluation period must be more than zero",
-            );
-        }
         if !(min_instances..=max_instances).contains(&instances) {
             self.error(at, path, format!("the service starts with {instances} instances, outside min_instances {min_instances} to max_instances {max_instances}"));
         }

@@ -14,7 +14,7 @@ use crate::scenario::spec::*;
 use crate::scenario::units;
 use crate::scenario::yaml::{Position, Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, positive_duration};
+use super::{Checker, MAX_DURATION, keyword, positive_duration, timer_period};
 
 const SQS_RETENTION: SimDuration = SimDuration(4 * 24 * 3_600 * 1_000_000_000);
 const DAY: SimDuration = SimDuration(24 * 3_600 * 1_000_000_000);
@@ -394,9 +394,7 @@ impl Checker {
                 every: DAY,
             });
         }
-        let every = self.required(&raw.every, &format!("{path}.every"), at, |t| {
-            positive_duration(t, MAX_DURATION)
-        })?;
+        let every = self.required(&raw.every, &format!("{path}.every"), at, timer_period)?;
         let first_at = self.or(
             &raw.first_at,
             &format!("{path}.first_at"),

@@ -36,7 +36,7 @@ use crate::engine::{Dist, SimDuration};
 use super::diagnostic::Diagnostic;
 use super::raw::{RawCall, RawLoadBalancer, RawScenario, RawService, RawSource, Text};
 use super::spec::*;
-use super::suggest::did_you_mean;
+use super::suggest::{self, did_you_mean};
 use super::units::{self, unknown_word};
 use super::yaml::{Position, Spanned, position_of};
 
@@ -68,7 +68,14 @@ struct Checker {
     /// Consumer groups are not call targets; faults may still name them.
     consumer_names: IndexMap<String, u32>,
     base_dir: PathBuf,
+    /// Unknown names whose suggestions were worked out; each compares the
+    /// name with every known one, so a file of thousands of dangling names
+    /// gets suggestions for the first few only.
+    names_suggested: usize,
 }
+
+/// How many unknown names get a "did you mean" or a list of known names.
+const MAX_NAMES_SUGGESTED: usize = 20;
 
 impl Checker {
     fn error(&mut self, position: Option<Position>, path: &str, message: impl Into<String>) {
@@ -292,7 +299,11 @@ impl Checker {
         if let Some(&target) = self.targets.get(&text.value) {
             return Some(target);
         }
-        let names: Vec<&str> = self.targets.keys().map(String::as_str).collect();
+        self.names_suggested += 1;
+        let names: Vec<&str> = match self.names_suggested <= MAX_NAMES_SUGGESTED {
+            true => self.targets.keys().map(String::as_str).collect(),
+            false => Vec::new(),
+        };
         let mut diagnostic = Diagnostic::new(
             Some(position_of(text)),
             path,
@@ -304,7 +315,10 @@ impl Checker {
         match did_you_mean(&text.value, names.iter().copied()) {
             Some(name) => diagnostic = diagnostic.with_help(format!("did you mean `{name}`?")),
             None if !names.is_empty() => {
-                diagnostic = diagnostic.with_help(format!("known targets: {}", names.join(", ")))
+                diagnostic = diagnostic.with_help(format!(
+                    "known targets: {}",
+                    suggest::listed_names(&text.value, names.iter().copied())
+                ))
             }
             None => {}
         }
@@ -837,6 +851,23 @@ fn located(position: Option<Position>, path: &str, message: &str) -> Diagnostic 
         }
         None => Diagnostic::new(position, path, message),
     }
+}
+
+/// The shortest period of a repeating timer (health checks, outlier sweeps,
+/// autoscaler evaluations, scheduled jobs). Real ones run every few seconds;
+/// a period of nanoseconds would spend the whole run on the timer.
+pub(super) const MIN_TIMER_PERIOD: SimDuration = SimDuration(10_000_000);
+
+/// A repeating timer's period: at least [`MIN_TIMER_PERIOD`], at most [`MAX_DURATION`].
+pub(super) fn timer_period(text: &str) -> Result<SimDuration, String> {
+    let period = positive_duration(text, MAX_DURATION)?;
+    if period < MIN_TIMER_PERIOD {
+        return Err(format!(
+            "`{}` is shorter than the shortest period, {MIN_TIMER_PERIOD}: a timer this fast would spend the run on itself",
+            text.trim()
+        ));
+    }
+    Ok(period)
 }
 
 fn positive_duration(text: &str, max: SimDuration) -> Result<SimDuration, String> {

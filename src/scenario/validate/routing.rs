@@ -11,7 +11,7 @@ use crate::scenario::spec::{HealthCheckSpec, OutlierSpec, RoutingOptions, Strate
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, positive_duration};
+use super::{Checker, MAX_DURATION, positive_duration, timer_period};
 
 /// The routing keys a service or a load balancer may carry.
 pub(super) struct RoutingKeys<'a> {
@@ -100,12 +100,17 @@ impl Checker {
 
     /// Envoy's defaults: 5 in a row, a 10s interval, 30s base ejection, 10%.
     fn outlier(&mut self, raw: &RawOutlier, path: &str) -> OutlierSpec {
+        let interval = self.or(
+            &raw.interval,
+            &format!("{path}.interval"),
+            SimDuration(10 * SECOND),
+            timer_period,
+        );
         let mut duration = |text: &Option<Text>, key: &str, default: u64| {
             self.or(text, &format!("{path}.{key}"), SimDuration(default), |t| {
                 positive_duration(t, MAX_DURATION)
             })
         };
-        let interval = duration(&raw.interval, "interval", 10 * SECOND);
         let base_ejection_time =
             duration(&raw.base_ejection_time, "base_ejection_time", 30 * SECOND);
         OutlierSpec {
@@ -139,7 +144,7 @@ impl Checker {
                 &raw.interval,
                 &format!("{path}.interval"),
                 SimDuration(5 * SECOND),
-                |t| positive_duration(t, MAX_DURATION),
+                timer_period,
             ),
             unhealthy_threshold,
             healthy_threshold,
