@@ -53,6 +53,13 @@ pub enum StopReason {
          lower the load, add capacity or timeouts, or raise the limit"
     )]
     InFlightLimit { limit: u64, at: SimTime },
+    #[error(
+        "stopped at {at} of simulated time: {limit} events in a row happened at that one instant \
+         (limits.max_events_at_one_instant), so simulated time was not advancing; \
+         something loops without taking time: give a closed loop a `think_time`, \
+         or services a `service_time` above zero"
+    )]
+    NoProgress { limit: u64, at: SimTime },
 }
 
 /// What a finished run hands to the report.
@@ -311,8 +318,21 @@ impl<'a> Simulation<'a> {
         let limits = self.scenario.limits;
         let mut processed: u64 = 0;
         let mut stopped = None;
+        let mut at_this_instant: u64 = 0;
         while let Some(at) = self.events.peek_time() {
             if at > end_at {
+                break;
+            }
+            at_this_instant = if at == self.now {
+                at_this_instant + 1
+            } else {
+                0
+            };
+            if at_this_instant >= limits.max_events_at_one_instant {
+                stopped = Some(StopReason::NoProgress {
+                    limit: limits.max_events_at_one_instant,
+                    at,
+                });
                 break;
             }
             if processed >= limits.max_events {

@@ -6,6 +6,7 @@
 //! becomes a [`ScenarioError`] whose diagnostics name the file, line, column,
 //! key path and, where possible, what was meant.
 
+pub mod cost;
 pub mod diagnostic;
 pub mod expect;
 pub mod messaging;

@@ -75,6 +75,7 @@ pub struct RawLimits {
     pub max_events: Option<Text>,
     pub max_in_flight: Option<Text>,
     pub max_messages: Option<Text>,
+    pub max_events_at_one_instant: Option<Text>,
 }
 
 /// A traffic source and the policy of the call it makes into the system.

@@ -123,6 +123,11 @@ pub struct Limits {
     pub max_in_flight: u64,
     /// The run stops, with a message, when queues hold this many messages.
     pub max_messages: u64,
+    /// The run stops, with a message, after this many events in a row at one
+    /// simulated instant: work that takes no simulated time (a closed loop
+    /// with no think time calling a service with no service time) would
+    /// otherwise spin until `max_events`.
+    pub max_events_at_one_instant: u64,
 }
 
 impl Default for Limits {
@@ -131,6 +136,7 @@ impl Default for Limits {
             max_events: 2_000_000_000,
             max_in_flight: 1_000_000,
             max_messages: 10_000_000,
+            max_events_at_one_instant: 10_000_000,
         }
     }
 }

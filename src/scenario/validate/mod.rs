@@ -51,12 +51,37 @@ pub fn validate(raw: &RawScenario, base_dir: &Path) -> Result<Scenario, Vec<Diag
     };
     let scenario = checker.scenario(raw);
     match (scenario, checker.errors.is_empty()) {
-        (Some(scenario), true) => Ok(scenario),
+        (Some(scenario), true) => match too_costly(raw, &scenario) {
+            Some(diagnostic) => Err(vec![diagnostic]),
+            None => Ok(scenario),
+        },
         _ => {
             checker.errors.sort_by_key(|d| d.position);
             Err(checker.errors)
         }
     }
+}
+
+/// A run whose certain arrivals alone exceed the default `limits.max_events`
+/// would run for minutes and then stop at the limit: refuse it at once
+/// instead. A limit written in the file is the user's choice (a quick look at
+/// the first events of a long run), so it is left to stop the run.
+fn too_costly(raw: &RawScenario, scenario: &Scenario) -> Option<Diagnostic> {
+    if raw.limits.as_ref().is_some_and(|l| l.max_events.is_some()) {
+        return None;
+    }
+    let cost = super::cost::estimate(scenario);
+    let limit = scenario.limits.max_events;
+    if cost.arrivals_at_least <= limit as f64 {
+        return None;
+    }
+    let position = raw.duration.as_ref().map(position_of);
+    let message = format!(
+        "the sources send {:.2e} requests over {}, more than limits.max_events ({limit}) events: the run would stop at the limit",
+        cost.arrivals_at_least, scenario.duration
+    );
+    let help = "shorten the duration or lower the rates; raise limits.max_events if the run is meant to be this long";
+    Some(Diagnostic::new(position, "duration", message).with_help(help))
 }
 
 #[derive(Default)]
@@ -238,6 +263,12 @@ impl Checker {
                 "limits.max_messages",
                 defaults.max_messages,
                 |t| units::parse_count(t, 1, 1_000_000_000),
+            ),
+            max_events_at_one_instant: self.or(
+                &limits.max_events_at_one_instant,
+                "limits.max_events_at_one_instant",
+                defaults.max_events_at_one_instant,
+                |t| units::parse_count(t, 1, u64::MAX),
             ),
         }
     }
