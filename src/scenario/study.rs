@@ -136,6 +136,7 @@ pub(super) fn build_study(
         let list = parse_overrides(name, body.value.set.iter().flatten(), &mut errors);
         match build(&tree, &list, name, &super::base_dir_of(file)) {
             Ok(scenario) => {
+                all_overrides.push(list);
                 let description = body
                     .value
                     .description
@@ -149,12 +150,20 @@ pub(super) fn build_study(
             }
             Err(diagnostics) => errors.extend(diagnostics),
         }
-        all_overrides.push(list);
     }
     let sweep = raw
         .sweep
         .as_ref()
         .and_then(|sweep| parse_sweep(sweep, &variants, &mut errors));
+    if let (Some(sweep), Some(raw_sweep)) = (&sweep, &raw.sweep) {
+        let points = SweepPoints {
+            tree: &tree,
+            overrides: &all_overrides,
+            variants: &variants,
+            base_dir: &super::base_dir_of(file),
+        };
+        errors.extend(points.check(sweep, &raw_sweep.value));
+    }
     let expectations = parse_expectations(
         raw.expect.iter().flatten(),
         &variants[0].scenario,
@@ -224,13 +233,46 @@ fn parse_overrides<'a>(
     list
 }
 
-/// The base tree with `list` applied, read and validated like a file.
+/// The base tree with `list` applied, read and validated like a file. An
+/// override that sets an unknown key is reported at its own line and left
+/// out, and the rest is read again, so that every mistake of the variant is
+/// reported at once.
 fn build(
     tree: &Value,
     list: &[Override],
     variant: &str,
     base_dir: &std::path::Path,
 ) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut list = list.to_vec();
+    let mut errors = Vec::new();
+    loop {
+        match build_once(tree, &list, variant, base_dir) {
+            Ok(scenario) if errors.is_empty() => return Ok(scenario),
+            Ok(_) => return Err(errors),
+            Err(BuildError::UnknownKey(index, diagnostic)) => {
+                errors.push(diagnostic);
+                list.remove(index);
+            }
+            Err(BuildError::Other(mut diagnostics)) => {
+                errors.append(&mut diagnostics);
+                return Err(errors);
+            }
+        }
+    }
+}
+
+enum BuildError {
+    /// The override at this index sets a key the scenario has no place for.
+    UnknownKey(usize, Diagnostic),
+    Other(Vec<Diagnostic>),
+}
+
+fn build_once(
+    tree: &Value,
+    list: &[Override],
+    variant: &str,
+    base_dir: &std::path::Path,
+) -> Result<Scenario, BuildError> {
     let mut tree = tree.clone();
     let mut errors = Vec::new();
     for entry in list {
@@ -246,25 +288,47 @@ fn build(
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(BuildError::Other(errors));
     }
     overrides::stringify_scalars(&mut tree);
-    let first = list.first().and_then(|o| o.position);
-    let raw: RawScenario = serde_json::from_value(tree).map_err(|error| {
-        let syntax = super::yaml::SyntaxError {
-            position: first,
-            message: error.to_string(),
-        };
-        let mut diagnostic = syntax_diagnostic("", syntax);
-        diagnostic.path = format!("variants.{variant}.set");
-        vec![diagnostic]
-    })?;
+    let raw: RawScenario =
+        serde_json::from_value(tree).map_err(|error| serde_error(&error, list, variant))?;
     validate::validate(&raw, base_dir).map_err(|diagnostics| {
-        diagnostics
-            .into_iter()
-            .map(|d| blame(d, list, variant))
-            .collect()
+        BuildError::Other(
+            diagnostics
+                .into_iter()
+                .map(|d| blame(d, list, variant))
+                .collect(),
+        )
     })
+}
+
+/// A serde error in the overridden tree, at the override that caused it: the
+/// one whose last key is the unknown one, else the first.
+fn serde_error(error: &serde_json::Error, list: &[Override], variant: &str) -> BuildError {
+    let message = error.to_string();
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(word, _)| word);
+    let culprit = unknown.and_then(|word| {
+        list.iter()
+            .position(|o| o.path.rsplit('.').next() == Some(word))
+    });
+    let at = culprit.unwrap_or(0);
+    let syntax = super::yaml::SyntaxError {
+        position: list.get(at).and_then(|o| o.position),
+        message,
+    };
+    let mut diagnostic = syntax_diagnostic("", syntax);
+    diagnostic.path = match list.get(at) {
+        Some(entry) if culprit.is_some() => format!("variants.{variant}.set.{}", entry.path),
+        _ => format!("variants.{variant}.set"),
+    };
+    match culprit {
+        Some(index) => BuildError::UnknownKey(index, diagnostic),
+        None => BuildError::Other(vec![diagnostic]),
+    }
 }
 
 /// Points a diagnostic about the overridden document at the override behind it.
@@ -272,13 +336,20 @@ fn blame(mut diagnostic: Diagnostic, list: &[Override], variant: &str) -> Diagno
     if diagnostic.position.is_some_and(|p| p.line > 0) {
         return diagnostic;
     }
-    let culprit = list
+    let covering = list
         .iter()
         .rev()
-        .find(|o| overrides::covers(&o.pattern, &diagnostic.path))
-        .or(list.last());
-    diagnostic.position = culprit.and_then(|o| o.position);
-    diagnostic.message = format!("in variant `{variant}`: {}", diagnostic.message);
+        .find(|o| overrides::covers(&o.pattern, &diagnostic.path));
+    match covering {
+        Some(entry) => {
+            diagnostic.position = entry.position;
+            diagnostic.path = format!("variants.{variant}.set.{}", entry.path);
+        }
+        None => {
+            diagnostic.position = list.last().and_then(|o| o.position);
+            diagnostic.message = format!("in variant `{variant}`: {}", diagnostic.message);
+        }
+    }
     diagnostic
 }
 
@@ -340,6 +411,83 @@ fn parse_sweep(
         values,
         variants: chosen,
     })
+}
+
+/// What a sweep's points are built from, to check each before any runs.
+struct SweepPoints<'a> {
+    tree: &'a Value,
+    overrides: &'a [Vec<Override>],
+    variants: &'a [Variant],
+    base_dir: &'a std::path::Path,
+}
+
+impl SweepPoints<'_> {
+    /// Builds every point of the sweep for every variant it covers, as
+    /// `stampede sweep` will, and reports what fails at the sweep's own lines:
+    /// a parameter that is not in the scenario once, at `param`; a value the
+    /// parameter cannot take, at `values`.
+    fn check(&self, sweep: &Sweep, raw: &RawSweep) -> Vec<Diagnostic> {
+        let param_at = raw.param.as_ref().map(position_of);
+        let values_at = raw.values.as_ref().map(position_of);
+        let pattern = match overrides::parse_path(&sweep.param) {
+            Ok(pattern) => pattern,
+            Err(message) => return vec![located(param_at, "sweep.param", &message)],
+        };
+        let indices: Vec<usize> = match sweep.variants.is_empty() {
+            true => (0..self.variants.len()).collect(),
+            false => (0..self.variants.len())
+                .filter(|&i| sweep.variants.contains(&self.variants[i].name))
+                .collect(),
+        };
+        let mut errors = Vec::new();
+        for value in &sweep.values {
+            for &index in &indices {
+                let mut list = self.overrides[index].clone();
+                list.push(Override {
+                    path: sweep.param.clone(),
+                    pattern: pattern.clone(),
+                    value: Value::String(value.clone()),
+                    position: None,
+                });
+                let name = &self.variants[index].name;
+                let Err(diagnostics) = build(self.tree, &list, name, self.base_dir) else {
+                    continue;
+                };
+                let Some(first) = diagnostics.into_iter().next() else {
+                    continue;
+                };
+                if first.message.contains("matches nothing")
+                    || first.message.starts_with("unknown key")
+                {
+                    let message = format!(
+                        "`{}` is not a key of the scenario: {}",
+                        sweep.param, first.message
+                    );
+                    return vec![Diagnostic {
+                        position: param_at,
+                        path: "sweep.param".to_string(),
+                        message,
+                        help: first.help,
+                    }];
+                }
+                let message = format!(
+                    "the point `{}: {value}` is invalid: {}",
+                    sweep.param,
+                    first
+                        .message
+                        .trim_start_matches(&format!("in variant `{name}`: "))
+                );
+                errors.push(Diagnostic {
+                    position: values_at,
+                    path: "sweep.values".to_string(),
+                    message,
+                    help: first.help,
+                });
+                break;
+            }
+        }
+        errors
+    }
 }
 
 fn check_variant_name(name: &Text, names: &[&str]) -> Result<(), Diagnostic> {
