@@ -187,6 +187,9 @@ impl Checker {
         let consumers = self.consumers(raw);
         self.check_acyclic(&services, &balancers, &caches, raw);
         let faults = self.faults(raw, &services, &consumers);
+        if let Some(duration) = duration {
+            self.check_faults_start_in_time(raw, duration);
+        }
         Some(Scenario {
             name: raw
                 .name
@@ -298,6 +301,28 @@ impl Checker {
         }
         self.collect_cache_names(raw);
         self.collect_messaging_names(raw);
+    }
+
+    /// A fault that starts after the run ends would never happen: most
+    /// likely a typo in `at` or `duration`.
+    fn check_faults_start_in_time(&mut self, raw: &RawScenario, duration: SimDuration) {
+        for (index, fault) in raw.faults.iter().flatten().enumerate() {
+            let Some(text) = &fault.value.at else {
+                continue;
+            };
+            if let Ok(start) = units::parse_duration(&text.value)
+                && start >= duration
+            {
+                let message = format!(
+                    "the fault starts at {start}, after the run ends ({duration}): it would never happen"
+                );
+                self.error(
+                    Some(position_of(text)),
+                    &format!("faults[{index}].at"),
+                    message,
+                );
+            }
+        }
     }
 
     /// A required section that is absent or empty; points at the file's start when absent.
