@@ -249,7 +249,7 @@ fn build(
         match build_once(tree, &list, variant, base_dir) {
             Ok(scenario) if errors.is_empty() => return Ok(scenario),
             Ok(_) => return Err(errors),
-            Err(BuildError::UnknownKey(index, diagnostic)) => {
+            Err(BuildError::BadOverride(index, diagnostic)) => {
                 errors.push(diagnostic);
                 list.remove(index);
             }
@@ -262,8 +262,9 @@ fn build(
 }
 
 enum BuildError {
-    /// The override at this index sets a key the scenario has no place for.
-    UnknownKey(usize, Diagnostic),
+    /// The override at this index sets a key the scenario has no place
+    /// for, or a value of the wrong shape.
+    BadOverride(usize, Diagnostic),
     Other(Vec<Diagnostic>),
 }
 
@@ -303,22 +304,33 @@ fn build_once(
     })
 }
 
-/// A serde error in the overridden tree, at the override that caused it: the
-/// one whose last key is the unknown one, else the first.
+/// A serde error in the overridden tree, at the override that caused it:
+/// the one whose last key is the unknown one, or whose value has the wrong
+/// shape (a map or list where one value belongs, or the other way round).
 fn serde_error(error: &serde_json::Error, list: &[Override], variant: &str) -> BuildError {
     let message = error.to_string();
     let unknown = message
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split_once('`'))
         .map(|(word, _)| word);
-    let culprit = unknown.and_then(|word| {
-        list.iter()
-            .position(|o| o.path.rsplit('.').next() == Some(word))
+    let wants_scalar = message.contains("expected a string");
+    let wants_map = message.contains("expected struct") || message.contains("expected a map");
+    let culprit = list.iter().position(|o| match unknown {
+        Some(word) => o.path.rsplit('.').next() == Some(word),
+        None if wants_scalar => o.value.is_object() || o.value.is_array(),
+        None if wants_map => !o.value.is_object(),
+        None => false,
     });
+    let plain = match (unknown, wants_scalar, wants_map) {
+        (Some(_), ..) => message,
+        (None, true, _) => "expected a single value here (such as `5s`, `fifo` or `0.1`), not a list or a map".to_string(),
+        (None, _, true) => "expected a map here: `{ key: value }`".to_string(),
+        _ => message,
+    };
     let at = culprit.unwrap_or(0);
     let syntax = super::yaml::SyntaxError {
         position: list.get(at).and_then(|o| o.position),
-        message,
+        message: plain,
     };
     let mut diagnostic = syntax_diagnostic("", syntax);
     diagnostic.path = match list.get(at) {
@@ -326,7 +338,7 @@ fn serde_error(error: &serde_json::Error, list: &[Override], variant: &str) -> B
         _ => format!("variants.{variant}.set"),
     };
     match culprit {
-        Some(index) => BuildError::UnknownKey(index, diagnostic),
+        Some(index) => BuildError::BadOverride(index, diagnostic),
         None => BuildError::Other(vec![diagnostic]),
     }
 }
