@@ -1,14 +1,17 @@
 //! The command line: parse arguments, call the library, print, exit.
 //!
 //! Exit codes: 0 when all went well, 1 when a check failed, 2 when the input
-//! was invalid (a bad scenario, a missing file) or a run hit a safety limit.
+//! was invalid (a bad scenario, a missing file), a file could not be written,
+//! or a run hit a safety limit, 130 when Ctrl-C stopped it.
+
+mod write;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use std::io::IsTerminal;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -20,6 +23,8 @@ use stampede::report::{check, compare, diff, files, sweep};
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
 use stampede::scenario::{Study, Variant, suggest};
 use stampede::{model, runner};
+
+use write::write_files;
 
 const EXIT_FAILED: u8 = 1;
 const EXIT_INVALID: u8 = 2;
@@ -197,6 +202,7 @@ fn limit_threads() {
 }
 
 pub fn main() -> ExitCode {
+    write::stop_on_interrupt();
     let cli = Cli::parse();
     limit_threads();
     let command = cli.command.unwrap_or(Command::Run {
@@ -243,6 +249,10 @@ pub fn main() -> ExitCode {
         Command::Help { command } => Ok(help(command.as_deref())),
     };
     let code = result.unwrap_or_else(|error| {
+        if error.is::<write::Interrupted>() {
+            eprintln!("interrupted");
+            return ExitCode::from(write::EXIT_INTERRUPTED);
+        }
         eprintln!("error: {error:#}");
         ExitCode::from(EXIT_INVALID)
     });
@@ -663,30 +673,6 @@ fn pick_variants<'a>(study: &'a Study, names: &[String]) -> Result<Vec<&'a Varia
             })
         })
         .collect()
-}
-
-/// Writes each (name, contents) under `dir`; a name may hold a sub-folder
-/// (`variant/summary.json`). Says on stderr what was written: the files at
-/// the top, and each sub-folder once.
-fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
-    let mut written: Vec<String> = Vec::new();
-    for (name, contents) in files {
-        let path = dir.join(name);
-        let parent = path.parent().unwrap_or(dir);
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-        std::fs::write(&path, contents)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        let shown = match name.split_once('/') {
-            Some((folder, _)) => format!("{folder}/"),
-            None => name.clone(),
-        };
-        if !written.contains(&shown) {
-            written.push(shown);
-        }
-    }
-    eprintln!("wrote {} in {}", written.join(", "), dir.display());
-    Ok(())
 }
 
 fn reproduce_command(path: Option<&Path>, variant: Option<&str>, seed: u64) -> String {

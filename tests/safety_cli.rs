@@ -1,0 +1,231 @@
+//! The binary under stress: Ctrl-C and failed writes. Each output file
+//! is whole or absent.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{scenario_path, stampede, write_temp};
+use serde_json::Value;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_stampede");
+
+/// A scenario that runs for a long time: about a minute of work.
+const LONG: &str = "duration: 1h\nsources:\n  u: { target: web, rate: 20000/s }\nservices:\n  web: { workers: 40, service_time: exp(mean=1ms) }\n";
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Asserts that every file under `dir` is whole (parses as what its
+/// extension says) and that no temporary file is left; returns how many
+/// files there are.
+fn assert_whole_files(dir: &Path) -> usize {
+    let files = files_under(dir);
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert!(
+            !name.starts_with('.') && !name.ends_with(".tmp"),
+            "a temporary file is left: {}",
+            path.display()
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let whole = match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => serde_json::from_slice::<Value>(&bytes).is_ok(),
+            Some("csv") => is_whole_csv(&bytes),
+            Some("svg") => String::from_utf8_lossy(&bytes)
+                .trim_end()
+                .ends_with("</svg>"),
+            Some("png") => is_whole_png(&bytes),
+            Some("txt" | "md") => !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok(),
+            other => panic!("unexpected file {} ({other:?})", path.display()),
+        };
+        assert!(whole, "{} is not whole", path.display());
+    }
+    files.len()
+}
+
+/// A header and at least one row, every line with the header's columns.
+fn is_whole_csv(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let columns: Vec<usize> = text.lines().map(|l| l.split(',').count()).collect();
+    text.ends_with('\n') && columns.len() >= 2 && columns.iter().all(|&c| c == columns[0])
+}
+
+/// The PNG signature first and the IEND chunk last.
+fn is_whole_png(bytes: &[u8]) -> bool {
+    const IEND: [u8; 12] = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+    bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.ends_with(&IEND)
+}
+
+#[cfg(unix)]
+fn interrupt(child: &std::process::Child) {
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill only sends a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+}
+
+/// Waits for `child` for about `seconds` (counted in polls, as tests keep
+/// off the wall clock), killing it if it takes longer.
+#[cfg(unix)]
+fn wait_at_most(child: &mut std::process::Child, seconds: u32) -> std::process::ExitStatus {
+    for _ in 0..seconds * 50 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    panic!("still running {seconds}s after Ctrl-C");
+}
+
+/// Ctrl-C while `report` writes its folders: exit 130, and what is on disk
+/// is whole files only. The signal goes as soon as the first file appears,
+/// while the rest of that folder is being written.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_report_exits_130_and_leaves_only_whole_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reports");
+    let mut child = Command::new(BINARY)
+        .args([
+            "report",
+            &format!("{}/scenarios", env!("CARGO_MANIFEST_DIR")),
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut polls = 0;
+    while files_under(&out).is_empty() && child.try_wait().unwrap().is_none() {
+        polls += 1;
+        assert!(polls < 60_000, "nothing written in 5 minutes");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    interrupt(&child);
+    let status = wait_at_most(&mut child, 30);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    // 0 only if every scenario was reported before the signal arrived.
+    assert!(
+        matches!(status.code(), Some(130 | 0)),
+        "{status:?}: {stderr}"
+    );
+    if status.code() == Some(130) {
+        assert!(stderr.contains("interrupted"), "{stderr}");
+    }
+    assert!(assert_whole_files(&out) >= 1);
+}
+
+/// Ctrl-C in the middle of a long simulation ends it at once, not when the
+/// simulated hour is over, and writes nothing.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_long_simulation_at_once() {
+    let scenario = write_temp(LONG);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = Command::new(BINARY)
+        .arg("run")
+        .arg(scenario.path())
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The handler is set before the scenario is even read.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the run was too short");
+    interrupt(&child);
+    // The simulated hour takes half a minute or more: 5 seconds is "at once".
+    let status = wait_at_most(&mut child, 5);
+    assert_eq!(status.code(), Some(130));
+    assert!(!out.exists());
+}
+
+/// A write that fails (here: a file size limit, as a full disk would) names
+/// the file and the reason, exits 2, and leaves no temporary or partial file.
+#[cfg(unix)]
+#[test]
+fn a_failed_write_is_named_exits_2_and_leaves_no_partial_file() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut command = Command::new(BINARY);
+    command
+        .args(["run", &scenario_path("mm1.yaml"), "--out"])
+        .arg(&out);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            // Past the limit a write fails with EFBIG instead of raising SIGXFSZ.
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 8192,
+                rlim_max: 8192,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("error: cannot write {}/", out.display()))
+            && stderr.contains("too large"),
+        "{stderr}"
+    );
+    assert_whole_files(&out);
+}
+
+/// Files replaced through a temporary file get the permissions a plain write
+/// gives (not the temporary file's private 0600), and replace older files.
+#[cfg(unix)]
+#[test]
+fn written_files_replace_old_ones_with_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("summary.json"), "stale, half-written").unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, "x").unwrap();
+    stampede()
+        .args(["run", &scenario_path("mm1.yaml"), "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    std::fs::remove_file(&plain).unwrap();
+    std::fs::write(&plain, "x").unwrap();
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("summary.json")), mode(&plain));
+    std::fs::remove_file(&plain).unwrap();
+    assert!(assert_whole_files(dir.path()) > 5);
+}
