@@ -116,7 +116,7 @@ enum Command {
         #[command(flatten)]
         batch: BatchArgs,
     },
-    /// Write a report folder (Markdown, charts, JSON, CSV) for each scenario: OUT/<name>/.
+    /// Write a report folder (Markdown, charts, JSON, CSV) for each scenario: OUT/<name>/ (files of the same name in different folders: OUT/<folder>-<name>/).
     Report {
         /// Scenario files, or directories of them.
         #[arg(required = true)]
@@ -294,20 +294,42 @@ fn help(command: Option<&str>) -> ExitCode {
     }
 }
 
+/// Reads the study at `path`.
+fn load_study(path: &Path) -> Result<Study, String> {
+    scenario::load_study(path).map_err(|e| e.to_string())
+}
+
+/// `--out DIR` must be a folder or not exist yet. Said before anything
+/// runs, not after a long simulation.
+fn check_out(dir: &Path) -> Result<(), String> {
+    let existing = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .find_map(|a| Some((a, std::fs::metadata(a).ok()?)));
+    match existing {
+        Some((found, meta)) if !meta.is_dir() => Err(if found == dir {
+            format!("--out {} is a file, not a directory", dir.display())
+        } else {
+            format!(
+                "--out {}: {} is a file, not a directory",
+                dir.display(),
+                found.display()
+            )
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The scenario to run: the built-in one, a file's base, or one of its variants.
 fn load(path: Option<&Path>, variant: Option<&str>) -> Result<Scenario, String> {
-    let Some(name) = variant else {
-        return match path {
-            Some(path) => scenario::load(path),
-            None => scenario::load_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO),
-        }
-        .map_err(|e| e.to_string());
-    };
     let study = match path {
-        Some(path) => scenario::load_study(path),
-        None => scenario::load_study_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO),
-    }
-    .map_err(|e| e.to_string())?;
+        Some(path) => load_study(path)?,
+        None => scenario::load_study_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO)
+            .map_err(|e| e.to_string())?,
+    };
+    let Some(name) = variant else {
+        return Ok(study.base().clone());
+    };
     let chosen = pick_variants(&study, &[name.to_string()])?;
     Ok(chosen[0].scenario.clone())
 }
@@ -319,6 +341,9 @@ fn run(
     format: Format,
     out: Option<&Path>,
 ) -> Result<ExitCode> {
+    if let Some(Err(message)) = out.map(check_out) {
+        return Ok(invalid(message));
+    }
     let mut scenario = match load(path, variant) {
         Ok(scenario) => scenario,
         Err(error) => return Ok(invalid(error)),
@@ -357,6 +382,15 @@ fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The study of a `compare` or `sweep`, after the checks that need no
+/// simulation; the error is the exit code to return.
+fn prepare(path: &Path, out: Option<&Path>) -> Result<Study, ExitCode> {
+    if let Some(Err(message)) = out.map(check_out) {
+        return Err(invalid(message));
+    }
+    load_study(path).map_err(invalid)
+}
+
 fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> {
     let BatchArgs {
         replications,
@@ -364,14 +398,22 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
         format,
         out,
     } = batch;
-    let study = match scenario::load_study(path) {
+    let study = match prepare(path, out.as_deref()) {
         Ok(study) => study,
-        Err(error) => return Ok(invalid(error)),
+        Err(code) => return Ok(code),
     };
     let chosen = match pick_variants(&study, names) {
         Ok(chosen) => chosen,
         Err(message) => return Ok(invalid(message)),
     };
+    // Each variant gets a folder under --out: a name that would leave it is refused now, not after the runs.
+    let escaping = chosen.iter().find(|v| !write::stays_inside(&v.name));
+    if let (Some(_), Some(variant)) = (&out, escaping) {
+        return Ok(invalid(format!(
+            "the variant `{}` cannot name a folder under --out: rename it",
+            variant.name
+        )));
+    }
     let bar = progress_bar(chosen.len() as u64 * u64::from(replications), "runs");
     let (comparison, firsts) =
         runner::compare_variants(&chosen, replications, seed, &|| bar.inc(1), out.is_some());
@@ -414,6 +456,22 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// The parameter and values to sweep: given, or the scenario's `sweep:`.
+fn sweep_axis(
+    study: &Study,
+    given: Option<(String, String)>,
+) -> Result<(String, Vec<String>), String> {
+    match (given, &study.sweep) {
+        (Some((param, values)), _) => parse_values(&values)
+            .map(|values| (param, values))
+            .map_err(|message| format!("--values: {message}")),
+        (None, Some(sweep)) => Ok((sweep.param.clone(), sweep.values.clone())),
+        (None, None) => {
+            Err("the scenario has no `sweep:` section: give --param and --values".to_string())
+        }
+    }
+}
+
 fn sweep(
     path: &Path,
     given: Option<(String, String)>,
@@ -426,21 +484,13 @@ fn sweep(
         format,
         out,
     } = batch;
-    let study = match scenario::load_study(path) {
+    let study = match prepare(path, out.as_deref()) {
         Ok(study) => study,
-        Err(error) => return Ok(invalid(error)),
+        Err(code) => return Ok(code),
     };
-    let (param, values) = match (given, &study.sweep) {
-        (Some((param, values)), _) => match parse_values(&values) {
-            Ok(values) => (param, values),
-            Err(message) => return Ok(invalid(format!("--values: {message}"))),
-        },
-        (None, Some(sweep)) => (sweep.param.clone(), sweep.values.clone()),
-        (None, None) => {
-            return Ok(invalid(
-                "the scenario has no `sweep:` section: give --param and --values",
-            ));
-        }
+    let (param, values) = match sweep_axis(&study, given) {
+        Ok(axis) => axis,
+        Err(message) => return Ok(invalid(message)),
     };
     let chosen = if names.is_empty() {
         runner::default_sweep_variants(&study)
@@ -571,8 +621,43 @@ fn diff(left: &Path, right: &Path, tolerance: &str) -> Result<ExitCode> {
     Ok(ExitCode::from(EXIT_FAILED))
 }
 
-/// One report folder per scenario: `OUT/<file stem>/`.
+/// One report folder per scenario: `OUT/<file stem>/`, or
+/// `OUT/<folder>-<file stem>/` for files of the same name in different
+/// folders. Every scenario is read, and every folder name settled, before
+/// anything runs.
 fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
+    if let Err(message) = check_out(out) {
+        return Ok(invalid(message));
+    }
+    let paths = report_inputs(inputs)?;
+    let folders = match folder_names(&paths) {
+        Ok(folders) => folders,
+        Err(message) => return Ok(invalid(message)),
+    };
+    let mut studies = Vec::new();
+    for (path, folder) in paths.iter().zip(&folders) {
+        if let Err(message) = check_out(&out.join(folder)) {
+            return Ok(invalid(message));
+        }
+        match scenario::load_study(path) {
+            Ok(study) => studies.push(study),
+            Err(error) => return Ok(invalid(error)),
+        }
+    }
+    for ((path, folder), study) in paths.iter().zip(&folders).zip(&studies) {
+        let label = path.display().to_string();
+        match runner::report_folder(study, &label) {
+            Ok(files) => write_files(&out.join(folder), &files)?,
+            Err(error) => return Ok(invalid(format!("{label}: {error}"))),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The scenario files named, a directory standing for its `.yaml` and
+/// `.yml` files; a file named twice (by itself and through its directory,
+/// say) is reported once.
+fn report_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
     for input in inputs {
         if input.is_dir() {
@@ -586,21 +671,87 @@ fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
             paths.push(input.clone());
         }
     }
-    for path in &paths {
-        let study = match scenario::load_study(path) {
-            Ok(study) => study,
-            Err(error) => return Ok(invalid(error)),
+    let mut seen = Vec::new();
+    let mut unique = Vec::new();
+    for path in paths {
+        let identity = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if seen.contains(&identity) {
+            eprintln!(
+                "note: {} is named more than once; its report is written once",
+                path.display()
+            );
+            continue;
+        }
+        seen.push(identity);
+        unique.push(path);
+    }
+    Ok(unique)
+}
+
+/// Each scenario's folder under OUT: its file stem, with as many of its
+/// parent folders' names in front (`d1-x`, `d2-x`) as it takes to tell
+/// apart files of the same name, so none overwrites another.
+fn folder_names(paths: &[PathBuf]) -> Result<Vec<String>, String> {
+    let full: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let mut depth = vec![0; paths.len()];
+    loop {
+        let names: Vec<String> = full
+            .iter()
+            .zip(&depth)
+            .map(|(path, &depth)| folder_name(path, depth))
+            .collect();
+        let clashing: Vec<usize> = (0..names.len())
+            .filter(|&i| names.iter().filter(|n| **n == names[i]).count() > 1)
+            .collect();
+        let Some(&first) = clashing.first() else {
+            return Ok(names);
         };
-        let label = path.display().to_string();
-        let stem = path
-            .file_stem()
-            .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
-        match runner::report_folder(&study, &label) {
-            Ok(files) => write_files(&out.join(&stem), &files)?,
-            Err(error) => return Ok(invalid(format!("{label}: {error}"))),
+        let mut lengthened = false;
+        for &i in &clashing {
+            if depth[i] < parent_names(&full[i]).len() {
+                depth[i] += 1;
+                lengthened = true;
+            }
+        }
+        if !lengthened {
+            let other = clashing.iter().find(|&&i| names[i] == names[first]);
+            let other = paths[*other.unwrap_or(&first)].display();
+            return Err(format!(
+                "{} and {other} would both be reported in the folder `{}`: rename one, or report them with different --out",
+                paths[first].display(),
+                names[first]
+            ));
         }
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The file stem of `path`, after the names of its last `depth` parent folders.
+fn folder_name(path: &Path, depth: usize) -> String {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    let parents = parent_names(path);
+    let mut words: Vec<String> = parents[parents.len() - depth..].to_vec();
+    words.push(stem);
+    words.join("-")
+}
+
+/// The names of the folders `path` is in, outermost first.
+fn parent_names(path: &Path) -> Vec<String> {
+    path.parent()
+        .map(|parent| {
+            parent
+                .components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise, so
@@ -690,8 +841,8 @@ fn reproduce_command(path: Option<&Path>, variant: Option<&str>, seed: u64) -> S
 fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut all_valid = true;
     for path in paths {
-        match scenario::load(path) {
-            Ok(scenario) => outln!("{}: ok ({})", path.display(), scenario.name),
+        match load_study(path) {
+            Ok(study) => outln!("{}: ok ({})", path.display(), study.base().name),
             Err(error) => {
                 eprintln!("{error}");
                 all_valid = false;

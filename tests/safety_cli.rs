@@ -1,5 +1,5 @@
-//! The binary under stress: Ctrl-C and failed writes. Each output file
-//! is whole or absent.
+//! The binary under stress: Ctrl-C, failed writes and awkward output
+//! folders. Each output file is whole or absent.
 
 mod common;
 
@@ -228,4 +228,114 @@ fn written_files_replace_old_ones_with_ordinary_permissions() {
     assert_eq!(mode(&dir.path().join("summary.json")), mode(&plain));
     std::fs::remove_file(&plain).unwrap();
     assert!(assert_whole_files(dir.path()) > 5);
+}
+
+/// `--out` naming a file is refused by every command before anything runs.
+#[test]
+fn out_naming_a_file_is_refused_before_anything_runs() {
+    let file = write_temp("not a folder");
+    let long = write_temp(LONG);
+    let long = long.path().to_str().unwrap();
+    let inside = file.path().join("sub");
+    let cases: [(Vec<&str>, &Path); 5] = [
+        (vec!["run", long, "--out"], file.path()),
+        (
+            vec!["compare", long, "--variants", "base", "--out"],
+            file.path(),
+        ),
+        (
+            vec![
+                "sweep",
+                long,
+                "--param",
+                "sources.u.rate",
+                "--values",
+                "1/s",
+                "--out",
+            ],
+            file.path(),
+        ),
+        (vec!["report", long, "--out"], file.path()),
+        (vec!["run", long, "--out"], &inside),
+    ];
+    for (args, out) in cases {
+        let output = stampede().args(&args).arg(out).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let expected = format!("{} is a file, not a directory", file.path().display());
+        assert!(stderr.contains(&expected), "{args:?}: {stderr}");
+        // A run would have printed its report.
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(file.path()).unwrap(),
+        "not a folder"
+    );
+}
+
+/// A small scenario in `dir/folder/name`.
+fn scenario_in(dir: &Path, folder: &str, name: &str, text: &str) -> PathBuf {
+    let folder = dir.join(folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    let path = folder.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const SMALL: &str = "duration: 5s\nsources:\n  u: { target: web, rate: 50/s }\nservices:\n  web: { service_time: 1ms }\n";
+
+/// `report d1/x.yaml d2/x.yaml` writes `d1-x/` and `d2-x/`, not one over
+/// the other; a file named twice is reported once; two files that no folder
+/// name tells apart are refused before anything runs.
+#[test]
+fn report_folders_of_files_with_the_same_name_are_told_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = scenario_in(dir.path(), "d1", "x.yaml", SMALL);
+    let second = scenario_in(dir.path(), "d2", "x.yaml", &SMALL.replace("50/s", "80/s"));
+    let out = dir.path().join("out");
+    stampede()
+        .arg("report")
+        .args([&first, &second])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let rate = |folder: &str| {
+        let text = std::fs::read_to_string(out.join(folder).join("summary.json")).unwrap();
+        let summary: Value = serde_json::from_str(&text).unwrap();
+        summary["sources"][0]["offered_per_s"].as_f64().unwrap()
+    };
+    assert!(rate("d1-x") < 60.0 && rate("d2-x") > 70.0);
+    assert!(!out.join("x").exists());
+
+    let twice = dir.path().join("twice");
+    let output = stampede()
+        .arg("report")
+        .args([&first, &first])
+        .arg(dir.path().join("d1"))
+        .arg("--out")
+        .arg(&twice)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is named more than once"));
+    let folders: Vec<_> = std::fs::read_dir(&twice).unwrap().collect();
+    assert_eq!(folders.len(), 1);
+    assert!(twice.join("x").is_dir());
+
+    let yml = scenario_in(dir.path(), "d1", "x.yml", SMALL);
+    let output = stampede()
+        .arg("report")
+        .args([&first, &yml])
+        .arg("--out")
+        .arg(dir.path().join("clash"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("would both be reported in the folder"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("clash").exists());
 }
