@@ -294,6 +294,16 @@ fn help(command: Option<&str>) -> ExitCode {
     }
 }
 
+/// A scenario's name in messages.
+fn label(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// A scenario's path in a command.
+fn command_word(path: &Path) -> String {
+    path.display().to_string()
+}
+
 /// Reads the study at `path`.
 fn load_study(path: &Path) -> Result<Study, String> {
     scenario::load_study(path).map_err(|e| e.to_string())
@@ -318,6 +328,18 @@ fn check_out(dir: &Path) -> Result<(), String> {
         }),
         _ => Ok(()),
     }
+}
+
+/// The exit code of a command some of whose runs a safety limit stopped:
+/// their numbers cover only part of the run, so the result is no pass.
+fn stopped_exit(lines: &[String]) -> Option<ExitCode> {
+    if lines.is_empty() {
+        return None;
+    }
+    for line in lines {
+        eprintln!("error: {line}");
+    }
+    Some(ExitCode::from(EXIT_INVALID))
 }
 
 /// The scenario to run: the built-in one, a file's base, or one of its variants.
@@ -420,7 +442,7 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
     bar.finish_and_clear();
     let mut reproduce = format!(
         "stampede compare {} --seed {}",
-        path.display(),
+        command_word(path),
         comparison.seed
     );
     if !names.is_empty() {
@@ -453,7 +475,8 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
         }
         write_files(&dir, &folders)?;
     }
-    Ok(ExitCode::SUCCESS)
+    let stopped: Vec<String> = comparison.stopped.iter().map(|s| s.describe()).collect();
+    Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
 }
 
 /// The parameter and values to sweep: given, or the scenario's `sweep:`.
@@ -520,7 +543,7 @@ fn sweep(
     };
     let reproduce = format!(
         "stampede sweep {} --param {param} --values {} --seed {}",
-        path.display(),
+        command_word(path),
         values.join(","),
         result.seed
     );
@@ -537,46 +560,80 @@ fn sweep(
             Err(error) => eprintln!("warning: charts were not drawn: {error}"),
         }
     }
-    Ok(ExitCode::SUCCESS)
+    let stopped: Vec<String> = result.stopped.iter().map(|s| s.describe()).collect();
+    Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
+}
+
+/// What `check` found in all its scenarios.
+#[derive(Default)]
+struct CheckTally {
+    failed: usize,
+    stopped: Vec<String>,
 }
 
 fn check(paths: &[PathBuf], seed: Option<u64>) -> Result<ExitCode> {
-    let mut failed = 0;
+    let mut tally = CheckTally::default();
     for path in paths {
-        let study = match scenario::load_study(path) {
+        let study = match load_study(path) {
             Ok(study) => study,
             Err(error) => return Ok(invalid(error)),
         };
-        if study.expectations.is_empty() {
-            outln!("{}: no `expect:` section, nothing to check", path.display());
-            continue;
-        }
-        let mut base = study.base().clone();
-        if let Some(seed) = seed {
-            base.seed = seed;
-        }
-        let outcome = model::run(&base);
-        let summary = summarize(&base, &outcome);
-        let verdicts = check::check(&study.expectations, &summary);
-        let failures = verdicts.iter().filter(|v| !v.holds).count();
-        outln!(
-            "{} (seed {}; reproduce: stampede check {} --seed {})",
-            path.display(),
-            base.seed,
-            path.display(),
-            base.seed
-        );
-        out!("{}", check::render(&study.expectations, &verdicts));
-        failed += failures;
+        check_one(path, &study, seed, &mut tally);
     }
+    let failed = tally.failed;
     if failed > 0 {
         outln!(
             "{failed} expectation{} failed",
             if failed == 1 { "" } else { "s" }
         );
-        return Ok(ExitCode::from(EXIT_FAILED));
     }
-    Ok(ExitCode::SUCCESS)
+    let stopped = tally.stopped.len();
+    if stopped > 0 {
+        outln!(
+            "{stopped} scenario{} stopped by a safety limit: not checked",
+            if stopped == 1 { "" } else { "s" }
+        );
+    }
+    // A run cut short outranks a failed threshold: the check itself did not happen.
+    Ok(stopped_exit(&tally.stopped).unwrap_or(match failed {
+        0 => ExitCode::SUCCESS,
+        _ => ExitCode::from(EXIT_FAILED),
+    }))
+}
+
+/// Runs one scenario and prints its verdicts, or STOPPED when a safety
+/// limit cut its run short: thresholds measured on part of a run prove nothing.
+fn check_one(path: &Path, study: &Study, seed: Option<u64>, tally: &mut CheckTally) {
+    if study.expectations.is_empty() {
+        outln!("{}: no `expect:` section, nothing to check", label(path));
+        return;
+    }
+    let mut base = study.base().clone();
+    if let Some(seed) = seed {
+        base.seed = seed;
+    }
+    let outcome = model::run(&base);
+    outln!(
+        "{} (seed {}; reproduce: stampede check {} --seed {})",
+        label(path),
+        base.seed,
+        command_word(path),
+        base.seed
+    );
+    if let Some(reason) = &outcome.stopped {
+        let count = study.expectations.len();
+        outln!("  STOPPED: {reason}");
+        outln!(
+            "  {count} expectation{} not checked",
+            if count == 1 { "" } else { "s" }
+        );
+        tally.stopped.push(format!("{}: {reason}", label(path)));
+        return;
+    }
+    let summary = summarize(&base, &outcome);
+    let verdicts = check::check(&study.expectations, &summary);
+    out!("{}", check::render(&study.expectations, &verdicts));
+    tally.failed += verdicts.iter().filter(|v| !v.holds).count();
 }
 
 fn diff(left: &Path, right: &Path, tolerance: &str) -> Result<ExitCode> {
@@ -644,14 +701,18 @@ fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
             Err(error) => return Ok(invalid(error)),
         }
     }
+    let mut stopped = Vec::new();
     for ((path, folder), study) in paths.iter().zip(&folders).zip(&studies) {
-        let label = path.display().to_string();
-        match runner::report_folder(study, &label) {
-            Ok(files) => write_files(&out.join(folder), &files)?,
+        let label = label(path);
+        match runner::report(study, &command_word(path)) {
+            Ok(report) => {
+                write_files(&out.join(folder), &report.files)?;
+                stopped.extend(report.stopped.iter().map(|s| format!("{label}: {s}")));
+            }
             Err(error) => return Ok(invalid(format!("{label}: {error}"))),
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
 }
 
 /// The scenario files named, a directory standing for its `.yaml` and
@@ -829,7 +890,7 @@ fn pick_variants<'a>(study: &'a Study, names: &[String]) -> Result<Vec<&'a Varia
 fn reproduce_command(path: Option<&Path>, variant: Option<&str>, seed: u64) -> String {
     let mut command = "stampede run".to_string();
     if let Some(path) = path {
-        command.push_str(&format!(" {}", path.display()));
+        command.push_str(&format!(" {}", command_word(path)));
     }
     if let Some(variant) = variant {
         command.push_str(&format!(" --variant {variant}"));
@@ -842,7 +903,7 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut all_valid = true;
     for path in paths {
         match load_study(path) {
-            Ok(study) => outln!("{}: ok ({})", path.display(), study.base().name),
+            Ok(study) => outln!("{}: ok ({})", label(path), study.base().name),
             Err(error) => {
                 eprintln!("{error}");
                 all_valid = false;

@@ -1,5 +1,6 @@
-//! The binary under stress: Ctrl-C, failed writes and awkward output
-//! folders. Each output file is whole or absent.
+//! The binary under stress: Ctrl-C, failed writes, awkward output folders
+//! and runs stopped by a safety limit. Each output file is whole or absent,
+//! and no command passes on a run cut short.
 
 mod common;
 
@@ -12,6 +13,11 @@ use common::{scenario_path, stampede, write_temp};
 use serde_json::Value;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_stampede");
+
+/// A small scenario whose every run a safety limit stops within 1,000
+/// events, with a variant, a sweep and an expectation, so every command
+/// meets a stopped run.
+const STOPPING: &str = "name: stops early\nduration: 60s\nlimits: { max_events: 1000 }\nsources:\n  u: { target: web, rate: 100/s }\nservices:\n  web: { workers: 2, service_time: 1ms }\nvariants:\n  more:\n    set:\n      services.web.workers: 4\nsweep:\n  param: sources.u.rate\n  values: [50/s, 100/s]\nexpect:\n  - goodput > 10/s\n";
 
 /// A scenario that runs for a long time: about a minute of work.
 const LONG: &str = "duration: 1h\nsources:\n  u: { target: web, rate: 20000/s }\nservices:\n  web: { workers: 40, service_time: exp(mean=1ms) }\n";
@@ -338,4 +344,83 @@ fn report_folders_of_files_with_the_same_name_are_told_apart() {
         "{stderr}"
     );
     assert!(!dir.path().join("clash").exists());
+}
+
+/// A run stopped by a safety limit is no pass: every command marks it and
+/// exits 2.
+#[test]
+fn a_run_stopped_by_a_safety_limit_is_never_a_pass() {
+    let file = write_temp(STOPPING);
+    let path = file.path().to_str().unwrap();
+    let check = stampede().args(["check", path]).output().unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        stdout.contains("STOPPED: stopped at") && stdout.contains("limits.max_events"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("PASS") && !stdout.contains("FAIL"),
+        "{stdout}"
+    );
+
+    for args in [vec!["compare", path], vec!["sweep", path]] {
+        let output = stampede().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("STOPPED:") && stdout.contains("variant `more`"),
+            "{stdout}"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("limits.max_events"), "{stderr}");
+        let json = stampede()
+            .args(&args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(json.status.code(), Some(2));
+        let result: Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(result["stopped"][0]["variant"], "more", "{args:?}");
+    }
+    let sweep = stampede().args(["sweep", path]).output().unwrap();
+    assert!(String::from_utf8_lossy(&sweep.stdout).contains("value 50/s, variant `more`"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let report = stampede()
+        .args(["report", path, "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&report.stderr);
+    assert!(stderr.contains("the base run: stopped at"), "{stderr}");
+    let folder = files_under(dir.path());
+    let compare_txt = folder.iter().find(|p| p.ends_with("compare.txt")).unwrap();
+    assert!(
+        std::fs::read_to_string(compare_txt)
+            .unwrap()
+            .contains("STOPPED:")
+    );
+}
+
+/// Only a variant trips the limit: the comparison still exits 2 and names it.
+#[test]
+fn one_stopped_variant_fails_the_comparison() {
+    let file = write_temp(
+        "duration: 20s\nsources:\n  u: { target: web, rate: 100/s }\nservices:\n  web: { service_time: 1ms }\nvariants:\n  tight:\n    set:\n      limits.max_events: 1000\n",
+    );
+    let output = stampede()
+        .arg("compare")
+        .arg(file.path())
+        .args(["--variants", "base,tight"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("STOPPED: 1 run") && stdout.contains("variant `tight`, seed"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("variant `base`"), "{stdout}");
 }
