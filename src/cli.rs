@@ -4,6 +4,7 @@
 //! was invalid (a bad scenario, a missing file), a file could not be written,
 //! or a run hit a safety limit, 130 when Ctrl-C stopped it.
 
+mod shell;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario
 use stampede::scenario::{Study, Variant, suggest};
 use stampede::{model, runner};
 
+use shell::quote;
 use write::write_files;
 
 const EXIT_FAILED: u8 = 1;
@@ -299,9 +301,9 @@ fn label(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// A scenario's path in a command.
+/// A scenario's path as one word of a shell command.
 fn command_word(path: &Path) -> String {
-    path.display().to_string()
+    quote(&path.to_string_lossy()).into_owned()
 }
 
 /// Reads the study at `path`.
@@ -445,12 +447,7 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
         command_word(path),
         comparison.seed
     );
-    if !names.is_empty() {
-        reproduce.push_str(&format!(" --variants {}", names.join(",")));
-    }
-    if replications > 1 {
-        reproduce.push_str(&format!(" --replications {replications}"));
-    }
+    reproduce.push_str(&batch_flags(names, replications));
     match format {
         Format::Text => out!("{}", compare::render(&comparison, &reproduce)),
         Format::Json => {
@@ -468,8 +465,14 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
             Ok(files) => write_files(&dir, &files)?,
             Err(error) => eprintln!("warning: charts were not drawn: {error}"),
         }
-        let (folders, chart_errors) =
-            runner::variant_folders(&chosen, &firsts, &path.display().to_string());
+        let word = command_word(path);
+        let variant_command = |variant: &Variant, seed: u64| {
+            format!(
+                "stampede run {word} --variant {} --seed {seed}",
+                quote(&variant.name)
+            )
+        };
+        let (folders, chart_errors) = runner::variant_folders(&chosen, &firsts, &variant_command);
         for error in chart_errors {
             eprintln!("warning: {error}");
         }
@@ -477,6 +480,18 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
     }
     let stopped: Vec<String> = comparison.stopped.iter().map(|s| s.describe()).collect();
     Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
+}
+
+/// ` --variants a,b --replications N`, each only when given, for a reproduce line.
+fn batch_flags(names: &[String], replications: u32) -> String {
+    let mut flags = String::new();
+    if !names.is_empty() {
+        flags.push_str(&format!(" --variants {}", quote(&names.join(","))));
+    }
+    if replications > 1 {
+        flags.push_str(&format!(" --replications {replications}"));
+    }
+    flags
 }
 
 /// The parameter and values to sweep: given, or the scenario's `sweep:`.
@@ -542,10 +557,12 @@ fn sweep(
         Err(error) => return Ok(invalid(error)),
     };
     let reproduce = format!(
-        "stampede sweep {} --param {param} --values {} --seed {}",
+        "stampede sweep {} --param {} --values {} --seed {}{}",
         command_word(path),
-        values.join(","),
-        result.seed
+        quote(&param),
+        quote(&values.join(",")),
+        result.seed,
+        batch_flags(names, replications)
     );
     match format {
         Format::Text => out!("{}", sweep::render(&result, &reproduce)),
@@ -887,13 +904,14 @@ fn pick_variants<'a>(study: &'a Study, names: &[String]) -> Result<Vec<&'a Varia
         .collect()
 }
 
+/// The command that repeats a run, each word quoted for the shell.
 fn reproduce_command(path: Option<&Path>, variant: Option<&str>, seed: u64) -> String {
     let mut command = "stampede run".to_string();
     if let Some(path) = path {
         command.push_str(&format!(" {}", command_word(path)));
     }
     if let Some(variant) = variant {
-        command.push_str(&format!(" --variant {variant}"));
+        command.push_str(&format!(" --variant {}", quote(variant)));
     }
     command.push_str(&format!(" --seed {seed}"));
     command

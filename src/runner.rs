@@ -125,15 +125,17 @@ pub fn compare_variants(
 
 /// The full report of each variant's first run, in a folder per variant:
 /// `<variant>/summary.json`, `<variant>/report.md`, its charts…
-pub fn variant_folders(chosen: &[&Variant], firsts: &[Run], path: &str) -> (Files, Vec<String>) {
+/// `reproduce` gives the command that repeats a variant's run with a seed.
+pub fn variant_folders(
+    chosen: &[&Variant],
+    firsts: &[Run],
+    reproduce: &dyn Fn(&Variant, u64) -> String,
+) -> (Files, Vec<String>) {
     let mut all = Files::new();
     let mut chart_errors = Vec::new();
     for (variant, run) in chosen.iter().zip(firsts) {
         let scenario = &variant.scenario;
-        let reproduce = format!(
-            "stampede run {path} --variant {} --seed {}",
-            variant.name, run.summary.seed
-        );
+        let reproduce = reproduce(variant, run.summary.seed);
         let (files, chart_error) =
             files::run_files(scenario, &run.summary, &run.outcome, &reproduce);
         chart_errors.extend(chart_error.map(|e| format!("{}: {e}", variant.name)));

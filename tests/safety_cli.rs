@@ -1,6 +1,6 @@
-//! The binary under stress: Ctrl-C, failed writes, awkward output folders
-//! and runs stopped by a safety limit. Each output file is whole or absent,
-//! and no command passes on a run cut short.
+//! The binary under stress: Ctrl-C, failed writes, awkward paths and runs
+//! stopped by a safety limit. Each output file is whole or absent, and no
+//! command passes on a run cut short.
 
 mod common;
 
@@ -423,4 +423,80 @@ fn one_stopped_variant_fails_the_comparison() {
         "{stdout}"
     );
     assert!(!stdout.contains("variant `base`"), "{stdout}");
+}
+
+/// The `reproduce:` line of each command, from text output.
+fn reproduce_line(stdout: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stdout);
+    text.lines()
+        .find_map(|line| line.strip_prefix("reproduce: "))
+        .unwrap_or_else(|| panic!("no reproduce line in {text}"))
+        .to_string()
+}
+
+/// Runs `command` (starting with `stampede`) in a POSIX shell.
+#[cfg(unix)]
+fn through_the_shell(command: &str) -> std::process::Output {
+    let folder = Path::new(BINARY).parent().unwrap();
+    let path = format!("{}:{}", folder.display(), std::env::var("PATH").unwrap());
+    Command::new("sh")
+        .args(["-c", command])
+        .env("PATH", path)
+        .output()
+        .unwrap()
+}
+
+/// A path with a space and a quote, and values with shell metacharacters,
+/// are quoted in the reproduce lines; pasted into a shell, each line runs
+/// the same command again.
+#[cfg(unix)]
+#[test]
+fn reproduce_lines_are_quoted_for_the_shell_and_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenario_path("backoff-vs-no-backoff.yaml")).unwrap();
+    let path = scenario_in(dir.path(), "my runs", "it's $HOME.yaml", &text);
+    let shown = path.display().to_string();
+    let quoted = format!("'{}'", shown.replace('\'', r"'\''"));
+    let cases: [Vec<&str>; 3] = [
+        vec!["run", &shown, "--variant", "backoff", "--seed", "7"],
+        vec!["compare", &shown, "--variants", "backoff,base"],
+        vec![
+            "sweep",
+            &shown,
+            "--param",
+            "services.db.service_time",
+            "--values",
+            "exp(mean=2ms),exp(mean=3ms)",
+            "--variants",
+            "backoff",
+        ],
+    ];
+    for args in cases {
+        let first = stampede().args(&args).output().unwrap();
+        assert!(first.status.success(), "{args:?}");
+        let line = reproduce_line(&first.stdout);
+        assert!(line.contains(&quoted), "{line}");
+        let again = through_the_shell(&line);
+        assert!(
+            again.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        assert_eq!(first.stdout, again.stdout, "{line}");
+    }
+    let output = stampede()
+        .args(["sweep", &shown, "--param", "services.db.service_time"])
+        .args(["--values", "exp(mean=2ms)"])
+        .output()
+        .unwrap();
+    assert!(reproduce_line(&output.stdout).contains("--values 'exp(mean=2ms)'"));
+    // Plain paths stay bare.
+    let plain = stampede()
+        .args(["run", &scenario_path("mm1.yaml")])
+        .output()
+        .unwrap();
+    assert!(reproduce_line(&plain.stdout).starts_with(&format!(
+        "stampede run {} --seed",
+        scenario_path("mm1.yaml")
+    )));
 }
