@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 when all went well, 1 when a check failed, 2 when the input
 //! was invalid (a bad scenario, a missing file), a file could not be written,
-//! or a run hit a safety limit, 130 when Ctrl-C stopped it.
+//! or a run hit a safety limit, 130 when Ctrl-C stopped it. A scenario given
+//! as `-` is read from standard input.
 
 mod shell;
 mod write;
@@ -30,6 +31,13 @@ use write::write_files;
 
 const EXIT_FAILED: u8 = 1;
 const EXIT_INVALID: u8 = 2;
+
+/// How standard input is named in messages when a scenario is given as `-`.
+const STDIN_LABEL: &str = "<stdin>";
+
+/// The most of standard input read as one scenario: far above any real
+/// scenario, and a bound on the memory a runaway pipe can take.
+const STDIN_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// Set when standard output failed for a reason other than a closed pipe
 /// (a full disk): the command goes on, then exits 2.
@@ -77,7 +85,7 @@ struct Cli {
 enum Command {
     /// Run a scenario and report what happened (the built-in retry chain if none is given).
     Run {
-        /// The scenario file (YAML).
+        /// The scenario file (YAML); `-` reads it from standard input.
         scenario: Option<PathBuf>,
         /// Run this variant of the scenario (from its `variants:` section) instead of the base.
         #[arg(long)]
@@ -94,7 +102,7 @@ enum Command {
     },
     /// Run a scenario's variants on the same random numbers and compare them side by side.
     Compare {
-        /// The scenario file (YAML), with a `variants:` section.
+        /// The scenario file (YAML), with a `variants:` section; `-` reads it from standard input.
         scenario: PathBuf,
         /// Variants to compare, in this order (`base` is the scenario as written); default: every declared variant.
         #[arg(long, value_delimiter = ',')]
@@ -104,7 +112,7 @@ enum Command {
     },
     /// Run a scenario across the values of one parameter (offered load, workers, timeout…), per variant.
     Sweep {
-        /// The scenario file (YAML); its `sweep:` section is used unless --param is given.
+        /// The scenario file (YAML); its `sweep:` section is used unless --param is given. `-` reads it from standard input.
         scenario: PathBuf,
         /// The key path to vary, e.g. `sources.users.rate`.
         #[arg(long, requires = "values")]
@@ -129,7 +137,7 @@ enum Command {
     },
     /// Run scenarios and test their `expect:` thresholds: exit 0 if all hold, 1 if one fails.
     Check {
-        /// Scenario files (YAML) with an `expect:` section.
+        /// Scenario files (YAML) with an `expect:` section; `-` reads one from standard input.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
         /// Replace each scenario's seed.
@@ -148,7 +156,7 @@ enum Command {
     },
     /// Check scenario files without running them.
     Validate {
-        /// The scenario files (YAML).
+        /// The scenario files (YAML); `-` reads one from standard input.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
@@ -296,19 +304,59 @@ fn help(command: Option<&str>) -> ExitCode {
     }
 }
 
-/// A scenario's name in messages.
-fn label(path: &Path) -> String {
-    path.display().to_string()
+/// Whether `path` stands for standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }
 
-/// A scenario's path as one word of a shell command.
+/// A scenario's name in messages: its path, or `<stdin>`.
+fn label(path: &Path) -> String {
+    if is_stdin(path) {
+        STDIN_LABEL.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// A scenario's path as one word of a shell command (`-` for standard input).
 fn command_word(path: &Path) -> String {
     quote(&path.to_string_lossy()).into_owned()
 }
 
-/// Reads the study at `path`.
+/// Reads the study at `path`, or from standard input when `path` is `-`.
 fn load_study(path: &Path) -> Result<Study, String> {
-    scenario::load_study(path).map_err(|e| e.to_string())
+    if !is_stdin(path) {
+        return scenario::load_study(path).map_err(|e| e.to_string());
+    }
+    let text = read_stdin()?;
+    // Trace files named in it are then relative to the current directory.
+    scenario::load_study_str(STDIN_LABEL, &text).map_err(|e| e.to_string())
+}
+
+/// All of standard input as text, refusing more than [`STDIN_LIMIT`].
+fn read_stdin() -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(STDIN_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{STDIN_LABEL}: cannot read standard input: {e}"))?;
+    if bytes.len() as u64 > STDIN_LIMIT {
+        return Err(format!(
+            "{STDIN_LABEL}: more than {} MiB on standard input: a scenario is never that large (a trace belongs in a file the scenario names)",
+            STDIN_LIMIT / (1024 * 1024)
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("{STDIN_LABEL}: not UTF-8 text: {e}"))
+}
+
+/// Standard input can be read only once: `-` may be named once at most.
+fn stdin_at_most_once(paths: &[PathBuf]) -> Result<(), String> {
+    match paths.iter().filter(|p| is_stdin(p)).count() {
+        0 | 1 => Ok(()),
+        _ => Err("`-` (standard input) is named more than once; it can be read only once".into()),
+    }
 }
 
 /// `--out DIR` must be a folder or not exist yet. Said before anything
@@ -589,6 +637,9 @@ struct CheckTally {
 }
 
 fn check(paths: &[PathBuf], seed: Option<u64>) -> Result<ExitCode> {
+    if let Err(message) = stdin_at_most_once(paths) {
+        return Ok(invalid(message));
+    }
     let mut tally = CheckTally::default();
     for path in paths {
         let study = match load_study(path) {
@@ -700,6 +751,11 @@ fn diff(left: &Path, right: &Path, tolerance: &str) -> Result<ExitCode> {
 /// folders. Every scenario is read, and every folder name settled, before
 /// anything runs.
 fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
+    if inputs.iter().any(|p| is_stdin(p)) {
+        return Ok(invalid(
+            "`report` reads scenario files, not standard input (`-`): a report folder is named after its file",
+        ));
+    }
     if let Err(message) = check_out(out) {
         return Ok(invalid(message));
     }
@@ -918,6 +974,9 @@ fn reproduce_command(path: Option<&Path>, variant: Option<&str>, seed: u64) -> S
 }
 
 fn validate(paths: &[PathBuf]) -> ExitCode {
+    if let Err(message) = stdin_at_most_once(paths) {
+        return invalid(message);
+    }
     let mut all_valid = true;
     for path in paths {
         match load_study(path) {

@@ -1,10 +1,10 @@
-//! The binary under stress: Ctrl-C, failed writes, awkward paths and runs
-//! stopped by a safety limit. Each output file is whole or absent, and no
-//! command passes on a run cut short.
+//! The binary under stress: Ctrl-C, failed writes, awkward paths, standard
+//! input and runs stopped by a safety limit. Each output file is whole or
+//! absent, and no command passes on a run cut short.
 
 mod common;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -499,4 +499,106 @@ fn reproduce_lines_are_quoted_for_the_shell_and_run_again() {
         "stampede run {} --seed",
         scenario_path("mm1.yaml")
     )));
+}
+
+/// Runs the binary with `input` on standard input, in `dir`.
+fn with_stdin(args: &[&str], input: &[u8], dir: &Path) -> std::process::Output {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // A command that stops reading early closes the pipe: not a test failure.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+/// `-` reads the scenario from standard input, for every command that takes
+/// one; it is `<stdin>` in messages and `-` in reproduce lines.
+#[test]
+fn a_dash_reads_the_scenario_from_standard_input() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mm1 = std::fs::read(scenario_path("mm1.yaml")).unwrap();
+    let from_file = stampede()
+        .args(["run", &scenario_path("mm1.yaml"), "--format", "json"])
+        .output()
+        .unwrap();
+    let from_stdin = with_stdin(&["run", "-", "--format", "json"], &mm1, here);
+    assert!(from_stdin.status.success());
+    assert_eq!(from_file.stdout, from_stdin.stdout);
+    let text = with_stdin(&["run", "-", "--seed", "5"], &mm1, here);
+    assert_eq!(reproduce_line(&text.stdout), "stampede run - --seed 5");
+
+    let validate = with_stdin(&["validate", "-"], &mm1, here);
+    assert!(String::from_utf8_lossy(&validate.stdout).starts_with("<stdin>: ok (M/M/1"));
+    let check = with_stdin(&["check", "-"], &mm1, here);
+    assert_eq!(check.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains("reproduce: stampede check - --seed 1")
+    );
+    let backoff = std::fs::read(scenario_path("backoff-vs-no-backoff.yaml")).unwrap();
+    let compare = with_stdin(&["compare", "-"], &backoff, here);
+    assert!(reproduce_line(&compare.stdout).starts_with("stampede compare - --seed"));
+    let sweep = with_stdin(&["sweep", "-"], &backoff, here);
+    assert!(reproduce_line(&sweep.stdout).starts_with("stampede sweep - --param"));
+
+    let typo = b"duration: 10s\nsources:\n  u: { target: web, rate: 1/s }\nservices:\n  web:\n    wokers: 4\n";
+    let error = with_stdin(&["validate", "-"], typo, here);
+    assert_eq!(error.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&error.stderr).contains("<stdin>:6:5: services.web.wokers"));
+
+    let twice = with_stdin(&["validate", "-", "-"], &mm1, here);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("more than once"));
+    let report = with_stdin(&["report", "-"], &mm1, here);
+    assert_eq!(report.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&report.stderr).contains("not standard input"));
+}
+
+/// A trace file named by a scenario on standard input is found relative to
+/// the current directory.
+#[test]
+fn a_trace_named_on_standard_input_is_relative_to_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("load.csv"),
+        "time,rate\n0s,100/s\n5s,200/s\n",
+    )
+    .unwrap();
+    let scenario = b"duration: 10s\nsources:\n  u:\n    target: web\n    shape: { kind: trace, file: load.csv }\nservices:\n  web: { service_time: 1ms }\n";
+    let output = with_stdin(&["run", "-", "--format", "json"], scenario, dir.path());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let elsewhere = with_stdin(
+        &["run", "-"],
+        scenario,
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+    );
+    assert_eq!(elsewhere.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("load.csv"));
+}
+
+/// More than 64 MiB on standard input is refused with a clear message,
+/// without reading it all.
+#[test]
+fn more_than_64_mib_on_standard_input_is_refused() {
+    let mut huge = b"# padding\n".repeat(7 * 1024 * 1024);
+    huge.extend_from_slice(b"duration: 1s\n");
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = with_stdin(&["run", "-"], &huge, here);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("<stdin>: more than 64 MiB"), "{stderr}");
 }
