@@ -1,10 +1,10 @@
 //! The binary under stress: Ctrl-C, failed writes, awkward paths, standard
-//! input and runs stopped by a safety limit. Each output file is whole or
-//! absent, and no command passes on a run cut short.
+//! input, closed pipes and runs stopped by a safety limit. Each output file
+//! is whole or absent, and no command passes on a run cut short.
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -601,4 +601,44 @@ fn more_than_64_mib_on_standard_input_is_refused() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("<stdin>: more than 64 MiB"), "{stderr}");
+}
+
+/// `stampede … | head -1`: the reader goes after one line. The command
+/// ends quietly with 0 (or by SIGPIPE), never with a panic's 101.
+#[test]
+fn a_reader_that_leaves_after_one_line_is_no_crash() {
+    let mm1 = scenario_path("mm1.yaml");
+    let backoff = scenario_path("backoff-vs-no-backoff.yaml");
+    // More lines than a pipe holds, so the writer meets the closed pipe.
+    let many: Vec<String> = std::iter::repeat_n(mm1.clone(), 2000).collect();
+    let mut cases: Vec<Vec<String>> = vec![
+        vec!["run".into()],
+        vec!["compare".into(), backoff.clone()],
+        vec!["sweep".into(), backoff],
+        vec!["check".into(), mm1.clone(), mm1],
+    ];
+    cases.push([vec!["validate".to_string()], many].concat());
+    for args in cases {
+        let mut child = Command::new(BINARY)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        reader.read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{args:?}");
+        drop(reader);
+        let output = child.wait_with_output().unwrap();
+        assert_ne!(output.status.code(), Some(101), "{args:?}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            let by_sigpipe = output.status.signal() == Some(libc::SIGPIPE);
+            assert!(output.status.code() == Some(0) || by_sigpipe, "{args:?}");
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
 }
