@@ -346,6 +346,32 @@ fn report_folders_of_files_with_the_same_name_are_told_apart() {
     assert!(!dir.path().join("clash").exists());
 }
 
+/// A variant's name is a folder under `compare --out`: one that would leave
+/// the output folder is refused before anything runs, and nothing is written.
+#[test]
+fn a_variant_whose_name_leaves_the_output_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        format!("{SMALL}variants:\n  \"../escaped\":\n    set:\n      services.web.workers: 2\n");
+    let scenario = scenario_in(dir.path(), "s", "x.yaml", &text);
+    let out = dir.path().join("out");
+    let output = stampede()
+        .arg("compare")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot name a folder under --out"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+    assert!(!out.exists() && !dir.path().join("escaped").exists());
+}
+
 /// A run stopped by a safety limit is no pass: every command marks it and
 /// exits 2.
 #[test]
