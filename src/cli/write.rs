@@ -2,11 +2,12 @@
 //!
 //! Each file is written to a temporary file in its own folder, synced, then
 //! renamed over its final name: a rename within a folder is atomic, so a
-//! reader, an interrupt, a kill or a full disk never leaves half a CSV or an
-//! empty JSON behind, only the previous file or the new one. Ctrl-C ends the
-//! process with exit code 130 at once, even in the middle of a simulation,
-//! but never while a file is being written: the handler waits for the file
-//! in hand to be finished (or removed) first.
+//! reader, an interrupt, a kill or a full disk never finds half a CSV or an
+//! empty JSON under that name, only the previous file or the new one (a
+//! SIGKILL, which nothing can catch, may leave the hidden temporary file
+//! beside it). Ctrl-C ends the process with exit code 130 at once, even in
+//! the middle of a simulation, but never while a file is being written: the
+//! handler waits for the file in hand to be finished (or removed) first.
 
 use std::io::Write;
 use std::path::{Component, Path};
