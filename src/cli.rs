@@ -1,14 +1,19 @@
 //! The command line: parse arguments, call the library, print, exit.
 //!
 //! Exit codes: 0 when all went well, 1 when a check failed, 2 when the input
-//! was invalid (a bad scenario, a missing file) or a run hit a safety limit.
+//! was invalid (a bad scenario, a missing file), a file could not be written,
+//! or a run hit a safety limit, 130 when Ctrl-C stopped it. A scenario given
+//! as `-` is read from standard input.
+
+mod shell;
+mod write;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use std::io::IsTerminal;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -21,8 +26,18 @@ use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario
 use stampede::scenario::{Study, Variant, suggest};
 use stampede::{model, runner};
 
+use shell::quote;
+use write::write_files;
+
 const EXIT_FAILED: u8 = 1;
 const EXIT_INVALID: u8 = 2;
+
+/// How standard input is named in messages when a scenario is given as `-`.
+const STDIN_LABEL: &str = "<stdin>";
+
+/// The most of standard input read as one scenario: far above any real
+/// scenario, and a bound on the memory a runaway pipe can take.
+const STDIN_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// Set when standard output failed for a reason other than a closed pipe
 /// (a full disk): the command goes on, then exits 2.
@@ -70,7 +85,7 @@ struct Cli {
 enum Command {
     /// Run a scenario and report what happened (the built-in retry chain if none is given).
     Run {
-        /// The scenario file (YAML).
+        /// The scenario file (YAML); `-` reads it from standard input.
         scenario: Option<PathBuf>,
         /// Run this variant of the scenario (from its `variants:` section) instead of the base.
         #[arg(long)]
@@ -87,7 +102,7 @@ enum Command {
     },
     /// Run a scenario's variants on the same random numbers and compare them side by side.
     Compare {
-        /// The scenario file (YAML), with a `variants:` section.
+        /// The scenario file (YAML), with a `variants:` section; `-` reads it from standard input.
         scenario: PathBuf,
         /// Variants to compare, in this order (`base` is the scenario as written); default: every declared variant.
         #[arg(long, value_delimiter = ',')]
@@ -97,7 +112,7 @@ enum Command {
     },
     /// Run a scenario across the values of one parameter (offered load, workers, timeout…), per variant.
     Sweep {
-        /// The scenario file (YAML); its `sweep:` section is used unless --param is given.
+        /// The scenario file (YAML); its `sweep:` section is used unless --param is given. `-` reads it from standard input.
         scenario: PathBuf,
         /// The key path to vary, e.g. `sources.users.rate`.
         #[arg(long, requires = "values")]
@@ -111,7 +126,7 @@ enum Command {
         #[command(flatten)]
         batch: BatchArgs,
     },
-    /// Write a report folder (Markdown, charts, JSON, CSV) for each scenario: OUT/<name>/.
+    /// Write a report folder (Markdown, charts, JSON, CSV) for each scenario: OUT/<name>/ (files of the same name in different folders: OUT/<folder>-<name>/).
     Report {
         /// Scenario files, or directories of them.
         #[arg(required = true)]
@@ -122,7 +137,7 @@ enum Command {
     },
     /// Run scenarios and test their `expect:` thresholds: exit 0 if all hold, 1 if one fails.
     Check {
-        /// Scenario files (YAML) with an `expect:` section.
+        /// Scenario files (YAML) with an `expect:` section; `-` reads one from standard input.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
         /// Replace each scenario's seed.
@@ -141,7 +156,7 @@ enum Command {
     },
     /// Check scenario files without running them.
     Validate {
-        /// The scenario files (YAML).
+        /// The scenario files (YAML); `-` reads one from standard input.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
@@ -197,6 +212,7 @@ fn limit_threads() {
 }
 
 pub fn main() -> ExitCode {
+    write::stop_on_interrupt();
     let cli = Cli::parse();
     limit_threads();
     let command = cli.command.unwrap_or(Command::Run {
@@ -243,6 +259,10 @@ pub fn main() -> ExitCode {
         Command::Help { command } => Ok(help(command.as_deref())),
     };
     let code = result.unwrap_or_else(|error| {
+        if error.is::<write::Interrupted>() {
+            eprintln!("interrupted");
+            return ExitCode::from(write::EXIT_INTERRUPTED);
+        }
         eprintln!("error: {error:#}");
         ExitCode::from(EXIT_INVALID)
     });
@@ -284,20 +304,104 @@ fn help(command: Option<&str>) -> ExitCode {
     }
 }
 
+/// Whether `path` stands for standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A scenario's name in messages: its path, or `<stdin>`.
+fn label(path: &Path) -> String {
+    if is_stdin(path) {
+        STDIN_LABEL.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// A scenario's path as one word of a shell command (`-` for standard input).
+fn command_word(path: &Path) -> String {
+    quote(&path.to_string_lossy()).into_owned()
+}
+
+/// Reads the study at `path`, or from standard input when `path` is `-`.
+fn load_study(path: &Path) -> Result<Study, String> {
+    if !is_stdin(path) {
+        return scenario::load_study(path).map_err(|e| e.to_string());
+    }
+    let text = read_stdin()?;
+    // Trace files named in it are then relative to the current directory.
+    scenario::load_study_str(STDIN_LABEL, &text).map_err(|e| e.to_string())
+}
+
+/// All of standard input as text, refusing more than [`STDIN_LIMIT`].
+fn read_stdin() -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(STDIN_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{STDIN_LABEL}: cannot read standard input: {e}"))?;
+    if bytes.len() as u64 > STDIN_LIMIT {
+        return Err(format!(
+            "{STDIN_LABEL}: more than {} MiB on standard input: a scenario is never that large (a trace belongs in a file the scenario names)",
+            STDIN_LIMIT / (1024 * 1024)
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("{STDIN_LABEL}: not UTF-8 text: {e}"))
+}
+
+/// Standard input can be read only once: `-` may be named once at most.
+fn stdin_at_most_once(paths: &[PathBuf]) -> Result<(), String> {
+    match paths.iter().filter(|p| is_stdin(p)).count() {
+        0 | 1 => Ok(()),
+        _ => Err("`-` (standard input) is named more than once; it can be read only once".into()),
+    }
+}
+
+/// `--out DIR` must be a folder or not exist yet. Said before anything
+/// runs, not after a long simulation.
+fn check_out(dir: &Path) -> Result<(), String> {
+    let existing = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .find_map(|a| Some((a, std::fs::metadata(a).ok()?)));
+    match existing {
+        Some((found, meta)) if !meta.is_dir() => Err(if found == dir {
+            format!("--out {} is a file, not a directory", dir.display())
+        } else {
+            format!(
+                "--out {}: {} is a file, not a directory",
+                dir.display(),
+                found.display()
+            )
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The exit code of a command some of whose runs a safety limit stopped:
+/// their numbers cover only part of the run, so the result is no pass.
+fn stopped_exit(lines: &[String]) -> Option<ExitCode> {
+    if lines.is_empty() {
+        return None;
+    }
+    for line in lines {
+        eprintln!("error: {line}");
+    }
+    Some(ExitCode::from(EXIT_INVALID))
+}
+
 /// The scenario to run: the built-in one, a file's base, or one of its variants.
 fn load(path: Option<&Path>, variant: Option<&str>) -> Result<Scenario, String> {
-    let Some(name) = variant else {
-        return match path {
-            Some(path) => scenario::load(path),
-            None => scenario::load_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO),
-        }
-        .map_err(|e| e.to_string());
-    };
     let study = match path {
-        Some(path) => scenario::load_study(path),
-        None => scenario::load_study_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO),
-    }
-    .map_err(|e| e.to_string())?;
+        Some(path) => load_study(path)?,
+        None => scenario::load_study_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO)
+            .map_err(|e| e.to_string())?,
+    };
+    let Some(name) = variant else {
+        return Ok(study.base().clone());
+    };
     let chosen = pick_variants(&study, &[name.to_string()])?;
     Ok(chosen[0].scenario.clone())
 }
@@ -309,6 +413,9 @@ fn run(
     format: Format,
     out: Option<&Path>,
 ) -> Result<ExitCode> {
+    if let Some(Err(message)) = out.map(check_out) {
+        return Ok(invalid(message));
+    }
     let mut scenario = match load(path, variant) {
         Ok(scenario) => scenario,
         Err(error) => return Ok(invalid(error)),
@@ -347,6 +454,15 @@ fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The study of a `compare` or `sweep`, after the checks that need no
+/// simulation; the error is the exit code to return.
+fn prepare(path: &Path, out: Option<&Path>) -> Result<Study, ExitCode> {
+    if let Some(Err(message)) = out.map(check_out) {
+        return Err(invalid(message));
+    }
+    load_study(path).map_err(invalid)
+}
+
 fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> {
     let BatchArgs {
         replications,
@@ -354,29 +470,32 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
         format,
         out,
     } = batch;
-    let study = match scenario::load_study(path) {
+    let study = match prepare(path, out.as_deref()) {
         Ok(study) => study,
-        Err(error) => return Ok(invalid(error)),
+        Err(code) => return Ok(code),
     };
     let chosen = match pick_variants(&study, names) {
         Ok(chosen) => chosen,
         Err(message) => return Ok(invalid(message)),
     };
+    // Each variant gets a folder under --out: a name that would leave it is refused now, not after the runs.
+    let escaping = chosen.iter().find(|v| !write::stays_inside(&v.name));
+    if let (Some(_), Some(variant)) = (&out, escaping) {
+        return Ok(invalid(format!(
+            "the variant `{}` cannot name a folder under --out: rename it",
+            variant.name
+        )));
+    }
     let bar = progress_bar(chosen.len() as u64 * u64::from(replications), "runs");
     let (comparison, firsts) =
         runner::compare_variants(&chosen, replications, seed, &|| bar.inc(1), out.is_some());
     bar.finish_and_clear();
     let mut reproduce = format!(
         "stampede compare {} --seed {}",
-        path.display(),
+        command_word(path),
         comparison.seed
     );
-    if !names.is_empty() {
-        reproduce.push_str(&format!(" --variants {}", names.join(",")));
-    }
-    if replications > 1 {
-        reproduce.push_str(&format!(" --replications {replications}"));
-    }
+    reproduce.push_str(&batch_flags(names, replications));
     match format {
         Format::Text => out!("{}", compare::render(&comparison, &reproduce)),
         Format::Json => {
@@ -394,14 +513,49 @@ fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> 
             Ok(files) => write_files(&dir, &files)?,
             Err(error) => eprintln!("warning: charts were not drawn: {error}"),
         }
-        let (folders, chart_errors) =
-            runner::variant_folders(&chosen, &firsts, &path.display().to_string());
+        let word = command_word(path);
+        let variant_command = |variant: &Variant, seed: u64| {
+            format!(
+                "stampede run {word} --variant {} --seed {seed}",
+                quote(&variant.name)
+            )
+        };
+        let (folders, chart_errors) = runner::variant_folders(&chosen, &firsts, &variant_command);
         for error in chart_errors {
             eprintln!("warning: {error}");
         }
         write_files(&dir, &folders)?;
     }
-    Ok(ExitCode::SUCCESS)
+    let stopped: Vec<String> = comparison.stopped.iter().map(|s| s.describe()).collect();
+    Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
+}
+
+/// ` --variants a,b --replications N`, each only when given, for a reproduce line.
+fn batch_flags(names: &[String], replications: u32) -> String {
+    let mut flags = String::new();
+    if !names.is_empty() {
+        flags.push_str(&format!(" --variants {}", quote(&names.join(","))));
+    }
+    if replications > 1 {
+        flags.push_str(&format!(" --replications {replications}"));
+    }
+    flags
+}
+
+/// The parameter and values to sweep: given, or the scenario's `sweep:`.
+fn sweep_axis(
+    study: &Study,
+    given: Option<(String, String)>,
+) -> Result<(String, Vec<String>), String> {
+    match (given, &study.sweep) {
+        (Some((param, values)), _) => parse_values(&values)
+            .map(|values| (param, values))
+            .map_err(|message| format!("--values: {message}")),
+        (None, Some(sweep)) => Ok((sweep.param.clone(), sweep.values.clone())),
+        (None, None) => {
+            Err("the scenario has no `sweep:` section: give --param and --values".to_string())
+        }
+    }
 }
 
 fn sweep(
@@ -416,21 +570,13 @@ fn sweep(
         format,
         out,
     } = batch;
-    let study = match scenario::load_study(path) {
+    let study = match prepare(path, out.as_deref()) {
         Ok(study) => study,
-        Err(error) => return Ok(invalid(error)),
+        Err(code) => return Ok(code),
     };
-    let (param, values) = match (given, &study.sweep) {
-        (Some((param, values)), _) => match parse_values(&values) {
-            Ok(values) => (param, values),
-            Err(message) => return Ok(invalid(format!("--values: {message}"))),
-        },
-        (None, Some(sweep)) => (sweep.param.clone(), sweep.values.clone()),
-        (None, None) => {
-            return Ok(invalid(
-                "the scenario has no `sweep:` section: give --param and --values",
-            ));
-        }
+    let (param, values) = match sweep_axis(&study, given) {
+        Ok(axis) => axis,
+        Err(message) => return Ok(invalid(message)),
     };
     let chosen = if names.is_empty() {
         runner::default_sweep_variants(&study)
@@ -459,10 +605,12 @@ fn sweep(
         Err(error) => return Ok(invalid(error)),
     };
     let reproduce = format!(
-        "stampede sweep {} --param {param} --values {} --seed {}",
-        path.display(),
-        values.join(","),
-        result.seed
+        "stampede sweep {} --param {} --values {} --seed {}{}",
+        command_word(path),
+        quote(&param),
+        quote(&values.join(",")),
+        result.seed,
+        batch_flags(names, replications)
     );
     match format {
         Format::Text => out!("{}", sweep::render(&result, &reproduce)),
@@ -477,46 +625,83 @@ fn sweep(
             Err(error) => eprintln!("warning: charts were not drawn: {error}"),
         }
     }
-    Ok(ExitCode::SUCCESS)
+    let stopped: Vec<String> = result.stopped.iter().map(|s| s.describe()).collect();
+    Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
+}
+
+/// What `check` found in all its scenarios.
+#[derive(Default)]
+struct CheckTally {
+    failed: usize,
+    stopped: Vec<String>,
 }
 
 fn check(paths: &[PathBuf], seed: Option<u64>) -> Result<ExitCode> {
-    let mut failed = 0;
+    if let Err(message) = stdin_at_most_once(paths) {
+        return Ok(invalid(message));
+    }
+    let mut tally = CheckTally::default();
     for path in paths {
-        let study = match scenario::load_study(path) {
+        let study = match load_study(path) {
             Ok(study) => study,
             Err(error) => return Ok(invalid(error)),
         };
-        if study.expectations.is_empty() {
-            outln!("{}: no `expect:` section, nothing to check", path.display());
-            continue;
-        }
-        let mut base = study.base().clone();
-        if let Some(seed) = seed {
-            base.seed = seed;
-        }
-        let outcome = model::run(&base);
-        let summary = summarize(&base, &outcome);
-        let verdicts = check::check(&study.expectations, &summary);
-        let failures = verdicts.iter().filter(|v| !v.holds).count();
-        outln!(
-            "{} (seed {}; reproduce: stampede check {} --seed {})",
-            path.display(),
-            base.seed,
-            path.display(),
-            base.seed
-        );
-        out!("{}", check::render(&study.expectations, &verdicts));
-        failed += failures;
+        check_one(path, &study, seed, &mut tally);
     }
+    let failed = tally.failed;
     if failed > 0 {
         outln!(
             "{failed} expectation{} failed",
             if failed == 1 { "" } else { "s" }
         );
-        return Ok(ExitCode::from(EXIT_FAILED));
     }
-    Ok(ExitCode::SUCCESS)
+    let stopped = tally.stopped.len();
+    if stopped > 0 {
+        outln!(
+            "{stopped} scenario{} stopped by a safety limit: not checked",
+            if stopped == 1 { "" } else { "s" }
+        );
+    }
+    // A run cut short outranks a failed threshold: the check itself did not happen.
+    Ok(stopped_exit(&tally.stopped).unwrap_or(match failed {
+        0 => ExitCode::SUCCESS,
+        _ => ExitCode::from(EXIT_FAILED),
+    }))
+}
+
+/// Runs one scenario and prints its verdicts, or STOPPED when a safety
+/// limit cut its run short: thresholds measured on part of a run prove nothing.
+fn check_one(path: &Path, study: &Study, seed: Option<u64>, tally: &mut CheckTally) {
+    if study.expectations.is_empty() {
+        outln!("{}: no `expect:` section, nothing to check", label(path));
+        return;
+    }
+    let mut base = study.base().clone();
+    if let Some(seed) = seed {
+        base.seed = seed;
+    }
+    let outcome = model::run(&base);
+    outln!(
+        "{} (seed {}; reproduce: stampede check {} --seed {})",
+        label(path),
+        base.seed,
+        command_word(path),
+        base.seed
+    );
+    if let Some(reason) = &outcome.stopped {
+        let count = study.expectations.len();
+        outln!("  STOPPED: {reason}");
+        outln!(
+            "  {count} expectation{} not checked",
+            if count == 1 { "" } else { "s" }
+        );
+        tally.stopped.push(format!("{}: {reason}", label(path)));
+        return;
+    }
+    let summary = summarize(&base, &outcome);
+    let verdicts = check::check(&study.expectations, &summary);
+    out!("{}", check::render(&study.expectations, &verdicts));
+    tally.failed += verdicts.iter().filter(|v| !v.holds).count();
 }
 
 fn diff(left: &Path, right: &Path, tolerance: &str) -> Result<ExitCode> {
@@ -561,8 +746,52 @@ fn diff(left: &Path, right: &Path, tolerance: &str) -> Result<ExitCode> {
     Ok(ExitCode::from(EXIT_FAILED))
 }
 
-/// One report folder per scenario: `OUT/<file stem>/`.
+/// One report folder per scenario: `OUT/<file stem>/`, or
+/// `OUT/<folder>-<file stem>/` for files of the same name in different
+/// folders. Every scenario is read, and every folder name settled, before
+/// anything runs.
 fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
+    if inputs.iter().any(|p| is_stdin(p)) {
+        return Ok(invalid(
+            "`report` reads scenario files, not standard input (`-`): a report folder is named after its file",
+        ));
+    }
+    if let Err(message) = check_out(out) {
+        return Ok(invalid(message));
+    }
+    let paths = report_inputs(inputs)?;
+    let folders = match folder_names(&paths) {
+        Ok(folders) => folders,
+        Err(message) => return Ok(invalid(message)),
+    };
+    let mut studies = Vec::new();
+    for (path, folder) in paths.iter().zip(&folders) {
+        if let Err(message) = check_out(&out.join(folder)) {
+            return Ok(invalid(message));
+        }
+        match scenario::load_study(path) {
+            Ok(study) => studies.push(study),
+            Err(error) => return Ok(invalid(error)),
+        }
+    }
+    let mut stopped = Vec::new();
+    for ((path, folder), study) in paths.iter().zip(&folders).zip(&studies) {
+        let label = label(path);
+        match runner::report(study, &command_word(path)) {
+            Ok(report) => {
+                write_files(&out.join(folder), &report.files)?;
+                stopped.extend(report.stopped.iter().map(|s| format!("{label}: {s}")));
+            }
+            Err(error) => return Ok(invalid(format!("{label}: {error}"))),
+        }
+    }
+    Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
+}
+
+/// The scenario files named, a directory standing for its `.yaml` and
+/// `.yml` files; a file named twice (by itself and through its directory,
+/// say) is reported once.
+fn report_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
     for input in inputs {
         if input.is_dir() {
@@ -576,21 +805,87 @@ fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
             paths.push(input.clone());
         }
     }
-    for path in &paths {
-        let study = match scenario::load_study(path) {
-            Ok(study) => study,
-            Err(error) => return Ok(invalid(error)),
+    let mut seen = Vec::new();
+    let mut unique = Vec::new();
+    for path in paths {
+        let identity = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if seen.contains(&identity) {
+            eprintln!(
+                "note: {} is named more than once; its report is written once",
+                path.display()
+            );
+            continue;
+        }
+        seen.push(identity);
+        unique.push(path);
+    }
+    Ok(unique)
+}
+
+/// Each scenario's folder under OUT: its file stem, with as many of its
+/// parent folders' names in front (`d1-x`, `d2-x`) as it takes to tell
+/// apart files of the same name, so none overwrites another.
+fn folder_names(paths: &[PathBuf]) -> Result<Vec<String>, String> {
+    let full: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let mut depth = vec![0; paths.len()];
+    loop {
+        let names: Vec<String> = full
+            .iter()
+            .zip(&depth)
+            .map(|(path, &depth)| folder_name(path, depth))
+            .collect();
+        let clashing: Vec<usize> = (0..names.len())
+            .filter(|&i| names.iter().filter(|n| **n == names[i]).count() > 1)
+            .collect();
+        let Some(&first) = clashing.first() else {
+            return Ok(names);
         };
-        let label = path.display().to_string();
-        let stem = path
-            .file_stem()
-            .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
-        match runner::report_folder(&study, &label) {
-            Ok(files) => write_files(&out.join(&stem), &files)?,
-            Err(error) => return Ok(invalid(format!("{label}: {error}"))),
+        let mut lengthened = false;
+        for &i in &clashing {
+            if depth[i] < parent_names(&full[i]).len() {
+                depth[i] += 1;
+                lengthened = true;
+            }
+        }
+        if !lengthened {
+            let other = clashing.iter().find(|&&i| names[i] == names[first]);
+            let other = paths[*other.unwrap_or(&first)].display();
+            return Err(format!(
+                "{} and {other} would both be reported in the folder `{}`: rename one, or report them with different --out",
+                paths[first].display(),
+                names[first]
+            ));
         }
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The file stem of `path`, after the names of its last `depth` parent folders.
+fn folder_name(path: &Path, depth: usize) -> String {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    let parents = parent_names(path);
+    let mut words: Vec<String> = parents[parents.len() - depth..].to_vec();
+    words.push(stem);
+    words.join("-")
+}
+
+/// The names of the folders `path` is in, outermost first.
+fn parent_names(path: &Path) -> Vec<String> {
+    path.parent()
+        .map(|parent| {
+            parent
+                .components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise, so
@@ -665,47 +960,27 @@ fn pick_variants<'a>(study: &'a Study, names: &[String]) -> Result<Vec<&'a Varia
         .collect()
 }
 
-/// Writes each (name, contents) under `dir`; a name may hold a sub-folder
-/// (`variant/summary.json`). Says on stderr what was written: the files at
-/// the top, and each sub-folder once.
-fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
-    let mut written: Vec<String> = Vec::new();
-    for (name, contents) in files {
-        let path = dir.join(name);
-        let parent = path.parent().unwrap_or(dir);
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-        std::fs::write(&path, contents)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        let shown = match name.split_once('/') {
-            Some((folder, _)) => format!("{folder}/"),
-            None => name.clone(),
-        };
-        if !written.contains(&shown) {
-            written.push(shown);
-        }
-    }
-    eprintln!("wrote {} in {}", written.join(", "), dir.display());
-    Ok(())
-}
-
+/// The command that repeats a run, each word quoted for the shell.
 fn reproduce_command(path: Option<&Path>, variant: Option<&str>, seed: u64) -> String {
     let mut command = "stampede run".to_string();
     if let Some(path) = path {
-        command.push_str(&format!(" {}", path.display()));
+        command.push_str(&format!(" {}", command_word(path)));
     }
     if let Some(variant) = variant {
-        command.push_str(&format!(" --variant {variant}"));
+        command.push_str(&format!(" --variant {}", quote(variant)));
     }
     command.push_str(&format!(" --seed {seed}"));
     command
 }
 
 fn validate(paths: &[PathBuf]) -> ExitCode {
+    if let Err(message) = stdin_at_most_once(paths) {
+        return invalid(message);
+    }
     let mut all_valid = true;
     for path in paths {
-        match scenario::load(path) {
-            Ok(scenario) => outln!("{}: ok ({})", path.display(), scenario.name),
+        match load_study(path) {
+            Ok(study) => outln!("{}: ok ({})", label(path), study.base().name),
             Err(error) => {
                 eprintln!("{error}");
                 all_valid = false;

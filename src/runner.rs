@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::engine::rng::replication_seed;
 use crate::model::{self, RunOutcome};
-use crate::report::compare::{self, Comparison};
+use crate::report::compare::{self, Comparison, StoppedRun};
 use crate::report::files::{self, Files};
 use crate::report::markdown;
 use crate::report::metrics::Metrics;
@@ -125,15 +125,17 @@ pub fn compare_variants(
 
 /// The full report of each variant's first run, in a folder per variant:
 /// `<variant>/summary.json`, `<variant>/report.md`, its charts…
-pub fn variant_folders(chosen: &[&Variant], firsts: &[Run], path: &str) -> (Files, Vec<String>) {
+/// `reproduce` gives the command that repeats a variant's run with a seed.
+pub fn variant_folders(
+    chosen: &[&Variant],
+    firsts: &[Run],
+    reproduce: &dyn Fn(&Variant, u64) -> String,
+) -> (Files, Vec<String>) {
     let mut all = Files::new();
     let mut chart_errors = Vec::new();
     for (variant, run) in chosen.iter().zip(firsts) {
         let scenario = &variant.scenario;
-        let reproduce = format!(
-            "stampede run {path} --variant {} --seed {}",
-            variant.name, run.summary.seed
-        );
+        let reproduce = reproduce(variant, run.summary.seed);
         let (files, chart_error) =
             files::run_files(scenario, &run.summary, &run.outcome, &reproduce);
         chart_errors.extend(chart_error.map(|e| format!("{}: {e}", variant.name)));
@@ -193,40 +195,48 @@ pub fn default_sweep_variants(study: &Study) -> Vec<&Variant> {
     }
 }
 
-/// Everything for one scenario file, as files: the base run (summary, time
-/// series, text and Markdown reports, charts), the comparison of its variants
-/// and the sweep, when it declares them. `path` names the file in commands.
+/// A scenario's report folder, and what stopped early in it.
+pub struct Report {
+    pub files: Files,
+    /// Why runs were stopped by a safety limit before their end, one line
+    /// per run (the base run, a variant's, a sweep point's); empty if none was.
+    pub stopped: Vec<String>,
+}
+
+/// Everything for one scenario file, as files: see [`report`].
 pub fn report_folder(study: &Study, path: &str) -> Result<Files, String> {
+    report(study, path).map(|report| report.files)
+}
+
+/// Everything for one scenario file: the base run (summary, time series,
+/// text and Markdown reports, charts), the comparison of its variants and
+/// the sweep, when it declares them, with the runs a limit stopped. `path`
+/// names the file in commands.
+pub fn report(study: &Study, path: &str) -> Result<Report, String> {
     let base = study.base();
     let outcome = model::run(base);
     let summary = summarize(base, &outcome);
+    let mut stopped: Vec<String> = summary
+        .stopped_early
+        .iter()
+        .map(|reason| format!("the base run: {reason}"))
+        .collect();
     let reproduce = format!("stampede run {path} --seed {}", base.seed);
     let (mut files, chart_error) = files::run_files(base, &summary, &outcome, &reproduce);
     if let Some(error) = chart_error {
         return Err(error);
     }
     if study.variants.len() > 1 {
-        let chosen: Vec<&Variant> = study.variants.iter().skip(1).collect();
-        let (comparison, firsts) = compare_variants(&chosen, 1, None, &|| {}, false);
-        let reproduce = format!("stampede compare {path} --seed {}", comparison.seed);
-        let named: Vec<(&str, &TimeSeries)> = chosen
-            .iter()
-            .map(|v| v.name.as_str())
-            .zip(firsts.iter().map(|r| &r.outcome.timeseries))
-            .collect();
-        let comparison_files = files::compare_files(base, &comparison, &named, &reproduce)?;
-        append_to_report(
-            &mut files,
-            "Variants compared",
-            &comparison_files,
-            "compare.txt",
-        );
-        files.extend(comparison_files);
+        let (section, comparison) = comparison_section(study, path)?;
+        stopped.extend(comparison.stopped.iter().map(StoppedRun::describe));
+        append_to_report(&mut files, "Variants compared", &section, "compare.txt");
+        files.extend(section);
     }
     if let Some(sweep) = &study.sweep {
         let chosen = default_sweep_variants(study);
         let result = sweep_points(study, &sweep.param, &sweep.values, &chosen, 1, None, &|| {})
             .map_err(|e| e.to_string())?;
+        stopped.extend(result.stopped.iter().map(StoppedRun::describe));
         let reproduce = format!("stampede sweep {path} --seed {}", result.seed);
         let sweep_files = files::sweep_files(base, &result, &reproduce)?;
         append_to_report(
@@ -237,7 +247,21 @@ pub fn report_folder(study: &Study, path: &str) -> Result<Files, String> {
         );
         files.extend(sweep_files);
     }
-    Ok(files)
+    Ok(Report { files, stopped })
+}
+
+/// The files comparing a study's declared variants, and the comparison.
+fn comparison_section(study: &Study, path: &str) -> Result<(Files, Comparison), String> {
+    let chosen: Vec<&Variant> = study.variants.iter().skip(1).collect();
+    let (comparison, firsts) = compare_variants(&chosen, 1, None, &|| {}, false);
+    let reproduce = format!("stampede compare {path} --seed {}", comparison.seed);
+    let named: Vec<(&str, &TimeSeries)> = chosen
+        .iter()
+        .map(|v| v.name.as_str())
+        .zip(firsts.iter().map(|r| &r.outcome.timeseries))
+        .collect();
+    let files = files::compare_files(study.base(), &comparison, &named, &reproduce)?;
+    Ok((files, comparison))
 }
 
 /// Adds a section with `table_file`'s text and the charts among `section` to report.md.

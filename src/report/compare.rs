@@ -58,6 +58,72 @@ pub struct Comparison {
     pub recovery: Vec<RecoveryRow>,
     /// Per variant and queue: how its backlog drained after the disturbance.
     pub drains: Vec<DrainRow>,
+    /// The runs a safety limit (`limits:`) stopped before their end: their
+    /// numbers cover only part of the run. Left out of the JSON when none was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stopped: Vec<StoppedRun>,
+}
+
+/// A run that a safety limit stopped before the end of its duration.
+#[derive(Clone, Debug, Serialize)]
+pub struct StoppedRun {
+    /// The swept value, in a sweep.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub variant: String,
+    pub seed: u64,
+    pub reason: String,
+}
+
+impl StoppedRun {
+    /// "variant `x`, seed 3: stopped at …", after "value 100/s, " in a sweep.
+    pub fn describe(&self) -> String {
+        let value = self
+            .value
+            .as_ref()
+            .map(|v| format!("value {v}, "))
+            .unwrap_or_default();
+        format!(
+            "{value}variant `{}`, seed {}: {}",
+            self.variant, self.seed, self.reason
+        )
+    }
+}
+
+/// The runs in `runs[i]` that a limit stopped, `labels[i]` being (swept
+/// value, variant) of each group.
+pub fn stopped_runs(labels: &[(Option<String>, String)], runs: &[Vec<Summary>]) -> Vec<StoppedRun> {
+    let mut stopped = Vec::new();
+    for ((value, variant), reps) in labels.iter().zip(runs) {
+        for summary in reps {
+            if let Some(reason) = &summary.stopped_early {
+                stopped.push(StoppedRun {
+                    value: value.clone(),
+                    variant: variant.clone(),
+                    seed: summary.seed,
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+    stopped
+}
+
+/// The warning over a table with stopped runs in it, one line per run;
+/// empty when none stopped.
+pub fn stopped_text(stopped: &[StoppedRun]) -> String {
+    if stopped.is_empty() {
+        return String::new();
+    }
+    let mut out = match stopped.len() {
+        1 => "STOPPED: 1 run was stopped by a safety limit before its end; its numbers cover only part of the run:\n".to_string(),
+        n => format!("STOPPED: {n} runs were stopped by a safety limit before their end; their numbers cover only part of each run:\n"),
+    };
+    for run in stopped {
+        out.push_str(&format!("  - {}\n", run.describe()));
+    }
+    out.push('\n');
+    out
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -381,6 +447,8 @@ const OMITTED_SUFFIXES: [&str; 6] = [
 /// variant lacks (a source that never reaches a service) reads "–" there.
 pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
     let first = &runs[0][0];
+    let labels: Vec<(Option<String>, String)> =
+        variants.iter().map(|v| (None, v.clone())).collect();
     let per_run: Vec<Vec<Vec<Headline>>> = runs
         .iter()
         .map(|reps| reps.iter().map(headline_metrics).collect())
@@ -420,6 +488,7 @@ pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
         metrics,
         recovery: recovery_rows(variants, runs),
         drains: drain_rows(variants, runs),
+        stopped: stopped_runs(&labels, runs),
     }
 }
 
@@ -623,7 +692,8 @@ pub fn render(comparison: &Comparison, reproduce: &str) -> String {
         "stampede compare · {}\nseed {} · {replications} · common random numbers\nreproduce: {reproduce}\n\n{}{table}\nunder each value: difference and ratio against `{}`\n{LEGEND}",
         comparison.scenario,
         comparison.seed,
-        recovery_text(&comparison.recovery)
+        stopped_text(&comparison.stopped)
+            + &recovery_text(&comparison.recovery)
             + &drain_text(&comparison.drains)
             + &findings_text(&comparison.findings),
         comparison.variants[0]

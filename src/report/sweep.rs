@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::compare::{Unit, format_value};
+use super::compare::{StoppedRun, Unit, format_value, stopped_runs, stopped_text};
 use super::queues::{ConsumerSummary, QueueSummary};
 use super::stats::Estimate;
 use super::summary::{SourceSummary, Summary};
@@ -85,6 +85,10 @@ pub struct SweepResult {
     pub param: String,
     pub replications: u32,
     pub points: Vec<SweepPoint>,
+    /// The runs a safety limit stopped before their end: their points cover
+    /// only part of a run. Left out of the JSON when none was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stopped: Vec<StoppedRun>,
 }
 
 /// The estimate over the replications that have a value, if any has.
@@ -125,12 +129,17 @@ pub fn sweep_result(
         })
         .collect();
     let first = &runs[0][0];
+    let stopped_labels: Vec<(Option<String>, String)> = labels
+        .iter()
+        .map(|(value, variant)| (Some(value.clone()), variant.clone()))
+        .collect();
     SweepResult {
         scenario: first.scenario.clone(),
         seed: first.seed,
         param: param.to_string(),
         replications: runs[0].len() as u32,
         points,
+        stopped: stopped_runs(&stopped_labels, runs),
     }
 }
 
@@ -358,10 +367,11 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
         n => format!("{n} replications per point, mean ±95% confidence interval"),
     };
     format!(
-        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{table}\n{}",
+        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{}{table}\n{}",
         result.scenario,
         result.param,
         result.seed,
+        stopped_text(&result.stopped),
         layout.notes(behind),
     )
 }
