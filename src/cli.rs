@@ -424,6 +424,10 @@ fn run(
         scenario.seed = seed;
     }
     let reproduce = reproduce_command(path, variant, scenario.seed);
+    warn_if_costly(
+        &path.map_or_else(|| DEFAULT_SCENARIO_NAME.to_string(), label),
+        &scenario,
+    );
     let bar = progress_bar(
         scenario.duration.as_nanos() / 1_000_000_000,
         "simulated seconds",
@@ -973,6 +977,15 @@ fn reproduce_command(path: Option<&Path>, variant: Option<&str>, seed: u64) -> S
     command
 }
 
+/// Says on stderr, before anything runs, when a scenario's worst case is
+/// more than about a minute of work, with the estimate behind it.
+fn warn_if_costly(name: &str, scenario: &Scenario) {
+    let cost = scenario::cost::estimate(scenario);
+    if let Some(warning) = cost.warning(scenario.limits.max_events) {
+        eprintln!("warning: {name}: {warning}");
+    }
+}
+
 fn validate(paths: &[PathBuf]) -> ExitCode {
     if let Err(message) = stdin_at_most_once(paths) {
         return invalid(message);
@@ -980,7 +993,10 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut all_valid = true;
     for path in paths {
         match load_study(path) {
-            Ok(study) => outln!("{}: ok ({})", label(path), study.base().name),
+            Ok(study) => {
+                outln!("{}: ok ({})", label(path), study.base().name);
+                warn_if_costly(&label(path), study.base());
+            }
             Err(error) => {
                 eprintln!("{error}");
                 all_valid = false;

@@ -46,14 +46,30 @@ const EXTREMES: &[&str] = &[
 #[derive(Debug, Clone)]
 enum Edit {
     /// Replace the value on line `line` with one of [`EXTREMES`].
-    Extreme { line: usize, value: usize },
+    Extreme {
+        line: usize,
+        value: usize,
+    },
     /// Drop a character of the key on line `line`.
-    Misspell { line: usize, at: usize },
-    Duplicate { line: usize },
-    Delete { line: usize },
+    Misspell {
+        line: usize,
+        at: usize,
+    },
+    Duplicate {
+        line: usize,
+    },
+    Delete {
+        line: usize,
+    },
     /// Indent line `line` by this many more spaces, or with a tab if 0.
-    Indent { line: usize, by: usize },
-    Insert { at: usize, text: String },
+    Indent {
+        line: usize,
+        by: usize,
+    },
+    Insert {
+        at: usize,
+        text: String,
+    },
 }
 
 fn edit() -> impl Strategy<Value = Edit> {

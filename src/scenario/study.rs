@@ -323,7 +323,10 @@ fn serde_error(error: &serde_json::Error, list: &[Override], variant: &str) -> B
     });
     let plain = match (unknown, wants_scalar, wants_map) {
         (Some(_), ..) => message,
-        (None, true, _) => "expected a single value here (such as `5s`, `fifo` or `0.1`), not a list or a map".to_string(),
+        (None, true, _) => {
+            "expected a single value here (such as `5s`, `fifo` or `0.1`), not a list or a map"
+                .to_string()
+        }
         (None, _, true) => "expected a map here: `{ key: value }`".to_string(),
         _ => message,
     };
