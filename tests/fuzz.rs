@@ -75,10 +75,10 @@ enum Edit {
 fn edit() -> impl Strategy<Value = Edit> {
     let line = any::<usize>();
     prop_oneof![
-        (line.clone(), 0..EXTREMES.len()).prop_map(|(line, value)| Edit::Extreme { line, value }),
-        (line.clone(), any::<usize>()).prop_map(|(line, at)| Edit::Misspell { line, at }),
-        line.clone().prop_map(|line| Edit::Duplicate { line }),
-        line.clone().prop_map(|line| Edit::Delete { line }),
+        (line, 0..EXTREMES.len()).prop_map(|(line, value)| Edit::Extreme { line, value }),
+        (line, any::<usize>()).prop_map(|(line, at)| Edit::Misspell { line, at }),
+        line.prop_map(|line| Edit::Duplicate { line }),
+        line.prop_map(|line| Edit::Delete { line }),
         (line, 0usize..5).prop_map(|(line, by)| Edit::Indent { line, by }),
         (any::<usize>(), "[a-z0-9:\\-{}\\[\\],.&*!|>'\" \n]{0,8}")
             .prop_map(|(at, text)| Edit::Insert { at, text }),
