@@ -845,3 +845,37 @@ fn a_loop_that_takes_no_time_stops_with_a_message() {
     );
     assert!(stderr.contains("think_time"), "{stderr}");
 }
+
+/// A sweep given on the command line is blamed on the flag that is wrong.
+#[test]
+fn a_bad_sweep_on_the_command_line_names_its_flag() {
+    let yaml = "duration: 2s\nsources:\n  users: {target: web, rate: 10/s}\nservices:\n  web: {workers: 2, service_time: 5ms}\n";
+    let cases = [
+        (
+            "sources.users.rat",
+            "10/s,20/s",
+            "--param sources.users.rat: unknown key `rat`",
+        ),
+        (
+            "services.api.workers",
+            "1,2",
+            "--param services.api.workers: `services` has no `api`",
+        ),
+        (
+            "sources.users.rate",
+            "10/s,20ms",
+            "--values 20ms: `20ms` needs a unit",
+        ),
+    ];
+    for (param, values, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
+        let output = stampede()
+            .current_dir(dir.path())
+            .args(["sweep", "s.yaml", "--param", param, "--values", values])
+            .output()
+            .unwrap();
+        let stderr = assert_refused(&output, param);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}

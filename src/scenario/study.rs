@@ -35,6 +35,27 @@ pub struct Sweep {
     pub variants: Vec<String>,
 }
 
+/// A failed sweep point named by what the user typed (`--param`, `--values`)
+/// rather than by the variant machinery that built it.
+fn sweep_point_diagnostic(mut d: Diagnostic, variant: &str, path: &str, value: &str) -> Diagnostic {
+    let here = format!("variants.{variant}.set.{path}");
+    if d.path != here && d.path != format!("variants.{variant}.set") {
+        return d;
+    }
+    let about_the_key = d.message.starts_with("unknown key")
+        || d.message.contains("matches nothing")
+        || d.message.contains(" has no `")
+        || d.message.contains("no keys to set");
+    d.path = match about_the_key {
+        true => format!("--param {path}"),
+        false => format!("--values {value}"),
+    };
+    if variant != BASE {
+        d.message = format!("in variant `{variant}`: {}", d.message);
+    }
+    d
+}
+
 /// One override as written: where, what, and its position for errors.
 #[derive(Clone, Debug)]
 struct Override {
@@ -90,8 +111,10 @@ impl Study {
             value: Value::String(value.to_string()),
             position: None,
         });
-        build(&self.tree, &list, variant, &super::base_dir_of(&self.file))
-            .map_err(|d| self.error(d))
+        build(&self.tree, &list, variant, &super::base_dir_of(&self.file)).map_err(|d| {
+            let named = |d: Diagnostic| sweep_point_diagnostic(d, variant, path, value);
+            self.error(d.into_iter().map(named).collect())
+        })
     }
 
     fn error(&self, diagnostics: Vec<Diagnostic>) -> ScenarioError {
