@@ -2,14 +2,12 @@
 //! input, closed pipes and runs stopped by a safety limit. Each output file
 //! is whole or absent, and no command passes on a run cut short.
 
-mod common;
-
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{scenario_path, stampede, write_temp};
+use crate::common::{scenario_path, stampede, write_temp};
 use serde_json::Value;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_stampede");

@@ -3,9 +3,7 @@
 //! disciplines and autoscaling; and the bundled metastable scenario, whose
 //! verdicts (collapse without defences, recovery with each) are asserted.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use stampede::runner;
 use stampede::scenario;
 

@@ -3,9 +3,7 @@
 //! consistent hashing by key, outlier ejection and health checks; and the
 //! bundled scenarios' stories.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// users → cache → db with the cache keys given, 1000 requests/s.
 fn cached(cache: &str, keys: &str, extra: &str) -> String {

@@ -9,9 +9,7 @@
 //! out must either load or be refused with located diagnostics, never panic;
 //! and what loads must run, under a small event limit, without panicking.
 
-mod common;
-
-use common::run;
+use crate::common::run;
 use proptest::prelude::*;
 use stampede::scenario::load_study_str;
 

@@ -4,9 +4,7 @@
 //! failing scenario (seed included) when a property fails, so every failure
 //! can be replayed with `stampede run`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

@@ -3,9 +3,7 @@
 //! amplification per source, a recovery verdict that does not flip on
 //! noise, the bare command, one variant fully, and README kept true.
 
-mod common;
-
-use common::{run, scenario_from, stampede, write_temp};
+use crate::common::{run, scenario_from, stampede, write_temp};
 use serde_json::Value;
 
 /// Two sources: `users` call `api` through `db`, which always fails;
@@ -95,7 +93,10 @@ fn the_time_series_has_latency_per_interval_and_empty_cells_without_data() {
 #[test]
 fn compare_says_when_a_lower_latency_hides_failures() {
     let output = stampede()
-        .args(["compare", &common::scenario_path("thundering-herd.yaml")])
+        .args([
+            "compare",
+            &crate::common::scenario_path("thundering-herd.yaml"),
+        ])
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -112,7 +113,7 @@ fn compare_says_when_a_lower_latency_hides_failures() {
 
 #[test]
 fn before_during_and_after_split_the_measured_requests() {
-    let scenario = common::bundled("backoff-vs-no-backoff.yaml");
+    let scenario = crate::common::bundled("backoff-vs-no-backoff.yaml");
     let (_, summary) = run(&scenario);
     let source = &summary.sources[0];
     let phases = source.phases.as_ref().expect("the source has a surge");
@@ -173,7 +174,10 @@ fn a_queue_scenario_leads_with_processing_and_warns_when_consumers_fall_behind()
 #[test]
 fn a_sweep_of_batch_size_marks_the_points_that_fall_behind() {
     let output = stampede()
-        .args(["sweep", &common::scenario_path("batch-vs-async.yaml")])
+        .args([
+            "sweep",
+            &crate::common::scenario_path("batch-vs-async.yaml"),
+        ])
         .args([
             "--param",
             "consumers.settlement.max_messages",
@@ -292,7 +296,7 @@ fn help_explains_itself_and_every_command() {
 
 #[test]
 fn one_variant_runs_fully_and_compare_writes_a_folder_per_variant() {
-    let path = common::scenario_path("backoff-vs-no-backoff.yaml");
+    let path = crate::common::scenario_path("backoff-vs-no-backoff.yaml");
     let dir = tempfile::tempdir().unwrap();
     let output = stampede()
         .args(["run", &path, "--variant", "backoff", "--format", "json"])
@@ -414,7 +418,12 @@ fn a_closed_pipe_is_not_a_panic_and_a_full_disk_is_an_error() {
 
 fn bundled_text(name: &str, variant: &str) -> String {
     let output = stampede()
-        .args(["run", &common::scenario_path(name), "--variant", variant])
+        .args([
+            "run",
+            &crate::common::scenario_path(name),
+            "--variant",
+            variant,
+        ])
         .output()
         .unwrap();
     assert!(output.status.success(), "{name} {variant}");
@@ -441,13 +450,13 @@ fn processed_counts_what_the_consumers_did_whenever_the_message_was_sent() {
 
 #[test]
 fn queue_producers_get_a_drain_verdict_not_a_recovery_verdict() {
-    let scenario = common::bundled("consumer-outage-backlog.yaml");
+    let scenario = crate::common::bundled("consumer-outage-backlog.yaml");
     let (_, summary) = run(&scenario);
     assert!(summary.recovery.is_empty(), "{:?}", summary.recovery);
     let output = stampede()
         .args([
             "compare",
-            &common::scenario_path("consumer-outage-backlog.yaml"),
+            &crate::common::scenario_path("consumer-outage-backlog.yaml"),
         ])
         .output()
         .unwrap();
@@ -463,7 +472,7 @@ fn queue_producers_get_a_drain_verdict_not_a_recovery_verdict() {
 #[test]
 fn a_phase_of_no_length_has_no_goodput() {
     // The slow instance is slow for the whole run: nothing before, nothing after.
-    let (_, summary) = run(&common::bundled("slow-instance.yaml"));
+    let (_, summary) = run(&crate::common::bundled("slow-instance.yaml"));
     let phases = summary.sources[0].phases.as_ref().unwrap();
     assert_eq!(phases[0].goodput_per_s, None);
     assert_eq!(phases[2].goodput_per_s, None);
@@ -482,7 +491,10 @@ fn an_autoscaler_at_its_maximum_is_said() {
 #[test]
 fn compare_says_when_fewer_messages_are_processed_but_faster() {
     let output = stampede()
-        .args(["compare", &common::scenario_path("poison-message-dlq.yaml")])
+        .args([
+            "compare",
+            &crate::common::scenario_path("poison-message-dlq.yaml"),
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(output.stdout).unwrap();

@@ -4,9 +4,7 @@
 //! Each generated scenario carries its own seed; proptest prints the whole
 //! failing scenario, so every failure can be replayed with `stampede run`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

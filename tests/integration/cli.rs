@@ -1,8 +1,6 @@
 //! The real `stampede` binary: default run, determinism, outputs, exit codes.
 
-mod common;
-
-use common::{scenario_path, stampede, write_temp};
+use crate::common::{scenario_path, stampede, write_temp};
 use serde_json::Value;
 
 /// Every scenario in `scenarios/`, so a new one is tested without a list to update.

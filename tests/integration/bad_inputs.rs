@@ -4,11 +4,9 @@
 //! language and every kind of mistake; named tests cover the files that are
 //! not scenarios at all (pipes, devices, huge files, other encodings).
 
-mod common;
-
 use std::process::Output;
 
-use common::stampede;
+use crate::common::stampede;
 
 /// One bad scenario: its name, text, and the diagnostic it must produce.
 struct Bad {

@@ -1,9 +1,7 @@
 //! Common random numbers: each component and purpose has its own stream, so
 //! changing one policy leaves everybody else's random numbers alone.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use stampede::scenario::spec::{Backoff, Jitter};
 
 #[test]

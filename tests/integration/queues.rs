@@ -4,9 +4,7 @@
 //! backpressure, crashes, fan-out, scheduled jobs, queueing theory and
 //! determinism.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use stampede::report::queues::QueueSummary;
 use stampede::report::summary::Summary;
 

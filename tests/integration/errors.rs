@@ -572,8 +572,8 @@ mod documented_examples {
     use stampede::scenario::raw::RawScenario;
     use stampede::scenario::{load_str, yaml};
 
-    const REFERENCE: &str = include_str!("../docs/scenario-reference.md");
-    const README: &str = include_str!("../README.md");
+    const REFERENCE: &str = include_str!("../../docs/scenario-reference.md");
+    const README: &str = include_str!("../../README.md");
 
     /// Each ```yaml block with the line its first line of YAML is on.
     fn yaml_blocks(markdown: &str) -> Vec<(usize, String)> {

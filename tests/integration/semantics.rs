@@ -3,9 +3,7 @@
 //! expired work, parallel and sequential calls, backoff timing, queue
 //! disciplines, closed-loop populations.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// 10 requests/s into a 100ms service with a 30ms timeout: every request times
 /// out, yet the service finishes every one of them for nobody.

@@ -1,8 +1,6 @@
 //! The study commands on the real binary: compare, sweep, report, check, diff.
 
-mod common;
-
-use common::{scenario_path, stampede, write_temp};
+use crate::common::{scenario_path, stampede, write_temp};
 use serde_json::Value;
 
 fn json_of(args: &[&str]) -> Value {

@@ -3,9 +3,7 @@
 //! added latency and capacity loss; and the realised arrival counts of every
 //! rate shape, including a CSV trace, against the configured profile.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use stampede::engine::SimDuration;
 
 /// 100 requests/s, one every 10ms, to a 5ms service with room for all, and

@@ -5,9 +5,7 @@
 //! fall inside it. The interval must also be narrow (a few percent), so a test
 //! cannot pass merely because the run was too short to tell.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const MS: f64 = 1e6;
 

@@ -1,0 +1,24 @@
+//! The integration tests, as one crate: one build and one link for all of
+//! them, instead of a fat-LTO link per file. Each module is a theme; `common`
+//! holds what they share (loading, running and the binary).
+
+mod bad_inputs;
+mod caches;
+mod cli;
+mod common;
+mod defences;
+mod determinism;
+mod errors;
+mod faults;
+mod fuzz;
+mod memory;
+mod properties;
+mod queue_properties;
+mod queues;
+mod reports;
+mod safety_cli;
+mod semantics;
+mod study_cli;
+mod theory;
+mod tidy;
+mod trust;
