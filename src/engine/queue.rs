@@ -46,6 +46,9 @@ impl<E> Ord for Entry<E> {
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
+    /// The time of the last event popped: the clock. Nothing may be
+    /// scheduled before it.
+    now: SimTime,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -59,10 +62,18 @@ impl<E> EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
             next_seq: 0,
+            now: SimTime::ZERO,
         }
     }
 
+    /// Schedules `event` at `at`, which must not be in the past: an event
+    /// before the clock would be delivered out of order.
     pub fn schedule(&mut self, at: SimTime, event: E) {
+        debug_assert!(
+            at >= self.now,
+            "scheduled into the past: {at:?} < {:?}",
+            self.now
+        );
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Entry { at, seq, event });
@@ -70,7 +81,10 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest event; among equals, the first scheduled.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|entry| (entry.at, entry.event))
+        let entry = self.heap.pop()?;
+        debug_assert!(entry.at >= self.now, "time went backwards");
+        self.now = entry.at;
+        Some((entry.at, entry.event))
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {

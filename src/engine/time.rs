@@ -30,7 +30,9 @@ impl SimTime {
         self.0 as f64 / NANOS_PER_SECOND as f64
     }
 
-    /// The span from `earlier` to `self`, or zero when `earlier` is later.
+    /// The span from `earlier` to `self`, or zero when `earlier` is later:
+    /// for callers that compare instants which may come in either order.
+    /// `self - earlier` is for spans known to run forwards, and asserts it.
     pub fn since(self, earlier: SimTime) -> SimDuration {
         SimDuration(self.0.saturating_sub(earlier.0))
     }
@@ -87,6 +89,7 @@ impl AddAssign<SimDuration> for SimTime {
 impl Sub<SimTime> for SimTime {
     type Output = SimDuration;
     fn sub(self, earlier: SimTime) -> SimDuration {
+        debug_assert!(self >= earlier, "negative span: {self:?} - {earlier:?}");
         self.since(earlier)
     }
 }
@@ -174,7 +177,7 @@ mod tests {
     #[test]
     fn time_arithmetic_saturates() {
         assert_eq!(SimTime::MAX + SimDuration(5), SimTime::MAX);
-        assert_eq!(SimTime(3) - SimTime(10), SimDuration::ZERO);
+        assert_eq!(SimTime(3).since(SimTime(10)), SimDuration::ZERO);
         assert_eq!(SimTime(10) - SimTime(3), SimDuration(7));
     }
 }

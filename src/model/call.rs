@@ -160,8 +160,10 @@ impl Simulation<'_> {
             self.metrics.edges[edge as usize].calls += 1;
         }
         if deadline_at != SimTime::MAX {
+            // A deadline inherited from a caller may already have passed: the
+            // call then fails now, never at an instant behind the clock.
             self.events
-                .schedule(deadline_at, Event::CallDeadline { call: key });
+                .schedule(deadline_at.max(self.now), Event::CallDeadline { call: key });
         }
         self.send_attempt(key);
         key
