@@ -57,17 +57,23 @@ const LOWEST_NANOS: u64 = 1_000;
 const HIGHEST_NANOS: u64 = 30 * 24 * 3_600 * 1_000_000_000;
 
 /// A latency distribution with an exact mean and histogram percentiles.
+///
+/// The histogram is allocated at the first sample and covers only the range
+/// recorded so far, so a latency nobody records (the failures of a call that
+/// never fails) costs a few bytes, and one of short samples stays small: in
+/// a scenario of thousands of components, most see little.
 #[derive(Clone, Debug)]
 pub struct Latency {
-    histogram: Histogram<u64>,
+    histogram: Option<Box<Histogram<u64>>>,
+    digits: u8,
     sum_nanos: u128,
 }
 
-/// The range a histogram covers at first; it grows to what is recorded
-/// (never past [`HIGHEST_NANOS`]), so a latency that sees only short or few
-/// samples stays small. Bucket boundaries depend only on the lowest value
-/// and the precision, so growing never changes a percentile.
-const INITIAL_HIGHEST_NANOS: u64 = 1_000_000_000;
+/// The range a histogram covers at first: the smallest hdrhistogram allows.
+/// It grows to what is recorded (never past [`HIGHEST_NANOS`]). Bucket
+/// boundaries depend only on the lowest value and the precision, so growing
+/// never changes a percentile.
+const INITIAL_HIGHEST_NANOS: u64 = 2 * LOWEST_NANOS;
 
 impl Default for Latency {
     fn default() -> Self {
@@ -80,30 +86,39 @@ impl Latency {
     /// statistics; 2 (1% error, a tenth of the memory) where a histogram is
     /// read and cleared often, as the time series' per-interval percentiles.
     pub fn with_digits(digits: u8) -> Latency {
-        let mut histogram = Histogram::new_with_bounds(LOWEST_NANOS, INITIAL_HIGHEST_NANOS, digits)
-            .expect("constant histogram bounds are valid");
-        histogram.auto(true);
         Latency {
-            histogram,
+            histogram: None,
+            digits,
             sum_nanos: 0,
         }
     }
 
+    fn new_histogram(digits: u8) -> Box<Histogram<u64>> {
+        let mut histogram = Histogram::new_with_bounds(LOWEST_NANOS, INITIAL_HIGHEST_NANOS, digits)
+            .expect("constant histogram bounds are valid");
+        histogram.auto(true);
+        Box::new(histogram)
+    }
+
     pub fn record(&mut self, latency: SimDuration) {
         let nanos = latency.as_nanos();
+        let digits = self.digits;
+        let histogram = self
+            .histogram
+            .get_or_insert_with(|| Latency::new_histogram(digits));
         // Clamped, so the auto-resizing histogram never grows past 30 days.
         // Within the current range the saturating path is the fast one;
         // beyond it, `record` grows the histogram (`saturating_record` would not).
         let value = nanos.clamp(1, HIGHEST_NANOS);
-        let grown = value > self.histogram.high() && self.histogram.record(value).is_ok();
+        let grown = value > histogram.high() && histogram.record(value).is_ok();
         if !grown {
-            self.histogram.saturating_record(value);
+            histogram.saturating_record(value);
         }
         self.sum_nanos += u128::from(nanos);
     }
 
     pub fn count(&self) -> u64 {
-        self.histogram.len()
+        self.histogram.as_ref().map_or(0, |h| h.len())
     }
 
     pub fn mean(&self) -> SimDuration {
@@ -119,22 +134,31 @@ impl Latency {
 
     /// The value at `quantile` (0..=1), or zero with no samples.
     pub fn quantile(&self, quantile: f64) -> SimDuration {
-        if self.count() == 0 {
-            return SimDuration::ZERO;
+        match &self.histogram {
+            Some(histogram) if !histogram.is_empty() => {
+                SimDuration(histogram.value_at_quantile(quantile))
+            }
+            _ => SimDuration::ZERO,
         }
-        SimDuration(self.histogram.value_at_quantile(quantile))
     }
 
     pub fn max(&self) -> SimDuration {
-        SimDuration(self.histogram.max())
+        SimDuration(self.histogram.as_ref().map_or(0, |h| h.max()))
     }
 
     /// Both distributions together: the latency of every finished request
     /// from those of the successful and the failed ones.
     pub fn merged(&self, other: &Latency) -> Latency {
         let mut all = self.clone();
-        // Same bounds on both sides, so adding cannot fail; saturate regardless.
-        let _ = all.histogram.add(&other.histogram);
+        if let Some(theirs) = &other.histogram {
+            let digits = all.digits;
+            let ours = all
+                .histogram
+                .get_or_insert_with(|| Latency::new_histogram(digits));
+            // Same lowest value and precision on both sides, and ours grows
+            // to fit, so adding cannot fail; saturate regardless.
+            let _ = ours.add(theirs.as_ref());
+        }
         all.sum_nanos += other.sum_nanos;
         all
     }
@@ -142,8 +166,10 @@ impl Latency {
     /// Forgets every sample (for per-interval percentiles); an empty one
     /// is left as it is, without touching its buckets.
     pub fn clear(&mut self) {
-        if self.count() > 0 {
-            self.histogram.reset();
+        if self.count() > 0
+            && let Some(histogram) = self.histogram.as_mut()
+        {
+            histogram.reset();
             self.sum_nanos = 0;
         }
     }
