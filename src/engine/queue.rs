@@ -8,7 +8,7 @@
 //! nothing about the model.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use super::time::SimTime;
 
@@ -45,6 +45,11 @@ impl<E> Ord for Entry<E> {
 /// Pending events in (time, insertion) order.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    /// Events scheduled for the current instant, in the order scheduled.
+    /// They need no heap round-trip: each comes after every event already
+    /// due now (a larger sequence number) and before anything later, so a
+    /// queue in arrival order keeps the (time, sequence) order exactly.
+    due_now: VecDeque<Entry<E>>,
     next_seq: u64,
     /// The time of the last event popped: the clock. Nothing may be
     /// scheduled before it.
@@ -61,6 +66,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
+            due_now: VecDeque::with_capacity(64),
             next_seq: 0,
             now: SimTime::ZERO,
         }
@@ -76,27 +82,46 @@ impl<E> EventQueue<E> {
         );
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { at, seq, event });
+        let entry = Entry { at, seq, event };
+        if at == self.now {
+            self.due_now.push_back(entry);
+        } else {
+            self.heap.push(entry);
+        }
     }
 
-    /// Removes and returns the earliest event; among equals, the first scheduled.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let entry = self.heap.pop()?;
+        // Most events are scheduled ahead: the heap alone, first.
+        let from_due_now = match self.due_now.front() {
+            None => false,
+            Some(now) => self
+                .heap
+                .peek()
+                .is_none_or(|next| (now.at, now.seq) < (next.at, next.seq)),
+        };
+        let entry = if from_due_now {
+            self.due_now.pop_front()?
+        } else {
+            self.heap.pop()?
+        };
         debug_assert!(entry.at >= self.now, "time went backwards");
         self.now = entry.at;
         Some((entry.at, entry.event))
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|entry| entry.at)
+        match (self.due_now.front(), self.heap.peek()) {
+            (Some(now), _) => Some(now.at),
+            (None, next) => next.map(|entry| entry.at),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.due_now.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.heap.is_empty() && self.due_now.is_empty()
     }
 }
 
@@ -119,6 +144,34 @@ mod tests {
             order,
             vec![(1, 'b'), (1, 'd'), (3, 'e'), (5, 'a'), (5, 'c'), (5, 'f')]
         );
+    }
+
+    /// Events scheduled for the current instant, mixed with events already
+    /// due at it and with later ones, come out in (time, sequence) order.
+    #[test]
+    fn events_due_now_keep_the_order_of_a_plain_heap() {
+        let mut queue = EventQueue::new();
+        queue.schedule(SimTime(5), 0u32);
+        queue.schedule(SimTime(5), 1);
+        queue.schedule(SimTime(9), 2);
+        let mut order = Vec::new();
+        while let Some((at, label)) = queue.pop() {
+            order.push((at.0, label));
+            // On first reaching 5: two more at once, one later.
+            if label == 0 {
+                queue.schedule(SimTime(5), 10);
+                queue.schedule(SimTime(5), 11);
+                queue.schedule(SimTime(7), 12);
+            }
+            if label == 10 {
+                queue.schedule(SimTime(5), 13);
+            }
+        }
+        assert_eq!(
+            order,
+            vec![(5, 0), (5, 1), (5, 10), (5, 11), (5, 13), (7, 12), (9, 2)]
+        );
+        assert!(queue.is_empty());
     }
 
     #[test]

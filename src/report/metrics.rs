@@ -64,7 +64,7 @@ const HIGHEST_NANOS: u64 = 30 * 24 * 3_600 * 1_000_000_000;
 /// a scenario of thousands of components, most see little.
 #[derive(Clone, Debug)]
 pub struct Latency {
-    histogram: Option<Box<Histogram<u64>>>,
+    histogram: Option<Histogram<u64>>,
     digits: u8,
     sum_nanos: u128,
 }
@@ -93,11 +93,11 @@ impl Latency {
         }
     }
 
-    fn new_histogram(digits: u8) -> Box<Histogram<u64>> {
+    fn new_histogram(digits: u8) -> Histogram<u64> {
         let mut histogram = Histogram::new_with_bounds(LOWEST_NANOS, INITIAL_HIGHEST_NANOS, digits)
             .expect("constant histogram bounds are valid");
         histogram.auto(true);
-        Box::new(histogram)
+        histogram
     }
 
     pub fn record(&mut self, latency: SimDuration) {
@@ -157,7 +157,7 @@ impl Latency {
                 .get_or_insert_with(|| Latency::new_histogram(digits));
             // Same lowest value and precision on both sides, and ours grows
             // to fit, so adding cannot fail; saturate regardless.
-            let _ = ours.add(theirs.as_ref());
+            let _ = ours.add(theirs);
         }
         all.sum_nanos += other.sum_nanos;
         all
