@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use crate::engine::{RngStream, SimDuration, SimTime};
-use crate::report::metrics::Failure;
+use crate::model::metrics::Failure;
 use crate::scenario::spec::{CacheLookup, CacheSpec};
 
 use super::cache_store::{CacheStore, Lookup};

@@ -16,7 +16,7 @@
 use smallvec::SmallVec;
 
 use crate::engine::{RngStream, SimDuration, SimTime};
-use crate::report::metrics::Failure;
+use crate::model::metrics::Failure;
 use crate::scenario::spec::{CallPolicy, EdgeSpec, Target};
 
 use super::backoff::backoff_delay;

@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use crate::engine::rng::unit_interval;
 use crate::engine::{RngStream, SimDuration, SimTime};
-use crate::report::metrics::{Area, Failure};
+use crate::model::metrics::{Area, Failure};
 use crate::scenario::spec::ConsumerSpec;
 
 use super::call::{NO_SOURCE, Owner};

@@ -3,7 +3,7 @@
 //! and their consumers, and the call path with its timeouts, retries and backoff.
 //!
 //! The model drives the [`crate::engine`] kernel and records into
-//! [`crate::report::metrics`]; it does no I/O and reads no clock.
+//! [`metrics`] and [`timeseries`]; it does no I/O and reads no clock.
 
 mod autoscale;
 mod backoff;
@@ -14,12 +14,14 @@ mod consumer;
 mod event;
 mod faults;
 mod health;
+pub mod metrics;
 mod queue;
 mod resilience;
 mod routing;
 mod sampling;
 mod service;
 mod sim;
+pub mod timeseries;
 
 pub use backoff::backoff_delay;
 pub use sim::{RunOutcome, Simulation, StopReason};

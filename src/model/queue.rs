@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::engine::{SimDuration, SimTime};
-use crate::report::metrics::Area;
+use crate::model::metrics::Area;
 use crate::scenario::spec::{MessageGroups, QueueSpec, WhenFull};
 
 use super::event::{AttemptKey, Event, MessageKey};

@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 use crate::engine::{SimDuration, SimTime};
-use crate::report::metrics::Failure;
+use crate::model::metrics::Failure;
 use crate::scenario::spec::{BreakerSpec, ConcurrencyLimit, RetryLimit};
 
 /// The running state of an edge's retry limit.

@@ -12,7 +12,7 @@
 //! whose deadline has passed by the time a worker takes it is dropped unserved.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::report::metrics::Failure;
+use crate::model::metrics::Failure;
 use crate::scenario::spec::{CallMode, Discipline, ServiceSpec};
 
 use super::event::{AttemptKey, CallKey, Event, JobKey};

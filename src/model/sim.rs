@@ -14,8 +14,8 @@ use slotmap::SlotMap;
 
 use crate::engine::keys::KeySampler;
 use crate::engine::{EventQueue, RngStream, SimDuration, SimTime};
-use crate::report::metrics::{Area, Failure, Metrics, ServiceMetrics, SourceMetrics};
-use crate::report::timeseries::{Running, TimeSeries};
+use crate::model::metrics::{Area, Failure, Metrics, ServiceMetrics, SourceMetrics};
+use crate::model::timeseries::{Running, TimeSeries};
 use crate::scenario::spec::{Load, Scenario, SourceSpec, Target};
 
 use super::autoscale::{Scaler, Slot};

@@ -58,3 +58,37 @@ fn only_the_loader_and_the_command_line_do_io() {
         offences.join("\n")
     );
 }
+
+/// The layers, lowest first. A layer may use those before it, never those
+/// after: engine ← scenario ← model ← report ← runner ← cli.
+const LAYERS: &[&str] = &["engine", "scenario", "model", "report", "runner", "cli"];
+
+#[test]
+fn imports_point_one_way_down_the_layers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offences = Vec::new();
+    for (index, layer) in LAYERS.iter().enumerate() {
+        let mut files = Vec::new();
+        let dir = src.join(layer);
+        if dir.is_dir() {
+            rust_files(&dir, &mut files);
+        }
+        let file = src.join(format!("{layer}.rs"));
+        if file.is_file() {
+            files.push(file);
+        }
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (number, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                for higher in &LAYERS[index + 1..] {
+                    if code.contains(&format!("crate::{higher}")) {
+                        let shown = file.strip_prefix(&src).unwrap_or(file).display();
+                        offences.push(format!("src/{shown}:{}: {layer} uses {higher}", number + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(offences.is_empty(), "{}", offences.join("\n"));
+}

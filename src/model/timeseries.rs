@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::engine::{SimDuration, SimTime};
-use crate::report::metrics::Latency;
+use crate::model::metrics::Latency;
 use crate::scenario::Scenario;
 use crate::scenario::spec::Target;
 
