@@ -1,8 +1,10 @@
 //! Throughput of the simulator through its public API.
 //!
 //! `cargo bench --bench engine` reports, for the bundled M/M/1 scenario, the
-//! three-tier retry chain and a message queue with batch consumers
-//! (`consumer-outage-backlog.yaml`), events per second (group `events`) and
+//! three-tier retry chain, a message queue with batch consumers
+//! (`consumer-outage-backlog.yaml`) and a thousand independent M/M/1
+//! services (`thousand-services`, 10⁶ requests in all: the cost of many
+//! components against one), events per second (group `events`) and
 //! requests per second (group `requests`). A hand-written minimal M/M/1 loop
 //! (a binary heap, one ChaCha8 stream, libm) is measured alongside as the
 //! machine's baseline, so the ratio between the two can be quoted on a noisy
@@ -22,6 +24,23 @@ use stampede::scenario::{self, Scenario};
 fn bundled(name: &str) -> Scenario {
     let path = format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
     scenario::load(Path::new(&path)).expect("bundled scenarios are valid")
+}
+
+/// A thousand services, each with its own source at 10/s for 100s and a
+/// mean service time of 1ms: the single queue's work spread over many
+/// components.
+fn thousand_services() -> Scenario {
+    let mut text = String::from("duration: 100s\nsources:\n");
+    for i in 0..1000 {
+        text.push_str(&format!("  u{i}: {{ target: s{i}, rate: 10/s }}\n"));
+    }
+    text.push_str("services:\n");
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "  s{i}: {{ workers: 1, service_time: exp(mean=1ms) }}\n"
+        ));
+    }
+    scenario::load_str("thousand-services", &text).expect("the generated scenario is valid")
 }
 
 /// Events and requests of one run, for the throughput denominators.
@@ -68,6 +87,7 @@ fn throughput(c: &mut Criterion) {
         ("mm1", bundled("mm1.yaml")),
         ("retry-chain", bundled("retry-chain.yaml")),
         ("queue-consumers", bundled("consumer-outage-backlog.yaml")),
+        ("thousand-services", thousand_services()),
     ];
     for (unit, pick) in [("events", 0usize), ("requests", 1usize)] {
         let mut group = c.benchmark_group(unit);
