@@ -622,6 +622,36 @@ impl<'a> Simulation<'a> {
                 self.metrics.sources[source as usize].in_flight += 1;
             }
         }
+        self.debug_check_every_request_ends_once();
+    }
+
+    /// Every request ends exactly once: at the end of a run, each source's
+    /// arrivals are its successes, failures and requests still in flight,
+    /// and the requests in flight are the root calls still open. A request
+    /// finished twice, or never, breaks one of the two. Debug builds only:
+    /// it walks every open call.
+    fn debug_check_every_request_ends_once(&self) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        let running = &self.running;
+        for source in 0..self.scenario.sources.len() {
+            let ended = running.succeeded[source] + running.failed[source];
+            assert_eq!(
+                running.arrivals[source],
+                ended + running.in_flight[source],
+                "source {source}: arrivals ≠ succeeded + failed + in flight"
+            );
+        }
+        let open_roots = self
+            .calls
+            .values()
+            .filter(|call| matches!(call.owner, Owner::Source { .. }))
+            .count() as u64;
+        assert_eq!(
+            open_roots, self.requests_in_flight,
+            "open root calls ≠ requests in flight"
+        );
     }
 
     /// Whether something that began at `began_at` (a job's arrival, a call's
