@@ -39,48 +39,47 @@ pub fn blank_key(text: &str, position: Position) -> Option<String> {
     Some(lines.join("\n"))
 }
 
-/// How many `{` or `[` are open before the key on its line.
-fn open_flow_depth(prefix: &[char]) -> i32 {
+/// The characters outside quotes, each with the flow depth (`{` and `[`
+/// open) before it; a `#` outside quotes ends the line.
+fn unquoted(chars: &[char]) -> impl Iterator<Item = (usize, char, i32)> + '_ {
     let mut depth = 0;
     let mut quote = None;
-    for &c in prefix {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '{' | '[') => depth += 1,
-            (None, '}' | ']') => depth -= 1,
-            (None, '#') => break,
-            _ => {}
-        }
-    }
-    depth
+    chars
+        .iter()
+        .enumerate()
+        .filter_map(move |(index, &c)| {
+            let before = depth;
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => return None,
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '{' | '[') => depth += 1,
+                (None, '}' | ']') => depth -= 1,
+                _ => {}
+            }
+            Some((index, c, before))
+        })
+        .take_while(|&(_, c, _)| c != '#')
+}
+
+/// How many `{` or `[` are open before the key on its line.
+fn open_flow_depth(prefix: &[char]) -> i32 {
+    unquoted(prefix).fold(0, |_, (_, c, before)| match c {
+        '{' | '[' => before + 1,
+        '}' | ']' => before - 1,
+        _ => before,
+    })
 }
 
 /// Blanks `key: value` inside a flow map, with the comma that separates it
 /// from its neighbours. `None` when the entry does not end on this line.
 fn blank_flow_entry(chars: &[char], start: usize) -> Option<String> {
-    let mut depth = 0;
-    let mut quote = None;
-    let mut end = None;
-    for (offset, &c) in chars[start..].iter().enumerate() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '{' | '[') => depth += 1,
-            (None, '}' | ']') if depth == 0 => {
-                end = Some((start + offset, false));
-                break;
-            }
-            (None, '}' | ']') => depth -= 1,
-            (None, ',') if depth == 0 => {
-                end = Some((start + offset, true));
-                break;
-            }
-            _ => {}
-        }
-    }
+    // The entry ends at the first `,`, `}` or `]` at its own depth.
+    let end = unquoted(&chars[start..]).find_map(|(offset, c, depth)| match (c, depth) {
+        (',', 0) => Some((start + offset, true)),
+        ('}' | ']', 0) => Some((start + offset, false)),
+        _ => None,
+    });
     let (end, comma_after) = end?;
     if comma_after {
         return Some(blank_chars(chars, start, end + 1));

@@ -696,15 +696,20 @@ fn table() -> Vec<Bad> {
     ]
 }
 
-/// `stampede validate bad.yaml` in a fresh folder holding `yaml`.
-fn validate(yaml: &str) -> Output {
+/// `stampede ARGS` in a fresh folder holding the file `name` with `contents`.
+fn stampede_beside(name: &str, contents: impl AsRef<[u8]>, args: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.yaml"), yaml).unwrap();
+    std::fs::write(dir.path().join(name), contents).unwrap();
     stampede()
         .current_dir(dir.path())
-        .args(["validate", "bad.yaml"])
+        .args(args)
         .output()
         .unwrap()
+}
+
+/// `stampede validate bad.yaml` in a fresh folder holding `yaml`.
+fn validate(yaml: impl AsRef<[u8]>) -> Output {
+    stampede_beside("bad.yaml", yaml, &["validate", "bad.yaml"])
 }
 
 fn assert_refused(output: &Output, context: &str) -> String {
@@ -771,14 +776,7 @@ fn text_that_is_not_utf8_or_is_empty_is_located() {
         (b"# only a comment\n", "bad.yaml:1:1: the scenario is empty"),
     ];
     for (bytes, expected) in cases {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("bad.yaml"), bytes).unwrap();
-        let output = stampede()
-            .current_dir(dir.path())
-            .args(["validate", "bad.yaml"])
-            .output()
-            .unwrap();
-        let stderr = assert_refused(&output, expected);
+        let stderr = assert_refused(&validate(bytes), expected);
         assert!(stderr.contains(expected), "{stderr}");
     }
 }
@@ -812,13 +810,7 @@ fn thousands_of_errors_are_counted_not_all_printed() {
 #[test]
 fn seeds_are_read_as_integers() {
     let yaml = "seed: 9007199254740993\nduration: 1s\nsources:\n  u: {target: a, rate: 1/s}\nservices:\n  a: {workers: 1, service_time: 1ms}\n";
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
-    let output = stampede()
-        .current_dir(dir.path())
-        .args(["run", "s.yaml", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = stampede_beside("s.yaml", yaml, &["run", "s.yaml", "--format", "json"]);
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--seed 9007199254740993"), "{stderr}");
@@ -829,13 +821,7 @@ fn seeds_are_read_as_integers() {
 #[test]
 fn a_loop_that_takes_no_time_stops_with_a_message() {
     let yaml = "duration: 60s\nsources:\n  users: {target: a, clients: 10, think_time: 0s}\nservices:\n  a: {workers: 10, service_time: 0s}\nlimits: {max_events_at_one_instant: 100000}\n";
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("z.yaml"), yaml).unwrap();
-    let output = stampede()
-        .current_dir(dir.path())
-        .args(["run", "z.yaml"])
-        .output()
-        .unwrap();
+    let output = stampede_beside("z.yaml", yaml, &["run", "z.yaml"]);
     let stderr = assert_refused(&output, "zero-time loop");
     assert!(
         stderr.contains("simulated time was not advancing"),
@@ -866,13 +852,11 @@ fn a_bad_sweep_on_the_command_line_names_its_flag() {
         ),
     ];
     for (param, values, expected) in cases {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("s.yaml"), yaml).unwrap();
-        let output = stampede()
-            .current_dir(dir.path())
-            .args(["sweep", "s.yaml", "--param", param, "--values", values])
-            .output()
-            .unwrap();
+        let output = stampede_beside(
+            "s.yaml",
+            yaml,
+            &["sweep", "s.yaml", "--param", param, "--values", values],
+        );
         let stderr = assert_refused(&output, param);
         assert!(stderr.contains(expected), "{stderr}");
     }
