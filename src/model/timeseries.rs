@@ -106,6 +106,92 @@ pub struct TimeSeries {
     interval_latency: Vec<(Latency, Latency)>,
 }
 
+/// One interval's view of the running totals: now, at the interval's start,
+/// the span between, and each service's workers per instance.
+struct Interval<'a> {
+    now: &'a Running,
+    last: &'a Running,
+    span_ns: f64,
+    workers: &'a [u64],
+}
+
+impl Interval<'_> {
+    /// The change of a counter over the interval, per second.
+    fn per_s(&self, counter: fn(&Running) -> &Vec<u64>, index: usize) -> f64 {
+        let then = counter(self.last).get(index).copied().unwrap_or(0);
+        round4((counter(self.now)[index] - then) as f64 * 1e9 / self.span_ns)
+    }
+
+    /// The change of a counter over the interval.
+    fn change(&self, counter: fn(&Running) -> &Vec<u64>, index: usize) -> u64 {
+        counter(self.now)[index] - counter(self.last).get(index).copied().unwrap_or(0)
+    }
+
+    /// The cells of one component, column by column.
+    fn cells<'t>(&'t self, table: &'t [Column], index: usize) -> impl Iterator<Item = f64> + 't {
+        table.iter().map(move |(_, cell)| cell(self, index))
+    }
+
+    /// The change of a time integral over the interval.
+    fn integral(&self, integral: fn(&Running) -> &Vec<u128>, index: usize) -> f64 {
+        (integral(self.now)[index] - integral(self.last)[index]) as f64
+    }
+}
+
+/// A column of the time series: its name after the component's, and how
+/// its cell is worked out. Each column is declared here once, so names and
+/// values cannot fall out of step.
+type Column = (&'static str, fn(&Interval, usize) -> f64);
+
+const SOURCE_COLUMNS: [Column; 4] = [
+    ("offered_per_s", |i, s| i.per_s(|r| &r.arrivals, s)),
+    ("goodput_per_s", |i, s| i.per_s(|r| &r.succeeded, s)),
+    ("failed_per_s", |i, s| i.per_s(|r| &r.failed, s)),
+    ("in_flight", |i, s| i.now.in_flight[s] as f64),
+];
+
+/// After a source's [`SOURCE_COLUMNS`]: the interval's percentiles, worked
+/// out together from its histograms (see `take_interval_latency`).
+const SOURCE_LATENCY_COLUMNS: [&str; 4] = [
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "latency_all_p50_ms",
+    "latency_all_p99_ms",
+];
+
+const SERVICE_COLUMNS: [Column; 6] = [
+    ("attempts_per_s", |i, s| i.per_s(|r| &r.service_attempts, s)),
+    ("rejected_per_s", |i, s| i.per_s(|r| &r.service_rejected, s)),
+    ("errors_per_s", |i, s| i.per_s(|r| &r.service_errors, s)),
+    ("queue_length", |i, s| {
+        round4(i.integral(|r| &r.queue_integral, s) / i.span_ns)
+    }),
+    ("utilisation", |i, s| {
+        let busy = i.integral(|r| &r.busy_integral, s);
+        let ready = i.integral(|r| &r.ready_integral, s);
+        round4(busy / (ready * i.workers[s] as f64).max(1.0))
+    }),
+    ("instances", |i, s| {
+        round4(i.integral(|r| &r.ready_integral, s) / i.span_ns)
+    }),
+];
+
+const CACHE_COLUMNS: [Column; 2] = [
+    ("hit_ratio", |i, c| {
+        let requests = i.change(|r| &r.cache_requests, c);
+        round4(i.change(|r| &r.cache_hits, c) as f64 / requests.max(1) as f64)
+    }),
+    ("backend_calls_per_s", |i, c| i.per_s(|r| &r.cache_fills, c)),
+];
+
+const QUEUE_COLUMNS: [Column; 5] = [
+    ("sent_per_s", |i, q| i.per_s(|r| &r.queue_sent, q)),
+    ("deleted_per_s", |i, q| i.per_s(|r| &r.queue_deleted, q)),
+    ("depth", |i, q| i.now.queue_depth[q] as f64),
+    ("in_flight", |i, q| i.now.queue_in_flight[q] as f64),
+    ("oldest_age_s", |i, q| round4(i.now.queue_oldest_age_s[q])),
+];
+
 fn round4(value: f64) -> f64 {
     (value * 1e4).round() / 1e4
 }
@@ -113,47 +199,22 @@ fn round4(value: f64) -> f64 {
 impl TimeSeries {
     pub fn new(scenario: &Scenario) -> TimeSeries {
         let mut columns = vec!["time_s".to_string()];
+        let mut named = |component: &str, metrics: &[&str]| {
+            columns.extend(metrics.iter().map(|metric| format!("{component}.{metric}")));
+        };
+        let names = |table: &[Column]| table.iter().map(|&(name, _)| name).collect::<Vec<_>>();
         for source in &scenario.sources {
-            for metric in [
-                "offered_per_s",
-                "goodput_per_s",
-                "failed_per_s",
-                "in_flight",
-                "latency_p50_ms",
-                "latency_p99_ms",
-                "latency_all_p50_ms",
-                "latency_all_p99_ms",
-            ] {
-                columns.push(format!("{}.{metric}", source.name));
-            }
+            named(&source.name, &names(&SOURCE_COLUMNS));
+            named(&source.name, &SOURCE_LATENCY_COLUMNS);
         }
         for service in &scenario.services {
-            for metric in [
-                "attempts_per_s",
-                "rejected_per_s",
-                "errors_per_s",
-                "queue_length",
-                "utilisation",
-                "instances",
-            ] {
-                columns.push(format!("{}.{metric}", service.name));
-            }
+            named(&service.name, &names(&SERVICE_COLUMNS));
         }
         for cache in &scenario.caches {
-            for metric in ["hit_ratio", "backend_calls_per_s"] {
-                columns.push(format!("{}.{metric}", cache.name));
-            }
+            named(&cache.name, &names(&CACHE_COLUMNS));
         }
         for queue in &scenario.queues {
-            for metric in [
-                "sent_per_s",
-                "deleted_per_s",
-                "depth",
-                "in_flight",
-                "oldest_age_s",
-            ] {
-                columns.push(format!("{}.{metric}", queue.name));
-            }
+            named(&queue.name, &names(&QUEUE_COLUMNS));
         }
         columns.push("retries_per_s".to_string());
         TimeSeries {
@@ -207,46 +268,27 @@ impl TimeSeries {
             ),
         };
         let span_ns = now.since(since).as_nanos().max(1) as f64;
-        let per_s = |now: u64, then: u64| round4((now - then) as f64 * 1e9 / span_ns);
+        let interval = Interval {
+            now: running,
+            last: &last,
+            span_ns,
+            workers,
+        };
         let mut row = vec![round4(now.as_secs_f64())];
         for s in 0..running.arrivals.len() {
-            row.push(per_s(running.arrivals[s], last.arrivals[s]));
-            row.push(per_s(running.succeeded[s], last.succeeded[s]));
-            row.push(per_s(running.failed[s], last.failed[s]));
-            row.push(running.in_flight[s] as f64);
+            row.extend(interval.cells(&SOURCE_COLUMNS, s));
             row.extend(self.take_interval_latency(s));
         }
-        for (s, &workers) in workers.iter().enumerate() {
-            row.push(per_s(running.service_attempts[s], last.service_attempts[s]));
-            row.push(per_s(running.service_rejected[s], last.service_rejected[s]));
-            row.push(per_s(running.service_errors[s], last.service_errors[s]));
-            row.push(round4(
-                (running.queue_integral[s] - last.queue_integral[s]) as f64 / span_ns,
-            ));
-            let busy = (running.busy_integral[s] - last.busy_integral[s]) as f64;
-            let ready = (running.ready_integral[s] - last.ready_integral[s]) as f64;
-            let capacity = (ready * workers as f64).max(1.0);
-            row.push(round4(busy / capacity));
-            row.push(round4(ready / span_ns));
+        for s in 0..workers.len() {
+            row.extend(interval.cells(&SERVICE_COLUMNS, s));
         }
         for cache in 0..running.cache_requests.len() {
-            let before = |counts: &Vec<u64>| counts.get(cache).copied().unwrap_or(0);
-            let requests = running.cache_requests[cache] - before(&last.cache_requests);
-            let hits = running.cache_hits[cache] - before(&last.cache_hits);
-            row.push(round4(hits as f64 / requests.max(1) as f64));
-            row.push(per_s(running.cache_fills[cache], before(&last.cache_fills)));
+            row.extend(interval.cells(&CACHE_COLUMNS, cache));
         }
         for queue in 0..running.queue_sent.len() {
-            let before = |counts: &Vec<u64>| counts.get(queue).copied().unwrap_or(0);
-            row.push(per_s(running.queue_sent[queue], before(&last.queue_sent)));
-            row.push(per_s(
-                running.queue_deleted[queue],
-                before(&last.queue_deleted),
-            ));
-            row.push(running.queue_depth[queue] as f64);
-            row.push(running.queue_in_flight[queue] as f64);
-            row.push(round4(running.queue_oldest_age_s[queue]));
+            row.extend(interval.cells(&QUEUE_COLUMNS, queue));
         }
+        let per_s = |now: u64, then: u64| round4((now - then) as f64 * 1e9 / span_ns);
         row.push(per_s(running.retries, last.retries));
         self.rows.push(row);
         self.last = Some((now, running.clone()));
