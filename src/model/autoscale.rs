@@ -106,9 +106,9 @@ fn window_extreme(
 
 impl Simulation<'_> {
     pub(super) fn start_autoscalers(&mut self) {
-        for (id, service) in self.scenario.services.iter().enumerate() {
+        for (id, service) in self.kernel.scenario.services.iter().enumerate() {
             if let Some(spec) = service.autoscaling {
-                self.events.schedule(
+                self.kernel.schedule(
                     SimTime::ZERO + spec.evaluation_period,
                     Event::ScaleEvaluation { service: id as u32 },
                 );
@@ -117,13 +117,11 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_scale_evaluation(&mut self, service: u32) {
-        let spec = self.scenario.services[service as usize]
+        let spec = self.kernel.scenario.services[service as usize]
             .autoscaling
             .expect("only autoscaled services are evaluated");
-        self.events.schedule(
-            self.now + spec.evaluation_period,
-            Event::ScaleEvaluation { service },
-        );
+        self.kernel
+            .schedule_in(spec.evaluation_period, Event::ScaleEvaluation { service });
         let metric = self.scaling_metric(service, &spec);
         let slots = self.services[service as usize].instances.clone();
         let current = slots
@@ -139,7 +137,7 @@ impl Simulation<'_> {
             .scaler
             .as_mut()
             .expect("autoscaled services have a scaler");
-        let target = scaler.stabilise(&spec, self.now, current, desired);
+        let target = scaler.stabilise(&spec, self.kernel.now, current, desired);
         if target > current {
             self.scale_up(service, target - current, spec.cold_start);
         } else if target < current {
@@ -164,7 +162,7 @@ impl Simulation<'_> {
         (scaler.busy_then, scaler.queue_then) = (busy, queue);
         let ready = f64::from(state.ready.max(1));
         let span = spec.evaluation_period.as_nanos() as f64;
-        let workers = f64::from(self.scenario.services[service as usize].workers);
+        let workers = f64::from(self.kernel.scenario.services[service as usize].workers);
         match spec.metric {
             ScalingMetric::Utilisation => busy_delta / span / (ready * workers),
             ScalingMetric::QueueLength => queue_delta / span / ready,
@@ -174,7 +172,7 @@ impl Simulation<'_> {
 
     /// Starts `count` instances in the lowest free slots.
     fn scale_up(&mut self, service: u32, count: u32, cold_start: SimDuration) {
-        let ready_at = self.now + cold_start;
+        let ready_at = self.kernel.now + cold_start;
         let free: Vec<u32> = self.services[service as usize]
             .instances
             .clone()
@@ -183,7 +181,7 @@ impl Simulation<'_> {
             .collect();
         for instance in free {
             self.instances[instance as usize].slot = Slot::Starting { ready_at };
-            self.events
+            self.kernel
                 .schedule(ready_at, Event::InstanceReady { instance });
         }
     }
@@ -217,7 +215,7 @@ impl Simulation<'_> {
     pub(super) fn on_instance_ready(&mut self, instance: u32) {
         let state = &mut self.instances[instance as usize];
         if let Slot::Starting { ready_at } = state.slot
-            && ready_at <= self.now
+            && ready_at <= self.kernel.now
         {
             state.slot = Slot::Ready;
             let service = state.service;
@@ -234,25 +232,27 @@ impl Simulation<'_> {
             .filter(|&i| self.instances[i as usize].slot == Slot::Ready)
             .collect();
         let state = &mut self.services[service as usize];
-        state.ready_area.advance(self.now, u64::from(state.ready));
+        state
+            .ready_area
+            .advance(self.kernel.now, u64::from(state.ready));
         state.ready = ready.len() as u32;
         // Warm-up included: scaling below the start is a surprise either way.
         let fewest = &mut self.metrics.services[service as usize].ready_instances_min;
         *fewest = (*fewest).min(ready.len() as u64);
-        if self.measuring {
+        if self.kernel.measuring {
             let metrics = &mut self.metrics.services[service as usize];
             metrics.ready_instances_max = metrics.ready_instances_max.max(ready.len() as u64);
         }
         self.routers[service as usize].set_instances(ready);
         self.apply_rotation(service as usize);
-        let balancers = self.scenario.balancers.iter().enumerate();
+        let balancers = self.kernel.scenario.balancers.iter().enumerate();
         for (index, balancer) in balancers.filter(|(_, b)| b.backends.contains(&service)) {
             let instances = balancer
                 .backends
                 .iter()
                 .flat_map(|&s| self.routers[s as usize].instances.clone())
                 .collect();
-            let router = self.scenario.services.len() + index;
+            let router = self.kernel.scenario.services.len() + index;
             self.routers[router].set_instances(instances);
             self.apply_rotation(router);
         }

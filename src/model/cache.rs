@@ -85,15 +85,15 @@ impl CacheState {
 impl Simulation<'_> {
     /// An attempt reaches a cache.
     pub(super) fn cache_request(&mut self, cache: u32, attempt: AttemptKey, key: u64) {
-        let scenario = self.scenario;
+        let scenario = self.kernel.scenario;
         let spec = &scenario.caches[cache as usize];
         let state = &mut self.caches[cache as usize];
         let (found, filled_at) = match (state.flushing > 0, spec.lookup) {
-            (true, _) => (Lookup::Missing, self.now),
+            (true, _) => (Lookup::Missing, self.kernel.now),
             (false, CacheLookup::HitRatio(ratio)) if state.hit_rng.chance(ratio) => {
-                (Lookup::Fresh, self.now)
+                (Lookup::Fresh, self.kernel.now)
             }
-            (false, CacheLookup::HitRatio(_)) => (Lookup::Missing, self.now),
+            (false, CacheLookup::HitRatio(_)) => (Lookup::Missing, self.kernel.now),
             (
                 false,
                 CacheLookup::Entries {
@@ -104,7 +104,7 @@ impl Simulation<'_> {
             ) => {
                 let refresh = ttl.filter(|_| refresh_on_hit);
                 let store = state.store.as_mut().expect("entry caches have a store");
-                store.lookup_aged(key, self.now, spec.stale_while_revalidate, refresh)
+                store.lookup_aged(key, self.kernel.now, spec.stale_while_revalidate, refresh)
             }
         };
         let hit = found != Lookup::Missing;
@@ -112,25 +112,27 @@ impl Simulation<'_> {
         self.running.cache_hits[cache as usize] += u64::from(hit);
         let latency = hit
             .then(|| SimDuration::from_nanos_f64(spec.hit_latency.sample(&mut state.latency_rng)));
-        if self.in_window(self.now) {
+        if self.kernel.in_window(self.kernel.now) {
             let metrics = &mut self.metrics.caches[cache as usize];
             metrics.requests += 1;
             metrics.hits += u64::from(hit);
             metrics.stale_hits += u64::from(found == Lookup::Stale);
             if let Some(latency) = latency {
                 metrics.hit_latency.record(latency);
-                metrics.hit_age.record(self.now - filled_at);
+                metrics.hit_age.record(self.kernel.now - filled_at);
             }
         }
         match (found, latency) {
-            (Lookup::Missing, _) | (_, None) => self.fetch(cache, key, Some((attempt, self.now))),
+            (Lookup::Missing, _) | (_, None) => {
+                self.fetch(cache, key, Some((attempt, self.kernel.now)))
+            }
             (Lookup::Fresh, Some(latency)) => {
-                self.events
-                    .schedule(self.now + latency, Event::Answered { attempt });
+                self.kernel
+                    .schedule(self.kernel.now + latency, Event::Answered { attempt });
             }
             (Lookup::Stale, Some(latency)) => {
-                self.events
-                    .schedule(self.now + latency, Event::Answered { attempt });
+                self.kernel
+                    .schedule(self.kernel.now + latency, Event::Answered { attempt });
                 self.fetch(cache, key, None);
             }
         }
@@ -140,10 +142,10 @@ impl Simulation<'_> {
     /// when `waiter` is `None`. Background refreshes are always single-flight;
     /// misses are when the cache coalesces.
     fn fetch(&mut self, cache: u32, key: u64, waiter: Option<(AttemptKey, SimTime)>) {
-        let scenario = self.scenario;
+        let scenario = self.kernel.scenario;
         let spec = &scenario.caches[cache as usize];
         let single_flight = spec.coalescing || waiter.is_none();
-        let measured = self.in_window(self.now);
+        let measured = self.kernel.in_window(self.kernel.now);
         let state = &mut self.caches[cache as usize];
         if single_flight && let Some(&fill) = state.in_flight.get(&key) {
             if let (Some(waiter), Some(fill)) = (waiter, self.fills.get_mut(fill)) {
@@ -181,7 +183,7 @@ impl Simulation<'_> {
             return;
         };
         let cache = fill.cache as usize;
-        let scenario = self.scenario;
+        let scenario = self.kernel.scenario;
         let spec = &scenario.caches[cache];
         let state = &mut self.caches[cache];
         if state.in_flight.get(&fill.key) == Some(&fill_key) {
@@ -190,19 +192,22 @@ impl Simulation<'_> {
         if let (Ok(()), 0, Some(store), CacheLookup::Entries { ttl, .. }) =
             (result, state.flushing, &mut state.store, spec.lookup)
         {
-            let expires_at = ttl.map_or(SimTime::MAX, |ttl| self.now + ttl);
-            store.insert(fill.key, self.now, expires_at);
+            let expires_at = ttl.map_or(SimTime::MAX, |ttl| self.kernel.now + ttl);
+            store.insert(fill.key, self.kernel.now, expires_at);
         }
         let answer = result.map_err(|_| Failure::Error);
-        if result.is_err() && self.measuring {
+        if result.is_err() && self.kernel.measuring {
             self.metrics.caches[cache].backend_failures += 1;
         }
         for (attempt, arrived_at) in fill.waiters {
             // Miss latency is that of misses answered with the data.
-            if result.is_ok() && self.in_window(arrived_at) && self.attempts.contains_key(attempt) {
+            if result.is_ok()
+                && self.kernel.in_window(arrived_at)
+                && self.attempts.contains_key(attempt)
+            {
                 self.metrics.caches[cache]
                     .miss_latency
-                    .record(self.now - arrived_at);
+                    .record(self.kernel.now - arrived_at);
             }
             self.on_attempt_answered(attempt, answer);
         }

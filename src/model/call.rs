@@ -138,15 +138,17 @@ impl Simulation<'_> {
         (key, origin): (u64, u32),
         inherited_deadline_at: SimTime,
     ) -> CallKey {
-        let policy = &self.scenario.edges[edge as usize].policy;
-        let own_deadline_at = policy.deadline.map_or(SimTime::MAX, |d| self.now + d);
+        let policy = &self.kernel.scenario.edges[edge as usize].policy;
+        let own_deadline_at = policy
+            .deadline
+            .map_or(SimTime::MAX, |d| self.kernel.now + d);
         let deadline_at = own_deadline_at.min(inherited_deadline_at);
         let call = Call {
             owner,
             edge,
             origin,
             key,
-            started_at: self.now,
+            started_at: self.kernel.now,
             attempts_made: 0,
             outstanding: SmallVec::new(),
             deadline_at,
@@ -156,14 +158,16 @@ impl Simulation<'_> {
         };
         let key = self.calls.insert(call);
         self.edges[edge as usize].active_calls += 1;
-        if self.in_window(self.now) {
+        if self.kernel.in_window(self.kernel.now) {
             self.metrics.edges[edge as usize].calls += 1;
         }
         if deadline_at != SimTime::MAX {
             // A deadline inherited from a caller may already have passed: the
             // call then fails now, never at an instant behind the clock.
-            self.events
-                .schedule(deadline_at.max(self.now), Event::CallDeadline { call: key });
+            self.kernel.schedule(
+                deadline_at.max(self.kernel.now),
+                Event::CallDeadline { call: key },
+            );
         }
         self.send_attempt(key);
         key
@@ -186,11 +190,11 @@ impl Simulation<'_> {
             call.deadline_at,
             call.key,
         );
-        let spec = &self.scenario.edges[edge];
+        let spec = &self.kernel.scenario.edges[edge];
         let hedging = spec.policy.hedging;
         let is_extra = attempts_made > 1;
         self.running.retries += u64::from(is_extra);
-        let measured = self.in_window(self.now);
+        let measured = self.kernel.in_window(self.kernel.now);
         if measured {
             let metrics = &mut self.metrics.edges[edge];
             metrics.attempts += 1;
@@ -200,13 +204,13 @@ impl Simulation<'_> {
             }
         }
         if let Some(breaker) = &mut self.edges[edge].breaker
-            && !breaker.permit(self.now)
+            && !breaker.permit(self.kernel.now)
         {
             if measured {
                 self.metrics.edges[edge].short_circuited += 1;
             }
-            self.events
-                .schedule(self.now, Event::ShortCircuited { call: call_key });
+            self.kernel
+                .schedule(self.kernel.now, Event::ShortCircuited { call: call_key });
             return;
         }
         let instance = match spec.target {
@@ -216,7 +220,7 @@ impl Simulation<'_> {
         let attempt = self.attempts.insert(Attempt {
             call: call_key,
             instance,
-            sent_at: self.now,
+            sent_at: self.kernel.now,
         });
         self.calls[call_key].outstanding.push(attempt);
         if instance != NO_INSTANCE {
@@ -225,21 +229,19 @@ impl Simulation<'_> {
         let timeout_at = spec
             .policy
             .timeout_per_attempt
-            .map_or(SimTime::MAX, |t| self.now + t);
+            .map_or(SimTime::MAX, |t| self.kernel.now + t);
         if timeout_at < deadline_at {
-            self.events
+            self.kernel
                 .schedule(timeout_at, Event::AttemptTimeout { attempt });
         }
         if let Some(hedging) = hedging
             && attempts_made < hedging.max_attempts
-            && self.now + hedging.hedging_delay < deadline_at
+            && self.kernel.now + hedging.hedging_delay < deadline_at
         {
-            self.events.schedule(
-                self.now + hedging.hedging_delay,
-                Event::HedgeDue { call: call_key },
-            );
+            self.kernel
+                .schedule_in(hedging.hedging_delay, Event::HedgeDue { call: call_key });
         }
-        let expires_at = if self.scenario.deadline_propagation {
+        let expires_at = if self.kernel.scenario.deadline_propagation {
             timeout_at.min(deadline_at)
         } else {
             SimTime::MAX
@@ -256,7 +258,7 @@ impl Simulation<'_> {
 
     fn route(&mut self, target: Target, key: u64) -> u32 {
         if let Target::Balancer(id) = target
-            && self.in_window(self.now)
+            && self.kernel.in_window(self.kernel.now)
         {
             self.metrics.balancer_attempts[id as usize] += 1;
         }
@@ -276,7 +278,7 @@ impl Simulation<'_> {
         };
         call.outstanding.retain(|a| *a != attempt);
         let edge = &mut self.edges[call.edge as usize];
-        let elapsed = self.now - removed.sent_at;
+        let elapsed = self.kernel.now - removed.sent_at;
         let outcome = match ending {
             Ending::Answered(Ok(())) => Outcome::Success { elapsed },
             Ending::Answered(Err(_)) | Ending::TimedOut | Ending::CallEnded { failed: true } => {
@@ -286,8 +288,8 @@ impl Simulation<'_> {
         };
         if let Some(breaker) = &mut edge.breaker {
             let opened_before = breaker.opened;
-            breaker.record(outcome, self.now);
-            if breaker.opened > opened_before && self.measuring {
+            breaker.record(outcome, self.kernel.now);
+            if breaker.opened > opened_before && self.kernel.measuring {
                 self.metrics.edges[call.edge as usize].breaker_opened += 1;
             }
         }
@@ -300,7 +302,7 @@ impl Simulation<'_> {
         if let (Ending::Answered(_) | Ending::TimedOut, false) =
             (ending, removed.instance == NO_INSTANCE)
         {
-            let router = self.router_index(self.scenario.edges[edge_id].target);
+            let router = self.router_index(self.kernel.scenario.edges[edge_id].target);
             let failed = !matches!(ending, Ending::Answered(Ok(())));
             self.record_outcome(router, removed.instance, failed);
         }
@@ -355,7 +357,7 @@ impl Simulation<'_> {
         let Some(call) = self.calls.get(call_key) else {
             return;
         };
-        let policy = &self.scenario.edges[call.edge as usize].policy;
+        let policy = &self.kernel.scenario.edges[call.edge as usize].policy;
         let more_allowed = policy
             .hedging
             .is_some_and(|h| call.attempts_made < h.max_attempts);
@@ -369,10 +371,10 @@ impl Simulation<'_> {
     fn attempt_failed(&mut self, call_key: CallKey, failure: Failure) {
         let call = &self.calls[call_key];
         let edge = call.edge as usize;
-        if self.in_window(call.started_at) {
+        if self.kernel.in_window(call.started_at) {
             self.metrics.edges[edge].attempt_failures.add(failure);
         }
-        let policy = &self.scenario.edges[edge].policy;
+        let policy = &self.kernel.scenario.edges[edge].policy;
         if let Some(hedging) = policy.hedging {
             // Another hedge may still succeed; when none is out, the next goes now.
             let next_allowed =
@@ -401,13 +403,13 @@ impl Simulation<'_> {
             &mut self.edges[edge].jitter_rng,
         );
         self.calls[call_key].last_backoff = delay;
-        self.events
-            .schedule(self.now + delay, Event::RetryDue { call: call_key });
+        self.kernel
+            .schedule(self.kernel.now + delay, Event::RetryDue { call: call_key });
     }
 
     /// Asks the edge's retry limit, if any, for a retry; counts a refusal.
     fn admit_retry(&mut self, call_key: CallKey, failure: Failure) -> bool {
-        let measured = self.in_window(self.calls[call_key].started_at);
+        let measured = self.kernel.in_window(self.calls[call_key].started_at);
         let call = &mut self.calls[call_key];
         let edge = &mut self.edges[call.edge as usize];
         let Some(limiter) = &mut edge.limiter else {
@@ -457,16 +459,18 @@ impl Simulation<'_> {
         if let (Ok(()), Some(limiter)) = (result, &mut self.edges[call.edge as usize].limiter) {
             limiter.on_call_succeeded(call.attempts_made > 1, call.last_retry_cost);
         }
-        if self.in_window(call.started_at) {
+        if self.kernel.in_window(call.started_at) {
             let metrics = &mut self.metrics.edges[call.edge as usize];
             match result {
                 Ok(()) => {
                     metrics.succeeded += 1;
-                    metrics.latency.record(self.now - call.started_at);
+                    metrics.latency.record(self.kernel.now - call.started_at);
                 }
                 Err(failure) => {
                     metrics.failed.add(failure);
-                    metrics.latency_failed.record(self.now - call.started_at);
+                    metrics
+                        .latency_failed
+                        .record(self.kernel.now - call.started_at);
                 }
             }
         }
@@ -490,7 +494,7 @@ impl Simulation<'_> {
         let Some(call) = self.close_call(call_key, Ending::Cancelled) else {
             return;
         };
-        if self.in_window(call.started_at) {
+        if self.kernel.in_window(call.started_at) {
             self.metrics.edges[call.edge as usize].cancelled += 1;
         }
     }

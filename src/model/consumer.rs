@@ -106,9 +106,9 @@ pub(super) struct Batch {
 
 impl Simulation<'_> {
     pub(super) fn start_consumers(&mut self) {
-        for (id, spec) in self.scenario.consumers.iter().enumerate() {
+        for (id, spec) in self.kernel.scenario.consumers.iter().enumerate() {
             match spec.schedule {
-                Some(schedule) => self.events.schedule(
+                Some(schedule) => self.kernel.schedule(
                     SimTime::ZERO + schedule.first_at,
                     Event::ScheduledRun {
                         consumer: id as u32,
@@ -126,10 +126,10 @@ impl Simulation<'_> {
     /// A scheduled job's run starts: its idle pollers process the messages
     /// visible now (those arriving meanwhile wait for the next run).
     pub(super) fn on_scheduled_run(&mut self, consumer: u32) {
-        let spec = &self.scenario.consumers[consumer as usize];
+        let spec = &self.kernel.scenario.consumers[consumer as usize];
         if let Some(schedule) = spec.schedule {
-            self.events
-                .schedule(self.now + schedule.every, Event::ScheduledRun { consumer });
+            self.kernel
+                .schedule_in(schedule.every, Event::ScheduledRun { consumer });
         }
         self.consumers[consumer as usize].run_budget = self.queues[spec.queue as usize].depth();
         for poller in self.consumers[consumer as usize].pollers.clone() {
@@ -147,7 +147,7 @@ impl Simulation<'_> {
         let consumer = &self.consumers[state.consumer as usize];
         let mut effects = Effects::NONE;
         for &fault in consumer.active_faults.iter().chain(&state.active_faults) {
-            effects.add(&self.scenario.faults[fault as usize].kind);
+            effects.add(&self.kernel.scenario.faults[fault as usize].kind);
         }
         effects
     }
@@ -162,7 +162,7 @@ impl Simulation<'_> {
         let state = &mut self.pollers[poller as usize];
         state.timer_at = at;
         let generation = state.generation;
-        self.events
+        self.kernel
             .schedule(at, Event::PollerTimer { poller, generation });
     }
 
@@ -173,7 +173,7 @@ impl Simulation<'_> {
             return;
         }
         let consumer = self.pollers[poller as usize].consumer;
-        let spec = &self.scenario.consumers[consumer as usize];
+        let spec = &self.kernel.scenario.consumers[consumer as usize];
         let scheduled = spec.schedule.is_some();
         let budget = self.consumers[consumer as usize].run_budget;
         if scheduled && (!self.pollers[poller as usize].in_run || budget == 0) {
@@ -201,13 +201,13 @@ impl Simulation<'_> {
                 } else {
                     spec.wait_time
                 };
-                self.set_timer(poller, self.now + wait);
+                self.set_timer(poller, self.kernel.now + wait);
                 self.queues[spec.queue as usize].waiting.push_back(poller);
             }
             (false, false) => {
                 self.count_receive(consumer, 0);
                 self.set_state(poller, PollerState::Sleeping);
-                self.set_timer(poller, self.now + spec.empty_receive_delay);
+                self.set_timer(poller, self.kernel.now + spec.empty_receive_delay);
             }
         }
     }
@@ -215,7 +215,7 @@ impl Simulation<'_> {
     /// Receives now; starts a batch and returns true if any message came.
     fn receive_batch(&mut self, poller: u32) -> bool {
         let consumer = self.pollers[poller as usize].consumer;
-        let spec = &self.scenario.consumers[consumer as usize];
+        let spec = &self.kernel.scenario.consumers[consumer as usize];
         let state = &mut self.consumers[consumer as usize];
         let max = u64::from(spec.max_messages).min(state.run_budget) as u32;
         let taken = self.receive(spec.queue, max);
@@ -230,10 +230,10 @@ impl Simulation<'_> {
     }
 
     fn count_receive(&mut self, consumer: u32, messages: u64) {
-        if !self.in_window(self.now) {
+        if !self.kernel.in_window(self.kernel.now) {
             return;
         }
-        let queue = self.scenario.consumers[consumer as usize].queue;
+        let queue = self.kernel.scenario.consumers[consumer as usize].queue;
         let metrics = &mut self.metrics.queues[queue as usize];
         metrics.receives += 1;
         metrics.empty_receives += u64::from(messages == 0);
@@ -246,7 +246,7 @@ impl Simulation<'_> {
     pub(super) fn serve_waiting(&mut self, queue: u32) {
         while let Some(&poller) = self.queues[queue as usize].waiting.front() {
             let consumer = self.pollers[poller as usize].consumer;
-            let spec = &self.scenario.consumers[consumer as usize];
+            let spec = &self.kernel.scenario.consumers[consumer as usize];
             let depth = self.queues[queue as usize].depth();
             if depth == 0 {
                 return;
@@ -256,7 +256,7 @@ impl Simulation<'_> {
             if wants_more {
                 if self.pollers[poller as usize].state == (PollerState::Waiting { window: false }) {
                     self.pollers[poller as usize].state = PollerState::Waiting { window: true };
-                    self.set_timer(poller, self.now + spec.batch_window);
+                    self.set_timer(poller, self.kernel.now + spec.batch_window);
                 }
                 return;
             }
@@ -271,11 +271,11 @@ impl Simulation<'_> {
 
     pub(super) fn on_poller_timer(&mut self, poller: u32, generation: u32) {
         let state = &self.pollers[poller as usize];
-        if state.generation != generation || state.timer_at != self.now {
+        if state.generation != generation || state.timer_at != self.kernel.now {
             return;
         }
         let consumer = state.consumer;
-        let queue = self.scenario.consumers[consumer as usize].queue;
+        let queue = self.kernel.scenario.consumers[consumer as usize].queue;
         match state.state {
             PollerState::Waiting { window } => {
                 self.queues[queue as usize].waiting.retain(|&p| p != poller);
@@ -293,7 +293,7 @@ impl Simulation<'_> {
 
     fn start_batch(&mut self, poller: u32, taken: Vec<(MessageKey, u32)>) {
         let consumer = self.pollers[poller as usize].consumer as usize;
-        let spec = &self.scenario.consumers[consumer];
+        let spec = &self.kernel.scenario.consumers[consumer];
         let slowdown = self.poller_effects(poller).slowdown;
         let rng = &mut self.consumers[consumer].processing_rng;
         let mut work = spec.time_per_batch.sample(rng);
@@ -309,7 +309,7 @@ impl Simulation<'_> {
                 next_call: 0,
             })
             .collect::<Vec<_>>();
-        if self.in_window(self.now) {
+        if self.kernel.in_window(self.kernel.now) {
             let metrics = &mut self.metrics.consumers[consumer];
             metrics.batches += 1;
             metrics.messages += items.len() as u64;
@@ -319,18 +319,18 @@ impl Simulation<'_> {
             items,
             pending: 0,
             children: Vec::new(),
-            received_at: self.now,
+            received_at: self.kernel.now,
         });
         self.set_state(poller, PollerState::Processing);
         self.pollers[poller as usize].batch = Some(batch);
         self.change_busy(consumer, true);
-        let done_at = self.now + SimDuration::from_nanos_f64(work * slowdown);
-        self.events.schedule(done_at, Event::BatchDone { batch });
+        let done_at = self.kernel.now + SimDuration::from_nanos_f64(work * slowdown);
+        self.kernel.schedule(done_at, Event::BatchDone { batch });
     }
 
     fn change_busy(&mut self, consumer: usize, more: bool) {
         let state = &mut self.consumers[consumer];
-        state.busy_area.advance(self.now, state.busy);
+        state.busy_area.advance(self.kernel.now, state.busy);
         if more {
             state.busy += 1;
         } else {
@@ -346,7 +346,7 @@ impl Simulation<'_> {
         };
         let poller = batch.poller;
         let consumer = self.pollers[poller as usize].consumer as usize;
-        let scenario = self.scenario;
+        let scenario = self.kernel.scenario;
         let spec = &scenario.consumers[consumer];
         let fault_error_rate = self.poller_effects(poller).error_rate;
         let state = &mut self.consumers[consumer];
@@ -379,7 +379,7 @@ impl Simulation<'_> {
     /// when no call is left (the message is done).
     fn next_message_call(&mut self, batch_key: BatchKey, item: usize) -> bool {
         let consumer = self.pollers[self.batches[batch_key].poller as usize].consumer;
-        let scenario = self.scenario;
+        let scenario = self.kernel.scenario;
         let calls = &scenario.consumers[consumer as usize].calls;
         loop {
             let batch = &mut self.batches[batch_key];
@@ -437,7 +437,7 @@ impl Simulation<'_> {
         self.hold_back_after_failures(&mut batch);
         let poller = batch.poller;
         let consumer = self.pollers[poller as usize].consumer as usize;
-        let measured = self.in_window(batch.received_at);
+        let measured = self.kernel.in_window(batch.received_at);
         for item in &batch.items {
             let message = &mut self.messages[item.message];
             let queue = message.queue as usize;
@@ -455,7 +455,9 @@ impl Simulation<'_> {
             let metrics = &mut self.metrics.consumers[consumer];
             metrics.messages_succeeded += succeeded;
             metrics.messages_failed += batch.items.len() as u64 - succeeded;
-            metrics.batch_latency.record(self.now - batch.received_at);
+            metrics
+                .batch_latency
+                .record(self.kernel.now - batch.received_at);
         }
         self.change_busy(consumer, false);
         self.pollers[poller as usize].batch = None;
@@ -467,7 +469,7 @@ impl Simulation<'_> {
     /// so that the group's order survives the redelivery.
     fn hold_back_after_failures(&self, batch: &mut Batch) {
         let consumer = self.pollers[batch.poller as usize].consumer;
-        let scenario = self.scenario;
+        let scenario = self.kernel.scenario;
         let queue = &scenario.queues[scenario.consumers[consumer as usize].queue as usize];
         if queue.fifo.is_none() {
             return;
@@ -502,7 +504,7 @@ impl Simulation<'_> {
     /// their visibility timeout) and it stops polling.
     fn take_down(&mut self, poller: u32) {
         let consumer = self.pollers[poller as usize].consumer as usize;
-        let queue = self.scenario.consumers[consumer].queue;
+        let queue = self.kernel.scenario.consumers[consumer].queue;
         self.queues[queue as usize].waiting.retain(|&p| p != poller);
         if let Some(batch) = self.pollers[poller as usize].batch.take()
             && let Some(batch) = self.batches.remove(batch)
@@ -510,7 +512,7 @@ impl Simulation<'_> {
             for call in batch.children {
                 self.cancel_call(call);
             }
-            if self.in_window(batch.received_at) {
+            if self.kernel.in_window(batch.received_at) {
                 self.metrics.consumers[consumer].messages_lost_in_crash += batch.items.len() as u64;
             }
             for item in &batch.items {
@@ -523,14 +525,14 @@ impl Simulation<'_> {
 
     pub(super) fn consumers_at_warmup(&mut self) {
         for state in &mut self.consumers {
-            state.busy_area.advance(self.now, state.busy);
+            state.busy_area.advance(self.kernel.now, state.busy);
             state.busy_at_warmup = state.busy_area.integral();
         }
     }
 
     pub(super) fn finish_consumers(&mut self) {
         for (consumer, state) in self.consumers.iter_mut().enumerate() {
-            state.busy_area.advance(self.now, state.busy);
+            state.busy_area.advance(self.kernel.now, state.busy);
             self.metrics.consumers[consumer]
                 .busy
                 .add(state.busy_area.integral() - state.busy_at_warmup);

@@ -64,12 +64,12 @@ pub(super) struct Transit {
 
 impl Simulation<'_> {
     pub(super) fn schedule_faults(&mut self) {
-        for (id, fault) in self.scenario.faults.iter().enumerate() {
+        for (id, fault) in self.kernel.scenario.faults.iter().enumerate() {
             let fault_id = id as u32;
             let start_at = SimTime::ZERO + fault.at;
-            self.events
+            self.kernel
                 .schedule(start_at, Event::FaultStart { fault: fault_id });
-            self.events.schedule(
+            self.kernel.schedule(
                 start_at + fault.duration,
                 Event::FaultEnd { fault: fault_id },
             );
@@ -77,7 +77,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_fault_start(&mut self, fault: u32) {
-        let spec = &self.scenario.faults[fault as usize];
+        let spec = &self.kernel.scenario.faults[fault as usize];
         match &spec.target {
             FaultTarget::Service(service) => {
                 self.services[*service as usize].active_faults.push(fault);
@@ -114,7 +114,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_fault_end(&mut self, fault: u32) {
-        let spec = &self.scenario.faults[fault as usize];
+        let spec = &self.kernel.scenario.faults[fault as usize];
         let forget = |list: &mut Vec<u32>| list.retain(|&f| f != fault);
         match &spec.target {
             FaultTarget::Service(service) => {
@@ -202,7 +202,7 @@ impl Simulation<'_> {
         }
         let mut effects = Effects::NONE;
         for &fault in service.active_faults.iter().chain(&state.active_faults) {
-            effects.add(&self.scenario.faults[fault as usize].kind);
+            effects.add(&self.kernel.scenario.faults[fault as usize].kind);
         }
         effects
     }
@@ -223,7 +223,8 @@ impl Simulation<'_> {
         }
         let mut added_nanos = 0.0;
         for &fault in &state.latency_faults {
-            if let FaultKind::Latency { added } = &self.scenario.faults[fault as usize].kind {
+            if let FaultKind::Latency { added } = &self.kernel.scenario.faults[fault as usize].kind
+            {
                 added_nanos += added.sample(&mut state.latency_rng);
             }
         }
@@ -233,8 +234,8 @@ impl Simulation<'_> {
             key,
             expires_at,
         });
-        self.events.schedule(
-            self.now + SimDuration::from_nanos_f64(added_nanos),
+        self.kernel.schedule_in(
+            SimDuration::from_nanos_f64(added_nanos),
             Event::Delivered { transit },
         );
     }

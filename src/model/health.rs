@@ -70,11 +70,11 @@ impl Simulation<'_> {
             let router = router as u32;
             if let Some(outliers) = &health.outliers {
                 let at = SimTime::ZERO + outliers.spec.interval;
-                self.events.schedule(at, Event::OutlierSweep { router });
+                self.kernel.schedule(at, Event::OutlierSweep { router });
             }
             if let Some(checks) = &health.health {
                 let at = SimTime::ZERO + checks.spec.interval;
-                self.events.schedule(at, Event::HealthCheck { router });
+                self.kernel.schedule(at, Event::HealthCheck { router });
             }
         }
     }
@@ -108,8 +108,9 @@ impl Simulation<'_> {
         outliers.times_ejected[index] += 1;
         let ejection =
             outliers.spec.base_ejection_time.as_nanos() * u64::from(outliers.times_ejected[index]);
-        outliers.ejected_until[index] = Some(self.now + crate::engine::SimDuration(ejection));
-        if self.measuring {
+        outliers.ejected_until[index] =
+            Some(self.kernel.now + crate::engine::SimDuration(ejection));
+        if self.kernel.measuring {
             self.metrics.router_ejections[router] += 1;
         }
         self.apply_rotation(router);
@@ -121,7 +122,7 @@ impl Simulation<'_> {
         let Some(outliers) = &mut self.router_health[index].outliers else {
             return;
         };
-        let now = self.now;
+        let now = self.kernel.now;
         for (until, failures) in outliers
             .ejected_until
             .iter_mut()
@@ -132,8 +133,8 @@ impl Simulation<'_> {
                 *failures = 0;
             }
         }
-        let next_at = self.now + outliers.spec.interval;
-        self.events
+        let next_at = self.kernel.now + outliers.spec.interval;
+        self.kernel
             .schedule(next_at, Event::OutlierSweep { router });
         self.apply_rotation(index);
     }
@@ -174,9 +175,9 @@ impl Simulation<'_> {
                 newly_unhealthy += u64::from(is_down);
             }
         }
-        let next_at = self.now + health.spec.interval;
-        self.events.schedule(next_at, Event::HealthCheck { router });
-        if self.measuring {
+        let next_at = self.kernel.now + health.spec.interval;
+        self.kernel.schedule(next_at, Event::HealthCheck { router });
+        if self.kernel.measuring {
             self.metrics.router_unhealthy[index] += newly_unhealthy;
         }
         self.apply_rotation(index);

@@ -14,6 +14,7 @@ mod consumer;
 mod event;
 mod faults;
 mod health;
+mod kernel;
 pub mod metrics;
 mod queue;
 mod resilience;

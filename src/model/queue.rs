@@ -131,8 +131,8 @@ impl Simulation<'_> {
     /// A producer's send reaches `queue`: it is taken, dropped or blocked.
     /// `attempt` is answered unless the send blocks.
     pub(super) fn offer(&mut self, queue: u32, key: u64, attempt: Option<AttemptKey>) {
-        let spec = &self.scenario.queues[queue as usize];
-        let measured = self.in_window(self.now);
+        let spec = &self.kernel.scenario.queues[queue as usize];
+        let measured = self.kernel.in_window(self.kernel.now);
         self.running.queue_sent[queue as usize] += 1;
         if measured {
             self.metrics.queues[queue as usize].sent += 1;
@@ -143,9 +143,10 @@ impl Simulation<'_> {
         let make_room = full && spec.when_full == WhenFull::DropOldest && self.drop_oldest(queue);
         match (full && !make_room, spec.when_full) {
             (false, _) => {
-                self.admit(queue, key, self.now, measured, 0);
+                self.admit(queue, key, self.kernel.now, measured, 0);
                 if let Some(attempt) = attempt {
-                    self.events.schedule(self.now, Event::Answered { attempt });
+                    self.kernel
+                        .schedule(self.kernel.now, Event::Answered { attempt });
                 }
             }
             (true, WhenFull::Block) => {
@@ -155,7 +156,7 @@ impl Simulation<'_> {
                 let blocked = Blocked {
                     attempt,
                     key,
-                    sent_at: self.now,
+                    sent_at: self.kernel.now,
                     measured,
                 };
                 self.queues[queue as usize].blocked.push_back(blocked);
@@ -167,8 +168,8 @@ impl Simulation<'_> {
                     self.metrics.queues[queue as usize].dropped += 1;
                 }
                 if let Some(attempt) = attempt {
-                    self.events
-                        .schedule(self.now, Event::AttemptRejected { attempt });
+                    self.kernel
+                        .schedule(self.kernel.now, Event::AttemptRejected { attempt });
                 }
             }
         }
@@ -177,11 +178,12 @@ impl Simulation<'_> {
     /// A topic takes a message and copies it to each subscribed queue; the
     /// producer hears back at once, whatever each subscriber does with it.
     pub(super) fn publish(&mut self, topic: u32, key: u64, attempt: AttemptKey) {
-        let scenario = self.scenario;
+        let scenario = self.kernel.scenario;
         for &queue in &scenario.topics[topic as usize].subscribers {
             self.offer(queue, key, None);
         }
-        self.events.schedule(self.now, Event::Answered { attempt });
+        self.kernel
+            .schedule(self.kernel.now, Event::Answered { attempt });
     }
 
     /// Throws the oldest visible message away; false if none is visible.
@@ -193,7 +195,9 @@ impl Simulation<'_> {
         if state.measured {
             let metrics = &mut self.metrics.queues[queue as usize];
             metrics.dropped += 1;
-            metrics.latency_failed.record(self.now - state.sent_at);
+            metrics
+                .latency_failed
+                .record(self.kernel.now - state.sent_at);
         }
         self.remove_message(message);
         true
@@ -228,11 +232,11 @@ impl Simulation<'_> {
         measured: bool,
         processed: u32,
     ) -> MessageKey {
-        let spec = &self.scenario.queues[queue as usize];
+        let spec = &self.kernel.scenario.queues[queue as usize];
         let state = &mut self.queues[queue as usize];
         let seq = state.next_seq;
         state.next_seq += 1;
-        state.present.insert(seq, self.now);
+        state.present.insert(seq, self.kernel.now);
         state.groups.entry(group_of(spec, key)).or_default().present += 1;
         self.messages_sent += 1;
         let message = self.messages.insert(Message {
@@ -241,7 +245,7 @@ impl Simulation<'_> {
             key,
             id: self.messages_sent,
             sent_at,
-            enqueued_at: self.now,
+            enqueued_at: self.kernel.now,
             measured,
             receive_count: 0,
             receipt: 0,
@@ -250,15 +254,15 @@ impl Simulation<'_> {
             processed,
         });
         let expires_at = sent_at + spec.retention;
-        if expires_at <= SimTime::ZERO + self.scenario.duration {
-            self.events.schedule(
-                expires_at.max(self.now),
+        if expires_at <= self.kernel.end_at() {
+            self.kernel.schedule(
+                expires_at.max(self.kernel.now),
                 Event::MessageExpired { message, queue },
             );
         }
         if spec.delay > SimDuration::ZERO {
-            self.events.schedule(
-                self.now + spec.delay,
+            self.kernel.schedule_in(
+                spec.delay,
                 Event::MessageDue {
                     message,
                     receipt: 0,
@@ -277,7 +281,7 @@ impl Simulation<'_> {
         self.messages[message].place = Place::Visible;
         let state = &mut self.queues[queue as usize];
         state.visible.insert(seq, message);
-        if self.measuring {
+        if self.kernel.measuring {
             let metrics = &mut self.metrics.queues[queue as usize];
             metrics.depth_max = metrics.depth_max.max(state.visible.len() as u64);
         }
@@ -289,7 +293,8 @@ impl Simulation<'_> {
         let state = &mut self.queues[queue as usize];
         if !state.waiting.is_empty() && !state.notify_pending {
             state.notify_pending = true;
-            self.events.schedule(self.now, Event::QueueNotify { queue });
+            self.kernel
+                .schedule(self.kernel.now, Event::QueueNotify { queue });
         }
     }
 
@@ -322,7 +327,9 @@ impl Simulation<'_> {
         if state.measured {
             let metrics = &mut self.metrics.queues[queue as usize];
             metrics.expired += 1;
-            metrics.latency_failed.record(self.now - state.sent_at);
+            metrics
+                .latency_failed
+                .record(self.kernel.now - state.sent_at);
         }
         self.remove_message(message);
     }
@@ -331,7 +338,7 @@ impl Simulation<'_> {
     fn leave_flight(&mut self, message: MessageKey) {
         let state = &self.messages[message];
         let queue = state.queue;
-        let group = group_of(&self.scenario.queues[queue as usize], state.key);
+        let group = group_of(&self.kernel.scenario.queues[queue as usize], state.key);
         self.advance_queue_areas(queue);
         let queue_state = &mut self.queues[queue as usize];
         queue_state.in_flight -= 1;
@@ -339,7 +346,7 @@ impl Simulation<'_> {
             group.in_flight -= 1;
         }
         // A FIFO group that was locked may now deliver its visible messages.
-        if self.scenario.queues[queue as usize].fifo.is_some() {
+        if self.kernel.scenario.queues[queue as usize].fifo.is_some() {
             self.notify_waiting(queue);
         }
     }
@@ -349,7 +356,7 @@ impl Simulation<'_> {
     fn remove_message(&mut self, message: MessageKey) {
         let state = &self.messages[message];
         let (queue, seq, place, key) = (state.queue, state.seq, state.place, state.key);
-        let age = self.now.since(state.enqueued_at);
+        let age = self.kernel.now.since(state.enqueued_at);
         if state.measured {
             let metrics = &mut self.metrics.queues[queue as usize];
             metrics.age_max = metrics.age_max.max(age);
@@ -362,7 +369,7 @@ impl Simulation<'_> {
             }
             Place::Delayed | Place::Gone => {}
         }
-        let spec = &self.scenario.queues[queue as usize];
+        let spec = &self.kernel.scenario.queues[queue as usize];
         let queue_state = &mut self.queues[queue as usize];
         queue_state.present.remove(&seq);
         let group = group_of(spec, key);
@@ -382,7 +389,7 @@ impl Simulation<'_> {
 
     /// Lets blocked producers in while there is room.
     fn unblock(&mut self, queue: u32) {
-        let spec = &self.scenario.queues[queue as usize];
+        let spec = &self.kernel.scenario.queues[queue as usize];
         let Some(capacity) = spec.capacity else {
             return;
         };
@@ -402,7 +409,8 @@ impl Simulation<'_> {
             }
             self.admit(queue, blocked.key, blocked.sent_at, blocked.measured, 0);
             if let Some(attempt) = blocked.attempt {
-                self.events.schedule(self.now, Event::Answered { attempt });
+                self.kernel
+                    .schedule(self.kernel.now, Event::Answered { attempt });
             }
         }
     }
@@ -411,7 +419,7 @@ impl Simulation<'_> {
     /// groups with a message in flight, and moving messages that have been
     /// received too often to the dead-letter queue instead of returning them.
     pub(super) fn receive(&mut self, queue: u32, max: u32) -> Vec<(MessageKey, u32)> {
-        let spec = &self.scenario.queues[queue as usize];
+        let spec = &self.kernel.scenario.queues[queue as usize];
         let mut taken = Vec::new();
         let mut taken_groups: Vec<u64> = Vec::new();
         let mut cursor = 0;
@@ -449,7 +457,7 @@ impl Simulation<'_> {
         let state = &self.messages[message];
         let (queue, seq) = (state.queue, state.seq);
         self.advance_queue_areas(queue);
-        let visibility = self.scenario.queues[queue as usize].visibility_timeout;
+        let visibility = self.kernel.scenario.queues[queue as usize].visibility_timeout;
         let queue_state = &mut self.queues[queue as usize];
         queue_state.visible.remove(&seq);
         queue_state.in_flight += 1;
@@ -462,10 +470,8 @@ impl Simulation<'_> {
         state.receipt += 1;
         state.holders += 1;
         let receipt = state.receipt;
-        self.events.schedule(
-            self.now + visibility,
-            Event::MessageDue { message, receipt },
-        );
+        self.kernel
+            .schedule_in(visibility, Event::MessageDue { message, receipt });
         receipt
     }
 
@@ -483,11 +489,11 @@ impl Simulation<'_> {
         if measured {
             let metrics = &mut self.metrics.queues[queue as usize];
             metrics.dead_lettered += 1;
-            metrics.latency_failed.record(self.now - sent_at);
+            metrics.latency_failed.record(self.kernel.now - sent_at);
             self.metrics.queues[dead_letter_queue as usize].dead_letters_in += 1;
         }
         self.remove_message(message);
-        let spec = &self.scenario.queues[dead_letter_queue as usize];
+        let spec = &self.kernel.scenario.queues[dead_letter_queue as usize];
         let full = spec
             .capacity
             .is_some_and(|c| self.queues[dead_letter_queue as usize].held() >= u64::from(c));
@@ -509,7 +515,7 @@ impl Simulation<'_> {
             return;
         }
         let queue = state.queue;
-        let spec = &self.scenario.queues[queue as usize];
+        let spec = &self.kernel.scenario.queues[queue as usize];
         let group = group_of(spec, state.key);
         let seq = state.seq;
         let last = self.queues[queue as usize].groups.get_mut(&group).map(|g| {
@@ -520,13 +526,13 @@ impl Simulation<'_> {
             let metrics = &mut self.metrics.queues[queue as usize];
             metrics.deleted += 1;
             metrics.out_of_order += u64::from(last.flatten().is_some_and(|l| l > seq));
-            metrics.latency.record(self.now - state.sent_at);
+            metrics.latency.record(self.kernel.now - state.sent_at);
             metrics.receive_count_sum += u64::from(state.receive_count);
             metrics.receive_count_max = metrics
                 .receive_count_max
                 .max(u64::from(state.receive_count));
         }
-        if self.measuring {
+        if self.kernel.measuring {
             // Whenever the message was sent: the work the consumers did.
             self.metrics.queues[queue as usize].processed += 1;
         }
@@ -548,8 +554,10 @@ impl Simulation<'_> {
         let state = &mut self.queues[queue as usize];
         state
             .depth_area
-            .advance(self.now, state.visible.len() as u64);
-        state.in_flight_area.advance(self.now, state.in_flight);
+            .advance(self.kernel.now, state.visible.len() as u64);
+        state
+            .in_flight_area
+            .advance(self.kernel.now, state.in_flight);
     }
 
     /// Wakes long-polling pollers now that messages are visible.
@@ -565,7 +573,7 @@ impl Simulation<'_> {
             let state = &self.queues[queue];
             let metrics = &mut self.metrics.queues[queue];
             // A run stopped during warm-up measured no time.
-            if self.measuring {
+            if self.kernel.measuring {
                 metrics
                     .depth
                     .add(state.depth_area.integral() - state.depth_at_warmup);
@@ -588,7 +596,9 @@ impl Simulation<'_> {
             if message.place != Place::Gone && message.measured {
                 let metrics = &mut self.metrics.queues[message.queue as usize];
                 metrics.in_queue_at_end += 1;
-                metrics.age_max = metrics.age_max.max(self.now.since(message.enqueued_at));
+                metrics.age_max = metrics
+                    .age_max
+                    .max(self.kernel.now.since(message.enqueued_at));
             }
         }
     }

@@ -1,7 +1,5 @@
 //! The time series: one row of rates and averages per sample interval.
 
-use crate::engine::SimTime;
-
 use super::event::Event;
 use super::sim::Simulation;
 
@@ -10,7 +8,7 @@ impl Simulation<'_> {
         for index in 0..self.instances.len() {
             self.advance_areas(index as u32);
         }
-        let services = self.scenario.services.len();
+        let services = self.kernel.scenario.services.len();
         self.running.busy_integral = vec![0; services];
         self.running.queue_integral = vec![0; services];
         for instance in &self.instances {
@@ -19,10 +17,13 @@ impl Simulation<'_> {
             self.running.queue_integral[service] += instance.queue_area.integral();
         }
         for (service, state) in self.services.iter_mut().enumerate() {
-            state.ready_area.advance(self.now, u64::from(state.ready));
+            state
+                .ready_area
+                .advance(self.kernel.now, u64::from(state.ready));
             self.running.ready_integral[service] = state.ready_area.integral();
         }
         let workers: Vec<u64> = self
+            .kernel
             .scenario
             .services
             .iter()
@@ -31,12 +32,14 @@ impl Simulation<'_> {
         for (queue, state) in self.queues.iter().enumerate() {
             self.running.queue_depth[queue] = state.depth();
             self.running.queue_in_flight[queue] = state.in_flight;
-            self.running.queue_oldest_age_s[queue] = state.oldest_age(self.now).as_secs_f64();
+            self.running.queue_oldest_age_s[queue] =
+                state.oldest_age(self.kernel.now).as_secs_f64();
         }
-        self.timeseries.sample(self.now, &self.running, &workers);
-        let next_at = self.now + self.scenario.sample_interval;
-        if next_at <= SimTime::ZERO + self.scenario.duration {
-            self.events.schedule(next_at, Event::Sample);
+        self.timeseries
+            .sample(self.kernel.now, &self.running, &workers);
+        let next_at = self.kernel.now + self.kernel.scenario.sample_interval;
+        if next_at <= self.kernel.end_at() {
+            self.kernel.schedule(next_at, Event::Sample);
         }
     }
 }

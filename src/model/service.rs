@@ -54,8 +54,8 @@ impl Simulation<'_> {
         let effects = self.effects(instance);
         let state = &self.instances[instance as usize];
         let service_id = state.service as usize;
-        let spec = &self.scenario.services[service_id];
-        let measured = self.in_window(self.now);
+        let spec = &self.kernel.scenario.services[service_id];
+        let measured = self.kernel.in_window(self.kernel.now);
         let origin = self.origin_of(attempt);
         if measured {
             let metrics = &mut self.metrics.services[service_id];
@@ -72,8 +72,8 @@ impl Simulation<'_> {
                 metrics.hung += u64::from(!effects.refuse);
             }
             if effects.refuse {
-                self.events
-                    .schedule(self.now, Event::AttemptRefused { attempt });
+                self.kernel
+                    .schedule(self.kernel.now, Event::AttemptRefused { attempt });
             } else {
                 self.park(instance, attempt);
             }
@@ -93,8 +93,8 @@ impl Simulation<'_> {
             if measured {
                 self.metrics.services[service_id].rejected += 1;
             }
-            self.events
-                .schedule(self.now, Event::AttemptRejected { attempt });
+            self.kernel
+                .schedule(self.kernel.now, Event::AttemptRejected { attempt });
             return;
         }
         let job = Job {
@@ -102,7 +102,7 @@ impl Simulation<'_> {
             instance,
             key,
             origin,
-            arrived_at: self.now,
+            arrived_at: self.kernel.now,
             expires_at,
             next_call: 0,
             children: Vec::new(),
@@ -139,15 +139,15 @@ impl Simulation<'_> {
         if measured {
             self.metrics.services[service_id].shed += 1;
         }
-        self.events
-            .schedule(self.now, Event::AttemptRejected { attempt });
+        self.kernel
+            .schedule(self.kernel.now, Event::AttemptRejected { attempt });
     }
 
     fn enqueue(&mut self, instance: u32, job: JobKey) {
         let state = &mut self.instances[instance as usize];
         state.queue.push_back(job);
         // The maximum belongs with the time integrals, which start at MeasurementStart.
-        if self.measuring {
+        if self.kernel.measuring {
             let metrics = &mut self.metrics.services[state.service as usize];
             metrics.queue_max = metrics.queue_max.max(state.queue.len() as u64);
         }
@@ -160,10 +160,10 @@ impl Simulation<'_> {
         let job = &self.jobs[job_key];
         let instance = job.instance;
         let service_id = self.instances[instance as usize].service as usize;
-        let spec = &self.scenario.services[service_id];
-        let waited = self.now - job.arrived_at;
-        let measured = self.in_window(job.arrived_at);
-        if self.now >= job.expires_at {
+        let spec = &self.kernel.scenario.services[service_id];
+        let waited = self.kernel.now - job.arrived_at;
+        let measured = self.kernel.in_window(job.arrived_at);
+        if self.kernel.now >= job.expires_at {
             if measured {
                 self.metrics.services[service_id].expired += 1;
             }
@@ -178,8 +178,8 @@ impl Simulation<'_> {
             if measured {
                 self.metrics.services[service_id].queue_timeouts += 1;
             }
-            self.events.schedule(
-                self.now,
+            self.kernel.schedule(
+                self.kernel.now,
                 Event::AttemptRejected {
                     attempt: job.attempt,
                 },
@@ -193,8 +193,8 @@ impl Simulation<'_> {
         let work = spec
             .service_time
             .sample(&mut self.services[service_id].service_time_rng);
-        let done_at = self.now + SimDuration::from_nanos_f64(work * slowdown);
-        self.events
+        let done_at = self.kernel.now + SimDuration::from_nanos_f64(work * slowdown);
+        self.kernel
             .schedule(done_at, Event::LocalWorkDone { job: job_key });
     }
 
@@ -203,7 +203,7 @@ impl Simulation<'_> {
     pub(super) fn start_waiting(&mut self, instance: u32) {
         let effects = self.effects(instance);
         let service_id = self.instances[instance as usize].service as usize;
-        let spec = &self.scenario.services[service_id];
+        let spec = &self.kernel.scenario.services[service_id];
         let workers = usable_workers(spec, &effects);
         while self.instances[instance as usize].busy < workers {
             let queue = &mut self.instances[instance as usize].queue;
@@ -231,7 +231,7 @@ impl Simulation<'_> {
         let service_id = self.instances[instance as usize].service as usize;
         // The scenario outlives the simulation, so its call list can be walked
         // while the simulation changes, without copying it.
-        let scenario = self.scenario;
+        let scenario = self.kernel.scenario;
         let spec = &scenario.services[service_id];
         let fault_error_rate = self.effects(instance).error_rate;
         let state = &mut self.services[service_id];
@@ -257,7 +257,7 @@ impl Simulation<'_> {
 
     /// Starts the next call, after any fire-and-forget ones; answers when none is left.
     fn start_next_call(&mut self, job_key: JobKey) {
-        let scenario = self.scenario;
+        let scenario = self.kernel.scenario;
         loop {
             let job = &mut self.jobs[job_key];
             let service_id = self.instances[job.instance as usize].service as usize;
@@ -276,12 +276,12 @@ impl Simulation<'_> {
     /// job goes on without waiting.
     fn start_child_call(&mut self, job_key: JobKey, edge: u32) -> bool {
         let job = &self.jobs[job_key];
-        if self.scenario.edges[edge as usize].fire_and_forget {
+        if self.kernel.scenario.edges[edge as usize].fire_and_forget {
             let key = (job.key, job.origin);
             self.start_call(super::call::Owner::Detached, edge, key, SimTime::MAX);
             return true;
         }
-        let inherited = if self.scenario.deadline_propagation {
+        let inherited = if self.kernel.scenario.deadline_propagation {
             job.expires_at
         } else {
             SimTime::MAX
@@ -302,7 +302,7 @@ impl Simulation<'_> {
         let job = &mut self.jobs[job_key];
         job.children.retain(|&child| child != call);
         let service_id = self.instances[job.instance as usize].service as usize;
-        let spec = &self.scenario.services[service_id];
+        let spec = &self.kernel.scenario.services[service_id];
         match (result, spec.call_mode) {
             // A failure below is an error here, whatever its kind (a 5xx upstream).
             (Err(_), _) => self.finish_job(job_key, Err(Failure::Error)),
@@ -328,15 +328,15 @@ impl Simulation<'_> {
         state.busy -= 1;
         let in_progress = state.busy + state.queue.len() as u32;
         if let Some(admission) = &mut state.admission {
-            admission.on_finished(self.now - job.arrived_at, in_progress);
+            admission.on_finished(self.kernel.now - job.arrived_at, in_progress);
         }
         if result.is_err() {
             self.running.service_errors[service_id] += 1;
         }
         let caller_waiting = self.attempts.contains_key(job.attempt);
-        if self.in_window(job.arrived_at) {
+        if self.kernel.in_window(job.arrived_at) {
             let metrics = &mut self.metrics.services[service_id];
-            metrics.latency.record(self.now - job.arrived_at);
+            metrics.latency.record(self.kernel.now - job.arrived_at);
             match result {
                 Ok(()) => metrics.succeeded += 1,
                 Err(_) => metrics.errors += 1,
@@ -369,19 +369,19 @@ impl Simulation<'_> {
         state.busy = 0;
         let service_id = state.service as usize;
         for attempt in std::mem::take(&mut state.parked) {
-            self.events
-                .schedule(self.now, Event::AttemptRefused { attempt });
+            self.kernel
+                .schedule(self.kernel.now, Event::AttemptRefused { attempt });
         }
         for key in lost {
             let job = self.jobs.remove(key).expect("a listed job exists");
             for child in job.children {
                 self.cancel_call(child);
             }
-            if self.in_window(job.arrived_at) {
+            if self.kernel.in_window(job.arrived_at) {
                 self.metrics.services[service_id].lost_in_crash += 1;
             }
-            self.events.schedule(
-                self.now,
+            self.kernel.schedule(
+                self.kernel.now,
                 Event::AttemptRefused {
                     attempt: job.attempt,
                 },

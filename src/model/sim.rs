@@ -13,7 +13,7 @@ use std::ops::Range;
 use slotmap::SlotMap;
 
 use crate::engine::keys::KeySampler;
-use crate::engine::{EventQueue, RngStream, SimDuration, SimTime};
+use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::model::metrics::{Area, Failure, Metrics, ServiceMetrics, SourceMetrics};
 use crate::model::timeseries::{Running, TimeSeries};
 use crate::scenario::spec::{Load, Scenario, SourceSpec, Target};
@@ -25,6 +25,7 @@ use super::consumer::{Batch, ConsumerState, Poller, PollerState};
 use super::event::{AttemptKey, BatchKey, CallKey, Event, FillKey, JobKey, MessageKey, TransitKey};
 use super::faults::Transit;
 use super::health::RouterHealth;
+use super::kernel::Kernel;
 use super::queue::{Message, QueueState};
 use super::resilience::Admission;
 use super::routing::Router;
@@ -122,9 +123,7 @@ pub(super) struct ServiceState {
 }
 
 pub struct Simulation<'a> {
-    pub(super) scenario: &'a Scenario,
-    pub(super) now: SimTime,
-    pub(super) events: EventQueue<Event>,
+    pub(super) kernel: Kernel<'a>,
     pub(super) calls: SlotMap<CallKey, Call>,
     pub(super) attempts: SlotMap<super::event::AttemptKey, Attempt>,
     pub(super) jobs: SlotMap<JobKey, Job>,
@@ -151,8 +150,6 @@ pub struct Simulation<'a> {
     pub(super) router_health: Vec<RouterHealth>,
     pub(super) edges: Vec<EdgeState>,
     pub(super) metrics: Metrics,
-    /// Whether the time integrals are being accumulated (warm-up is over).
-    pub(super) measuring: bool,
     pub(super) requests_in_flight: u64,
     /// Totals for the time series, warm-up included.
     pub(super) running: Running,
@@ -244,9 +241,7 @@ impl<'a> Simulation<'a> {
         };
         let (consumers, pollers) = consumer_states(scenario);
         Simulation {
-            scenario,
-            now: SimTime::ZERO,
-            events: EventQueue::new(),
+            kernel: Kernel::new(scenario),
             calls: SlotMap::with_key(),
             attempts: SlotMap::with_key(),
             jobs: SlotMap::with_key(),
@@ -286,7 +281,6 @@ impl<'a> Simulation<'a> {
                 .map(|e| EdgeState::new(seed, e))
                 .collect(),
             metrics,
-            measuring: scenario.warmup == SimDuration::ZERO,
             requests_in_flight: 0,
             running: Running::for_scenario(scenario),
             timeseries: TimeSeries::new(scenario),
@@ -306,24 +300,26 @@ impl<'a> Simulation<'a> {
         self.start_autoscalers();
         self.start_health_checks();
         self.start_consumers();
-        self.events
-            .schedule(SimTime::ZERO + self.scenario.sample_interval, Event::Sample);
-        if !self.measuring {
-            self.events.schedule(
-                SimTime::ZERO + self.scenario.warmup,
+        self.kernel.schedule(
+            SimTime::ZERO + self.kernel.scenario.sample_interval,
+            Event::Sample,
+        );
+        if !self.kernel.measuring {
+            self.kernel.schedule(
+                SimTime::ZERO + self.kernel.scenario.warmup,
                 Event::MeasurementStart,
             );
         }
-        let end_at = SimTime::ZERO + self.scenario.duration;
-        let limits = self.scenario.limits;
+        let end_at = self.kernel.end_at();
+        let limits = self.kernel.scenario.limits;
         let mut processed: u64 = 0;
         let mut stopped = None;
         let mut at_this_instant: u64 = 0;
-        while let Some(at) = self.events.peek_time() {
+        while let Some(at) = self.kernel.events.peek_time() {
             if at > end_at {
                 break;
             }
-            at_this_instant = if at == self.now {
+            at_this_instant = if at == self.kernel.now {
                 at_this_instant + 1
             } else {
                 0
@@ -356,17 +352,21 @@ impl<'a> Simulation<'a> {
                 });
                 break;
             }
-            let Some((at, event)) = self.events.pop() else {
+            let Some((at, event)) = self.kernel.events.pop() else {
                 break;
             };
-            self.now = at;
+            self.kernel.now = at;
             processed += 1;
             self.dispatch(event);
             if processed.is_multiple_of(PROGRESS_EVERY_EVENTS) {
-                observer(self.now);
+                observer(self.kernel.now);
             }
         }
-        let ended_at = if stopped.is_some() { self.now } else { end_at };
+        let ended_at = if stopped.is_some() {
+            self.kernel.now
+        } else {
+            end_at
+        };
         self.finish(ended_at);
         RunOutcome {
             metrics: self.metrics,
@@ -409,7 +409,7 @@ impl<'a> Simulation<'a> {
     }
 
     fn start_sources(&mut self) {
-        for (id, source) in self.scenario.sources.iter().enumerate() {
+        for (id, source) in self.kernel.scenario.sources.iter().enumerate() {
             let id = id as u32;
             match &source.load {
                 Load::Open { .. } => self.schedule_arrival(id),
@@ -420,7 +420,7 @@ impl<'a> Simulation<'a> {
                     // Each client thinks first, so the population does not start in lockstep.
                     for client in 0..*clients {
                         let think = think_time.sample(&mut self.sources[id as usize].think_rng);
-                        self.events.schedule(
+                        self.kernel.schedule(
                             SimTime::ZERO + SimDuration::from_nanos_f64(think),
                             Event::ClientWake { source: id, client },
                         );
@@ -443,28 +443,26 @@ impl<'a> Simulation<'a> {
             interarrival,
             shape,
             ..
-        } = &self.scenario.sources[source as usize].load
+        } = &self.kernel.scenario.sources[source as usize].load
         else {
             return;
         };
         let state = &mut self.sources[source as usize];
         let Some(shape) = shape else {
             let gap = interarrival.sample(&mut state.interarrival_rng);
-            self.events.schedule(
-                self.now + SimDuration::from_nanos_f64(gap),
-                Event::Arrival { source },
-            );
+            self.kernel
+                .schedule_in(SimDuration::from_nanos_f64(gap), Event::Arrival { source });
             return;
         };
-        let end_at = SimTime::ZERO + self.scenario.duration;
+        let end_at = self.kernel.end_at();
         let peak = shape.peak();
-        let mut at = self.now;
+        let mut at = self.kernel.now;
         while at <= end_at {
             let gap = interarrival.sample(&mut state.interarrival_rng) / peak;
             at += SimDuration::from_nanos_f64(gap);
             let keep = shape.multiplier_at(at - SimTime::ZERO) / peak;
             if state.thinning_rng.uniform() < keep {
-                self.events.schedule(at, Event::Arrival { source });
+                self.kernel.schedule(at, Event::Arrival { source });
                 return;
             }
         }
@@ -472,14 +470,14 @@ impl<'a> Simulation<'a> {
 
     /// A new request from `source` (from `client`, for a closed loop) enters the system.
     fn start_request(&mut self, source: u32, client: Option<u32>) {
-        let measured = self.in_window(self.now);
+        let measured = self.kernel.in_window(self.kernel.now);
         if measured {
             self.metrics.sources[source as usize].requests += 1;
         }
         self.requests_in_flight += 1;
         self.running.arrivals[source as usize] += 1;
         self.running.in_flight[source as usize] += 1;
-        let edge = self.scenario.sources[source as usize].edge;
+        let edge = self.kernel.scenario.sources[source as usize].edge;
         let owner = Owner::Source {
             source,
             client,
@@ -510,7 +508,7 @@ impl<'a> Simulation<'a> {
             Ok(()) => self.running.succeeded[owner_source as usize] += 1,
             Err(_) => self.running.failed[owner_source as usize] += 1,
         }
-        let latency = self.now - started_at;
+        let latency = self.kernel.now - started_at;
         self.timeseries
             .record_latency(owner_source as usize, latency, result.is_ok());
         if measured {
@@ -526,15 +524,16 @@ impl<'a> Simulation<'a> {
                 }
             }
             if let Some(phases) = &mut metrics.phases {
-                phases.record(self.now, latency, result.is_ok());
+                phases.record(self.kernel.now, latency, result.is_ok());
             }
         }
-        if let (Some(client), Load::Closed { think_time, .. }) =
-            (client, &self.scenario.sources[owner_source as usize].load)
-        {
+        if let (Some(client), Load::Closed { think_time, .. }) = (
+            client,
+            &self.kernel.scenario.sources[owner_source as usize].load,
+        ) {
             let think = think_time.sample(&mut self.sources[owner_source as usize].think_rng);
-            let wake_at = self.now + SimDuration::from_nanos_f64(think);
-            self.events.schedule(
+            let wake_at = self.kernel.now + SimDuration::from_nanos_f64(think);
+            self.kernel.schedule(
                 wake_at,
                 Event::ClientWake {
                     source: owner_source,
@@ -545,12 +544,14 @@ impl<'a> Simulation<'a> {
     }
 
     fn on_measurement_start(&mut self) {
-        self.measuring = true;
+        self.kernel.measuring = true;
         self.cache_counters_at_warmup();
         self.queues_at_warmup();
         self.consumers_at_warmup();
         for (service, state) in self.services.iter_mut().enumerate() {
-            state.ready_area.advance(self.now, u64::from(state.ready));
+            state
+                .ready_area
+                .advance(self.kernel.now, u64::from(state.ready));
             state.ready_at_warmup = state.ready_area.integral();
             self.metrics.services[service].ready_instances_max = u64::from(state.ready);
         }
@@ -559,10 +560,10 @@ impl<'a> Simulation<'a> {
             service.queue_max = service.queue_max.max(instance.queue.len() as u64);
             instance
                 .busy_area
-                .advance(self.now, u64::from(instance.busy));
+                .advance(self.kernel.now, u64::from(instance.busy));
             instance
                 .queue_area
-                .advance(self.now, instance.queue.len() as u64);
+                .advance(self.kernel.now, instance.queue.len() as u64);
             instance.busy_at_warmup = instance.busy_area.integral();
             instance.queue_at_warmup = instance.queue_area.integral();
         }
@@ -570,20 +571,22 @@ impl<'a> Simulation<'a> {
 
     /// Closes the time integrals and counts requests still in flight.
     fn finish(&mut self, ended_at: SimTime) {
-        self.now = ended_at;
+        self.kernel.now = ended_at;
         self.finish_caches();
         self.finish_queues();
         self.finish_consumers();
         for (service, state) in self.services.iter_mut().enumerate() {
-            state.ready_area.advance(self.now, u64::from(state.ready));
+            state
+                .ready_area
+                .advance(self.kernel.now, u64::from(state.ready));
             let metrics = &mut self.metrics.services[service];
             metrics
                 .ready_instances
                 .add(state.ready_area.integral() - state.ready_at_warmup);
-            if self.scenario.warmup == SimDuration::ZERO {
+            if self.kernel.scenario.warmup == SimDuration::ZERO {
                 metrics.ready_instances_max = metrics
                     .ready_instances_max
-                    .max(u64::from(self.scenario.services[service].instances));
+                    .max(u64::from(self.kernel.scenario.services[service].instances));
             }
         }
         for index in 0..self.instances.len() {
@@ -600,7 +603,7 @@ impl<'a> Simulation<'a> {
         for job in self
             .jobs
             .values()
-            .filter(|job| job.arrived_at >= SimTime::ZERO + self.scenario.warmup)
+            .filter(|job| job.arrived_at >= SimTime::ZERO + self.kernel.scenario.warmup)
         {
             let service = self.instances[job.instance as usize].service;
             self.metrics.services[service as usize].in_system_at_end += 1;
@@ -608,7 +611,7 @@ impl<'a> Simulation<'a> {
         for call in self
             .calls
             .values()
-            .filter(|call| call.started_at >= SimTime::ZERO + self.scenario.warmup)
+            .filter(|call| call.started_at >= SimTime::ZERO + self.kernel.scenario.warmup)
         {
             self.metrics.edges[call.edge as usize].in_flight_at_end += 1;
         }
@@ -635,7 +638,7 @@ impl<'a> Simulation<'a> {
             return;
         }
         let running = &self.running;
-        for source in 0..self.scenario.sources.len() {
+        for source in 0..self.kernel.scenario.sources.len() {
             let ended = running.succeeded[source] + running.failed[source];
             assert_eq!(
                 running.arrivals[source],
@@ -654,24 +657,21 @@ impl<'a> Simulation<'a> {
         );
     }
 
-    /// Whether something that began at `began_at` (a job's arrival, a call's
-    /// start) belongs to the measured window. Outcomes are counted by when
-    /// their subject began, so every count balances even across warm-up.
-    pub(super) fn in_window(&self, began_at: SimTime) -> bool {
-        began_at >= SimTime::ZERO + self.scenario.warmup
-    }
-
     /// Brings an instance's busy and queue integrals up to now.
     pub(super) fn advance_areas(&mut self, instance: u32) {
         let state = &mut self.instances[instance as usize];
-        state.busy_area.advance(self.now, u64::from(state.busy));
-        state.queue_area.advance(self.now, state.queue.len() as u64);
+        state
+            .busy_area
+            .advance(self.kernel.now, u64::from(state.busy));
+        state
+            .queue_area
+            .advance(self.kernel.now, state.queue.len() as u64);
     }
 
     pub(super) fn router_index(&self, target: Target) -> usize {
         match target {
             Target::Service(id) => id as usize,
-            Target::Balancer(id) => self.scenario.services.len() + id as usize,
+            Target::Balancer(id) => self.kernel.scenario.services.len() + id as usize,
             Target::Cache(_) | Target::Queue(_) | Target::Topic(_) => {
                 unreachable!("caches, queues and topics are not routed")
             }
