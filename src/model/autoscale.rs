@@ -123,17 +123,17 @@ impl Simulation<'_> {
         self.kernel
             .schedule_in(spec.evaluation_period, Event::ScaleEvaluation { service });
         let metric = self.scaling_metric(service, &spec);
-        let slots = self.services[service as usize].instances.clone();
+        let slots = self.services.states[service as usize].instances.clone();
         let current = slots
             .filter(|&i| {
                 matches!(
-                    self.instances[i as usize].slot,
+                    self.services.instances[i as usize].slot,
                     Slot::Ready | Slot::Starting { .. }
                 )
             })
             .count() as u32;
         let desired = recommend(&spec, current, metric);
-        let scaler = self.services[service as usize]
+        let scaler = self.services.states[service as usize]
             .scaler
             .as_mut()
             .expect("autoscaled services have a scaler");
@@ -147,15 +147,15 @@ impl Simulation<'_> {
 
     /// The metric averaged over the last period and the ready instances.
     fn scaling_metric(&mut self, service: u32, spec: &AutoscalingSpec) -> f64 {
-        let slots = self.services[service as usize].instances.clone();
+        let slots = self.services.states[service as usize].instances.clone();
         let (mut busy, mut queue) = (0u128, 0u128);
         for instance in slots {
-            self.advance_areas(instance);
-            let state = &self.instances[instance as usize];
+            self.services.advance_areas(instance, self.kernel.now);
+            let state = &self.services.instances[instance as usize];
             busy += state.busy_area.integral();
             queue += state.queue_area.integral();
         }
-        let state = &mut self.services[service as usize];
+        let state = &mut self.services.states[service as usize];
         let scaler = state.scaler.as_mut().expect("autoscaled");
         let busy_delta = (busy - scaler.busy_then) as f64;
         let queue_delta = (queue - scaler.queue_then) as f64;
@@ -173,14 +173,19 @@ impl Simulation<'_> {
     /// Starts `count` instances in the lowest free slots.
     fn scale_up(&mut self, service: u32, count: u32, cold_start: SimDuration) {
         let ready_at = self.kernel.now + cold_start;
-        let free: Vec<u32> = self.services[service as usize]
+        let free: Vec<u32> = self.services.states[service as usize]
             .instances
             .clone()
-            .filter(|&i| matches!(self.instances[i as usize].slot, Slot::Off | Slot::Draining))
+            .filter(|&i| {
+                matches!(
+                    self.services.instances[i as usize].slot,
+                    Slot::Off | Slot::Draining
+                )
+            })
             .take(count as usize)
             .collect();
         for instance in free {
-            self.instances[instance as usize].slot = Slot::Starting { ready_at };
+            self.services.instances[instance as usize].slot = Slot::Starting { ready_at };
             self.kernel
                 .schedule(ready_at, Event::InstanceReady { instance });
         }
@@ -189,18 +194,20 @@ impl Simulation<'_> {
     /// Removes `count` instances: those still starting first, then the
     /// highest ready ones, which drain.
     fn scale_down(&mut self, service: u32, count: u32) {
-        let slots = self.services[service as usize].instances.clone();
-        let starting = slots
-            .clone()
-            .rev()
-            .filter(|&i| matches!(self.instances[i as usize].slot, Slot::Starting { .. }));
+        let slots = self.services.states[service as usize].instances.clone();
+        let starting = slots.clone().rev().filter(|&i| {
+            matches!(
+                self.services.instances[i as usize].slot,
+                Slot::Starting { .. }
+            )
+        });
         let ready = slots
             .rev()
-            .filter(|&i| self.instances[i as usize].slot == Slot::Ready);
+            .filter(|&i| self.services.instances[i as usize].slot == Slot::Ready);
         let chosen: Vec<u32> = starting.chain(ready).take(count as usize).collect();
         let mut removed_ready = false;
         for instance in chosen {
-            let slot = &mut self.instances[instance as usize].slot;
+            let slot = &mut self.services.instances[instance as usize].slot;
             removed_ready |= *slot == Slot::Ready;
             *slot = match slot {
                 Slot::Ready => Slot::Draining,
@@ -213,7 +220,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_instance_ready(&mut self, instance: u32) {
-        let state = &mut self.instances[instance as usize];
+        let state = &mut self.services.instances[instance as usize];
         if let Slot::Starting { ready_at } = state.slot
             && ready_at <= self.kernel.now
         {
@@ -226,34 +233,34 @@ impl Simulation<'_> {
     /// Points the routers at the service's ready instances and updates the
     /// ready-instance count and its time integral.
     fn refresh_ready(&mut self, service: u32) {
-        let ready: Vec<u32> = self.services[service as usize]
+        let ready: Vec<u32> = self.services.states[service as usize]
             .instances
             .clone()
-            .filter(|&i| self.instances[i as usize].slot == Slot::Ready)
+            .filter(|&i| self.services.instances[i as usize].slot == Slot::Ready)
             .collect();
-        let state = &mut self.services[service as usize];
+        let state = &mut self.services.states[service as usize];
         state
             .ready_area
             .advance(self.kernel.now, u64::from(state.ready));
         state.ready = ready.len() as u32;
         // Warm-up included: scaling below the start is a surprise either way.
-        let fewest = &mut self.metrics.services[service as usize].ready_instances_min;
+        let fewest = &mut self.recorder.metrics.services[service as usize].ready_instances_min;
         *fewest = (*fewest).min(ready.len() as u64);
         if self.kernel.measuring {
-            let metrics = &mut self.metrics.services[service as usize];
+            let metrics = &mut self.recorder.metrics.services[service as usize];
             metrics.ready_instances_max = metrics.ready_instances_max.max(ready.len() as u64);
         }
-        self.routers[service as usize].set_instances(ready);
+        self.routing.routers[service as usize].set_instances(ready);
         self.apply_rotation(service as usize);
         let balancers = self.kernel.scenario.balancers.iter().enumerate();
         for (index, balancer) in balancers.filter(|(_, b)| b.backends.contains(&service)) {
             let instances = balancer
                 .backends
                 .iter()
-                .flat_map(|&s| self.routers[s as usize].instances.clone())
+                .flat_map(|&s| self.routing.routers[s as usize].instances.clone())
                 .collect();
             let router = self.kernel.scenario.services.len() + index;
-            self.routers[router].set_instances(instances);
+            self.routing.routers[router].set_instances(instances);
             self.apply_rotation(router);
         }
     }

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 
 use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::model::metrics::Failure;
-use crate::scenario::spec::{CacheLookup, CacheSpec};
+use slotmap::SlotMap;
+
+use crate::scenario::spec::{CacheLookup, CacheSpec, Scenario};
 
 use super::cache_store::{CacheStore, Lookup};
 use super::call::{NO_SOURCE, Owner};
@@ -21,6 +23,25 @@ use super::event::{AttemptKey, Event, FillKey};
 use super::sim::Simulation;
 
 /// One cache's running state.
+/// The caches room: each cache's store and the backend fills in progress.
+pub(super) struct Caches {
+    pub states: Vec<CacheState>,
+    pub fills: SlotMap<FillKey, Fill>,
+}
+
+impl Caches {
+    pub fn new(scenario: &Scenario) -> Caches {
+        Caches {
+            states: scenario
+                .caches
+                .iter()
+                .map(|c| CacheState::new(scenario.seed, c))
+                .collect(),
+            fills: SlotMap::with_key(),
+        }
+    }
+}
+
 pub(super) struct CacheState {
     pub store: Option<CacheStore>,
     pub hit_rng: RngStream,
@@ -87,7 +108,7 @@ impl Simulation<'_> {
     pub(super) fn cache_request(&mut self, cache: u32, attempt: AttemptKey, key: u64) {
         let scenario = self.kernel.scenario;
         let spec = &scenario.caches[cache as usize];
-        let state = &mut self.caches[cache as usize];
+        let state = &mut self.caches.states[cache as usize];
         let (found, filled_at) = match (state.flushing > 0, spec.lookup) {
             (true, _) => (Lookup::Missing, self.kernel.now),
             (false, CacheLookup::HitRatio(ratio)) if state.hit_rng.chance(ratio) => {
@@ -108,12 +129,12 @@ impl Simulation<'_> {
             }
         };
         let hit = found != Lookup::Missing;
-        self.running.cache_requests[cache as usize] += 1;
-        self.running.cache_hits[cache as usize] += u64::from(hit);
+        self.recorder.running.cache_requests[cache as usize] += 1;
+        self.recorder.running.cache_hits[cache as usize] += u64::from(hit);
         let latency = hit
             .then(|| SimDuration::from_nanos_f64(spec.hit_latency.sample(&mut state.latency_rng)));
         if self.kernel.in_window(self.kernel.now) {
-            let metrics = &mut self.metrics.caches[cache as usize];
+            let metrics = &mut self.recorder.metrics.caches[cache as usize];
             metrics.requests += 1;
             metrics.hits += u64::from(hit);
             metrics.stale_hits += u64::from(found == Lookup::Stale);
@@ -146,27 +167,29 @@ impl Simulation<'_> {
         let spec = &scenario.caches[cache as usize];
         let single_flight = spec.coalescing || waiter.is_none();
         let measured = self.kernel.in_window(self.kernel.now);
-        let state = &mut self.caches[cache as usize];
+        let state = &mut self.caches.states[cache as usize];
         if single_flight && let Some(&fill) = state.in_flight.get(&key) {
-            if let (Some(waiter), Some(fill)) = (waiter, self.fills.get_mut(fill)) {
+            if let (Some(waiter), Some(fill)) = (waiter, self.caches.fills.get_mut(fill)) {
                 fill.waiters.push(waiter);
                 if measured {
-                    self.metrics.caches[cache as usize].coalesced += 1;
+                    self.recorder.metrics.caches[cache as usize].coalesced += 1;
                 }
             }
             return;
         }
-        let fill = self.fills.insert(Fill {
+        let fill = self.caches.fills.insert(Fill {
             cache,
             key,
             waiters: waiter.into_iter().collect(),
         });
         if single_flight {
-            self.caches[cache as usize].in_flight.insert(key, fill);
+            self.caches.states[cache as usize]
+                .in_flight
+                .insert(key, fill);
         }
-        self.running.cache_fills[cache as usize] += 1;
+        self.recorder.running.cache_fills[cache as usize] += 1;
         if measured {
-            self.metrics.caches[cache as usize].backend_calls += 1;
+            self.recorder.metrics.caches[cache as usize].backend_calls += 1;
         }
         let origin = waiter.map_or(NO_SOURCE, |(attempt, _)| self.origin_of(attempt));
         self.start_call(
@@ -179,13 +202,13 @@ impl Simulation<'_> {
 
     /// The backend answered a fill: store the entry, answer the waiters.
     pub(super) fn on_fill_finished(&mut self, fill_key: FillKey, result: Result<(), Failure>) {
-        let Some(fill) = self.fills.remove(fill_key) else {
+        let Some(fill) = self.caches.fills.remove(fill_key) else {
             return;
         };
         let cache = fill.cache as usize;
         let scenario = self.kernel.scenario;
         let spec = &scenario.caches[cache];
-        let state = &mut self.caches[cache];
+        let state = &mut self.caches.states[cache];
         if state.in_flight.get(&fill.key) == Some(&fill_key) {
             state.in_flight.remove(&fill.key);
         }
@@ -197,15 +220,15 @@ impl Simulation<'_> {
         }
         let answer = result.map_err(|_| Failure::Error);
         if result.is_err() && self.kernel.measuring {
-            self.metrics.caches[cache].backend_failures += 1;
+            self.recorder.metrics.caches[cache].backend_failures += 1;
         }
         for (attempt, arrived_at) in fill.waiters {
             // Miss latency is that of misses answered with the data.
             if result.is_ok()
                 && self.kernel.in_window(arrived_at)
-                && self.attempts.contains_key(attempt)
+                && self.calls.attempts.contains_key(attempt)
             {
-                self.metrics.caches[cache]
+                self.recorder.metrics.caches[cache]
                     .miss_latency
                     .record(self.kernel.now - arrived_at);
             }
@@ -219,7 +242,7 @@ impl Simulation<'_> {
 
     /// A flush fault starts: the cache is emptied and stores nothing until it ends.
     pub(super) fn flush_cache(&mut self, cache: u32, starting: bool) {
-        let state = &mut self.caches[cache as usize];
+        let state = &mut self.caches.states[cache as usize];
         if starting {
             state.flushing += 1;
             if let Some(store) = &mut state.store {
@@ -232,7 +255,7 @@ impl Simulation<'_> {
 
     /// Store counters at the end of warm-up, so the statistics can subtract them.
     pub(super) fn cache_counters_at_warmup(&mut self) {
-        for state in &mut self.caches {
+        for state in &mut self.caches.states {
             if let Some(store) = &state.store {
                 state.evictions_at_warmup = store.evictions;
                 state.expirations_at_warmup = store.expirations;
@@ -242,7 +265,12 @@ impl Simulation<'_> {
 
     /// Closes the windowed store counters at the end of the run.
     pub(super) fn finish_caches(&mut self) {
-        for (state, metrics) in self.caches.iter().zip(&mut self.metrics.caches) {
+        for (state, metrics) in self
+            .caches
+            .states
+            .iter()
+            .zip(&mut self.recorder.metrics.caches)
+        {
             if let Some(store) = &state.store {
                 metrics.evictions = store.evictions - state.evictions_at_warmup;
                 metrics.expirations = store.expirations - state.expirations_at_warmup;

@@ -17,7 +17,9 @@ use smallvec::SmallVec;
 
 use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::model::metrics::Failure;
-use crate::scenario::spec::{CallPolicy, EdgeSpec, Target};
+use slotmap::SlotMap;
+
+use crate::scenario::spec::{CallPolicy, EdgeSpec, Scenario, Target};
 
 use super::backoff::backoff_delay;
 use super::event::{AttemptKey, BatchKey, CallKey, Event, FillKey, JobKey};
@@ -48,6 +50,28 @@ pub(super) const NO_INSTANCE: u32 = u32::MAX;
 
 /// The origin of work no source started: a consumer's call, a background refresh.
 pub(super) const NO_SOURCE: u32 = u32::MAX;
+
+/// The calls room: every call in progress, its attempts, and each edge's
+/// defences (retry limit, breaker) and latency faults.
+pub(super) struct Calls {
+    pub open: SlotMap<CallKey, Call>,
+    pub attempts: SlotMap<AttemptKey, Attempt>,
+    pub edges: Vec<EdgeState>,
+}
+
+impl Calls {
+    pub fn new(scenario: &Scenario) -> Calls {
+        Calls {
+            open: SlotMap::with_key(),
+            attempts: SlotMap::with_key(),
+            edges: scenario
+                .edges
+                .iter()
+                .map(|e| EdgeState::new(scenario.seed, e))
+                .collect(),
+        }
+    }
+}
 
 pub(super) struct Call {
     pub owner: Owner,
@@ -156,10 +180,10 @@ impl Simulation<'_> {
             retrying: false,
             last_retry_cost: 0,
         };
-        let key = self.calls.insert(call);
-        self.edges[edge as usize].active_calls += 1;
+        let key = self.calls.open.insert(call);
+        self.calls.edges[edge as usize].active_calls += 1;
         if self.kernel.in_window(self.kernel.now) {
-            self.metrics.edges[edge as usize].calls += 1;
+            self.recorder.metrics.edges[edge as usize].calls += 1;
         }
         if deadline_at != SimTime::MAX {
             // A deadline inherited from a caller may already have passed: the
@@ -175,14 +199,15 @@ impl Simulation<'_> {
 
     /// The source whose request `attempt` serves, if any.
     pub(super) fn origin_of(&self, attempt: AttemptKey) -> u32 {
-        self.attempts
+        self.calls
+            .attempts
             .get(attempt)
-            .and_then(|a| self.calls.get(a.call))
+            .and_then(|a| self.calls.open.get(a.call))
             .map_or(NO_SOURCE, |call| call.origin)
     }
 
     fn send_attempt(&mut self, call_key: CallKey) {
-        let call = &mut self.calls[call_key];
+        let call = &mut self.calls.open[call_key];
         call.attempts_made += 1;
         let (edge, attempts_made, deadline_at, key) = (
             call.edge as usize,
@@ -193,21 +218,21 @@ impl Simulation<'_> {
         let spec = &self.kernel.scenario.edges[edge];
         let hedging = spec.policy.hedging;
         let is_extra = attempts_made > 1;
-        self.running.retries += u64::from(is_extra);
+        self.recorder.running.retries += u64::from(is_extra);
         let measured = self.kernel.in_window(self.kernel.now);
         if measured {
-            let metrics = &mut self.metrics.edges[edge];
+            let metrics = &mut self.recorder.metrics.edges[edge];
             metrics.attempts += 1;
             match hedging {
                 Some(_) => metrics.hedges += u64::from(is_extra),
                 None => metrics.retries += u64::from(is_extra),
             }
         }
-        if let Some(breaker) = &mut self.edges[edge].breaker
+        if let Some(breaker) = &mut self.calls.edges[edge].breaker
             && !breaker.permit(self.kernel.now)
         {
             if measured {
-                self.metrics.edges[edge].short_circuited += 1;
+                self.recorder.metrics.edges[edge].short_circuited += 1;
             }
             self.kernel
                 .schedule(self.kernel.now, Event::ShortCircuited { call: call_key });
@@ -217,14 +242,14 @@ impl Simulation<'_> {
             Target::Cache(_) | Target::Queue(_) | Target::Topic(_) => NO_INSTANCE,
             target => self.route(target, key),
         };
-        let attempt = self.attempts.insert(Attempt {
+        let attempt = self.calls.attempts.insert(Attempt {
             call: call_key,
             instance,
             sent_at: self.kernel.now,
         });
-        self.calls[call_key].outstanding.push(attempt);
+        self.calls.open[call_key].outstanding.push(attempt);
         if instance != NO_INSTANCE {
-            self.outstanding[instance as usize] += 1;
+            self.routing.outstanding[instance as usize] += 1;
         }
         let timeout_at = spec
             .policy
@@ -260,24 +285,24 @@ impl Simulation<'_> {
         if let Target::Balancer(id) = target
             && self.kernel.in_window(self.kernel.now)
         {
-            self.metrics.balancer_attempts[id as usize] += 1;
+            self.recorder.metrics.balancer_attempts[id as usize] += 1;
         }
-        let index = self.router_index(target);
-        self.routers[index].pick(&self.outstanding, key)
+        let index = self.routing.router_of(target);
+        self.routing.routers[index].pick(&self.routing.outstanding, key)
     }
 
     /// Forgets an attempt (answered or abandoned) and tells the edge's
     /// breaker and throttle how it ended; the callee is not told.
     fn remove_attempt(&mut self, attempt: AttemptKey, ending: Ending) -> Option<Attempt> {
-        let removed = self.attempts.remove(attempt)?;
+        let removed = self.calls.attempts.remove(attempt)?;
         if removed.instance != NO_INSTANCE {
-            self.outstanding[removed.instance as usize] -= 1;
+            self.routing.outstanding[removed.instance as usize] -= 1;
         }
-        let Some(call) = self.calls.get_mut(removed.call) else {
+        let Some(call) = self.calls.open.get_mut(removed.call) else {
             return Some(removed);
         };
         call.outstanding.retain(|a| *a != attempt);
-        let edge = &mut self.edges[call.edge as usize];
+        let edge = &mut self.calls.edges[call.edge as usize];
         let elapsed = self.kernel.now - removed.sent_at;
         let outcome = match ending {
             Ending::Answered(Ok(())) => Outcome::Success { elapsed },
@@ -290,7 +315,7 @@ impl Simulation<'_> {
             let opened_before = breaker.opened;
             breaker.record(outcome, self.kernel.now);
             if breaker.opened > opened_before && self.kernel.measuring {
-                self.metrics.edges[call.edge as usize].breaker_opened += 1;
+                self.recorder.metrics.edges[call.edge as usize].breaker_opened += 1;
             }
         }
         if let (Some(limiter), Outcome::Success { .. } | Outcome::Failure { .. }) =
@@ -302,7 +327,9 @@ impl Simulation<'_> {
         if let (Ending::Answered(_) | Ending::TimedOut, false) =
             (ending, removed.instance == NO_INSTANCE)
         {
-            let router = self.router_index(self.kernel.scenario.edges[edge_id].target);
+            let router = self
+                .routing
+                .router_of(self.kernel.scenario.edges[edge_id].target);
             let failed = !matches!(ending, Ending::Answered(Ok(())));
             self.record_outcome(router, removed.instance, failed);
         }
@@ -335,26 +362,26 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_short_circuited(&mut self, call: CallKey) {
-        if self.calls.contains_key(call) {
+        if self.calls.open.contains_key(call) {
             self.attempt_failed(call, Failure::ShortCircuited);
         }
     }
 
     pub(super) fn on_call_deadline(&mut self, call: CallKey) {
-        if self.calls.contains_key(call) {
+        if self.calls.open.contains_key(call) {
             self.finish_call(call, Err(Failure::DeadlineExceeded));
         }
     }
 
     pub(super) fn on_retry_due(&mut self, call: CallKey) {
-        if self.calls.contains_key(call) {
+        if self.calls.open.contains_key(call) {
             self.send_attempt(call);
         }
     }
 
     /// The hedging delay passed: send another attempt if none has answered.
     pub(super) fn on_hedge_due(&mut self, call_key: CallKey) {
-        let Some(call) = self.calls.get(call_key) else {
+        let Some(call) = self.calls.open.get(call_key) else {
             return;
         };
         let policy = &self.kernel.scenario.edges[call.edge as usize].policy;
@@ -369,10 +396,12 @@ impl Simulation<'_> {
     /// An attempt failed: hedge or retry if the policy and the edge's retry
     /// limit allow, else fail the call.
     fn attempt_failed(&mut self, call_key: CallKey, failure: Failure) {
-        let call = &self.calls[call_key];
+        let call = &self.calls.open[call_key];
         let edge = call.edge as usize;
         if self.kernel.in_window(call.started_at) {
-            self.metrics.edges[edge].attempt_failures.add(failure);
+            self.recorder.metrics.edges[edge]
+                .attempt_failures
+                .add(failure);
         }
         let policy = &self.kernel.scenario.edges[edge].policy;
         if let Some(hedging) = policy.hedging {
@@ -394,24 +423,24 @@ impl Simulation<'_> {
             self.finish_call(call_key, Err(failure));
             return;
         }
-        let call = &self.calls[call_key];
+        let call = &self.calls.open[call_key];
         let delay = backoff_delay(
             policy.backoff,
             policy.jitter,
             call.attempts_made,
             call.last_backoff,
-            &mut self.edges[edge].jitter_rng,
+            &mut self.calls.edges[edge].jitter_rng,
         );
-        self.calls[call_key].last_backoff = delay;
+        self.calls.open[call_key].last_backoff = delay;
         self.kernel
             .schedule(self.kernel.now + delay, Event::RetryDue { call: call_key });
     }
 
     /// Asks the edge's retry limit, if any, for a retry; counts a refusal.
     fn admit_retry(&mut self, call_key: CallKey, failure: Failure) -> bool {
-        let measured = self.kernel.in_window(self.calls[call_key].started_at);
-        let call = &mut self.calls[call_key];
-        let edge = &mut self.edges[call.edge as usize];
+        let measured = self.kernel.in_window(self.calls.open[call_key].started_at);
+        let call = &mut self.calls.open[call_key];
+        let edge = &mut self.calls.edges[call.edge as usize];
         let Some(limiter) = &mut edge.limiter else {
             return true;
         };
@@ -428,7 +457,7 @@ impl Simulation<'_> {
             }
             None => {
                 if measured {
-                    self.metrics.edges[call.edge as usize].retries_throttled += 1;
+                    self.recorder.metrics.edges[call.edge as usize].retries_throttled += 1;
                 }
                 false
             }
@@ -437,12 +466,12 @@ impl Simulation<'_> {
 
     /// Takes a call out of the edge's bookkeeping and abandons its attempts.
     fn close_call(&mut self, call_key: CallKey, ending: Ending) -> Option<Call> {
-        let call = self.calls.get(call_key)?;
+        let call = self.calls.open.get(call_key)?;
         for attempt in call.outstanding.clone() {
             self.remove_attempt(attempt, ending);
         }
-        let call = self.calls.remove(call_key)?;
-        let edge = &mut self.edges[call.edge as usize];
+        let call = self.calls.open.remove(call_key)?;
+        let edge = &mut self.calls.edges[call.edge as usize];
         edge.active_calls -= 1;
         edge.active_retries -= u32::from(call.retrying);
         Some(call)
@@ -456,11 +485,12 @@ impl Simulation<'_> {
         let Some(call) = self.close_call(call_key, ending) else {
             return;
         };
-        if let (Ok(()), Some(limiter)) = (result, &mut self.edges[call.edge as usize].limiter) {
+        if let (Ok(()), Some(limiter)) = (result, &mut self.calls.edges[call.edge as usize].limiter)
+        {
             limiter.on_call_succeeded(call.attempts_made > 1, call.last_retry_cost);
         }
         if self.kernel.in_window(call.started_at) {
-            let metrics = &mut self.metrics.edges[call.edge as usize];
+            let metrics = &mut self.recorder.metrics.edges[call.edge as usize];
             match result {
                 Ok(()) => {
                     metrics.succeeded += 1;
@@ -495,7 +525,7 @@ impl Simulation<'_> {
             return;
         };
         if self.kernel.in_window(call.started_at) {
-            self.metrics.edges[call.edge as usize].cancelled += 1;
+            self.recorder.metrics.edges[call.edge as usize].cancelled += 1;
         }
     }
 }

@@ -18,7 +18,9 @@ use std::ops::Range;
 use crate::engine::rng::unit_interval;
 use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::model::metrics::{Area, Failure};
-use crate::scenario::spec::ConsumerSpec;
+use slotmap::SlotMap;
+
+use crate::scenario::spec::{ConsumerSpec, Scenario};
 
 use super::call::{NO_SOURCE, Owner};
 use super::event::{BatchKey, CallKey, Event, MessageKey};
@@ -51,6 +53,40 @@ pub(super) struct Poller {
     pub in_run: bool,
     /// Faults aimed at this poller alone.
     pub active_faults: Vec<u32>,
+}
+
+/// The consumers room: each consumer group, its pollers (numbered across
+/// groups) and the batches they are processing.
+pub(super) struct Consumers {
+    pub groups: Vec<ConsumerState>,
+    pub pollers: Vec<Poller>,
+    pub batches: SlotMap<BatchKey, Batch>,
+}
+
+impl Consumers {
+    pub fn new(scenario: &Scenario) -> Consumers {
+        let mut groups = Vec::new();
+        let mut pollers = Vec::new();
+        for (id, spec) in scenario.consumers.iter().enumerate() {
+            let first = pollers.len() as u32;
+            pollers.extend((0..spec.pollers).map(|_| Poller {
+                consumer: id as u32,
+                state: PollerState::Idle,
+                generation: 0,
+                timer_at: SimTime::ZERO,
+                batch: None,
+                in_run: false,
+                active_faults: Vec::new(),
+            }));
+            let range = first..first + spec.pollers;
+            groups.push(ConsumerState::new(scenario.seed, spec, range));
+        }
+        Consumers {
+            groups,
+            pollers,
+            batches: SlotMap::with_key(),
+        }
+    }
 }
 
 pub(super) struct ConsumerState {
@@ -115,7 +151,7 @@ impl Simulation<'_> {
                     },
                 ),
                 None => {
-                    for poller in self.consumers[id].pollers.clone() {
+                    for poller in self.consumers.groups[id].pollers.clone() {
                         self.poll(poller);
                     }
                 }
@@ -131,9 +167,10 @@ impl Simulation<'_> {
             self.kernel
                 .schedule_in(schedule.every, Event::ScheduledRun { consumer });
         }
-        self.consumers[consumer as usize].run_budget = self.queues[spec.queue as usize].depth();
-        for poller in self.consumers[consumer as usize].pollers.clone() {
-            let state = &mut self.pollers[poller as usize];
+        self.consumers.groups[consumer as usize].run_budget =
+            self.queues.states[spec.queue as usize].depth();
+        for poller in self.consumers.groups[consumer as usize].pollers.clone() {
+            let state = &mut self.consumers.pollers[poller as usize];
             state.in_run = true;
             if state.state == PollerState::Idle {
                 self.poll(poller);
@@ -143,8 +180,8 @@ impl Simulation<'_> {
 
     /// What the active faults do to a poller now.
     fn poller_effects(&self, poller: u32) -> Effects {
-        let state = &self.pollers[poller as usize];
-        let consumer = &self.consumers[state.consumer as usize];
+        let state = &self.consumers.pollers[poller as usize];
+        let consumer = &self.consumers.groups[state.consumer as usize];
         let mut effects = Effects::NONE;
         for &fault in consumer.active_faults.iter().chain(&state.active_faults) {
             effects.add(&self.kernel.scenario.faults[fault as usize].kind);
@@ -153,13 +190,13 @@ impl Simulation<'_> {
     }
 
     fn set_state(&mut self, poller: u32, state: PollerState) {
-        let poller = &mut self.pollers[poller as usize];
+        let poller = &mut self.consumers.pollers[poller as usize];
         poller.state = state;
         poller.generation = poller.generation.wrapping_add(1);
     }
 
     fn set_timer(&mut self, poller: u32, at: SimTime) {
-        let state = &mut self.pollers[poller as usize];
+        let state = &mut self.consumers.pollers[poller as usize];
         state.timer_at = at;
         let generation = state.generation;
         self.kernel
@@ -172,16 +209,16 @@ impl Simulation<'_> {
             self.set_state(poller, PollerState::Down);
             return;
         }
-        let consumer = self.pollers[poller as usize].consumer;
+        let consumer = self.consumers.pollers[poller as usize].consumer;
         let spec = &self.kernel.scenario.consumers[consumer as usize];
         let scheduled = spec.schedule.is_some();
-        let budget = self.consumers[consumer as usize].run_budget;
-        if scheduled && (!self.pollers[poller as usize].in_run || budget == 0) {
-            self.pollers[poller as usize].in_run = false;
+        let budget = self.consumers.groups[consumer as usize].run_budget;
+        if scheduled && (!self.consumers.pollers[poller as usize].in_run || budget == 0) {
+            self.consumers.pollers[poller as usize].in_run = false;
             self.set_state(poller, PollerState::Idle);
             return;
         }
-        let depth = self.queues[spec.queue as usize].depth();
+        let depth = self.queues.states[spec.queue as usize].depth();
         let wants_more =
             spec.batch_window > SimDuration::ZERO && depth < u64::from(spec.max_messages);
         if depth > 0 && !wants_more && self.receive_batch(poller) {
@@ -190,7 +227,7 @@ impl Simulation<'_> {
         match (scheduled, spec.wait_time > SimDuration::ZERO) {
             (true, _) => {
                 self.count_receive(consumer, 0);
-                self.pollers[poller as usize].in_run = false;
+                self.consumers.pollers[poller as usize].in_run = false;
                 self.set_state(poller, PollerState::Idle);
             }
             (false, true) => {
@@ -202,7 +239,9 @@ impl Simulation<'_> {
                     spec.wait_time
                 };
                 self.set_timer(poller, self.kernel.now + wait);
-                self.queues[spec.queue as usize].waiting.push_back(poller);
+                self.queues.states[spec.queue as usize]
+                    .waiting
+                    .push_back(poller);
             }
             (false, false) => {
                 self.count_receive(consumer, 0);
@@ -214,15 +253,15 @@ impl Simulation<'_> {
 
     /// Receives now; starts a batch and returns true if any message came.
     fn receive_batch(&mut self, poller: u32) -> bool {
-        let consumer = self.pollers[poller as usize].consumer;
+        let consumer = self.consumers.pollers[poller as usize].consumer;
         let spec = &self.kernel.scenario.consumers[consumer as usize];
-        let state = &mut self.consumers[consumer as usize];
+        let state = &mut self.consumers.groups[consumer as usize];
         let max = u64::from(spec.max_messages).min(state.run_budget) as u32;
         let taken = self.receive(spec.queue, max);
         if taken.is_empty() {
             return false;
         }
-        let state = &mut self.consumers[consumer as usize];
+        let state = &mut self.consumers.groups[consumer as usize];
         state.run_budget = state.run_budget.saturating_sub(taken.len() as u64);
         self.count_receive(consumer, taken.len() as u64);
         self.start_batch(poller, taken);
@@ -234,7 +273,7 @@ impl Simulation<'_> {
             return;
         }
         let queue = self.kernel.scenario.consumers[consumer as usize].queue;
-        let metrics = &mut self.metrics.queues[queue as usize];
+        let metrics = &mut self.recorder.metrics.queues[queue as usize];
         metrics.receives += 1;
         metrics.empty_receives += u64::from(messages == 0);
         metrics.messages_received += messages;
@@ -244,33 +283,38 @@ impl Simulation<'_> {
     /// Long-polling pollers of `queue`, first come first served, take the
     /// visible messages; with a batch window, the first waits for a full batch.
     pub(super) fn serve_waiting(&mut self, queue: u32) {
-        while let Some(&poller) = self.queues[queue as usize].waiting.front() {
-            let consumer = self.pollers[poller as usize].consumer;
+        while let Some(&poller) = self.queues.states[queue as usize].waiting.front() {
+            let consumer = self.consumers.pollers[poller as usize].consumer;
             let spec = &self.kernel.scenario.consumers[consumer as usize];
-            let depth = self.queues[queue as usize].depth();
+            let depth = self.queues.states[queue as usize].depth();
             if depth == 0 {
                 return;
             }
             let wants_more =
                 spec.batch_window > SimDuration::ZERO && depth < u64::from(spec.max_messages);
             if wants_more {
-                if self.pollers[poller as usize].state == (PollerState::Waiting { window: false }) {
-                    self.pollers[poller as usize].state = PollerState::Waiting { window: true };
+                if self.consumers.pollers[poller as usize].state
+                    == (PollerState::Waiting { window: false })
+                {
+                    self.consumers.pollers[poller as usize].state =
+                        PollerState::Waiting { window: true };
                     self.set_timer(poller, self.kernel.now + spec.batch_window);
                 }
                 return;
             }
-            self.queues[queue as usize].waiting.pop_front();
+            self.queues.states[queue as usize].waiting.pop_front();
             if !self.receive_batch(poller) {
                 // Every visible message is in a locked FIFO group.
-                self.queues[queue as usize].waiting.push_front(poller);
+                self.queues.states[queue as usize]
+                    .waiting
+                    .push_front(poller);
                 return;
             }
         }
     }
 
     pub(super) fn on_poller_timer(&mut self, poller: u32, generation: u32) {
-        let state = &self.pollers[poller as usize];
+        let state = &self.consumers.pollers[poller as usize];
         if state.generation != generation || state.timer_at != self.kernel.now {
             return;
         }
@@ -278,7 +322,9 @@ impl Simulation<'_> {
         let queue = self.kernel.scenario.consumers[consumer as usize].queue;
         match state.state {
             PollerState::Waiting { window } => {
-                self.queues[queue as usize].waiting.retain(|&p| p != poller);
+                self.queues.states[queue as usize]
+                    .waiting
+                    .retain(|&p| p != poller);
                 if !(window && self.receive_batch(poller)) {
                     if !window {
                         self.count_receive(consumer, 0);
@@ -292,10 +338,10 @@ impl Simulation<'_> {
     }
 
     fn start_batch(&mut self, poller: u32, taken: Vec<(MessageKey, u32)>) {
-        let consumer = self.pollers[poller as usize].consumer as usize;
+        let consumer = self.consumers.pollers[poller as usize].consumer as usize;
         let spec = &self.kernel.scenario.consumers[consumer];
         let slowdown = self.poller_effects(poller).slowdown;
-        let rng = &mut self.consumers[consumer].processing_rng;
+        let rng = &mut self.consumers.groups[consumer].processing_rng;
         let mut work = spec.time_per_batch.sample(rng);
         for _ in &taken {
             work += spec.time_per_message.sample(rng);
@@ -310,11 +356,11 @@ impl Simulation<'_> {
             })
             .collect::<Vec<_>>();
         if self.kernel.in_window(self.kernel.now) {
-            let metrics = &mut self.metrics.consumers[consumer];
+            let metrics = &mut self.recorder.metrics.consumers[consumer];
             metrics.batches += 1;
             metrics.messages += items.len() as u64;
         }
-        let batch = self.batches.insert(Batch {
+        let batch = self.consumers.batches.insert(Batch {
             poller,
             items,
             pending: 0,
@@ -322,14 +368,14 @@ impl Simulation<'_> {
             received_at: self.kernel.now,
         });
         self.set_state(poller, PollerState::Processing);
-        self.pollers[poller as usize].batch = Some(batch);
+        self.consumers.pollers[poller as usize].batch = Some(batch);
         self.change_busy(consumer, true);
         let done_at = self.kernel.now + SimDuration::from_nanos_f64(work * slowdown);
         self.kernel.schedule(done_at, Event::BatchDone { batch });
     }
 
     fn change_busy(&mut self, consumer: usize, more: bool) {
-        let state = &mut self.consumers[consumer];
+        let state = &mut self.consumers.groups[consumer];
         state.busy_area.advance(self.kernel.now, state.busy);
         if more {
             state.busy += 1;
@@ -341,19 +387,19 @@ impl Simulation<'_> {
     /// Processing is done: decide which messages failed, then make the calls
     /// of those that did not.
     pub(super) fn on_batch_done(&mut self, batch_key: BatchKey) {
-        let Some(batch) = self.batches.get(batch_key) else {
+        let Some(batch) = self.consumers.batches.get(batch_key) else {
             return;
         };
         let poller = batch.poller;
-        let consumer = self.pollers[poller as usize].consumer as usize;
+        let consumer = self.consumers.pollers[poller as usize].consumer as usize;
         let scenario = self.kernel.scenario;
         let spec = &scenario.consumers[consumer];
         let fault_error_rate = self.poller_effects(poller).error_rate;
-        let state = &mut self.consumers[consumer];
+        let state = &mut self.consumers.groups[consumer];
         let batch_failed = state.failure_rng.chance(spec.batch_failure_rate);
-        let batch = &mut self.batches[batch_key];
+        let batch = &mut self.consumers.batches[batch_key];
         for item in &mut batch.items {
-            let id = self.messages[item.message].id;
+            let id = self.queues.messages[item.message].id;
             let poison = unit_interval(finalise(id ^ state.poison_salt)) < spec.poison_fraction;
             let failed = state.failure_rng.chance(spec.failure_rate)
                 | (fault_error_rate > 0.0 && state.fault_error_rng.chance(fault_error_rate));
@@ -361,16 +407,16 @@ impl Simulation<'_> {
         }
         let measured = batch.received_at >= SimTime::ZERO + scenario.warmup;
         if batch_failed && measured {
-            self.metrics.consumers[consumer].batches_failed += 1;
+            self.recorder.metrics.consumers[consumer].batches_failed += 1;
         }
         let ready: Vec<usize> = (0..batch.items.len())
             .filter(|&i| batch.items[i].ok)
             .collect();
         for item in ready {
             let started = self.next_message_call(batch_key, item);
-            self.batches[batch_key].pending += u32::from(started);
+            self.consumers.batches[batch_key].pending += u32::from(started);
         }
-        if self.batches[batch_key].pending == 0 {
+        if self.consumers.batches[batch_key].pending == 0 {
             self.complete_batch(batch_key);
         }
     }
@@ -378,16 +424,17 @@ impl Simulation<'_> {
     /// Starts a message's next call, after any fire-and-forget ones; false
     /// when no call is left (the message is done).
     fn next_message_call(&mut self, batch_key: BatchKey, item: usize) -> bool {
-        let consumer = self.pollers[self.batches[batch_key].poller as usize].consumer;
+        let consumer =
+            self.consumers.pollers[self.consumers.batches[batch_key].poller as usize].consumer;
         let scenario = self.kernel.scenario;
         let calls = &scenario.consumers[consumer as usize].calls;
         loop {
-            let batch = &mut self.batches[batch_key];
+            let batch = &mut self.consumers.batches[batch_key];
             let Some(&edge) = calls.get(batch.items[item].next_call) else {
                 return false;
             };
             batch.items[item].next_call += 1;
-            let key = self.messages[batch.items[item].message].key;
+            let key = self.queues.messages[batch.items[item].message].key;
             if scenario.edges[edge as usize].fire_and_forget {
                 self.start_call(Owner::Detached, edge, (key, NO_SOURCE), SimTime::MAX);
                 continue;
@@ -397,7 +444,7 @@ impl Simulation<'_> {
                 item: item as u32,
             };
             let call = self.start_call(owner, edge, (key, NO_SOURCE), SimTime::MAX);
-            self.batches[batch_key].children.push(call);
+            self.consumers.batches[batch_key].children.push(call);
             return true;
         }
     }
@@ -410,7 +457,7 @@ impl Simulation<'_> {
         call: CallKey,
         result: Result<(), Failure>,
     ) {
-        let Some(batch) = self.batches.get_mut(batch_key) else {
+        let Some(batch) = self.consumers.batches.get_mut(batch_key) else {
             return;
         };
         batch.children.retain(|&c| c != call);
@@ -422,8 +469,8 @@ impl Simulation<'_> {
                 false
             }
         };
-        self.batches[batch_key].pending -= u32::from(!still_calling);
-        if self.batches[batch_key].pending == 0 {
+        self.consumers.batches[batch_key].pending -= u32::from(!still_calling);
+        if self.consumers.batches[batch_key].pending == 0 {
             self.complete_batch(batch_key);
         }
     }
@@ -431,19 +478,20 @@ impl Simulation<'_> {
     /// Deletes the messages that succeeded and receives again.
     fn complete_batch(&mut self, batch_key: BatchKey) {
         let mut batch = self
+            .consumers
             .batches
             .remove(batch_key)
             .expect("a completing batch exists");
         self.hold_back_after_failures(&mut batch);
         let poller = batch.poller;
-        let consumer = self.pollers[poller as usize].consumer as usize;
+        let consumer = self.consumers.pollers[poller as usize].consumer as usize;
         let measured = self.kernel.in_window(batch.received_at);
         for item in &batch.items {
-            let message = &mut self.messages[item.message];
+            let message = &mut self.queues.messages[item.message];
             let queue = message.queue as usize;
             if item.ok {
                 if message.processed > 0 && measured {
-                    self.metrics.queues[queue].duplicates += 1;
+                    self.recorder.metrics.queues[queue].duplicates += 1;
                 }
                 message.processed += 1;
                 self.delete(item.message, item.receipt);
@@ -452,7 +500,7 @@ impl Simulation<'_> {
         }
         if measured {
             let succeeded = batch.items.iter().filter(|i| i.ok).count() as u64;
-            let metrics = &mut self.metrics.consumers[consumer];
+            let metrics = &mut self.recorder.metrics.consumers[consumer];
             metrics.messages_succeeded += succeeded;
             metrics.messages_failed += batch.items.len() as u64 - succeeded;
             metrics
@@ -460,7 +508,7 @@ impl Simulation<'_> {
                 .record(self.kernel.now - batch.received_at);
         }
         self.change_busy(consumer, false);
-        self.pollers[poller as usize].batch = None;
+        self.consumers.pollers[poller as usize].batch = None;
         self.poll(poller);
     }
 
@@ -468,7 +516,7 @@ impl Simulation<'_> {
     /// deleted either (as Lambda stops a FIFO batch at its first failure),
     /// so that the group's order survives the redelivery.
     fn hold_back_after_failures(&self, batch: &mut Batch) {
-        let consumer = self.pollers[batch.poller as usize].consumer;
+        let consumer = self.consumers.pollers[batch.poller as usize].consumer;
         let scenario = self.kernel.scenario;
         let queue = &scenario.queues[scenario.consumers[consumer as usize].queue as usize];
         if queue.fifo.is_none() {
@@ -476,7 +524,7 @@ impl Simulation<'_> {
         }
         let mut failed_groups = Vec::new();
         for item in &mut batch.items {
-            let group = group_of(queue, self.messages[item.message].key);
+            let group = group_of(queue, self.queues.messages[item.message].key);
             if !item.ok {
                 failed_groups.push(group);
             } else if failed_groups.contains(&group) {
@@ -488,7 +536,7 @@ impl Simulation<'_> {
     /// A crash fault starts or ends on some of a consumer's pollers.
     pub(super) fn crash_pollers(&mut self, pollers: Vec<u32>, starting: bool) {
         for poller in pollers {
-            match (starting, self.pollers[poller as usize].state) {
+            match (starting, self.consumers.pollers[poller as usize].state) {
                 (true, PollerState::Down) | (false, PollerState::Processing) => {}
                 (true, _) => self.take_down(poller),
                 (false, _) => {
@@ -503,17 +551,20 @@ impl Simulation<'_> {
     /// A poller dies: its batch is abandoned (its messages come back after
     /// their visibility timeout) and it stops polling.
     fn take_down(&mut self, poller: u32) {
-        let consumer = self.pollers[poller as usize].consumer as usize;
+        let consumer = self.consumers.pollers[poller as usize].consumer as usize;
         let queue = self.kernel.scenario.consumers[consumer].queue;
-        self.queues[queue as usize].waiting.retain(|&p| p != poller);
-        if let Some(batch) = self.pollers[poller as usize].batch.take()
-            && let Some(batch) = self.batches.remove(batch)
+        self.queues.states[queue as usize]
+            .waiting
+            .retain(|&p| p != poller);
+        if let Some(batch) = self.consumers.pollers[poller as usize].batch.take()
+            && let Some(batch) = self.consumers.batches.remove(batch)
         {
             for call in batch.children {
                 self.cancel_call(call);
             }
             if self.kernel.in_window(batch.received_at) {
-                self.metrics.consumers[consumer].messages_lost_in_crash += batch.items.len() as u64;
+                self.recorder.metrics.consumers[consumer].messages_lost_in_crash +=
+                    batch.items.len() as u64;
             }
             for item in &batch.items {
                 self.release(item.message);
@@ -524,16 +575,16 @@ impl Simulation<'_> {
     }
 
     pub(super) fn consumers_at_warmup(&mut self) {
-        for state in &mut self.consumers {
+        for state in &mut self.consumers.groups {
             state.busy_area.advance(self.kernel.now, state.busy);
             state.busy_at_warmup = state.busy_area.integral();
         }
     }
 
     pub(super) fn finish_consumers(&mut self) {
-        for (consumer, state) in self.consumers.iter_mut().enumerate() {
+        for (consumer, state) in self.consumers.groups.iter_mut().enumerate() {
             state.busy_area.advance(self.kernel.now, state.busy);
-            self.metrics.consumers[consumer]
+            self.recorder.metrics.consumers[consumer]
                 .busy
                 .add(state.busy_area.integral() - state.busy_at_warmup);
         }

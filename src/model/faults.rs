@@ -8,6 +8,8 @@
 //! Faults overlap freely: slowdowns multiply, error rates combine as
 //! independent chances, capacity losses add up (to at most everything).
 
+use slotmap::SlotMap;
+
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::spec::{FaultKind, FaultTarget};
 
@@ -55,6 +57,14 @@ impl Effects {
 }
 
 /// An attempt on its way to an instance through an edge with added latency.
+/// The faults room: attempts a latency fault is holding on their way.
+/// (Which faults are active is kept where each one acts: on the service,
+/// instance, edge or poller it affects.)
+#[derive(Default)]
+pub(super) struct Faults {
+    pub transits: SlotMap<TransitKey, Transit>,
+}
+
 pub(super) struct Transit {
     pub attempt: AttemptKey,
     pub instance: u32,
@@ -80,25 +90,33 @@ impl Simulation<'_> {
         let spec = &self.kernel.scenario.faults[fault as usize];
         match &spec.target {
             FaultTarget::Service(service) => {
-                self.services[*service as usize].active_faults.push(fault);
+                self.services.states[*service as usize]
+                    .active_faults
+                    .push(fault);
             }
             FaultTarget::Instance { .. } => {
                 let instance = self.fault_instance(&spec.target);
-                self.instances[instance as usize].active_faults.push(fault);
+                self.services.instances[instance as usize]
+                    .active_faults
+                    .push(fault);
             }
             FaultTarget::Edges(edges) => {
                 for &edge in edges {
-                    self.edges[edge as usize].latency_faults.push(fault);
+                    self.calls.edges[edge as usize].latency_faults.push(fault);
                 }
             }
             FaultTarget::Cache(cache) => self.flush_cache(*cache, true),
             FaultTarget::Consumer { consumer, poller } => {
                 match poller {
                     Some(p) => {
-                        let index = self.consumers[*consumer as usize].pollers.start + p;
-                        self.pollers[index as usize].active_faults.push(fault);
+                        let index = self.consumers.groups[*consumer as usize].pollers.start + p;
+                        self.consumers.pollers[index as usize]
+                            .active_faults
+                            .push(fault);
                     }
-                    None => self.consumers[*consumer as usize].active_faults.push(fault),
+                    None => self.consumers.groups[*consumer as usize]
+                        .active_faults
+                        .push(fault),
                 }
                 if spec.kind == FaultKind::Crash {
                     self.crash_pollers(self.fault_pollers(&spec.target), true);
@@ -118,25 +136,25 @@ impl Simulation<'_> {
         let forget = |list: &mut Vec<u32>| list.retain(|&f| f != fault);
         match &spec.target {
             FaultTarget::Service(service) => {
-                forget(&mut self.services[*service as usize].active_faults)
+                forget(&mut self.services.states[*service as usize].active_faults)
             }
             FaultTarget::Instance { .. } => {
                 let instance = self.fault_instance(&spec.target);
-                forget(&mut self.instances[instance as usize].active_faults);
+                forget(&mut self.services.instances[instance as usize].active_faults);
             }
             FaultTarget::Edges(edges) => {
                 for &edge in edges {
-                    forget(&mut self.edges[edge as usize].latency_faults);
+                    forget(&mut self.calls.edges[edge as usize].latency_faults);
                 }
             }
             FaultTarget::Cache(cache) => self.flush_cache(*cache, false),
             FaultTarget::Consumer { consumer, poller } => {
                 match poller {
                     Some(p) => {
-                        let index = self.consumers[*consumer as usize].pollers.start + p;
-                        forget(&mut self.pollers[index as usize].active_faults);
+                        let index = self.consumers.groups[*consumer as usize].pollers.start + p;
+                        forget(&mut self.consumers.pollers[index as usize].active_faults);
                     }
-                    None => forget(&mut self.consumers[*consumer as usize].active_faults),
+                    None => forget(&mut self.consumers.groups[*consumer as usize].active_faults),
                 }
                 if spec.kind == FaultKind::Crash {
                     self.crash_pollers(self.fault_pollers(&spec.target), false);
@@ -149,9 +167,9 @@ impl Simulation<'_> {
         let hang_ended = spec.kind == (FaultKind::Outage { hang: true });
         for instance in self.fault_instances(&spec.target) {
             if hang_ended && !self.effects(instance).hang {
-                self.instances[instance as usize].parked.clear();
+                self.services.instances[instance as usize].parked.clear();
             }
-            self.advance_areas(instance);
+            self.services.advance_areas(instance, self.kernel.now);
             self.start_waiting(instance);
         }
     }
@@ -160,7 +178,7 @@ impl Simulation<'_> {
     fn fault_instance(&self, target: &FaultTarget) -> u32 {
         match *target {
             FaultTarget::Instance { service, index } => {
-                self.services[service as usize].instances.start + index
+                self.services.states[service as usize].instances.start + index
             }
             _ => unreachable!("only instance faults name an instance"),
         }
@@ -169,9 +187,10 @@ impl Simulation<'_> {
     /// Every instance a fault touches (none for an edge fault).
     fn fault_instances(&self, target: &FaultTarget) -> Vec<u32> {
         match target {
-            FaultTarget::Service(service) => {
-                self.services[*service as usize].instances.clone().collect()
-            }
+            FaultTarget::Service(service) => self.services.states[*service as usize]
+                .instances
+                .clone()
+                .collect(),
             FaultTarget::Instance { .. } => vec![self.fault_instance(target)],
             FaultTarget::Edges(_) | FaultTarget::Cache(_) | FaultTarget::Consumer { .. } => {
                 Vec::new()
@@ -183,7 +202,7 @@ impl Simulation<'_> {
     fn fault_pollers(&self, target: &FaultTarget) -> Vec<u32> {
         match *target {
             FaultTarget::Consumer { consumer, poller } => {
-                let range = self.consumers[consumer as usize].pollers.clone();
+                let range = self.consumers.groups[consumer as usize].pollers.clone();
                 match poller {
                     Some(p) => vec![range.start + p],
                     None => range.collect(),
@@ -195,8 +214,8 @@ impl Simulation<'_> {
 
     /// What the active faults do to `instance` now.
     pub(super) fn effects(&self, instance: u32) -> Effects {
-        let state = &self.instances[instance as usize];
-        let service = &self.services[state.service as usize];
+        let state = &self.services.instances[instance as usize];
+        let service = &self.services.states[state.service as usize];
         if state.active_faults.is_empty() && service.active_faults.is_empty() {
             return Effects::NONE;
         }
@@ -216,7 +235,7 @@ impl Simulation<'_> {
         key: u64,
         expires_at: SimTime,
     ) {
-        let state = &mut self.edges[edge as usize];
+        let state = &mut self.calls.edges[edge as usize];
         if state.latency_faults.is_empty() {
             self.arrive(instance, attempt, key, expires_at);
             return;
@@ -228,7 +247,7 @@ impl Simulation<'_> {
                 added_nanos += added.sample(&mut state.latency_rng);
             }
         }
-        let transit = self.transits.insert(Transit {
+        let transit = self.faults.transits.insert(Transit {
             attempt,
             instance,
             key,
@@ -243,7 +262,7 @@ impl Simulation<'_> {
     /// A delayed attempt arrives (whether or not its caller still waits:
     /// the callee cannot know).
     pub(super) fn on_delivered(&mut self, transit: TransitKey) {
-        if let Some(transit) = self.transits.remove(transit) {
+        if let Some(transit) = self.faults.transits.remove(transit) {
             self.arrive(
                 transit.instance,
                 transit.attempt,

@@ -65,8 +65,8 @@ impl RouterHealth {
 
 impl Simulation<'_> {
     pub(super) fn start_health_checks(&mut self) {
-        for router in 0..self.router_health.len() {
-            let health = &self.router_health[router];
+        for router in 0..self.routing.health.len() {
+            let health = &self.routing.health[router];
             let router = router as u32;
             if let Some(outliers) = &health.outliers {
                 let at = SimTime::ZERO + outliers.spec.interval;
@@ -82,7 +82,7 @@ impl Simulation<'_> {
     /// An attempt routed by `router` to `instance` ended: count failures in a
     /// row, and eject the instance when they reach the threshold.
     pub(super) fn record_outcome(&mut self, router: usize, instance: u32, failed: bool) {
-        let Some(outliers) = &mut self.router_health[router].outliers else {
+        let Some(outliers) = &mut self.routing.health[router].outliers else {
             return;
         };
         let index = instance as usize;
@@ -95,7 +95,7 @@ impl Simulation<'_> {
         if !due || outliers.ejected_until[index].is_some() {
             return;
         }
-        let members = &self.routers[router].instances;
+        let members = &self.routing.routers[router].instances;
         let ejected = members
             .iter()
             .filter(|&&i| outliers.ejected_until[i as usize].is_some())
@@ -111,7 +111,7 @@ impl Simulation<'_> {
         outliers.ejected_until[index] =
             Some(self.kernel.now + crate::engine::SimDuration(ejection));
         if self.kernel.measuring {
-            self.metrics.router_ejections[router] += 1;
+            self.recorder.metrics.router_ejections[router] += 1;
         }
         self.apply_rotation(router);
     }
@@ -119,7 +119,7 @@ impl Simulation<'_> {
     /// Every interval: instances whose ejection has run out come back.
     pub(super) fn on_outlier_sweep(&mut self, router: u32) {
         let index = router as usize;
-        let Some(outliers) = &mut self.router_health[index].outliers else {
+        let Some(outliers) = &mut self.routing.health[index].outliers else {
             return;
         };
         let now = self.kernel.now;
@@ -143,7 +143,7 @@ impl Simulation<'_> {
     /// is down (refusing or hanging); probes cost the instance nothing.
     pub(super) fn on_health_check(&mut self, router: u32) {
         let index = router as usize;
-        let members = self.routers[index].instances.clone();
+        let members = self.routing.routers[index].instances.clone();
         let down: Vec<bool> = members
             .iter()
             .map(|&i| {
@@ -151,7 +151,7 @@ impl Simulation<'_> {
                 effects.refuse || effects.hang
             })
             .collect();
-        let Some(health) = &mut self.router_health[index].health else {
+        let Some(health) = &mut self.routing.health[index].health else {
             return;
         };
         let mut newly_unhealthy = 0;
@@ -178,21 +178,21 @@ impl Simulation<'_> {
         let next_at = self.kernel.now + health.spec.interval;
         self.kernel.schedule(next_at, Event::HealthCheck { router });
         if self.kernel.measuring {
-            self.metrics.router_unhealthy[index] += newly_unhealthy;
+            self.recorder.metrics.router_unhealthy[index] += newly_unhealthy;
         }
         self.apply_rotation(index);
     }
 
     /// Marks each of the router's instances in or out of rotation.
     pub(super) fn apply_rotation(&mut self, router: usize) {
-        let health = &self.router_health[router];
+        let health = &self.routing.health[router];
         if health.outliers.is_none() && health.health.is_none() {
             return;
         }
-        let members = self.routers[router].instances.clone();
+        let members = self.routing.routers[router].instances.clone();
         for (position, instance) in members.into_iter().enumerate() {
-            let in_rotation = self.router_health[router].in_rotation(instance as usize);
-            self.routers[router].set_available(position, in_rotation);
+            let in_rotation = self.routing.health[router].in_rotation(instance as usize);
+            self.routing.routers[router].set_available(position, in_rotation);
         }
     }
 }

@@ -17,11 +17,13 @@ mod health;
 mod kernel;
 pub mod metrics;
 mod queue;
+mod recorder;
 mod resilience;
 mod routing;
 mod sampling;
 mod service;
 mod sim;
+mod source;
 pub mod timeseries;
 
 pub use backoff::backoff_delay;

@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::metrics::Area;
-use crate::scenario::spec::{MessageGroups, QueueSpec, WhenFull};
+use slotmap::SlotMap;
+
+use crate::scenario::spec::{MessageGroups, QueueSpec, Scenario, WhenFull};
 
 use super::event::{AttemptKey, Event, MessageKey};
 use super::sim::Simulation;
@@ -66,6 +68,27 @@ struct Group {
     present: u32,
     in_flight: u32,
     last_deleted_seq: Option<u64>,
+}
+
+/// The queues room: each queue's state and every message held in any of them.
+pub(super) struct Queues {
+    pub states: Vec<QueueState>,
+    pub messages: SlotMap<MessageKey, Message>,
+    /// Messages taken into queues so far: each message's id.
+    pub messages_sent: u64,
+    /// Sends waiting for room in full queues, which count against `limits.max_messages`.
+    pub blocked_sends: u64,
+}
+
+impl Queues {
+    pub fn new(scenario: &Scenario) -> Queues {
+        Queues {
+            states: scenario.queues.iter().map(|_| QueueState::new()).collect(),
+            messages: SlotMap::with_key(),
+            messages_sent: 0,
+            blocked_sends: 0,
+        }
+    }
 }
 
 pub(super) struct QueueState {
@@ -133,13 +156,13 @@ impl Simulation<'_> {
     pub(super) fn offer(&mut self, queue: u32, key: u64, attempt: Option<AttemptKey>) {
         let spec = &self.kernel.scenario.queues[queue as usize];
         let measured = self.kernel.in_window(self.kernel.now);
-        self.running.queue_sent[queue as usize] += 1;
+        self.recorder.running.queue_sent[queue as usize] += 1;
         if measured {
-            self.metrics.queues[queue as usize].sent += 1;
+            self.recorder.metrics.queues[queue as usize].sent += 1;
         }
         let full = spec
             .capacity
-            .is_some_and(|c| self.queues[queue as usize].held() >= u64::from(c));
+            .is_some_and(|c| self.queues.states[queue as usize].held() >= u64::from(c));
         let make_room = full && spec.when_full == WhenFull::DropOldest && self.drop_oldest(queue);
         match (full && !make_room, spec.when_full) {
             (false, _) => {
@@ -151,7 +174,7 @@ impl Simulation<'_> {
             }
             (true, WhenFull::Block) => {
                 if measured {
-                    self.metrics.queues[queue as usize].blocked += 1;
+                    self.recorder.metrics.queues[queue as usize].blocked += 1;
                 }
                 let blocked = Blocked {
                     attempt,
@@ -159,13 +182,15 @@ impl Simulation<'_> {
                     sent_at: self.kernel.now,
                     measured,
                 };
-                self.queues[queue as usize].blocked.push_back(blocked);
-                self.blocked_sends += 1;
+                self.queues.states[queue as usize]
+                    .blocked
+                    .push_back(blocked);
+                self.queues.blocked_sends += 1;
                 self.forget_abandoned_blocked(queue);
             }
             (true, _) => {
                 if measured {
-                    self.metrics.queues[queue as usize].dropped += 1;
+                    self.recorder.metrics.queues[queue as usize].dropped += 1;
                 }
                 if let Some(attempt) = attempt {
                     self.kernel
@@ -188,12 +213,13 @@ impl Simulation<'_> {
 
     /// Throws the oldest visible message away; false if none is visible.
     fn drop_oldest(&mut self, queue: u32) -> bool {
-        let Some((_, &message)) = self.queues[queue as usize].visible.first_key_value() else {
+        let Some((_, &message)) = self.queues.states[queue as usize].visible.first_key_value()
+        else {
             return false;
         };
-        let state = &self.messages[message];
+        let state = &self.queues.messages[message];
         if state.measured {
-            let metrics = &mut self.metrics.queues[queue as usize];
+            let metrics = &mut self.recorder.metrics.queues[queue as usize];
             metrics.dropped += 1;
             metrics
                 .latency_failed
@@ -207,20 +233,20 @@ impl Simulation<'_> {
     /// forgotten whenever the list doubles, so it stays in proportion to
     /// those still waiting.
     fn forget_abandoned_blocked(&mut self, queue: u32) {
-        let blocked = &self.queues[queue as usize].blocked;
+        let blocked = &self.queues.states[queue as usize].blocked;
         if blocked.len() < 1024 || !blocked.len().is_power_of_two() {
             return;
         }
-        let attempts = &self.attempts;
-        let metrics = &mut self.metrics.queues[queue as usize];
-        let blocked = &mut self.queues[queue as usize].blocked;
+        let attempts = &self.calls.attempts;
+        let metrics = &mut self.recorder.metrics.queues[queue as usize];
+        let blocked = &mut self.queues.states[queue as usize].blocked;
         let before = blocked.len();
         blocked.retain(|b| {
             let alive = b.attempt.is_none_or(|a| attempts.contains_key(a));
             metrics.dropped += u64::from(!alive && b.measured);
             alive
         });
-        self.blocked_sends -= (before - blocked.len()) as u64;
+        self.queues.blocked_sends -= (before - blocked.len()) as u64;
     }
 
     /// Takes a message into `queue` (a send, or a move from another queue's redrive).
@@ -233,17 +259,17 @@ impl Simulation<'_> {
         processed: u32,
     ) -> MessageKey {
         let spec = &self.kernel.scenario.queues[queue as usize];
-        let state = &mut self.queues[queue as usize];
+        let state = &mut self.queues.states[queue as usize];
         let seq = state.next_seq;
         state.next_seq += 1;
         state.present.insert(seq, self.kernel.now);
         state.groups.entry(group_of(spec, key)).or_default().present += 1;
-        self.messages_sent += 1;
-        let message = self.messages.insert(Message {
+        self.queues.messages_sent += 1;
+        let message = self.queues.messages.insert(Message {
             queue,
             seq,
             key,
-            id: self.messages_sent,
+            id: self.queues.messages_sent,
             sent_at,
             enqueued_at: self.kernel.now,
             measured,
@@ -275,14 +301,14 @@ impl Simulation<'_> {
     }
 
     fn make_visible(&mut self, message: MessageKey) {
-        let state = &self.messages[message];
+        let state = &self.queues.messages[message];
         let (queue, seq) = (state.queue, state.seq);
         self.advance_queue_areas(queue);
-        self.messages[message].place = Place::Visible;
-        let state = &mut self.queues[queue as usize];
+        self.queues.messages[message].place = Place::Visible;
+        let state = &mut self.queues.states[queue as usize];
         state.visible.insert(seq, message);
         if self.kernel.measuring {
-            let metrics = &mut self.metrics.queues[queue as usize];
+            let metrics = &mut self.recorder.metrics.queues[queue as usize];
             metrics.depth_max = metrics.depth_max.max(state.visible.len() as u64);
         }
         self.notify_waiting(queue);
@@ -290,7 +316,7 @@ impl Simulation<'_> {
 
     /// Tells long-polling pollers, if any, that there may be messages for them.
     fn notify_waiting(&mut self, queue: u32) {
-        let state = &mut self.queues[queue as usize];
+        let state = &mut self.queues.states[queue as usize];
         if !state.waiting.is_empty() && !state.notify_pending {
             state.notify_pending = true;
             self.kernel
@@ -301,7 +327,7 @@ impl Simulation<'_> {
     /// A delay or a visibility timeout ended: the message is visible again
     /// unless it was deleted, or received again, meanwhile.
     pub(super) fn on_message_due(&mut self, message: MessageKey, receipt: u32) {
-        let Some(state) = self.messages.get(message) else {
+        let Some(state) = self.queues.messages.get(message) else {
             return;
         };
         if state.receipt != receipt {
@@ -318,14 +344,14 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_message_expired(&mut self, message: MessageKey, queue: u32) {
-        let Some(state) = self.messages.get(message) else {
+        let Some(state) = self.queues.messages.get(message) else {
             return;
         };
         if state.queue != queue || state.place == Place::Gone {
             return;
         }
         if state.measured {
-            let metrics = &mut self.metrics.queues[queue as usize];
+            let metrics = &mut self.recorder.metrics.queues[queue as usize];
             metrics.expired += 1;
             metrics
                 .latency_failed
@@ -336,11 +362,11 @@ impl Simulation<'_> {
 
     /// Takes an in-flight message out of flight (it is deleted, expires or is visible again).
     fn leave_flight(&mut self, message: MessageKey) {
-        let state = &self.messages[message];
+        let state = &self.queues.messages[message];
         let queue = state.queue;
         let group = group_of(&self.kernel.scenario.queues[queue as usize], state.key);
         self.advance_queue_areas(queue);
-        let queue_state = &mut self.queues[queue as usize];
+        let queue_state = &mut self.queues.states[queue as usize];
         queue_state.in_flight -= 1;
         if let Some(group) = queue_state.groups.get_mut(&group) {
             group.in_flight -= 1;
@@ -354,23 +380,23 @@ impl Simulation<'_> {
     /// The message leaves its queue for good; the room it leaves may let a
     /// blocked producer in.
     fn remove_message(&mut self, message: MessageKey) {
-        let state = &self.messages[message];
+        let state = &self.queues.messages[message];
         let (queue, seq, place, key) = (state.queue, state.seq, state.place, state.key);
         let age = self.kernel.now.since(state.enqueued_at);
         if state.measured {
-            let metrics = &mut self.metrics.queues[queue as usize];
+            let metrics = &mut self.recorder.metrics.queues[queue as usize];
             metrics.age_max = metrics.age_max.max(age);
         }
         match place {
             Place::InFlight => self.leave_flight(message),
             Place::Visible => {
                 self.advance_queue_areas(queue);
-                self.queues[queue as usize].visible.remove(&seq);
+                self.queues.states[queue as usize].visible.remove(&seq);
             }
             Place::Delayed | Place::Gone => {}
         }
         let spec = &self.kernel.scenario.queues[queue as usize];
-        let queue_state = &mut self.queues[queue as usize];
+        let queue_state = &mut self.queues.states[queue as usize];
         queue_state.present.remove(&seq);
         let group = group_of(spec, key);
         if let Some(state) = queue_state.groups.get_mut(&group) {
@@ -379,10 +405,10 @@ impl Simulation<'_> {
                 queue_state.groups.remove(&group);
             }
         }
-        let state = &mut self.messages[message];
+        let state = &mut self.queues.messages[message];
         state.place = Place::Gone;
         if state.holders == 0 {
-            self.messages.remove(message);
+            self.queues.messages.remove(message);
         }
         self.unblock(queue);
     }
@@ -393,17 +419,17 @@ impl Simulation<'_> {
         let Some(capacity) = spec.capacity else {
             return;
         };
-        while self.queues[queue as usize].held() < u64::from(capacity) {
-            let Some(blocked) = self.queues[queue as usize].blocked.pop_front() else {
+        while self.queues.states[queue as usize].held() < u64::from(capacity) {
+            let Some(blocked) = self.queues.states[queue as usize].blocked.pop_front() else {
                 return;
             };
-            self.blocked_sends -= 1;
+            self.queues.blocked_sends -= 1;
             let gave_up = blocked
                 .attempt
-                .is_some_and(|a| !self.attempts.contains_key(a));
+                .is_some_and(|a| !self.calls.attempts.contains_key(a));
             if gave_up {
                 if blocked.measured {
-                    self.metrics.queues[queue as usize].dropped += 1;
+                    self.recorder.metrics.queues[queue as usize].dropped += 1;
                 }
                 continue;
             }
@@ -424,12 +450,15 @@ impl Simulation<'_> {
         let mut taken_groups: Vec<u64> = Vec::new();
         let mut cursor = 0;
         while taken.len() < max as usize {
-            let Some((&seq, &message)) = self.queues[queue as usize].visible.range(cursor..).next()
+            let Some((&seq, &message)) = self.queues.states[queue as usize]
+                .visible
+                .range(cursor..)
+                .next()
             else {
                 break;
             };
             cursor = seq + 1;
-            let state = &self.messages[message];
+            let state = &self.queues.messages[message];
             if let Some(redrive) = spec.redrive
                 && state.receive_count >= redrive.max_receive_count
             {
@@ -438,7 +467,7 @@ impl Simulation<'_> {
             }
             let group = group_of(spec, state.key);
             if spec.fifo.is_some() && !taken_groups.contains(&group) {
-                let locked = self.queues[queue as usize]
+                let locked = self.queues.states[queue as usize]
                     .groups
                     .get(&group)
                     .is_some_and(|g| g.in_flight > 0);
@@ -454,17 +483,17 @@ impl Simulation<'_> {
 
     /// One message goes in flight for its visibility timeout.
     fn take(&mut self, message: MessageKey, group: u64) -> u32 {
-        let state = &self.messages[message];
+        let state = &self.queues.messages[message];
         let (queue, seq) = (state.queue, state.seq);
         self.advance_queue_areas(queue);
         let visibility = self.kernel.scenario.queues[queue as usize].visibility_timeout;
-        let queue_state = &mut self.queues[queue as usize];
+        let queue_state = &mut self.queues.states[queue as usize];
         queue_state.visible.remove(&seq);
         queue_state.in_flight += 1;
         if let Some(group) = queue_state.groups.get_mut(&group) {
             group.in_flight += 1;
         }
-        let state = &mut self.messages[message];
+        let state = &mut self.queues.messages[message];
         state.place = Place::InFlight;
         state.receive_count += 1;
         state.receipt += 1;
@@ -478,7 +507,7 @@ impl Simulation<'_> {
     /// Moves a message to `dead_letter_queue`, keeping its first send time
     /// (retention counts from it, as in SQS).
     fn dead_letter(&mut self, message: MessageKey, dead_letter_queue: u32) {
-        let state = &self.messages[message];
+        let state = &self.queues.messages[message];
         let (queue, key, sent_at, measured, processed) = (
             state.queue,
             state.key,
@@ -487,20 +516,20 @@ impl Simulation<'_> {
             state.processed,
         );
         if measured {
-            let metrics = &mut self.metrics.queues[queue as usize];
+            let metrics = &mut self.recorder.metrics.queues[queue as usize];
             metrics.dead_lettered += 1;
             metrics.latency_failed.record(self.kernel.now - sent_at);
-            self.metrics.queues[dead_letter_queue as usize].dead_letters_in += 1;
+            self.recorder.metrics.queues[dead_letter_queue as usize].dead_letters_in += 1;
         }
         self.remove_message(message);
         let spec = &self.kernel.scenario.queues[dead_letter_queue as usize];
         let full = spec
             .capacity
-            .is_some_and(|c| self.queues[dead_letter_queue as usize].held() >= u64::from(c));
+            .is_some_and(|c| self.queues.states[dead_letter_queue as usize].held() >= u64::from(c));
         if full && !(spec.when_full == WhenFull::DropOldest && self.drop_oldest(dead_letter_queue))
         {
             if measured {
-                self.metrics.queues[dead_letter_queue as usize].dropped += 1;
+                self.recorder.metrics.queues[dead_letter_queue as usize].dropped += 1;
             }
             return;
         }
@@ -510,7 +539,7 @@ impl Simulation<'_> {
     /// Deletes a processed message if `receipt` is still its latest, and
     /// records its end-to-end latency.
     pub(super) fn delete(&mut self, message: MessageKey, receipt: u32) {
-        let state = &self.messages[message];
+        let state = &self.queues.messages[message];
         if state.place == Place::Gone || state.receipt != receipt {
             return;
         }
@@ -518,12 +547,15 @@ impl Simulation<'_> {
         let spec = &self.kernel.scenario.queues[queue as usize];
         let group = group_of(spec, state.key);
         let seq = state.seq;
-        let last = self.queues[queue as usize].groups.get_mut(&group).map(|g| {
-            g.last_deleted_seq
-                .replace(seq.max(g.last_deleted_seq.unwrap_or(0)))
-        });
+        let last = self.queues.states[queue as usize]
+            .groups
+            .get_mut(&group)
+            .map(|g| {
+                g.last_deleted_seq
+                    .replace(seq.max(g.last_deleted_seq.unwrap_or(0)))
+            });
         if state.measured {
-            let metrics = &mut self.metrics.queues[queue as usize];
+            let metrics = &mut self.recorder.metrics.queues[queue as usize];
             metrics.deleted += 1;
             metrics.out_of_order += u64::from(last.flatten().is_some_and(|l| l > seq));
             metrics.latency.record(self.kernel.now - state.sent_at);
@@ -534,24 +566,24 @@ impl Simulation<'_> {
         }
         if self.kernel.measuring {
             // Whenever the message was sent: the work the consumers did.
-            self.metrics.queues[queue as usize].processed += 1;
+            self.recorder.metrics.queues[queue as usize].processed += 1;
         }
-        self.running.queue_deleted[queue as usize] += 1;
+        self.recorder.running.queue_deleted[queue as usize] += 1;
         self.remove_message(message);
     }
 
     /// A batch lets go of a message; a gone message's slot is freed with its last holder.
     pub(super) fn release(&mut self, message: MessageKey) {
-        let state = &mut self.messages[message];
+        let state = &mut self.queues.messages[message];
         state.holders -= 1;
         if state.holders == 0 && state.place == Place::Gone {
-            self.messages.remove(message);
+            self.queues.messages.remove(message);
         }
     }
 
     /// Brings a queue's depth and in-flight integrals up to now.
     pub(super) fn advance_queue_areas(&mut self, queue: u32) {
-        let state = &mut self.queues[queue as usize];
+        let state = &mut self.queues.states[queue as usize];
         state
             .depth_area
             .advance(self.kernel.now, state.visible.len() as u64);
@@ -562,16 +594,16 @@ impl Simulation<'_> {
 
     /// Wakes long-polling pollers now that messages are visible.
     pub(super) fn on_queue_notify(&mut self, queue: u32) {
-        self.queues[queue as usize].notify_pending = false;
+        self.queues.states[queue as usize].notify_pending = false;
         self.serve_waiting(queue);
     }
 
     /// Counts what is still held, and blocked, when the run ends.
     pub(super) fn finish_queues(&mut self) {
-        for queue in 0..self.queues.len() {
+        for queue in 0..self.queues.states.len() {
             self.advance_queue_areas(queue as u32);
-            let state = &self.queues[queue];
-            let metrics = &mut self.metrics.queues[queue];
+            let state = &self.queues.states[queue];
+            let metrics = &mut self.recorder.metrics.queues[queue];
             // A run stopped during warm-up measured no time.
             if self.kernel.measuring {
                 metrics
@@ -584,17 +616,17 @@ impl Simulation<'_> {
             for blocked in state.blocked.iter().filter(|b| b.measured) {
                 let gave_up = blocked
                     .attempt
-                    .is_some_and(|a| !self.attempts.contains_key(a));
+                    .is_some_and(|a| !self.calls.attempts.contains_key(a));
                 metrics.dropped += u64::from(gave_up);
                 metrics.blocked_at_end += u64::from(!gave_up);
             }
         }
-        for message in self.messages.values() {
+        for message in self.queues.messages.values() {
             if message.place != Place::Gone {
-                self.metrics.queues[message.queue as usize].held_at_end += 1;
+                self.recorder.metrics.queues[message.queue as usize].held_at_end += 1;
             }
             if message.place != Place::Gone && message.measured {
-                let metrics = &mut self.metrics.queues[message.queue as usize];
+                let metrics = &mut self.recorder.metrics.queues[message.queue as usize];
                 metrics.in_queue_at_end += 1;
                 metrics.age_max = metrics
                     .age_max
@@ -604,12 +636,12 @@ impl Simulation<'_> {
     }
 
     pub(super) fn queues_at_warmup(&mut self) {
-        for queue in 0..self.queues.len() {
+        for queue in 0..self.queues.states.len() {
             self.advance_queue_areas(queue as u32);
-            let state = &mut self.queues[queue];
+            let state = &mut self.queues.states[queue];
             state.depth_at_warmup = state.depth_area.integral();
             state.in_flight_at_warmup = state.in_flight_area.integral();
-            self.metrics.queues[queue].depth_max = state.depth();
+            self.recorder.metrics.queues[queue].depth_max = state.depth();
         }
     }
 }

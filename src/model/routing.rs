@@ -9,7 +9,92 @@
 //! when all are out, all are used.
 
 use crate::engine::RngStream;
-use crate::scenario::spec::Strategy;
+use crate::scenario::spec::{Scenario, Strategy, Target};
+
+use super::autoscale::Slot;
+use super::health::RouterHealth;
+use super::service::Instance;
+
+/// The routing room: one router per service (ids `0..services`) then per
+/// load balancer, each router's outlier ejection and health checks, and the
+/// attempts each instance has been sent and not yet answered or abandoned
+/// (what least-outstanding balancing reads).
+pub(super) struct Routing {
+    pub routers: Vec<Router>,
+    pub health: Vec<RouterHealth>,
+    pub outstanding: Vec<u32>,
+    /// The number of services: balancers' routers come after theirs.
+    service_count: usize,
+}
+
+impl Routing {
+    pub fn new(scenario: &Scenario, instances: &[Instance]) -> Routing {
+        let seed = scenario.seed;
+        let mut routers = Vec::new();
+        for (service, spec) in scenario.services.iter().enumerate() {
+            let ids = instances
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.service == service as u32 && matches!(i.slot, Slot::Ready))
+                .map(|(index, _)| index as u32)
+                .collect();
+            routers.push(Router::new(
+                ids,
+                spec.balancing,
+                Vec::new(),
+                spec.routing.virtual_nodes,
+                RngStream::derive(seed, &spec.name, "routing"),
+            ));
+        }
+        for balancer in &scenario.balancers {
+            let mut weight_of = vec![1; instances.len()];
+            for (index, &backend) in balancer.backends.iter().enumerate() {
+                let weight = balancer.routing.weights.get(index).copied().unwrap_or(1);
+                for (instance, state) in instances.iter().enumerate() {
+                    if state.service == backend {
+                        weight_of[instance] = weight;
+                    }
+                }
+            }
+            let ids = balancer
+                .backends
+                .iter()
+                .flat_map(|&s| routers[s as usize].instances.clone())
+                .collect();
+            routers.push(Router::new(
+                ids,
+                balancer.strategy,
+                weight_of,
+                balancer.routing.virtual_nodes,
+                RngStream::derive(seed, &balancer.name, "routing"),
+            ));
+        }
+        let health = scenario
+            .services
+            .iter()
+            .map(|s| &s.routing)
+            .chain(scenario.balancers.iter().map(|b| &b.routing))
+            .map(|options| RouterHealth::new(options, instances.len()))
+            .collect();
+        Routing {
+            routers,
+            health,
+            outstanding: vec![0; instances.len()],
+            service_count: scenario.services.len(),
+        }
+    }
+
+    /// The router of a service or load balancer.
+    pub fn router_of(&self, target: Target) -> usize {
+        match target {
+            Target::Service(id) => id as usize,
+            Target::Balancer(id) => self.service_count + id as usize,
+            Target::Cache(_) | Target::Queue(_) | Target::Topic(_) => {
+                unreachable!("caches, queues and topics are not routed")
+            }
+        }
+    }
+}
 
 pub struct Router {
     /// Global instance indices this router chooses among.

@@ -11,13 +11,119 @@
 //! otherwise it is counted as abandoned work. With deadline propagation, a job
 //! whose deadline has passed by the time a worker takes it is dropped unserved.
 
-use crate::engine::{SimDuration, SimTime};
-use crate::model::metrics::Failure;
-use crate::scenario::spec::{CallMode, Discipline, ServiceSpec};
+use std::collections::VecDeque;
+use std::ops::Range;
+
+use slotmap::SlotMap;
+
+use crate::engine::{RngStream, SimDuration, SimTime};
+use crate::model::metrics::{Area, Failure};
+use crate::scenario::spec::{CallMode, Discipline, Scenario, ServiceSpec};
+
+use super::autoscale::{Scaler, Slot};
+use super::resilience::Admission;
 
 use super::event::{AttemptKey, CallKey, Event, JobKey};
 use super::faults::Effects;
 use super::sim::Simulation;
+
+/// The services room: every service's state, its instances (numbered across
+/// services, autoscaling slots included) and the jobs at them.
+pub(super) struct Services {
+    pub states: Vec<ServiceState>,
+    pub instances: Vec<Instance>,
+    pub jobs: SlotMap<JobKey, Job>,
+}
+
+/// One instance of a service: its workers and its queue.
+pub(super) struct Instance {
+    pub service: u32,
+    pub busy: u32,
+    pub queue: VecDeque<JobKey>,
+    /// Whether it takes traffic (autoscaled instances come and go).
+    pub slot: Slot,
+    /// Faults aimed at this instance alone that are active now.
+    pub active_faults: Vec<u32>,
+    /// Attempts a hanging outage accepted and will never answer; a crash
+    /// resets their connections, the end of the hang forgets them.
+    pub parked: Vec<AttemptKey>,
+    pub admission: Option<Admission>,
+    /// Cumulative since the start; the integrals at the end of warm-up are
+    /// kept so that the windowed statistics can subtract them.
+    pub busy_area: Area,
+    pub queue_area: Area,
+    pub busy_at_warmup: u128,
+    pub queue_at_warmup: u128,
+}
+
+pub(super) struct ServiceState {
+    pub service_time_rng: RngStream,
+    pub error_rng: RngStream,
+    /// Draws for error-rate faults, apart from the service's own errors.
+    pub fault_error_rng: RngStream,
+    /// The global indices of its instance slots.
+    pub instances: Range<u32>,
+    /// Service-wide faults active now.
+    pub active_faults: Vec<u32>,
+    /// Instances taking traffic, and its time integral since the start.
+    pub ready: u32,
+    pub ready_area: Area,
+    pub ready_at_warmup: u128,
+    pub scaler: Option<Scaler>,
+}
+
+impl Services {
+    pub fn new(scenario: &Scenario) -> Services {
+        let seed = scenario.seed;
+        let mut states = Vec::new();
+        let mut instances = Vec::new();
+        for (id, spec) in scenario.services.iter().enumerate() {
+            let first = instances.len() as u32;
+            let slots = spec.instance_slots();
+            instances.extend((0..slots).map(|slot| Instance {
+                service: id as u32,
+                busy: 0,
+                queue: VecDeque::new(),
+                slot: if slot < spec.instances {
+                    Slot::Ready
+                } else {
+                    Slot::Off
+                },
+                active_faults: Vec::new(),
+                parked: Vec::new(),
+                admission: spec.concurrency_limit.map(Admission::new),
+                busy_area: Area::default(),
+                queue_area: Area::default(),
+                busy_at_warmup: 0,
+                queue_at_warmup: 0,
+            }));
+            let name = &spec.name;
+            states.push(ServiceState {
+                service_time_rng: RngStream::derive(seed, name, "service_time"),
+                error_rng: RngStream::derive(seed, name, "errors"),
+                fault_error_rng: RngStream::derive(seed, name, "fault_errors"),
+                instances: first..first + slots,
+                active_faults: Vec::new(),
+                ready: spec.instances,
+                ready_area: Area::default(),
+                ready_at_warmup: 0,
+                scaler: spec.autoscaling.map(|_| Scaler::default()),
+            });
+        }
+        Services {
+            states,
+            instances,
+            jobs: SlotMap::with_key(),
+        }
+    }
+
+    /// Brings an instance's busy and queue integrals up to `now`.
+    pub fn advance_areas(&mut self, instance: u32, now: SimTime) {
+        let state = &mut self.instances[instance as usize];
+        state.busy_area.advance(now, u64::from(state.busy));
+        state.queue_area.advance(now, state.queue.len() as u64);
+    }
+}
 
 pub(super) struct Job {
     /// The attempt this job answers; gone if the caller gave up.
@@ -52,22 +158,22 @@ impl Simulation<'_> {
         expires_at: SimTime,
     ) {
         let effects = self.effects(instance);
-        let state = &self.instances[instance as usize];
+        let state = &self.services.instances[instance as usize];
         let service_id = state.service as usize;
         let spec = &self.kernel.scenario.services[service_id];
         let measured = self.kernel.in_window(self.kernel.now);
         let origin = self.origin_of(attempt);
         if measured {
-            let metrics = &mut self.metrics.services[service_id];
+            let metrics = &mut self.recorder.metrics.services[service_id];
             metrics.attempts += 1;
             if let Some(count) = metrics.attempts_by_source.get_mut(origin as usize) {
                 *count += 1;
             }
         }
-        self.running.service_attempts[service_id] += 1;
+        self.recorder.running.service_attempts[service_id] += 1;
         if effects.refuse || effects.hang {
             if measured {
-                let metrics = &mut self.metrics.services[service_id];
+                let metrics = &mut self.recorder.metrics.services[service_id];
                 metrics.refused += u64::from(effects.refuse);
                 metrics.hung += u64::from(!effects.refuse);
             }
@@ -89,9 +195,9 @@ impl Simulation<'_> {
         let has_worker = state.busy < usable_workers(spec, &effects);
         let has_room = state.queue.len() < spec.queue_capacity as usize;
         if !has_worker && !has_room {
-            self.running.service_rejected[service_id] += 1;
+            self.recorder.running.service_rejected[service_id] += 1;
             if measured {
-                self.metrics.services[service_id].rejected += 1;
+                self.recorder.metrics.services[service_id].rejected += 1;
             }
             self.kernel
                 .schedule(self.kernel.now, Event::AttemptRejected { attempt });
@@ -107,8 +213,8 @@ impl Simulation<'_> {
             next_call: 0,
             children: Vec::new(),
         };
-        let job = self.jobs.insert(job);
-        self.advance_areas(instance);
+        let job = self.services.jobs.insert(job);
+        self.services.advance_areas(instance, self.kernel.now);
         if has_worker {
             self.begin_service(job, effects.slowdown);
         } else {
@@ -120,35 +226,35 @@ impl Simulation<'_> {
     /// up are forgotten whenever the list doubles, so it stays in proportion
     /// to the callers still waiting, however long the hang.
     fn park(&mut self, instance: u32, attempt: AttemptKey) {
-        let parked = &mut self.instances[instance as usize].parked;
+        let parked = &mut self.services.instances[instance as usize].parked;
         parked.push(attempt);
         if parked.len() >= 1024 && parked.len().is_power_of_two() {
-            let attempts = &self.attempts;
+            let attempts = &self.calls.attempts;
             parked.retain(|&a| attempts.contains_key(a));
         }
     }
 
     /// The concurrency limit turns an attempt away: the caller hears a rejection.
     fn shed(&mut self, instance: u32, attempt: AttemptKey, measured: bool) {
-        let state = &mut self.instances[instance as usize];
+        let state = &mut self.services.instances[instance as usize];
         if let Some(admission) = &mut state.admission {
             admission.on_dropped();
         }
         let service_id = state.service as usize;
-        self.running.service_rejected[service_id] += 1;
+        self.recorder.running.service_rejected[service_id] += 1;
         if measured {
-            self.metrics.services[service_id].shed += 1;
+            self.recorder.metrics.services[service_id].shed += 1;
         }
         self.kernel
             .schedule(self.kernel.now, Event::AttemptRejected { attempt });
     }
 
     fn enqueue(&mut self, instance: u32, job: JobKey) {
-        let state = &mut self.instances[instance as usize];
+        let state = &mut self.services.instances[instance as usize];
         state.queue.push_back(job);
         // The maximum belongs with the time integrals, which start at MeasurementStart.
         if self.kernel.measuring {
-            let metrics = &mut self.metrics.services[state.service as usize];
+            let metrics = &mut self.recorder.metrics.services[state.service as usize];
             metrics.queue_max = metrics.queue_max.max(state.queue.len() as u64);
         }
     }
@@ -157,26 +263,26 @@ impl Simulation<'_> {
     /// job's caller has given up (deadline propagation) or it waited longer
     /// than the queue timeout: then it is dropped unserved.
     fn begin_service(&mut self, job_key: JobKey, slowdown: f64) {
-        let job = &self.jobs[job_key];
+        let job = &self.services.jobs[job_key];
         let instance = job.instance;
-        let service_id = self.instances[instance as usize].service as usize;
+        let service_id = self.services.instances[instance as usize].service as usize;
         let spec = &self.kernel.scenario.services[service_id];
         let waited = self.kernel.now - job.arrived_at;
         let measured = self.kernel.in_window(job.arrived_at);
         if self.kernel.now >= job.expires_at {
             if measured {
-                self.metrics.services[service_id].expired += 1;
+                self.recorder.metrics.services[service_id].expired += 1;
             }
-            self.jobs.remove(job_key);
+            self.services.jobs.remove(job_key);
             return;
         }
         if spec.queue_timeout.is_some_and(|limit| waited > limit) {
-            let job = self.jobs.remove(job_key).expect("the job exists");
-            if let Some(admission) = &mut self.instances[instance as usize].admission {
+            let job = self.services.jobs.remove(job_key).expect("the job exists");
+            if let Some(admission) = &mut self.services.instances[instance as usize].admission {
                 admission.on_dropped();
             }
             if measured {
-                self.metrics.services[service_id].queue_timeouts += 1;
+                self.recorder.metrics.services[service_id].queue_timeouts += 1;
             }
             self.kernel.schedule(
                 self.kernel.now,
@@ -186,13 +292,15 @@ impl Simulation<'_> {
             );
             return;
         }
-        self.instances[instance as usize].busy += 1;
+        self.services.instances[instance as usize].busy += 1;
         if measured {
-            self.metrics.services[service_id].queue_wait.record(waited);
+            self.recorder.metrics.services[service_id]
+                .queue_wait
+                .record(waited);
         }
         let work = spec
             .service_time
-            .sample(&mut self.services[service_id].service_time_rng);
+            .sample(&mut self.services.states[service_id].service_time_rng);
         let done_at = self.kernel.now + SimDuration::from_nanos_f64(work * slowdown);
         self.kernel
             .schedule(done_at, Event::LocalWorkDone { job: job_key });
@@ -202,11 +310,11 @@ impl Simulation<'_> {
     /// (lifo), or newest first only while the queue is long (adaptive lifo).
     pub(super) fn start_waiting(&mut self, instance: u32) {
         let effects = self.effects(instance);
-        let service_id = self.instances[instance as usize].service as usize;
+        let service_id = self.services.instances[instance as usize].service as usize;
         let spec = &self.kernel.scenario.services[service_id];
         let workers = usable_workers(spec, &effects);
-        while self.instances[instance as usize].busy < workers {
-            let queue = &mut self.instances[instance as usize].queue;
+        while self.services.instances[instance as usize].busy < workers {
+            let queue = &mut self.services.instances[instance as usize].queue;
             let newest_first = match spec.discipline {
                 Discipline::Fifo => false,
                 Discipline::Lifo => true,
@@ -224,17 +332,17 @@ impl Simulation<'_> {
 
     pub(super) fn on_local_work_done(&mut self, job_key: JobKey) {
         // A crash may have taken the job.
-        let Some(job) = self.jobs.get(job_key) else {
+        let Some(job) = self.services.jobs.get(job_key) else {
             return;
         };
         let instance = job.instance;
-        let service_id = self.instances[instance as usize].service as usize;
+        let service_id = self.services.instances[instance as usize].service as usize;
         // The scenario outlives the simulation, so its call list can be walked
         // while the simulation changes, without copying it.
         let scenario = self.kernel.scenario;
         let spec = &scenario.services[service_id];
         let fault_error_rate = self.effects(instance).error_rate;
-        let state = &mut self.services[service_id];
+        let state = &mut self.services.states[service_id];
         let failed = state.error_rng.chance(spec.error_rate)
             | (fault_error_rate > 0.0 && state.fault_error_rng.chance(fault_error_rate));
         if failed {
@@ -248,7 +356,7 @@ impl Simulation<'_> {
                 for &edge in &spec.calls {
                     self.start_child_call(job_key, edge);
                 }
-                if self.jobs[job_key].children.is_empty() {
+                if self.services.jobs[job_key].children.is_empty() {
                     self.finish_job(job_key, Ok(()));
                 }
             }
@@ -259,8 +367,8 @@ impl Simulation<'_> {
     fn start_next_call(&mut self, job_key: JobKey) {
         let scenario = self.kernel.scenario;
         loop {
-            let job = &mut self.jobs[job_key];
-            let service_id = self.instances[job.instance as usize].service as usize;
+            let job = &mut self.services.jobs[job_key];
+            let service_id = self.services.instances[job.instance as usize].service as usize;
             let Some(&edge) = scenario.services[service_id].calls.get(job.next_call) else {
                 self.finish_job(job_key, Ok(()));
                 return;
@@ -275,7 +383,7 @@ impl Simulation<'_> {
     /// Starts a call for `job_key`; true if it is fire-and-forget, so the
     /// job goes on without waiting.
     fn start_child_call(&mut self, job_key: JobKey, edge: u32) -> bool {
-        let job = &self.jobs[job_key];
+        let job = &self.services.jobs[job_key];
         if self.kernel.scenario.edges[edge as usize].fire_and_forget {
             let key = (job.key, job.origin);
             self.start_call(super::call::Owner::Detached, edge, key, SimTime::MAX);
@@ -288,7 +396,7 @@ impl Simulation<'_> {
         };
         let owner = super::call::Owner::Job(job_key);
         let call = self.start_call(owner, edge, (job.key, job.origin), inherited);
-        self.jobs[job_key].children.push(call);
+        self.services.jobs[job_key].children.push(call);
         false
     }
 
@@ -299,9 +407,9 @@ impl Simulation<'_> {
         call: CallKey,
         result: Result<(), Failure>,
     ) {
-        let job = &mut self.jobs[job_key];
+        let job = &mut self.services.jobs[job_key];
         job.children.retain(|&child| child != call);
-        let service_id = self.instances[job.instance as usize].service as usize;
+        let service_id = self.services.instances[job.instance as usize].service as usize;
         let spec = &self.kernel.scenario.services[service_id];
         match (result, spec.call_mode) {
             // A failure below is an error here, whatever its kind (a 5xx upstream).
@@ -316,26 +424,30 @@ impl Simulation<'_> {
 
     /// The job answers: its worker is freed, then the caller hears the result.
     fn finish_job(&mut self, job_key: JobKey, result: Result<(), Failure>) {
-        let job = self.jobs.remove(job_key).expect("a finishing job exists");
+        let job = self
+            .services
+            .jobs
+            .remove(job_key)
+            .expect("a finishing job exists");
         for child in job.children {
             self.cancel_call(child);
         }
         let instance = job.instance;
-        let state = &mut self.instances[instance as usize];
+        let state = &mut self.services.instances[instance as usize];
         let service_id = state.service as usize;
-        self.advance_areas(instance);
-        let state = &mut self.instances[instance as usize];
+        self.services.advance_areas(instance, self.kernel.now);
+        let state = &mut self.services.instances[instance as usize];
         state.busy -= 1;
         let in_progress = state.busy + state.queue.len() as u32;
         if let Some(admission) = &mut state.admission {
             admission.on_finished(self.kernel.now - job.arrived_at, in_progress);
         }
         if result.is_err() {
-            self.running.service_errors[service_id] += 1;
+            self.recorder.running.service_errors[service_id] += 1;
         }
-        let caller_waiting = self.attempts.contains_key(job.attempt);
+        let caller_waiting = self.calls.attempts.contains_key(job.attempt);
         if self.kernel.in_window(job.arrived_at) {
-            let metrics = &mut self.metrics.services[service_id];
+            let metrics = &mut self.recorder.metrics.services[service_id];
             metrics.latency.record(self.kernel.now - job.arrived_at);
             match result {
                 Ok(()) => metrics.succeeded += 1,
@@ -357,14 +469,15 @@ impl Simulation<'_> {
     /// jobs were making are abandoned, and callers still waiting hear an
     /// error (their connection was reset), those of hung requests included.
     pub(super) fn lose_jobs(&mut self, instance: u32) {
-        self.advance_areas(instance);
+        self.services.advance_areas(instance, self.kernel.now);
         let lost: Vec<JobKey> = self
+            .services
             .jobs
             .iter()
             .filter(|(_, job)| job.instance == instance)
             .map(|(key, _)| key)
             .collect();
-        let state = &mut self.instances[instance as usize];
+        let state = &mut self.services.instances[instance as usize];
         state.queue.clear();
         state.busy = 0;
         let service_id = state.service as usize;
@@ -373,12 +486,12 @@ impl Simulation<'_> {
                 .schedule(self.kernel.now, Event::AttemptRefused { attempt });
         }
         for key in lost {
-            let job = self.jobs.remove(key).expect("a listed job exists");
+            let job = self.services.jobs.remove(key).expect("a listed job exists");
             for child in job.children {
                 self.cancel_call(child);
             }
             if self.kernel.in_window(job.arrived_at) {
-                self.metrics.services[service_id].lost_in_crash += 1;
+                self.recorder.metrics.services[service_id].lost_in_crash += 1;
             }
             self.kernel.schedule(
                 self.kernel.now,

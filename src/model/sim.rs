@@ -7,29 +7,22 @@
 //! [`super::service`], the call path (attempts, timeouts, retries) in
 //! [`super::call`]; both are `impl Simulation` blocks over this state.
 
-use std::collections::VecDeque;
-use std::ops::Range;
+use crate::engine::{SimDuration, SimTime};
+use crate::model::metrics::Metrics;
+use crate::model::timeseries::TimeSeries;
+use crate::scenario::spec::Scenario;
 
-use slotmap::SlotMap;
-
-use crate::engine::keys::KeySampler;
-use crate::engine::{RngStream, SimDuration, SimTime};
-use crate::model::metrics::{Area, Failure, Metrics, ServiceMetrics, SourceMetrics};
-use crate::model::timeseries::{Running, TimeSeries};
-use crate::scenario::spec::{Load, Scenario, SourceSpec, Target};
-
-use super::autoscale::{Scaler, Slot};
-use super::cache::{CacheState, Fill};
-use super::call::{Attempt, Call, EdgeState, Owner};
-use super::consumer::{Batch, ConsumerState, Poller, PollerState};
-use super::event::{AttemptKey, BatchKey, CallKey, Event, FillKey, JobKey, MessageKey, TransitKey};
-use super::faults::Transit;
-use super::health::RouterHealth;
+use super::cache::Caches;
+use super::call::{Calls, Owner};
+use super::consumer::Consumers;
+use super::event::Event;
+use super::faults::Faults;
 use super::kernel::Kernel;
-use super::queue::{Message, QueueState};
-use super::resilience::Admission;
-use super::routing::Router;
-use super::service::Job;
+use super::queue::Queues;
+use super::recorder::Recorder;
+use super::routing::Routing;
+use super::service::Services;
+use super::source::Sources;
 
 /// How often a run reports its progress.
 const PROGRESS_EVERY_EVENTS: u64 = 1 << 20;
@@ -74,216 +67,37 @@ pub struct RunOutcome {
     pub stopped: Option<StopReason>,
 }
 
-pub(super) struct SourceState {
-    pub interarrival_rng: RngStream,
-    pub think_rng: RngStream,
-    /// Accepts or rejects candidate arrivals of a shaped (time-varying) rate.
-    pub thinning_rng: RngStream,
-    pub keys: Option<KeySampler>,
-    pub key_rng: RngStream,
-    /// Requests started, the key of a request when there is no key model.
-    pub started: u64,
-}
-
-/// One instance of a service: its workers and its queue.
-pub(super) struct Instance {
-    pub service: u32,
-    pub busy: u32,
-    pub queue: VecDeque<JobKey>,
-    /// Whether it takes traffic (autoscaled instances come and go).
-    pub slot: Slot,
-    /// Faults aimed at this instance alone that are active now.
-    pub active_faults: Vec<u32>,
-    /// Attempts a hanging outage accepted and will never answer; a crash
-    /// resets their connections, the end of the hang forgets them.
-    pub parked: Vec<AttemptKey>,
-    pub admission: Option<Admission>,
-    /// Cumulative since the start; the integrals at the end of warm-up are
-    /// kept so that the windowed statistics can subtract them.
-    pub busy_area: Area,
-    pub queue_area: Area,
-    pub busy_at_warmup: u128,
-    pub queue_at_warmup: u128,
-}
-
-pub(super) struct ServiceState {
-    pub service_time_rng: RngStream,
-    pub error_rng: RngStream,
-    /// Draws for error-rate faults, apart from the service's own errors.
-    pub fault_error_rng: RngStream,
-    /// The global indices of its instance slots.
-    pub instances: Range<u32>,
-    /// Service-wide faults active now.
-    pub active_faults: Vec<u32>,
-    /// Instances taking traffic, and its time integral since the start.
-    pub ready: u32,
-    pub ready_area: Area,
-    pub ready_at_warmup: u128,
-    pub scaler: Option<Scaler>,
-}
-
+/// The house: the kernel, what the run records, and one room per kind of
+/// component. Each room owns its kind's state; the `impl Simulation` blocks
+/// in the rooms' files are where one kind hands work to another.
 pub struct Simulation<'a> {
     pub(super) kernel: Kernel<'a>,
-    pub(super) calls: SlotMap<CallKey, Call>,
-    pub(super) attempts: SlotMap<super::event::AttemptKey, Attempt>,
-    pub(super) jobs: SlotMap<JobKey, Job>,
-    pub(super) transits: SlotMap<TransitKey, Transit>,
-    pub(super) fills: SlotMap<FillKey, Fill>,
-    pub(super) caches: Vec<CacheState>,
-    pub(super) messages: SlotMap<MessageKey, Message>,
-    /// Messages taken into queues so far: each message's id.
-    pub(super) messages_sent: u64,
-    /// Sends waiting for room in full queues, which count against `limits.max_messages`.
-    pub(super) blocked_sends: u64,
-    pub(super) queues: Vec<QueueState>,
-    pub(super) consumers: Vec<ConsumerState>,
-    pub(super) pollers: Vec<Poller>,
-    pub(super) batches: SlotMap<BatchKey, Batch>,
-    pub(super) sources: Vec<SourceState>,
-    pub(super) services: Vec<ServiceState>,
-    pub(super) instances: Vec<Instance>,
-    /// Attempts each instance has been sent and not yet answered or abandoned.
-    pub(super) outstanding: Vec<u32>,
-    /// Routers for services (ids 0..services) then balancers.
-    pub(super) routers: Vec<Router>,
-    /// Outlier ejection and health checks, per router.
-    pub(super) router_health: Vec<RouterHealth>,
-    pub(super) edges: Vec<EdgeState>,
-    pub(super) metrics: Metrics,
-    pub(super) requests_in_flight: u64,
-    /// Totals for the time series, warm-up included.
-    pub(super) running: Running,
-    pub(super) timeseries: TimeSeries,
+    pub(super) recorder: Recorder,
+    pub(super) sources: Sources,
+    pub(super) calls: Calls,
+    pub(super) services: Services,
+    pub(super) routing: Routing,
+    pub(super) caches: Caches,
+    pub(super) queues: Queues,
+    pub(super) consumers: Consumers,
+    pub(super) faults: Faults,
 }
 
 impl<'a> Simulation<'a> {
     pub fn new(scenario: &'a Scenario) -> Simulation<'a> {
-        let seed = scenario.seed;
-        let mut instances = Vec::new();
-        let mut routers = Vec::new();
-        for (id, service) in scenario.services.iter().enumerate() {
-            let first = instances.len() as u32;
-            instances.extend((0..service.instance_slots()).map(|slot| Instance {
-                service: id as u32,
-                busy: 0,
-                queue: VecDeque::new(),
-                slot: if slot < service.instances {
-                    Slot::Ready
-                } else {
-                    Slot::Off
-                },
-                active_faults: Vec::new(),
-                parked: Vec::new(),
-                admission: service.concurrency_limit.map(Admission::new),
-                busy_area: Area::default(),
-                queue_area: Area::default(),
-                busy_at_warmup: 0,
-                queue_at_warmup: 0,
-            }));
-            let ids = (first..first + service.instances).collect();
-            routers.push(Router::new(
-                ids,
-                service.balancing,
-                Vec::new(),
-                service.routing.virtual_nodes,
-                RngStream::derive(seed, &service.name, "routing"),
-            ));
-        }
-        for balancer in &scenario.balancers {
-            let mut weight_of = vec![1; instances.len()];
-            for (index, &backend) in balancer.backends.iter().enumerate() {
-                let weight = balancer.routing.weights.get(index).copied().unwrap_or(1);
-                for (instance, state) in instances.iter().enumerate() {
-                    if state.service == backend {
-                        weight_of[instance] = weight;
-                    }
-                }
-            }
-            let ids = balancer
-                .backends
-                .iter()
-                .flat_map(|&s| routers[s as usize].instances.clone())
-                .collect();
-            routers.push(Router::new(
-                ids,
-                balancer.strategy,
-                weight_of,
-                balancer.routing.virtual_nodes,
-                RngStream::derive(seed, &balancer.name, "routing"),
-            ));
-        }
-        let metrics = Metrics {
-            sources: scenario
-                .sources
-                .iter()
-                .map(|source| {
-                    let window = scenario
-                        .trigger_window(source)
-                        .map(|(start, end)| (SimTime::ZERO + start, SimTime::ZERO + end));
-                    SourceMetrics::with_window(window)
-                })
-                .collect(),
-            services: vec![
-                ServiceMetrics {
-                    attempts_by_source: vec![0; scenario.sources.len()],
-                    ready_instances_min: u64::MAX,
-                    ..ServiceMetrics::default()
-                };
-                scenario.services.len()
-            ],
-            balancer_attempts: vec![0; scenario.balancers.len()],
-            router_ejections: vec![0; scenario.services.len() + scenario.balancers.len()],
-            router_unhealthy: vec![0; scenario.services.len() + scenario.balancers.len()],
-            edges: vec![Default::default(); scenario.edges.len()],
-            caches: vec![Default::default(); scenario.caches.len()],
-            queues: vec![Default::default(); scenario.queues.len()],
-            consumers: vec![Default::default(); scenario.consumers.len()],
-        };
-        let (consumers, pollers) = consumer_states(scenario);
+        let services = Services::new(scenario);
+        let routing = Routing::new(scenario, &services.instances);
         Simulation {
             kernel: Kernel::new(scenario),
-            calls: SlotMap::with_key(),
-            attempts: SlotMap::with_key(),
-            jobs: SlotMap::with_key(),
-            transits: SlotMap::with_key(),
-            fills: SlotMap::with_key(),
-            caches: scenario
-                .caches
-                .iter()
-                .map(|c| CacheState::new(seed, c))
-                .collect(),
-            messages: SlotMap::with_key(),
-            messages_sent: 0,
-            blocked_sends: 0,
-            queues: scenario.queues.iter().map(|_| QueueState::new()).collect(),
-            consumers,
-            pollers,
-            batches: SlotMap::with_key(),
-            sources: scenario
-                .sources
-                .iter()
-                .map(|s| source_state(seed, s))
-                .collect(),
-            services: service_states(scenario),
-            outstanding: vec![0; instances.len()],
-            router_health: scenario
-                .services
-                .iter()
-                .map(|s| &s.routing)
-                .chain(scenario.balancers.iter().map(|b| &b.routing))
-                .map(|options| RouterHealth::new(options, instances.len()))
-                .collect(),
-            instances,
-            routers,
-            edges: scenario
-                .edges
-                .iter()
-                .map(|e| EdgeState::new(seed, e))
-                .collect(),
-            metrics,
-            requests_in_flight: 0,
-            running: Running::for_scenario(scenario),
-            timeseries: TimeSeries::new(scenario),
+            recorder: Recorder::new(scenario),
+            sources: Sources::new(scenario),
+            calls: Calls::new(scenario),
+            services,
+            routing,
+            caches: Caches::new(scenario),
+            queues: Queues::new(scenario),
+            consumers: Consumers::new(scenario),
+            faults: Faults::default(),
         }
     }
 
@@ -338,14 +152,14 @@ impl<'a> Simulation<'a> {
                 });
                 break;
             }
-            if self.messages.len() as u64 + self.blocked_sends > limits.max_messages {
+            if self.queues.messages.len() as u64 + self.queues.blocked_sends > limits.max_messages {
                 stopped = Some(StopReason::MessageLimit {
                     limit: limits.max_messages,
                     at,
                 });
                 break;
             }
-            if self.requests_in_flight > limits.max_in_flight {
+            if self.sources.requests_in_flight > limits.max_in_flight {
                 stopped = Some(StopReason::InFlightLimit {
                     limit: limits.max_in_flight,
                     at,
@@ -369,8 +183,8 @@ impl<'a> Simulation<'a> {
         };
         self.finish(ended_at);
         RunOutcome {
-            metrics: self.metrics,
-            timeseries: self.timeseries,
+            metrics: self.recorder.metrics,
+            timeseries: self.recorder.timeseries,
             events: processed,
             ended_at,
             stopped,
@@ -408,155 +222,20 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn start_sources(&mut self) {
-        for (id, source) in self.kernel.scenario.sources.iter().enumerate() {
-            let id = id as u32;
-            match &source.load {
-                Load::Open { .. } => self.schedule_arrival(id),
-                Load::Closed {
-                    clients,
-                    think_time,
-                } => {
-                    // Each client thinks first, so the population does not start in lockstep.
-                    for client in 0..*clients {
-                        let think = think_time.sample(&mut self.sources[id as usize].think_rng);
-                        self.kernel.schedule(
-                            SimTime::ZERO + SimDuration::from_nanos_f64(think),
-                            Event::ClientWake { source: id, client },
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    fn on_arrival(&mut self, source: u32) {
-        self.schedule_arrival(source);
-        self.start_request(source, None);
-    }
-
-    /// Schedules an open-loop source's next arrival. A shaped rate is an exact
-    /// non-homogeneous Poisson process by thinning: candidates come at the
-    /// peak rate, and each is kept with probability rate(t) / peak rate.
-    fn schedule_arrival(&mut self, source: u32) {
-        let Load::Open {
-            interarrival,
-            shape,
-            ..
-        } = &self.kernel.scenario.sources[source as usize].load
-        else {
-            return;
-        };
-        let state = &mut self.sources[source as usize];
-        let Some(shape) = shape else {
-            let gap = interarrival.sample(&mut state.interarrival_rng);
-            self.kernel
-                .schedule_in(SimDuration::from_nanos_f64(gap), Event::Arrival { source });
-            return;
-        };
-        let end_at = self.kernel.end_at();
-        let peak = shape.peak();
-        let mut at = self.kernel.now;
-        while at <= end_at {
-            let gap = interarrival.sample(&mut state.interarrival_rng) / peak;
-            at += SimDuration::from_nanos_f64(gap);
-            let keep = shape.multiplier_at(at - SimTime::ZERO) / peak;
-            if state.thinning_rng.uniform() < keep {
-                self.kernel.schedule(at, Event::Arrival { source });
-                return;
-            }
-        }
-    }
-
-    /// A new request from `source` (from `client`, for a closed loop) enters the system.
-    fn start_request(&mut self, source: u32, client: Option<u32>) {
-        let measured = self.kernel.in_window(self.kernel.now);
-        if measured {
-            self.metrics.sources[source as usize].requests += 1;
-        }
-        self.requests_in_flight += 1;
-        self.running.arrivals[source as usize] += 1;
-        self.running.in_flight[source as usize] += 1;
-        let edge = self.kernel.scenario.sources[source as usize].edge;
-        let owner = Owner::Source {
-            source,
-            client,
-            measured,
-        };
-        let state = &mut self.sources[source as usize];
-        state.started += 1;
-        let key = match &state.keys {
-            Some(sampler) => sampler.sample(&mut state.key_rng),
-            None => state.started,
-        };
-        self.start_call(owner, edge, (key, source), SimTime::MAX);
-    }
-
-    /// A root call has ended: record the request and, for a closed-loop
-    /// client, schedule its next request after a think time.
-    pub(super) fn finish_request(
-        &mut self,
-        owner_source: u32,
-        client: Option<u32>,
-        measured: bool,
-        started_at: SimTime,
-        result: Result<(), Failure>,
-    ) {
-        self.requests_in_flight -= 1;
-        self.running.in_flight[owner_source as usize] -= 1;
-        match result {
-            Ok(()) => self.running.succeeded[owner_source as usize] += 1,
-            Err(_) => self.running.failed[owner_source as usize] += 1,
-        }
-        let latency = self.kernel.now - started_at;
-        self.timeseries
-            .record_latency(owner_source as usize, latency, result.is_ok());
-        if measured {
-            let metrics = &mut self.metrics.sources[owner_source as usize];
-            match result {
-                Ok(()) => {
-                    metrics.succeeded += 1;
-                    metrics.latency.record(latency);
-                }
-                Err(failure) => {
-                    metrics.failed.add(failure);
-                    metrics.latency_failed.record(latency);
-                }
-            }
-            if let Some(phases) = &mut metrics.phases {
-                phases.record(self.kernel.now, latency, result.is_ok());
-            }
-        }
-        if let (Some(client), Load::Closed { think_time, .. }) = (
-            client,
-            &self.kernel.scenario.sources[owner_source as usize].load,
-        ) {
-            let think = think_time.sample(&mut self.sources[owner_source as usize].think_rng);
-            let wake_at = self.kernel.now + SimDuration::from_nanos_f64(think);
-            self.kernel.schedule(
-                wake_at,
-                Event::ClientWake {
-                    source: owner_source,
-                    client,
-                },
-            );
-        }
-    }
-
     fn on_measurement_start(&mut self) {
         self.kernel.measuring = true;
         self.cache_counters_at_warmup();
         self.queues_at_warmup();
         self.consumers_at_warmup();
-        for (service, state) in self.services.iter_mut().enumerate() {
+        for (service, state) in self.services.states.iter_mut().enumerate() {
             state
                 .ready_area
                 .advance(self.kernel.now, u64::from(state.ready));
             state.ready_at_warmup = state.ready_area.integral();
-            self.metrics.services[service].ready_instances_max = u64::from(state.ready);
+            self.recorder.metrics.services[service].ready_instances_max = u64::from(state.ready);
         }
-        for instance in &mut self.instances {
-            let service = &mut self.metrics.services[instance.service as usize];
+        for instance in &mut self.services.instances {
+            let service = &mut self.recorder.metrics.services[instance.service as usize];
             service.queue_max = service.queue_max.max(instance.queue.len() as u64);
             instance
                 .busy_area
@@ -575,11 +254,11 @@ impl<'a> Simulation<'a> {
         self.finish_caches();
         self.finish_queues();
         self.finish_consumers();
-        for (service, state) in self.services.iter_mut().enumerate() {
+        for (service, state) in self.services.states.iter_mut().enumerate() {
             state
                 .ready_area
                 .advance(self.kernel.now, u64::from(state.ready));
-            let metrics = &mut self.metrics.services[service];
+            let metrics = &mut self.recorder.metrics.services[service];
             metrics
                 .ready_instances
                 .add(state.ready_area.integral() - state.ready_at_warmup);
@@ -589,10 +268,10 @@ impl<'a> Simulation<'a> {
                     .max(u64::from(self.kernel.scenario.services[service].instances));
             }
         }
-        for index in 0..self.instances.len() {
-            self.advance_areas(index as u32);
-            let instance = &self.instances[index];
-            let service = &mut self.metrics.services[instance.service as usize];
+        for index in 0..self.services.instances.len() {
+            self.services.advance_areas(index as u32, self.kernel.now);
+            let instance = &self.services.instances[index];
+            let service = &mut self.recorder.metrics.services[instance.service as usize];
             service
                 .busy
                 .add(instance.busy_area.integral() - instance.busy_at_warmup);
@@ -601,28 +280,30 @@ impl<'a> Simulation<'a> {
                 .add(instance.queue_area.integral() - instance.queue_at_warmup);
         }
         for job in self
+            .services
             .jobs
             .values()
             .filter(|job| job.arrived_at >= SimTime::ZERO + self.kernel.scenario.warmup)
         {
-            let service = self.instances[job.instance as usize].service;
-            self.metrics.services[service as usize].in_system_at_end += 1;
+            let service = self.services.instances[job.instance as usize].service;
+            self.recorder.metrics.services[service as usize].in_system_at_end += 1;
         }
         for call in self
             .calls
+            .open
             .values()
             .filter(|call| call.started_at >= SimTime::ZERO + self.kernel.scenario.warmup)
         {
-            self.metrics.edges[call.edge as usize].in_flight_at_end += 1;
+            self.recorder.metrics.edges[call.edge as usize].in_flight_at_end += 1;
         }
-        for call in self.calls.values() {
+        for call in self.calls.open.values() {
             if let Owner::Source {
                 source,
                 measured: true,
                 ..
             } = call.owner
             {
-                self.metrics.sources[source as usize].in_flight += 1;
+                self.recorder.metrics.sources[source as usize].in_flight += 1;
             }
         }
         self.debug_check_every_request_ends_once();
@@ -637,7 +318,7 @@ impl<'a> Simulation<'a> {
         if !cfg!(debug_assertions) {
             return;
         }
-        let running = &self.running;
+        let running = &self.recorder.running;
         for source in 0..self.kernel.scenario.sources.len() {
             let ended = running.succeeded[source] + running.failed[source];
             assert_eq!(
@@ -648,89 +329,13 @@ impl<'a> Simulation<'a> {
         }
         let open_roots = self
             .calls
+            .open
             .values()
             .filter(|call| matches!(call.owner, Owner::Source { .. }))
             .count() as u64;
         assert_eq!(
-            open_roots, self.requests_in_flight,
+            open_roots, self.sources.requests_in_flight,
             "open root calls ≠ requests in flight"
         );
     }
-
-    /// Brings an instance's busy and queue integrals up to now.
-    pub(super) fn advance_areas(&mut self, instance: u32) {
-        let state = &mut self.instances[instance as usize];
-        state
-            .busy_area
-            .advance(self.kernel.now, u64::from(state.busy));
-        state
-            .queue_area
-            .advance(self.kernel.now, state.queue.len() as u64);
-    }
-
-    pub(super) fn router_index(&self, target: Target) -> usize {
-        match target {
-            Target::Service(id) => id as usize,
-            Target::Balancer(id) => self.kernel.scenario.services.len() + id as usize,
-            Target::Cache(_) | Target::Queue(_) | Target::Topic(_) => {
-                unreachable!("caches, queues and topics are not routed")
-            }
-        }
-    }
-}
-
-fn source_state(seed: u64, spec: &SourceSpec) -> SourceState {
-    let name = &spec.name;
-    SourceState {
-        interarrival_rng: RngStream::derive(seed, name, "arrivals"),
-        think_rng: RngStream::derive(seed, name, "think_time"),
-        thinning_rng: RngStream::derive(seed, name, "thinning"),
-        keys: spec.keys.map(|model| model.sampler()),
-        key_rng: RngStream::derive(seed, name, "keys"),
-        started: 0,
-    }
-}
-
-/// Each consumer group's state, and its pollers, numbered across groups.
-fn consumer_states(scenario: &Scenario) -> (Vec<ConsumerState>, Vec<Poller>) {
-    let mut consumers = Vec::new();
-    let mut pollers = Vec::new();
-    for (id, spec) in scenario.consumers.iter().enumerate() {
-        let first = pollers.len() as u32;
-        pollers.extend((0..spec.pollers).map(|_| Poller {
-            consumer: id as u32,
-            state: PollerState::Idle,
-            generation: 0,
-            timer_at: SimTime::ZERO,
-            batch: None,
-            in_run: false,
-            active_faults: Vec::new(),
-        }));
-        let range = first..first + spec.pollers;
-        consumers.push(ConsumerState::new(scenario.seed, spec, range));
-    }
-    (consumers, pollers)
-}
-
-fn service_states(scenario: &Scenario) -> Vec<ServiceState> {
-    let seed = scenario.seed;
-    let mut first = 0;
-    let mut states = Vec::new();
-    for spec in &scenario.services {
-        let slots = spec.instance_slots();
-        let name = &spec.name;
-        states.push(ServiceState {
-            service_time_rng: RngStream::derive(seed, name, "service_time"),
-            error_rng: RngStream::derive(seed, name, "errors"),
-            fault_error_rng: RngStream::derive(seed, name, "fault_errors"),
-            instances: first..first + slots,
-            active_faults: Vec::new(),
-            ready: spec.instances,
-            ready_area: Area::default(),
-            ready_at_warmup: 0,
-            scaler: spec.autoscaling.map(|_| Scaler::default()),
-        });
-        first += slots;
-    }
-    states
 }
