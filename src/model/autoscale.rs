@@ -14,7 +14,6 @@ use std::collections::VecDeque;
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::spec::{AutoscalingSpec, ScalingMetric};
 
-use super::event::Event;
 use super::sim::Simulation;
 
 /// The life of an instance slot.
@@ -104,13 +103,30 @@ fn window_extreme(
     queue.front().map_or(desired, |&(_, count)| count)
 }
 
+/// What happens to an autoscaled service.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ScalingEvent {
+    /// An autoscaled service's controller looks at its metric.
+    ScaleEvaluation { service: u32 },
+    /// An instance added by the autoscaler has started and takes traffic.
+    InstanceReady { instance: u32 },
+}
+
 impl Simulation<'_> {
+    /// Handles one of this room's events.
+    pub(super) fn on_scaling_event(&mut self, event: ScalingEvent) {
+        match event {
+            ScalingEvent::ScaleEvaluation { service } => self.on_scale_evaluation(service),
+            ScalingEvent::InstanceReady { instance } => self.on_instance_ready(instance),
+        }
+    }
+
     pub(super) fn start_autoscalers(&mut self) {
         for (id, service) in self.kernel.scenario.services.iter().enumerate() {
             if let Some(spec) = service.autoscaling {
                 self.kernel.schedule(
                     SimTime::ZERO + spec.evaluation_period,
-                    Event::ScaleEvaluation { service: id as u32 },
+                    ScalingEvent::ScaleEvaluation { service: id as u32 },
                 );
             }
         }
@@ -120,8 +136,10 @@ impl Simulation<'_> {
         let spec = self.kernel.scenario.services[service as usize]
             .autoscaling
             .expect("only autoscaled services are evaluated");
-        self.kernel
-            .schedule_in(spec.evaluation_period, Event::ScaleEvaluation { service });
+        self.kernel.schedule_in(
+            spec.evaluation_period,
+            ScalingEvent::ScaleEvaluation { service },
+        );
         let metric = self.scaling_metric(service, &spec);
         let slots = self.services.states[service as usize].instances.clone();
         let current = slots
@@ -187,7 +205,7 @@ impl Simulation<'_> {
         for instance in free {
             self.services.instances[instance as usize].slot = Slot::Starting { ready_at };
             self.kernel
-                .schedule(ready_at, Event::InstanceReady { instance });
+                .schedule(ready_at, ScalingEvent::InstanceReady { instance });
         }
     }
 

@@ -19,7 +19,7 @@ use crate::scenario::spec::{CacheLookup, CacheSpec, Scenario};
 
 use super::cache_store::{CacheStore, Lookup};
 use super::call::{NO_SOURCE, Owner};
-use super::event::{AttemptKey, Event, FillKey};
+use super::event::{AttemptKey, FillKey};
 use super::sim::Simulation;
 
 /// One cache's running state.
@@ -148,12 +148,10 @@ impl Simulation<'_> {
                 self.fetch(cache, key, Some((attempt, self.kernel.now)))
             }
             (Lookup::Fresh, Some(latency)) => {
-                self.kernel
-                    .schedule(self.kernel.now + latency, Event::Answered { attempt });
+                self.answer_at(self.kernel.now + latency, attempt, Ok(()));
             }
             (Lookup::Stale, Some(latency)) => {
-                self.kernel
-                    .schedule(self.kernel.now + latency, Event::Answered { attempt });
+                self.answer_at(self.kernel.now + latency, attempt, Ok(()));
                 self.fetch(cache, key, None);
             }
         }
@@ -232,12 +230,8 @@ impl Simulation<'_> {
                     .miss_latency
                     .record(self.kernel.now - arrived_at);
             }
-            self.on_attempt_answered(attempt, answer);
+            self.answer(attempt, answer);
         }
-    }
-
-    pub(super) fn on_answered(&mut self, attempt: AttemptKey) {
-        self.on_attempt_answered(attempt, Ok(()));
     }
 
     /// A flush fault starts: the cache is emptied and stores nothing until it ends.

@@ -22,7 +22,7 @@ use slotmap::SlotMap;
 use crate::scenario::spec::{CallPolicy, EdgeSpec, Scenario, Target};
 
 use super::backoff::backoff_delay;
-use super::event::{AttemptKey, BatchKey, CallKey, Event, FillKey, JobKey};
+use super::event::{AttemptKey, BatchKey, CallKey, FillKey, JobKey};
 use super::resilience::{Breaker, Outcome, RetryLimiter};
 use super::sim::Simulation;
 
@@ -153,7 +153,39 @@ fn is_retryable(policy: &CallPolicy, failure: Failure) -> bool {
     }
 }
 
+/// What happens to a call or one of its attempts.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum CallEvent {
+    /// The target answered an attempt: a cache hit, a queue taking a message, a queue or instance turning it away (`Rejected`), a down instance refusing it (`Error`).
+    Answered {
+        attempt: AttemptKey,
+        result: Result<(), Failure>,
+    },
+    /// The caller's circuit breaker refused to send the call's next attempt.
+    ShortCircuited { call: CallKey },
+    /// The hedging delay passed: another attempt may go out.
+    HedgeDue { call: CallKey },
+    /// The caller stops waiting for this attempt.
+    AttemptTimeout { attempt: AttemptKey },
+    /// A call's overall deadline has passed.
+    CallDeadline { call: CallKey },
+    /// A call's backoff is over; it sends its next attempt.
+    RetryDue { call: CallKey },
+}
+
 impl Simulation<'_> {
+    /// Handles one of this room's events.
+    pub(super) fn on_call_event(&mut self, event: CallEvent) {
+        match event {
+            CallEvent::Answered { attempt, result } => self.answer(attempt, result),
+            CallEvent::ShortCircuited { call } => self.on_short_circuited(call),
+            CallEvent::HedgeDue { call } => self.on_hedge_due(call),
+            CallEvent::AttemptTimeout { attempt } => self.on_attempt_timeout(attempt),
+            CallEvent::CallDeadline { call } => self.on_call_deadline(call),
+            CallEvent::RetryDue { call } => self.on_retry_due(call),
+        }
+    }
+
     /// Starts a call on `edge` and sends its first attempt.
     pub(super) fn start_call(
         &mut self,
@@ -190,7 +222,7 @@ impl Simulation<'_> {
             // call then fails now, never at an instant behind the clock.
             self.kernel.schedule(
                 deadline_at.max(self.kernel.now),
-                Event::CallDeadline { call: key },
+                CallEvent::CallDeadline { call: key },
             );
         }
         self.send_attempt(key);
@@ -234,8 +266,10 @@ impl Simulation<'_> {
             if measured {
                 self.recorder.metrics.edges[edge].short_circuited += 1;
             }
-            self.kernel
-                .schedule(self.kernel.now, Event::ShortCircuited { call: call_key });
+            self.kernel.schedule(
+                self.kernel.now,
+                CallEvent::ShortCircuited { call: call_key },
+            );
             return;
         }
         let instance = match spec.target {
@@ -257,14 +291,16 @@ impl Simulation<'_> {
             .map_or(SimTime::MAX, |t| self.kernel.now + t);
         if timeout_at < deadline_at {
             self.kernel
-                .schedule(timeout_at, Event::AttemptTimeout { attempt });
+                .schedule(timeout_at, CallEvent::AttemptTimeout { attempt });
         }
         if let Some(hedging) = hedging
             && attempts_made < hedging.max_attempts
             && self.kernel.now + hedging.hedging_delay < deadline_at
         {
-            self.kernel
-                .schedule_in(hedging.hedging_delay, Event::HedgeDue { call: call_key });
+            self.kernel.schedule_in(
+                hedging.hedging_delay,
+                CallEvent::HedgeDue { call: call_key },
+            );
         }
         let expires_at = if self.kernel.scenario.deadline_propagation {
             timeout_at.min(deadline_at)
@@ -336,8 +372,22 @@ impl Simulation<'_> {
         Some(removed)
     }
 
-    /// The callee answered an attempt whose caller was still waiting.
-    pub(super) fn on_attempt_answered(&mut self, attempt: AttemptKey, result: Result<(), Failure>) {
+    /// Answers an attempt at `at` (now, or after a cache's latency): the
+    /// seam by which targets answer without calling back into the caller
+    /// in the middle of their own bookkeeping.
+    pub(super) fn answer_at(
+        &mut self,
+        at: SimTime,
+        attempt: AttemptKey,
+        result: Result<(), Failure>,
+    ) {
+        self.kernel
+            .schedule(at, CallEvent::Answered { attempt, result });
+    }
+
+    /// The seam by which a target answers an attempt: the caller, if still
+    /// waiting, takes the result (a failure may lead to a retry or hedge).
+    pub(super) fn answer(&mut self, attempt: AttemptKey, result: Result<(), Failure>) {
         let Some(removed) = self.remove_attempt(attempt, Ending::Answered(result)) else {
             return;
         };
@@ -345,14 +395,6 @@ impl Simulation<'_> {
             Ok(()) => self.finish_call(removed.call, Ok(())),
             Err(failure) => self.attempt_failed(removed.call, failure),
         }
-    }
-
-    pub(super) fn on_attempt_rejected(&mut self, attempt: AttemptKey) {
-        self.on_attempt_answered(attempt, Err(Failure::Rejected));
-    }
-
-    pub(super) fn on_attempt_refused(&mut self, attempt: AttemptKey) {
-        self.on_attempt_answered(attempt, Err(Failure::Error));
     }
 
     pub(super) fn on_attempt_timeout(&mut self, attempt: AttemptKey) {
@@ -432,8 +474,10 @@ impl Simulation<'_> {
             &mut self.calls.edges[edge].jitter_rng,
         );
         self.calls.open[call_key].last_backoff = delay;
-        self.kernel
-            .schedule(self.kernel.now + delay, Event::RetryDue { call: call_key });
+        self.kernel.schedule(
+            self.kernel.now + delay,
+            CallEvent::RetryDue { call: call_key },
+        );
     }
 
     /// Asks the edge's retry limit, if any, for a retry; counts a refusal.

@@ -23,7 +23,7 @@ use slotmap::SlotMap;
 use crate::scenario::spec::{ConsumerSpec, Scenario};
 
 use super::call::{NO_SOURCE, Owner};
-use super::event::{BatchKey, CallKey, Event, MessageKey};
+use super::event::{BatchKey, CallKey, MessageKey};
 use super::faults::Effects;
 use super::queue::group_of;
 use super::routing::finalise;
@@ -140,13 +140,35 @@ pub(super) struct Batch {
     pub received_at: SimTime,
 }
 
+/// What happens to a consumer group or one of its pollers.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ConsumerEvent {
+    /// A poller's long poll, batch window or pause ends (if still `generation`).
+    PollerTimer { poller: u32, generation: u32 },
+    /// A consumer has processed a batch.
+    BatchDone { batch: BatchKey },
+    /// A scheduled consumer's next run starts.
+    ScheduledRun { consumer: u32 },
+}
+
 impl Simulation<'_> {
+    /// Handles one of this room's events.
+    pub(super) fn on_consumer_event(&mut self, event: ConsumerEvent) {
+        match event {
+            ConsumerEvent::PollerTimer { poller, generation } => {
+                self.on_poller_timer(poller, generation)
+            }
+            ConsumerEvent::BatchDone { batch } => self.on_batch_done(batch),
+            ConsumerEvent::ScheduledRun { consumer } => self.on_scheduled_run(consumer),
+        }
+    }
+
     pub(super) fn start_consumers(&mut self) {
         for (id, spec) in self.kernel.scenario.consumers.iter().enumerate() {
             match spec.schedule {
                 Some(schedule) => self.kernel.schedule(
                     SimTime::ZERO + schedule.first_at,
-                    Event::ScheduledRun {
+                    ConsumerEvent::ScheduledRun {
                         consumer: id as u32,
                     },
                 ),
@@ -165,7 +187,7 @@ impl Simulation<'_> {
         let spec = &self.kernel.scenario.consumers[consumer as usize];
         if let Some(schedule) = spec.schedule {
             self.kernel
-                .schedule_in(schedule.every, Event::ScheduledRun { consumer });
+                .schedule_in(schedule.every, ConsumerEvent::ScheduledRun { consumer });
         }
         self.consumers.groups[consumer as usize].run_budget =
             self.queues.states[spec.queue as usize].depth();
@@ -200,7 +222,7 @@ impl Simulation<'_> {
         state.timer_at = at;
         let generation = state.generation;
         self.kernel
-            .schedule(at, Event::PollerTimer { poller, generation });
+            .schedule(at, ConsumerEvent::PollerTimer { poller, generation });
     }
 
     /// The poller receives: a batch if there is one, else it waits, sleeps or stops.
@@ -371,7 +393,8 @@ impl Simulation<'_> {
         self.consumers.pollers[poller as usize].batch = Some(batch);
         self.change_busy(consumer, true);
         let done_at = self.kernel.now + SimDuration::from_nanos_f64(work * slowdown);
-        self.kernel.schedule(done_at, Event::BatchDone { batch });
+        self.kernel
+            .schedule(done_at, ConsumerEvent::BatchDone { batch });
     }
 
     fn change_busy(&mut self, consumer: usize, more: bool) {

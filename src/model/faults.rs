@@ -13,7 +13,7 @@ use slotmap::SlotMap;
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::spec::{FaultKind, FaultTarget};
 
-use super::event::{AttemptKey, Event, TransitKey};
+use super::event::{AttemptKey, TransitKey};
 use super::sim::Simulation;
 
 /// What the active faults do to an instance right now.
@@ -72,16 +72,36 @@ pub(super) struct Transit {
     pub expires_at: SimTime,
 }
 
+/// What happens to a fault, or to an attempt a fault delays.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum FaultEvent {
+    /// A delayed attempt reaches its instance.
+    Delivered { transit: TransitKey },
+    /// A scheduled fault begins.
+    FaultStart { fault: u32 },
+    /// A scheduled fault ends (a crashed instance restarts).
+    FaultEnd { fault: u32 },
+}
+
 impl Simulation<'_> {
+    /// Handles one of this room's events.
+    pub(super) fn on_fault_event(&mut self, event: FaultEvent) {
+        match event {
+            FaultEvent::Delivered { transit } => self.on_delivered(transit),
+            FaultEvent::FaultStart { fault } => self.on_fault_start(fault),
+            FaultEvent::FaultEnd { fault } => self.on_fault_end(fault),
+        }
+    }
+
     pub(super) fn schedule_faults(&mut self) {
         for (id, fault) in self.kernel.scenario.faults.iter().enumerate() {
             let fault_id = id as u32;
             let start_at = SimTime::ZERO + fault.at;
             self.kernel
-                .schedule(start_at, Event::FaultStart { fault: fault_id });
+                .schedule(start_at, FaultEvent::FaultStart { fault: fault_id });
             self.kernel.schedule(
                 start_at + fault.duration,
-                Event::FaultEnd { fault: fault_id },
+                FaultEvent::FaultEnd { fault: fault_id },
             );
         }
     }
@@ -255,7 +275,7 @@ impl Simulation<'_> {
         });
         self.kernel.schedule_in(
             SimDuration::from_nanos_f64(added_nanos),
-            Event::Delivered { transit },
+            FaultEvent::Delivered { transit },
         );
     }
 

@@ -9,7 +9,6 @@
 use crate::engine::SimTime;
 use crate::scenario::spec::{HealthCheckSpec, OutlierSpec, RoutingOptions};
 
-use super::event::Event;
 use super::sim::Simulation;
 
 /// Outlier-detection state, per global instance.
@@ -63,18 +62,37 @@ impl RouterHealth {
     }
 }
 
+/// What happens to a router's view of its instances' health.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum HealthEvent {
+    /// A router with outlier detection returns instances whose ejection ended.
+    OutlierSweep { router: u32 },
+    /// A router with health checks probes its instances.
+    HealthCheck { router: u32 },
+}
+
 impl Simulation<'_> {
+    /// Handles one of this room's events.
+    pub(super) fn on_health_event(&mut self, event: HealthEvent) {
+        match event {
+            HealthEvent::OutlierSweep { router } => self.on_outlier_sweep(router),
+            HealthEvent::HealthCheck { router } => self.on_health_check(router),
+        }
+    }
+
     pub(super) fn start_health_checks(&mut self) {
         for router in 0..self.routing.health.len() {
             let health = &self.routing.health[router];
             let router = router as u32;
             if let Some(outliers) = &health.outliers {
                 let at = SimTime::ZERO + outliers.spec.interval;
-                self.kernel.schedule(at, Event::OutlierSweep { router });
+                self.kernel
+                    .schedule(at, HealthEvent::OutlierSweep { router });
             }
             if let Some(checks) = &health.health {
                 let at = SimTime::ZERO + checks.spec.interval;
-                self.kernel.schedule(at, Event::HealthCheck { router });
+                self.kernel
+                    .schedule(at, HealthEvent::HealthCheck { router });
             }
         }
     }
@@ -135,7 +153,7 @@ impl Simulation<'_> {
         }
         let next_at = self.kernel.now + outliers.spec.interval;
         self.kernel
-            .schedule(next_at, Event::OutlierSweep { router });
+            .schedule(next_at, HealthEvent::OutlierSweep { router });
         self.apply_rotation(index);
     }
 
@@ -176,7 +194,8 @@ impl Simulation<'_> {
             }
         }
         let next_at = self.kernel.now + health.spec.interval;
-        self.kernel.schedule(next_at, Event::HealthCheck { router });
+        self.kernel
+            .schedule(next_at, HealthEvent::HealthCheck { router });
         if self.kernel.measuring {
             self.recorder.metrics.router_unhealthy[index] += newly_unhealthy;
         }

@@ -11,7 +11,7 @@
 use crate::engine::{EventQueue, SimDuration, SimTime};
 use crate::scenario::spec::Scenario;
 
-use super::event::Event;
+use super::sim::Event;
 
 pub(super) struct Kernel<'a> {
     pub scenario: &'a Scenario,
@@ -40,13 +40,13 @@ impl<'a> Kernel<'a> {
     }
 
     /// Schedules `event` at `at`, which is never before now.
-    pub fn schedule(&mut self, at: SimTime, event: Event) {
-        self.events.schedule(at, event);
+    pub fn schedule(&mut self, at: SimTime, event: impl Into<Event>) {
+        self.events.schedule(at, event.into());
     }
 
     /// Schedules `event` `delay` from now.
-    pub fn schedule_in(&mut self, delay: SimDuration, event: Event) {
-        self.events.schedule(self.now + delay, event);
+    pub fn schedule_in(&mut self, delay: SimDuration, event: impl Into<Event>) {
+        self.events.schedule(self.now + delay, event.into());
     }
 
     /// The end of the scenario's duration.

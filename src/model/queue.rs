@@ -17,12 +17,12 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::metrics::Area;
+use crate::model::metrics::{Area, Failure};
 use slotmap::SlotMap;
 
 use crate::scenario::spec::{MessageGroups, QueueSpec, Scenario, WhenFull};
 
-use super::event::{AttemptKey, Event, MessageKey};
+use super::event::{AttemptKey, MessageKey};
 use super::sim::Simulation;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +150,29 @@ pub(super) fn group_of(spec: &QueueSpec, key: u64) -> u64 {
     }
 }
 
+/// What happens to a message queue or a message in it.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum QueueEvent {
+    /// A message's delivery delay or visibility timeout (of this receipt) ends.
+    MessageDue { message: MessageKey, receipt: u32 },
+    /// A message in `queue` reaches the end of its retention period.
+    MessageExpired { message: MessageKey, queue: u32 },
+    /// Messages became visible in a queue with long-polling pollers waiting.
+    QueueNotify { queue: u32 },
+}
+
 impl Simulation<'_> {
+    /// Handles one of this room's events.
+    pub(super) fn on_queue_event(&mut self, event: QueueEvent) {
+        match event {
+            QueueEvent::MessageDue { message, receipt } => self.on_message_due(message, receipt),
+            QueueEvent::MessageExpired { message, queue } => {
+                self.on_message_expired(message, queue)
+            }
+            QueueEvent::QueueNotify { queue } => self.on_queue_notify(queue),
+        }
+    }
+
     /// A producer's send reaches `queue`: it is taken, dropped or blocked.
     /// `attempt` is answered unless the send blocks.
     pub(super) fn offer(&mut self, queue: u32, key: u64, attempt: Option<AttemptKey>) {
@@ -168,8 +190,7 @@ impl Simulation<'_> {
             (false, _) => {
                 self.admit(queue, key, self.kernel.now, measured, 0);
                 if let Some(attempt) = attempt {
-                    self.kernel
-                        .schedule(self.kernel.now, Event::Answered { attempt });
+                    self.answer_at(self.kernel.now, attempt, Ok(()));
                 }
             }
             (true, WhenFull::Block) => {
@@ -193,8 +214,7 @@ impl Simulation<'_> {
                     self.recorder.metrics.queues[queue as usize].dropped += 1;
                 }
                 if let Some(attempt) = attempt {
-                    self.kernel
-                        .schedule(self.kernel.now, Event::AttemptRejected { attempt });
+                    self.answer_at(self.kernel.now, attempt, Err(Failure::Rejected));
                 }
             }
         }
@@ -207,8 +227,7 @@ impl Simulation<'_> {
         for &queue in &scenario.topics[topic as usize].subscribers {
             self.offer(queue, key, None);
         }
-        self.kernel
-            .schedule(self.kernel.now, Event::Answered { attempt });
+        self.answer_at(self.kernel.now, attempt, Ok(()));
     }
 
     /// Throws the oldest visible message away; false if none is visible.
@@ -283,13 +302,13 @@ impl Simulation<'_> {
         if expires_at <= self.kernel.end_at() {
             self.kernel.schedule(
                 expires_at.max(self.kernel.now),
-                Event::MessageExpired { message, queue },
+                QueueEvent::MessageExpired { message, queue },
             );
         }
         if spec.delay > SimDuration::ZERO {
             self.kernel.schedule_in(
                 spec.delay,
-                Event::MessageDue {
+                QueueEvent::MessageDue {
                     message,
                     receipt: 0,
                 },
@@ -320,7 +339,7 @@ impl Simulation<'_> {
         if !state.waiting.is_empty() && !state.notify_pending {
             state.notify_pending = true;
             self.kernel
-                .schedule(self.kernel.now, Event::QueueNotify { queue });
+                .schedule(self.kernel.now, QueueEvent::QueueNotify { queue });
         }
     }
 
@@ -435,8 +454,7 @@ impl Simulation<'_> {
             }
             self.admit(queue, blocked.key, blocked.sent_at, blocked.measured, 0);
             if let Some(attempt) = blocked.attempt {
-                self.kernel
-                    .schedule(self.kernel.now, Event::Answered { attempt });
+                self.answer_at(self.kernel.now, attempt, Ok(()));
             }
         }
     }
@@ -500,7 +518,7 @@ impl Simulation<'_> {
         state.holders += 1;
         let receipt = state.receipt;
         self.kernel
-            .schedule_in(visibility, Event::MessageDue { message, receipt });
+            .schedule_in(visibility, QueueEvent::MessageDue { message, receipt });
         receipt
     }
 

@@ -1,7 +1,6 @@
 //! The time series: one row of rates and averages per sample interval.
 
-use super::event::Event;
-use super::sim::Simulation;
+use super::sim::{Event, Simulation};
 
 impl Simulation<'_> {
     pub(super) fn on_sample(&mut self) {

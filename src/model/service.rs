@@ -23,7 +23,7 @@ use crate::scenario::spec::{CallMode, Discipline, Scenario, ServiceSpec};
 use super::autoscale::{Scaler, Slot};
 use super::resilience::Admission;
 
-use super::event::{AttemptKey, CallKey, Event, JobKey};
+use super::event::{AttemptKey, CallKey, JobKey};
 use super::faults::Effects;
 use super::sim::Simulation;
 
@@ -148,7 +148,21 @@ fn usable_workers(spec: &ServiceSpec, effects: &Effects) -> u32 {
     spec.workers - lost.min(spec.workers)
 }
 
+/// What happens at a service instance.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ServiceEvent {
+    /// A job's own processing (its service time) is done.
+    LocalWorkDone { job: JobKey },
+}
+
 impl Simulation<'_> {
+    /// Handles one of this room's events.
+    pub(super) fn on_service_event(&mut self, event: ServiceEvent) {
+        match event {
+            ServiceEvent::LocalWorkDone { job } => self.on_local_work_done(job),
+        }
+    }
+
     /// An attempt reaches `instance`.
     pub(super) fn arrive(
         &mut self,
@@ -178,8 +192,7 @@ impl Simulation<'_> {
                 metrics.hung += u64::from(!effects.refuse);
             }
             if effects.refuse {
-                self.kernel
-                    .schedule(self.kernel.now, Event::AttemptRefused { attempt });
+                self.answer_at(self.kernel.now, attempt, Err(Failure::Error));
             } else {
                 self.park(instance, attempt);
             }
@@ -199,8 +212,7 @@ impl Simulation<'_> {
             if measured {
                 self.recorder.metrics.services[service_id].rejected += 1;
             }
-            self.kernel
-                .schedule(self.kernel.now, Event::AttemptRejected { attempt });
+            self.answer_at(self.kernel.now, attempt, Err(Failure::Rejected));
             return;
         }
         let job = Job {
@@ -245,8 +257,7 @@ impl Simulation<'_> {
         if measured {
             self.recorder.metrics.services[service_id].shed += 1;
         }
-        self.kernel
-            .schedule(self.kernel.now, Event::AttemptRejected { attempt });
+        self.answer_at(self.kernel.now, attempt, Err(Failure::Rejected));
     }
 
     fn enqueue(&mut self, instance: u32, job: JobKey) {
@@ -284,12 +295,7 @@ impl Simulation<'_> {
             if measured {
                 self.recorder.metrics.services[service_id].queue_timeouts += 1;
             }
-            self.kernel.schedule(
-                self.kernel.now,
-                Event::AttemptRejected {
-                    attempt: job.attempt,
-                },
-            );
+            self.answer_at(self.kernel.now, job.attempt, Err(Failure::Rejected));
             return;
         }
         self.services.instances[instance as usize].busy += 1;
@@ -303,7 +309,7 @@ impl Simulation<'_> {
             .sample(&mut self.services.states[service_id].service_time_rng);
         let done_at = self.kernel.now + SimDuration::from_nanos_f64(work * slowdown);
         self.kernel
-            .schedule(done_at, Event::LocalWorkDone { job: job_key });
+            .schedule(done_at, ServiceEvent::LocalWorkDone { job: job_key });
     }
 
     /// Free workers take waiting jobs: oldest first (fifo), newest first
@@ -461,7 +467,7 @@ impl Simulation<'_> {
         // can arrive, so a retry never jumps the queue.
         self.start_waiting(instance);
         if caller_waiting {
-            self.on_attempt_answered(job.attempt, result);
+            self.answer(job.attempt, result);
         }
     }
 
@@ -482,8 +488,7 @@ impl Simulation<'_> {
         state.busy = 0;
         let service_id = state.service as usize;
         for attempt in std::mem::take(&mut state.parked) {
-            self.kernel
-                .schedule(self.kernel.now, Event::AttemptRefused { attempt });
+            self.answer_at(self.kernel.now, attempt, Err(Failure::Error));
         }
         for key in lost {
             let job = self.services.jobs.remove(key).expect("a listed job exists");
@@ -493,12 +498,7 @@ impl Simulation<'_> {
             if self.kernel.in_window(job.arrived_at) {
                 self.recorder.metrics.services[service_id].lost_in_crash += 1;
             }
-            self.kernel.schedule(
-                self.kernel.now,
-                Event::AttemptRefused {
-                    attempt: job.attempt,
-                },
-            );
+            self.answer_at(self.kernel.now, job.attempt, Err(Failure::Error));
         }
     }
 }

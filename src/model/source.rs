@@ -11,7 +11,6 @@ use crate::model::metrics::Failure;
 use crate::scenario::spec::{Load, Scenario, SourceSpec};
 
 use super::call::Owner;
-use super::event::Event;
 use super::sim::Simulation;
 
 /// The sources room: each source's random streams and key model, and the
@@ -59,7 +58,24 @@ impl SourceState {
     }
 }
 
+/// What happens to a traffic source.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum SourceEvent {
+    /// The next open-loop request of a source is due.
+    Arrival { source: u32 },
+    /// A closed-loop client has finished thinking and sends its next request.
+    ClientWake { source: u32, client: u32 },
+}
+
 impl Simulation<'_> {
+    /// Handles one of this room's events.
+    pub(super) fn on_source_event(&mut self, event: SourceEvent) {
+        match event {
+            SourceEvent::Arrival { source } => self.on_arrival(source),
+            SourceEvent::ClientWake { source, client } => self.start_request(source, Some(client)),
+        }
+    }
+
     pub(super) fn start_sources(&mut self) {
         for (id, source) in self.kernel.scenario.sources.iter().enumerate() {
             let id = id as u32;
@@ -75,7 +91,7 @@ impl Simulation<'_> {
                             think_time.sample(&mut self.sources.states[id as usize].think_rng);
                         self.kernel.schedule(
                             SimTime::ZERO + SimDuration::from_nanos_f64(think),
-                            Event::ClientWake { source: id, client },
+                            SourceEvent::ClientWake { source: id, client },
                         );
                     }
                 }
@@ -103,8 +119,10 @@ impl Simulation<'_> {
         let state = &mut self.sources.states[source as usize];
         let Some(shape) = shape else {
             let gap = interarrival.sample(&mut state.interarrival_rng);
-            self.kernel
-                .schedule_in(SimDuration::from_nanos_f64(gap), Event::Arrival { source });
+            self.kernel.schedule_in(
+                SimDuration::from_nanos_f64(gap),
+                SourceEvent::Arrival { source },
+            );
             return;
         };
         let end_at = self.kernel.end_at();
@@ -115,7 +133,7 @@ impl Simulation<'_> {
             at += SimDuration::from_nanos_f64(gap);
             let keep = shape.multiplier_at(at - SimTime::ZERO) / peak;
             if state.thinning_rng.uniform() < keep {
-                self.kernel.schedule(at, Event::Arrival { source });
+                self.kernel.schedule(at, SourceEvent::Arrival { source });
                 return;
             }
         }
@@ -190,7 +208,7 @@ impl Simulation<'_> {
             let wake_at = self.kernel.now + SimDuration::from_nanos_f64(think);
             self.kernel.schedule(
                 wake_at,
-                Event::ClientWake {
+                SourceEvent::ClientWake {
                     source: owner_source,
                     client,
                 },
