@@ -18,8 +18,9 @@ use slotmap::SlotMap;
 use crate::scenario::spec::{CacheLookup, CacheSpec, Scenario};
 
 use super::cache_store::{CacheStore, Lookup};
-use super::call::{NO_SOURCE, Owner};
+use super::call::NO_SOURCE;
 use super::event::{AttemptKey, FillKey};
+use super::sim::Owner;
 use super::sim::Simulation;
 
 /// One cache's running state.

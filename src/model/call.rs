@@ -22,28 +22,9 @@ use slotmap::SlotMap;
 use crate::scenario::spec::{CallPolicy, EdgeSpec, Scenario, Target};
 
 use super::backoff::backoff_delay;
-use super::event::{AttemptKey, BatchKey, CallKey, FillKey, JobKey};
+use super::event::{AttemptKey, CallKey};
 use super::resilience::{Breaker, Outcome, RetryLimiter};
-use super::sim::Simulation;
-
-/// Who is waiting for a call.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Owner {
-    /// A request entering the system from a source.
-    Source {
-        source: u32,
-        client: Option<u32>,
-        measured: bool,
-    },
-    /// A job making one of its downstream calls.
-    Job(JobKey),
-    /// A cache fetching a key from its backend.
-    Fill(FillKey),
-    /// A consumer's call for one message of a batch.
-    Message { batch: BatchKey, item: u32 },
-    /// Nobody: a fire-and-forget call.
-    Detached,
-}
+use super::sim::{Delivery, Owner, Simulation};
 
 /// The instance of an attempt answered by a cache, queue or topic, which have none.
 pub(super) const NO_INSTANCE: u32 = u32::MAX;
@@ -307,14 +288,14 @@ impl Simulation<'_> {
         } else {
             SimTime::MAX
         };
-        match spec.target {
-            Target::Cache(cache) => self.cache_request(cache, attempt, key),
-            Target::Queue(queue) => self.offer(queue, key, Some(attempt)),
-            Target::Topic(topic) => self.publish(topic, key, attempt),
-            Target::Service(_) | Target::Balancer(_) => {
-                self.transmit(edge as u32, instance, attempt, key, expires_at)
-            }
-        }
+        let delivery = Delivery {
+            edge: edge as u32,
+            instance,
+            attempt,
+            key,
+            expires_at,
+        };
+        self.deliver(spec.target, delivery);
     }
 
     fn route(&mut self, target: Target, key: u64) -> u32 {
@@ -548,19 +529,7 @@ impl Simulation<'_> {
                 }
             }
         }
-        match call.owner {
-            Owner::Source {
-                source,
-                client,
-                measured,
-            } => self.finish_request(source, client, measured, call.started_at, result),
-            Owner::Job(job) => self.on_child_finished(job, call_key, result),
-            Owner::Fill(fill) => self.on_fill_finished(fill, result),
-            Owner::Message { batch, item } => {
-                self.on_message_call_finished(batch, item, call_key, result)
-            }
-            Owner::Detached => {}
-        }
+        self.hand_back(call.owner, call_key, call.started_at, result);
     }
 
     /// Abandons a call whose result no longer matters (a parallel sibling failed).

@@ -22,11 +22,12 @@ use slotmap::SlotMap;
 
 use crate::scenario::spec::{ConsumerSpec, Scenario};
 
-use super::call::{NO_SOURCE, Owner};
+use super::call::NO_SOURCE;
 use super::event::{BatchKey, CallKey, MessageKey};
 use super::faults::Effects;
 use super::queue::group_of;
 use super::routing::finalise;
+use super::sim::Owner;
 use super::sim::Simulation;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -25,7 +25,7 @@ use super::resilience::Admission;
 
 use super::event::{AttemptKey, CallKey, JobKey};
 use super::faults::Effects;
-use super::sim::Simulation;
+use super::sim::{Owner, Simulation};
 
 /// The services room: every service's state, its instances (numbered across
 /// services, autoscaling slots included) and the jobs at them.
@@ -392,7 +392,7 @@ impl Simulation<'_> {
         let job = &self.services.jobs[job_key];
         if self.kernel.scenario.edges[edge as usize].fire_and_forget {
             let key = (job.key, job.origin);
-            self.start_call(super::call::Owner::Detached, edge, key, SimTime::MAX);
+            self.start_call(Owner::Detached, edge, key, SimTime::MAX);
             return true;
         }
         let inherited = if self.kernel.scenario.deadline_propagation {
@@ -400,7 +400,7 @@ impl Simulation<'_> {
         } else {
             SimTime::MAX
         };
-        let owner = super::call::Owner::Job(job_key);
+        let owner = Owner::Job(job_key);
         let call = self.start_call(owner, edge, (job.key, job.origin), inherited);
         self.services.jobs[job_key].children.push(call);
         false

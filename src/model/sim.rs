@@ -8,14 +8,15 @@
 //! [`super::call`]; both are `impl Simulation` blocks over this state.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::metrics::Metrics;
+use crate::model::metrics::{Failure, Metrics};
 use crate::model::timeseries::TimeSeries;
-use crate::scenario::spec::Scenario;
+use crate::scenario::spec::{Scenario, Target};
 
 use super::autoscale::ScalingEvent;
 use super::cache::Caches;
-use super::call::{CallEvent, Calls, Owner};
+use super::call::{CallEvent, Calls};
 use super::consumer::{ConsumerEvent, Consumers};
+use super::event::{AttemptKey, BatchKey, CallKey, FillKey, JobKey};
 use super::faults::{FaultEvent, Faults};
 use super::health::HealthEvent;
 use super::kernel::Kernel;
@@ -112,6 +113,88 @@ room_events!(
     Scaling(ScalingEvent),
     Health(HealthEvent),
 );
+
+/// An attempt on its way to a target, as the calls room hands it over.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Delivery {
+    pub edge: u32,
+    /// The instance the router chose, or [`super::call::NO_INSTANCE`] for a target that has none.
+    pub instance: u32,
+    pub attempt: AttemptKey,
+    /// The request's key (what a cache looks up, what a hash ring routes by).
+    pub key: u64,
+    /// When the caller stops waiting (with deadline propagation), else `SimTime::MAX`.
+    pub expires_at: SimTime,
+}
+
+/// Who is waiting for a call.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Owner {
+    /// A request entering the system from a source.
+    Source {
+        source: u32,
+        client: Option<u32>,
+        measured: bool,
+    },
+    /// A job making one of its downstream calls.
+    Job(JobKey),
+    /// A cache fetching a key from its backend.
+    Fill(FillKey),
+    /// A consumer's call for one message of a batch.
+    Message { batch: BatchKey, item: u32 },
+    /// Nobody: a fire-and-forget call.
+    Detached,
+}
+
+/// The seam between rooms: where an attempt goes, and to whom a call's
+/// result goes back. Work travels down only through [`Simulation::deliver`];
+/// answers travel up only through [`Simulation::answer`] (an attempt's) and
+/// [`Simulation::hand_back`] (a call's). A new kind of target adds one arm
+/// to `deliver`; a new kind of caller adds one [`Owner`] and one arm to
+/// `hand_back`.
+impl Simulation<'_> {
+    /// Hands an attempt to the room of its target.
+    pub(super) fn deliver(&mut self, target: Target, delivery: Delivery) {
+        let Delivery {
+            edge,
+            instance,
+            attempt,
+            key,
+            expires_at,
+        } = delivery;
+        match target {
+            Target::Cache(cache) => self.cache_request(cache, attempt, key),
+            Target::Queue(queue) => self.offer(queue, key, Some(attempt)),
+            Target::Topic(topic) => self.publish(topic, key, attempt),
+            Target::Service(_) | Target::Balancer(_) => {
+                self.transmit(edge, instance, attempt, key, expires_at)
+            }
+        }
+    }
+
+    /// A call has its result: hand it to whoever is waiting for it.
+    pub(super) fn hand_back(
+        &mut self,
+        owner: Owner,
+        call: CallKey,
+        started_at: SimTime,
+        result: Result<(), Failure>,
+    ) {
+        match owner {
+            Owner::Source {
+                source,
+                client,
+                measured,
+            } => self.finish_request(source, client, measured, started_at, result),
+            Owner::Job(job) => self.on_child_finished(job, call, result),
+            Owner::Fill(fill) => self.on_fill_finished(fill, result),
+            Owner::Message { batch, item } => {
+                self.on_message_call_finished(batch, item, call, result)
+            }
+            Owner::Detached => {}
+        }
+    }
+}
 
 /// The house: the kernel, what the run records, and one room per kind of
 /// component. Each room owns its kind's state; the `impl Simulation` blocks

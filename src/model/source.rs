@@ -10,7 +10,7 @@ use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::model::metrics::Failure;
 use crate::scenario::spec::{Load, Scenario, SourceSpec};
 
-use super::call::Owner;
+use super::sim::Owner;
 use super::sim::Simulation;
 
 /// The sources room: each source's random streams and key model, and the
