@@ -77,7 +77,10 @@ pub(super) struct Call {
 
 pub(super) struct Attempt {
     pub call: CallKey,
+    /// The instance it was sent to, or [`NO_INSTANCE`] for a target that has none.
     pub instance: u32,
+    /// The router that chose `instance` (meaningless without one).
+    pub router: u32,
     pub sent_at: SimTime,
 }
 
@@ -253,19 +256,13 @@ impl Simulation<'_> {
             );
             return;
         }
-        let instance = match spec.target {
-            Target::Cache(_) | Target::Queue(_) | Target::Topic(_) => NO_INSTANCE,
-            target => self.route(target, key),
-        };
         let attempt = self.calls.attempts.insert(Attempt {
             call: call_key,
-            instance,
+            instance: NO_INSTANCE,
+            router: 0,
             sent_at: self.kernel.now,
         });
         self.calls.open[call_key].outstanding.push(attempt);
-        if instance != NO_INSTANCE {
-            self.routing.outstanding[instance as usize] += 1;
-        }
         let timeout_at = spec
             .policy
             .timeout_per_attempt
@@ -290,7 +287,6 @@ impl Simulation<'_> {
         };
         let delivery = Delivery {
             edge: edge as u32,
-            instance,
             attempt,
             key,
             expires_at,
@@ -298,14 +294,22 @@ impl Simulation<'_> {
         self.deliver(spec.target, delivery);
     }
 
-    fn route(&mut self, target: Target, key: u64) -> u32 {
+    /// Chooses the instance of a service or load balancer that receives
+    /// `attempt`, and counts the attempt as outstanding there until it is
+    /// answered or abandoned.
+    pub(super) fn route_attempt(&mut self, target: Target, attempt: AttemptKey, key: u64) -> u32 {
         if let Target::Balancer(id) = target
             && self.kernel.in_window(self.kernel.now)
         {
             self.recorder.metrics.balancer_attempts[id as usize] += 1;
         }
-        let index = self.routing.router_of(target);
-        self.routing.routers[index].pick(&self.routing.outstanding, key)
+        let router = self.routing.router_of(target);
+        let instance = self.routing.routers[router].pick(&self.routing.outstanding, key);
+        let routed = &mut self.calls.attempts[attempt];
+        routed.instance = instance;
+        routed.router = router as u32;
+        self.routing.outstanding[instance as usize] += 1;
+        instance
     }
 
     /// Forgets an attempt (answered or abandoned) and tells the edge's
@@ -340,13 +344,10 @@ impl Simulation<'_> {
         {
             limiter.on_attempt(matches!(outcome, Outcome::Success { .. }));
         }
-        let edge_id = call.edge as usize;
         if let (Ending::Answered(_) | Ending::TimedOut, false) =
             (ending, removed.instance == NO_INSTANCE)
         {
-            let router = self
-                .routing
-                .router_of(self.kernel.scenario.edges[edge_id].target);
+            let router = removed.router as usize;
             let failed = !matches!(ending, Ending::Answered(Ok(())));
             self.record_outcome(router, removed.instance, failed);
         }

@@ -118,8 +118,6 @@ room_events!(
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Delivery {
     pub edge: u32,
-    /// The instance the router chose, or [`super::call::NO_INSTANCE`] for a target that has none.
-    pub instance: u32,
     pub attempt: AttemptKey,
     /// The request's key (what a cache looks up, what a hash ring routes by).
     pub key: u64,
@@ -157,7 +155,6 @@ impl Simulation<'_> {
     pub(super) fn deliver(&mut self, target: Target, delivery: Delivery) {
         let Delivery {
             edge,
-            instance,
             attempt,
             key,
             expires_at,
@@ -167,6 +164,7 @@ impl Simulation<'_> {
             Target::Queue(queue) => self.offer(queue, key, Some(attempt)),
             Target::Topic(topic) => self.publish(topic, key, attempt),
             Target::Service(_) | Target::Balancer(_) => {
+                let instance = self.route_attempt(target, attempt, key);
                 self.transmit(edge, instance, attempt, key, expires_at)
             }
         }
