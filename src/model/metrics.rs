@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::engine::{SimDuration, SimTime};
+use crate::scenario::spec::Scenario;
 
 /// Why a call or an attempt did not succeed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -352,6 +353,13 @@ pub struct EdgeMetrics {
     pub latency_failed: Latency,
 }
 
+/// Per rate limiter: attempts that reached it, and those it turned away.
+#[derive(Clone, Debug, Default)]
+pub struct RateLimiterMetrics {
+    pub requests: u64,
+    pub throttled: u64,
+}
+
 /// Per cache: lookups, how they were answered, and the backend calls made.
 #[derive(Clone, Debug, Default)]
 pub struct CacheMetrics {
@@ -458,8 +466,44 @@ pub struct Metrics {
     pub router_unhealthy: Vec<u64>,
     pub edges: Vec<EdgeMetrics>,
     pub caches: Vec<CacheMetrics>,
+    pub rate_limiters: Vec<RateLimiterMetrics>,
     pub queues: Vec<QueueMetrics>,
     pub consumers: Vec<ConsumerMetrics>,
+}
+
+impl Metrics {
+    /// Empty metrics, one entry per component of `scenario`.
+    pub fn for_scenario(scenario: &Scenario) -> Metrics {
+        let routers = scenario.services.len() + scenario.balancers.len();
+        Metrics {
+            sources: scenario
+                .sources
+                .iter()
+                .map(|source| {
+                    let window = scenario
+                        .trigger_window(source)
+                        .map(|(start, end)| (SimTime::ZERO + start, SimTime::ZERO + end));
+                    SourceMetrics::with_window(window)
+                })
+                .collect(),
+            services: vec![
+                ServiceMetrics {
+                    attempts_by_source: vec![0; scenario.sources.len()],
+                    ready_instances_min: u64::MAX,
+                    ..ServiceMetrics::default()
+                };
+                scenario.services.len()
+            ],
+            balancer_attempts: vec![0; scenario.balancers.len()],
+            router_ejections: vec![0; routers],
+            router_unhealthy: vec![0; routers],
+            edges: vec![Default::default(); scenario.edges.len()],
+            caches: vec![Default::default(); scenario.caches.len()],
+            rate_limiters: vec![Default::default(); scenario.rate_limiters.len()],
+            queues: vec![Default::default(); scenario.queues.len()],
+            consumers: vec![Default::default(); scenario.consumers.len()],
+        }
+    }
 }
 
 #[cfg(test)]

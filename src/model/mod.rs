@@ -17,6 +17,7 @@ mod health;
 mod kernel;
 pub mod metrics;
 mod queue;
+mod rate_limiter;
 mod recorder;
 mod resilience;
 mod routing;

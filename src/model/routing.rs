@@ -89,9 +89,7 @@ impl Routing {
         match target {
             Target::Service(id) => id as usize,
             Target::Balancer(id) => self.service_count + id as usize,
-            Target::Cache(_) | Target::Queue(_) | Target::Topic(_) => {
-                unreachable!("caches, queues and topics are not routed")
-            }
+            _ => unreachable!("only services and load balancers are routed"),
         }
     }
 }

@@ -21,6 +21,7 @@ use super::faults::{FaultEvent, Faults};
 use super::health::HealthEvent;
 use super::kernel::Kernel;
 use super::queue::{QueueEvent, Queues};
+use super::rate_limiter::RateLimiters;
 use super::recorder::Recorder;
 use super::routing::Routing;
 use super::service::{ServiceEvent, Services};
@@ -161,6 +162,7 @@ impl Simulation<'_> {
         } = delivery;
         match target {
             Target::Cache(cache) => self.cache_request(cache, attempt, key),
+            Target::RateLimiter(limiter) => self.rate_limit(limiter, delivery),
             Target::Queue(queue) => self.offer(queue, key, Some(attempt)),
             Target::Topic(topic) => self.publish(topic, key, attempt),
             Target::Service(_) | Target::Balancer(_) => {
@@ -205,6 +207,7 @@ pub struct Simulation<'a> {
     pub(super) services: Services,
     pub(super) routing: Routing,
     pub(super) caches: Caches,
+    pub(super) rate_limiters: RateLimiters,
     pub(super) queues: Queues,
     pub(super) consumers: Consumers,
     pub(super) faults: Faults,
@@ -222,6 +225,7 @@ impl<'a> Simulation<'a> {
             services,
             routing,
             caches: Caches::new(scenario),
+            rate_limiters: RateLimiters::new(scenario),
             queues: Queues::new(scenario),
             consumers: Consumers::new(scenario),
             faults: Faults::default(),

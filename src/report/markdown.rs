@@ -136,30 +136,8 @@ pub fn render(
     }
     out.push_str("## Sources (end to end; latency of successful requests, `all`: every finished request)\n\n");
     out.push_str(&markdown(text::sources_table(summary)));
-    if !summary.services.is_empty() {
-        out.push_str("\n## Services (per hop)\n\n");
-        out.push_str(&markdown(text::services_table(summary)));
-    }
-    if !summary.load_balancers.is_empty() {
-        out.push_str("\n## Load balancers\n\n");
-        out.push_str(&markdown(text::balancers_table(summary)));
-    }
-    out.push_str("\n## Calls (as each caller saw them)\n\n");
-    out.push_str(&markdown(text::calls_table(summary)));
-    if !summary.caches.is_empty() {
-        out.push_str("\n## Caches\n\n");
-        out.push_str(&markdown(text::caches_table(summary)));
-    }
-    if !summary.queues.is_empty() {
-        out.push_str("\n## Queues (messages; latency from send to delete)\n\n");
-        out.push_str(&markdown(super::queues::queues_table(summary)));
-    }
-    if !summary.consumers.is_empty() {
-        out.push_str("\n## Consumers\n\n");
-        out.push_str(&markdown(super::queues::consumers_table(summary)));
-    }
-    if let Some(table) = text::defences_table(summary) {
-        out.push_str("\n## Faults, defences and scaling\n\n");
+    for (title, table) in text::component_tables(summary) {
+        out.push_str(&format!("\n## {title}\n\n"));
         out.push_str(&markdown(table));
     }
     out.push_str("\nData: `summary.json` (schema in docs/json-schema.md) and `timeseries.csv`, one row per sample interval.\n");

@@ -40,6 +40,9 @@ pub struct Summary {
     pub load_balancers: Vec<BalancerSummary>,
     pub calls: Vec<CallSummary>,
     pub caches: Vec<CacheSummary>,
+    /// Omitted from JSON when the scenario has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rate_limiters: Vec<RateLimiterSummary>,
     pub queues: Vec<QueueSummary>,
     pub consumers: Vec<ConsumerSummary>,
     /// The scenario's fault schedule, for readers of the report.
@@ -68,6 +71,20 @@ pub struct CacheSummary {
     pub miss_latency: LatencySummary,
     /// Age of the entry each hit served (time since it was filled).
     pub hit_age: LatencySummary,
+}
+
+/// A rate limiter: what reached it and what it turned away (answered as
+/// `rejected`), over attempts that reached it in the measured window.
+#[derive(Clone, Debug, Serialize)]
+pub struct RateLimiterSummary {
+    pub name: String,
+    pub target: String,
+    pub rate_per_s: f64,
+    pub burst: u64,
+    pub requests: u64,
+    pub throttled: u64,
+    /// Throttled ÷ requests.
+    pub throttled_ratio: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -411,6 +428,20 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         services,
         load_balancers,
         calls,
+        rate_limiters: scenario
+            .rate_limiters
+            .iter()
+            .zip(&metrics.rate_limiters)
+            .map(|(spec, m)| RateLimiterSummary {
+                name: spec.name.clone(),
+                target: scenario.target_name(spec.target).to_string(),
+                rate_per_s: spec.rate_per_s,
+                burst: u64::from(spec.burst),
+                requests: m.requests,
+                throttled: m.throttled,
+                throttled_ratio: ratio(m.throttled, m.requests),
+            })
+            .collect(),
         caches: scenario
             .caches
             .iter()
@@ -474,6 +505,7 @@ fn target_kind(target: Target) -> &'static str {
         Target::Service(_) => "service",
         Target::Balancer(_) => "load_balancer",
         Target::Cache(_) => "cache",
+        Target::RateLimiter(_) => "rate_limiter",
         Target::Queue(_) => "queue",
         Target::Topic(_) => "topic",
     }

@@ -19,35 +19,42 @@ pub fn render(summary: &Summary, reproduce: &str) -> String {
         "Sources (end-to-end latency of successful requests; `all`: every finished request, failures included)",
         sources_table(summary),
     ));
-    if !summary.services.is_empty() {
-        out.push_str(&section("Services (per hop)", services_table(summary)));
-    }
-    if !summary.load_balancers.is_empty() {
-        out.push_str(&section("Load balancers", balancers_table(summary)));
-    }
-    out.push_str(&section(
-        "Calls (as each caller saw them)",
-        calls_table(summary),
-    ));
-    if !summary.caches.is_empty() {
-        out.push_str(&section("Caches", caches_table(summary)));
-    }
-    if !summary.queues.is_empty() {
-        let table = super::queues::queues_table(summary);
-        out.push_str(&section(
-            "Queues (messages; latency from send to delete)",
-            table,
-        ));
-    }
-    if !summary.consumers.is_empty() {
-        let table = super::queues::consumers_table(summary);
-        out.push_str(&section("Consumers", table));
-    }
-    if let Some(table) = defences_table(summary) {
-        out.push_str(&section("Faults, defences and scaling", table));
+    for (title, table) in component_tables(summary) {
+        out.push_str(&section(title, table));
     }
     out.push_str(&footnotes(summary));
     out
+}
+
+/// The tables after the sources', with their titles, in report order: one
+/// per kind of component the scenario has, then faults and defences. The
+/// text and Markdown reports both lay out this one list.
+pub(super) fn component_tables(summary: &Summary) -> Vec<(&'static str, Table)> {
+    let mut tables = Vec::new();
+    if !summary.services.is_empty() {
+        tables.push(("Services (per hop)", services_table(summary)));
+    }
+    if !summary.load_balancers.is_empty() {
+        tables.push(("Load balancers", balancers_table(summary)));
+    }
+    tables.push(("Calls (as each caller saw them)", calls_table(summary)));
+    if !summary.caches.is_empty() {
+        tables.push(("Caches", caches_table(summary)));
+    }
+    if !summary.rate_limiters.is_empty() {
+        tables.push(("Rate limiters", rate_limiters_table(summary)));
+    }
+    if !summary.queues.is_empty() {
+        let title = "Queues (messages; latency from send to delete)";
+        tables.push((title, super::queues::queues_table(summary)));
+    }
+    if !summary.consumers.is_empty() {
+        tables.push(("Consumers", super::queues::consumers_table(summary)));
+    }
+    if let Some(table) = defences_table(summary) {
+        tables.push(("Faults, defences and scaling", table));
+    }
+    tables
 }
 
 fn header(summary: &Summary, reproduce: &str) -> String {
@@ -356,6 +363,27 @@ pub(super) fn caches_table(summary: &Summary) -> Table {
             ms_or_dash(c.hit_latency.p50_ms),
             ms_or_dash(c.miss_latency.p50_ms),
             ms_or_dash(c.miss_latency.p99_ms),
+        ]);
+    }
+    table
+}
+
+fn rate_limiters_table(summary: &Summary) -> Table {
+    let mut table = new_table(
+        &["rate limiter", "rate", "burst", "requests", "throttled"],
+        1,
+    );
+    for l in &summary.rate_limiters {
+        table.add_row(vec![
+            format!("{} → {}", l.name, l.target),
+            format_rate(l.rate_per_s),
+            group_digits(l.burst),
+            group_digits(l.requests),
+            format!(
+                "{} ({:.1}%)",
+                group_digits(l.throttled),
+                l.throttled_ratio * 100.0
+            ),
         ]);
     }
     table

@@ -192,6 +192,8 @@ impl<'a> Walk<'a> {
                     failure: costs.iter().map(|c| c.failure).sum::<f64>() / count,
                 }
             }
+            // A limiter decides within the attempt's own event: no event of its own.
+            Target::RateLimiter(id) => self.target(self.scenario.rate_limiters[id as usize].target),
             Target::Cache(id) => {
                 let backend = self.edge(self.scenario.caches[id as usize].backend_edge);
                 CallCost {

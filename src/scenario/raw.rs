@@ -34,6 +34,8 @@ pub struct RawScenario {
     pub load_balancers: Option<IndexMap<String, Spanned<RawLoadBalancer>>>,
     /// Caches in front of services or balancers.
     pub caches: Option<IndexMap<String, Spanned<RawCache>>>,
+    /// Token-bucket rate limiters in front of services or balancers.
+    pub rate_limiters: Option<IndexMap<String, Spanned<RawRateLimiter>>>,
     /// Message queues (SQS semantics).
     pub queues: Option<IndexMap<String, Spanned<RawMessageQueue>>>,
     /// Topics that copy each message to their subscribed queues.
@@ -323,6 +325,17 @@ pub struct RawCache {
     pub retry: Option<Spanned<RawRetry>>,
     pub circuit_breaker: Option<Spanned<RawBreaker>>,
     pub hedging: Option<Spanned<RawHedging>>,
+}
+
+/// A token bucket in front of a target: an API gateway's throttling.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimiter {
+    pub target: Option<Text>,
+    /// Tokens added per second, like `100/s`.
+    pub rate: Option<Text>,
+    /// The bucket's size: how many requests may pass at once after a quiet spell.
+    pub burst: Option<Text>,
 }
 
 /// A message queue, with SQS's keys.

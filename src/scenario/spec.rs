@@ -14,14 +14,17 @@ pub type ServiceId = u32;
 pub type BalancerId = u32;
 pub type EdgeId = u32;
 pub type CacheId = u32;
+pub type RateLimiterId = u32;
 
 /// Where a call goes: straight to a service (balanced over its instances),
-/// through a named load balancer, to a cache, or onto a queue or topic.
+/// through a named load balancer, to a cache, through a rate limiter, or
+/// onto a queue or topic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     Service(ServiceId),
     Balancer(BalancerId),
     Cache(CacheId),
+    RateLimiter(RateLimiterId),
     Queue(QueueId),
     Topic(TopicId),
 }
@@ -44,12 +47,27 @@ pub struct Scenario {
     pub services: Vec<ServiceSpec>,
     pub balancers: Vec<BalancerSpec>,
     pub caches: Vec<CacheSpec>,
+    pub rate_limiters: Vec<RateLimiterSpec>,
     pub queues: Vec<QueueSpec>,
     pub topics: Vec<TopicSpec>,
     pub consumers: Vec<ConsumerSpec>,
     pub edges: Vec<EdgeSpec>,
     /// Scheduled failures, in file order.
     pub faults: Vec<FaultSpec>,
+}
+
+/// A token bucket in front of a service or load balancer. An attempt that
+/// finds a token passes on to the target as the same attempt; one that
+/// finds none is turned away at once (as `rejected`, like an HTTP 429).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateLimiterSpec {
+    pub name: String,
+    /// A service or load balancer.
+    pub target: Target,
+    /// Tokens added per second.
+    pub rate_per_s: f64,
+    /// The bucket's size; it starts full.
+    pub burst: u32,
 }
 
 /// Something going wrong for a while, on a schedule.
@@ -548,6 +566,7 @@ impl Scenario {
             Target::Service(id) => &self.services[id as usize].name,
             Target::Balancer(id) => &self.balancers[id as usize].name,
             Target::Cache(id) => &self.caches[id as usize].name,
+            Target::RateLimiter(id) => &self.rate_limiters[id as usize].name,
             Target::Queue(id) => &self.queues[id as usize].name,
             Target::Topic(id) => &self.topics[id as usize].name,
         }

@@ -131,7 +131,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: wbe\n    rate: 10/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\n",
             (4, 13),
             "sources.users.target",
-            "no service, load balancer, cache, queue or",
+            "no service, load balancer, cache, rate limiter, queue or",
         ),
         bad(
             "source_rate_negative",
@@ -376,7 +376,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: web\n    rate: 10/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\n    calls:\n      - target: db\n",
             (11, 17),
             "services.web.calls[0].target",
-            "no service, load balancer, cache, queue or",
+            "no service, load balancer, cache, rate limiter, queue or",
         ),
         bad(
             "service_call_cycle",
@@ -453,7 +453,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: lb\n    rate: 10/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\nload_balancers:\n  lb:\n    backends: [wbe]\n",
             (12, 16),
             "load_balancers.lb.backends[0]",
-            "no service, load balancer, cache, queue or",
+            "no service, load balancer, cache, rate limiter, queue or",
         ),
         bad(
             "balancer_weights_count",
@@ -509,21 +509,21 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: q\n    rate: 10/s\nqueues:\n  q:\n    redrive:\n      dead_letter_queue: dlq\n      max_receive_count: 3\n",
             (9, 26),
             "queues.q.redrive.dead_letter_queue",
-            "no service, load balancer, cache, queue or",
+            "no service, load balancer, cache, rate limiter, queue or",
         ),
         bad(
             "topic_subscriber_dangling",
             "duration: 10s\nsources:\n  users:\n    target: t\n    rate: 10/s\nqueues:\n  q: {}\ntopics:\n  t:\n    subscribers: [q, r]\n",
             (10, 22),
             "topics.t.subscribers[1]",
-            "no service, load balancer, cache, queue or",
+            "no service, load balancer, cache, rate limiter, queue or",
         ),
         bad(
             "consumer_queue_dangling",
             "duration: 10s\nsources:\n  users:\n    target: q\n    rate: 10/s\nqueues:\n  q: {}\nconsumers:\n  w:\n    queue: qq\n    time_per_message: 1ms\n",
             (10, 12),
             "consumers.w.queue",
-            "no service, load balancer, cache, queue or",
+            "no service, load balancer, cache, rate limiter, queue or",
         ),
         bad(
             "consumer_pollers_zero",
@@ -558,7 +558,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: web\n    rate: 10/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\nfaults:\n  - kind: outage\n    target: wbe\n    at: 1s\n    duration: 1s\n",
             (12, 13),
             "faults[0].target",
-            "no service, load balancer, cache, queue or",
+            "no service, load balancer, cache, rate limiter, queue or",
         ),
         bad(
             "fault_after_end",
@@ -692,6 +692,41 @@ fn table() -> Vec<Bad> {
             (1, 11),
             "duration",
             "the sources send 2.59e12 requests over 720h,",
+        ),
+        bad(
+            "rate_limiter_before_a_queue",
+            "duration: 10s\nsources:\n  users:\n    target: gw\n    rate: 10/s\nrate_limiters:\n  gw:\n    target: jobs\n    rate: 5/s\nqueues:\n  jobs: {}\n",
+            (8, 13),
+            "rate_limiters.gw.target",
+            "`jobs` is not a service or load balancer; a rate limiter passes requests on to one of those",
+        ),
+        bad(
+            "rate_limiter_without_rate",
+            "duration: 10s\nsources:\n  users:\n    target: gw\n    rate: 10/s\nrate_limiters:\n  gw:\n    target: web\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\n",
+            (8, 5),
+            "rate_limiters.gw.rate",
+            "`rate` is required",
+        ),
+        bad(
+            "rate_limiter_rate_zero",
+            "duration: 10s\nsources:\n  users:\n    target: gw\n    rate: 10/s\nrate_limiters:\n  gw:\n    target: web\n    rate: 0/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\n",
+            (9, 11),
+            "rate_limiters.gw.rate",
+            "a rate limiter's rate must be above 0 and at most 1e9/s",
+        ),
+        bad(
+            "rate_limiter_burst_zero",
+            "duration: 10s\nsources:\n  users:\n    target: gw\n    rate: 10/s\nrate_limiters:\n  gw:\n    target: web\n    rate: 5/s\n    burst: 0\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\n",
+            (10, 12),
+            "rate_limiters.gw.burst",
+            "`0` is out of range: expected 1 to 1000000000",
+        ),
+        bad(
+            "rate_limiter_target_misspelt",
+            "duration: 10s\nsources:\n  users:\n    target: gw\n    rate: 10/s\nrate_limiters:\n  gw:\n    target: wbe\n    rate: 5/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\n",
+            (8, 13),
+            "rate_limiters.gw.target",
+            "no service, load balancer, cache, rate limiter, queue or topic is named `wbe`",
         ),
     ]
 }

@@ -15,6 +15,7 @@ mod memory;
 mod properties;
 mod queue_properties;
 mod queues;
+mod rate_limiters;
 mod reports;
 mod safety_cli;
 mod semantics;

@@ -27,6 +27,7 @@ mod cache;
 mod capacity;
 mod faults;
 mod messaging;
+mod rate_limiter;
 mod resilience;
 mod routing;
 mod shape;
@@ -182,10 +183,11 @@ impl Checker {
         let services = self.services(raw);
         let balancers = self.balancers(raw);
         let caches = self.caches(raw);
+        let rate_limiters = self.rate_limiters(raw);
         let queues = self.queues(raw);
         let topics = self.topics(raw);
         let consumers = self.consumers(raw);
-        self.check_acyclic(&services, &balancers, &caches, raw);
+        self.check_acyclic(&services, &balancers, &caches, &rate_limiters, raw);
         let faults = self.faults(raw, &services, &consumers);
         if let Some(duration) = duration {
             self.check_faults_start_in_time(raw, duration);
@@ -214,6 +216,7 @@ impl Checker {
             services,
             balancers,
             caches,
+            rate_limiters,
             queues,
             topics,
             consumers,
@@ -300,6 +303,7 @@ impl Checker {
                 .or_insert(Target::Balancer(index as u32));
         }
         self.collect_cache_names(raw);
+        self.collect_rate_limiter_names(raw);
         self.collect_messaging_names(raw);
     }
 
@@ -364,7 +368,7 @@ impl Checker {
             Some(position_of(text)),
             path,
             format!(
-                "no service, load balancer, cache, queue or topic is named `{}`",
+                "no service, load balancer, cache, rate limiter, queue or topic is named `{}`",
                 text.value
             ),
         );
@@ -735,12 +739,14 @@ impl Checker {
         services: &[ServiceSpec],
         balancers: &[BalancerSpec],
         caches: &[CacheSpec],
+        rate_limiters: &[RateLimiterSpec],
         raw: &RawScenario,
     ) {
         let graph = CallGraph {
             services,
             balancers,
             caches,
+            rate_limiters,
             edges: &self.edges,
         };
         if let Some(cycle) = graph.find_cycle() {
@@ -796,6 +802,8 @@ struct CallGraph<'a> {
     services: &'a [ServiceSpec],
     balancers: &'a [BalancerSpec],
     caches: &'a [CacheSpec],
+    /// Not nodes of their own: a call through a rate limiter is a call to its target.
+    rate_limiters: &'a [RateLimiterSpec],
     edges: &'a [EdgeSpec],
 }
 
@@ -809,6 +817,9 @@ impl CallGraph<'_> {
             Target::Service(id) => id as usize,
             Target::Balancer(id) => self.services.len() + id as usize,
             Target::Cache(id) => self.services.len() + self.balancers.len() + id as usize,
+            Target::RateLimiter(id) => {
+                return self.node(self.rate_limiters.get(id as usize)?.target);
+            }
             Target::Queue(_) | Target::Topic(_) => return None,
         };
         (node < self.count()).then_some(node)

@@ -1,0 +1,93 @@
+//! Rate limiters: a token bucket in front of a service or load balancer, as
+//! an API gateway or Envoy's local rate limit applies one.
+//!
+//! The bucket holds up to `burst` tokens and gains `rate` tokens a second;
+//! it starts full. An attempt that finds a whole token takes it and passes
+//! on to the target as the same attempt (the caller's timeout still runs);
+//! one that finds none is answered at once as `rejected`, the way a 429 is,
+//! and the caller's `retry_on` decides whether to try again. Over any
+//! interval of length t the bucket lets through at most burst + rate · t.
+
+use crate::engine::SimTime;
+use crate::scenario::spec::{RateLimiterSpec, Scenario};
+
+use super::metrics::Failure;
+use super::sim::{Delivery, Simulation};
+
+/// The rate limiters room: one token bucket per limiter.
+pub(super) struct RateLimiters {
+    pub buckets: Vec<TokenBucket>,
+}
+
+impl RateLimiters {
+    pub fn new(scenario: &Scenario) -> RateLimiters {
+        RateLimiters {
+            buckets: scenario
+                .rate_limiters
+                .iter()
+                .map(TokenBucket::new)
+                .collect(),
+        }
+    }
+}
+
+/// A token is a billion nano-tokens: a bucket refilled at `rate` tokens a
+/// second earns `rate` nano-tokens a nanosecond, an exact integer for any
+/// whole rate, so the bucket admits exactly burst + rate · t and rounding
+/// never loses a token.
+const NANO_TOKENS_PER_TOKEN: u64 = 1_000_000_000;
+
+/// Tokens, refilled lazily: each request first adds what the time since
+/// the last one earned.
+pub(super) struct TokenBucket {
+    nano_tokens: u64,
+    refilled_at: SimTime,
+    /// Tokens per second, which is nano-tokens per nanosecond.
+    rate_per_s: f64,
+    capacity: u64,
+}
+
+impl TokenBucket {
+    fn new(spec: &RateLimiterSpec) -> TokenBucket {
+        let capacity = u64::from(spec.burst) * NANO_TOKENS_PER_TOKEN;
+        TokenBucket {
+            nano_tokens: capacity,
+            refilled_at: SimTime::ZERO,
+            rate_per_s: spec.rate_per_s,
+            capacity,
+        }
+    }
+
+    /// Takes a token if there is a whole one at `now`.
+    pub fn take(&mut self, now: SimTime) -> bool {
+        let room = (self.capacity - self.nano_tokens) as f64;
+        let earned = ((now - self.refilled_at).as_nanos() as f64 * self.rate_per_s).min(room);
+        self.nano_tokens += earned as u64;
+        self.refilled_at = now;
+        let admitted = self.nano_tokens >= NANO_TOKENS_PER_TOKEN;
+        if admitted {
+            self.nano_tokens -= NANO_TOKENS_PER_TOKEN;
+        }
+        admitted
+    }
+}
+
+impl Simulation<'_> {
+    /// An attempt reaches rate limiter `limiter`: it passes on to the
+    /// limiter's target, or is turned away now.
+    pub(super) fn rate_limit(&mut self, limiter: u32, delivery: Delivery) {
+        let now = self.kernel.now;
+        let admitted = self.rate_limiters.buckets[limiter as usize].take(now);
+        if self.kernel.in_window(now) {
+            let metrics = &mut self.recorder.metrics.rate_limiters[limiter as usize];
+            metrics.requests += 1;
+            metrics.throttled += u64::from(!admitted);
+        }
+        if admitted {
+            let target = self.kernel.scenario.rate_limiters[limiter as usize].target;
+            self.deliver(target, delivery);
+        } else {
+            self.answer_at(now, delivery.attempt, Err(Failure::Rejected));
+        }
+    }
+}
