@@ -59,15 +59,39 @@ const HIGHEST_NANOS: u64 = 30 * 24 * 3_600 * 1_000_000_000;
 
 /// A latency distribution with an exact mean and histogram percentiles.
 ///
-/// The histogram is allocated at the first sample and covers only the range
-/// recorded so far, so a latency nobody records (the failures of a call that
-/// never fails) costs a few bytes, and one of short samples stays small: in
-/// a scenario of thousands of components, most see little.
+/// It starts as a short list of the samples themselves and becomes an
+/// hdrhistogram only once it holds [`FEW_SAMPLES`]: in a scenario of
+/// thousands of components most see few requests, and a list of a few
+/// hundred numbers is far smaller than a histogram's buckets. A latency
+/// nobody records (the failures of a call that never fails) costs a few
+/// bytes. Every statistic is read from a histogram either way (one built on
+/// the spot for a short list), so the two forms give identical percentiles.
 #[derive(Clone, Debug)]
 pub struct Latency {
-    histogram: Option<Histogram<u64>>,
+    samples: Samples,
     digits: u8,
     sum_nanos: u128,
+}
+
+#[derive(Clone, Debug)]
+enum Samples {
+    /// Each sample, clamped to the histogram's range, in no particular order.
+    Few(Vec<u64>),
+    Many(Histogram<u64>),
+}
+
+/// How many samples a latency keeps as a list before it becomes a
+/// histogram: 32 KiB of samples, a quarter of a three-digit histogram of
+/// millisecond latencies.
+const FEW_SAMPLES: usize = 4096;
+
+/// A histogram of `digits` significant digits, empty, for its bucket
+/// arithmetic alone: which values are equivalent depends only on the lowest
+/// value and the precision, never on the range or the counts.
+fn buckets(digits: u8) -> &'static Histogram<u64> {
+    static BUCKETS: [std::sync::OnceLock<Histogram<u64>>; 6] =
+        [const { std::sync::OnceLock::new() }; 6];
+    BUCKETS[usize::from(digits)].get_or_init(|| Latency::new_histogram(digits))
 }
 
 /// The range a histogram covers at first: the smallest hdrhistogram allows.
@@ -88,7 +112,7 @@ impl Latency {
     /// read and cleared often, as the time series' per-interval percentiles.
     pub fn with_digits(digits: u8) -> Latency {
         Latency {
-            histogram: None,
+            samples: Samples::Few(Vec::new()),
             digits,
             sum_nanos: 0,
         }
@@ -101,25 +125,55 @@ impl Latency {
         histogram
     }
 
-    pub fn record(&mut self, latency: SimDuration) {
-        let nanos = latency.as_nanos();
-        let digits = self.digits;
-        let histogram = self
-            .histogram
-            .get_or_insert_with(|| Latency::new_histogram(digits));
-        // Clamped, so the auto-resizing histogram never grows past 30 days.
+    /// Adds one clamped sample to a histogram, growing its range if needed.
+    fn record_into(histogram: &mut Histogram<u64>, value: u64) {
         // Within the current range the saturating path is the fast one;
         // beyond it, `record` grows the histogram (`saturating_record` would not).
-        let value = nanos.clamp(1, HIGHEST_NANOS);
         let grown = value > histogram.high() && histogram.record(value).is_ok();
         if !grown {
             histogram.saturating_record(value);
         }
+    }
+
+    fn histogram_of(values: &[u64], digits: u8) -> Histogram<u64> {
+        let mut histogram = Latency::new_histogram(digits);
+        for &value in values {
+            Latency::record_into(&mut histogram, value);
+        }
+        histogram
+    }
+
+    pub fn record(&mut self, latency: SimDuration) {
+        let nanos = latency.as_nanos();
+        // Clamped, so the auto-resizing histogram never grows past 30 days.
+        let value = nanos.clamp(1, HIGHEST_NANOS);
         self.sum_nanos += u128::from(nanos);
+        match &mut self.samples {
+            Samples::Many(histogram) => Latency::record_into(histogram, value),
+            Samples::Few(values) if values.len() < FEW_SAMPLES => values.push(value),
+            Samples::Few(values) => {
+                let mut histogram = Latency::histogram_of(values, self.digits);
+                Latency::record_into(&mut histogram, value);
+                self.samples = Samples::Many(histogram);
+            }
+        }
+    }
+
+    /// The samples as a histogram: the one kept, or one built from the list.
+    fn histogram(&self) -> std::borrow::Cow<'_, Histogram<u64>> {
+        match &self.samples {
+            Samples::Many(histogram) => std::borrow::Cow::Borrowed(histogram),
+            Samples::Few(values) => {
+                std::borrow::Cow::Owned(Latency::histogram_of(values, self.digits))
+            }
+        }
     }
 
     pub fn count(&self) -> u64 {
-        self.histogram.as_ref().map_or(0, |h| h.len())
+        match &self.samples {
+            Samples::Few(values) => values.len() as u64,
+            Samples::Many(histogram) => histogram.len(),
+        }
     }
 
     pub fn mean(&self) -> SimDuration {
@@ -133,46 +187,70 @@ impl Latency {
         self.sum_nanos
     }
 
-    /// The value at `quantile` (0..=1), or zero with no samples.
+    /// The value at `quantile` (0 < quantile ≤ 1), or zero with no samples.
+    /// From a list it is what hdrhistogram would answer: the sample of rank
+    /// ⌈quantile · count⌉, raised to the top of its bucket.
     pub fn quantile(&self, quantile: f64) -> SimDuration {
-        match &self.histogram {
-            Some(histogram) if !histogram.is_empty() => {
+        debug_assert!(
+            quantile > 0.0,
+            "the bottom of a bucket is not computed from a list"
+        );
+        match &self.samples {
+            Samples::Many(histogram) if !histogram.is_empty() => {
                 SimDuration(histogram.value_at_quantile(quantile))
+            }
+            Samples::Few(values) if !values.is_empty() => {
+                let rank = ((quantile.min(1.0) * values.len() as f64).ceil() as usize).max(1);
+                let mut values = values.clone();
+                let (_, &mut value, _) = values.select_nth_unstable(rank - 1);
+                SimDuration(buckets(self.digits).highest_equivalent(value))
             }
             _ => SimDuration::ZERO,
         }
     }
 
     pub fn max(&self) -> SimDuration {
-        SimDuration(self.histogram.as_ref().map_or(0, |h| h.max()))
+        match &self.samples {
+            Samples::Many(histogram) => SimDuration(histogram.max()),
+            Samples::Few(values) => SimDuration(
+                values
+                    .iter()
+                    .max()
+                    .map_or(0, |&v| buckets(self.digits).highest_equivalent(v)),
+            ),
+        }
     }
 
     /// Both distributions together: the latency of every finished request
     /// from those of the successful and the failed ones.
     pub fn merged(&self, other: &Latency) -> Latency {
         let mut all = self.clone();
-        if let Some(theirs) = &other.histogram {
-            let digits = all.digits;
-            let ours = all
-                .histogram
-                .get_or_insert_with(|| Latency::new_histogram(digits));
-            // Same lowest value and precision on both sides, and ours grows
-            // to fit, so adding cannot fail; saturate regardless.
-            let _ = ours.add(theirs);
-        }
         all.sum_nanos += other.sum_nanos;
+        if let (Samples::Few(ours), Samples::Few(theirs)) = (&mut all.samples, &other.samples)
+            && ours.len() + theirs.len() <= FEW_SAMPLES
+        {
+            ours.extend_from_slice(theirs);
+            return all;
+        }
+        let mut ours = all.histogram().into_owned();
+        // Same lowest value and precision on both sides, and ours grows
+        // to fit, so adding cannot fail; saturate regardless.
+        let _ = ours.add(&*other.histogram());
+        all.samples = Samples::Many(ours);
         all
     }
 
     /// Forgets every sample (for per-interval percentiles); an empty one
     /// is left as it is, without touching its buckets.
     pub fn clear(&mut self) {
-        if self.count() > 0
-            && let Some(histogram) = self.histogram.as_mut()
-        {
-            histogram.reset();
-            self.sum_nanos = 0;
+        if self.count() == 0 {
+            return;
         }
+        match &mut self.samples {
+            Samples::Few(values) => values.clear(),
+            Samples::Many(histogram) => histogram.reset(),
+        }
+        self.sum_nanos = 0;
     }
 }
 
@@ -286,8 +364,10 @@ pub struct ServiceMetrics {
     /// Attempts that reached the service (accepted or rejected).
     pub attempts: u64,
     /// The same, by the source whose request each served (consumers' and
-    /// background work are in neither).
-    pub attempts_by_source: Vec<u64>,
+    /// background work are in neither); only sources that reach the service
+    /// have an entry, so a thousand services behind a thousand sources do
+    /// not hold a million counters.
+    pub attempts_by_source: std::collections::BTreeMap<u32, u64>,
     pub rejected: u64,
     pub succeeded: u64,
     pub errors: u64,
@@ -488,7 +568,6 @@ impl Metrics {
                 .collect(),
             services: vec![
                 ServiceMetrics {
-                    attempts_by_source: vec![0; scenario.sources.len()],
                     ready_instances_min: u64::MAX,
                     ..ServiceMetrics::default()
                 };
@@ -521,6 +600,56 @@ mod tests {
         let p99 = latency.quantile(0.99).as_millis_f64();
         assert!((p99 - 99.0).abs() < 0.1, "p99 {p99}");
         assert_eq!(Latency::default().quantile(0.5), SimDuration::ZERO);
+    }
+
+    /// A latency kept as a list answers exactly what the histogram it
+    /// becomes would: same percentiles, same maximum, at every precision
+    /// and across the whole range (1ns to beyond 30 days).
+    #[test]
+    fn a_short_list_and_a_histogram_give_the_same_statistics() {
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for case in 0..200 {
+            let digits = [2, 3][case % 2];
+            let count = 1 + (next() % 3000) as usize;
+            let mut few = Latency::with_digits(digits);
+            let mut many = Latency::with_digits(digits);
+            many.samples = Samples::Many(Latency::new_histogram(digits));
+            for _ in 0..count {
+                // Log-uniform from 1ns to about 50 days.
+                let nanos = 1u64 << (next() % 52);
+                let value = SimDuration(nanos + next() % nanos);
+                few.record(value);
+                many.record(value);
+            }
+            assert!(matches!(few.samples, Samples::Few(_)));
+            for quantile in [0.001, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0] {
+                assert_eq!(
+                    few.quantile(quantile),
+                    many.quantile(quantile),
+                    "case {case} q {quantile}"
+                );
+            }
+            assert_eq!(few.max(), many.max(), "case {case}");
+            assert_eq!(few.mean(), many.mean());
+            let merged = few.merged(&few);
+            assert_eq!(merged.quantile(0.99), many.merged(&many).quantile(0.99));
+        }
+    }
+
+    #[test]
+    fn a_latency_becomes_a_histogram_after_its_few_samples() {
+        let mut latency = Latency::default();
+        for nanos in 1..=FEW_SAMPLES as u64 + 1 {
+            latency.record(SimDuration(nanos * 1_000));
+        }
+        assert!(matches!(latency.samples, Samples::Many(_)));
+        assert_eq!(latency.count(), FEW_SAMPLES as u64 + 1);
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::scenario::spec::{CallMode, Discipline, Scenario, ServiceSpec};
 use super::autoscale::{Scaler, Slot};
 use super::resilience::Admission;
 
+use super::call::NO_SOURCE;
 use super::event::{AttemptKey, CallKey, JobKey};
 use super::faults::Effects;
 use super::sim::{Owner, Simulation};
@@ -180,8 +181,8 @@ impl Simulation<'_> {
         if measured {
             let metrics = &mut self.recorder.metrics.services[service_id];
             metrics.attempts += 1;
-            if let Some(count) = metrics.attempts_by_source.get_mut(origin as usize) {
-                *count += 1;
+            if origin != NO_SOURCE {
+                *metrics.attempts_by_source.entry(origin).or_default() += 1;
             }
         }
         self.recorder.running.service_attempts[service_id] += 1;

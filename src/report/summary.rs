@@ -516,16 +516,13 @@ fn amplification_by_source(
     m: &ServiceMetrics,
     sources: &[crate::report::metrics::SourceMetrics],
 ) -> Vec<SourceAmplification> {
-    scenario
-        .sources
+    m.attempts_by_source
         .iter()
-        .zip(sources)
-        .zip(&m.attempts_by_source)
         .filter(|&(_, &attempts)| attempts > 0)
-        .map(|((spec, source), &attempts)| SourceAmplification {
-            source: spec.name.clone(),
+        .map(|(&index, &attempts)| SourceAmplification {
+            source: scenario.sources[index as usize].name.clone(),
             attempts,
-            amplification: ratio(attempts, source.requests),
+            amplification: ratio(attempts, sources[index as usize].requests),
         })
         .collect()
 }
