@@ -70,32 +70,23 @@ pub struct RunOutcome {
     pub stopped: Option<StopReason>,
 }
 
-/// The closed set of things that can happen in a simulation: one variant
-/// per room, each carrying that room's own events, and the kernel's two.
-///
-/// Events are plain data, dispatched by one exhaustive `match`
-/// ([`Simulation::dispatch`]) to the room that owns them: no boxed closures,
-/// nothing to allocate per event, and the compiler checks that every kind
-/// is handled.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Event {
-    Source(SourceEvent),
-    Call(CallEvent),
-    Service(ServiceEvent),
-    Fault(FaultEvent),
-    Queue(QueueEvent),
-    Consumer(ConsumerEvent),
-    Scaling(ScalingEvent),
-    Health(HealthEvent),
-    /// Warm-up is over: statistics start here.
-    MeasurementStart,
-    /// The end of a time-series interval.
-    Sample,
-}
+// Declares `Event` with one variant per room and a `From` for each room's
+// own event type, from one list.
+macro_rules! events_by_room {
+    ($($room:ident($event:ty),)* ; $($(#[doc = $doc:literal])* $tick:ident,)*) => {
+        /// The closed set of things that can happen in a simulation: one
+        /// variant per room, each carrying that room's own events, and the
+        /// kernel's ticks. Events are plain data, dispatched by one
+        /// exhaustive `match` ([`Simulation::dispatch`]) to the room that
+        /// owns them: no boxed closures, nothing to allocate per event, and
+        /// the compiler checks that every kind is handled.
+        #[derive(Clone, Copy, Debug)]
+        pub(super) enum Event {
+            $($room($event),)*
+            $($(#[doc = $doc])* $tick,)*
+        }
 
-/// Lets a room schedule its own events without naming the whole enum.
-macro_rules! room_events {
-    ($($room:ident($event:ty)),* $(,)?) => {
+        // Lets a room schedule its own events without naming the whole enum.
         $(impl From<$event> for Event {
             fn from(event: $event) -> Event {
                 Event::$room(event)
@@ -104,7 +95,7 @@ macro_rules! room_events {
     };
 }
 
-room_events!(
+events_by_room!(
     Source(SourceEvent),
     Call(CallEvent),
     Service(ServiceEvent),
@@ -113,6 +104,11 @@ room_events!(
     Consumer(ConsumerEvent),
     Scaling(ScalingEvent),
     Health(HealthEvent),
+    ;
+    /// Warm-up is over: statistics start here.
+    MeasurementStart,
+    /// The end of a time-series interval.
+    Sample,
 );
 
 /// An attempt on its way to a target, as the calls room hands it over.

@@ -1,4 +1,5 @@
-//! Memory is O(in-flight), never O(run length).
+//! Memory is O(in-flight), never O(run length), and grows with what each
+//! component uses.
 //!
 //! The same M/M/1 system is run for 10^6 and for 10^8 requests in child
 //! processes, and their peak resident memory (from `wait4`, per child) must
@@ -51,4 +52,27 @@ fn peak_memory_is_flat_in_run_length() {
         large <= small + small / 10 + 1024,
         "10^8 requests used {large} KiB, 10^6 used {small} KiB"
     );
+}
+
+/// A thousand trivial services, each with its own source, 10^6 requests in
+/// all: memory follows what each component uses, so the whole run fits in
+/// 100 MB (a latency histogram per component would take over 250 MB).
+#[test]
+fn a_thousand_services_fit_in_100_mb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("thousand.yaml");
+    let mut text = String::from("duration: 100s\nsources:\n");
+    for i in 0..1000 {
+        text.push_str(&format!("  u{i}: {{ target: s{i}, rate: 10/s }}\n"));
+    }
+    text.push_str("services:\n");
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "  s{i}: {{ workers: 1, service_time: exp(mean=1ms) }}\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let peak = run_and_measure_peak_kib(&path);
+    eprintln!("peak RSS, 1,000 services: {peak} KiB");
+    assert!(peak < 100 * 1024, "1,000 services used {peak} KiB");
 }

@@ -12,7 +12,7 @@ use crate::engine::{Dist, SimDuration};
 use crate::scenario::raw::{RawConsumer, RawMessageQueue, RawScenario, RawSchedule, Text};
 use crate::scenario::spec::*;
 use crate::scenario::units;
-use crate::scenario::yaml::{Position, Spanned, position_of};
+use crate::scenario::yaml::{Spanned, position_of};
 
 use super::{Checker, MAX_DURATION, keyword, positive_duration, timer_period};
 
@@ -48,22 +48,6 @@ impl Checker {
             }
             self.consumer_names.insert(name.clone(), index as u32);
         }
-    }
-
-    fn add_target_name(&mut self, name: &str, section: &str, at: Position, target: Target) {
-        self.check_name(name, section, at);
-        if self.targets.contains_key(name) {
-            self.duplicate_name(name, section, at);
-        }
-        self.targets.entry(name.to_string()).or_insert(target);
-    }
-
-    fn duplicate_name(&mut self, name: &str, section: &str, at: Position) {
-        self.error(
-            Some(at),
-            &format!("{section}.{name}"),
-            format!("`{name}` is already the name of another component; names must be unique"),
-        );
     }
 
     pub(super) fn queues(&mut self, raw: &RawScenario) -> Vec<QueueSpec> {

@@ -342,6 +342,29 @@ impl Checker {
             .push(Diagnostic::new(position, path, message).with_help(help));
     }
 
+    /// Registers a name that calls can address, refusing a duplicate.
+    pub(super) fn add_target_name(
+        &mut self,
+        name: &str,
+        section: &str,
+        at: Position,
+        target: Target,
+    ) {
+        self.check_name(name, section, at);
+        if self.targets.contains_key(name) {
+            self.duplicate_name(name, section, at);
+        }
+        self.targets.entry(name.to_string()).or_insert(target);
+    }
+
+    pub(super) fn duplicate_name(&mut self, name: &str, section: &str, at: Position) {
+        self.error(
+            Some(at),
+            &format!("{section}.{name}"),
+            format!("`{name}` is already the name of another component; names must be unique"),
+        );
+    }
+
     fn check_name(&mut self, name: &str, section: &str, position: Position) {
         let valid = name
             .chars()

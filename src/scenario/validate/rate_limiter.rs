@@ -15,19 +15,8 @@ impl Checker {
     pub(super) fn collect_rate_limiter_names(&mut self, raw: &RawScenario) {
         let limiters = raw.rate_limiters.iter().flat_map(|l| l.iter());
         for (index, (name, body)) in limiters.enumerate() {
-            self.check_name(name, "rate_limiters", position_of(body));
-            if self.targets.contains_key(name) {
-                self.error(
-                    Some(position_of(body)),
-                    &format!("rate_limiters.{name}"),
-                    format!(
-                        "`{name}` is already the name of another component; names must be unique"
-                    ),
-                );
-            }
-            self.targets
-                .entry(name.clone())
-                .or_insert(Target::RateLimiter(index as u32));
+            let target = Target::RateLimiter(index as u32);
+            self.add_target_name(name, "rate_limiters", position_of(body), target);
         }
     }
 
