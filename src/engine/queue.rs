@@ -6,6 +6,15 @@
 //! scheduled, and ties in time break by that number: first scheduled, first
 //! delivered. The queue is generic over the event type so that the kernel knows
 //! nothing about the model.
+//!
+//! Two kinds of event skip most of the heap's work without changing that
+//! order. Events due at the current instant go to a FIFO. And timers that a
+//! caller promises to schedule in non-decreasing time order on one *lane*
+//! (an edge's per-attempt timeouts: always now plus the same duration) wait
+//! in that lane's FIFO, with only the lane's earliest in the heap; when it
+//! is popped, the lane's next takes its place with its own (time, sequence).
+//! The heap then holds one entry per lane instead of one per pending timer,
+//! and most of those timers are dead by the time they are due.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -42,9 +51,17 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// What a heap entry stands for: an event, or the earliest event of a lane.
+enum Pending<E> {
+    Event(E),
+    LaneHead(u32),
+}
+
 /// Pending events in (time, insertion) order.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: BinaryHeap<Entry<Pending<E>>>,
+    /// Per lane, its events in the order scheduled, which is time order.
+    lanes: Vec<VecDeque<Entry<E>>>,
     /// Events scheduled for the current instant, in the order scheduled.
     /// They need no heap round-trip: each comes after every event already
     /// due now (a larger sequence number) and before anything later, so a
@@ -66,27 +83,61 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
+            lanes: Vec::new(),
             due_now: VecDeque::with_capacity(64),
             next_seq: 0,
             now: SimTime::ZERO,
         }
     }
 
-    /// Schedules `event` at `at`, which must not be in the past: an event
-    /// before the clock would be delivered out of order.
-    pub fn schedule(&mut self, at: SimTime, event: E) {
+    /// A queue with `lanes` lanes for [`EventQueue::schedule_in_lane`].
+    pub fn with_lanes(lanes: usize) -> Self {
+        let mut queue = EventQueue::new();
+        queue.lanes = (0..lanes).map(|_| VecDeque::new()).collect();
+        queue
+    }
+
+    /// The next sequence number, checking that `at` is not in the past: an
+    /// event before the clock would be delivered out of order.
+    fn next_seq_at(&mut self, at: SimTime) -> u64 {
         debug_assert!(
             at >= self.now,
             "scheduled into the past: {at:?} < {:?}",
             self.now
         );
-        let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Entry { at, seq, event };
+        self.next_seq - 1
+    }
+
+    /// Schedules `event` at `at`, which must not be in the past.
+    pub fn schedule(&mut self, at: SimTime, event: E) {
+        let seq = self.next_seq_at(at);
         if at == self.now {
-            self.due_now.push_back(entry);
+            self.due_now.push_back(Entry { at, seq, event });
         } else {
-            self.heap.push(entry);
+            let event = Pending::Event(event);
+            self.heap.push(Entry { at, seq, event });
+        }
+    }
+
+    /// Schedules `event` at `at` on `lane`, whose events must be scheduled
+    /// in non-decreasing time order (checked in debug builds). It comes out
+    /// exactly where [`EventQueue::schedule`] would have put it.
+    pub fn schedule_in_lane(&mut self, lane: u32, at: SimTime, event: E) {
+        let seq = self.next_seq_at(at);
+        if at == self.now {
+            self.due_now.push_back(Entry { at, seq, event });
+            return;
+        }
+        let queue = &mut self.lanes[lane as usize];
+        debug_assert!(
+            queue.back().is_none_or(|last| last.at <= at),
+            "lane {lane} scheduled out of time order"
+        );
+        queue.push_back(Entry { at, seq, event });
+        if queue.len() == 1 {
+            let event = Pending::LaneHead(lane);
+            self.heap.push(Entry { at, seq, event });
         }
     }
 
@@ -102,11 +153,31 @@ impl<E> EventQueue<E> {
         let entry = if from_due_now {
             self.due_now.pop_front()?
         } else {
-            self.heap.pop()?
+            let head = self.heap.pop()?;
+            match head.event {
+                Pending::Event(event) => Entry {
+                    at: head.at,
+                    seq: head.seq,
+                    event,
+                },
+                Pending::LaneHead(lane) => self.pop_lane(lane),
+            }
         };
         debug_assert!(entry.at >= self.now, "time went backwards");
         self.now = entry.at;
         Some((entry.at, entry.event))
+    }
+
+    /// Takes a lane's earliest event, putting the next one in the heap.
+    fn pop_lane(&mut self, lane: u32) -> Entry<E> {
+        let queue = &mut self.lanes[lane as usize];
+        let entry = queue.pop_front().expect("a lane in the heap has an event");
+        if let Some(next) = queue.front() {
+            let (at, seq) = (next.at, next.seq);
+            let event = Pending::LaneHead(lane);
+            self.heap.push(Entry { at, seq, event });
+        }
+        entry
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
@@ -117,7 +188,9 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.due_now.len()
+        let in_lanes: usize = self.lanes.iter().map(VecDeque::len).sum();
+        let lane_heads = self.lanes.iter().filter(|lane| !lane.is_empty()).count();
+        self.heap.len() - lane_heads + in_lanes + self.due_now.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -172,6 +245,47 @@ mod tests {
             vec![(5, 0), (5, 1), (5, 10), (5, 11), (5, 13), (7, 12), (9, 2)]
         );
         assert!(queue.is_empty());
+    }
+
+    /// Lanes change where an event waits, never when it comes out: random
+    /// schedules, some on lanes (non-decreasing per lane) and some not, pop
+    /// in the same order from a queue with lanes as from one without.
+    #[test]
+    fn lanes_keep_the_order_of_a_plain_heap() {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = move |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        let mut laned = EventQueue::with_lanes(3);
+        let mut plain = EventQueue::new();
+        let mut label = 0u32;
+        for _ in 0..20_000 {
+            if next(3) > 0 || laned.is_empty() {
+                let now = laned.now;
+                let lane = next(4);
+                let at = match lane {
+                    3 => now + crate::engine::SimDuration(next(50)),
+                    // A lane's timers: now plus the lane's own constant.
+                    _ => now + crate::engine::SimDuration(10 * (lane + 1)),
+                };
+                match lane {
+                    3 => laned.schedule(at, label),
+                    _ => laned.schedule_in_lane(lane as u32, at, label),
+                }
+                plain.schedule(at, label);
+                label += 1;
+            } else {
+                assert_eq!(laned.pop(), plain.pop());
+                assert_eq!(laned.len(), plain.len());
+            }
+        }
+        while let Some(popped) = plain.pop() {
+            assert_eq!(laned.pop(), Some(popped));
+        }
+        assert!(laned.is_empty());
     }
 
     #[test]

@@ -41,6 +41,11 @@ pub(super) struct Calls {
 }
 
 impl Calls {
+    /// The event-queue lanes the calls room uses: two per edge.
+    pub fn lanes(scenario: &Scenario) -> usize {
+        2 * scenario.edges.len()
+    }
+
     pub fn new(scenario: &Scenario) -> Calls {
         Calls {
             open: SlotMap::with_key(),
@@ -82,6 +87,22 @@ pub(super) struct Attempt {
     /// The router that chose `instance` (meaningless without one).
     pub router: u32,
     pub sent_at: SimTime,
+}
+
+/// An edge's two lanes of the event queue: its per-attempt timeouts and
+/// its hedging timers, lanes `2·edge` and `2·edge + 1`.
+struct Lanes {
+    timeouts: u32,
+    hedges: u32,
+}
+
+impl Lanes {
+    fn of_edge(edge: u32) -> Lanes {
+        Lanes {
+            timeouts: 2 * edge,
+            hedges: 2 * edge + 1,
+        }
+    }
 }
 
 /// The running state of one call edge: its defences and what is in progress.
@@ -267,18 +288,21 @@ impl Simulation<'_> {
             .policy
             .timeout_per_attempt
             .map_or(SimTime::MAX, |t| self.kernel.now + t);
+        // Both timers are now plus the edge's own constant: each edge's
+        // come due in the order set, so they wait in lanes, not the heap.
+        let lanes = Lanes::of_edge(edge as u32);
         if timeout_at < deadline_at {
+            let timeout = CallEvent::AttemptTimeout { attempt };
             self.kernel
-                .schedule(timeout_at, CallEvent::AttemptTimeout { attempt });
+                .schedule_in_lane(lanes.timeouts, timeout_at, timeout);
         }
         if let Some(hedging) = hedging
             && attempts_made < hedging.max_attempts
             && self.kernel.now + hedging.hedging_delay < deadline_at
         {
-            self.kernel.schedule_in(
-                hedging.hedging_delay,
-                CallEvent::HedgeDue { call: call_key },
-            );
+            let hedge_at = self.kernel.now + hedging.hedging_delay;
+            let hedge = CallEvent::HedgeDue { call: call_key };
+            self.kernel.schedule_in_lane(lanes.hedges, hedge_at, hedge);
         }
         let expires_at = if self.kernel.scenario.deadline_propagation {
             timeout_at.min(deadline_at)

@@ -11,6 +11,7 @@
 use crate::engine::{EventQueue, SimDuration, SimTime};
 use crate::scenario::spec::Scenario;
 
+use super::call::Calls;
 use super::sim::Event;
 
 pub(super) struct Kernel<'a> {
@@ -27,7 +28,7 @@ impl<'a> Kernel<'a> {
         Kernel {
             scenario,
             now: SimTime::ZERO,
-            events: EventQueue::new(),
+            events: EventQueue::with_lanes(Calls::lanes(scenario)),
             measuring: scenario.warmup == SimDuration::ZERO,
         }
     }
@@ -42,6 +43,12 @@ impl<'a> Kernel<'a> {
     /// Schedules `event` at `at`, which is never before now.
     pub fn schedule(&mut self, at: SimTime, event: impl Into<Event>) {
         self.events.schedule(at, event.into());
+    }
+
+    /// Schedules `event` at `at` on `lane`, whose events are scheduled in
+    /// time order (an edge's timers of one kind: now plus a constant).
+    pub fn schedule_in_lane(&mut self, lane: u32, at: SimTime, event: impl Into<Event>) {
+        self.events.schedule_in_lane(lane, at, event.into());
     }
 
     /// Schedules `event` `delay` from now.
