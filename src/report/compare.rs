@@ -222,6 +222,13 @@ pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
             Some(cache.backend_calls_per_s),
         ));
     }
+    for limiter in &summary.rate_limiters {
+        metrics.push((
+            format!("{} throttled", limiter.name),
+            Unit::Percent,
+            Some(limiter.throttled_ratio * 100.0),
+        ));
+    }
     if !only_sends {
         metrics.extend(processing);
     }

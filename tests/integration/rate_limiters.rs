@@ -71,3 +71,28 @@ fn throttled_attempts_are_rejections_that_retry_on_governs() {
         );
     }
 }
+
+/// The report's rate-limiter table, and the rest of a small gateway's
+/// report, as a reviewed snapshot: a change to what a user reads shows up
+/// in review as a diff of `snapshots/`.
+#[test]
+fn the_report_shows_what_the_limiter_throttled() {
+    let scenario = scenario_from(&gateway("300/s", "200/s", 50, "{ max_attempts: 1 }"));
+    let (_, summary) = run(&scenario);
+    let text = stampede::report::text::render(&summary, "stampede run gateway.yaml");
+    insta::assert_snapshot!("gateway_report", text);
+}
+
+#[test]
+fn compare_shows_each_limiter_s_throttled_share() {
+    let scenario = scenario_from(&gateway("400/s", "100/s", 10, "{ max_attempts: 1 }"));
+    let (_, summary) = run(&scenario);
+    let metrics = stampede::report::compare::headline_metrics(&summary);
+    let throttled = metrics
+        .iter()
+        .find(|(name, _, _)| name == "gateway throttled")
+        .and_then(|(_, _, value)| *value)
+        .expect("a row for the limiter");
+    assert!((throttled - 100.0 * summary.rate_limiters[0].throttled_ratio).abs() < 1e-9);
+    assert!(throttled > 70.0, "{throttled}");
+}
