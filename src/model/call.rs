@@ -541,16 +541,22 @@ impl Simulation<'_> {
         }
         if self.kernel.in_window(call.started_at) {
             let metrics = &mut self.recorder.metrics.edges[call.edge as usize];
+            // A source's own edge has exactly its source's latencies, which
+            // the sources room records; they are copied at the end of the run.
+            let root = matches!(call.owner, Owner::Source { .. });
+            let latency = self.kernel.now - call.started_at;
             match result {
                 Ok(()) => {
                     metrics.succeeded += 1;
-                    metrics.latency.record(self.kernel.now - call.started_at);
+                    if !root {
+                        metrics.latency.record(latency);
+                    }
                 }
                 Err(failure) => {
                     metrics.failed.add(failure);
-                    metrics
-                        .latency_failed
-                        .record(self.kernel.now - call.started_at);
+                    if !root {
+                        metrics.latency_failed.record(latency);
+                    }
                 }
             }
         }

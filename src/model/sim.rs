@@ -417,6 +417,14 @@ impl<'a> Simulation<'a> {
                 self.recorder.metrics.sources[source as usize].in_flight += 1;
             }
         }
+        // Each source's edge carries the source's own requests: the same
+        // latencies, recorded once by the sources room.
+        let metrics = &mut self.recorder.metrics;
+        for (source, spec) in self.kernel.scenario.sources.iter().enumerate() {
+            let edge = &mut metrics.edges[spec.edge as usize];
+            edge.latency = metrics.sources[source].latency.clone();
+            edge.latency_failed = metrics.sources[source].latency_failed.clone();
+        }
         self.debug_check_every_request_ends_once();
     }
 

@@ -315,13 +315,14 @@ impl LatencySummary {
     pub fn of(latency: &Latency) -> LatencySummary {
         let count = latency.count();
         let stat = |value: SimDuration| (count > 0).then(|| millis(value));
+        let [p50, p90, p99, p999] = latency.quantiles([0.50, 0.90, 0.99, 0.999]);
         LatencySummary {
             count,
             mean_ms: stat(latency.mean()),
-            p50_ms: stat(latency.quantile(0.50)),
-            p90_ms: stat(latency.quantile(0.90)),
-            p99_ms: stat(latency.quantile(0.99)),
-            p999_ms: stat(latency.quantile(0.999)),
+            p50_ms: stat(p50),
+            p90_ms: stat(p90),
+            p99_ms: stat(p99),
+            p999_ms: stat(p999),
             max_ms: stat(latency.max()),
         }
     }
