@@ -14,7 +14,7 @@
 //! Waking long-polling consumers is deferred to an event, so that a send
 //! never runs a consumer in the middle of queue bookkeeping.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::metrics::{Area, Failure};
@@ -68,6 +68,19 @@ struct Group {
     present: u32,
     in_flight: u32,
     last_deleted_seq: Option<u64>,
+    /// FIFO queues only: the group's visible messages by entry order.
+    visible: BTreeMap<u64, MessageKey>,
+}
+
+impl Group {
+    /// The entry order of its oldest visible message if a receive may take
+    /// it now (nothing of the group is in flight).
+    fn ready_at(&self) -> Option<u64> {
+        match self.in_flight {
+            0 => self.visible.first_key_value().map(|(&seq, _)| seq),
+            _ => None,
+        }
+    }
 }
 
 /// The queues room: each queue's state and every message held in any of them.
@@ -83,7 +96,11 @@ pub(super) struct Queues {
 impl Queues {
     pub fn new(scenario: &Scenario) -> Queues {
         Queues {
-            states: scenario.queues.iter().map(|_| QueueState::new()).collect(),
+            states: scenario
+                .queues
+                .iter()
+                .map(|spec| QueueState::new(spec.fifo.is_some()))
+                .collect(),
             messages: SlotMap::with_key(),
             messages_sent: 0,
             blocked_sends: 0,
@@ -99,6 +116,15 @@ pub(super) struct QueueState {
     pub in_flight: u64,
     next_seq: u64,
     groups: BTreeMap<u64, Group>,
+    /// FIFO queues keep two indexes so that a receive never walks past the
+    /// messages of locked groups (a backlog behind a poison message would
+    /// make every receive as slow as the backlog is long): the groups a
+    /// receive may take from, by their oldest visible message, and the
+    /// visible messages already received `max_receive_count` times, which
+    /// the next receive to reach them moves to the dead-letter queue.
+    fifo: bool,
+    ready: BTreeSet<(u64, u64)>,
+    due_for_redrive: BTreeMap<u64, MessageKey>,
     pub blocked: VecDeque<Blocked>,
     /// Long-polling pollers, first come first served.
     pub waiting: VecDeque<u32>,
@@ -110,13 +136,16 @@ pub(super) struct QueueState {
 }
 
 impl QueueState {
-    pub fn new() -> QueueState {
+    pub fn new(fifo: bool) -> QueueState {
         QueueState {
             visible: BTreeMap::new(),
             present: BTreeMap::new(),
             in_flight: 0,
             next_seq: 0,
             groups: BTreeMap::new(),
+            fifo,
+            ready: BTreeSet::new(),
+            due_for_redrive: BTreeMap::new(),
             blocked: VecDeque::new(),
             waiting: VecDeque::new(),
             notify_pending: false,
@@ -129,6 +158,79 @@ impl QueueState {
 
     pub fn depth(&self) -> u64 {
         self.visible.len() as u64
+    }
+
+    /// Changes a group, keeping the FIFO index of groups ready to receive from.
+    fn update_group(&mut self, group: u64, change: impl FnOnce(&mut Group)) {
+        let Some(state) = self.groups.get_mut(&group) else {
+            return;
+        };
+        let before = state.ready_at();
+        change(state);
+        let after = state.ready_at();
+        if self.fifo && before != after {
+            if let Some(seq) = before {
+                self.ready.remove(&(seq, group));
+            }
+            if let Some(seq) = after {
+                self.ready.insert((seq, group));
+            }
+        }
+    }
+
+    /// A message becomes visible.
+    fn show(&mut self, seq: u64, message: MessageKey, group: u64, due_for_redrive: bool) {
+        self.visible.insert(seq, message);
+        if self.fifo {
+            if due_for_redrive {
+                self.due_for_redrive.insert(seq, message);
+            }
+            self.update_group(group, |g| {
+                g.visible.insert(seq, message);
+            });
+        }
+    }
+
+    /// A visible message is received or leaves the queue.
+    fn hide(&mut self, seq: u64, group: u64) {
+        self.visible.remove(&seq);
+        if self.fifo {
+            self.due_for_redrive.remove(&seq);
+            self.update_group(group, |g| {
+                g.visible.remove(&seq);
+            });
+        }
+    }
+
+    /// The next visible message from entry `cursor` on that a FIFO receive
+    /// acts on: one in a group with nothing in flight or in a group this
+    /// receive has taken from, or one due for the dead-letter queue. The
+    /// same message a walk over every visible message would reach next.
+    fn next_for_fifo_receive(
+        &self,
+        cursor: u64,
+        taken_groups: &[u64],
+    ) -> Option<(u64, MessageKey)> {
+        let first_from = |messages: &BTreeMap<u64, MessageKey>| {
+            messages
+                .range(cursor..)
+                .next()
+                .map(|(&seq, &message)| (seq, message))
+        };
+        // Every ready group's messages lie ahead of the cursor: one behind
+        // it would have been taken, locking its group, as the walk passed.
+        let ready = self.ready.first().map(|&(seq, group)| {
+            debug_assert!(seq >= cursor, "a ready group was walked past");
+            (seq, self.groups[&group].visible[&seq])
+        });
+        let taken = taken_groups
+            .iter()
+            .filter_map(|group| first_from(&self.groups.get(group)?.visible));
+        ready
+            .into_iter()
+            .chain(taken)
+            .chain(first_from(&self.due_for_redrive))
+            .min_by_key(|&(seq, _)| seq)
     }
 
     pub fn held(&self) -> u64 {
@@ -322,10 +424,15 @@ impl Simulation<'_> {
     fn make_visible(&mut self, message: MessageKey) {
         let state = &self.queues.messages[message];
         let (queue, seq) = (state.queue, state.seq);
+        let spec = &self.kernel.scenario.queues[queue as usize];
+        let group = group_of(spec, state.key);
+        let due_for_redrive = spec
+            .redrive
+            .is_some_and(|r| state.receive_count >= r.max_receive_count);
         self.advance_queue_areas(queue);
         self.queues.messages[message].place = Place::Visible;
         let state = &mut self.queues.states[queue as usize];
-        state.visible.insert(seq, message);
+        state.show(seq, message, group, due_for_redrive);
         if self.kernel.measuring {
             let metrics = &mut self.recorder.metrics.queues[queue as usize];
             metrics.depth_max = metrics.depth_max.max(state.visible.len() as u64);
@@ -387,9 +494,7 @@ impl Simulation<'_> {
         self.advance_queue_areas(queue);
         let queue_state = &mut self.queues.states[queue as usize];
         queue_state.in_flight -= 1;
-        if let Some(group) = queue_state.groups.get_mut(&group) {
-            group.in_flight -= 1;
-        }
+        queue_state.update_group(group, |g| g.in_flight -= 1);
         // A FIFO group that was locked may now deliver its visible messages.
         if self.kernel.scenario.queues[queue as usize].fifo.is_some() {
             self.notify_waiting(queue);
@@ -410,7 +515,8 @@ impl Simulation<'_> {
             Place::InFlight => self.leave_flight(message),
             Place::Visible => {
                 self.advance_queue_areas(queue);
-                self.queues.states[queue as usize].visible.remove(&seq);
+                let group = group_of(&self.kernel.scenario.queues[queue as usize], key);
+                self.queues.states[queue as usize].hide(seq, group);
             }
             Place::Delayed | Place::Gone => {}
         }
@@ -468,11 +574,12 @@ impl Simulation<'_> {
         let mut taken_groups: Vec<u64> = Vec::new();
         let mut cursor = 0;
         while taken.len() < max as usize {
-            let Some((&seq, &message)) = self.queues.states[queue as usize]
-                .visible
-                .range(cursor..)
-                .next()
-            else {
+            let state = &self.queues.states[queue as usize];
+            let next = match spec.fifo {
+                Some(_) => state.next_for_fifo_receive(cursor, &taken_groups),
+                None => state.visible.range(cursor..).next().map(|(&s, &m)| (s, m)),
+            };
+            let Some((seq, message)) = next else {
                 break;
             };
             cursor = seq + 1;
@@ -506,11 +613,9 @@ impl Simulation<'_> {
         self.advance_queue_areas(queue);
         let visibility = self.kernel.scenario.queues[queue as usize].visibility_timeout;
         let queue_state = &mut self.queues.states[queue as usize];
-        queue_state.visible.remove(&seq);
+        queue_state.hide(seq, group);
         queue_state.in_flight += 1;
-        if let Some(group) = queue_state.groups.get_mut(&group) {
-            group.in_flight += 1;
-        }
+        queue_state.update_group(group, |g| g.in_flight += 1);
         let state = &mut self.queues.messages[message];
         state.place = Place::InFlight;
         state.receive_count += 1;
