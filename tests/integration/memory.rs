@@ -1,9 +1,11 @@
 //! Memory is O(in-flight), never O(run length), and grows with what each
 //! component uses.
 //!
-//! The same M/M/1 system is run for 10^6 and for 10^8 requests in child
+//! The same M/M/1 system is run for 10^5 and for 10^7 requests in child
 //! processes, and their peak resident memory (from `wait4`, per child) must
-//! be the same within a small allowance for allocator noise.
+//! be the same within a small allowance for allocator noise. (README quotes
+//! 10^6 against 10^8 from `/usr/bin/time -v`; a hundredfold is what matters
+//! here, and the shorter pair keeps the suite fast.)
 
 use std::process::Command;
 
@@ -45,12 +47,12 @@ fn mm1_for(requests: u64, dir: &std::path::Path) -> std::path::PathBuf {
 #[test]
 fn peak_memory_is_flat_in_run_length() {
     let dir = tempfile::tempdir().unwrap();
-    let small = run_and_measure_peak_kib(&mm1_for(1_000_000, dir.path()));
-    let large = run_and_measure_peak_kib(&mm1_for(100_000_000, dir.path()));
-    eprintln!("peak RSS: 10^6 requests {small} KiB, 10^8 requests {large} KiB");
+    let small = run_and_measure_peak_kib(&mm1_for(100_000, dir.path()));
+    let large = run_and_measure_peak_kib(&mm1_for(10_000_000, dir.path()));
+    eprintln!("peak RSS: 10^5 requests {small} KiB, 10^7 requests {large} KiB");
     assert!(
         large <= small + small / 10 + 1024,
-        "10^8 requests used {large} KiB, 10^6 used {small} KiB"
+        "10^7 requests used {large} KiB, 10^5 used {small} KiB"
     );
 }
 
