@@ -21,10 +21,10 @@ use stampede::model::Simulation;
 use stampede::report::summary::summarize;
 use stampede::report::text;
 use stampede::report::timeseries::TimeSeries;
-use stampede::report::{check, compare, diff, files, sweep};
+use stampede::report::{check, check_output, compare, diff, files, sweep};
+use stampede::runner;
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
 use stampede::scenario::{Study, Variant, suggest};
-use stampede::{model, runner};
 
 use shell::quote;
 use write::write_files;
@@ -135,11 +135,29 @@ enum Command {
         #[arg(long, default_value = "reports")]
         out: PathBuf,
     },
-    /// Run scenarios and test their `expect:` thresholds: exit 0 if all hold, 1 if one fails.
+    /// Run scenarios and test their `expect:` thresholds, every variant: exit 0 if all hold, 1 if one fails, 2 if a run was stopped.
     Check {
-        /// Scenario files (YAML) with an `expect:` section; `-` reads one from standard input.
+        /// Scenario files (YAML) with `expect:` thresholds, or directories of them; `-` reads one from standard input.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+        /// Variants to check (`base` is the scenario as written); default: the base and every variant.
+        #[arg(long, value_delimiter = ',')]
+        variants: Vec<String>,
+        /// Runs per variant, each on its own seed; each threshold is judged on the mean, with its 95% interval.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        replications: u32,
+        /// Also fail a threshold whose 95% interval reaches across its limit (needs --replications 2 or more).
+        #[arg(long)]
+        strict: bool,
+        /// How to print the verdicts: text, json, junit (JUnit XML) or github (workflow annotations).
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// Also write the verdicts as JUnit XML to this file (whole, or not at all).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Skip files without thresholds instead of failing on them.
+        #[arg(long)]
+        allow_empty: bool,
         /// Replace each scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
@@ -156,7 +174,7 @@ enum Command {
     },
     /// Check scenario files without running them.
     Validate {
-        /// The scenario files (YAML); `-` reads one from standard input.
+        /// The scenario files (YAML), or directories of them; `-` reads one from standard input.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
@@ -188,6 +206,14 @@ struct BatchArgs {
 enum Format {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+    Junit,
+    Github,
 }
 
 /// The most worker threads `RAYON_NUM_THREADS` may ask for: more only
@@ -249,7 +275,25 @@ pub fn main() -> ExitCode {
             batch,
         } => sweep(&scenario, param.zip(values), &variants, batch),
         Command::Report { inputs, out } => report(&inputs, &out),
-        Command::Check { scenarios, seed } => check(&scenarios, seed),
+        Command::Check {
+            scenarios,
+            variants,
+            replications,
+            strict,
+            format,
+            junit,
+            allow_empty,
+            seed,
+        } => {
+            let options = CheckOptions {
+                variants,
+                replications,
+                strict,
+                allow_empty,
+                seed,
+            };
+            check(&scenarios, &options, format, junit.as_deref())
+        }
         Command::Diff {
             left,
             right,
@@ -633,79 +677,130 @@ fn sweep(
     Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
 }
 
-/// What `check` found in all its scenarios.
-#[derive(Default)]
-struct CheckTally {
-    failed: usize,
-    stopped: Vec<String>,
+/// How `check` runs: which variants, how many runs of each, how strictly.
+struct CheckOptions {
+    variants: Vec<String>,
+    replications: u32,
+    strict: bool,
+    allow_empty: bool,
+    seed: Option<u64>,
 }
 
-fn check(paths: &[PathBuf], seed: Option<u64>) -> Result<ExitCode> {
-    if let Err(message) = stdin_at_most_once(paths) {
+fn check(
+    inputs: &[PathBuf],
+    options: &CheckOptions,
+    format: CheckFormat,
+    junit: Option<&Path>,
+) -> Result<ExitCode> {
+    if let Err(message) = stdin_at_most_once(inputs) {
         return Ok(invalid(message));
     }
-    let mut tally = CheckTally::default();
-    for path in paths {
-        let study = match load_study(path) {
+    if options.strict && options.replications < 2 {
+        return Ok(invalid(
+            "--strict judges each threshold's 95% interval, which takes --replications 2 or more (10 is a good start)",
+        ));
+    }
+    let mut studies = Vec::new();
+    for path in scenario_inputs(inputs)? {
+        let study = match load_study(&path) {
             Ok(study) => study,
             Err(error) => return Ok(invalid(error)),
         };
-        check_one(path, &study, seed, &mut tally);
+        if !study.has_expectations() {
+            if options.allow_empty {
+                eprintln!("note: {}: no `expect:` thresholds, skipped", label(&path));
+                continue;
+            }
+            return Ok(invalid(format!(
+                "{}: no `expect:` thresholds, so there is nothing to check: add some (see `stampede help check`), or pass --allow-empty to skip such files",
+                label(&path)
+            )));
+        }
+        if let Err(message) = chosen_variants(&study, &options.variants) {
+            return Ok(invalid(format!("{}: {message}", label(&path))));
+        }
+        studies.push((path, study));
     }
-    let failed = tally.failed;
-    if failed > 0 {
-        outln!(
-            "{failed} expectation{} failed",
-            if failed == 1 { "" } else { "s" }
-        );
+    let checks: Vec<check::ScenarioCheck> = studies
+        .iter()
+        .map(|(path, study)| check_one(path, study, options))
+        .collect();
+    let report = check::CheckReport::new(checks, options.strict);
+    match format {
+        CheckFormat::Text => out!("{}", check_output::text(&report)),
+        CheckFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
+        CheckFormat::Junit => out!("{}", check_output::junit(&report)),
+        CheckFormat::Github => out!("{}", check_output::github(&report)),
     }
-    let stopped = tally.stopped.len();
-    if stopped > 0 {
-        outln!(
-            "{stopped} scenario{} stopped by a safety limit: not checked",
-            if stopped == 1 { "" } else { "s" }
-        );
+    if let Some(file) = junit {
+        write::write_file(file, check_output::junit(&report).as_bytes())?;
     }
     // A run cut short outranks a failed threshold: the check itself did not happen.
-    Ok(stopped_exit(&tally.stopped).unwrap_or(match failed {
-        0 => ExitCode::SUCCESS,
-        _ => ExitCode::from(EXIT_FAILED),
-    }))
+    Ok(match (report.stopped, report.failed) {
+        (0, 0) => ExitCode::SUCCESS,
+        (0, _) => ExitCode::from(EXIT_FAILED),
+        _ => ExitCode::from(EXIT_INVALID),
+    })
 }
 
-/// Runs one scenario and prints its verdicts, or STOPPED when a safety
-/// limit cut its run short: thresholds measured on part of a run prove nothing.
-fn check_one(path: &Path, study: &Study, seed: Option<u64>, tally: &mut CheckTally) {
-    if study.expectations.is_empty() {
-        outln!("{}: no `expect:` section, nothing to check", label(path));
-        return;
+/// The variants `check` runs: those asked for, else the base and every variant.
+fn chosen_variants<'a>(study: &'a Study, asked: &[String]) -> Result<Vec<&'a Variant>, String> {
+    match asked.is_empty() {
+        true => Ok(study.variants.iter().collect()),
+        false => pick_variants(study, asked),
     }
-    let mut base = study.base().clone();
-    if let Some(seed) = seed {
-        base.seed = seed;
+}
+
+/// Runs a scenario's chosen variants and judges every threshold.
+fn check_one(path: &Path, study: &Study, options: &CheckOptions) -> check::ScenarioCheck {
+    let chosen = chosen_variants(study, &options.variants).unwrap_or_default();
+    let seed = options.seed.unwrap_or(study.base().seed);
+    let runs = chosen.len() as u64 * u64::from(options.replications);
+    let bar = progress_bar(runs, "runs");
+    let summaries =
+        runner::check_variants(&chosen, options.replications, Some(seed), &|| bar.inc(1));
+    bar.finish_and_clear();
+    let mut stopped = Vec::new();
+    let mut judged = Vec::new();
+    for (variant, runs) in chosen.iter().zip(&summaries) {
+        match runs.iter().find_map(|s| s.stopped_early.as_ref()) {
+            Some(reason) => stopped.push(check::StoppedVariant {
+                variant: variant.name.clone(),
+                reason: reason.clone(),
+            }),
+            None => judged.push((variant.name.as_str(), runs.as_slice())),
+        }
     }
-    let outcome = model::run(&base);
-    outln!(
-        "{} (seed {}; reproduce: stampede check {} --seed {})",
-        label(path),
-        base.seed,
-        command_word(path),
-        base.seed
-    );
-    if let Some(reason) = &outcome.stopped {
-        let count = study.expectations.len();
-        outln!("  STOPPED: {reason}");
-        outln!(
-            "  {count} expectation{} not checked",
-            if count == 1 { "" } else { "s" }
-        );
-        tally.stopped.push(format!("{}: {reason}", label(path)));
-        return;
+    let runs = check::Runs { variants: judged };
+    let (thresholds, skipped) = check::evaluate(study, &runs, options.strict);
+    check::ScenarioCheck {
+        file: label(path),
+        scenario: study.base().name.clone(),
+        seed,
+        replications: options.replications,
+        reproduce: check_reproduce(path, options, seed),
+        stopped,
+        skipped,
+        thresholds,
     }
-    let summary = summarize(&base, &outcome);
-    let verdicts = check::check(&study.expectations, &summary);
-    out!("{}", check::render(&study.expectations, &verdicts));
-    tally.failed += verdicts.iter().filter(|v| !v.holds).count();
+}
+
+/// The command that repeats one scenario's check.
+fn check_reproduce(path: &Path, options: &CheckOptions, seed: u64) -> String {
+    let mut command = format!("stampede check {} --seed {seed}", command_word(path));
+    if !options.variants.is_empty() {
+        command.push_str(&format!(
+            " --variants {}",
+            quote(&options.variants.join(","))
+        ));
+    }
+    if options.replications > 1 {
+        command.push_str(&format!(" --replications {}", options.replications));
+    }
+    if options.strict {
+        command.push_str(" --strict");
+    }
+    command
 }
 
 fn diff(left: &Path, right: &Path, tolerance: &str) -> Result<ExitCode> {
@@ -763,7 +858,7 @@ fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
     if let Err(message) = check_out(out) {
         return Ok(invalid(message));
     }
-    let paths = report_inputs(inputs)?;
+    let paths = scenario_inputs(inputs)?;
     let folders = match folder_names(&paths) {
         Ok(folders) => folders,
         Err(message) => return Ok(invalid(message)),
@@ -795,7 +890,7 @@ fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
 /// The scenario files named, a directory standing for its `.yaml` and
 /// `.yml` files; a file named twice (by itself and through its directory,
 /// say) is reported once.
-fn report_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+fn scenario_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
     for input in inputs {
         if input.is_dir() {
@@ -804,24 +899,32 @@ fn report_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
                 .collect();
             found.sort();
+            if found.is_empty() {
+                anyhow::bail!(
+                    "{}: a folder with no scenario files (`.yaml` or `.yml`) in it",
+                    input.display()
+                );
+            }
             paths.extend(found);
         } else {
             paths.push(input.clone());
         }
     }
-    let mut seen = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut noted = std::collections::BTreeSet::new();
     let mut unique = Vec::new();
     for path in paths {
         let identity = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if seen.contains(&identity) {
+        if seen.insert(identity.clone()) {
+            unique.push(path);
+        } else if noted.insert(identity) {
+            // Once per file, however often it is named: a long list of
+            // notes could fill a pipe nobody reads until the output ends.
             eprintln!(
-                "note: {} is named more than once; its report is written once",
+                "note: {} is named more than once; it is read once",
                 path.display()
             );
-            continue;
         }
-        seen.push(identity);
-        unique.push(path);
     }
     Ok(unique)
 }
@@ -986,12 +1089,16 @@ fn warn_if_costly(name: &str, scenario: &Scenario) {
     }
 }
 
-fn validate(paths: &[PathBuf]) -> ExitCode {
-    if let Err(message) = stdin_at_most_once(paths) {
+fn validate(inputs: &[PathBuf]) -> ExitCode {
+    if let Err(message) = stdin_at_most_once(inputs) {
         return invalid(message);
     }
+    let paths = match scenario_inputs(inputs) {
+        Ok(paths) => paths,
+        Err(error) => return invalid(error),
+    };
     let mut all_valid = true;
-    for path in paths {
+    for path in &paths {
         match load_study(path) {
             Ok(study) => {
                 outln!("{}: ok ({})", label(path), study.base().name);

@@ -123,6 +123,25 @@ pub fn compare_variants(
     (compare::compare(&names, &summaries), firsts)
 }
 
+/// Each chosen variant's summaries over `replications` runs, for `check`:
+/// replication *i* of every variant runs on the same seed, so differences
+/// between variants can be judged pair by pair.
+pub fn check_variants(
+    chosen: &[&Variant],
+    replications: u32,
+    seed: Option<u64>,
+    finished: &(dyn Fn() + Sync),
+) -> Vec<Vec<Summary>> {
+    let scenarios: Vec<Scenario> = chosen
+        .iter()
+        .map(|v| with_seed(&v.scenario, seed))
+        .collect();
+    run_grouped(&scenarios, replications, finished, false)
+        .into_iter()
+        .map(|runs| runs.into_iter().map(|r| r.summary).collect())
+        .collect()
+}
+
 /// The full report of each variant's first run, in a folder per variant:
 /// `<variant>/summary.json`, `<variant>/report.md`, its charts…
 /// `reproduce` gives the command that repeats a variant's run with a seed.

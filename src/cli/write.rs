@@ -72,6 +72,13 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     Ok(())
 }
 
+/// Writes one file whole or not at all, and says so on stderr.
+pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomically(path, contents)?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
 /// Whether `name` stays inside the folder it is written in: no `..`, no
 /// root, nothing but plain names.
 pub fn stays_inside(name: &str) -> bool {

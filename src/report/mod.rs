@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod check;
+pub mod check_output;
 pub mod compare;
 pub mod diff;
 pub mod files;

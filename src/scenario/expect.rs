@@ -16,10 +16,24 @@
 //!
 //! Each line is parsed and its component resolved when the scenario loads, so
 //! a typo is a located error with a suggestion, like any other key.
+//!
+//! A measure may name the variant it is read from, and the right-hand side
+//! may be another variant's measure instead of a limit, so that a gate can
+//! say one defence must stay better than another:
+//!
+//! ```yaml
+//! expect:
+//!   - p99(users.latency)[backoff] < p99(users.latency)[no-backoff]
+//! ```
+//!
+//! A variant may have its own `expect:` beside its `set:`: its lines are
+//! added to the top-level ones, and a line on the same measure replaces
+//! every top-level line on that measure.
 
 use super::Scenario;
 use super::suggest::did_you_mean;
 use super::units::{parse_duration, parse_number, parse_rate, unknown_word};
+use super::yaml::Position;
 
 /// What is measured, in canonical units: milliseconds for latencies, per
 /// second for rates, fractions for ratios, seconds for recovery.
@@ -91,14 +105,63 @@ impl Comparison {
     }
 }
 
+/// What a measure is compared with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Bound {
+    /// A limit in the measure's canonical unit.
+    Limit(f64),
+    /// The same kind of measure in another variant's run.
+    Measure { measure: Measure, variant: String },
+}
+
+/// The canonical unit of a measure, which a comparison's two sides share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Millis,
+    Seconds,
+    PerSecond,
+    Fraction,
+    Number,
+}
+
+impl Measure {
+    pub fn unit(&self) -> Unit {
+        match self {
+            Measure::Latency { .. } => Unit::Millis,
+            Measure::RecoveryTime(_) | Measure::DrainTime(_) => Unit::Seconds,
+            Measure::Goodput(_) | Measure::Throughput(_) => Unit::PerSecond,
+            Measure::SuccessRatio(_) | Measure::Utilisation(_) => Unit::Fraction,
+            _ => Unit::Number,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expectation {
     /// As written, for reports.
     pub text: String,
     pub measure: Measure,
+    /// The variant the measure is read from; `None`: each variant checked.
+    pub variant: Option<String>,
     pub comparison: Comparison,
-    /// In the measure's canonical unit.
-    pub limit: f64,
+    pub bound: Bound,
+    /// Where it is written in the scenario file (line 0 when unknown).
+    pub position: Position,
+}
+
+impl Expectation {
+    /// The fixed limit, if the expectation has one.
+    pub fn limit(&self) -> Option<f64> {
+        match self.bound {
+            Bound::Limit(limit) => Some(limit),
+            Bound::Measure { .. } => None,
+        }
+    }
+
+    /// Whether it compares variants (and is checked once per file, not per variant).
+    pub fn compares_variants(&self) -> bool {
+        self.variant.is_some()
+    }
 }
 
 const FUNCTIONS: [&str; 22] = [
@@ -126,26 +189,86 @@ const FUNCTIONS: [&str; 22] = [
     "drain_time",
 ];
 
-/// Parses one expectation against the components of `scenario`.
-pub fn parse_expectation(text: &str, scenario: &Scenario) -> Result<Expectation, String> {
+/// Parses one expectation against the components of `scenario`; a
+/// `[variant]` after a measure must be one of `variants`.
+pub fn parse_expectation(
+    text: &str,
+    scenario: &Scenario,
+    variants: &[&str],
+) -> Result<Expectation, String> {
     let (left, comparison, right) = split_comparison(text)?;
-    let (function, argument) = match left.split_once('(') {
-        Some((function, rest)) => {
-            let argument = rest
-                .strip_suffix(')')
-                .ok_or_else(|| format!("`{left}` is missing its closing `)`"))?;
-            (function.trim(), Some(argument.trim()))
+    let (left, variant) = split_variant(left, variants)?;
+    let measure = parse_measure(left, scenario)?;
+    let bound = match split_variant(right, variants)? {
+        (right, Some(other)) => {
+            let other_measure = parse_measure(right, scenario)?;
+            if other_measure.unit() != measure.unit() {
+                return Err(format!(
+                    "`{left}` and `{right}` are measured in different units: compare like with like"
+                ));
+            }
+            Bound::Measure {
+                measure: other_measure,
+                variant: other,
+            }
         }
-        None => (left, None),
+        (right, None) if right.contains('(') => {
+            return Err(format!(
+                "`{right}` needs the variant it is read from, like `{right}[base]`"
+            ));
+        }
+        (right, None) => Bound::Limit(limit(&measure, right)?),
     };
-    let measure = measure(function, argument, scenario)?;
-    let limit = limit(&measure, right)?;
+    if variant.is_none() && matches!(bound, Bound::Measure { .. }) {
+        return Err(format!(
+            "`{left}` needs the variant it is read from, like `{left}[base]`, when it is compared with another variant"
+        ));
+    }
     Ok(Expectation {
         text: text.trim().to_string(),
         measure,
+        variant,
         comparison,
-        limit,
+        bound,
+        position: Position::default(),
     })
+}
+
+/// `p99(users.latency)[backoff]` → the measure and the variant named.
+fn split_variant<'a>(
+    text: &'a str,
+    variants: &[&str],
+) -> Result<(&'a str, Option<String>), String> {
+    let Some(inner) = text.strip_suffix(']') else {
+        return Ok((text, None));
+    };
+    let (measure, name) = inner
+        .rsplit_once('[')
+        .ok_or_else(|| format!("`{text}` has a `]` without its `[`"))?;
+    let name = name.trim();
+    if variants.contains(&name) {
+        return Ok((measure.trim(), Some(name.to_string())));
+    }
+    let hint = did_you_mean(name, variants.iter().copied())
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
+    Err(format!(
+        "no variant is named `{name}`{hint}; the variants are: {}",
+        variants.join(", ")
+    ))
+}
+
+fn parse_measure(text: &str, scenario: &Scenario) -> Result<Measure, String> {
+    let (function, argument) = match text.split_once('(') {
+        Some((function, rest)) => {
+            let argument = rest
+                .strip_suffix(')')
+                .ok_or_else(|| format!("`{text}` is missing its closing `)`"))?;
+            (function.trim(), Some(argument.trim()))
+        }
+        None => (text, None),
+    };
+    measure(function, argument, scenario)
 }
 
 fn split_comparison(text: &str) -> Result<(&str, Comparison, &str), String> {
@@ -353,9 +476,28 @@ mod tests {
             ("drain_time(orders) < 1m", 60.0),
         ];
         for (text, limit) in cases {
-            let expectation = parse_expectation(text, &s).unwrap_or_else(|e| panic!("{text}: {e}"));
-            assert_eq!(expectation.limit, limit, "{text}");
+            let expectation =
+                parse_expectation(text, &s, &["base"]).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(expectation.limit(), Some(limit), "{text}");
         }
+    }
+
+    #[test]
+    fn variants_are_compared_like_with_like() {
+        let s = scenario();
+        let text = "p99(users.latency)[faster] <= p99(users.latency)[base]";
+        let expectation = parse_expectation(text, &s, &["base", "faster"]).unwrap();
+        assert_eq!(expectation.variant.as_deref(), Some("faster"));
+        assert!(expectation.compares_variants());
+        match expectation.bound {
+            Bound::Measure { variant, measure } => {
+                assert_eq!(variant, "base");
+                assert_eq!(measure, expectation.measure);
+            }
+            Bound::Limit(_) => panic!("a variant's measure, not a limit"),
+        }
+        let one = parse_expectation("goodput[faster] > 5/s", &s, &["base", "faster"]).unwrap();
+        assert_eq!(one.limit(), Some(5.0));
     }
 
     #[test]
@@ -373,9 +515,23 @@ mod tests {
                 "p99(orders.queue_wait) < 1s",
                 "queue_wait belongs to services",
             ),
+            ("p99(users.latency)[fast] < 1s", "did you mean `faster`"),
+            (
+                "p99(users.latency)[base] < p99(users.latency)",
+                "needs the variant",
+            ),
+            (
+                "p99(users.latency) < p99(users.latency)[base]",
+                "needs the variant",
+            ),
+            (
+                "p99(users.latency)[base] < goodput[faster]",
+                "different units",
+            ),
+            ("p99(users.latency)base] < 1s", "without its `[`"),
         ];
         for (text, fragment) in cases {
-            let error = parse_expectation(text, &s).unwrap_err();
+            let error = parse_expectation(text, &s, &["base", "faster"]).unwrap_err();
             assert!(error.contains(fragment), "{text}: {error}");
         }
     }

@@ -59,6 +59,9 @@ pub struct RawVariant {
     pub description: Option<Text>,
     /// Key path (wildcards allowed) → new value.
     pub set: Option<IndexMap<String, Spanned<serde_json::Value>>>,
+    /// Thresholds of this variant: added to the top-level ones, replacing
+    /// those on the same measure.
+    pub expect: Option<Vec<Text>>,
 }
 
 #[derive(Debug, Deserialize)]

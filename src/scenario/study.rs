@@ -25,6 +25,10 @@ pub struct Variant {
     pub name: String,
     pub description: String,
     pub scenario: Scenario,
+    /// What `stampede check` tests on this variant's results: the top-level
+    /// expectations on one variant's own run, with the variant's own lines
+    /// replacing those on the same measure.
+    pub expectations: Vec<Expectation>,
 }
 
 #[derive(Clone, Debug)]
@@ -69,7 +73,8 @@ pub struct Study {
     /// The base first, then the variants in file order.
     pub variants: Vec<Variant>,
     pub sweep: Option<Sweep>,
-    /// What `stampede check` tests on the base scenario's results.
+    /// The top-level `expect:` lines as written (each variant's own list is
+    /// in [`Variant::expectations`]).
     pub expectations: Vec<Expectation>,
     file: String,
     source_text: String,
@@ -88,6 +93,16 @@ impl Study {
 
     pub fn names(&self) -> Vec<&str> {
         self.variants.iter().map(|v| v.name.as_str()).collect()
+    }
+
+    /// The top-level expectations that compare variants, checked once per file.
+    pub fn variant_comparisons(&self) -> impl Iterator<Item = &Expectation> {
+        self.expectations.iter().filter(|e| e.compares_variants())
+    }
+
+    /// Whether `check` has anything to test.
+    pub fn has_expectations(&self) -> bool {
+        !self.expectations.is_empty() || self.variants.iter().any(|v| !v.expectations.is_empty())
     }
 
     /// `variant` with `path` also set to `value` (a sweep point).
@@ -144,6 +159,7 @@ pub(super) fn build_study(
         name: BASE.to_string(),
         description,
         scenario: base,
+        expectations: Vec::new(),
     }];
     let mut all_overrides = vec![Vec::new()];
     let mut errors = Vec::new();
@@ -169,6 +185,7 @@ pub(super) fn build_study(
                     name: name.clone(),
                     description,
                     scenario,
+                    expectations: Vec::new(),
                 });
             }
             Err(diagnostics) => errors.extend(diagnostics),
@@ -187,12 +204,7 @@ pub(super) fn build_study(
         };
         errors.extend(points.check(sweep, &raw_sweep.value));
     }
-    let expectations = parse_expectations(
-        raw.expect.iter().flatten(),
-        &variants[0].scenario,
-        &mut errors,
-    );
-    let _ = file;
+    let expectations = attach_expectations(raw, &mut variants, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -207,28 +219,83 @@ pub(super) fn build_study(
     })
 }
 
-fn parse_expectations<'a>(
-    texts: impl Iterator<Item = &'a Text>,
-    base: &Scenario,
+/// Parses the top-level `expect:` and each variant's, and gives each
+/// variant the list it is checked against; returns the top-level list.
+fn attach_expectations(
+    raw: &RawScenario,
+    variants: &mut [Variant],
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<Expectation> {
-    let mut expectations = Vec::new();
-    for (index, text) in texts.enumerate() {
-        let path = format!("expect[{index}]");
-        match parse_expectation(&text.value, base) {
-            Ok(expectation) => {
-                if let Measure::RecoveryTime(source) = &expectation.measure
-                    && !has_surge(base, source)
-                {
-                    errors.push(Diagnostic::new(Some(position_of(text)), path, format!("`{source}` has nothing to recover from: give it a `shape: {{ kind: spike, … }}`, or schedule a fault")));
-                    continue;
+    let names: Vec<String> = variants.iter().map(|v| v.name.clone()).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let top = raw.expect.iter().flatten().enumerate();
+    let top: Vec<Expectation> = top
+        .filter_map(|(index, text)| {
+            let path = format!("expect[{index}]");
+            parse_one(text, &path, &variants[0].scenario, &names, errors)
+        })
+        .collect();
+    let own_lists = raw.variants.iter().flatten().map(|(name, body)| {
+        let texts = body.value.expect.iter().flatten().enumerate();
+        (name, texts)
+    });
+    for (name, texts) in own_lists {
+        let Some(variant) = variants.iter_mut().find(|v| &v.name == name) else {
+            continue;
+        };
+        let own: Vec<Expectation> = texts
+            .filter_map(|(index, text)| {
+                let path = format!("variants.{name}.expect[{index}]");
+                let parsed = parse_one(text, &path, &variant.scenario, &names, errors)?;
+                if parsed.compares_variants() {
+                    let message =
+                        "a line that compares variants belongs in the top-level `expect:`";
+                    errors.push(Diagnostic::new(Some(parsed.position), path, message));
+                    return None;
                 }
-                expectations.push(expectation);
+                Some(parsed)
+            })
+            .collect();
+        variant.expectations = own;
+    }
+    for variant in variants.iter_mut() {
+        let own = std::mem::take(&mut variant.expectations);
+        let mut effective: Vec<Expectation> = top
+            .iter()
+            .filter(|e| !e.compares_variants() && !own.iter().any(|o| o.measure == e.measure))
+            .cloned()
+            .collect();
+        effective.extend(own);
+        variant.expectations = effective;
+    }
+    top
+}
+
+/// One expectation, located, or its error recorded.
+fn parse_one(
+    text: &Text,
+    path: &str,
+    scenario: &Scenario,
+    variants: &[&str],
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Expectation> {
+    let position = position_of(text);
+    match parse_expectation(&text.value, scenario, variants) {
+        Ok(mut expectation) => {
+            if let Measure::RecoveryTime(source) = &expectation.measure
+                && !has_surge(scenario, source)
+            {
+                errors.push(Diagnostic::new(Some(position), path, format!("`{source}` has nothing to recover from: give it a `shape: {{ kind: spike, … }}`, or schedule a fault")));
+                return None;
             }
-            Err(message) => errors.push(located(Some(position_of(text)), &path, &message)),
+            expectation.position = position;
+            Some(expectation)
+        }
+        Err(message) => {
+            errors.push(located(Some(position), path, &message));
+            None
         }
     }
-    expectations
 }
 
 fn parse_overrides<'a>(
@@ -239,6 +306,19 @@ fn parse_overrides<'a>(
     let mut list = Vec::new();
     for (path, value) in set {
         let position = Some(position_of(value));
+        let section = path.split(['.', '[']).next().unwrap_or_default();
+        if matches!(section, "expect" | "variants" | "sweep") {
+            let message = match section {
+                "expect" => "a variant's thresholds go under its own `expect:`, beside `set:`, not in `set:`".to_string(),
+                other => format!("`{other}` is not part of a scenario a variant can change"),
+            };
+            errors.push(Diagnostic::new(
+                position,
+                format!("variants.{variant}.set.{path}"),
+                message,
+            ));
+            continue;
+        }
         match overrides::parse_path(path) {
             Ok(pattern) => list.push(Override {
                 path: path.clone(),

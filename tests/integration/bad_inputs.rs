@@ -4,6 +4,7 @@
 //! language and every kind of mistake; named tests cover the files that are
 //! not scenarios at all (pipes, devices, huge files, other encodings).
 
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::common::stampede;
@@ -747,6 +748,13 @@ fn validate(yaml: impl AsRef<[u8]>) -> Output {
     stampede_beside("bad.yaml", yaml, &["validate", "bad.yaml"])
 }
 
+/// A folder with nothing in it, inside `dir`.
+fn empty_folder(dir: &Path) -> PathBuf {
+    let folder = dir.join("empty");
+    std::fs::create_dir(&folder).unwrap();
+    folder
+}
+
 fn assert_refused(output: &Output, context: &str) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
@@ -783,7 +791,7 @@ fn files_that_are_not_scenarios_are_refused_at_once() {
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     let mut paths = vec![
         ("/dev/zero".into(), "not a regular file"),
-        (dir.path().to_path_buf(), "a directory"),
+        (empty_folder(dir.path()), "a folder with no scenario files"),
         (dir.path().join("missing.yaml"), "cannot read the file"),
     ];
     if made.is_ok_and(|status| status.success()) {

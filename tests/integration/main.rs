@@ -4,6 +4,7 @@
 
 mod bad_inputs;
 mod caches;
+mod check_gate;
 mod cli;
 mod common;
 mod defences;
