@@ -5,10 +5,10 @@
 
 use serde_json::{Value, json};
 
-use stampede::scenario::overrides;
 use stampede::scenario::schema::{scenario_schema, scenario_schema_text};
 use stampede::scenario::study::expand_range;
 use stampede::scenario::yaml;
+use stampede::scenario::{self, overrides};
 
 use crate::common::stampede;
 
@@ -138,11 +138,17 @@ fn minimal() -> Value {
     })
 }
 
+/// Whether stampede itself accepts `tree` (JSON is YAML), so that the cases
+/// below test the schema against the validator, not against a belief.
+fn stampede_accepts(tree: &Value) -> bool {
+    scenario::load_str("case.yaml", &tree.to_string()).is_ok()
+}
+
 #[test]
 fn values_written_the_ways_the_parser_accepts_pass() {
     let validator = validator();
     let cases = [
-        ("duration", json!(0)),
+        ("warmup", json!(0)),
         ("duration", json!("1_000ms")),
         ("duration", json!("1.5 min")),
         ("duration", json!("40µs")),
@@ -150,8 +156,12 @@ fn values_written_the_ways_the_parser_accepts_pass() {
         ("seed", json!(1e6)),
         ("sources.users.rate", json!("12000/minute")),
         (
-            "sources.users.arrivals",
-            json!("lognormal(median=4ms, p99=40ms)"),
+            "sources.users",
+            json!({ "target": "web", "arrivals": "lognormal(median=4ms, p99=40ms)", "rate": null }),
+        ),
+        (
+            "services.web.queue",
+            json!({ "capacity": null, "timeout": "1s" }),
         ),
         ("services.web.service_time", json!("5ms")),
         ("services.web.service_time", json!("empirical(1ms, 2ms)")),
@@ -164,7 +174,9 @@ fn values_written_the_ways_the_parser_accepts_pass() {
         ("name", json!(2024)),
     ];
     for (path, value) in cases {
-        let problems = errors(&validator, &with(&minimal(), path, &value));
+        let tree = with(&minimal(), path, &value);
+        assert!(stampede_accepts(&tree), "{path}: {value} is not valid");
+        let problems = errors(&validator, &tree);
         assert!(problems.is_empty(), "{path}: {value}: {problems:?}");
     }
 }
@@ -215,7 +227,9 @@ fn unknown_keys_wrong_types_and_bad_keywords_fail() {
         ),
     ];
     for (path, value, blamed) in cases {
-        let problems = errors(&validator, &with(&minimal(), path, &value));
+        let tree = with(&minimal(), path, &value);
+        assert!(!stampede_accepts(&tree), "{path}: {value} is valid");
+        let problems = errors(&validator, &tree);
         assert!(
             problems.iter().any(|p| p.contains(blamed)),
             "{path}: {value} should fail at {blamed}: {problems:?}"
