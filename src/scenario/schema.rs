@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use super::messaging::WhenFull;
 use super::spec::{ScalingMetric, Strategy};
 use super::units::DIST_FAMILIES;
-use super::validate::words;
+use super::validate::{fault_kind_keys, shape_kind_keys, words};
 
 /// A decimal number as the unit parsers read it: digits with `_`, a point,
 /// an exponent. Deliberately lenient; the validator has the last word.
@@ -119,6 +119,28 @@ fn object(description: &str, keys: Vec<Key>) -> Value {
     if !required.is_empty() {
         schema["required"] = json!(required);
     }
+    schema
+}
+
+/// Each `kind` admits only its own keys besides `common`, as the
+/// validator insists (a `period` on a spike is a mistake, not ignored).
+fn keys_by_kind(
+    mut schema: Value,
+    kinds: &[&str],
+    common: &[&str],
+    own: fn(&str) -> &'static [&'static str],
+) -> Value {
+    let rules: Vec<Value> = kinds
+        .iter()
+        .map(|kind| {
+            let allowed: Vec<&str> = common.iter().chain(own(kind)).copied().collect();
+            json!({
+                "if": { "properties": { "kind": { "const": kind } }, "required": ["kind"] },
+                "then": { "propertyNames": { "enum": allowed } },
+            })
+        })
+        .collect();
+    schema["allOf"] = Value::Array(rules);
     schema
 }
 
@@ -369,7 +391,7 @@ fn source() -> Value {
 }
 
 fn shape() -> Value {
-    object(
+    let schema = object(
         "A rate that varies in time (open loop with `arrivals: poisson`). A key that does not belong to the shape's `kind` is an error.",
         vec![
             key("kind", keyword(&words::SHAPE_KINDS), "Required: `spike` (at, duration, multiplier), `step` (at, multiplier), `ramp` (at, duration, multiplier), `sine` (at, period, amplitude), `piecewise` (points, interpolate) or `trace` (file, interpolate).").required(),
@@ -382,7 +404,8 @@ fn shape() -> Value {
             key("file", json!({ "type": "string" }), "Trace: a CSV file of `time,rate` rows, relative to the scenario file's folder."),
             key("interpolate", keyword(&words::INTERPOLATIONS), "`step` holds each rate until the next point; `linear` draws straight lines between points.").default("step"),
         ],
-    )
+    );
+    keys_by_kind(schema, &words::SHAPE_KINDS, &["kind"], shape_kind_keys)
 }
 
 fn balancing_keys() -> Vec<Key> {
@@ -921,7 +944,7 @@ fn schedule() -> Value {
 }
 
 fn fault() -> Value {
-    object(
+    let schema = object(
         "A fault: `{ kind: outage, target: db, at: 30s, duration: 10s }`.",
         vec![
             key("kind", keyword(&words::FAULT_KINDS), "Required: what goes wrong.").required(),
@@ -936,7 +959,9 @@ fn fault() -> Value {
             key("latency", distribution(), "For `latency` (required): the extra delay of every affected attempt."),
             key("fraction", probability(), "For `capacity_loss` (required): the share of workers unavailable."),
         ],
-    )
+    );
+    let common = ["kind", "target", "at", "duration"];
+    keys_by_kind(schema, &words::FAULT_KINDS, &common, fault_kind_keys)
 }
 
 fn variant() -> Value {

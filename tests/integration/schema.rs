@@ -226,7 +226,16 @@ fn unknown_keys_wrong_types_and_bad_keywords_fail() {
             "jitter",
         ),
     ];
-    for (path, value, blamed) in cases {
+    let shape = json!({ "target": "web", "rate": "200/s", "shape": { "kind": "spike", "at": "1s", "duration": "1s", "multiplier": 2, "period": "1s" } });
+    let extra = [
+        ("sources.users", shape, "period"),
+        (
+            "faults",
+            json!([{ "kind": "slowdown", "target": "web", "at": "1s", "duration": "1s", "factor": 2, "mode": "hang" }]),
+            "mode",
+        ),
+    ];
+    for (path, value, blamed) in cases.into_iter().chain(extra) {
         let tree = with(&minimal(), path, &value);
         assert!(!stampede_accepts(&tree), "{path}: {value} is valid");
         let problems = errors(&validator, &tree);

@@ -15,7 +15,7 @@ use super::{Checker, MAX_DURATION, keyword, positive_duration, positive_number, 
 use words::FAULT_KINDS as KINDS;
 
 /// The kind-specific key each kind uses (`None`: only the common keys).
-fn own_keys(kind: &str) -> &'static [&'static str] {
+pub fn own_keys(kind: &str) -> &'static [&'static str] {
     match kind {
         "outage" => &["mode", "instance"],
         "slowdown" => &["factor", "instance"],

@@ -32,6 +32,9 @@ mod resilience;
 mod routing;
 mod shape;
 
+pub use faults::own_keys as fault_kind_keys;
+pub use shape::keys_of as shape_kind_keys;
+
 /// The words each keyword-valued key accepts, in one place so that the JSON
 /// Schema (`stampede schema`) offers exactly what validation takes.
 pub mod words {

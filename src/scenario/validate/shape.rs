@@ -21,7 +21,7 @@ use super::{
 use words::SHAPE_KINDS as KINDS;
 
 /// The keys each kind uses, besides `kind`.
-fn keys_of(kind: &str) -> &'static [&'static str] {
+pub fn keys_of(kind: &str) -> &'static [&'static str] {
     match kind {
         "spike" | "ramp" => &["at", "duration", "multiplier"],
         "step" => &["at", "multiplier"],
