@@ -257,19 +257,17 @@ pub fn scenario_schema() -> Value {
         .into_iter()
         .map(|(name, schema)| (name.to_string(), nullable(schema)))
         .collect();
-    let mut schema = top_level();
-    let Value::Object(fields) = &mut schema else {
-        unreachable!("the top level is an object")
-    };
-    let mut head = Map::new();
-    head.insert(
+    let mut schema = Map::new();
+    schema.insert(
         "$schema".into(),
         "http://json-schema.org/draft-07/schema#".into(),
     );
-    head.insert("title".into(), "stampede scenario".into());
-    head.extend(std::mem::take(fields));
-    head.insert("definitions".into(), Value::Object(definitions));
-    Value::Object(head)
+    schema.insert("title".into(), "stampede scenario".into());
+    if let Value::Object(top_level) = top_level() {
+        schema.extend(top_level);
+    }
+    schema.insert("definitions".into(), Value::Object(definitions));
+    Value::Object(schema)
 }
 
 /// [`scenario_schema`] as `stampede schema` prints it and
