@@ -6,6 +6,7 @@
 //! as `-` is read from standard input.
 
 mod shell;
+mod tools;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -178,6 +179,19 @@ enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
+    /// Print the JSON Schema of scenario files, for editors: `stampede schema > stampede.schema.json`.
+    Schema,
+    /// Print a shell completion script: `stampede completions bash > ~/.local/share/bash-completion/completions/stampede`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output, or with --out write one page per command.
+    Man {
+        /// Write stampede.1 and stampede-COMMAND.1 for each command into this directory instead.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print the help of stampede or of one of its commands.
     Help {
         /// The command to explain, e.g. `run`; none for the overview.
@@ -300,6 +314,18 @@ pub fn main() -> ExitCode {
             tolerance,
         } => diff(&left, &right, &tolerance),
         Command::Validate { scenarios } => Ok(validate(&scenarios)),
+        Command::Schema => {
+            out!("{}", tools::schema());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            out!(
+                "{}",
+                String::from_utf8_lossy(&tools::completions(shell, Cli::command()))
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { out } => man(out.as_deref()),
         Command::Help { command } => Ok(help(command.as_deref())),
     };
     let code = result.unwrap_or_else(|error| {
@@ -314,6 +340,18 @@ pub fn main() -> ExitCode {
         return ExitCode::from(EXIT_INVALID);
     }
     code
+}
+
+/// `stampede man [--out DIR]`: the page on standard output, or every page into DIR.
+fn man(out: Option<&Path>) -> Result<ExitCode> {
+    match out {
+        Some(dir) => tools::write_man_pages(Cli::command(), dir)?,
+        None => out!(
+            "{}",
+            String::from_utf8_lossy(&tools::man_page(Cli::command())?)
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `stampede help [COMMAND]`: the overview, or one command's help.

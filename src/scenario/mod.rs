@@ -12,6 +12,7 @@ pub mod expect;
 pub mod messaging;
 pub mod overrides;
 pub mod raw;
+pub mod schema;
 pub mod shape;
 pub mod spec;
 pub mod study;

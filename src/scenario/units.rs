@@ -180,7 +180,7 @@ pub fn unknown_word(what: &str, word: &str, expected: &[&str]) -> String {
     message
 }
 
-const DIST_FAMILIES: [&str; 8] = [
+pub const DIST_FAMILIES: [&str; 8] = [
     "constant",
     "uniform",
     "exp",

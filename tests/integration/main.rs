@@ -19,6 +19,7 @@ mod queues;
 mod rate_limiters;
 mod reports;
 mod safety_cli;
+mod schema;
 mod semantics;
 mod study_cli;
 mod theory;

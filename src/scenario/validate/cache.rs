@@ -11,7 +11,7 @@ use crate::scenario::spec::{CacheLookup, CacheSpec, Eviction, Target};
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, positive_duration};
+use super::{Checker, MAX_DURATION, keyword, positive_duration, words};
 
 impl Checker {
     /// Caches share the namespace of services and load balancers.
@@ -56,7 +56,7 @@ impl Checker {
         };
         let coalescing = flag(self, &raw.coalescing, "coalescing");
         let warm = self.or(&raw.start, &format!("{path}.start"), false, |t| {
-            keyword(t, "cache start", &["cold", "warm"]).map(|s| s == "warm")
+            keyword(t, "cache start", &words::CACHE_STARTS).map(|s| s == "warm")
         });
         let stale_while_revalidate = self.or(
             &raw.stale_while_revalidate,
@@ -122,13 +122,11 @@ impl Checker {
             &format!("{path}.eviction"),
             Eviction::Lru,
             |t| {
-                Ok(
-                    match keyword(t, "eviction policy", &["lru", "lfu", "fifo"])? {
-                        "lfu" => Eviction::Lfu,
-                        "fifo" => Eviction::Fifo,
-                        _ => Eviction::Lru,
-                    },
-                )
+                Ok(match keyword(t, "eviction policy", &words::EVICTIONS)? {
+                    "lfu" => Eviction::Lfu,
+                    "fifo" => Eviction::Fifo,
+                    _ => Eviction::Lru,
+                })
             },
         );
         let ttl = raw.ttl.as_ref().and_then(|t| {

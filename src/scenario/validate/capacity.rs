@@ -12,7 +12,9 @@ use crate::scenario::spec::{AutoscalingSpec, ConcurrencyLimit, Discipline, Scali
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, positive_duration, positive_number, timer_period};
+use super::{
+    Checker, MAX_DURATION, keyword, positive_duration, positive_number, timer_period, words,
+};
 
 impl Checker {
     pub(super) fn discipline(&mut self, queue: Option<&RawQueue>, path: &str) -> Discipline {
@@ -23,7 +25,7 @@ impl Checker {
             &queue.discipline,
             &format!("{path}.queue.discipline"),
             "fifo",
-            |t| keyword(t, "queue discipline", &["fifo", "lifo", "adaptive_lifo"]),
+            |t| keyword(t, "queue discipline", &words::DISCIPLINES),
         );
         let threshold = self.or(
             &queue.lifo_threshold,
@@ -54,7 +56,7 @@ impl Checker {
         let at = Some(position_of(raw));
         let raw = &raw.value;
         let kind = self.or(&raw.kind, &format!("{path}.kind"), "fixed", |t| {
-            keyword(t, "concurrency limit", &["fixed", "aimd"])
+            keyword(t, "concurrency limit", &words::CONCURRENCY_LIMITS)
         });
         let mut count = |text, key: &str, default| {
             self.or(text, &format!("{path}.{key}"), default, |t| {

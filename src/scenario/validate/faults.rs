@@ -10,20 +10,12 @@ use crate::scenario::spec::{ConsumerSpec, FaultKind, FaultSpec, FaultTarget, Ser
 use crate::scenario::units;
 use crate::scenario::yaml::{Position, Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, positive_duration, positive_number};
+use super::{Checker, MAX_DURATION, keyword, positive_duration, positive_number, words};
 
-const KINDS: [&str; 7] = [
-    "outage",
-    "slowdown",
-    "errors",
-    "crash",
-    "latency",
-    "capacity_loss",
-    "flush",
-];
+use words::FAULT_KINDS as KINDS;
 
 /// The kind-specific key each kind uses (`None`: only the common keys).
-fn own_keys(kind: &str) -> &'static [&'static str] {
+pub fn own_keys(kind: &str) -> &'static [&'static str] {
     match kind {
         "outage" => &["mode", "instance"],
         "slowdown" => &["factor", "instance"],
@@ -134,7 +126,7 @@ impl Checker {
         Some(match kind {
             "outage" => {
                 let mode = self.or(&raw.mode, &key("mode"), "fail_fast", |t| {
-                    keyword(t, "outage mode", &["fail_fast", "hang"])
+                    keyword(t, "outage mode", &words::OUTAGE_MODES)
                 });
                 FaultKind::Outage {
                     hang: mode == "hang",

@@ -14,7 +14,7 @@ use crate::scenario::spec::*;
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, positive_duration, timer_period};
+use super::{Checker, MAX_DURATION, keyword, positive_duration, timer_period, words};
 
 const SQS_RETENTION: SimDuration = SimDuration(4 * 24 * 3_600 * 1_000_000_000);
 const DAY: SimDuration = SimDuration(24 * 3_600 * 1_000_000_000);
@@ -75,7 +75,7 @@ impl Checker {
             &key("message_group"),
             MessageGroups::Single,
             |t| {
-                Ok(match keyword(t, "message group", &["single", "key"])? {
+                Ok(match keyword(t, "message group", &words::MESSAGE_GROUPS)? {
                     "key" => MessageGroups::ByKey,
                     _ => MessageGroups::Single,
                 })

@@ -32,6 +32,36 @@ mod resilience;
 mod routing;
 mod shape;
 
+pub use faults::own_keys as fault_kind_keys;
+pub use shape::keys_of as shape_kind_keys;
+
+/// The words each keyword-valued key accepts, in one place so that the JSON
+/// Schema (`stampede schema`) offers exactly what validation takes.
+pub mod words {
+    pub const ARRIVALS: [&str; 2] = ["poisson", "constant"];
+    pub const SHAPE_KINDS: [&str; 6] = ["spike", "step", "ramp", "sine", "piecewise", "trace"];
+    pub const INTERPOLATIONS: [&str; 2] = ["step", "linear"];
+    pub const DISCIPLINES: [&str; 3] = ["fifo", "lifo", "adaptive_lifo"];
+    pub const CONCURRENCY_LIMITS: [&str; 2] = ["fixed", "aimd"];
+    pub const CALL_MODES: [&str; 2] = ["sequential", "parallel"];
+    pub const BACKOFFS: [&str; 3] = ["none", "constant", "exponential"];
+    pub const RETRY_ON: [&str; 3] = ["error", "timeout", "rejected"];
+    pub const JITTERS: [&str; 4] = ["none", "full", "equal", "decorrelated"];
+    pub const EVICTIONS: [&str; 3] = ["lru", "lfu", "fifo"];
+    pub const CACHE_STARTS: [&str; 2] = ["cold", "warm"];
+    pub const MESSAGE_GROUPS: [&str; 2] = ["single", "key"];
+    pub const OUTAGE_MODES: [&str; 2] = ["fail_fast", "hang"];
+    pub const FAULT_KINDS: [&str; 7] = [
+        "outage",
+        "slowdown",
+        "errors",
+        "crash",
+        "latency",
+        "capacity_loss",
+        "flush",
+    ];
+}
+
 use crate::engine::{Dist, SimDuration};
 
 use super::diagnostic::Diagnostic;
@@ -494,7 +524,7 @@ impl Checker {
     fn open_load(&mut self, raw: &RawSource, path: &str, at: Option<Position>) -> Option<Load> {
         let arrivals_path = format!("{path}.arrivals");
         let kind = raw.arrivals.as_ref().map_or("poisson", |a| a.value.trim());
-        if kind == "poisson" || kind == "constant" {
+        if words::ARRIVALS.contains(&kind) {
             let shape = raw
                 .shape
                 .as_ref()
@@ -1024,7 +1054,7 @@ fn parse_strategy(text: &str) -> Result<Strategy, String> {
 }
 
 fn parse_call_mode(text: &str) -> Result<CallMode, String> {
-    match keyword(text, "call mode", &["sequential", "parallel"])? {
+    match keyword(text, "call mode", &words::CALL_MODES)? {
         "sequential" => Ok(CallMode::Sequential),
         _ => Ok(CallMode::Parallel),
     }

@@ -13,7 +13,7 @@ use crate::scenario::spec::{
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, number_in, positive_duration, positive_number};
+use super::{Checker, MAX_DURATION, keyword, number_in, positive_duration, positive_number, words};
 
 /// The policy keys of a source or a call, which share them.
 pub(super) struct PolicyKeys<'a> {
@@ -243,7 +243,7 @@ impl Checker {
             &raw.backoff,
             &format!("{path}.backoff"),
             "exponential",
-            |t| keyword(t, "backoff", &["none", "constant", "exponential"]),
+            |t| keyword(t, "backoff", &words::BACKOFFS),
         );
         policy.backoff = match kind {
             "none" => Backoff::None,
@@ -284,7 +284,7 @@ impl Checker {
         };
         for (index, item) in list.iter().enumerate() {
             match self.parse(item, &format!("{path}[{index}]"), |t| {
-                keyword(t, "failure kind", &["error", "timeout", "rejected"])
+                keyword(t, "failure kind", &words::RETRY_ON)
             }) {
                 Some("error") => retry_on.error = true,
                 Some("timeout") => retry_on.timeout = true,
@@ -297,12 +297,10 @@ impl Checker {
 }
 
 fn parse_jitter(text: &str) -> Result<Jitter, String> {
-    Ok(
-        match keyword(text, "jitter", &["none", "full", "equal", "decorrelated"])? {
-            "none" => Jitter::None,
-            "full" => Jitter::Full,
-            "equal" => Jitter::Equal,
-            _ => Jitter::Decorrelated,
-        },
-    )
+    Ok(match keyword(text, "jitter", &words::JITTERS)? {
+        "none" => Jitter::None,
+        "full" => Jitter::Full,
+        "equal" => Jitter::Equal,
+        _ => Jitter::Decorrelated,
+    })
 }

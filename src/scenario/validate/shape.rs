@@ -14,12 +14,14 @@ use crate::scenario::spec::Shape;
 use crate::scenario::units;
 use crate::scenario::yaml::{Position, Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, located, number_in, positive_duration, positive_rate};
+use super::{
+    Checker, MAX_DURATION, keyword, located, number_in, positive_duration, positive_rate, words,
+};
 
-const KINDS: [&str; 6] = ["spike", "step", "ramp", "sine", "piecewise", "trace"];
+use words::SHAPE_KINDS as KINDS;
 
 /// The keys each kind uses, besides `kind`.
-fn keys_of(kind: &str) -> &'static [&'static str] {
+pub fn keys_of(kind: &str) -> &'static [&'static str] {
     match kind {
         "spike" | "ramp" => &["at", "duration", "multiplier"],
         "step" => &["at", "multiplier"],
@@ -217,7 +219,7 @@ impl Checker {
             &raw.interpolate,
             &format!("{path}.interpolate"),
             false,
-            |t| keyword(t, "interpolation", &["step", "linear"]).map(|k| k == "linear"),
+            |t| keyword(t, "interpolation", &words::INTERPOLATIONS).map(|k| k == "linear"),
         )
     }
 
