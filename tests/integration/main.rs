@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod defences;
 mod determinism;
+mod diff;
 mod errors;
 mod faults;
 mod fuzz;
