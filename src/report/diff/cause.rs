@@ -246,26 +246,28 @@ pub fn render(report: &Report) -> String {
         ));
         return out;
     }
-    let width = report
-        .differences
-        .iter()
-        .map(|d| d.path.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max("metric".len());
+    let column = |text: fn(&Difference) -> String, title: &str| {
+        let widest = report.differences.iter().map(|d| text(d).chars().count());
+        widest.max().unwrap_or(0).max(title.chars().count())
+    };
+    let path_width = column(|d| d.path.clone(), "metric");
+    let left_width = column(|d| d.left.clone(), "left");
+    let right_width = column(|d| d.right.clone(), "right");
     out.push_str(&format!(
-        "{:<width$}  {:<7}  left → right  (change)\n",
-        "metric", "verdict"
+        "{:<path_width$}  verdict  {:>left_width$}    {:>right_width$}  change\n",
+        "metric", "left", "right"
     ));
     for d in &report.differences {
-        out.push_str(&format!(
-            "{:<width$}  {:<7}  {} → {}{}\n",
+        let line = format!(
+            "{:<path_width$}  {:<7}  {:>left_width$} →  {:>right_width$}  {}",
             d.path,
             d.verdict.word(),
             d.left,
             d.right,
             change_text(d.change)
-        ));
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out.push_str(&summary_line(report));
     out
@@ -273,8 +275,8 @@ pub fn render(report: &Report) -> String {
 
 fn change_text(change: Option<f64>) -> String {
     match change {
-        Some(c) if c.is_finite() => format!("  ({:+.1}%)", c * 100.0),
-        Some(_) => "  (from 0)".to_string(),
+        Some(c) if c.is_finite() => format!("{:+.1}%", c * 100.0),
+        Some(_) => "from 0".to_string(),
         None => String::new(),
     }
 }
