@@ -437,22 +437,21 @@ pub fn scenario_changes(left: &Value, right: &Value) -> Vec<(String, String, Str
     let (mut left_keys, mut right_keys) = (Vec::new(), Vec::new());
     scenario_leaves(left, String::new(), &mut left_keys);
     scenario_leaves(right, String::new(), &mut right_keys);
-    let find = |list: &[(String, Value)], path: &str| {
-        list.iter().find(|(p, _)| p == path).map(|(_, v)| v.clone())
+    let index = |list: &[(String, Value)]| -> std::collections::BTreeMap<String, Value> {
+        list.iter().cloned().collect()
     };
-    let mut paths: Vec<String> = left_keys.iter().map(|(p, _)| p.clone()).collect();
-    paths.extend(
-        right_keys
-            .iter()
-            .map(|(p, _)| p.clone())
-            .filter(|p| find(&left_keys, p).is_none()),
-    );
-    paths
-        .into_iter()
-        .filter(|path| path != "seed")
+    let (left_index, right_index) = (index(&left_keys), index(&right_keys));
+    let right_only = right_keys
+        .iter()
+        .filter(|(path, _)| !left_index.contains_key(path));
+    left_keys
+        .iter()
+        .chain(right_only)
+        .map(|(path, _)| path)
+        .filter(|path| *path != "seed")
         .filter_map(|path| {
-            let (a, b) = (find(&left_keys, &path), find(&right_keys, &path));
-            (a != b).then(|| (path, show(a.as_ref()), show(b.as_ref())))
+            let (a, b) = (left_index.get(path), right_index.get(path));
+            (a != b).then(|| (path.clone(), show(a), show(b)))
         })
         .collect()
 }
