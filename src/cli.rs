@@ -19,6 +19,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use stampede::model::Simulation;
+use stampede::report::diff::cause::{FailOn, Labeled, Report};
 use stampede::report::summary::summarize;
 use stampede::report::text;
 use stampede::report::timeseries::TimeSeries;
@@ -163,15 +164,21 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
-    /// Compare two summary.json files metric by metric: exit 0 if within tolerance, 1 if not.
+    /// Compare two reports of the same kind (summary.json, compare.json, sweep.json) or two folders of them, metric by metric: exit 1 if a metric got worse beyond tolerance.
     Diff {
-        /// The baseline summary.
+        /// The baseline: a JSON report, or a folder of reports (as `report --out` writes).
         left: PathBuf,
-        /// The summary to compare with it.
+        /// What to compare with it: a JSON report of the same kind, or a folder.
         right: PathBuf,
-        /// Relative change that still counts as equal, e.g. `2%` or `0.02`.
-        #[arg(long, default_value = "0%")]
-        tolerance: String,
+        /// Relative change that still counts as equal: `5%`, `5` (a bare number of 1 or more is percent), `0.05` (below 1, a fraction), or `GLOB=5%` for the metrics a glob matches. Repeatable: the first matching glob wins; the last bare value is the default (0%).
+        #[arg(long)]
+        tolerance: Vec<String>,
+        /// Compare only the metrics this glob matches (`p99*`, `services.api.*`); repeatable.
+        #[arg(long)]
+        metric: Vec<String>,
+        /// When to exit 1: a metric got worse beyond tolerance, anything differs, or never.
+        #[arg(long, value_enum, default_value_t = FailOnArg::Worse)]
+        fail_on: FailOnArg,
     },
     /// Check scenario files without running them.
     Validate {
@@ -214,6 +221,14 @@ struct BatchArgs {
     /// Also write into this directory: the JSON, the table and the charts (SVG and PNG); `compare` adds a full run report per variant in DIR/<variant>/.
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// `diff --fail-on`.
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOnArg {
+    Worse,
+    Any,
+    Never,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -312,7 +327,9 @@ pub fn main() -> ExitCode {
             left,
             right,
             tolerance,
-        } => diff(&left, &right, &tolerance),
+            metric,
+            fail_on,
+        } => diff(&left, &right, &tolerance, &metric, fail_on),
         Command::Validate { scenarios } => Ok(validate(&scenarios)),
         Command::Schema => {
             out!("{}", tools::schema());
@@ -841,46 +858,140 @@ fn check_reproduce(path: &Path, options: &CheckOptions, seed: u64) -> String {
     command
 }
 
-fn diff(left: &Path, right: &Path, tolerance: &str) -> Result<ExitCode> {
-    let tolerance = match scenario::units::parse_probability(tolerance) {
-        Ok(tolerance) => tolerance,
-        Err(message) => return Ok(invalid(format!("--tolerance: {message}"))),
+fn diff(
+    left: &Path,
+    right: &Path,
+    tolerances: &[String],
+    metrics: &[String],
+    fail_on: FailOnArg,
+) -> Result<ExitCode> {
+    let options = match diff_options(tolerances, metrics) {
+        Ok(options) => options,
+        Err(message) => return Ok(invalid(message)),
     };
+    let fail_on = match fail_on {
+        FailOnArg::Worse => FailOn::Worse,
+        FailOnArg::Any => FailOn::Any,
+        FailOnArg::Never => FailOn::Never,
+    };
+    let outcome = match (left.is_dir(), right.is_dir()) {
+        (false, false) => diff_files(left, right, &options).map(|r| r.fails(fail_on)),
+        (true, true) => diff_folders(left, right, &options, fail_on),
+        _ => Err(format!(
+            "{} and {} must both be files or both be folders",
+            left.display(),
+            right.display()
+        )),
+    };
+    Ok(match outcome {
+        Ok(true) => ExitCode::from(EXIT_FAILED),
+        Ok(false) => ExitCode::SUCCESS,
+        Err(message) => invalid(message),
+    })
+}
+
+/// `--tolerance` and `--metric`, read.
+fn diff_options(tolerances: &[String], metrics: &[String]) -> Result<diff::Options, String> {
+    let tolerances =
+        diff::Tolerances::parse(tolerances).map_err(|message| format!("--tolerance: {message}"))?;
+    let metrics = metrics
+        .iter()
+        .map(|glob| diff::MetricGlob::new(glob).map_err(|message| format!("--metric: {message}")))
+        .collect::<Result<_, _>>()?;
+    Ok(diff::Options {
+        tolerances,
+        metrics,
+    })
+}
+
+/// Two JSON reports compared and printed.
+fn diff_files(left: &Path, right: &Path, options: &diff::Options) -> Result<Report, String> {
     let read = |path: &Path| -> Result<serde_json::Value, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a JSON summary: {e}", path.display()))
+            .map_err(|e| format!("{}: not a JSON report: {e}", path.display()))
     };
-    let (a, b) = match (read(left), read(right)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(message), _) | (_, Err(message)) => return Ok(invalid(message)),
-    };
-    let differences = diff::diff(&a, &b, tolerance);
-    if differences.is_empty() {
-        outln!("no differences beyond {:.1}%", tolerance * 100.0);
-        return Ok(ExitCode::SUCCESS);
+    let (a, b) = (read(left)?, read(right)?);
+    let (left_label, right_label) = (left.display().to_string(), right.display().to_string());
+    let report = diff::cause::compare(
+        Labeled {
+            label: &left_label,
+            document: &a,
+        },
+        Labeled {
+            label: &right_label,
+            document: &b,
+        },
+        options,
+    )?;
+    out!("{}", diff::cause::render(&report));
+    Ok(report)
+}
+
+/// Two folders of reports, each JSON report paired with the one at the
+/// same path under the other folder (`retry-chain/summary.json`); the
+/// reports on one side only are named. Whether one comparison fails.
+fn diff_folders(
+    left: &Path,
+    right: &Path,
+    options: &diff::Options,
+    fail_on: FailOn,
+) -> Result<bool, String> {
+    let (a, b) = (json_reports(left)?, json_reports(right)?);
+    let mut failed = false;
+    let mut compared = 0;
+    for (name, left_path) in &a {
+        let Some(right_path) = b.get(name) else {
+            continue;
+        };
+        outln!("== {name} ==");
+        let report = diff_files(left_path, right_path, options)?;
+        failed |= report.fails(fail_on);
+        compared += 1;
+        outln!("");
     }
-    let width = differences.iter().map(|d| d.path.len()).max().unwrap_or(0);
-    for d in &differences {
-        let change = d
-            .change
-            .map(|c| {
-                if c.is_finite() {
-                    format!("{:+.1}%", c * 100.0)
-                } else {
-                    "from 0".to_string()
-                }
-            })
-            .unwrap_or_default();
-        outln!("{:<width$}  {} → {}  {change}", d.path, d.left, d.right);
+    let only = |side: &std::collections::BTreeMap<String, PathBuf>,
+                other: &std::collections::BTreeMap<String, PathBuf>| {
+        side.keys()
+            .filter(|name| !other.contains_key(*name))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let (only_left, only_right) = (only(&a, &b), only(&b, &a));
+    for (folder, names) in [(left, &only_left), (right, &only_right)] {
+        for name in names {
+            outln!("only in {}: {name}", folder.display());
+        }
     }
     outln!(
-        "{} difference{} beyond {:.1}%",
-        differences.len(),
-        if differences.len() == 1 { "" } else { "s" },
-        tolerance * 100.0
+        "{compared} report{} compared, {} on one side only",
+        if compared == 1 { "" } else { "s" },
+        only_left.len() + only_right.len()
     );
-    Ok(ExitCode::from(EXIT_FAILED))
+    let one_sided = !only_left.is_empty() || !only_right.is_empty();
+    Ok(failed || (one_sided && fail_on == FailOn::Any))
+}
+
+/// The JSON reports under `folder`, by their path inside it (`/`-separated).
+fn json_reports(folder: &Path) -> Result<std::collections::BTreeMap<String, PathBuf>, String> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for path in entries.filter_map(|entry| entry.ok().map(|e| e.path())) {
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                let inside = path.strip_prefix(folder).unwrap_or(&path);
+                let name: Vec<String> = inside
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                found.insert(name.join("/"), path);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// One report folder per scenario: `OUT/<file stem>/`, or

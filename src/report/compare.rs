@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use super::provenance::{self, Provenance, RunHash};
 use super::stats::Estimate;
 use super::summary::Summary;
 use super::text::{format_ms, group_digits, long_duration, new_table};
@@ -48,6 +49,8 @@ pub struct RecoveryRow {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
+    /// What this document is, for `diff`: always `compare`.
+    pub kind: &'static str,
     pub scenario: String,
     pub seed: u64,
     pub replications: u32,
@@ -62,6 +65,8 @@ pub struct Comparison {
     /// numbers cover only part of the run. Left out of the JSON when none was.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stopped: Vec<StoppedRun>,
+    /// Version, root seed, and each variant's scenario hash.
+    pub provenance: Provenance,
 }
 
 /// A run that a safety limit stopped before the end of its duration.
@@ -486,7 +491,17 @@ pub fn compare(variants: &[String], runs: &[Vec<Summary>]) -> Comparison {
         })
         .filter(keep_row)
         .collect();
+    let hashes = variants
+        .iter()
+        .zip(runs)
+        .map(|(name, reps)| RunHash {
+            name: name.clone(),
+            scenario_sha256: reps[0].provenance.scenario_sha256.clone(),
+        })
+        .collect();
     Comparison {
+        kind: "compare",
+        provenance: provenance::of_batch(first.seed, hashes),
         scenario: first.scenario.clone(),
         seed: first.seed,
         replications: runs[0].len() as u32,

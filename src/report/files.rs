@@ -6,6 +6,7 @@
 use crate::model::RunOutcome;
 use crate::scenario::Scenario;
 
+use super::provenance;
 use super::summary::Summary;
 
 /// Output files as (name, contents).
@@ -15,8 +16,8 @@ use super::sweep::{self, SweepResult};
 use super::timeseries::TimeSeries;
 use super::{charts, markdown, text};
 
-/// summary.json, timeseries.csv, report.txt, report.md and the charts (SVG
-/// and PNG) of one run. A chart that fails to draw is left out, with its
+/// summary.json, scenario.resolved.yaml, timeseries.csv, report.txt,
+/// report.md and the charts (SVG and PNG) of one run. A chart that fails to draw is left out, with its
 /// error returned beside the files.
 pub fn run_files(
     scenario: &Scenario,
@@ -26,6 +27,10 @@ pub fn run_files(
 ) -> (Vec<(String, Vec<u8>)>, Option<String>) {
     let mut files = vec![
         ("summary.json".to_string(), summary.to_json().into_bytes()),
+        (
+            "scenario.resolved.yaml".to_string(),
+            resolved_yaml(scenario).into_bytes(),
+        ),
         (
             "timeseries.csv".to_string(),
             outcome.timeseries.to_csv().into_bytes(),
@@ -46,6 +51,19 @@ pub fn run_files(
     ));
     files.extend(chart_files);
     (files, chart_error)
+}
+
+/// The scenario as run (overrides applied, the run's seed), as YAML: what a
+/// difference between two reports can be traced back to.
+fn resolved_yaml(scenario: &Scenario) -> String {
+    let document = provenance::resolved_document(scenario);
+    let header =
+        "# The scenario as run: the file after its variant's overrides, with the run's seed.\n";
+    match crate::scenario::yaml::to_text(&document) {
+        Ok(text) => format!("{header}{text}"),
+        // A tree read from YAML always writes back; JSON keeps it if not.
+        Err(_) => format!("{header}{}\n", provenance::canonical(&document)),
+    }
 }
 
 /// Pretty JSON with a trailing newline.

@@ -12,6 +12,7 @@ pub mod compare;
 pub mod diff;
 pub mod files;
 pub mod markdown;
+pub mod provenance;
 pub mod queues;
 pub mod stats;
 pub mod summary;

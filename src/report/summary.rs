@@ -18,10 +18,13 @@ use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{FaultSpec, FaultTarget, Load, Target};
 
-pub const SCHEMA_VERSION: u32 = 6;
+pub use super::provenance::SCHEMA_VERSION;
+use super::provenance::{self, Provenance};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
+    /// What this document is, for `diff`: always `summary`.
+    pub kind: &'static str,
     pub schema_version: u32,
     pub scenario: String,
     pub seed: u64,
@@ -47,6 +50,8 @@ pub struct Summary {
     pub consumers: Vec<ConsumerSummary>,
     /// The scenario's fault schedule, for readers of the report.
     pub faults: Vec<FaultSummary>,
+    /// Version, seed and the resolved scenario with its hash (last: it is the bulky part).
+    pub provenance: Provenance,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -415,6 +420,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         .map(|(spec, m)| consumer_summary(scenario, spec, m, measured))
         .collect();
     Summary {
+        kind: "summary",
         schema_version: SCHEMA_VERSION,
         scenario: scenario.name.clone(),
         seed: scenario.seed,
@@ -489,6 +495,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
             .iter()
             .map(|f| fault_summary(scenario, f))
             .collect(),
+        provenance: provenance::of_run(scenario),
     }
 }
 

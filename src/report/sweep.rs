@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::compare::{StoppedRun, Unit, format_value, stopped_runs, stopped_text};
+use super::provenance::{self, Provenance, RunHash};
 use super::queues::{ConsumerSummary, QueueSummary};
 use super::stats::Estimate;
 use super::summary::{SourceSummary, Summary};
@@ -80,6 +81,8 @@ pub struct CachePoint {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepResult {
+    /// What this document is, for `diff`: always `sweep`.
+    pub kind: &'static str,
     pub scenario: String,
     pub seed: u64,
     pub param: String,
@@ -89,6 +92,8 @@ pub struct SweepResult {
     /// only part of a run. Left out of the JSON when none was.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stopped: Vec<StoppedRun>,
+    /// Version, root seed, and each point's scenario hash (`variant param=value`).
+    pub provenance: Provenance,
 }
 
 /// The estimate over the replications that have a value, if any has.
@@ -133,7 +138,17 @@ pub fn sweep_result(
         .iter()
         .map(|(value, variant)| (Some(value.clone()), variant.clone()))
         .collect();
+    let hashes = labels
+        .iter()
+        .zip(runs)
+        .map(|((value, variant), reps)| RunHash {
+            name: format!("{variant} {param}={value}"),
+            scenario_sha256: reps[0].provenance.scenario_sha256.clone(),
+        })
+        .collect();
     SweepResult {
+        kind: "sweep",
+        provenance: provenance::of_batch(first.seed, hashes),
         scenario: first.scenario.clone(),
         seed: first.seed,
         param: param.to_string(),

@@ -54,6 +54,11 @@ pub struct Scenario {
     pub edges: Vec<EdgeSpec>,
     /// Scheduled failures, in file order.
     pub faults: Vec<FaultSpec>,
+    /// The document this scenario was read from, after its variant's and
+    /// sweep point's overrides (without `variants`, `sweep` and `expect`):
+    /// what reports record as its provenance. Shared, since replications
+    /// clone the scenario.
+    pub document: std::sync::Arc<serde_json::Value>,
 }
 
 /// A token bucket in front of a service or load balancer. An attempt that

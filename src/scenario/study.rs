@@ -91,6 +91,15 @@ impl Study {
         self.variants.iter().find(|v| v.name == name)
     }
 
+    /// The document of the variant named `name` as it is run: the file's
+    /// tree (without `variants`, `sweep` and `expect`) with the variant's
+    /// overrides applied; `None` for an unknown name. Each variant's
+    /// scenario carries the same value as [`Scenario::document`].
+    pub fn resolved(&self, name: &str) -> Option<Value> {
+        self.variant(name)
+            .map(|v| v.scenario.document.as_ref().clone())
+    }
+
     pub fn names(&self) -> Vec<&str> {
         self.variants.iter().map(|v| v.name.as_str()).collect()
     }
@@ -155,6 +164,8 @@ pub(super) fn build_study(
         map.remove("expect");
     }
     let description = base.description.clone();
+    let mut base = base;
+    base.document = std::sync::Arc::new(tree.clone());
     let mut variants = vec![Variant {
         name: BASE.to_string(),
         description,
@@ -394,17 +405,20 @@ fn build_once(
     if !errors.is_empty() {
         return Err(BuildError::Other(errors));
     }
+    let document = std::sync::Arc::new(tree.clone());
     overrides::stringify_scalars(&mut tree);
     let raw: RawScenario =
         serde_json::from_value(tree).map_err(|error| serde_error(&error, list, variant))?;
-    validate::validate(&raw, base_dir).map_err(|diagnostics| {
+    let mut scenario = validate::validate(&raw, base_dir).map_err(|diagnostics| {
         BuildError::Other(
             diagnostics
                 .into_iter()
                 .map(|d| blame(d, list, variant))
                 .collect(),
         )
-    })
+    })?;
+    scenario.document = document;
+    Ok(scenario)
 }
 
 /// A serde error in the overridden tree, at the override that caused it:

@@ -56,6 +56,12 @@ pub fn parse_tree(text: &str) -> Result<serde_json::Value, SyntaxError> {
     parse(text)
 }
 
+/// A value tree as YAML text (keys in the tree's order), for the resolved
+/// scenario a report writes beside its summary.
+pub fn to_text(tree: &serde_json::Value) -> Result<String, String> {
+    serde_saphyr::to_string(tree).map_err(|e| e.to_string())
+}
+
 /// The library's words for limits and structure, in the user's terms: its
 /// messages name its own types and functions (`Nodes { nodes: 250001 }`,
 /// `use from_str_multiple`), which mean nothing to someone writing a scenario.

@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod defences;
 mod determinism;
+mod diff;
 mod errors;
 mod faults;
 mod fuzz;

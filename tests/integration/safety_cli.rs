@@ -57,7 +57,7 @@ fn assert_whole_files(dir: &Path) -> usize {
                 .trim_end()
                 .ends_with("</svg>"),
             Some("png") => is_whole_png(&bytes),
-            Some("txt" | "md") => !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok(),
+            Some("txt" | "md" | "yaml") => !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok(),
             other => panic!("unexpected file {} ({other:?})", path.display()),
         };
         assert!(whole, "{} is not whole", path.display());

@@ -275,7 +275,7 @@ fn diff_compares_summaries_with_a_tolerance() {
     assert!(
         stdout
             .lines()
-            .any(|line| line.starts_with("seed ") && line.contains("1 → 2")),
+            .any(|line| line.starts_with("seed: ") && line.contains("1 → 2")),
         "{stdout}"
     );
     stampede()

@@ -252,6 +252,8 @@ impl Checker {
             consumers,
             edges: std::mem::take(&mut self.edges),
             faults,
+            // The study sets it: only it holds the document as written.
+            document: Default::default(),
         })
     }
 
