@@ -23,7 +23,7 @@ use stampede::report::diff::cause::{FailOn, Labeled, Report};
 use stampede::report::summary::summarize;
 use stampede::report::text;
 use stampede::report::timeseries::TimeSeries;
-use stampede::report::{check, check_output, compare, diff, files, sweep};
+use stampede::report::{check, check_output, compare, diff, files, provenance, sweep};
 use stampede::runner;
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
 use stampede::scenario::{Study, Variant, suggest};
@@ -828,7 +828,12 @@ fn check_one(path: &Path, study: &Study, options: &CheckOptions) -> check::Scena
     }
     let runs = check::Runs { variants: judged };
     let (thresholds, skipped) = check::evaluate(study, &runs, options.strict);
+    let hashes = chosen.iter().map(|v| provenance::RunHash {
+        name: v.name.clone(),
+        scenario_sha256: provenance::scenario_sha256(&v.scenario),
+    });
     check::ScenarioCheck {
+        provenance: provenance::of_batch(seed, hashes.collect()),
         file: label(path),
         scenario: study.base().name.clone(),
         seed,

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::scenario::Study;
 use crate::scenario::expect::{Bound, Expectation, Measure, MessageCount, Statistic, Unit};
 
+use super::provenance::{Provenance, SCHEMA_VERSION};
 use super::stats::Estimate;
 use super::summary::{LatencySummary, Summary};
 
@@ -63,6 +64,8 @@ pub struct Threshold {
 /// One scenario file's check.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioCheck {
+    /// The stampede version, the seed and each variant's resolved-scenario hash.
+    pub provenance: Provenance,
     pub file: String,
     pub scenario: String,
     pub seed: u64,
@@ -87,6 +90,12 @@ pub struct StoppedVariant {
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckReport {
     pub kind: &'static str,
+    /// The one scenario's provenance, when one was checked (as in every
+    /// JSON output, so `diff` can say what changed); otherwise each
+    /// scenario has its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+    pub schema_version: u32,
     pub stampede_version: &'static str,
     pub strict: bool,
     pub passed: usize,
@@ -102,6 +111,11 @@ impl CheckReport {
         let failed = all().filter(|t| t.verdict == Verdict::Fail).count();
         CheckReport {
             kind: "check",
+            provenance: match scenarios.as_slice() {
+                [one] => Some(one.provenance.clone()),
+                _ => None,
+            },
+            schema_version: SCHEMA_VERSION,
             stampede_version: env!("CARGO_PKG_VERSION"),
             strict,
             passed: all().count() - failed,
