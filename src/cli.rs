@@ -137,7 +137,8 @@ enum Command {
         #[arg(long, default_value = "reports")]
         out: PathBuf,
     },
-    /// Run scenarios and test their `expect:` thresholds, every variant: exit 0 if all hold, 1 if one fails, 2 if a run was stopped.
+    /// Run scenarios and test their `expect:` thresholds, every variant: exit 0 if all hold, 1 if one fails, 2 on invalid input or a stopped run.
+    #[command(after_long_help = CHECK_HELP)]
     Check {
         /// Scenario files (YAML) with `expect:` thresholds, or directories of them; `-` reads one from standard input.
         #[arg(required = true)]
@@ -236,6 +237,22 @@ enum Format {
     Text,
     Json,
 }
+
+/// What `help check` says after the options: the thresholds themselves.
+const CHECK_HELP: &str = "\
+Thresholds, in a scenario's `expect:` list (or a variant's own, beside `set:`):
+  p99(users.latency) < 300ms        mean p50 p90 p99 p999 max of SOURCE.latency,
+                                    SERVICE.latency, SERVICE.queue_wait, QUEUE.latency
+  goodput > 180/s                   goodput, throughput (all sources, or goodput(users))
+  success_ratio(users) >= 99%       success_ratio, utilisation(SERVICE): 99% or 0.99
+  amplification(db) <= 2            also queue_length rejected abandoned (per service)
+  recovery_time(users) < 10s        after a spike or fault; drain_time(QUEUE) < 1m
+  dropped(orders) <= 0              duplicates dead_lettered expired dropped depth_max
+  p99(users.latency)[backoff] < p99(users.latency)[no-backoff]
+                                    between variants (top-level `expect:` only)
+A variant's own line replaces the top-level lines on the same measure.
+The full reference: docs/scenario-reference.md#expectations-and-stampede-check;
+CI recipes and choosing --replications: docs/ci.md.";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum CheckFormat {
@@ -755,11 +772,20 @@ fn check(
             "--strict judges each threshold's 95% interval, which takes --replications 2 or more (10 is a good start)",
         ));
     }
+    if let Some(file) = junit.filter(|f| f.is_dir()) {
+        return Ok(invalid(format!(
+            "--junit {} is a folder: give the name of the file to write",
+            file.display()
+        )));
+    }
     let mut studies = Vec::new();
     for path in scenario_inputs(inputs)? {
-        let study = match load_study(&path) {
+        let study = match load_study_located(&path) {
             Ok(study) => study,
-            Err(error) => return Ok(invalid(error)),
+            Err((error, diagnostics)) => {
+                invalid_for_pipelines(&label(&path), &diagnostics, format, junit)?;
+                return Ok(invalid(error));
+            }
         };
         if !study.has_expectations() {
             if options.allow_empty {
@@ -776,16 +802,23 @@ fn check(
         }
         studies.push((path, study));
     }
-    let checks: Vec<check::ScenarioCheck> = studies
-        .iter()
-        .map(|(path, study)| check_one(path, study, options))
-        .collect();
+    let mut checks = Vec::new();
+    for (path, study) in &studies {
+        let checked = check_one(path, study, options);
+        // Text and annotations as each scenario is done: a long check is
+        // never minutes of silence in a CI log.
+        match format {
+            CheckFormat::Text => out!("{}", check_output::text_of(&checked)),
+            CheckFormat::Github => out!("{}", check_output::github_of(&checked)),
+            CheckFormat::Json | CheckFormat::Junit => {}
+        }
+        checks.push(checked);
+    }
     let report = check::CheckReport::new(checks, options.strict);
     match format {
-        CheckFormat::Text => out!("{}", check_output::text(&report)),
+        CheckFormat::Text | CheckFormat::Github => out!("{}", check_output::totals(&report)),
         CheckFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
         CheckFormat::Junit => out!("{}", check_output::junit(&report)),
-        CheckFormat::Github => out!("{}", check_output::github(&report)),
     }
     if let Some(file) = junit {
         write::write_file(file, check_output::junit(&report).as_bytes())?;
@@ -798,11 +831,50 @@ fn check(
     })
 }
 
+/// Reads a study as [`load_study`] does, keeping each mistake's position
+/// for the formats pipelines read.
+fn load_study_located(path: &Path) -> Result<Study, (String, Vec<scenario::Diagnostic>)> {
+    let loaded = match is_stdin(path) {
+        false => scenario::load_study(path),
+        true => {
+            let text = read_stdin().map_err(|e| (e, Vec::new()))?;
+            scenario::load_study_str(STDIN_LABEL, &text)
+        }
+    };
+    loaded.map_err(|e| (e.to_string(), e.diagnostics))
+}
+
+/// A scenario `check` cannot read still reaches a pipeline: annotations on
+/// its lines, and the JUnit report a later step publishes.
+fn invalid_for_pipelines(
+    file: &str,
+    diagnostics: &[scenario::Diagnostic],
+    format: CheckFormat,
+    junit: Option<&Path>,
+) -> Result<()> {
+    match format {
+        CheckFormat::Github => out!("{}", check_output::github_invalid(file, diagnostics)),
+        CheckFormat::Junit => out!("{}", check_output::junit_invalid(file, diagnostics)),
+        CheckFormat::Text | CheckFormat::Json => {}
+    }
+    if let Some(path) = junit {
+        let xml = check_output::junit_invalid(file, diagnostics);
+        write::write_file(path, xml.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// The variants `check` runs: those asked for, else the base and every variant.
 fn chosen_variants<'a>(study: &'a Study, asked: &[String]) -> Result<Vec<&'a Variant>, String> {
-    match asked.is_empty() {
+    let mut unique: Vec<String> = Vec::new();
+    for name in asked {
+        if !unique.contains(name) {
+            unique.push(name.clone());
+        }
+    }
+    match unique.is_empty() {
         true => Ok(study.variants.iter().collect()),
-        false => pick_variants(study, asked),
+        false => pick_variants(study, &unique),
     }
 }
 
@@ -870,10 +942,11 @@ fn diff(
     metrics: &[String],
     fail_on: FailOnArg,
 ) -> Result<ExitCode> {
-    let options = match diff_options(tolerances, metrics) {
+    let mut options = match diff_options(tolerances, metrics) {
         Ok(options) => options,
         Err(message) => return Ok(invalid(message)),
     };
+    options.every_metric_glob_must_match = !left.is_dir();
     let fail_on = match fail_on {
         FailOnArg::Worse => FailOn::Worse,
         FailOnArg::Any => FailOn::Any,
@@ -906,6 +979,7 @@ fn diff_options(tolerances: &[String], metrics: &[String]) -> Result<diff::Optio
     Ok(diff::Options {
         tolerances,
         metrics,
+        every_metric_glob_must_match: true,
     })
 }
 
@@ -945,6 +1019,7 @@ fn diff_folders(
     let (a, b) = (json_reports(left)?, json_reports(right)?);
     let mut failed = false;
     let mut compared = 0;
+    let mut unmatched: Option<Vec<String>> = None;
     for (name, left_path) in &a {
         let Some(right_path) = b.get(name) else {
             continue;
@@ -952,6 +1027,11 @@ fn diff_folders(
         outln!("== {name} ==");
         let report = diff_files(left_path, right_path, options)?;
         failed |= report.fails(fail_on);
+        let here = report.unmatched_metrics;
+        unmatched = Some(match unmatched {
+            None => here,
+            Some(before) => before.into_iter().filter(|g| here.contains(g)).collect(),
+        });
         compared += 1;
         outln!("");
     }
@@ -973,6 +1053,9 @@ fn diff_folders(
         if compared == 1 { "" } else { "s" },
         only_left.len() + only_right.len()
     );
+    if let Some(globs) = unmatched.filter(|g| !g.is_empty()) {
+        return Err(diff::cause::unmatched_message(&globs));
+    }
     let one_sided = !only_left.is_empty() || !only_right.is_empty();
     Ok(failed || (one_sided && fail_on == FailOn::Any))
 }

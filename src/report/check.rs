@@ -75,8 +75,17 @@ pub struct ScenarioCheck {
     /// Variants whose runs a safety limit stopped: not checked.
     pub stopped: Vec<StoppedVariant>,
     /// Comparisons between variants not checked because a variant they name was not run.
-    pub skipped: Vec<String>,
+    pub skipped: Vec<Skipped>,
     pub thresholds: Vec<Threshold>,
+}
+
+/// A comparison between variants that was not checked, because a variant
+/// it names was not among those run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    pub expression: String,
+    pub line: u64,
+    pub column: u64,
 }
 
 /// A variant a safety limit stopped, and why.
@@ -129,6 +138,16 @@ impl CheckReport {
 /// What a threshold is judged on: each variant's summaries, by name.
 pub struct Runs<'a> {
     pub variants: Vec<(&'a str, &'a [Summary])>,
+}
+
+impl Threshold {
+    /// Who it is about: its variant, or `a vs b` for a comparison.
+    pub fn label(&self) -> String {
+        match &self.compared_with {
+            Some(other) => format!("{} vs {}", self.variant, other.variant),
+            None => self.variant.clone(),
+        }
+    }
 }
 
 impl<'a> Runs<'a> {
@@ -239,7 +258,7 @@ fn measured(measure: &Measure, summary: &Summary) -> Option<f64> {
 /// order, then the comparisons between variants whose runs are all there.
 /// Comparisons naming a variant that was not run are returned by text in
 /// the second list.
-pub fn evaluate(study: &Study, runs: &Runs, strict: bool) -> (Vec<Threshold>, Vec<String>) {
+pub fn evaluate(study: &Study, runs: &Runs, strict: bool) -> (Vec<Threshold>, Vec<Skipped>) {
     let mut thresholds = Vec::new();
     for (name, summaries) in &runs.variants {
         let Some(variant) = study.variant(name) else {
@@ -260,7 +279,11 @@ pub fn evaluate(study: &Study, runs: &Runs, strict: bool) -> (Vec<Threshold>, Ve
             (Some(summaries), true) => {
                 thresholds.push(judge(expectation, left, summaries, runs, strict))
             }
-            _ => skipped.push(expectation.text.clone()),
+            _ => skipped.push(Skipped {
+                expression: expectation.text.clone(),
+                line: expectation.position.line,
+                column: expectation.position.column,
+            }),
         }
     }
     (thresholds, skipped)

@@ -8,6 +8,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use super::check::{CheckReport, ScenarioCheck, Threshold, Verdict};
 use super::compare::{Unit, format_value};
 use super::stats::Estimate;
+use crate::scenario::Diagnostic;
 
 /// A value in its threshold's unit, as people read it.
 fn format_in(unit: &str, value: f64) -> String {
@@ -37,12 +38,24 @@ pub fn measured_text(threshold: &Threshold) -> String {
     let unit = threshold.unit;
     let measured = format_estimate(unit, threshold.measured);
     match (&threshold.compared_with, threshold.limit) {
-        (Some(other), _) => format!(
-            "measured {measured} in `{}` against {} in `{}`",
-            threshold.variant,
-            format_estimate(unit, other.measured),
-            other.variant
-        ),
+        (Some(other), _) => {
+            let difference = match other.difference {
+                Some(d) if d.mean >= 0.0 => {
+                    format!(", difference +{}", format_estimate(unit, Some(d)))
+                }
+                Some(d) => {
+                    let magnitude = Estimate { mean: -d.mean, ..d };
+                    format!(", difference −{}", format_estimate(unit, Some(magnitude)))
+                }
+                None => String::new(),
+            };
+            format!(
+                "measured {measured} in `{}` against {} in `{}`{difference}",
+                threshold.variant,
+                format_estimate(unit, other.measured),
+                other.variant
+            )
+        }
         (None, Some(limit)) => format!("measured {measured}, limit {}", format_in(unit, limit)),
         (None, None) => format!("measured {measured}"),
     }
@@ -78,46 +91,51 @@ fn groups(check: &ScenarioCheck) -> Vec<(String, Vec<&Threshold>)> {
 
 /// For people: per scenario and variant, a line per threshold.
 pub fn text(report: &CheckReport) -> String {
+    let mut out: String = report.scenarios.iter().map(text_of).collect();
+    out.push_str(&totals(report));
+    out
+}
+
+/// One scenario's part of [`text`].
+pub fn text_of(check: &ScenarioCheck) -> String {
     let mut out = String::new();
-    for check in &report.scenarios {
-        let runs = match check.replications {
-            1 => "1 run".to_string(),
-            n => format!("{n} runs each"),
-        };
-        out.push_str(&format!("{} (seed {}, {runs})\n", check.file, check.seed));
-        for (group, thresholds) in groups(check) {
-            out.push_str(&format!("  {group}\n"));
-            let width = thresholds
-                .iter()
-                .map(|t| t.expression.chars().count())
-                .max()
-                .unwrap_or(0);
-            for threshold in thresholds {
-                out.push_str(&format!(
-                    "    {}  {:<width$}   {}\n",
-                    mark(threshold),
-                    threshold.expression,
-                    measured_text(threshold)
-                ));
-                if let Some(note) = &threshold.note {
-                    out.push_str(&format!("          {note}\n"));
-                }
+    let runs = match check.replications {
+        1 => "1 run".to_string(),
+        n => format!("{n} runs each"),
+    };
+    out.push_str(&format!("{} (seed {}, {runs})\n", check.file, check.seed));
+    for (group, thresholds) in groups(check) {
+        out.push_str(&format!("  {group}\n"));
+        let width = thresholds
+            .iter()
+            .map(|t| t.expression.chars().count())
+            .max()
+            .unwrap_or(0);
+        for threshold in thresholds {
+            out.push_str(&format!(
+                "    {}  {:<width$}   {}\n",
+                mark(threshold),
+                threshold.expression,
+                measured_text(threshold)
+            ));
+            if let Some(note) = &threshold.note {
+                out.push_str(&format!("          {note}\n"));
             }
         }
-        for stopped in &check.stopped {
-            out.push_str(&format!(
-                "  variant {}\n    STOPPED: {}: its thresholds were not checked\n",
-                stopped.variant, stopped.reason
-            ));
-        }
-        for skipped in &check.skipped {
-            out.push_str(&format!(
-                "  not checked (a variant it names was not run): {skipped}\n"
-            ));
-        }
-        out.push_str(&format!("  reproduce: {}\n", check.reproduce));
     }
-    out.push_str(&totals(report));
+    for stopped in &check.stopped {
+        out.push_str(&format!(
+            "  variant {}\n    STOPPED: {}: its thresholds were not checked\n",
+            stopped.variant, stopped.reason
+        ));
+    }
+    for skipped in &check.skipped {
+        out.push_str(&format!(
+            "  not checked (a variant it names was not run): {}\n",
+            skipped.expression
+        ));
+    }
+    out.push_str(&format!("  reproduce: {}\n", check.reproduce));
     out
 }
 
@@ -129,7 +147,7 @@ fn plural(count: usize, word: &str) -> String {
 }
 
 /// The closing line: how many passed, failed, and were stopped.
-fn totals(report: &CheckReport) -> String {
+pub fn totals(report: &CheckReport) -> String {
     let mut line = format!(
         "{} passed, {} failed",
         plural(report.passed, "threshold"),
@@ -154,6 +172,17 @@ pub fn junit(report: &CheckReport) -> String {
             let mut suite = TestSuite::new(format!("{} · {group}", check.file));
             for threshold in thresholds {
                 suite.add_test_case(test_case(check, threshold));
+            }
+            junit.add_test_suite(suite);
+        }
+        if !check.skipped.is_empty() {
+            let mut suite = TestSuite::new(format!("{} · variants compared, not run", check.file));
+            for skipped in &check.skipped {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message("a variant it names was not among those run (--variants)");
+                let mut case = TestCase::new(skipped.expression.clone(), status);
+                case.set_classname(check.file.clone());
+                suite.add_test_case(case);
             }
             junit.add_test_suite(suite);
         }
@@ -187,49 +216,93 @@ fn test_case(check: &ScenarioCheck, threshold: &Threshold) -> TestCase {
         }
     };
     let mut case = TestCase::new(threshold.expression.clone(), status);
-    case.set_classname(format!("{} [{}]", check.file, threshold.variant));
+    case.set_classname(format!("{} [{}]", check.file, threshold.label()));
     case
 }
 
 /// GitHub workflow commands: an error on the line of each failing
 /// threshold, a warning on each passing one within noise, and a summary.
 pub fn github(report: &CheckReport) -> String {
+    let mut out: String = report.scenarios.iter().map(github_of).collect();
+    out.push_str(&totals(report));
+    out
+}
+
+/// One scenario's part of [`github`].
+pub fn github_of(check: &ScenarioCheck) -> String {
     let mut out = String::new();
-    for check in &report.scenarios {
-        for threshold in &check.thresholds {
-            let level = match (threshold.verdict, threshold.within_noise) {
-                (Verdict::Fail, _) => "error",
-                (Verdict::Pass, true) => "warning",
-                (Verdict::Pass, false) => continue,
-            };
-            let mut message = format!(
-                "{} [{}]: {}",
-                threshold.expression,
-                threshold.variant,
-                measured_text(threshold)
-            );
-            if let Some(note) = &threshold.note {
-                message.push_str(&format!(". {note}"));
-            }
-            out.push_str(&format!(
-                "::{level} file={},line={},col={},title=stampede check::{}\n",
-                escape_property(&check.file),
-                threshold.line,
-                threshold.column,
-                escape_data(&message)
-            ));
+    for threshold in &check.thresholds {
+        let level = match (threshold.verdict, threshold.within_noise) {
+            (Verdict::Fail, _) => "error",
+            (Verdict::Pass, true) => "warning",
+            (Verdict::Pass, false) => continue,
+        };
+        let mut message = format!(
+            "{} [{}]: {}",
+            threshold.expression,
+            threshold.label(),
+            measured_text(threshold)
+        );
+        if let Some(note) = &threshold.note {
+            message.push_str(&format!(". {note}"));
         }
-        for stopped in &check.stopped {
-            out.push_str(&format!(
+        out.push_str(&format!(
+            "::{level} file={},line={},col={},title=stampede check::{}\n",
+            escape_property(&check.file),
+            threshold.line,
+            threshold.column,
+            escape_data(&message)
+        ));
+    }
+    for stopped in &check.stopped {
+        out.push_str(&format!(
                 "::error file={},title=stampede check::variant {}: {}: its thresholds were not checked\n",
                 escape_property(&check.file),
                 escape_data(&stopped.variant),
                 escape_data(&stopped.reason)
             ));
-        }
     }
-    out.push_str(&totals(report));
     out
+}
+
+/// A scenario `check` could not read, for pipelines: an annotation per
+/// mistake at its line, so the pull request shows it where it is.
+pub fn github_invalid(file: &str, diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let at = d
+                .position
+                .map(|p| format!(",line={},col={}", p.line, p.column))
+                .unwrap_or_default();
+            format!(
+                "::error file={}{at},title=stampede check::{}\n",
+                escape_property(file),
+                escape_data(&format!("{}: {}", d.path, d.message))
+            )
+        })
+        .collect()
+}
+
+/// The same as JUnit XML: a suite for the file, an error case per mistake,
+/// so a report step that always runs finds a report that says why.
+pub fn junit_invalid(file: &str, diagnostics: &[Diagnostic]) -> String {
+    let mut junit = Report::new("stampede check");
+    let mut suite = TestSuite::new(format!("{file} · invalid scenario"));
+    for d in diagnostics {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(d.message.clone());
+        let line = d.position.map_or(0, |p| p.line);
+        let column = d.position.map_or(0, |p| p.column);
+        status.set_description(format!("{file}:{line}:{column}: {}", d.path));
+        let mut case = TestCase::new(d.path.clone(), status);
+        case.set_classname(file.to_string());
+        suite.add_test_case(case);
+    }
+    junit.add_test_suite(suite);
+    junit
+        .to_string()
+        .expect("a report of plain strings serializes")
 }
 
 /// A workflow command's message: `%`, CR and LF escaped as GitHub reads them.

@@ -19,7 +19,15 @@ use serde_json::Value;
 
 /// The keys that describe a document rather than measure a run: the
 /// header speaks of them once, the metric table never.
-const NOT_METRICS: [&str; 5] = ["kind", "schema_version", "seed", "scenario", "provenance"];
+/// (`variants` lists a compare's variants: their values are named by them.)
+const NOT_METRICS: [&str; 6] = [
+    "kind",
+    "schema_version",
+    "seed",
+    "scenario",
+    "provenance",
+    "variants",
+];
 
 /// What a JSON document is: `summary`, `compare`, `sweep`, `check`…
 ///
@@ -312,11 +320,41 @@ fn item_name(item: &Value, index: usize) -> String {
     }
 }
 
-/// Every leaf of `value` as (dotted path, value).
+/// Every leaf of `value` as (dotted path, value). In a compare, each
+/// metric's `values` (one per variant, in the document's variant order) are
+/// named by their variant, so the same variants listed in another order are
+/// paired by name, not by position.
 pub fn flatten(value: &Value) -> Vec<(String, Value)> {
     let mut out = Vec::new();
-    walk(value, String::new(), &mut out);
+    walk(&by_variant(value), String::new(), &mut out);
     out
+}
+
+/// A compare document with every `values` list turned into an object keyed
+/// by variant name; any other document unchanged.
+fn by_variant(document: &Value) -> Value {
+    let Some(names) = document.get("variants").and_then(Value::as_array) else {
+        return document.clone();
+    };
+    let names: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect();
+    let mut relabeled = document.clone();
+    if let Some(rows) = relabeled.get_mut("metrics").and_then(Value::as_array_mut) {
+        for row in rows {
+            let Some(values) = row.get_mut("values") else {
+                continue;
+            };
+            if let Value::Array(items) = values
+                && items.len() == names.len()
+            {
+                let named = names.iter().cloned().zip(items.drain(..)).collect();
+                *values = Value::Object(named);
+            }
+        }
+    }
+    relabeled
 }
 
 fn walk(value: &Value, path: String, out: &mut Vec<(String, Value)>) {
@@ -355,9 +393,27 @@ pub struct Options {
     pub tolerances: Tolerances,
     /// Only the metrics one of these matches; all when empty.
     pub metrics: Vec<MetricGlob>,
+    /// Refuse a `--metric` glob that matches nothing in the two documents
+    /// (two files; for folders, what matters is that it matches somewhere).
+    pub every_metric_glob_must_match: bool,
 }
 
 impl Options {
+    /// The `--metric` globs that match no metric of `documents`: a typo
+    /// would otherwise turn a gate green for good.
+    pub fn unmatched_metrics(&self, documents: &[&Value]) -> Vec<String> {
+        let paths: Vec<String> = documents
+            .iter()
+            .flat_map(|d| flatten(d))
+            .map(|(path, _)| path)
+            .collect();
+        self.metrics
+            .iter()
+            .filter(|glob| !paths.iter().any(|p| glob.matches(p)))
+            .map(|glob| glob.pattern().to_string())
+            .collect()
+    }
+
     fn compares(&self, path: &str) -> bool {
         let first = path.split('.').next().unwrap_or(path);
         !NOT_METRICS.contains(&first)
@@ -489,7 +545,19 @@ mod tests {
         Options {
             tolerances: Tolerances::parse(&texts).unwrap(),
             metrics: Vec::new(),
+            every_metric_glob_must_match: true,
         }
+    }
+
+    #[test]
+    fn a_compare_pairs_its_values_by_variant_name_not_position() {
+        let a = json!({"kind": "compare", "variants": ["x", "y"], "metrics": [
+            {"metric": "latency p99", "values": [{"mean": 1.0}, {"mean": 9.0}]}]});
+        let b = json!({"kind": "compare", "variants": ["y", "x"], "metrics": [
+            {"metric": "latency p99", "values": [{"mean": 9.0}, {"mean": 1.0}]}]});
+        assert!(diff(&a, &b, &options(&[])).is_empty());
+        let paths: Vec<String> = flatten(&a).into_iter().map(|(p, _)| p).collect();
+        assert!(paths.contains(&"metrics.latency p99.values.y.mean".to_string()));
     }
 
     #[test]

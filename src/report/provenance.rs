@@ -61,9 +61,12 @@ pub fn of_run(scenario: &Scenario) -> Provenance {
 }
 
 /// The provenance of a batch of runs (a compare, a sweep), hashed together
-/// in the order given; `seed` is the root seed.
+/// by name (the same runs listed in another order are the same batch);
+/// `seed` is the root seed.
 pub fn of_batch(seed: u64, runs: Vec<RunHash>) -> Provenance {
-    let listed: Vec<Value> = runs
+    let mut by_name: Vec<&RunHash> = runs.iter().collect();
+    by_name.sort_by(|a, b| a.name.cmp(&b.name));
+    let listed: Vec<Value> = by_name
         .iter()
         .map(|r| {
             Value::Array(vec![

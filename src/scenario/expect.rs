@@ -249,13 +249,13 @@ fn split_variant<'a>(
     if variants.contains(&name) {
         return Ok((measure.trim(), Some(name.to_string())));
     }
-    let hint = did_you_mean(name, variants.iter().copied())
-        .map(|n| format!(" (did you mean `{n}`?)"))
-        .unwrap_or_default();
-    Err(format!(
-        "no variant is named `{name}`{hint}; the variants are: {}",
-        variants.join(", ")
-    ))
+    Err(match did_you_mean(name, variants.iter().copied()) {
+        Some(close) => format!("no variant is named `{name}` (did you mean `{close}`?)"),
+        None => format!(
+            "no variant is named `{name}`; the variants are: {}",
+            variants.join(", ")
+        ),
+    })
 }
 
 fn parse_measure(text: &str, scenario: &Scenario) -> Result<Measure, String> {
@@ -433,11 +433,22 @@ fn limit(measure: &Measure, text: &str) -> Result<f64, String> {
         Measure::Latency { .. } => Ok(parse_duration(text)?.as_millis_f64()),
         Measure::RecoveryTime(_) | Measure::DrainTime(_) => Ok(parse_duration(text)?.as_secs_f64()),
         Measure::Goodput(_) | Measure::Throughput(_) => parse_rate(text),
-        Measure::SuccessRatio(_) | Measure::Utilisation(_) => match text.strip_suffix('%') {
-            Some(percent) => Ok(parse_number(percent)? / 100.0),
-            None => parse_number(text),
-        },
+        Measure::SuccessRatio(_) | Measure::Utilisation(_) => share(text),
         _ => parse_number(text.trim_end_matches(['×', 'x'])),
+    }
+}
+
+/// A share: `99%`, or a fraction from 0 to 1. A bare `99` is refused,
+/// as it would be read as 9,900% and make the gate always fail or always pass.
+fn share(text: &str) -> Result<f64, String> {
+    let explain = || format!("`{text}` should be a percentage or a fraction: `99%` or `0.99`");
+    let value = match text.strip_suffix('%') {
+        Some(percent) => parse_number(percent.trim()).map_err(|_| explain())? / 100.0,
+        None => parse_number(text).map_err(|_| explain())?,
+    };
+    match (0.0..=1.0).contains(&value) {
+        true => Ok(value),
+        false => Err(explain()),
     }
 }
 
@@ -529,6 +540,10 @@ mod tests {
                 "different units",
             ),
             ("p99(users.latency)base] < 1s", "without its `[`"),
+            ("success_ratio(users) >= 99", "`99%` or `0.99`"),
+            ("utilisation(db) < 150%", "`99%` or `0.99`"),
+            ("success_ratio(users) >= 99ms", "a percentage or a fraction"),
+            ("goodput[nope] > 1/s", "the variants are: base, faster"),
         ];
         for (text, fragment) in cases {
             let error = parse_expectation(text, &s, &["base", "faster"]).unwrap_err();

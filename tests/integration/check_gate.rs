@@ -267,6 +267,30 @@ fn edges_are_unsurprising() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("variants.v.set.expect"), "{stderr}");
+    // A scenario that cannot be read still reaches the pipeline: an
+    // annotation on its line, and a JUnit report with the error.
+    let wrong = CHECKOUT.replace(
+        "p99(shoppers.latency) < 500ms",
+        "p99(shopers.latency) < 500ms",
+    );
+    let wrong = write_temp(&wrong);
+    let junit = dir.path().join("invalid.xml");
+    let output = stampede()
+        .arg("check")
+        .arg(wrong.path())
+        .args(["--format", "github", "--junit", junit.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    let annotation = format!(
+        "::error file={},line={P99_LINE},col=5,",
+        wrong.path().display()
+    );
+    assert!(stdout.starts_with(&annotation), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!((report.tests, report.errors), (1, 1), "{xml}");
     // A run a safety limit stops is not a pass.
     let stopped = format!("{CHECKOUT}limits: {{ max_events: 1000 }}\n");
     let (code, text) = check(&write_temp(&stopped), &[]);

@@ -162,6 +162,12 @@ fn exit_codes_follow_fail_on_tolerances_and_metric_globs() {
         (&["--tolerance", "lots"], 2, "`lots` is not a tolerance"),
         (&["--tolerance=-5%"], 2, "zero or more"),
         (&["--metric", "a[b"], 2, "--metric: `a[b` is not a glob"),
+        // A typo in a glob would turn the gate green for good.
+        (
+            &["--metric", "nosuch*"],
+            2,
+            "--metric nosuch* matches no metric",
+        ),
     ];
     for (args, code, text) in cases {
         let (actual, stdout, stderr) = diff(&short, &patient, args);
@@ -249,6 +255,28 @@ fn documents_of_different_kinds_are_refused() {
         "compare.json",
         &String::from_utf8(output.stdout).unwrap(),
     );
+    let swapped = stampede()
+        .arg("compare")
+        .arg(&scenario)
+        .args(["--variants", "patient,base", "--format", "json"])
+        .output()
+        .unwrap();
+    let swapped = write(
+        dir.path(),
+        "swapped.json",
+        &String::from_utf8(swapped.stdout).unwrap(),
+    );
+    let check = stampede()
+        .arg("check")
+        .arg(&scenario)
+        .args(["--format", "json", "--allow-empty"])
+        .output()
+        .unwrap();
+    let check = write(
+        dir.path(),
+        "check.json",
+        &String::from_utf8(check.stdout).unwrap(),
+    );
     let other = write(dir.path(), "other.json", r#"{"a": 1}"#);
     let text = write(dir.path(), "text.json", "not json");
     // (left, right, exit code, message)
@@ -258,6 +286,9 @@ fn documents_of_different_kinds_are_refused() {
         (&summary, &other, 2, "is not a stampede report"),
         (&summary, &text, 2, "not a JSON report"),
         (&compare, &compare, 0, "no metric differs"),
+        // The same variants in another order: paired by name, not position.
+        (&compare, &swapped, 0, "no metric differs"),
+        (&check, &check, 2, "are check results"),
     ];
     for (left, right, code, message) in cases {
         let (actual, stdout, stderr) = diff(left, right, &[]);

@@ -30,6 +30,8 @@ pub enum FailOn {
 /// Two documents compared: the header lines, then the metrics.
 #[derive(Clone, Debug)]
 pub struct Report {
+    /// The `--metric` globs that matched nothing in either document.
+    pub unmatched_metrics: Vec<String>,
     pub kind: String,
     pub header: Vec<String>,
     pub differences: Vec<Difference>,
@@ -72,14 +74,34 @@ pub fn compare(left: Labeled, right: Labeled, options: &Options) -> Result<Repor
             left.label, right.label
         ));
     }
+    if left_kind == "check" {
+        return Err(format!(
+            "{} and {} are check results: verdicts, not measurements. Diff the summaries the runs wrote (`stampede run … --format json`, or `report` folders), or run `stampede check` on the new version",
+            left.label, right.label
+        ));
+    }
+    let unmatched_metrics = options.unmatched_metrics(&[left.document, right.document]);
+    if options.every_metric_glob_must_match && !unmatched_metrics.is_empty() {
+        return Err(unmatched_message(&unmatched_metrics));
+    }
     let differences = diff(left.document, right.document, options);
     let header = header(left, right, !differences.is_empty());
     Ok(Report {
+        unmatched_metrics,
         kind: left_kind,
         header,
         differences,
         tolerance: options.tolerances.describe(),
     })
+}
+
+/// Why `--metric` globs that match nothing are an error: a typo would
+/// otherwise turn a gate green for good.
+pub fn unmatched_message(globs: &[String]) -> String {
+    format!(
+        "--metric {} matches no metric of these reports (metric names look like `sources.users.latency.p99_ms`)",
+        globs.join(", --metric ")
+    )
 }
 
 /// The `provenance` fields both sides share, with fallbacks for files
@@ -170,7 +192,7 @@ fn seed_line(a: &Recorded, b: &Recorded) -> String {
 /// Why two runs of the same scenario differ.
 fn same_scenario_cause(a: &Recorded, b: &Recorded) -> String {
     if a.seed != b.seed {
-        return "same scenario, different seed: the difference is the runs' randomness (compare with --replications to tell an effect from chance)".to_string();
+        return "same scenario, different seed: the difference is the runs' randomness (`stampede compare … --replications 10` tells an effect from chance)".to_string();
     }
     match (a.version, b.version) {
         (Some(x), Some(y)) if x != y => format!(
