@@ -89,14 +89,8 @@ fn groups(check: &ScenarioCheck) -> Vec<(String, Vec<&Threshold>)> {
     groups
 }
 
-/// For people: per scenario and variant, a line per threshold.
-pub fn text(report: &CheckReport) -> String {
-    let mut out: String = report.scenarios.iter().map(text_of).collect();
-    out.push_str(&totals(report));
-    out
-}
-
-/// One scenario's part of [`text`].
+/// For people: one scenario's thresholds by variant, a line each (the
+/// closing line is [`totals`]).
 pub fn text_of(check: &ScenarioCheck) -> String {
     let mut out = String::new();
     let runs = match check.replications {
@@ -220,15 +214,8 @@ fn test_case(check: &ScenarioCheck, threshold: &Threshold) -> TestCase {
     case
 }
 
-/// GitHub workflow commands: an error on the line of each failing
-/// threshold, a warning on each passing one within noise, and a summary.
-pub fn github(report: &CheckReport) -> String {
-    let mut out: String = report.scenarios.iter().map(github_of).collect();
-    out.push_str(&totals(report));
-    out
-}
-
-/// One scenario's part of [`github`].
+/// GitHub workflow commands for one scenario: an error on the line of each
+/// failing threshold, a warning on each passing one within noise.
 pub fn github_of(check: &ScenarioCheck) -> String {
     let mut out = String::new();
     for threshold in &check.thresholds {

@@ -83,6 +83,24 @@ pub fn stampede() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("stampede").expect("the binary builds")
 }
 
+/// Every bundled scenario file with its text, in name order.
+pub fn bundled_files() -> Vec<(std::path::PathBuf, String)> {
+    let folder = format!("{}/scenarios", env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<_> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            (path, text)
+        })
+        .collect()
+}
+
 /// The absolute path of a bundled scenario.
 pub fn scenario_path(name: &str) -> String {
     format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))

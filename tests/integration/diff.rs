@@ -243,39 +243,31 @@ fn documents_of_different_kinds_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "checkout.yaml", CHECKOUT);
     let summary = run_json(dir.path(), &scenario, "summary.json", &[]);
-    let output = stampede()
-        .arg("compare")
-        .arg(&scenario)
-        .args(["--variants", "base,patient", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    let compare = write(
-        dir.path(),
+    // What `stampede COMMAND SCENARIO ARGS…` prints, in a file.
+    let json_of = |command: &str, args: &[&str], name: &str| {
+        let output = stampede()
+            .arg(command)
+            .arg(&scenario)
+            .args(args)
+            .output()
+            .unwrap();
+        write(dir.path(), name, &String::from_utf8(output.stdout).unwrap())
+    };
+    let json = ["--format", "json"];
+    let compare = json_of(
+        "compare",
+        &[&json[..], &["--variants", "base,patient"]].concat(),
         "compare.json",
-        &String::from_utf8(output.stdout).unwrap(),
     );
-    let swapped = stampede()
-        .arg("compare")
-        .arg(&scenario)
-        .args(["--variants", "patient,base", "--format", "json"])
-        .output()
-        .unwrap();
-    let swapped = write(
-        dir.path(),
+    let swapped = json_of(
+        "compare",
+        &[&json[..], &["--variants", "patient,base"]].concat(),
         "swapped.json",
-        &String::from_utf8(swapped.stdout).unwrap(),
     );
-    let check = stampede()
-        .arg("check")
-        .arg(&scenario)
-        .args(["--format", "json", "--allow-empty"])
-        .output()
-        .unwrap();
-    let check = write(
-        dir.path(),
+    let check = json_of(
+        "check",
+        &[&json[..], &["--allow-empty"]].concat(),
         "check.json",
-        &String::from_utf8(check.stdout).unwrap(),
     );
     let other = write(dir.path(), "other.json", r#"{"a": 1}"#);
     let text = write(dir.path(), "text.json", "not json");

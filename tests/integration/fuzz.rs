@@ -135,19 +135,9 @@ fn apply(text: &str, edit: &Edit) -> String {
 }
 
 fn bundled() -> Vec<(String, String)> {
-    let dir = format!("{}/scenarios", env!("CARGO_MANIFEST_DIR"));
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    paths.sort();
-    paths
+    crate::common::bundled_files()
         .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).unwrap();
-            (path.display().to_string(), text)
-        })
+        .map(|(path, text)| (path.display().to_string(), text))
         .collect()
 }
 

@@ -27,17 +27,9 @@ fn errors(validator: &jsonschema::Validator, tree: &Value) -> Vec<String> {
 }
 
 fn bundled() -> Vec<(String, Value)> {
-    let folder = format!("{}/scenarios", env!("CARGO_MANIFEST_DIR"));
-    let mut paths: Vec<_> = std::fs::read_dir(folder)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    paths.sort();
-    paths
+    crate::common::bundled_files()
         .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).unwrap();
+        .map(|(path, text)| {
             let tree =
                 yaml::parse_tree(&text).unwrap_or_else(|e| panic!("{path:?}: {}", e.message));
             (
