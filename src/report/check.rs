@@ -319,14 +319,10 @@ fn judge(
         Bound::Limit(limit) => left.as_ref().map(|l| vec![*limit; l.len()]),
         Bound::Measure { measure, variant } => {
             let other = runs.of(variant).and_then(|s| values(measure, s));
-            let difference = match (&left, &other) {
-                (Some(l), Some(o)) => Some(Estimate::of(&differences(l, o))),
-                _ => None,
-            };
             threshold.compared_with = Some(ComparedWith {
                 variant: variant.clone(),
                 measured: other.as_deref().map(Estimate::of),
-                difference,
+                difference: None,
             });
             other
         }
@@ -336,6 +332,9 @@ fn judge(
         return threshold;
     };
     let difference = Estimate::of(&differences(&left, &right));
+    if let Some(compared) = &mut threshold.compared_with {
+        compared.difference = Some(difference);
+    }
     let mean_left = mean(&left);
     let mean_right = mean(&right);
     let holds = expectation.comparison.holds(mean_left, mean_right);
