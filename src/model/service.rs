@@ -299,15 +299,22 @@ impl Simulation<'_> {
             self.answer_at(self.kernel.now, job.attempt, Err(Failure::Rejected));
             return;
         }
-        self.services.instances[instance as usize].busy += 1;
+        let in_service = {
+            let state = &mut self.services.instances[instance as usize];
+            state.busy += 1;
+            state.busy
+        };
         if measured {
             self.recorder.metrics.services[service_id]
                 .queue_wait
                 .record(waited);
         }
-        let work = spec
+        let mut work = spec
             .service_time
             .sample(&mut self.services.states[service_id].service_time_rng);
+        if let Some(load) = &spec.slowdown_with_load {
+            work = load.stretch(work, in_service);
+        }
         let done_at = self.kernel.now + SimDuration::from_nanos_f64(work * slowdown);
         self.kernel
             .schedule(done_at, ServiceEvent::LocalWorkDone { job: job_key });

@@ -134,9 +134,19 @@ pub struct RawService {
     pub concurrency_limit: Option<Spanned<RawConcurrencyLimit>>,
     pub autoscaling: Option<Spanned<RawAutoscaling>>,
     pub service_time: Option<Text>,
+    pub slowdown_with_load: Option<Spanned<RawLoadSlowdown>>,
     pub error_rate: Option<Text>,
     pub call_mode: Option<Text>,
     pub calls: Option<Vec<Spanned<RawCall>>>,
+}
+
+/// Service time that grows with the requests in service at an instance.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoadSlowdown {
+    pub contention: Option<Text>,
+    pub coherency: Option<Text>,
+    pub per_request: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -178,7 +178,7 @@ fn rate() -> Value {
 fn distribution_pattern() -> String {
     let families = DIST_FAMILIES
         .iter()
-        .chain(&["const", "exponential"])
+        .chain(&["const", "exponential", "hyperexponential"])
         .copied()
         .collect::<Vec<_>>()
         .join("|");
@@ -287,6 +287,7 @@ fn definitions() -> Vec<(&'static str, Value)> {
         ("service", service()),
         ("queue", service_queue()),
         ("concurrency_limit", concurrency_limit()),
+        ("slowdown_with_load", slowdown_with_load()),
         ("autoscaling", autoscaling()),
         ("call", call()),
         ("retry", retry()),
@@ -441,6 +442,7 @@ fn service() -> Value {
         key("concurrency_limit", reference("concurrency_limit"), ""),
         key("autoscaling", reference("autoscaling"), ""),
         key("service_time", distribution(), "Required: distribution of the local work per request, e.g. `exp(mean=5ms)`.").required(),
+        key("slowdown_with_load", reference("slowdown_with_load"), ""),
         key("error_rate", probability(), "Probability that a request fails when its local work is done.").default(0),
         key("call_mode", keyword(&words::CALL_MODES), "`sequential`: calls one after another, the first failure fails the request; `parallel`: all at once.").default("sequential"),
         key("calls", list_of(reference("call")), "Downstream calls made while serving each request."),
@@ -489,6 +491,17 @@ fn concurrency_limit() -> Value {
                 "`aimd`: requests slower than this shrink the limit.",
             )
             .default("5s"),
+        ],
+    )
+}
+
+fn slowdown_with_load() -> Value {
+    object(
+        "Service time that grows with the requests in service at the instance (the Universal Scalability Law): a job started with n in service takes its drawn time × (1 + contention·(n−1) + coherency·n(n−1)) + per_request·(n−1).",
+        vec![
+            key("contention", number(), "σ: the share of a service time each other request in service adds (serialisation: locks, a shared core).").default(0),
+            key("coherency", number(), "κ: the share each pair of requests adds (crosstalk: cache invalidation, coordination); above 0, throughput falls past √((1−σ)/κ) in service.").default(0),
+            key("per_request", duration(), "β: a fixed time added per other request in service (context switches).").default("0"),
         ],
     )
 }
@@ -1064,6 +1077,7 @@ mod tests {
             ("service", keys_of::<RawService>()),
             ("queue", keys_of::<RawQueue>()),
             ("concurrency_limit", keys_of::<RawConcurrencyLimit>()),
+            ("slowdown_with_load", keys_of::<RawLoadSlowdown>()),
             ("autoscaling", keys_of::<RawAutoscaling>()),
             ("call", keys_of::<RawCall>()),
             ("retry", keys_of::<RawRetry>()),

@@ -316,9 +316,44 @@ pub struct ServiceSpec {
     pub concurrency_limit: Option<ConcurrencyLimit>,
     pub autoscaling: Option<AutoscalingSpec>,
     pub service_time: Dist,
+    pub slowdown_with_load: Option<LoadSlowdown>,
     pub error_rate: f64,
     pub call_mode: CallMode,
     pub calls: Vec<EdgeId>,
+}
+
+/// A server that gets less efficient as it gets busier (contention for
+/// locks, cores and caches; coordination between requests). A job that
+/// starts while n requests are in service at its instance (itself
+/// included) takes its drawn service time × (1 + σ(n − 1) + κ·n(n − 1)),
+/// plus β(n − 1): Gunther's Universal Scalability Law with contention σ and
+/// coherency κ, and a fixed cost β per other request. Throughput n / S(n)
+/// then peaks at n* = √((1 − σ)/κ) and falls beyond it, so a backlog that
+/// pushes concurrency past the peak keeps the server slow after the
+/// trigger has gone.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoadSlowdown {
+    pub contention: f64,
+    pub coherency: f64,
+    /// Nanoseconds added per other request in service.
+    pub per_request: f64,
+}
+
+impl LoadSlowdown {
+    /// The service time of a job whose drawn work is `work` nanoseconds,
+    /// started with `in_service` requests in service (itself included).
+    pub fn stretch(&self, work: f64, in_service: u32) -> f64 {
+        let n = f64::from(in_service.max(1));
+        let others = n - 1.0;
+        work * (1.0 + self.contention * others + self.coherency * n * others)
+            + self.per_request * others
+    }
+
+    /// The concurrency at which throughput n / S(n) peaks, if it does.
+    pub fn peak_concurrency(&self) -> Option<f64> {
+        (self.coherency > 0.0)
+            .then(|| libm::sqrt((1.0 - self.contention).max(0.0) / self.coherency))
+    }
 }
 
 /// A cache in front of a target: hits answer after `hit_latency`, misses

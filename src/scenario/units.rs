@@ -180,7 +180,7 @@ pub fn unknown_word(what: &str, word: &str, expected: &[&str]) -> String {
     message
 }
 
-pub const DIST_FAMILIES: [&str; 8] = [
+pub const DIST_FAMILIES: [&str; 12] = [
     "constant",
     "uniform",
     "exp",
@@ -189,7 +189,53 @@ pub const DIST_FAMILIES: [&str; 8] = [
     "pareto",
     "weibull",
     "empirical",
+    "erlang",
+    "gamma",
+    "hyperexp",
+    "mixture",
 ];
+
+/// How deeply distributions may nest inside mixtures: enough for any model,
+/// and a bound on the parser's recursion whatever the input.
+const MAX_DIST_NESTING: usize = 4;
+
+/// Splits at the commas outside any parentheses, so that a mixture's
+/// components may be distributions with arguments of their own.
+fn split_top_level(inside: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (at, byte) in inside.bytes().enumerate() {
+        match byte {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => {
+                parts.push(inside[start..at].trim());
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(inside[start..].trim());
+    parts.retain(|part| !part.is_empty());
+    parts
+}
+
+/// The deepest nesting of parentheses in `text`.
+fn nesting_depth(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for byte in text.bytes() {
+        match byte {
+            b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
 
 /// Arguments of a distribution expression: positional values and `key=value`.
 struct Args<'a> {
@@ -205,7 +251,7 @@ impl<'a> Args<'a> {
             positional: Vec::new(),
             named: Vec::new(),
         };
-        for part in inside.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        for part in split_top_level(inside) {
             match part.split_once('=') {
                 Some((key, value)) => args.named.push((key.trim(), value.trim())),
                 None => args.positional.push(part),
@@ -307,6 +353,16 @@ fn bounded_duration(text: &str) -> Result<f64, String> {
 /// A distribution of durations: `exp(mean=2ms)`, `lognormal(median=5ms,
 /// p99=40ms)`, or a bare duration such as `5ms` for a constant.
 pub fn parse_dist(text: &str) -> Result<Dist, String> {
+    if nesting_depth(text) > MAX_DIST_NESTING {
+        return Err(format!(
+            "distributions nest at most {MAX_DIST_NESTING} deep: `{}`",
+            text.trim()
+        ));
+    }
+    parse_dist_within(text)
+}
+
+fn parse_dist_within(text: &str) -> Result<Dist, String> {
     let text = text.trim();
     let Some(open) = text.find('(') else {
         return bounded_duration(text)
@@ -331,6 +387,10 @@ pub fn parse_dist(text: &str) -> Result<Dist, String> {
         "lognormal" => lognormal(&args),
         "pareto" | "weibull" => scale_shape(&args),
         "empirical" => empirical(&args),
+        "erlang" => erlang(&args),
+        "gamma" => gamma(&args),
+        "hyperexp" | "hyperexponential" if args.positional.is_empty() => hyperexp(&args),
+        "mixture" | "hyperexp" | "hyperexponential" => mixture(family, inside),
         other => Err(unknown_word("distribution", other, &DIST_FAMILIES)),
     }
 }
@@ -400,6 +460,96 @@ fn scale_shape(args: &Args) -> Result<Dist, String> {
         "pareto" => Dist::Pareto { scale, shape },
         _ => Dist::Weibull { scale, shape },
     })
+}
+
+/// `erlang(k=3, mean=6ms)`: k exponential phases in a row, each k times
+/// shorter than the mean; less variable than one exponential (cv = 1/√k).
+fn erlang(args: &Args) -> Result<Dist, String> {
+    args.only(&["k", "mean"])?;
+    let k = parse_count(args.required("k")?, 1, 10_000)
+        .map_err(|e| format!("erlang(): `k`: {e}"))? as f64;
+    let mean = args.positive_duration("mean")?;
+    Ok(Dist::Gamma {
+        shape: k,
+        scale: mean / k,
+    })
+}
+
+/// `gamma(shape=0.5, mean=2ms)` or `gamma(shape=2, scale=1ms)`.
+fn gamma(args: &Args) -> Result<Dist, String> {
+    args.only(&["shape", "mean", "scale"])?;
+    let shape = args.positive_number("shape")?;
+    if !(0.01..=10_000.0).contains(&shape) {
+        return Err(format!(
+            "gamma(): `shape` {shape} is out of range: expected 0.01 to 10000"
+        ));
+    }
+    let scale = match (args.get("mean"), args.get("scale")) {
+        (Some(_), None) => args.positive_duration("mean")? / shape,
+        (None, Some(_)) => args.positive_duration("scale")?,
+        _ => return Err("gamma() needs `shape=…` and one of `mean=…` or `scale=…`".to_string()),
+    };
+    if shape * scale > MAX_DURATION.as_nanos() as f64 {
+        return Err(format!(
+            "gamma(): the mean is beyond the limit of {MAX_DURATION}"
+        ));
+    }
+    Ok(Dist::Gamma { shape, scale })
+}
+
+/// `hyperexp(mean=10ms, cv=3)`: two exponential phases with balanced means,
+/// fitted to a mean and a coefficient of variation of at least 1.
+fn hyperexp(args: &Args) -> Result<Dist, String> {
+    args.only(&["mean", "cv"])?;
+    let mean = args.positive_duration("mean")?;
+    let cv = args.positive_number("cv")?;
+    if !(1.0..=100.0).contains(&cv) {
+        return Err(format!(
+            "hyperexp(): `cv` {cv} is out of range: expected 1 to 100 (below 1, try `erlang` or `gamma`)"
+        ));
+    }
+    Ok(Dist::hyperexponential_from_mean_cv(mean, cv))
+}
+
+/// `mixture(99.9%: 100us, 0.1%: 10ms)`: each component (any distribution)
+/// with its probability; the probabilities sum to 1. `hyperexp(0.9: 1ms,
+/// 0.1: 10ms)` is the mixture of exponentials with those means.
+fn mixture(family: &str, inside: &str) -> Result<Dist, String> {
+    let exponential_phases = family != "mixture";
+    let shape = if exponential_phases {
+        "`hyperexp(0.9: 1ms, 0.1: 10ms)` (probability: mean of each phase)"
+    } else {
+        "`mixture(99.9%: 100us, 0.1%: exp(mean=10ms))` (probability: distribution)"
+    };
+    let parts = split_top_level(inside);
+    if parts.len() < 2 || parts.len() > 100 {
+        return Err(format!("{family}() takes 2 to 100 components: {shape}"));
+    }
+    let mut components = Vec::with_capacity(parts.len());
+    for part in parts {
+        let Some((probability, component)) = part.split_once(':') else {
+            return Err(format!("{family}(): `{part}` has no probability: {shape}"));
+        };
+        let probability = parse_probability(probability).map_err(|e| format!("{family}(): {e}"))?;
+        if probability == 0.0 {
+            return Err(format!("{family}(): `{part}` has probability zero"));
+        }
+        let component = if exponential_phases {
+            Dist::Exponential {
+                mean: bounded_duration(component).map_err(|e| format!("{family}(): {e}"))?,
+            }
+        } else {
+            parse_dist_within(component)?
+        };
+        components.push((probability, component));
+    }
+    let total: f64 = components.iter().map(|(p, _)| p).sum();
+    if (total - 1.0).abs() > 1e-6 {
+        return Err(format!(
+            "{family}(): the probabilities sum to {total}, not 1 (100%)"
+        ));
+    }
+    Ok(Dist::mixture(components))
 }
 
 fn empirical(args: &Args) -> Result<Dist, String> {
@@ -529,6 +679,47 @@ mod tests {
                     values: vec![1e6, 2e6],
                 },
             ),
+            (
+                "erlang(k=4, mean=8ms)",
+                Dist::Gamma {
+                    shape: 4.0,
+                    scale: 2e6,
+                },
+            ),
+            (
+                "gamma(shape=0.5, mean=2ms)",
+                Dist::Gamma {
+                    shape: 0.5,
+                    scale: 4e6,
+                },
+            ),
+            (
+                "gamma(shape=2, scale=1ms)",
+                Dist::Gamma {
+                    shape: 2.0,
+                    scale: 1e6,
+                },
+            ),
+            (
+                "mixture(0.999: 100us, 0.001: exp(mean=10ms))",
+                Dist::Mixture {
+                    cumulative: vec![0.999, 1.0],
+                    components: vec![
+                        Dist::Constant { value: 1e5 },
+                        Dist::Exponential { mean: 1e7 },
+                    ],
+                },
+            ),
+            (
+                "hyperexp(0.9: 1ms, 0.1: 10ms)",
+                Dist::Mixture {
+                    cumulative: vec![0.9, 1.0],
+                    components: vec![
+                        Dist::Exponential { mean: 1e6 },
+                        Dist::Exponential { mean: 1e7 },
+                    ],
+                },
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(parse_dist(text), Ok(expected), "{text}");
@@ -560,6 +751,24 @@ mod tests {
             ("pareto(scale=1ms, shape=0)", "more than zero"),
             ("empirical()", "list of durations"),
             ("2", "needs a unit"),
+            ("mixture(0.5: 1ms, 0.4: 2ms)", "sum to 0.9"),
+            ("mixture(1ms, 2ms)", "has no probability"),
+            ("mixture(1: 1ms)", "2 to 100 components"),
+            (
+                "mixture(0.5: 1ms, 0.5: expo(mean=1ms))",
+                "did you mean `exp`",
+            ),
+            ("mixture(1.5: 1ms, -0.5: 2ms)", "not a probability"),
+            (
+                "mixture(0.5: 1ms, 0.5: mixture(0.5: 1ms, 0.5: mixture(0.5: 1ms, 0.5: mixture(0.5: 1ms, 0.5: exp(mean=1ms)))))",
+                "nest at most",
+            ),
+            ("erlang(k=2.5, mean=1ms)", "whole number"),
+            ("erlang(mean=1ms)", "needs `k=…`"),
+            ("gamma(shape=2)", "one of `mean=…` or `scale=…`"),
+            ("gamma(shape=0.001, mean=1ms)", "out of range"),
+            ("hyperexp(mean=1ms, cv=0.5)", "try `erlang`"),
+            ("hyperexp(0.9: 1ms, 0.1: exp)", "hyperexp()"),
         ];
         for (text, fragment) in cases {
             let error = parse_dist(text).unwrap_err();

@@ -84,6 +84,11 @@ fn plain_message(message: &str) -> String {
     if message.starts_with("alias replay") || message.starts_with("alias expansion") {
         return "aliases (`*name`) expand to too much text: the reader stopped here".to_string();
     }
+    if message.starts_with("mapping values are not allowed") {
+        return format!(
+            "{message}: a value with `: ` inside (such as `mixture(99%: 1ms, 1%: 10ms)`) reads as a new key; put the whole value in quotes"
+        );
+    }
     message.to_string()
 }
 

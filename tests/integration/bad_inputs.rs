@@ -314,7 +314,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: web\n    rate: 10/s\nservices:\n  web:\n    workers: 2\n    service_time: pareto(scale=1ms, shape=0.5)\n",
             (9, 19),
             "services.web.service_time",
-            "the service time has an infinite mean (pareto",
+            "the service time has an infinite mean (a pareto",
         ),
         bad(
             "service_time_lognormal_mu_huge",

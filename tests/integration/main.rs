@@ -13,6 +13,7 @@ mod diff;
 mod errors;
 mod faults;
 mod fuzz;
+mod mechanisms;
 mod memory;
 mod properties;
 mod queue_properties;

@@ -1,5 +1,6 @@
 //! Validating a service's server-side defences and capacity: queue
-//! discipline, queue timeout, concurrency limits and autoscaling.
+//! discipline, queue timeout, concurrency limits, autoscaling and the
+//! slowdown that load itself causes.
 //!
 //! Like the client-side defences, each follows the system that made it
 //! known (Facebook's adaptive LIFO, Netflix's concurrency-limits, the
@@ -7,13 +8,16 @@
 //! defaults, so parameters carry over.
 
 use crate::engine::SimDuration;
-use crate::scenario::raw::{RawAutoscaling, RawConcurrencyLimit, RawQueue};
-use crate::scenario::spec::{AutoscalingSpec, ConcurrencyLimit, Discipline, ScalingMetric};
+use crate::scenario::raw::{RawAutoscaling, RawConcurrencyLimit, RawLoadSlowdown, RawQueue};
+use crate::scenario::spec::{
+    AutoscalingSpec, ConcurrencyLimit, Discipline, LoadSlowdown, ScalingMetric,
+};
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
 use super::{
-    Checker, MAX_DURATION, keyword, positive_duration, positive_number, timer_period, words,
+    Checker, MAX_DURATION, keyword, number_in, positive_duration, positive_number, timer_period,
+    words,
 };
 
 impl Checker {
@@ -45,6 +49,48 @@ impl Checker {
             "adaptive_lifo" => Discipline::AdaptiveLifo { threshold },
             _ => Discipline::Fifo,
         }
+    }
+
+    /// The Universal Scalability Law's σ and κ and a fixed cost per other
+    /// request; all default to 0 and at least one must be set.
+    pub(super) fn load_slowdown(
+        &mut self,
+        raw: &Spanned<RawLoadSlowdown>,
+        path: &str,
+    ) -> Option<LoadSlowdown> {
+        let at = Some(position_of(raw));
+        let raw = &raw.value;
+        let mut coefficient = |text, key: &str| {
+            self.or(text, &format!("{path}.{key}"), 0.0, |t| {
+                number_in(t, 0.0, 100.0)
+            })
+        };
+        let contention = coefficient(&raw.contention, "contention");
+        let coherency = coefficient(&raw.coherency, "coherency");
+        let per_request = self.or(
+            &raw.per_request,
+            &format!("{path}.per_request"),
+            SimDuration::ZERO,
+            |t| match units::parse_duration(t)? {
+                d if d > MAX_DURATION => {
+                    Err(format!("`{t}` is longer than the limit of {MAX_DURATION}"))
+                }
+                d => Ok(d),
+            },
+        );
+        if raw.contention.is_none() && raw.coherency.is_none() && raw.per_request.is_none() {
+            self.error(
+                at,
+                path,
+                "set at least one of `contention`, `coherency` and `per_request`",
+            );
+            return None;
+        }
+        Some(LoadSlowdown {
+            contention,
+            coherency,
+            per_request: per_request.as_nanos() as f64,
+        })
     }
 
     /// A fixed limit, or AIMD with the defaults of Netflix's `AIMDLimit`.

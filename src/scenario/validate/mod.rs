@@ -614,11 +614,11 @@ impl Checker {
             at,
             units::parse_dist,
         );
-        if let Some(dist @ Dist::Pareto { .. }) = &service_time
+        if let Some(dist) = &service_time
             && !dist.mean().is_finite()
         {
             let position = raw.service_time.as_ref().map(position_of);
-            self.error(position, &format!("{path}.service_time"), "the service time has an infinite mean (pareto shape ≤ 1): the service could never keep up");
+            self.error(position, &format!("{path}.service_time"), "the service time has an infinite mean (a pareto with shape ≤ 1, alone or in a mixture): the service could never keep up");
         }
         let calls = raw.calls.iter().flatten().enumerate();
         let calls: Vec<EdgeId> = calls
@@ -669,6 +669,9 @@ impl Checker {
                 self.concurrency_limit(limit, &format!("{path}.concurrency_limit"))
             }),
             service_time: service_time.unwrap_or(Dist::Constant { value: 0.0 }),
+            slowdown_with_load: raw.slowdown_with_load.as_ref().and_then(|slowdown| {
+                self.load_slowdown(slowdown, &format!("{path}.slowdown_with_load"))
+            }),
             error_rate: self.or(
                 &raw.error_rate,
                 &format!("{path}.error_rate"),
@@ -1004,7 +1007,7 @@ fn positive_duration(text: &str, max: SimDuration) -> Result<SimDuration, String
 }
 
 /// A number from `low` to `high`, both included.
-fn number_in(text: &str, low: f64, high: f64) -> Result<f64, String> {
+pub(super) fn number_in(text: &str, low: f64, high: f64) -> Result<f64, String> {
     let value = units::parse_number(text)?;
     if (low..=high).contains(&value) {
         Ok(value)

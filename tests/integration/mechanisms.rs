@@ -1,0 +1,126 @@
+//! The mechanisms that make failures stick, each pinned where its outcome
+//! is exact: service time that grows with load (the Universal Scalability
+//! Law's contention and a fixed cost per request in service), and the
+//! distributions that shape service times (mixtures, Erlang, gamma).
+
+use crate::common::*;
+
+/// Requests every 1ms into a 10ms service with plenty of workers. A job that
+/// starts with n in service takes 10ms × (1 + σ(n − 1)) + β(n − 1); with
+/// σ = 5% (or β = 0.5ms) the only steady state is n = 19 in service, each
+/// taking 19ms: n = 1ms⁻¹ × S(n) solves 10(1 + 0.05(n − 1)) = n. Counting
+/// the starting job in n (σ·n) would give 20ms instead.
+#[test]
+fn slowdown_with_load_settles_where_concurrency_and_service_time_agree() {
+    for slowdown in ["{ contention: 0.05 }", "{ per_request: 0.5ms }"] {
+        let scenario = scenario_from(&format!(
+            "duration: 20s\nwarmup: 5s\nsources:\n  u: {{ target: s, arrivals: constant, rate: 1000/s }}\nservices:\n  s: {{ workers: 1000, service_time: 10ms, slowdown_with_load: {slowdown} }}\n"
+        ));
+        let (_, summary) = run(&scenario);
+        let latency = &summary.services[0].latency;
+        let mean = latency.mean_ms.expect("requests were served");
+        assert!((mean - 19.0).abs() < 1e-6, "{slowdown}: mean {mean}ms");
+        assert_eq!(
+            latency.max_ms, latency.p50_ms,
+            "{slowdown}: every job alike"
+        );
+    }
+}
+
+/// One request at a time is never slowed: n = 1 adds nothing.
+#[test]
+fn slowdown_with_load_leaves_a_lone_request_alone() {
+    let scenario = scenario_from(
+        "duration: 10s\nsources:\n  u: { target: s, arrivals: constant, rate: 10/s }\nservices:\n  s: { workers: 8, service_time: 10ms, slowdown_with_load: { contention: 0.5, coherency: 0.1, per_request: 1ms } }\n",
+    );
+    let (_, summary) = run(&scenario);
+    assert_eq!(summary.services[0].latency.mean_ms, Some(10.0));
+}
+
+/// Past the USL's peak (√((1 − σ)/κ) ≈ 22 in service here), more
+/// concurrency means less throughput: X(22) ≈ 940/s, X(400) ≈ 120/s. At
+/// 400/s both servers keep up with ~4 in service; a 5-second spike to
+/// 1,200/s only queues work at a server capped near the peak (22 workers),
+/// which drains it and recovers, but pushes one with 400 workers past the
+/// peak, where it stays after the spike: a lasting collapse with no
+/// retries at all.
+#[test]
+fn past_the_peak_a_spike_leaves_a_lasting_collapse() {
+    let text = |workers: u32| {
+        format!(
+            "duration: 60s\nwarmup: 10s\nsources:\n  u: {{ target: s, rate: 400/s, shape: {{ kind: spike, at: 20s, duration: 5s, multiplier: 3 }} }}\nservices:\n  s: {{ workers: {workers}, queue: {{ capacity: 100000 }}, service_time: exp(mean=10ms), slowdown_with_load: {{ contention: 0.02, coherency: 0.002 }} }}\n"
+        )
+    };
+    let (_, near_peak) = run(&scenario_from(&text(22)));
+    let (_, too_many) = run(&scenario_from(&text(400)));
+    let served =
+        |summary: &stampede::report::summary::Summary| summary.services[0].throughput_per_s;
+    assert!(
+        served(&near_peak) > 450.0,
+        "near the peak drains the spike: {}",
+        served(&near_peak)
+    );
+    assert!(
+        served(&too_many) < 250.0,
+        "past the peak stays collapsed: {}",
+        served(&too_many)
+    );
+}
+
+/// Located, did-you-mean errors for the new keys and distributions.
+#[test]
+fn bad_mechanism_values_are_located() {
+    let cases = [
+        (
+            "slowdown_with_load: { contention: -1 }",
+            "services.s.slowdown_with_load.contention",
+        ),
+        (
+            "slowdown_with_load: { coherence: 0.1 }",
+            "did you mean `coherency`",
+        ),
+        ("slowdown_with_load: {}", "set at least one of"),
+        ("slowdown_with_load: { per_request: 5 }", "needs a unit"),
+        ("service_time: 'mixture(0.5: 1ms, 0.4: 2ms)'", "sum to 0.9"),
+        (
+            "service_time: mixture(0.5: 1ms, 0.5: 2ms)",
+            "put the whole value in quotes",
+        ),
+        ("service_time: erlang(k=0, mean=1ms)", "out of range"),
+        (
+            "service_time: 'mixture(0.5: 1ms, 0.5: pareto(scale=1ms, shape=0.9))'",
+            "infinite mean",
+        ),
+    ];
+    for (line, fragment) in cases {
+        let mut text = format!(
+            "duration: 10s\nsources:\n  u: {{ target: s, rate: 10/s }}\nservices:\n  s:\n    workers: 2\n    {line}\n"
+        );
+        if !line.starts_with("service_time") {
+            text.push_str("    service_time: 1ms\n");
+        }
+        let file = write_temp(&text);
+        let output = stampede()
+            .arg("validate")
+            .arg(file.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{line}: {stderr}");
+        assert!(stderr.contains(fragment), "{line}: {stderr}");
+    }
+}
+
+/// A service whose times are a mixture: 99.9% at 100µs, 0.1% exponential
+/// with mean 10ms. The service's mean latency at low load is the mixture's
+/// mean, 0.1099ms, within the sampling error of 200,000 requests.
+#[test]
+fn a_mixture_service_time_has_the_mixture_mean() {
+    let scenario = scenario_from(
+        "duration: 200s\nsources:\n  u: { target: s, arrivals: constant, rate: 1000/s }\nservices:\n  s: { workers: 64, service_time: 'mixture(99.9%: 100us, 0.1%: exp(mean=10ms))' }\n",
+    );
+    let (_, summary) = run(&scenario);
+    let mean = summary.services[0].latency.mean_ms.unwrap();
+    // sd of one draw ≈ √(0.001 × 2 × 10²) ms ≈ 0.447ms; over 2×10⁵ draws ±0.001ms.
+    assert!((mean - 0.1099).abs() < 0.005, "mean {mean}ms");
+}
