@@ -51,7 +51,7 @@ impl Effects {
             FaultKind::CapacityLoss { fraction } => {
                 self.capacity_loss = (self.capacity_loss + fraction).min(1.0);
             }
-            FaultKind::Latency { .. } | FaultKind::Flush => {}
+            FaultKind::Latency { .. } | FaultKind::Flush | FaultKind::Pause => {}
         }
     }
 }
@@ -147,6 +147,12 @@ impl Simulation<'_> {
         if spec.kind == FaultKind::Crash {
             for instance in self.fault_instances(&spec.target) {
                 self.lose_jobs(instance);
+            }
+        }
+        if spec.kind == FaultKind::Pause {
+            let until = self.kernel.now + spec.duration;
+            for instance in self.fault_instances(&spec.target) {
+                self.begin_pause(instance, until);
             }
         }
     }

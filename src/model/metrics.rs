@@ -424,6 +424,10 @@ pub struct ServiceMetrics {
     pub queue_wait: Latency,
     /// Time from arrival to the response, for every answered request.
     pub latency: Latency,
+    /// Pauses that began while measuring, over all instances, and their
+    /// time up to the end of the run.
+    pub pauses: u64,
+    pub paused_nanos: u64,
 }
 
 /// Per call edge (caller → target): what the caller saw.

@@ -16,6 +16,7 @@ mod faults;
 mod health;
 mod kernel;
 pub mod metrics;
+mod pause;
 mod queue;
 mod rate_limiter;
 mod recorder;

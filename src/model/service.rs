@@ -137,6 +137,9 @@ pub(super) struct Job {
     pub arrived_at: SimTime,
     /// When the caller stops waiting (only tracked with deadline propagation).
     pub expires_at: SimTime,
+    /// The instance's work clock (real time minus paused time) at which
+    /// this job's local work is done; see [`super::pause`].
+    pub work_until: u64,
     /// Sequential mode: the index of the next downstream call.
     pub next_call: usize,
     /// Downstream calls in progress.
@@ -206,7 +209,8 @@ impl Simulation<'_> {
             self.shed(instance, attempt, measured);
             return;
         }
-        let has_worker = state.busy < usable_workers(spec, &effects);
+        let has_worker = state.busy < usable_workers(spec, &effects)
+            && !self.pauses.is_paused(instance, self.kernel.now);
         let has_room = state.queue.len() < spec.queue_capacity as usize;
         if !has_worker && !has_room {
             self.recorder.running.service_rejected[service_id] += 1;
@@ -223,6 +227,7 @@ impl Simulation<'_> {
             origin,
             arrived_at: self.kernel.now,
             expires_at,
+            work_until: 0,
             next_call: 0,
             children: Vec::new(),
         };
@@ -315,7 +320,10 @@ impl Simulation<'_> {
         if let Some(load) = &spec.slowdown_with_load {
             work = load.stretch(work, in_service);
         }
-        let done_at = self.kernel.now + SimDuration::from_nanos_f64(work * slowdown);
+        let service_time = SimDuration::from_nanos_f64(work * slowdown);
+        let work_clock = self.pauses.work_clock(instance, self.kernel.now);
+        self.services.jobs[job_key].work_until = work_clock + service_time.as_nanos();
+        let done_at = self.kernel.now + service_time;
         self.kernel
             .schedule(done_at, ServiceEvent::LocalWorkDone { job: job_key });
     }
@@ -327,6 +335,9 @@ impl Simulation<'_> {
         let service_id = self.services.instances[instance as usize].service as usize;
         let spec = &self.kernel.scenario.services[service_id];
         let workers = usable_workers(spec, &effects);
+        if self.pauses.is_paused(instance, self.kernel.now) {
+            return;
+        }
         while self.services.instances[instance as usize].busy < workers {
             let queue = &mut self.services.instances[instance as usize].queue;
             let newest_first = match spec.discipline {
@@ -350,6 +361,15 @@ impl Simulation<'_> {
             return;
         };
         let instance = job.instance;
+        // A pause froze the work: it ends later by the pause time it overlapped.
+        if let Some(later) = self
+            .pauses
+            .work_done_at(instance, job.work_until, self.kernel.now)
+        {
+            self.kernel
+                .schedule(later, ServiceEvent::LocalWorkDone { job: job_key });
+            return;
+        }
         let service_id = self.services.instances[instance as usize].service as usize;
         // The scenario outlives the simulation, so its call list can be walked
         // while the simulation changes, without copying it.
@@ -421,6 +441,10 @@ impl Simulation<'_> {
         call: CallKey,
         result: Result<(), Failure>,
     ) {
+        let instance = self.services.jobs[job_key].instance;
+        if self.defer_if_paused(instance, job_key, call, result) {
+            return;
+        }
         let job = &mut self.services.jobs[job_key];
         job.children.retain(|&child| child != call);
         let service_id = self.services.instances[job.instance as usize].service as usize;

@@ -20,6 +20,7 @@ use super::event::{AttemptKey, BatchKey, CallKey, FillKey, JobKey};
 use super::faults::{FaultEvent, Faults};
 use super::health::HealthEvent;
 use super::kernel::Kernel;
+use super::pause::{PauseEvent, Pauses};
 use super::queue::{QueueEvent, Queues};
 use super::rate_limiter::RateLimiters;
 use super::recorder::Recorder;
@@ -104,6 +105,7 @@ events_by_room!(
     Consumer(ConsumerEvent),
     Scaling(ScalingEvent),
     Health(HealthEvent),
+    Pause(PauseEvent),
     ;
     /// Warm-up is over: statistics start here.
     MeasurementStart,
@@ -204,6 +206,7 @@ pub struct Simulation<'a> {
     pub(super) routing: Routing,
     pub(super) caches: Caches,
     pub(super) rate_limiters: RateLimiters,
+    pub(super) pauses: Pauses,
     pub(super) queues: Queues,
     pub(super) consumers: Consumers,
     pub(super) faults: Faults,
@@ -222,6 +225,7 @@ impl<'a> Simulation<'a> {
             routing,
             caches: Caches::new(scenario),
             rate_limiters: RateLimiters::new(scenario),
+            pauses: Pauses::new(scenario),
             queues: Queues::new(scenario),
             consumers: Consumers::new(scenario),
             faults: Faults::default(),
@@ -241,6 +245,7 @@ impl<'a> Simulation<'a> {
         self.start_autoscalers();
         self.start_health_checks();
         self.start_consumers();
+        self.start_pauses();
         self.kernel.schedule(
             SimTime::ZERO + self.kernel.scenario.sample_interval,
             Event::Sample,
@@ -328,6 +333,7 @@ impl<'a> Simulation<'a> {
             Event::Consumer(event) => self.on_consumer_event(event),
             Event::Scaling(event) => self.on_scaling_event(event),
             Event::Health(event) => self.on_health_event(event),
+            Event::Pause(event) => self.on_pause_event(event),
             Event::MeasurementStart => self.on_measurement_start(),
             Event::Sample => self.on_sample(),
         }

@@ -250,6 +250,21 @@ pub struct ServiceSummary {
     pub queue_wait: LatencySummary,
     /// Arrival to answer, for every answered request (success or error).
     pub latency: LatencySummary,
+    /// Stop-the-world pauses that began in the measured window, over all
+    /// instances, and their total length (absent for a service that never
+    /// paused).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pauses: u64,
+    #[serde(skip_serializing_if = "is_zero_f64")]
+    pub paused_s: f64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+fn is_zero_f64(value: &f64) -> bool {
+    *value == 0.0
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -634,6 +649,8 @@ fn service_summary(
         queue_length_max: m.queue_max,
         queue_wait: LatencySummary::of(&m.queue_wait),
         latency: LatencySummary::of(&m.latency),
+        pauses: m.pauses,
+        paused_s: round(m.paused_nanos as f64 / 1e9, 6),
     }
 }
 

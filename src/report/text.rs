@@ -403,6 +403,17 @@ pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
             ]
         })
         .collect();
+    rows.extend(summary.services.iter().filter(|s| s.pauses > 0).map(|s| {
+        [
+            s.name.clone(),
+            "stop-the-world pauses (all instances)".to_string(),
+            format!(
+                "{}, {} in all",
+                group_digits(s.pauses),
+                format_ms(s.paused_s * 1000.0)
+            ),
+        ]
+    }));
     let mut count = |place: &str, what: &str, n: u64| {
         if n > 0 {
             rows.push([place.to_string(), what.to_string(), group_digits(n)]);

@@ -135,9 +135,18 @@ pub struct RawService {
     pub autoscaling: Option<Spanned<RawAutoscaling>>,
     pub service_time: Option<Text>,
     pub slowdown_with_load: Option<Spanned<RawLoadSlowdown>>,
+    pub pauses: Option<Spanned<RawPauses>>,
     pub error_rate: Option<Text>,
     pub call_mode: Option<Text>,
     pub calls: Option<Vec<Spanned<RawCall>>>,
+}
+
+/// Stop-the-world pauses of each instance at random (garbage collection).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPauses {
+    pub every: Option<Text>,
+    pub duration: Option<Text>,
 }
 
 /// Service time that grows with the requests in service at an instance.

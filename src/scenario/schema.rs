@@ -288,6 +288,7 @@ fn definitions() -> Vec<(&'static str, Value)> {
         ("queue", service_queue()),
         ("concurrency_limit", concurrency_limit()),
         ("slowdown_with_load", slowdown_with_load()),
+        ("pauses", pauses()),
         ("autoscaling", autoscaling()),
         ("call", call()),
         ("retry", retry()),
@@ -443,6 +444,7 @@ fn service() -> Value {
         key("autoscaling", reference("autoscaling"), ""),
         key("service_time", distribution(), "Required: distribution of the local work per request, e.g. `exp(mean=5ms)`.").required(),
         key("slowdown_with_load", reference("slowdown_with_load"), ""),
+        key("pauses", reference("pauses"), ""),
         key("error_rate", probability(), "Probability that a request fails when its local work is done.").default(0),
         key("call_mode", keyword(&words::CALL_MODES), "`sequential`: calls one after another, the first failure fails the request; `parallel`: all at once.").default("sequential"),
         key("calls", list_of(reference("call")), "Downstream calls made while serving each request."),
@@ -491,6 +493,16 @@ fn concurrency_limit() -> Value {
                 "`aimd`: requests slower than this shrink the limit.",
             )
             .default("5s"),
+        ],
+    )
+}
+
+fn pauses() -> Value {
+    object(
+        "Stop-the-world pauses of each instance at random (garbage collection, compaction): nothing is served while paused, work in service is frozen, arrivals queue.",
+        vec![
+            key("every", distribution(), "Required: the time from the end of one pause to the start of the next, e.g. `exp(mean=30s)`.").required(),
+            key("duration", distribution(), "Required: the length of each pause, e.g. `500ms` or `lognormal(median=200ms, p99=2s)`.").required(),
         ],
     )
 }
@@ -1078,6 +1090,7 @@ mod tests {
             ("queue", keys_of::<RawQueue>()),
             ("concurrency_limit", keys_of::<RawConcurrencyLimit>()),
             ("slowdown_with_load", keys_of::<RawLoadSlowdown>()),
+            ("pauses", keys_of::<RawPauses>()),
             ("autoscaling", keys_of::<RawAutoscaling>()),
             ("call", keys_of::<RawCall>()),
             ("retry", keys_of::<RawRetry>()),

@@ -104,6 +104,9 @@ pub enum FaultKind {
     /// A cache is emptied at the start and stores nothing for the duration
     /// (a restart): every request misses.
     Flush,
+    /// A stop-the-world pause for the duration: nothing is served, work in
+    /// service is frozen, arrivals queue.
+    Pause,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -134,6 +137,7 @@ impl FaultKind {
             FaultKind::Latency { .. } => "latency",
             FaultKind::CapacityLoss { .. } => "capacity loss",
             FaultKind::Flush => "flush",
+            FaultKind::Pause => "pause",
         }
     }
 }
@@ -317,9 +321,21 @@ pub struct ServiceSpec {
     pub autoscaling: Option<AutoscalingSpec>,
     pub service_time: Dist,
     pub slowdown_with_load: Option<LoadSlowdown>,
+    pub pauses: Option<PauseSpec>,
     pub error_rate: f64,
     pub call_mode: CallMode,
     pub calls: Vec<EdgeId>,
+}
+
+/// Stop-the-world pauses (garbage collection, compaction) of each instance,
+/// independently: the time from the end of one pause to the start of the
+/// next is drawn from `every`, its length from `duration`. While paused an
+/// instance serves nothing: work in service is frozen and resumes where it
+/// stopped, arrivals wait in the queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PauseSpec {
+    pub every: Dist,
+    pub duration: Dist,
 }
 
 /// A server that gets less efficient as it gets busier (contention for

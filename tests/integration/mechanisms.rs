@@ -80,6 +80,15 @@ fn bad_mechanism_values_are_located() {
             "did you mean `coherency`",
         ),
         ("slowdown_with_load: {}", "set at least one of"),
+        (
+            "pauses: { every: 1ms, duration: 1s }",
+            "at least 10ms apart",
+        ),
+        ("pauses: { every: 30s }", "services.s.pauses.duration"),
+        (
+            "pauses: { every: 30s, duration: 1s, mean: 2s }",
+            "unknown key `mean`",
+        ),
         ("slowdown_with_load: { per_request: 5 }", "needs a unit"),
         ("service_time: 'mixture(0.5: 1ms, 0.4: 2ms)'", "sum to 0.9"),
         (
@@ -123,4 +132,87 @@ fn a_mixture_service_time_has_the_mixture_mean() {
     let mean = summary.services[0].latency.mean_ms.unwrap();
     // sd of one draw ≈ √(0.001 × 2 × 10²) ms ≈ 0.447ms; over 2×10⁵ draws ±0.001ms.
     assert!((mean - 0.1099).abs() < 0.005, "mean {mean}ms");
+}
+
+/// Requests every 100ms, 50ms of work each, one worker. A 1s pause from
+/// 1.02s freezes the request that started at 1.00s 20ms into its work: it
+/// finishes at 2.05s (latency exactly 1.05s), and the ten that arrived
+/// meanwhile queue behind it and are all served afterwards.
+#[test]
+fn a_pause_freezes_work_in_service_and_queues_arrivals() {
+    let scenario = scenario_from(
+        "duration: 5s\nsources:\n  u: { target: s, arrivals: constant, rate: 10/s }\nservices:\n  s: { workers: 1, service_time: 50ms }\nfaults:\n  - { kind: pause, target: s, at: 1020ms, duration: 1s }\n",
+    );
+    let (_, summary) = run(&scenario);
+    let service = &summary.services[0];
+    assert_near(service.latency.max_ms, 1050.0);
+    assert_eq!(service.rejected, 0);
+    assert_eq!((service.pauses, service.paused_s), (1, 1.0));
+    // 1.1s … 2.0s waited; the last of them starts after the backlog of ten.
+    assert_eq!(
+        summary.sources[0].succeeded + summary.sources[0].in_flight_at_end,
+        50
+    );
+}
+
+/// Overlapping pauses extend each other; the frozen job is late by the
+/// union of the two, not their sum.
+#[test]
+fn overlapping_pauses_extend_each_other() {
+    let scenario = scenario_from(
+        "duration: 5s\nsources:\n  u: { target: s, arrivals: constant, rate: 10/s }\nservices:\n  s: { workers: 1, service_time: 50ms }\nfaults:\n  - { kind: pause, target: s, at: 1020ms, duration: 1s }\n  - { kind: pause, target: s, at: 1520ms, duration: 1s }\n",
+    );
+    let (_, summary) = run(&scenario);
+    let service = &summary.services[0];
+    // Paused 1.02s–2.52s: the job of 1.00s finishes at 2.55s.
+    assert_near(service.latency.max_ms, 1550.0);
+    assert_eq!((service.pauses, service.paused_s), (1, 1.5));
+}
+
+/// Random pauses: each instance is paused for mean duration ÷ (mean gap +
+/// mean duration) of the time, 0.5 / 10.5 here, within sampling error
+/// (about 760 pauses over four instances).
+#[test]
+fn random_pauses_take_their_share_of_time() {
+    let scenario = scenario_from(
+        "duration: 2000s\nsources:\n  u: { target: s, rate: 10/s }\nservices:\n  s: { instances: 4, workers: 4, service_time: 1ms, pauses: { every: exp(mean=10s), duration: 500ms } }\n",
+    );
+    let (_, summary) = run(&scenario);
+    let service = &summary.services[0];
+    let share = service.paused_s / (4.0 * 2000.0);
+    assert!(
+        (share - 0.5 / 10.5).abs() < 0.006,
+        "paused {share} of the time"
+    );
+    assert!(
+        (650..870).contains(&service.pauses),
+        "{} pauses",
+        service.pauses
+    );
+    // A request that meets a pause waits for its end: the tail shows it.
+    assert!(service.latency.max_ms.unwrap() > 400.0);
+}
+
+/// A paused service's downstream answers wait for the pause to end: the
+/// front's request that is waiting on the back end when the front pauses
+/// is answered only after the pause.
+#[test]
+fn answers_from_downstream_wait_for_the_pause_to_end() {
+    let scenario = scenario_from(
+        "duration: 3s\nsources:\n  u: { target: front, arrivals: constant, rate: 1/s }\nservices:\n  front: { workers: 1, service_time: 0, calls: [ { target: back } ] }\n  back: { workers: 1, service_time: 100ms }\nfaults:\n  - { kind: pause, target: front, at: 1050ms, duration: 500ms }\n",
+    );
+    let (_, summary) = run(&scenario);
+    // Requests at 0s, 1s, 2s; the one at 1s gets back's answer at 1.1s but
+    // front is paused until 1.55s.
+    assert_near(summary.services[0].latency.max_ms, 550.0);
+    assert_near(summary.services[1].latency.max_ms, 100.0);
+}
+
+/// A maximum as the report gives it: a histogram bucket, within 0.1%.
+fn assert_near(measured_ms: Option<f64>, expected_ms: f64) {
+    let measured = measured_ms.expect("something was measured");
+    assert!(
+        (measured - expected_ms).abs() <= expected_ms * 1e-3,
+        "{measured}ms, expected {expected_ms}ms"
+    );
 }

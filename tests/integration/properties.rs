@@ -35,6 +35,8 @@ struct ServiceParams {
     queue_timeout_ms: Option<u32>,
     concurrency: &'static str,
     autoscale: bool,
+    /// Bit 0: slowdown with load; bit 1: random pauses.
+    mechanisms: u8,
 }
 
 fn call_params() -> impl Strategy<Value = CallParams> {
@@ -88,6 +90,10 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
         "lognormal(median=3ms, p99=30ms)",
         "pareto(scale=1ms, shape=2.2)",
         "normal(mean=5ms, sd=3ms)",
+        "'mixture(0.9: 2ms, 0.1: exp(mean=20ms))'",
+        "erlang(k=3, mean=4ms)",
+        "gamma(shape=0.5, mean=4ms)",
+        "hyperexp(mean=4ms, cv=3)",
     ]);
     (
         1u32..4,
@@ -111,6 +117,7 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
             proptest::option::of(1u32..20),
             prop::sample::select(vec!["", "", "fixed", "aimd"]),
             any::<bool>(),
+            0u8..4,
         ),
     )
         .prop_map(
@@ -124,7 +131,7 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
                 error_rate,
                 parallel,
                 calls,
-                (queue_timeout_ms, concurrency, autoscale),
+                (queue_timeout_ms, concurrency, autoscale, mechanisms),
             )| ServiceParams {
                 instances,
                 strategy,
@@ -138,6 +145,7 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
                 queue_timeout_ms,
                 concurrency,
                 autoscale,
+                mechanisms,
             },
         )
 }
@@ -182,6 +190,14 @@ fn server_yaml(service: &ServiceParams) -> String {
         "fixed" => text.push_str("    concurrency_limit: { kind: fixed, limit: 3 }\n"),
         "aimd" => text.push_str("    concurrency_limit: { kind: aimd, initial_limit: 4, min_limit: 1, max_limit: 20, latency_threshold: 10ms }\n"),
         _ => {}
+    }
+    if service.mechanisms & 1 == 1 {
+        text.push_str(
+            "    slowdown_with_load: { contention: 0.1, coherency: 0.01, per_request: 100us }\n",
+        );
+    }
+    if service.mechanisms & 2 == 2 {
+        text.push_str("    pauses: { every: exp(mean=300ms), duration: exp(mean=50ms) }\n");
     }
     if service.autoscale {
         text.push_str(&format!("    autoscaling: {{ target: 50%, evaluation_period: 200ms, scale_down_stabilization: 400ms, min_instances: 1, max_instances: {}, cold_start: 100ms }}\n", service.instances + 2));
@@ -318,6 +334,7 @@ fn any_scenario() -> impl Strategy<Value = (String, bool)> {
                 "crash",
                 "latency",
                 "capacity_loss",
+                "pause",
             ],
             0..=3,
         ),

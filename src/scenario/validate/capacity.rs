@@ -8,9 +8,11 @@
 //! defaults, so parameters carry over.
 
 use crate::engine::SimDuration;
-use crate::scenario::raw::{RawAutoscaling, RawConcurrencyLimit, RawLoadSlowdown, RawQueue};
+use crate::scenario::raw::{
+    RawAutoscaling, RawConcurrencyLimit, RawLoadSlowdown, RawPauses, RawQueue,
+};
 use crate::scenario::spec::{
-    AutoscalingSpec, ConcurrencyLimit, Discipline, LoadSlowdown, ScalingMetric,
+    AutoscalingSpec, ConcurrencyLimit, Discipline, LoadSlowdown, PauseSpec, ScalingMetric,
 };
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
@@ -49,6 +51,33 @@ impl Checker {
             "adaptive_lifo" => Discipline::AdaptiveLifo { threshold },
             _ => Discipline::Fifo,
         }
+    }
+
+    /// Random pauses: both distributions required; the gap between pauses
+    /// must have a mean of at least the shortest timer period, so pauses
+    /// cannot flood the run with events.
+    pub(super) fn pauses(&mut self, raw: &Spanned<RawPauses>, path: &str) -> Option<PauseSpec> {
+        let at = Some(position_of(raw));
+        let raw = &raw.value;
+        let every = self.required(&raw.every, &format!("{path}.every"), at, units::parse_dist);
+        let duration = self.required(
+            &raw.duration,
+            &format!("{path}.duration"),
+            at,
+            units::parse_dist,
+        );
+        let (every, duration) = (every?, duration?);
+        let shortest = super::MIN_TIMER_PERIOD.as_nanos() as f64;
+        if every.mean() < shortest {
+            let position = raw.every.as_ref().map(position_of);
+            self.error(
+                position,
+                &format!("{path}.every"),
+                format!("pauses must be at least {} apart on average: more often, the run would spend itself on them", super::MIN_TIMER_PERIOD),
+            );
+            return None;
+        }
+        Some(PauseSpec { every, duration })
     }
 
     /// The Universal Scalability Law's σ and κ and a fixed cost per other

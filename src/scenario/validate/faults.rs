@@ -23,6 +23,7 @@ pub fn own_keys(kind: &str) -> &'static [&'static str] {
         "crash" => &["instance"],
         "latency" => &["latency", "caller"],
         "flush" => &[],
+        "pause" => &["instance"],
         _ => &["fraction", "instance"],
     }
 }
@@ -147,6 +148,7 @@ impl Checker {
             },
             "crash" => FaultKind::Crash,
             "flush" => FaultKind::Flush,
+            "pause" => FaultKind::Pause,
             "latency" => FaultKind::Latency {
                 added: self.required(&raw.latency, &key("latency"), at, units::parse_dist)?,
             },

@@ -51,7 +51,7 @@ pub mod words {
     pub const CACHE_STARTS: [&str; 2] = ["cold", "warm"];
     pub const MESSAGE_GROUPS: [&str; 2] = ["single", "key"];
     pub const OUTAGE_MODES: [&str; 2] = ["fail_fast", "hang"];
-    pub const FAULT_KINDS: [&str; 7] = [
+    pub const FAULT_KINDS: [&str; 8] = [
         "outage",
         "slowdown",
         "errors",
@@ -59,6 +59,7 @@ pub mod words {
         "latency",
         "capacity_loss",
         "flush",
+        "pause",
     ];
 }
 
@@ -672,6 +673,10 @@ impl Checker {
             slowdown_with_load: raw.slowdown_with_load.as_ref().and_then(|slowdown| {
                 self.load_slowdown(slowdown, &format!("{path}.slowdown_with_load"))
             }),
+            pauses: raw
+                .pauses
+                .as_ref()
+                .and_then(|pauses| self.pauses(pauses, &format!("{path}.pauses"))),
             error_rate: self.or(
                 &raw.error_rate,
                 &format!("{path}.error_rate"),
