@@ -276,6 +276,7 @@ fn syntax_diagnostic(text: &str, mut error: yaml::SyntaxError) -> Diagnostic {
         let expected_refs: Vec<&str> = expected.iter().map(String::as_str).collect();
         diagnostic = match did_you_mean(&word, expected_refs.iter().copied()) {
             Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+            None if expected.is_empty() => diagnostic,
             None => diagnostic.with_help(format!("expected one of: {}", expected.join(", "))),
         };
     }
@@ -318,8 +319,10 @@ fn parse_unknown(message: &str) -> Option<(String, Vec<String>)> {
         .map(|(_, list)| list)
         .unwrap_or("");
     let expected = expected.trim().strip_prefix("one of").unwrap_or(expected);
+    // serde writes "`a`", "`a` or `b`", or "one of `a`, `b`, `c`".
     let names = expected
         .split(',')
+        .flat_map(|part| part.split(" or "))
         .map(|name| name.trim().trim_matches('`').to_string())
         .filter(|name| !name.is_empty() && !name.contains(' '))
         .collect();
@@ -338,6 +341,8 @@ mod tests {
         assert_eq!(expected, vec!["workers", "queue"]);
         let (_, expected) = parse_unknown("unknown field `x`, expected `max_attempts`").unwrap();
         assert_eq!(expected, vec!["max_attempts"]);
+        let (_, expected) = parse_unknown("unknown field `ratio`, expected `budget_percent` or `min_retry_concurrency`").unwrap();
+        assert_eq!(expected, vec!["budget_percent", "min_retry_concurrency"]);
         assert!(parse_unknown("invalid type").is_none());
     }
 
