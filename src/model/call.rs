@@ -23,6 +23,7 @@ use crate::scenario::spec::{CallPolicy, EdgeSpec, Scenario, Target};
 
 use super::backoff::backoff_delay;
 use super::event::{AttemptKey, CallKey};
+use super::rate_limiter::TokenBucket;
 use super::resilience::{Breaker, Outcome, RetryLimiter};
 use super::sim::{Delivery, Owner, Simulation};
 
@@ -115,6 +116,8 @@ pub(super) struct EdgeState {
     /// Latency faults active on this edge.
     pub latency_faults: Vec<u32>,
     pub latency_rng: RngStream,
+    /// The caller's own rate limit on the edge.
+    pub rate_limit: Option<TokenBucket>,
 }
 
 impl EdgeState {
@@ -124,6 +127,7 @@ impl EdgeState {
             jitter_rng: RngStream::derive(seed, &spec.caller, &purpose),
             limiter: spec.policy.retry_limit.map(RetryLimiter::new),
             breaker: spec.policy.breaker.map(Breaker::new),
+            rate_limit: spec.policy.rate_limit.as_ref().map(TokenBucket::for_call),
             active_calls: 0,
             active_retries: 0,
             latency_faults: Vec::new(),
@@ -154,6 +158,7 @@ fn is_retryable(policy: &CallPolicy, failure: Failure) -> bool {
         Failure::Error => policy.retry_on.error,
         Failure::Timeout => policy.retry_on.timeout,
         Failure::Rejected => policy.retry_on.rejected,
+        Failure::Throttled => policy.retry_on.throttled,
         Failure::DeadlineExceeded | Failure::ShortCircuited => false,
     }
 }
@@ -176,6 +181,11 @@ pub(super) enum CallEvent {
     CallDeadline { call: CallKey },
     /// A call's backoff is over; it sends its next attempt.
     RetryDue { call: CallKey },
+    /// The caller's rate limit refused the call's next attempt.
+    Throttled { call: CallKey },
+    /// The token an attempt reserved from the caller's rate limit is due:
+    /// the attempt goes out now.
+    TokenDue { call: CallKey },
 }
 
 impl Simulation<'_> {
@@ -188,6 +198,8 @@ impl Simulation<'_> {
             CallEvent::AttemptTimeout { attempt } => self.on_attempt_timeout(attempt),
             CallEvent::CallDeadline { call } => self.on_call_deadline(call),
             CallEvent::RetryDue { call } => self.on_retry_due(call),
+            CallEvent::Throttled { call } => self.on_throttled_by_caller(call),
+            CallEvent::TokenDue { call } => self.on_token_due(call),
         }
     }
 
@@ -246,12 +258,7 @@ impl Simulation<'_> {
     fn send_attempt(&mut self, call_key: CallKey) {
         let call = &mut self.calls.open[call_key];
         call.attempts_made += 1;
-        let (edge, attempts_made, deadline_at, key) = (
-            call.edge as usize,
-            call.attempts_made,
-            call.deadline_at,
-            call.key,
-        );
+        let (edge, attempts_made) = (call.edge as usize, call.attempts_made);
         let spec = &self.kernel.scenario.edges[edge];
         let hedging = spec.policy.hedging;
         let is_extra = attempts_made > 1;
@@ -277,6 +284,47 @@ impl Simulation<'_> {
             );
             return;
         }
+        if let Some(bucket) = &mut self.calls.edges[edge].rate_limit {
+            let max_wait = spec
+                .policy
+                .rate_limit
+                .map_or(SimDuration::ZERO, |l| l.max_wait);
+            let now = self.kernel.now;
+            match bucket.reserve(now, max_wait) {
+                Some(SimDuration::ZERO) => {}
+                Some(wait) => {
+                    if measured {
+                        self.recorder.metrics.edges[edge].delayed_by_rate_limit += 1;
+                    }
+                    self.kernel
+                        .schedule(now + wait, CallEvent::TokenDue { call: call_key });
+                    return;
+                }
+                None => {
+                    if measured {
+                        self.recorder.metrics.edges[edge].throttled_by_caller += 1;
+                    }
+                    self.kernel
+                        .schedule(now, CallEvent::Throttled { call: call_key });
+                    return;
+                }
+            }
+        }
+        self.dispatch_attempt(call_key);
+    }
+
+    /// Sends the call's next attempt, counted and admitted by its
+    /// defences: starts its timers and hands it to the target.
+    fn dispatch_attempt(&mut self, call_key: CallKey) {
+        let call = &self.calls.open[call_key];
+        let (edge, attempts_made, deadline_at, key) = (
+            call.edge as usize,
+            call.attempts_made,
+            call.deadline_at,
+            call.key,
+        );
+        let spec = &self.kernel.scenario.edges[edge];
+        let hedging = spec.policy.hedging;
         let attempt = self.calls.attempts.insert(Attempt {
             call: call_key,
             instance: NO_INSTANCE,
@@ -418,6 +466,20 @@ impl Simulation<'_> {
     pub(super) fn on_call_deadline(&mut self, call: CallKey) {
         if self.calls.open.contains_key(call) {
             self.finish_call(call, Err(Failure::DeadlineExceeded));
+        }
+    }
+
+    pub(super) fn on_throttled_by_caller(&mut self, call: CallKey) {
+        if self.calls.open.contains_key(call) {
+            self.attempt_failed(call, Failure::Throttled);
+        }
+    }
+
+    /// The reserved token is due; a call that has ended since (its
+    /// deadline, a cancellation) wasted it, as a real client would.
+    pub(super) fn on_token_due(&mut self, call: CallKey) {
+        if self.calls.open.contains_key(call) {
+            self.dispatch_attempt(call);
         }
     }
 

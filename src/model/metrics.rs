@@ -24,6 +24,9 @@ pub enum Failure {
     DeadlineExceeded,
     /// The caller's circuit breaker was open: the attempt was never sent.
     ShortCircuited,
+    /// A rate limit turned the attempt away (a 429): the target's rate
+    /// limiter, or the caller's own limit on the call.
+    Throttled,
 }
 
 /// Failures counted by reason.
@@ -34,6 +37,7 @@ pub struct FailureCounts {
     pub rejected: u64,
     pub deadline_exceeded: u64,
     pub short_circuited: u64,
+    pub throttled: u64,
 }
 
 impl FailureCounts {
@@ -44,11 +48,17 @@ impl FailureCounts {
             Failure::Rejected => self.rejected += 1,
             Failure::DeadlineExceeded => self.deadline_exceeded += 1,
             Failure::ShortCircuited => self.short_circuited += 1,
+            Failure::Throttled => self.throttled += 1,
         }
     }
 
     pub fn total(&self) -> u64 {
-        self.error + self.timeout + self.rejected + self.deadline_exceeded + self.short_circuited
+        self.error
+            + self.timeout
+            + self.rejected
+            + self.deadline_exceeded
+            + self.short_circuited
+            + self.throttled
     }
 }
 
@@ -443,6 +453,10 @@ pub struct EdgeMetrics {
     pub retries_throttled: u64,
     /// Attempts the circuit breaker refused to send.
     pub short_circuited: u64,
+    /// Attempts the caller's own rate limit refused, and those it held
+    /// back until a token was free.
+    pub throttled_by_caller: u64,
+    pub delayed_by_rate_limit: u64,
     /// Times the circuit breaker opened.
     pub breaker_opened: u64,
     pub succeeded: u64,

@@ -4,12 +4,17 @@
 //! The bucket holds up to `burst` tokens and gains `rate` tokens a second;
 //! it starts full. An attempt that finds a whole token takes it and passes
 //! on to the target as the same attempt (the caller's timeout still runs);
-//! one that finds none is answered at once as `rejected`, the way a 429 is,
+//! one that finds none is answered at once as `throttled`, the way a 429 is,
 //! and the caller's `retry_on` decides whether to try again. Over any
 //! interval of length t the bucket lets through at most burst + rate · t.
+//!
+//! The same bucket serves a caller's own limit on a call (see
+//! [`super::call`]), where an attempt may instead *reserve* the next token
+//! and wait for it: the balance then goes below zero, and later attempts
+//! queue behind the reservation, as Guava's `RateLimiter` does.
 
-use crate::engine::SimTime;
-use crate::scenario::spec::{RateLimiterSpec, Scenario};
+use crate::engine::{SimDuration, SimTime};
+use crate::scenario::spec::{CallRateLimit, RateLimiterSpec, Scenario};
 
 use super::metrics::Failure;
 use super::sim::{Delivery, Simulation};
@@ -35,35 +40,67 @@ impl RateLimiters {
 /// second earns `rate` nano-tokens a nanosecond, an exact integer for any
 /// whole rate, so the bucket admits exactly burst + rate · t and rounding
 /// never loses a token.
-const NANO_TOKENS_PER_TOKEN: u64 = 1_000_000_000;
+const NANO_TOKENS_PER_TOKEN: i64 = 1_000_000_000;
 
 /// Tokens, refilled lazily: each request first adds what the time since
 /// the last one earned.
 pub(super) struct TokenBucket {
-    nano_tokens: u64,
+    /// Below zero while attempts wait for tokens they reserved.
+    nano_tokens: i64,
     refilled_at: SimTime,
     /// Tokens per second, which is nano-tokens per nanosecond.
     rate_per_s: f64,
-    capacity: u64,
+    capacity: i64,
 }
 
 impl TokenBucket {
     fn new(spec: &RateLimiterSpec) -> TokenBucket {
-        let capacity = u64::from(spec.burst) * NANO_TOKENS_PER_TOKEN;
+        TokenBucket::full(spec.rate_per_s, spec.burst)
+    }
+
+    /// The bucket of a caller's own limit on a call.
+    pub fn for_call(limit: &CallRateLimit) -> TokenBucket {
+        TokenBucket::full(limit.rate_per_s, limit.burst)
+    }
+
+    fn full(rate_per_s: f64, burst: u32) -> TokenBucket {
+        let capacity = i64::from(burst) * NANO_TOKENS_PER_TOKEN;
         TokenBucket {
             nano_tokens: capacity,
             refilled_at: SimTime::ZERO,
-            rate_per_s: spec.rate_per_s,
+            rate_per_s,
             capacity,
         }
     }
 
-    /// Takes a token if there is a whole one at `now`.
-    pub fn take(&mut self, now: SimTime) -> bool {
+    /// Adds what the time since the last refill earned, up to the burst.
+    fn refill(&mut self, now: SimTime) {
         let room = (self.capacity - self.nano_tokens) as f64;
         let earned = ((now - self.refilled_at).as_nanos() as f64 * self.rate_per_s).min(room);
-        self.nano_tokens += earned as u64;
+        self.nano_tokens += earned as i64;
         self.refilled_at = now;
+    }
+
+    /// Takes a token now, or reserves the next one if it comes within
+    /// `max_wait`: the wait until it is earned, or `None` (nothing taken).
+    pub fn reserve(&mut self, now: SimTime, max_wait: SimDuration) -> Option<SimDuration> {
+        self.refill(now);
+        let missing = NANO_TOKENS_PER_TOKEN - self.nano_tokens;
+        let wait = if missing <= 0 {
+            SimDuration::ZERO
+        } else {
+            SimDuration((missing as f64 / self.rate_per_s).ceil() as u64)
+        };
+        if wait > max_wait {
+            return None;
+        }
+        self.nano_tokens -= NANO_TOKENS_PER_TOKEN;
+        Some(wait)
+    }
+
+    /// Takes a token if there is a whole one at `now`.
+    pub fn take(&mut self, now: SimTime) -> bool {
+        self.refill(now);
         let admitted = self.nano_tokens >= NANO_TOKENS_PER_TOKEN;
         if admitted {
             self.nano_tokens -= NANO_TOKENS_PER_TOKEN;
@@ -87,7 +124,7 @@ impl Simulation<'_> {
             let target = self.kernel.scenario.rate_limiters[limiter as usize].target;
             self.deliver(target, delivery);
         } else {
-            self.answer_at(now, delivery.attempt, Err(Failure::Rejected));
+            self.answer_at(now, delivery.attempt, Err(Failure::Throttled));
         }
     }
 }

@@ -360,7 +360,10 @@ fn work_metrics(summary: &Summary) -> Vec<Headline> {
         .map(|s| s.ejections)
         .chain(summary.load_balancers.iter().map(|b| b.ejections))
         .sum();
-    let defences: [(&str, u64); 5] = [
+    // As callers saw them: by a rate limiter in front of a target, or by
+    // the caller's own limit on the call.
+    let throttled: u64 = calls.iter().map(|c| c.attempt_failures.throttled).sum();
+    let defences: [(&str, u64); 6] = [
         ("instances ejected", ejections),
         (
             "retries throttled",
@@ -370,6 +373,7 @@ fn work_metrics(summary: &Summary) -> Vec<Headline> {
             "short-circuited",
             calls.iter().map(|c| c.short_circuited).sum(),
         ),
+        ("attempts throttled", throttled),
         (
             "shed by servers",
             services.iter().map(|s| s.shed + s.queue_timeouts).sum(),
@@ -436,10 +440,11 @@ const INSTANCES: &str = "instances (time-average, all services)";
 
 /// Rows left out of a comparison when they are zero in every run: defences
 /// and faults the scenario does not use.
-const OMITTED_WHEN_ZERO: [&str; 5] = [
+const OMITTED_WHEN_ZERO: [&str; 6] = [
     "instances ejected",
     "retries throttled",
     "short-circuited",
+    "attempts throttled",
     "shed by servers",
     "lost to faults",
 ];

@@ -290,6 +290,10 @@ pub struct CallSummary {
     pub retries_throttled: u64,
     /// Attempts the circuit breaker refused to send.
     pub short_circuited: u64,
+    /// Attempts the caller's own rate limit refused (failed as throttled),
+    /// and those it held back until a token was free.
+    pub throttled_by_caller: u64,
+    pub delayed_by_rate_limit: u64,
     pub breaker_opened: u64,
     pub succeeded: u64,
     pub failed: FailureCounts,
@@ -664,6 +668,8 @@ fn call_summary(caller: &str, target: &str, m: &EdgeMetrics) -> CallSummary {
         hedges: m.hedges,
         retries_throttled: m.retries_throttled,
         short_circuited: m.short_circuited,
+        throttled_by_caller: m.throttled_by_caller,
+        delayed_by_rate_limit: m.delayed_by_rate_limit,
         breaker_opened: m.breaker_opened,
         succeeded: m.succeeded,
         failed: m.failed,

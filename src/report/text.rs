@@ -436,6 +436,16 @@ pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
         let place = format!("{} → {}", c.caller, c.target);
         count(&place, "retries throttled", c.retries_throttled);
         count(&place, "short-circuited", c.short_circuited);
+        count(
+            &place,
+            "throttled by the caller's rate limit",
+            c.throttled_by_caller,
+        );
+        count(
+            &place,
+            "held back by the caller's rate limit",
+            c.delayed_by_rate_limit,
+        );
         count(&place, "circuit breaker opened", c.breaker_opened);
         count(&place, "hedges sent", c.hedges);
     }
@@ -516,6 +526,7 @@ fn failures(counts: &FailureCounts) -> String {
         (counts.rejected, "rejected"),
         (counts.deadline_exceeded, "deadline"),
         (counts.short_circuited, "short-circuited"),
+        (counts.throttled, "throttled"),
     ];
     let parts: Vec<String> = kinds
         .iter()

@@ -341,7 +341,10 @@ mod tests {
         assert_eq!(expected, vec!["workers", "queue"]);
         let (_, expected) = parse_unknown("unknown field `x`, expected `max_attempts`").unwrap();
         assert_eq!(expected, vec!["max_attempts"]);
-        let (_, expected) = parse_unknown("unknown field `ratio`, expected `budget_percent` or `min_retry_concurrency`").unwrap();
+        let (_, expected) = parse_unknown(
+            "unknown field `ratio`, expected `budget_percent` or `min_retry_concurrency`",
+        )
+        .unwrap();
         assert_eq!(expected, vec!["budget_percent", "min_retry_concurrency"]);
         assert!(parse_unknown("invalid type").is_none());
     }

@@ -100,6 +100,7 @@ pub struct RawSource {
     pub retry: Option<Spanned<RawRetry>>,
     pub circuit_breaker: Option<Spanned<RawBreaker>>,
     pub hedging: Option<Spanned<RawHedging>>,
+    pub rate_limit: Option<Spanned<RawCallRateLimit>>,
 }
 
 /// A time-varying rate: `{ kind: spike, at: 20s, duration: 10s, multiplier: 3 }`,
@@ -195,6 +196,7 @@ pub struct RawCall {
     pub retry: Option<Spanned<RawRetry>>,
     pub circuit_breaker: Option<Spanned<RawBreaker>>,
     pub hedging: Option<Spanned<RawHedging>>,
+    pub rate_limit: Option<Spanned<RawCallRateLimit>>,
 }
 
 /// Resilience4j's circuit breaker parameters (count-based window).
@@ -208,6 +210,15 @@ pub struct RawBreaker {
     pub permitted_calls_in_half_open_state: Option<Text>,
     pub slow_call_duration_threshold: Option<Text>,
     pub slow_call_rate_threshold: Option<Text>,
+}
+
+/// A caller's own rate limit on a call: `{ rate: 100/s, burst: 10, max_wait: 50ms }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCallRateLimit {
+    pub rate: Option<Text>,
+    pub burst: Option<Text>,
+    pub max_wait: Option<Text>,
 }
 
 /// gRPC's hedging policy.
@@ -347,6 +358,7 @@ pub struct RawCache {
     pub retry: Option<Spanned<RawRetry>>,
     pub circuit_breaker: Option<Spanned<RawBreaker>>,
     pub hedging: Option<Spanned<RawHedging>>,
+    pub rate_limit: Option<Spanned<RawCallRateLimit>>,
 }
 
 /// A token bucket in front of a target: an API gateway's throttling.

@@ -297,6 +297,7 @@ fn definitions() -> Vec<(&'static str, Value)> {
         ("quota", quota()),
         ("circuit_breaker", circuit_breaker()),
         ("hedging", hedging()),
+        ("call_rate_limit", call_rate_limit()),
         ("load_balancer", load_balancer()),
         ("outlier_detection", outlier_detection()),
         ("health_check", health_check()),
@@ -370,6 +371,7 @@ fn policy_keys() -> Vec<Key> {
         key("retry", reference("retry"), ""),
         key("circuit_breaker", reference("circuit_breaker"), ""),
         key("hedging", reference("hedging"), ""),
+        key("rate_limit", reference("call_rate_limit"), ""),
     ]
 }
 
@@ -559,7 +561,7 @@ fn retry() -> Value {
         "Retries of a call (defaults are Envoy's: exponential backoff from 25ms, capped at 250ms, fully jittered). Use at most one of throttle, budget and quota.",
         vec![
             key("max_attempts", count(), "Attempts in all, the first included (1 to 100).").default(3),
-            key("retry_on", list_of(keyword(&words::RETRY_ON)), "Which failures are retried.").default(json!(words::RETRY_ON)),
+            key("retry_on", list_of(keyword(&words::RETRY_ON)), "Which failures are retried: `error`, `timeout`, `rejected` (a full queue or a concurrency limit), `throttled` (a rate limit, a 429).").default(json!(words::RETRY_ON)),
             key("backoff", keyword(&words::BACKOFFS), "`none` (retry at once), `constant` (`backoff_base` each time) or `exponential`.").default("exponential"),
             key("backoff_base", duration(), "The first retry's delay.").default("25ms"),
             key("backoff_multiplier", number(), "Exponential growth per retry.").default(2),
@@ -680,6 +682,32 @@ fn circuit_breaker() -> Value {
                 "Opens when the slow share of the window reaches this.",
             )
             .default("100%"),
+        ],
+    )
+}
+
+fn call_rate_limit() -> Value {
+    object(
+        "The caller's own token bucket on the call (Guava `RateLimiter`): every attempt takes a token; one that finds none waits for the next if it comes within `max_wait`, else fails at once as `throttled`.",
+        vec![
+            key(
+                "rate",
+                rate(),
+                "Required: tokens earned per second, e.g. `100/s`.",
+            )
+            .required(),
+            key(
+                "burst",
+                count(),
+                "Tokens the bucket holds (it starts full).",
+            )
+            .default(1),
+            key(
+                "max_wait",
+                duration(),
+                "The longest an attempt waits for a token; `0` fails at once.",
+            )
+            .default("0"),
         ],
     )
 }
@@ -1099,6 +1127,7 @@ mod tests {
             ("quota", keys_of::<RawQuota>()),
             ("circuit_breaker", keys_of::<RawBreaker>()),
             ("hedging", keys_of::<RawHedging>()),
+            ("call_rate_limit", keys_of::<RawCallRateLimit>()),
             ("load_balancer", keys_of::<RawLoadBalancer>()),
             ("outlier_detection", keys_of::<RawOutlier>()),
             ("health_check", keys_of::<RawHealthCheck>()),

@@ -486,6 +486,19 @@ pub struct CallPolicy {
     pub breaker: Option<BreakerSpec>,
     /// Extra attempts sent while the first is still out (instead of retries).
     pub hedging: Option<HedgingSpec>,
+    /// The caller's own limit on the attempts it sends on this call.
+    pub rate_limit: Option<CallRateLimit>,
+}
+
+/// A client-side token bucket (Guava's `RateLimiter`, a client library's
+/// throttle): every attempt takes a token; one that finds none waits for
+/// the next token if that comes within `max_wait`, and otherwise fails at
+/// once as `throttled`, unsent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CallRateLimit {
+    pub rate_per_s: f64,
+    pub burst: u32,
+    pub max_wait: SimDuration,
 }
 
 impl CallPolicy {
@@ -501,6 +514,7 @@ impl CallPolicy {
             retry_limit: None,
             breaker: None,
             hedging: None,
+            rate_limit: None,
         }
     }
 }
@@ -563,6 +577,7 @@ pub struct RetryOn {
     pub error: bool,
     pub timeout: bool,
     pub rejected: bool,
+    pub throttled: bool,
 }
 
 impl RetryOn {
@@ -570,6 +585,7 @@ impl RetryOn {
         error: true,
         timeout: true,
         rejected: true,
+        throttled: true,
     };
 }
 

@@ -216,3 +216,42 @@ fn assert_near(measured_ms: Option<f64>, expected_ms: f64) {
         "{measured}ms, expected {expected_ms}ms"
     );
 }
+
+/// The caller's own token bucket admits exactly burst + rate · t when
+/// attempts come faster than the rate: 200/s for 10s against 50/s with a
+/// burst of 10 sends 10 + 500 (the 510th token is earned at exactly 10s,
+/// as the run ends); the rest fail at once as throttled, unsent.
+#[test]
+fn a_callers_rate_limit_admits_burst_plus_rate_times_t() {
+    let scenario = scenario_from(
+        "duration: 10s\nsources:\n  u: { target: s, arrivals: constant, rate: 200/s, rate_limit: { rate: 50/s, burst: 10 } }\nservices:\n  s: { workers: 4, service_time: 1ms }\n",
+    );
+    let (_, summary) = run(&scenario);
+    let call = &summary.calls[0];
+    let sent = summary.services[0].attempts;
+    assert!((509..=510).contains(&sent), "{sent} sent");
+    assert_eq!(call.throttled_by_caller + sent, call.attempts);
+    assert_eq!(
+        summary.sources[0].failed.throttled,
+        call.throttled_by_caller
+    );
+    assert_eq!(call.delayed_by_rate_limit, 0);
+}
+
+/// With `max_wait`, attempts beyond the rate wait their turn instead:
+/// 100/s against 50/s sends one every 20ms, and the queue of waiting
+/// attempts grows by 50 a second, so nothing is throttled and the last
+/// request that finished waited 4,990ms (it came at 4.99s, its token at 9.98s).
+#[test]
+fn a_callers_rate_limit_with_max_wait_paces_instead_of_failing() {
+    let scenario = scenario_from(
+        "duration: 10s\nsources:\n  u: { target: s, arrivals: constant, rate: 100/s, rate_limit: { rate: 50/s, max_wait: 1h } }\nservices:\n  s: { workers: 4, service_time: 1ms }\n",
+    );
+    let (_, summary) = run(&scenario);
+    let source = &summary.sources[0];
+    assert_eq!(source.failed.throttled, 0);
+    assert!((500..=501).contains(&summary.services[0].attempts));
+    assert_eq!(source.succeeded + source.in_flight_at_end, source.requests);
+    let slowest = source.latency.max_ms.unwrap();
+    assert!((slowest - 4991.0).abs() < 5.0, "slowest {slowest}ms");
+}

@@ -1,6 +1,6 @@
 //! Rate limiters: a token bucket admits exactly burst + rate · t under
 //! saturation, passes admitted attempts on to its target unchanged, answers
-//! the rest as `rejected` (so `retry_on` governs them), and keeps every
+//! the rest as `throttled` (so `retry_on` governs them), and keeps every
 //! request accounted for.
 
 use crate::common::{run, scenario_from};
@@ -48,7 +48,7 @@ fn a_bucket_below_its_rate_throttles_nothing() {
 }
 
 #[test]
-fn throttled_attempts_are_rejections_that_retry_on_governs() {
+fn throttled_attempts_are_their_own_failure_kind_that_retry_on_governs() {
     let blind = gateway("400/s", "100/s", 10, "{ max_attempts: 3, backoff: none }");
     let (_, retried) = run(&scenario_from(&blind));
     let without = gateway(
@@ -61,7 +61,8 @@ fn throttled_attempts_are_rejections_that_retry_on_governs() {
     let calls = |s: &stampede::report::summary::Summary| s.calls[0].attempts;
     assert!(calls(&retried) > calls(&not_retried));
     assert_eq!(not_retried.calls[0].attempts, not_retried.calls[0].calls);
-    assert!(not_retried.sources[0].failed.rejected > 0);
+    assert!(not_retried.sources[0].failed.throttled > 0);
+    assert_eq!(not_retried.sources[0].failed.rejected, 0);
     // Every request is accounted for either way.
     for summary in [&retried, &not_retried] {
         let source = &summary.sources[0];

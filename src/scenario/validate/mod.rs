@@ -19,6 +19,7 @@ macro_rules! policy_keys {
             retry: &$raw.retry,
             breaker: &$raw.circuit_breaker,
             hedging: &$raw.hedging,
+            rate_limit: &$raw.rate_limit,
         }
     };
 }
@@ -45,7 +46,7 @@ pub mod words {
     pub const CONCURRENCY_LIMITS: [&str; 2] = ["fixed", "aimd"];
     pub const CALL_MODES: [&str; 2] = ["sequential", "parallel"];
     pub const BACKOFFS: [&str; 3] = ["none", "constant", "exponential"];
-    pub const RETRY_ON: [&str; 3] = ["error", "timeout", "rejected"];
+    pub const RETRY_ON: [&str; 4] = ["error", "timeout", "rejected", "throttled"];
     pub const JITTERS: [&str; 4] = ["none", "full", "equal", "decorrelated"];
     pub const EVICTIONS: [&str; 3] = ["lru", "lfu", "fifo"];
     pub const CACHE_STARTS: [&str; 2] = ["cold", "warm"];
@@ -1035,7 +1036,7 @@ fn positive_number(text: &str, max: f64) -> Result<f64, String> {
     }
 }
 
-fn positive_rate(text: &str) -> Result<f64, String> {
+pub(super) fn positive_rate(text: &str) -> Result<f64, String> {
     let rate = units::parse_rate(text)?;
     if rate <= 0.0 || rate > 1e9 {
         return Err(format!(

@@ -1,19 +1,23 @@
 //! Validating a call edge's policy: timeouts, retries and the client-side
-//! defences (retry limits, circuit breaker, hedging).
+//! defences (retry limits, circuit breaker, hedging, the caller's own rate
+//! limit).
 //!
 //! Defaults are those of the library each block is named after, so a user
 //! who copies parameters from gRPC, Envoy, the AWS SDK or Resilience4j gets
 //! the behaviour they know.
 
 use crate::engine::SimDuration;
-use crate::scenario::raw::{RawBreaker, RawHedging, RawRetry, Text};
+use crate::scenario::raw::{RawBreaker, RawCallRateLimit, RawHedging, RawRetry, Text};
 use crate::scenario::spec::{
-    Backoff, BreakerSpec, CallPolicy, HedgingSpec, Jitter, RetryLimit, RetryOn,
+    Backoff, BreakerSpec, CallPolicy, CallRateLimit, HedgingSpec, Jitter, RetryLimit, RetryOn,
 };
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, keyword, number_in, positive_duration, positive_number, words};
+use super::{
+    Checker, MAX_DURATION, keyword, number_in, positive_duration, positive_number, positive_rate,
+    words,
+};
 
 /// The policy keys of a source or a call, which share them.
 pub(super) struct PolicyKeys<'a> {
@@ -22,6 +26,7 @@ pub(super) struct PolicyKeys<'a> {
     pub retry: &'a Option<Spanned<RawRetry>>,
     pub breaker: &'a Option<Spanned<RawBreaker>>,
     pub hedging: &'a Option<Spanned<RawHedging>>,
+    pub rate_limit: &'a Option<Spanned<RawCallRateLimit>>,
 }
 
 fn count_in(low: u64, high: u64) -> impl Fn(&str) -> Result<u64, String> {
@@ -59,7 +64,44 @@ impl Checker {
             }
             policy.hedging = self.hedging(hedging, &hedging_path);
         }
+        if let Some(limit) = keys.rate_limit {
+            policy.rate_limit = self.call_rate_limit(limit, &format!("{path}.rate_limit"));
+        }
         policy
+    }
+
+    /// A client-side token bucket: `rate` required, `burst` 1 and
+    /// `max_wait` 0 (fail at once) by default.
+    fn call_rate_limit(
+        &mut self,
+        raw: &Spanned<RawCallRateLimit>,
+        path: &str,
+    ) -> Option<CallRateLimit> {
+        let at = Some(position_of(raw));
+        let raw = &raw.value;
+        let rate_per_s = self.required(&raw.rate, &format!("{path}.rate"), at, positive_rate);
+        let burst = self.or(
+            &raw.burst,
+            &format!("{path}.burst"),
+            1,
+            count_in(1, 1_000_000_000),
+        );
+        let max_wait = self.or(
+            &raw.max_wait,
+            &format!("{path}.max_wait"),
+            SimDuration::ZERO,
+            |t| match units::parse_duration(t)? {
+                d if d > MAX_DURATION => {
+                    Err(format!("`{t}` is longer than the limit of {MAX_DURATION}"))
+                }
+                d => Ok(d),
+            },
+        );
+        Some(CallRateLimit {
+            rate_per_s: rate_per_s?,
+            burst: burst as u32,
+            max_wait,
+        })
     }
 
     /// At most one of `throttle`, `budget` and `quota`.
@@ -281,6 +323,7 @@ impl Checker {
             error: false,
             timeout: false,
             rejected: false,
+            throttled: false,
         };
         for (index, item) in list.iter().enumerate() {
             match self.parse(item, &format!("{path}[{index}]"), |t| {
@@ -288,7 +331,8 @@ impl Checker {
             }) {
                 Some("error") => retry_on.error = true,
                 Some("timeout") => retry_on.timeout = true,
-                Some(_) => retry_on.rejected = true,
+                Some("rejected") => retry_on.rejected = true,
+                Some(_) => retry_on.throttled = true,
                 None => {}
             }
         }
