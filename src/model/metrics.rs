@@ -427,6 +427,9 @@ pub struct ServiceMetrics {
     pub in_system_at_end: u64,
     /// Σ busy workers · time.
     pub busy: Area,
+    /// The largest one instance's share of `busy`: a hot shard, a slow
+    /// instance, an unfair balancer.
+    pub busy_busiest_instance: u128,
     /// Σ waiting requests · time.
     pub queue: Area,
     pub queue_max: u64,

@@ -389,9 +389,9 @@ impl<'a> Simulation<'a> {
             self.services.advance_areas(index as u32, self.kernel.now);
             let instance = &self.services.instances[index];
             let service = &mut self.recorder.metrics.services[instance.service as usize];
-            service
-                .busy
-                .add(instance.busy_area.integral() - instance.busy_at_warmup);
+            let busy = instance.busy_area.integral() - instance.busy_at_warmup;
+            service.busy.add(busy);
+            service.busy_busiest_instance = service.busy_busiest_instance.max(busy);
             service
                 .queue
                 .add(instance.queue_area.integral() - instance.queue_at_warmup);

@@ -244,6 +244,10 @@ pub struct ServiceSummary {
     pub throughput_per_s: f64,
     /// Busy worker time ÷ (workers × ready instance time).
     pub utilisation: f64,
+    /// The busiest instance's busy worker time ÷ (workers × measured time),
+    /// for a service with more than one instance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilisation_busiest_instance: Option<f64>,
     /// Time-average number waiting, summed over instances.
     pub queue_length_mean: f64,
     pub queue_length_max: u64,
@@ -649,6 +653,10 @@ fn service_summary(
             m.busy.mean_over(measured) / capacity.max(f64::MIN_POSITIVE),
             4,
         ),
+        utilisation_busiest_instance: (spec.instance_slots() > 1).then(|| {
+            let busiest = m.busy_busiest_instance as f64 / measured.as_nanos().max(1) as f64;
+            round(busiest / f64::from(spec.workers), 4)
+        }),
         queue_length_mean: round(m.queue.mean_over(measured), 4),
         queue_length_max: m.queue_max,
         queue_wait: LatencySummary::of(&m.queue_wait),

@@ -261,7 +261,14 @@ pub(super) fn services_table(summary: &Summary) -> Table {
             group_digits(s.rejected),
             group_digits(s.expired),
             group_digits(s.abandoned_work),
-            format!("{:.1}%", s.utilisation * 100.0),
+            match s.utilisation_busiest_instance {
+                Some(busiest) => format!(
+                    "{:.1}% (busiest {:.1}%)",
+                    s.utilisation * 100.0,
+                    busiest * 100.0
+                ),
+                None => format!("{:.1}%", s.utilisation * 100.0),
+            },
             format!("{:.2}", s.queue_length_mean),
             group_digits(s.queue_length_max),
             ms_or_dash(s.queue_wait.mean_ms),
@@ -474,7 +481,7 @@ fn footnotes(summary: &Summary) -> String {
         return String::new();
     }
     let mut notes = String::from(
-        "\namplif. = attempts arriving ÷ requests of the sources whose requests reach the service (per source when several) · util = busy worker time ÷ capacity\n\
+        "\namplif. = attempts arriving ÷ requests of the sources whose requests reach the service (per source when several) · util = busy worker time ÷ capacity (busiest: its busiest instance's)\n\
          abandoned = requests a service finished after its caller had given up (wasted work)\n",
     );
     if summary.services.iter().any(|s| s.expired > 0) {
