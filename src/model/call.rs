@@ -22,7 +22,7 @@ use slotmap::SlotMap;
 use crate::scenario::spec::{CallPolicy, EdgeSpec, Scenario, Target};
 
 use super::backoff::backoff_delay;
-use super::event::{AttemptKey, CallKey};
+use super::event::{AttemptKey, CallKey, PacketKey};
 use super::rate_limiter::TokenBucket;
 use super::resilience::{Breaker, Outcome, RetryLimiter};
 use super::sim::{Delivery, Owner, Simulation};
@@ -39,6 +39,10 @@ pub(super) struct Calls {
     pub open: SlotMap<CallKey, Call>,
     pub attempts: SlotMap<AttemptKey, Attempt>,
     pub edges: Vec<EdgeState>,
+    /// Attempts on their way across an edge's network, with their target.
+    in_network: SlotMap<PacketKey, (Target, Delivery)>,
+    /// Whether any edge has a network (answers then check theirs).
+    any_network: bool,
 }
 
 impl Calls {
@@ -56,6 +60,8 @@ impl Calls {
                 .iter()
                 .map(|e| EdgeState::new(scenario.seed, e))
                 .collect(),
+            in_network: SlotMap::with_key(),
+            any_network: scenario.edges.iter().any(|e| e.policy.network.is_some()),
         }
     }
 }
@@ -118,6 +124,10 @@ pub(super) struct EdgeState {
     pub latency_rng: RngStream,
     /// The caller's own rate limit on the edge.
     pub rate_limit: Option<TokenBucket>,
+    /// Draws for the edge's network (latency, loss) and for whether a
+    /// call with a `probability` is made, when the edge has them.
+    pub network_rng: Option<RngStream>,
+    pub probability_rng: Option<RngStream>,
 }
 
 impl EdgeState {
@@ -128,6 +138,16 @@ impl EdgeState {
             limiter: spec.policy.retry_limit.map(RetryLimiter::new),
             breaker: spec.policy.breaker.map(Breaker::new),
             rate_limit: spec.policy.rate_limit.as_ref().map(TokenBucket::for_call),
+            network_rng: spec.policy.network.as_ref().map(|_| {
+                RngStream::derive(seed, &spec.caller, &format!("network:{}", spec.target_name))
+            }),
+            probability_rng: (spec.probability < 1.0).then(|| {
+                RngStream::derive(
+                    seed,
+                    &spec.caller,
+                    &format!("probability:{}", spec.target_name),
+                )
+            }),
             active_calls: 0,
             active_retries: 0,
             latency_faults: Vec::new(),
@@ -186,6 +206,13 @@ pub(super) enum CallEvent {
     /// The token an attempt reserved from the caller's rate limit is due:
     /// the attempt goes out now.
     TokenDue { call: CallKey },
+    /// An attempt has crossed its edge's network and reaches its target.
+    Delivered { packet: PacketKey },
+    /// A target's answer has crossed the network back to the caller.
+    AnswerArrived {
+        attempt: AttemptKey,
+        result: Result<(), Failure>,
+    },
 }
 
 impl Simulation<'_> {
@@ -200,6 +227,12 @@ impl Simulation<'_> {
             CallEvent::RetryDue { call } => self.on_retry_due(call),
             CallEvent::Throttled { call } => self.on_throttled_by_caller(call),
             CallEvent::TokenDue { call } => self.on_token_due(call),
+            CallEvent::Delivered { packet } => {
+                if let Some((target, delivery)) = self.calls.in_network.remove(packet) {
+                    self.deliver(target, delivery);
+                }
+            }
+            CallEvent::AnswerArrived { attempt, result } => self.receive_answer(attempt, result),
         }
     }
 
@@ -363,7 +396,7 @@ impl Simulation<'_> {
             key,
             expires_at,
         };
-        self.deliver(spec.target, delivery);
+        self.send_over_network(spec.target, delivery);
     }
 
     /// Chooses the instance of a service or load balancer that receives
@@ -377,10 +410,13 @@ impl Simulation<'_> {
         }
         let router = self.routing.router_of(target);
         let instance = self.routing.routers[router].pick(&self.routing.outstanding, key);
-        let routed = &mut self.calls.attempts[attempt];
-        routed.instance = instance;
-        routed.router = router as u32;
-        self.routing.outstanding[instance as usize] += 1;
+        // An attempt whose caller gave up while it crossed the network still
+        // arrives and is served (for nobody), but no one counts it outstanding.
+        if let Some(routed) = self.calls.attempts.get_mut(attempt) {
+            routed.instance = instance;
+            routed.router = router as u32;
+            self.routing.outstanding[instance as usize] += 1;
+        }
         instance
     }
 
@@ -441,7 +477,70 @@ impl Simulation<'_> {
 
     /// The seam by which a target answers an attempt: the caller, if still
     /// waiting, takes the result (a failure may lead to a retry or hedge).
+    /// A target answers `attempt`: the caller hears it now, or after the
+    /// edge's network latency.
     pub(super) fn answer(&mut self, attempt: AttemptKey, result: Result<(), Failure>) {
+        if self.calls.any_network
+            && let Some(delay) = self.network_latency_of(attempt)
+        {
+            self.kernel
+                .schedule_in(delay, CallEvent::AnswerArrived { attempt, result });
+            return;
+        }
+        self.receive_answer(attempt, result);
+    }
+
+    /// A draw of the network latency on `attempt`'s edge, if it has one
+    /// and the caller still waits.
+    fn network_latency_of(&mut self, attempt: AttemptKey) -> Option<SimDuration> {
+        let call = self.calls.attempts.get(attempt)?.call;
+        let edge = self.calls.open.get(call)?.edge as usize;
+        let network = self.kernel.scenario.edges[edge].policy.network.as_ref()?;
+        let rng = self.calls.edges[edge].network_rng.as_mut()?;
+        let latency = network.latency.as_ref()?.sample(rng);
+        Some(SimDuration::from_nanos_f64(latency))
+    }
+
+    /// Sends an attempt across its edge's network (if it has one) to its
+    /// target: it may be lost on the way, and arrives after the latency.
+    fn send_over_network(&mut self, target: Target, delivery: Delivery) {
+        let edge = delivery.edge as usize;
+        let Some(network) = &self.kernel.scenario.edges[edge].policy.network else {
+            self.deliver(target, delivery);
+            return;
+        };
+        let rng = self.calls.edges[edge]
+            .network_rng
+            .as_mut()
+            .expect("an edge with a network has its stream");
+        if network.loss > 0.0 && rng.chance(network.loss) {
+            if self.kernel.in_window(self.kernel.now) {
+                self.recorder.metrics.edges[edge].lost_in_network += 1;
+            }
+            return;
+        }
+        match &network.latency {
+            None => self.deliver(target, delivery),
+            Some(latency) => {
+                let delay = SimDuration::from_nanos_f64(latency.sample(rng));
+                let packet = self.calls.in_network.insert((target, delivery));
+                self.kernel
+                    .schedule_in(delay, CallEvent::Delivered { packet });
+            }
+        }
+    }
+
+    /// Whether a call on `edge` is made this time (its `probability`).
+    pub(super) fn call_is_made(&mut self, edge: u32) -> bool {
+        let probability = self.kernel.scenario.edges[edge as usize].probability;
+        match &mut self.calls.edges[edge as usize].probability_rng {
+            Some(rng) => rng.chance(probability),
+            None => true,
+        }
+    }
+
+    /// The caller hears the answer to `attempt`.
+    fn receive_answer(&mut self, attempt: AttemptKey, result: Result<(), Failure>) {
         let Some(removed) = self.remove_attempt(attempt, Ending::Answered(result)) else {
             return;
         };

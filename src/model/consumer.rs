@@ -459,6 +459,9 @@ impl Simulation<'_> {
             };
             batch.items[item].next_call += 1;
             let key = self.queues.messages[batch.items[item].message].key;
+            if !self.call_is_made(edge) {
+                continue;
+            }
             if scenario.edges[edge as usize].fire_and_forget {
                 self.start_call(Owner::Detached, edge, (key, NO_SOURCE), SimTime::MAX);
                 continue;

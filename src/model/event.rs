@@ -16,6 +16,8 @@ new_key_type! {
     pub struct JobKey;
     /// An attempt delayed on its way by a latency fault.
     pub struct TransitKey;
+    /// An attempt crossing an edge's network to its target.
+    pub struct PacketKey;
     /// A cache's backend call filling one key.
     pub struct FillKey;
     /// A message in a queue.

@@ -460,6 +460,8 @@ pub struct EdgeMetrics {
     /// back until a token was free.
     pub throttled_by_caller: u64,
     pub delayed_by_rate_limit: u64,
+    /// Attempts the edge's network lost on their way.
+    pub lost_in_network: u64,
     /// Times the circuit breaker opened.
     pub breaker_opened: u64,
     pub succeeded: u64,

@@ -414,9 +414,13 @@ impl Simulation<'_> {
         }
     }
 
-    /// Starts a call for `job_key`; true if it is fire-and-forget, so the
-    /// job goes on without waiting.
+    /// Starts a call for `job_key`; true if it is fire-and-forget (or not
+    /// made this time, by its `probability`), so the job goes on without
+    /// waiting.
     fn start_child_call(&mut self, job_key: JobKey, edge: u32) -> bool {
+        if !self.call_is_made(edge) {
+            return true;
+        }
         let job = &self.services.jobs[job_key];
         if self.kernel.scenario.edges[edge as usize].fire_and_forget {
             let key = (job.key, job.origin);

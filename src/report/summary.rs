@@ -298,6 +298,9 @@ pub struct CallSummary {
     /// and those it held back until a token was free.
     pub throttled_by_caller: u64,
     pub delayed_by_rate_limit: u64,
+    /// Attempts the edge's network lost (the caller timed out on them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub lost_in_network: u64,
     pub breaker_opened: u64,
     pub succeeded: u64,
     pub failed: FailureCounts,
@@ -678,6 +681,7 @@ fn call_summary(caller: &str, target: &str, m: &EdgeMetrics) -> CallSummary {
         short_circuited: m.short_circuited,
         throttled_by_caller: m.throttled_by_caller,
         delayed_by_rate_limit: m.delayed_by_rate_limit,
+        lost_in_network: m.lost_in_network,
         breaker_opened: m.breaker_opened,
         succeeded: m.succeeded,
         failed: m.failed,

@@ -453,6 +453,7 @@ pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
             "held back by the caller's rate limit",
             c.delayed_by_rate_limit,
         );
+        count(&place, "lost in the network", c.lost_in_network);
         count(&place, "circuit breaker opened", c.breaker_opened);
         count(&place, "hedges sent", c.hedges);
     }

@@ -101,6 +101,7 @@ pub struct RawSource {
     pub circuit_breaker: Option<Spanned<RawBreaker>>,
     pub hedging: Option<Spanned<RawHedging>>,
     pub rate_limit: Option<Spanned<RawCallRateLimit>>,
+    pub network: Option<Spanned<RawNetwork>>,
 }
 
 /// A time-varying rate: `{ kind: spike, at: 20s, duration: 10s, multiplier: 3 }`,
@@ -191,12 +192,15 @@ pub struct RawCall {
     pub target: Option<Text>,
     /// Do not wait for the answer (an asynchronous send).
     pub fire_and_forget: Option<Text>,
+    /// Make the call only this share of the time.
+    pub probability: Option<Text>,
     pub timeout_per_attempt: Option<Text>,
     pub deadline: Option<Text>,
     pub retry: Option<Spanned<RawRetry>>,
     pub circuit_breaker: Option<Spanned<RawBreaker>>,
     pub hedging: Option<Spanned<RawHedging>>,
     pub rate_limit: Option<Spanned<RawCallRateLimit>>,
+    pub network: Option<Spanned<RawNetwork>>,
 }
 
 /// Resilience4j's circuit breaker parameters (count-based window).
@@ -219,6 +223,14 @@ pub struct RawCallRateLimit {
     pub rate: Option<Text>,
     pub burst: Option<Text>,
     pub max_wait: Option<Text>,
+}
+
+/// The network an edge crosses: `{ latency: exp(mean=1ms), loss: 0.1% }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    pub latency: Option<Text>,
+    pub loss: Option<Text>,
 }
 
 /// gRPC's hedging policy.
@@ -359,6 +371,7 @@ pub struct RawCache {
     pub circuit_breaker: Option<Spanned<RawBreaker>>,
     pub hedging: Option<Spanned<RawHedging>>,
     pub rate_limit: Option<Spanned<RawCallRateLimit>>,
+    pub network: Option<Spanned<RawNetwork>>,
 }
 
 /// A token bucket in front of a target: an API gateway's throttling.

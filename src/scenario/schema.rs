@@ -298,6 +298,7 @@ fn definitions() -> Vec<(&'static str, Value)> {
         ("circuit_breaker", circuit_breaker()),
         ("hedging", hedging()),
         ("call_rate_limit", call_rate_limit()),
+        ("network", network()),
         ("load_balancer", load_balancer()),
         ("outlier_detection", outlier_detection()),
         ("health_check", health_check()),
@@ -372,6 +373,7 @@ fn policy_keys() -> Vec<Key> {
         key("circuit_breaker", reference("circuit_breaker"), ""),
         key("hedging", reference("hedging"), ""),
         key("rate_limit", reference("call_rate_limit"), ""),
+        key("network", reference("network"), ""),
     ]
 }
 
@@ -551,6 +553,12 @@ fn call() -> Value {
             "Start the call and go on without waiting for its answer (an asynchronous send).",
         )
         .default(false),
+        key(
+            "probability",
+            probability(),
+            "Make the call only this share of the time (`30%`): a cache miss, a feature flag, a branch.",
+        )
+        .default(1),
     ];
     keys.extend(policy_keys());
     object("A downstream call and its policy.", keys)
@@ -682,6 +690,16 @@ fn circuit_breaker() -> Value {
                 "Opens when the slow share of the window reaches this.",
             )
             .default("100%"),
+        ],
+    )
+}
+
+fn network() -> Value {
+    object(
+        "The network the call crosses: each attempt takes `latency` to arrive and a fresh draw of it for the answer to return, and is lost on the way with probability `loss` (the caller notices by its timeout).",
+        vec![
+            key("latency", distribution(), "One-way latency, e.g. `exp(mean=1ms)` or `500us`.").default("0"),
+            key("loss", probability(), "The probability an attempt is lost on its way (below 100%); needs `timeout_per_attempt` or `deadline`.").default(0),
         ],
     )
 }
@@ -1128,6 +1146,7 @@ mod tests {
             ("circuit_breaker", keys_of::<RawBreaker>()),
             ("hedging", keys_of::<RawHedging>()),
             ("call_rate_limit", keys_of::<RawCallRateLimit>()),
+            ("network", keys_of::<RawNetwork>()),
             ("load_balancer", keys_of::<RawLoadBalancer>()),
             ("outlier_detection", keys_of::<RawOutlier>()),
             ("health_check", keys_of::<RawHealthCheck>()),

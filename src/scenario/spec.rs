@@ -467,6 +467,8 @@ pub struct EdgeSpec {
     pub policy: CallPolicy,
     /// The caller does not wait for the answer (an asynchronous send).
     pub fire_and_forget: bool,
+    /// The share of a caller's requests that make this call (1: all).
+    pub probability: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -488,6 +490,18 @@ pub struct CallPolicy {
     pub hedging: Option<HedgingSpec>,
     /// The caller's own limit on the attempts it sends on this call.
     pub rate_limit: Option<CallRateLimit>,
+    /// The network between caller and target.
+    pub network: Option<NetworkSpec>,
+}
+
+/// The network an edge crosses: each attempt takes `latency` to reach the
+/// target and `latency` again (a fresh draw) for its answer to come back,
+/// and is lost on the way with probability `loss`: never delivered, so the
+/// caller notices only by its timeout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkSpec {
+    pub latency: Option<Dist>,
+    pub loss: f64,
 }
 
 /// A client-side token bucket (Guava's `RateLimiter`, a client library's
@@ -515,6 +529,7 @@ impl CallPolicy {
             breaker: None,
             hedging: None,
             rate_limit: None,
+            network: None,
         }
     }
 }

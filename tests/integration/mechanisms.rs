@@ -86,6 +86,22 @@ fn bad_mechanism_values_are_located() {
         ),
         ("pauses: { every: 30s }", "services.s.pauses.duration"),
         (
+            "calls: [ { target: s2, network: { loss: 1% } } ]",
+            "noticed only by a timeout",
+        ),
+        (
+            "calls: [ { target: s2, network: { loss: 100%, latency: 1ms }, timeout_per_attempt: 1s } ]",
+            "less than 100%",
+        ),
+        (
+            "calls: [ { target: s2, probability: 130% } ]",
+            "not a probability",
+        ),
+        (
+            "calls: [ { target: s2, network: { latncy: 1ms } } ]",
+            "did you mean `latency`",
+        ),
+        (
             "pauses: { every: 30s, duration: 1s, mean: 2s }",
             "unknown key `mean`",
         ),
@@ -103,7 +119,7 @@ fn bad_mechanism_values_are_located() {
     ];
     for (line, fragment) in cases {
         let mut text = format!(
-            "duration: 10s\nsources:\n  u: {{ target: s, rate: 10/s }}\nservices:\n  s:\n    workers: 2\n    {line}\n"
+            "duration: 10s\nsources:\n  u: {{ target: s, rate: 10/s }}\nservices:\n  s2: {{ service_time: 1ms }}\n  s:\n    workers: 2\n    {line}\n"
         );
         if !line.starts_with("service_time") {
             text.push_str("    service_time: 1ms\n");
@@ -254,4 +270,61 @@ fn a_callers_rate_limit_with_max_wait_paces_instead_of_failing() {
     assert_eq!(source.succeeded + source.in_flight_at_end, source.requests);
     let slowest = source.latency.max_ms.unwrap();
     assert!((slowest - 4991.0).abs() < 5.0, "slowest {slowest}ms");
+}
+
+/// A constant 1ms each way on a call into a 5ms service: every request
+/// takes exactly 7ms at the caller, and the callee still sees 5ms.
+#[test]
+fn network_latency_is_paid_each_way() {
+    let scenario = scenario_from(
+        "duration: 10s\nsources:\n  u: { target: front, arrivals: constant, rate: 10/s }\nservices:\n  front: { workers: 4, service_time: 0, calls: [ { target: back, network: { latency: 1ms } } ] }\n  back: { workers: 4, service_time: 5ms }\n",
+    );
+    let (_, summary) = run(&scenario);
+    assert_near(summary.sources[0].latency.max_ms, 7.0);
+    assert_near(summary.sources[0].latency.p50_ms, 7.0);
+    assert_near(summary.services[1].latency.max_ms, 5.0);
+}
+
+/// 10% loss: about a tenth of first attempts never arrive and time out;
+/// with one retry, about 1% of requests fail (binomial error: ±0.3% and
+/// ±0.1% at 20,000 requests; the bounds are 4.5 standard errors wide).
+#[test]
+fn network_loss_is_seen_as_timeouts() {
+    let text = |attempts: u32| {
+        format!(
+            "duration: 100s\nsources:\n  u: {{ target: s, arrivals: constant, rate: 200/s, timeout_per_attempt: 50ms, retry: {{ max_attempts: {attempts}, backoff: none }}, network: {{ loss: 10% }} }}\nservices:\n  s: {{ workers: 4, service_time: 1ms }}\n"
+        )
+    };
+    let (_, once) = run(&scenario_from(&text(1)));
+    let (_, twice) = run(&scenario_from(&text(2)));
+    let failed = |s: &stampede::report::summary::Summary| {
+        s.sources[0].failed.timeout as f64 / s.sources[0].requests as f64
+    };
+    assert!((failed(&once) - 0.10).abs() < 0.01, "{}", failed(&once));
+    assert!((failed(&twice) - 0.01).abs() < 0.0035, "{}", failed(&twice));
+    // Attempts lost in the last 50ms had not timed out when the run ended.
+    let source = &once.sources[0];
+    let lost = once.calls[0].lost_in_network;
+    assert!(lost.abs_diff(source.failed.timeout) <= 20, "{lost} lost");
+    let accounted = source.failed.timeout + once.services[0].attempts + source.in_flight_at_end;
+    assert!(
+        accounted.abs_diff(source.requests) <= 2,
+        "{accounted} of {}",
+        source.requests
+    );
+}
+
+/// `probability: 30%` makes the call on about 30% of requests.
+#[test]
+fn a_call_with_a_probability_is_made_that_share_of_the_time() {
+    let scenario = scenario_from(
+        "duration: 100s\nsources:\n  u: { target: front, rate: 200/s }\nservices:\n  front: { workers: 8, service_time: 1ms, calls: [ { target: db, probability: 30% }, { target: log } ] }\n  db: { workers: 8, service_time: 1ms }\n  log: { workers: 8, service_time: 1ms }\n",
+    );
+    let (_, summary) = run(&scenario);
+    let share = summary.services[1].attempts as f64 / summary.services[0].attempts as f64;
+    // Binomial over ~20,000 requests: sd 0.0032.
+    assert!((share - 0.3).abs() < 0.015, "{share}");
+    // Every request calls log, but for those still at front as the run ends.
+    let (front, log) = (summary.services[0].attempts, summary.services[2].attempts);
+    assert!(front.abs_diff(log) <= 8, "{front} at front, {log} at log");
 }

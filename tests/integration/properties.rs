@@ -47,9 +47,17 @@ fn call_params() -> impl Strategy<Value = CallParams> {
         1u32..5,
         prop::sample::select(vec!["none", "constant", "exponential"]),
         prop::sample::select(vec!["none", "full", "equal", "decorrelated"]),
-        prop::sample::subsequence(vec!["error", "timeout", "rejected"], 1..=3),
+        prop::sample::subsequence(vec!["error", "timeout", "rejected", "throttled"], 1..=4),
         prop::sample::select(vec![
-            "", "", "throttle", "budget", "quota", "breaker", "hedging",
+            "",
+            "",
+            "throttle",
+            "budget",
+            "quota",
+            "breaker",
+            "hedging",
+            "rate_limit",
+            "network",
         ]),
     )
         .prop_map(
@@ -177,6 +185,24 @@ fn policy_yaml(call: &CallParams) -> String {
             call.retry_on.join(", ")
         )),
     }
+    if call.defence == "rate_limit" {
+        let wait = if call.max_attempts.is_multiple_of(2) {
+            "0"
+        } else {
+            "20ms"
+        };
+        parts.push(format!(
+            "rate_limit: {{ rate: 300/s, burst: 3, max_wait: {wait} }}"
+        ));
+    }
+    if call.defence == "network" {
+        let loss = if call.timeout_ms.is_some() || call.deadline_ms.is_some() {
+            ", loss: 5%"
+        } else {
+            ""
+        };
+        parts.push(format!("network: {{ latency: exp(mean=1ms){loss} }}"));
+    }
     if call.defence == "breaker" {
         parts.push("circuit_breaker: { sliding_window_size: 10, minimum_number_of_calls: 5, wait_duration_in_open_state: 100ms, permitted_calls_in_half_open_state: 2, slow_call_duration_threshold: 20ms }".to_string());
     }
@@ -294,8 +320,14 @@ fn scenario_yaml(
             .iter()
             .filter(|_| later > 0)
             .map(|call| {
+                // Every other call is made on only some requests.
+                let chance = if call.target_offset == 1 {
+                    "probability: 60%, "
+                } else {
+                    ""
+                };
                 format!(
-                    "{{ target: s{}, {} }}",
+                    "{{ target: s{}, {chance}{} }}",
                     index + 1 + call.target_offset % later,
                     policy_yaml(call)
                 )

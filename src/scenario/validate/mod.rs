@@ -20,6 +20,7 @@ macro_rules! policy_keys {
             breaker: &$raw.circuit_breaker,
             hedging: &$raw.hedging,
             rate_limit: &$raw.rate_limit,
+            network: &$raw.network,
         }
     };
 }
@@ -711,8 +712,15 @@ impl Checker {
             false,
             units::parse_bool,
         );
+        let probability = self.or(
+            &raw.probability,
+            &format!("{path}.probability"),
+            1.0,
+            units::parse_probability,
+        );
         let edge = self.add_edge(caller, resolved?, target?, policy);
         self.edges[edge as usize].fire_and_forget = fire_and_forget;
+        self.edges[edge as usize].probability = probability;
         Some(edge)
     }
 
@@ -729,6 +737,7 @@ impl Checker {
             target_name,
             policy,
             fire_and_forget: false,
+            probability: 1.0,
         });
         (self.edges.len() - 1) as EdgeId
     }

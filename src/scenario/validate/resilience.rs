@@ -7,9 +7,10 @@
 //! the behaviour they know.
 
 use crate::engine::SimDuration;
-use crate::scenario::raw::{RawBreaker, RawCallRateLimit, RawHedging, RawRetry, Text};
+use crate::scenario::raw::{RawBreaker, RawCallRateLimit, RawHedging, RawNetwork, RawRetry, Text};
 use crate::scenario::spec::{
-    Backoff, BreakerSpec, CallPolicy, CallRateLimit, HedgingSpec, Jitter, RetryLimit, RetryOn,
+    Backoff, BreakerSpec, CallPolicy, CallRateLimit, HedgingSpec, Jitter, NetworkSpec, RetryLimit,
+    RetryOn,
 };
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
@@ -27,6 +28,7 @@ pub(super) struct PolicyKeys<'a> {
     pub breaker: &'a Option<Spanned<RawBreaker>>,
     pub hedging: &'a Option<Spanned<RawHedging>>,
     pub rate_limit: &'a Option<Spanned<RawCallRateLimit>>,
+    pub network: &'a Option<Spanned<RawNetwork>>,
 }
 
 fn count_in(low: u64, high: u64) -> impl Fn(&str) -> Result<u64, String> {
@@ -67,7 +69,49 @@ impl Checker {
         if let Some(limit) = keys.rate_limit {
             policy.rate_limit = self.call_rate_limit(limit, &format!("{path}.rate_limit"));
         }
+        if let Some(network) = keys.network {
+            policy.network = self.network(network, &format!("{path}.network"), &policy);
+        }
         policy
+    }
+
+    /// An edge's network: a latency distribution and a loss probability,
+    /// both optional. Loss needs a timeout or deadline to be noticed.
+    fn network(
+        &mut self,
+        raw: &Spanned<RawNetwork>,
+        path: &str,
+        policy: &CallPolicy,
+    ) -> Option<NetworkSpec> {
+        let at = Some(position_of(raw));
+        let raw = &raw.value;
+        let latency = raw
+            .latency
+            .as_ref()
+            .and_then(|t| self.parse(t, &format!("{path}.latency"), units::parse_dist));
+        let loss = self.or(&raw.loss, &format!("{path}.loss"), 0.0, |t| {
+            let loss = units::parse_probability(t)?;
+            if loss < 1.0 {
+                Ok(loss)
+            } else {
+                Err(format!(
+                    "`{t}` would lose every attempt: expected less than 100%"
+                ))
+            }
+        });
+        if loss > 0.0 && policy.timeout_per_attempt.is_none() && policy.deadline.is_none() {
+            let position = raw.loss.as_ref().map(position_of).or(at);
+            self.error(
+                position,
+                &format!("{path}.loss"),
+                "a lost attempt is noticed only by a timeout: give this call `timeout_per_attempt` or `deadline`",
+            );
+        }
+        if raw.latency.is_none() && raw.loss.is_none() {
+            self.error(at, path, "set `latency`, `loss` or both");
+            return None;
+        }
+        Some(NetworkSpec { latency, loss })
     }
 
     /// A client-side token bucket: `rate` required, `burst` 1 and
