@@ -19,6 +19,10 @@ pub struct RetryLimiter {
     limit: RetryLimit,
     /// Throttle tokens or quota capacity left.
     tokens: f64,
+    /// The retry breaker's window: whether each recent attempt failed,
+    /// and how many of them did.
+    recent: VecDeque<bool>,
+    recent_failures: u32,
 }
 
 impl RetryLimiter {
@@ -26,9 +30,14 @@ impl RetryLimiter {
         let tokens = match limit {
             RetryLimit::Throttle { max_tokens, .. } => max_tokens,
             RetryLimit::Quota { capacity, .. } => f64::from(capacity),
-            RetryLimit::Budget { .. } => 0.0,
+            RetryLimit::Budget { .. } | RetryLimit::Breaker { .. } => 0.0,
         };
-        RetryLimiter { limit, tokens }
+        RetryLimiter {
+            limit,
+            tokens,
+            recent: VecDeque::new(),
+            recent_failures: 0,
+        }
     }
 
     /// Whether a retry after `failure` may go ahead, given the calls and
@@ -66,11 +75,36 @@ impl RetryLimiter {
                 }
                 enough.then_some(cost)
             }
+            RetryLimit::Breaker {
+                failure_rate_threshold,
+                minimum_number_of_calls,
+                ..
+            } => {
+                let seen = self.recent.len() as u32;
+                let rate = f64::from(self.recent_failures) / f64::from(seen.max(1));
+                let open = seen >= minimum_number_of_calls && rate >= failure_rate_threshold;
+                (!open).then_some(0)
+            }
         }
     }
 
-    /// An attempt ended: throttling tokens follow every attempt.
+    /// An attempt ended: throttling tokens and the retry breaker's window
+    /// follow every attempt.
     pub fn on_attempt(&mut self, succeeded: bool) {
+        if let RetryLimit::Breaker {
+            sliding_window_size,
+            ..
+        } = self.limit
+        {
+            self.recent.push_back(!succeeded);
+            self.recent_failures += u32::from(!succeeded);
+            if self.recent.len() > sliding_window_size as usize
+                && self.recent.pop_front() == Some(true)
+            {
+                self.recent_failures -= 1;
+            }
+            return;
+        }
         if let RetryLimit::Throttle {
             max_tokens,
             token_ratio,

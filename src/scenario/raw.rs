@@ -280,6 +280,16 @@ pub struct RawRetry {
     pub throttle: Option<Spanned<RawThrottle>>,
     pub budget: Option<Spanned<RawBudget>>,
     pub quota: Option<Spanned<RawQuota>>,
+    pub breaker: Option<Spanned<RawRetryBreaker>>,
+}
+
+/// A breaker on retries alone: `{ failure_rate_threshold: 20% }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetryBreaker {
+    pub failure_rate_threshold: Option<Text>,
+    pub sliding_window_size: Option<Text>,
+    pub minimum_number_of_calls: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

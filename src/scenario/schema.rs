@@ -295,6 +295,7 @@ fn definitions() -> Vec<(&'static str, Value)> {
         ("throttle", throttle()),
         ("budget", budget()),
         ("quota", quota()),
+        ("retry_breaker", retry_breaker()),
         ("circuit_breaker", circuit_breaker()),
         ("hedging", hedging()),
         ("call_rate_limit", call_rate_limit()),
@@ -578,6 +579,33 @@ fn retry() -> Value {
             key("throttle", reference("throttle"), ""),
             key("budget", reference("budget"), ""),
             key("quota", reference("quota"), ""),
+            key("breaker", reference("retry_breaker"), ""),
+        ],
+    )
+}
+
+fn retry_breaker() -> Value {
+    object(
+        "A breaker on retries alone: while the edge's recent attempts fail at or above the threshold, retries are refused; first attempts always go.",
+        vec![
+            key(
+                "failure_rate_threshold",
+                probability(),
+                "Refuse retries while at least this share of the window failed.",
+            )
+            .default("50%"),
+            key(
+                "sliding_window_size",
+                count(),
+                "The last this-many attempts are the window.",
+            )
+            .default(100),
+            key(
+                "minimum_number_of_calls",
+                count(),
+                "Attempts seen before the breaker may refuse.",
+            )
+            .default(100),
         ],
     )
 }
@@ -1143,6 +1171,7 @@ mod tests {
             ("throttle", keys_of::<RawThrottle>()),
             ("budget", keys_of::<RawBudget>()),
             ("quota", keys_of::<RawQuota>()),
+            ("retry_breaker", keys_of::<RawRetryBreaker>()),
             ("circuit_breaker", keys_of::<RawBreaker>()),
             ("hedging", keys_of::<RawHedging>()),
             ("call_rate_limit", keys_of::<RawCallRateLimit>()),

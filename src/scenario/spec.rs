@@ -559,6 +559,15 @@ pub enum RetryLimit {
         timeout_retry_cost: u32,
         no_retry_increment: u32,
     },
+    /// A breaker on retries alone: while at least `failure_rate_threshold`
+    /// of the edge's last `sliding_window_size` attempts failed (once it
+    /// has seen `minimum_number_of_calls`), retries are refused; first
+    /// attempts always go, so it closes by itself when they succeed again.
+    Breaker {
+        failure_rate_threshold: f64,
+        sliding_window_size: u32,
+        minimum_number_of_calls: u32,
+    },
 }
 
 /// A count-based circuit breaker with Resilience4j's parameters.

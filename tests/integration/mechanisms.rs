@@ -328,3 +328,30 @@ fn a_call_with_a_probability_is_made_that_share_of_the_time() {
     let (front, log) = (summary.services[0].attempts, summary.services[2].attempts);
     assert!(front.abs_diff(log) <= 8, "{front} at front, {log} at log");
 }
+
+/// The retry breaker refuses retries while the recent failure rate is at
+/// or above its threshold, and never first attempts: with half the
+/// requests failing and a 40% threshold, retries stop (but for the window's
+/// first fill); with an 80% threshold, every failed first attempt is
+/// retried.
+#[test]
+fn a_retry_breaker_stops_retries_but_not_first_attempts() {
+    let text = |threshold: &str| {
+        format!(
+            "duration: 20s\nsources:\n  u: {{ target: s, arrivals: constant, rate: 100/s, retry: {{ max_attempts: 2, backoff: none, breaker: {{ failure_rate_threshold: {threshold}, sliding_window_size: 50, minimum_number_of_calls: 20 }} }} }}\nservices:\n  s: {{ workers: 4, service_time: 1ms, error_rate: 50% }}\n"
+        )
+    };
+    let (_, open) = run(&scenario_from(&text("40%")));
+    let (_, closed) = run(&scenario_from(&text("80%")));
+    let calls = |s: &stampede::report::summary::Summary| s.calls[0].clone();
+    // Every request gets its first attempt either way.
+    assert_eq!(calls(&open).calls, 2000);
+    assert!(calls(&open).retries < 150, "{}", calls(&open).retries);
+    assert!(
+        calls(&open).retries_throttled > 900,
+        "{}",
+        calls(&open).retries_throttled
+    );
+    assert_eq!(calls(&closed).retries_throttled, 0);
+    assert!(calls(&closed).retries > 900);
+}

@@ -58,6 +58,7 @@ fn call_params() -> impl Strategy<Value = CallParams> {
             "hedging",
             "rate_limit",
             "network",
+            "retry_breaker",
         ]),
     )
         .prop_map(
@@ -170,6 +171,9 @@ fn policy_yaml(call: &CallParams) -> String {
         "throttle" => ", throttle: { max_tokens: 4, token_ratio: 0.5 }",
         "budget" => ", budget: { budget_percent: 10%, min_retry_concurrency: 1 }",
         "quota" => ", quota: { capacity: 20 }",
+        "retry_breaker" => {
+            ", breaker: { failure_rate_threshold: 30%, sliding_window_size: 10, minimum_number_of_calls: 5 }"
+        }
         _ => "",
     };
     match call.defence {

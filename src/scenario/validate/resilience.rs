@@ -7,7 +7,9 @@
 //! the behaviour they know.
 
 use crate::engine::SimDuration;
-use crate::scenario::raw::{RawBreaker, RawCallRateLimit, RawHedging, RawNetwork, RawRetry, Text};
+use crate::scenario::raw::{
+    RawBreaker, RawCallRateLimit, RawHedging, RawNetwork, RawRetry, RawRetryBreaker, Text,
+};
 use crate::scenario::spec::{
     Backoff, BreakerSpec, CallPolicy, CallRateLimit, HedgingSpec, Jitter, NetworkSpec, RetryLimit,
     RetryOn,
@@ -148,18 +150,19 @@ impl Checker {
         })
     }
 
-    /// At most one of `throttle`, `budget` and `quota`.
+    /// At most one of `throttle`, `budget`, `quota` and `breaker`.
     fn retry_limit(&mut self, raw: &RawRetry, path: &str) -> Option<RetryLimit> {
         let given = [
             raw.throttle.as_ref().map(position_of),
             raw.budget.as_ref().map(position_of),
             raw.quota.as_ref().map(position_of),
+            raw.breaker.as_ref().map(position_of),
         ];
         if let Some(second) = given.iter().flatten().nth(1) {
             self.error(
                 Some(*second),
                 path,
-                "use one retry limit: `throttle` (gRPC), `budget` (Envoy) or `quota` (AWS SDK)",
+                "use one retry limit: `throttle` (gRPC), `budget` (Envoy), `quota` (AWS SDK) or `breaker`",
             );
         }
         if let Some(throttle) = &raw.throttle {
@@ -197,6 +200,9 @@ impl Checker {
                 ) as u32,
             });
         }
+        if let Some(breaker) = &raw.breaker {
+            return Some(self.retry_breaker(&breaker.value, &format!("{path}.breaker")));
+        }
         let quota = raw.quota.as_ref()?;
         let path = format!("{path}.quota");
         let raw = &quota.value;
@@ -214,6 +220,38 @@ impl Checker {
             timeout_retry_cost: amount(&raw.timeout_retry_cost, "timeout_retry_cost", 10),
             no_retry_increment: amount(&raw.no_retry_increment, "no_retry_increment", 1),
         })
+    }
+
+    /// Resilience4j's count-based defaults for the window (threshold 50%,
+    /// 100 attempts, at least 100 seen); a minimum above the window is the
+    /// window.
+    fn retry_breaker(&mut self, raw: &RawRetryBreaker, path: &str) -> RetryLimit {
+        let failure_rate_threshold = self.or(
+            &raw.failure_rate_threshold,
+            &format!("{path}.failure_rate_threshold"),
+            0.5,
+            |t| match units::parse_probability(t)? {
+                p if p > 0.0 => Ok(p),
+                _ => Err(format!("`{t}` must be more than 0%")),
+            },
+        );
+        let sliding_window_size = self.or(
+            &raw.sliding_window_size,
+            &format!("{path}.sliding_window_size"),
+            100,
+            count_in(1, 100_000),
+        ) as u32;
+        let minimum_number_of_calls = self.or(
+            &raw.minimum_number_of_calls,
+            &format!("{path}.minimum_number_of_calls"),
+            100,
+            count_in(1, 100_000),
+        ) as u32;
+        RetryLimit::Breaker {
+            failure_rate_threshold,
+            sliding_window_size,
+            minimum_number_of_calls: minimum_number_of_calls.min(sliding_window_size),
+        }
     }
 
     /// Resilience4j's defaults; a minimum above the window is the window.
