@@ -24,6 +24,7 @@ mod resilience;
 mod routing;
 mod sampling;
 mod service;
+mod sharing;
 mod sim;
 mod source;
 pub mod timeseries;

@@ -26,6 +26,7 @@ use super::resilience::Admission;
 use super::call::NO_SOURCE;
 use super::event::{AttemptKey, CallKey, JobKey};
 use super::faults::Effects;
+use super::sharing::SharedProcessor;
 use super::sim::{Owner, Simulation};
 
 /// The services room: every service's state, its instances (numbered across
@@ -49,6 +50,8 @@ pub(super) struct Instance {
     /// resets their connections, the end of the hang forgets them.
     pub parked: Vec<AttemptKey>,
     pub admission: Option<Admission>,
+    /// With `processor_sharing`: the jobs sharing the workers.
+    pub shared: Option<SharedProcessor>,
     /// Cumulative since the start; the integrals at the end of warm-up are
     /// kept so that the windowed statistics can subtract them.
     pub busy_area: Area,
@@ -81,22 +84,26 @@ impl Services {
         for (id, spec) in scenario.services.iter().enumerate() {
             let first = instances.len() as u32;
             let slots = spec.instance_slots();
-            instances.extend((0..slots).map(|slot| Instance {
-                service: id as u32,
-                busy: 0,
-                queue: VecDeque::new(),
-                slot: if slot < spec.instances {
-                    Slot::Ready
-                } else {
-                    Slot::Off
-                },
-                active_faults: Vec::new(),
-                parked: Vec::new(),
-                admission: spec.concurrency_limit.map(Admission::new),
-                busy_area: Area::default(),
-                queue_area: Area::default(),
-                busy_at_warmup: 0,
-                queue_at_warmup: 0,
+            instances.extend((0..slots).map(|slot| {
+                Instance {
+                    service: id as u32,
+                    busy: 0,
+                    queue: VecDeque::new(),
+                    slot: if slot < spec.instances {
+                        Slot::Ready
+                    } else {
+                        Slot::Off
+                    },
+                    active_faults: Vec::new(),
+                    parked: Vec::new(),
+                    admission: spec.concurrency_limit.map(Admission::new),
+                    shared: (spec.discipline == Discipline::ProcessorSharing)
+                        .then(|| SharedProcessor::new(spec.workers)),
+                    busy_area: Area::default(),
+                    queue_area: Area::default(),
+                    busy_at_warmup: 0,
+                    queue_at_warmup: 0,
+                }
             }));
             let name = &spec.name;
             states.push(ServiceState {
@@ -121,7 +128,11 @@ impl Services {
     /// Brings an instance's busy and queue integrals up to `now`.
     pub fn advance_areas(&mut self, instance: u32, now: SimTime) {
         let state = &mut self.instances[instance as usize];
-        state.busy_area.advance(now, u64::from(state.busy));
+        let busy = state
+            .shared
+            .as_ref()
+            .map_or(state.busy, |s| s.busy_workers());
+        state.busy_area.advance(now, u64::from(busy));
         state.queue_area.advance(now, state.queue.len() as u64);
     }
 }
@@ -157,6 +168,9 @@ fn usable_workers(spec: &ServiceSpec, effects: &Effects) -> u32 {
 pub(super) enum ServiceEvent {
     /// A job's own processing (its service time) is done.
     LocalWorkDone { job: JobKey },
+    /// The earliest job sharing an instance's processor may be done
+    /// (unless the generation has moved on since).
+    SharedWorkDone { instance: u32, generation: u32 },
 }
 
 impl Simulation<'_> {
@@ -164,6 +178,10 @@ impl Simulation<'_> {
     pub(super) fn on_service_event(&mut self, event: ServiceEvent) {
         match event {
             ServiceEvent::LocalWorkDone { job } => self.on_local_work_done(job),
+            ServiceEvent::SharedWorkDone {
+                instance,
+                generation,
+            } => self.on_shared_work_done(instance, generation),
         }
     }
 
@@ -209,9 +227,16 @@ impl Simulation<'_> {
             self.shed(instance, attempt, measured);
             return;
         }
-        let has_worker = state.busy < usable_workers(spec, &effects)
-            && !self.pauses.is_paused(instance, self.kernel.now);
-        let has_room = state.queue.len() < spec.queue_capacity as usize;
+        // Processor sharing admits up to workers + queue capacity into
+        // service at once; no one waits in line.
+        let (has_worker, has_room) = match &state.shared {
+            Some(_) => (state.busy < spec.workers + spec.queue_capacity, false),
+            None => (
+                state.busy < usable_workers(spec, &effects)
+                    && !self.pauses.is_paused(instance, self.kernel.now),
+                state.queue.len() < spec.queue_capacity as usize,
+            ),
+        };
         if !has_worker && !has_room {
             self.recorder.running.service_rejected[service_id] += 1;
             if measured {
@@ -317,6 +342,10 @@ impl Simulation<'_> {
         let mut work = spec
             .service_time
             .sample(&mut self.services.states[service_id].service_time_rng);
+        if self.services.instances[instance as usize].shared.is_some() {
+            self.share(instance, job_key, work * slowdown);
+            return;
+        }
         if let Some(load) = &spec.slowdown_with_load {
             work = load.stretch(work, in_service);
         }
@@ -335,7 +364,8 @@ impl Simulation<'_> {
         let service_id = self.services.instances[instance as usize].service as usize;
         let spec = &self.kernel.scenario.services[service_id];
         let workers = usable_workers(spec, &effects);
-        if self.pauses.is_paused(instance, self.kernel.now) {
+        let state = &self.services.instances[instance as usize];
+        if state.shared.is_some() || self.pauses.is_paused(instance, self.kernel.now) {
             return;
         }
         while self.services.instances[instance as usize].busy < workers {
@@ -344,6 +374,7 @@ impl Simulation<'_> {
                 Discipline::Fifo => false,
                 Discipline::Lifo => true,
                 Discipline::AdaptiveLifo { threshold } => queue.len() > threshold as usize,
+                Discipline::ProcessorSharing => false,
             };
             let next = if newest_first {
                 queue.pop_back()
@@ -522,6 +553,9 @@ impl Simulation<'_> {
         let state = &mut self.services.instances[instance as usize];
         state.queue.clear();
         state.busy = 0;
+        if let Some(shared) = &mut state.shared {
+            shared.clear();
+        }
         let service_id = state.service as usize;
         for attempt in std::mem::take(&mut state.parked) {
             self.answer_at(self.kernel.now, attempt, Err(Failure::Error));
@@ -535,6 +569,75 @@ impl Simulation<'_> {
                 self.recorder.metrics.services[service_id].lost_in_crash += 1;
             }
             self.answer_at(self.kernel.now, job.attempt, Err(Failure::Error));
+        }
+    }
+}
+
+impl Simulation<'_> {
+    /// Each job's speed at a processor-sharing `instance` now.
+    fn shared_speed(&self, instance: u32) -> f64 {
+        let state = &self.services.instances[instance as usize];
+        let spec = &self.kernel.scenario.services[state.service as usize];
+        let workers = usable_workers(spec, &self.effects(instance));
+        let shared = state.shared.as_ref().expect("a sharing instance");
+        shared.speed(workers, spec.slowdown_with_load.as_ref())
+    }
+
+    /// A job joins the jobs sharing `instance`'s workers with `work`
+    /// nanoseconds of work at full speed.
+    fn share(&mut self, instance: u32, job: JobKey, work: f64) {
+        let speed = self.shared_speed(instance);
+        let now = self.kernel.now;
+        let shared = self.services.instances[instance as usize]
+            .shared
+            .as_mut()
+            .expect("a sharing instance");
+        shared.advance(now, speed);
+        shared.admit(job, work);
+        self.reshare(instance);
+    }
+
+    /// The jobs in service changed: schedule the earliest completion at the
+    /// new speed (the virtual time is already brought up to now).
+    fn reshare(&mut self, instance: u32) {
+        let speed = self.shared_speed(instance);
+        let shared = self.services.instances[instance as usize]
+            .shared
+            .as_mut()
+            .expect("a sharing instance");
+        if let Some(delay) = shared.next_done_in(speed) {
+            let generation = shared.generation;
+            self.kernel.schedule_in(
+                delay,
+                ServiceEvent::SharedWorkDone {
+                    instance,
+                    generation,
+                },
+            );
+        }
+    }
+
+    fn on_shared_work_done(&mut self, instance: u32, generation: u32) {
+        let speed = self.shared_speed(instance);
+        let now = self.kernel.now;
+        let Some(shared) = self.services.instances[instance as usize].shared.as_mut() else {
+            return;
+        };
+        if shared.generation != generation {
+            return;
+        }
+        self.services.advance_areas(instance, now);
+        let shared = self.services.instances[instance as usize]
+            .shared
+            .as_mut()
+            .expect("a sharing instance");
+        shared.advance(now, speed);
+        let done = shared.take_done();
+        self.reshare(instance);
+        for job in done {
+            if self.services.jobs.contains_key(job) {
+                self.on_local_work_done(job);
+            }
         }
     }
 }

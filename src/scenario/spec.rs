@@ -203,6 +203,11 @@ pub enum Discipline {
     AdaptiveLifo {
         threshold: u32,
     },
+    /// Every request admitted is in service at once, sharing the workers'
+    /// capacity equally (a CPU, a web server with more threads than cores):
+    /// n requests each progress at min(1, workers / n) of full speed. At
+    /// most workers + queue capacity are admitted; no one waits in line.
+    ProcessorSharing,
 }
 
 /// How many requests an instance admits at once (queued or in service);
@@ -359,10 +364,15 @@ impl LoadSlowdown {
     /// The service time of a job whose drawn work is `work` nanoseconds,
     /// started with `in_service` requests in service (itself included).
     pub fn stretch(&self, work: f64, in_service: u32) -> f64 {
+        let others = f64::from(in_service.max(1) - 1);
+        work * self.factor(in_service) + self.per_request * others
+    }
+
+    /// The multiplier 1 + σ(n − 1) + κ·n(n − 1) alone.
+    pub fn factor(&self, in_service: u32) -> f64 {
         let n = f64::from(in_service.max(1));
         let others = n - 1.0;
-        work * (1.0 + self.contention * others + self.coherency * n * others)
-            + self.per_request * others
+        1.0 + self.contention * others + self.coherency * n * others
     }
 
     /// The concurrency at which throughput n / S(n) peaks, if it does.

@@ -355,3 +355,27 @@ fn a_retry_breaker_stops_retries_but_not_first_attempts() {
     assert_eq!(calls(&closed).retries_throttled, 0);
     assert!(calls(&closed).retries > 900);
 }
+
+/// Two 10ms requests that arrive together at a processor-sharing server
+/// share it: with one worker both finish at 20ms, with two at 10ms; with
+/// contention 0.5 (each progresses 1/1.5 as fast while both are in
+/// service) one worker finishes both at 30ms.
+#[test]
+fn processor_sharing_splits_the_workers_between_the_jobs_in_service() {
+    let text = |workers: u32, slowdown: &str| {
+        format!(
+            "duration: 10s\nsources:\n  a: {{ target: s, arrivals: constant, rate: 1/s }}\n  b: {{ target: s, arrivals: constant, rate: 1/s }}\nservices:\n  s: {{ workers: {workers}, queue: {{ discipline: processor_sharing }}, service_time: 10ms{slowdown} }}\n"
+        )
+    };
+    for (workers, slowdown, expected_ms) in [
+        (1, "", 20.0),
+        (2, "", 10.0),
+        (1, ", slowdown_with_load: { contention: 0.5 }", 30.0),
+    ] {
+        let (_, summary) = run(&scenario_from(&text(workers, slowdown)));
+        let service = &summary.services[0];
+        assert_near(service.latency.max_ms, expected_ms);
+        assert_near(service.latency.p50_ms, expected_ms);
+        assert_eq!(service.queue_length_max, 0, "no one waits in line");
+    }
+}

@@ -117,7 +117,7 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
         ]),
         1u32..5,
         0u32..8,
-        prop::sample::select(vec!["fifo", "lifo", "adaptive_lifo"]),
+        prop::sample::select(vec!["fifo", "lifo", "adaptive_lifo", "processor_sharing"]),
         service_time,
         prop::sample::select(vec![0.0, 0.05, 0.3, 1.0]),
         any::<bool>(),
@@ -222,11 +222,18 @@ fn server_yaml(service: &ServiceParams) -> String {
         _ => {}
     }
     if service.mechanisms & 1 == 1 {
-        text.push_str(
-            "    slowdown_with_load: { contention: 0.1, coherency: 0.01, per_request: 100us }\n",
-        );
+        // A fixed cost per request in service has no place in processor sharing.
+        let per_request = if service.discipline == "processor_sharing" {
+            ""
+        } else {
+            ", per_request: 100us"
+        };
+        text.push_str(&format!(
+            "    slowdown_with_load: {{ contention: 0.1, coherency: 0.01{per_request} }}\n"
+        ));
     }
-    if service.mechanisms & 2 == 2 {
+    // Processor sharing takes no pauses (validation refuses them).
+    if service.mechanisms & 2 == 2 && service.discipline != "processor_sharing" {
         text.push_str("    pauses: { every: exp(mean=300ms), duration: exp(mean=50ms) }\n");
     }
     if service.autoscale {
@@ -236,7 +243,8 @@ fn server_yaml(service: &ServiceParams) -> String {
 }
 
 /// Faults on the first services, overlapping, of every kind.
-fn faults_yaml(kinds: &[&str], services: usize, entry_target: &str) -> String {
+fn faults_yaml(kinds: &[&str], sharing: &[bool], entry_target: &str) -> String {
+    let services = sharing.len();
     if kinds.is_empty() {
         return String::new();
     }
@@ -253,7 +261,12 @@ fn faults_yaml(kinds: &[&str], services: usize, entry_target: &str) -> String {
             "capacity_loss" => "fraction: 50%",
             _ => "instance: 0",
         };
-        let kind = if *kind == "hang" { "outage" } else { kind };
+        // A processor-sharing service takes a crash instead of a pause.
+        let kind = match *kind {
+            "hang" => "outage",
+            "pause" if sharing[index % services] => "crash",
+            other => other,
+        };
         let latency_target = if kind == "latency" {
             entry_target
         } else {
@@ -342,7 +355,11 @@ fn scenario_yaml(
         }
         text.push_str(&server_yaml(service));
     }
-    text.push_str(&faults_yaml(faults, services.len(), backend));
+    let sharing: Vec<bool> = services
+        .iter()
+        .map(|s| s.discipline == "processor_sharing")
+        .collect();
+    text.push_str(&faults_yaml(faults, &sharing, backend));
     if balancer && services.len() > 1 {
         text.push_str(
             "load_balancers:\n  lb: { strategy: least_outstanding, backends: [s0, s1] }\n",

@@ -9,10 +9,11 @@
 
 use crate::engine::SimDuration;
 use crate::scenario::raw::{
-    RawAutoscaling, RawConcurrencyLimit, RawLoadSlowdown, RawPauses, RawQueue,
+    RawAutoscaling, RawConcurrencyLimit, RawLoadSlowdown, RawPauses, RawQueue, RawService,
 };
 use crate::scenario::spec::{
     AutoscalingSpec, ConcurrencyLimit, Discipline, LoadSlowdown, PauseSpec, ScalingMetric,
+    ServiceSpec,
 };
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
@@ -49,7 +50,34 @@ impl Checker {
         match kind {
             "lifo" => Discipline::Lifo,
             "adaptive_lifo" => Discipline::AdaptiveLifo { threshold },
+            "processor_sharing" => Discipline::ProcessorSharing,
             _ => Discipline::Fifo,
+        }
+    }
+
+    /// Processor sharing freezes nothing and times nothing per job, so it
+    /// takes neither pauses nor a fixed cost per request in service.
+    pub(super) fn check_sharing(&mut self, spec: &ServiceSpec, raw: &RawService, path: &str) {
+        if spec.discipline != Discipline::ProcessorSharing {
+            return;
+        }
+        if let Some(pauses) = &raw.pauses {
+            self.error(
+                Some(position_of(pauses)),
+                &format!("{path}.pauses"),
+                "pauses are not modelled with `discipline: processor_sharing`: use `fifo` (with many workers, it behaves alike)",
+            );
+        }
+        let per_request = raw
+            .slowdown_with_load
+            .as_ref()
+            .and_then(|s| s.value.per_request.as_ref());
+        if let Some(text) = per_request {
+            self.error(
+                Some(position_of(text)),
+                &format!("{path}.slowdown_with_load.per_request"),
+                "`per_request` adds a fixed time to each job, which processor sharing has no place for: use `contention` and `coherency`",
+            );
         }
     }
 

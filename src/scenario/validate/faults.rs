@@ -6,7 +6,9 @@
 //! the kind are errors, as everywhere else.
 
 use crate::scenario::raw::{RawFault, RawScenario, Text};
-use crate::scenario::spec::{ConsumerSpec, FaultKind, FaultSpec, FaultTarget, ServiceSpec, Target};
+use crate::scenario::spec::{
+    ConsumerSpec, Discipline, FaultKind, FaultSpec, FaultTarget, ServiceSpec, Target,
+};
 use crate::scenario::units;
 use crate::scenario::yaml::{Position, Spanned, position_of};
 
@@ -80,6 +82,15 @@ impl Checker {
             ("flush", None) => self.cache_target(raw, path, at),
             (_, None) => self.service_target(raw, path, at, services),
         };
+        if let ("pause", Some(FaultTarget::Service(s) | FaultTarget::Instance { service: s, .. })) =
+            (kind, &target)
+            && services[*s as usize].discipline == Discipline::ProcessorSharing
+        {
+            let text = raw.target.as_ref()?;
+            return self
+                .wrong_target(text, path, "serves by processor sharing, where pauses are not modelled: use `fifo` (with many workers, it behaves alike)")
+                .and(None);
+        }
         Some(FaultSpec {
             kind: fault_kind?,
             target: target?,

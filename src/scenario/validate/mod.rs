@@ -43,7 +43,7 @@ pub mod words {
     pub const ARRIVALS: [&str; 2] = ["poisson", "constant"];
     pub const SHAPE_KINDS: [&str; 6] = ["spike", "step", "ramp", "sine", "piecewise", "trace"];
     pub const INTERPOLATIONS: [&str; 2] = ["step", "linear"];
-    pub const DISCIPLINES: [&str; 3] = ["fifo", "lifo", "adaptive_lifo"];
+    pub const DISCIPLINES: [&str; 4] = ["fifo", "lifo", "adaptive_lifo", "processor_sharing"];
     pub const CONCURRENCY_LIMITS: [&str; 2] = ["fixed", "aimd"];
     pub const CALL_MODES: [&str; 2] = ["sequential", "parallel"];
     pub const BACKOFFS: [&str; 3] = ["none", "constant", "exponential"];
@@ -650,7 +650,7 @@ impl Checker {
             health_check: &raw.health_check,
         };
         let routing = self.routing(routing_keys, &path);
-        ServiceSpec {
+        let spec = ServiceSpec {
             name: name.to_string(),
             instances,
             autoscaling,
@@ -692,7 +692,9 @@ impl Checker {
                 parse_call_mode,
             ),
             calls,
-        }
+        };
+        self.check_sharing(&spec, raw, &path);
+        spec
     }
 
     fn call(&mut self, caller: &str, path: &str, call: &Spanned<RawCall>) -> Option<EdgeId> {
