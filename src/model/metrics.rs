@@ -407,6 +407,9 @@ pub struct ServiceMetrics {
     pub expired: u64,
     /// Turned away by the concurrency limit.
     pub shed: u64,
+    /// Dropped from the queue to make room for a more critical request
+    /// (`priority`).
+    pub displaced: u64,
     /// Dropped when dequeued because they had waited longer than the queue timeout.
     pub queue_timeouts: u64,
     /// Refused at once by an instance that was down (outage or crash).

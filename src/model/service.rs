@@ -18,7 +18,7 @@ use slotmap::SlotMap;
 
 use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::model::metrics::{Area, Failure};
-use crate::scenario::spec::{CallMode, Discipline, Scenario, ServiceSpec};
+use crate::scenario::spec::{CallMode, Class, Discipline, Scenario, ServiceSpec};
 
 use super::autoscale::{Scaler, Slot};
 use super::resilience::Admission;
@@ -221,12 +221,16 @@ impl Simulation<'_> {
             return;
         }
         let in_progress = state.busy + state.queue.len() as u32;
-        if let Some(admission) = &state.admission
-            && !admission.admits(in_progress)
-        {
+        let over_limit = state
+            .admission
+            .as_ref()
+            .is_some_and(|admission| !admission.admits(in_progress));
+        let class = self.class_of(origin);
+        if over_limit && !self.displace_for(instance, class) {
             self.shed(instance, attempt, measured);
             return;
         }
+        let state = &self.services.instances[instance as usize];
         // Processor sharing admits up to workers + queue capacity into
         // service at once; no one waits in line.
         let (has_worker, has_room) = match &state.shared {
@@ -237,7 +241,7 @@ impl Simulation<'_> {
                 state.queue.len() < spec.queue_capacity as usize,
             ),
         };
-        if !has_worker && !has_room {
+        if !has_worker && !has_room && !self.displace_for(instance, class) {
             self.recorder.running.service_rejected[service_id] += 1;
             if measured {
                 self.recorder.metrics.services[service_id].rejected += 1;
@@ -277,6 +281,51 @@ impl Simulation<'_> {
         }
     }
 
+    /// The class of the requests a source sends (the default for work no
+    /// source started).
+    pub(super) fn class_of(&self, origin: u32) -> Class {
+        self.kernel
+            .scenario
+            .sources
+            .get(origin as usize)
+            .map_or(Class::Default, |source| source.class)
+    }
+
+    /// With `priority`: makes room for an arrival of `class` by dropping the
+    /// newest waiting request of a less critical class, whose caller hears
+    /// a rejection. False (nothing dropped) if there is none.
+    fn displace_for(&mut self, instance: u32, class: Class) -> bool {
+        let state = &self.services.instances[instance as usize];
+        let service_id = state.service as usize;
+        if self.kernel.scenario.services[service_id].discipline != Discipline::Priority {
+            return false;
+        }
+        let Some(&newest) = state.queue.back() else {
+            return false;
+        };
+        if self.class_of(self.services.jobs[newest].origin) <= class {
+            return false;
+        }
+        let now = self.kernel.now;
+        self.services.advance_areas(instance, now);
+        let state = &mut self.services.instances[instance as usize];
+        state.queue.pop_back();
+        if let Some(admission) = &mut state.admission {
+            admission.on_dropped();
+        }
+        let job = self
+            .services
+            .jobs
+            .remove(newest)
+            .expect("a queued job exists");
+        self.recorder.running.service_rejected[service_id] += 1;
+        if self.kernel.in_window(job.arrived_at) {
+            self.recorder.metrics.services[service_id].displaced += 1;
+        }
+        self.answer_at(now, job.attempt, Err(Failure::Rejected));
+        true
+    }
+
     /// The concurrency limit turns an attempt away: the caller hears a rejection.
     fn shed(&mut self, instance: u32, attempt: AttemptKey, measured: bool) {
         let state = &mut self.services.instances[instance as usize];
@@ -292,8 +341,27 @@ impl Simulation<'_> {
     }
 
     fn enqueue(&mut self, instance: u32, job: JobKey) {
-        let state = &mut self.services.instances[instance as usize];
-        state.queue.push_back(job);
+        let service = self.services.instances[instance as usize].service as usize;
+        if self.kernel.scenario.services[service].discipline == Discipline::Priority {
+            // The queue stays sorted by class, oldest first within each.
+            let class = self.class_of(self.services.jobs[job].origin);
+            let jobs = &self.services.jobs;
+            let sources = &self.kernel.scenario.sources;
+            let class_of = |j: &JobKey| {
+                let origin = jobs[*j].origin;
+                sources
+                    .get(origin as usize)
+                    .map_or(Class::Default, |s| s.class)
+            };
+            let queue = &mut self.services.instances[instance as usize].queue;
+            let at = queue.partition_point(|j| class_of(j) <= class);
+            queue.insert(at, job);
+        } else {
+            self.services.instances[instance as usize]
+                .queue
+                .push_back(job);
+        }
+        let state = &self.services.instances[instance as usize];
         // The maximum belongs with the time integrals, which start at MeasurementStart.
         if self.kernel.measuring {
             let metrics = &mut self.recorder.metrics.services[state.service as usize];
@@ -374,7 +442,7 @@ impl Simulation<'_> {
                 Discipline::Fifo => false,
                 Discipline::Lifo => true,
                 Discipline::AdaptiveLifo { threshold } => queue.len() > threshold as usize,
-                Discipline::ProcessorSharing => false,
+                Discipline::ProcessorSharing | Discipline::Priority => false,
             };
             let next = if newest_first {
                 queue.pop_back()

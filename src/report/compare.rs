@@ -214,6 +214,24 @@ pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
     for source in summary.sources.iter().filter(|s| !s.sends_messages()) {
         metrics.extend(source_latency_metrics(summary, source));
     }
+    for class in &summary.classes {
+        let name = class.class;
+        metrics.push((
+            format!("{name} goodput"),
+            Unit::PerSecond,
+            Some(class.goodput_per_s),
+        ));
+        metrics.push((
+            format!("{name} success ratio"),
+            Unit::Percent,
+            Some(class.success_ratio * 100.0),
+        ));
+        metrics.push((
+            format!("{name} latency_all p99"),
+            Unit::Millis,
+            class.latency_all.p99_ms,
+        ));
+    }
     metrics.extend(work_metrics(summary));
     for cache in &summary.caches {
         metrics.push((
@@ -376,7 +394,10 @@ fn work_metrics(summary: &Summary) -> Vec<Headline> {
         ("attempts throttled", throttled),
         (
             "shed by servers",
-            services.iter().map(|s| s.shed + s.queue_timeouts).sum(),
+            services
+                .iter()
+                .map(|s| s.shed + s.displaced + s.queue_timeouts)
+                .sum(),
         ),
         (
             "lost to faults",

@@ -10,13 +10,15 @@ use serde::Serialize;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::RunOutcome;
-use crate::report::metrics::{EdgeMetrics, FailureCounts, Latency, Phases, ServiceMetrics};
+use crate::report::metrics::{
+    EdgeMetrics, FailureCounts, Latency, Metrics, Phases, ServiceMetrics,
+};
 use crate::report::queues::{
     ConsumerSummary, QueueSummary, consumer_summary, drain_of, falling_behind, queue_summary,
 };
 use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
-use crate::scenario::spec::{FaultSpec, FaultTarget, Load, Target};
+use crate::scenario::spec::{Class, FaultSpec, FaultTarget, Load, Target};
 
 pub use super::provenance::SCHEMA_VERSION;
 use super::provenance::{self, Provenance};
@@ -39,6 +41,9 @@ pub struct Summary {
     /// For each source with a surge: did goodput come back afterwards?
     pub recovery: Vec<Recovery>,
     pub sources: Vec<SourceSummary>,
+    /// Sources grouped by class, when they are of more than one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ClassSummary>,
     pub services: Vec<ServiceSummary>,
     pub load_balancers: Vec<BalancerSummary>,
     pub calls: Vec<CallSummary>,
@@ -52,6 +57,21 @@ pub struct Summary {
     pub faults: Vec<FaultSummary>,
     /// Version, seed and the resolved scenario with its hash (last: it is the bulky part).
     pub provenance: Provenance,
+}
+
+/// The requests of every source of one class, together.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassSummary {
+    pub class: &'static str,
+    pub sources: Vec<String>,
+    pub requests: u64,
+    pub succeeded: u64,
+    pub goodput_per_s: f64,
+    pub success_ratio: f64,
+    /// End-to-end latency of the class's successful requests.
+    pub latency: LatencySummary,
+    /// Every finished request of the class, failures included.
+    pub latency_all: LatencySummary,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -129,6 +149,8 @@ pub struct LatencySummary {
 #[derive(Clone, Debug, Serialize)]
 pub struct SourceSummary {
     pub name: String,
+    /// How critical its requests are: "critical", "default" or "sheddable".
+    pub class: &'static str,
     /// "open" or "closed" loop.
     pub kind: &'static str,
     pub target: String,
@@ -225,6 +247,9 @@ pub struct ServiceSummary {
     pub expired: u64,
     /// Turned away by the concurrency limit.
     pub shed: u64,
+    /// Dropped from the queue for a more critical arrival (`priority`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub displaced: u64,
     /// Dropped after waiting longer than the queue timeout.
     pub queue_timeouts: u64,
     /// Refused by an instance that was down (outage, crash).
@@ -374,6 +399,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
             let finished = m.succeeded + m.failed.total();
             SourceSummary {
                 name: spec.name.clone(),
+                class: spec.class.name(),
                 kind: match spec.load {
                     Load::Open { .. } => "open",
                     Load::Closed { .. } => "closed",
@@ -457,6 +483,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         stopped_early: outcome.stopped.as_ref().map(ToString::to_string),
         totals: totals(outcome, measured),
         recovery: recoveries(scenario, &outcome.timeseries),
+        classes: class_summaries(scenario, metrics, measured),
         sources,
         services,
         load_balancers,
@@ -619,6 +646,53 @@ fn totals(outcome: &RunOutcome, measured: SimDuration) -> Totals {
     }
 }
 
+/// Per class, the requests of its sources together; empty unless the
+/// sources are of more than one class.
+fn class_summaries(
+    scenario: &Scenario,
+    metrics: &Metrics,
+    measured: SimDuration,
+) -> Vec<ClassSummary> {
+    let first = scenario.sources.first().map(|s| s.class);
+    if scenario.sources.iter().all(|s| Some(s.class) == first) {
+        return Vec::new();
+    }
+    let mut classes = Vec::new();
+    for class in [Class::Critical, Class::Default, Class::Sheddable] {
+        let members: Vec<usize> = (0..scenario.sources.len())
+            .filter(|&i| scenario.sources[i].class == class)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let mut latency = Latency::default();
+        let mut latency_failed = Latency::default();
+        let (mut requests, mut succeeded, mut failed) = (0, 0, 0);
+        for &i in &members {
+            let m = &metrics.sources[i];
+            requests += m.requests;
+            succeeded += m.succeeded;
+            failed += m.failed.total();
+            latency = latency.merged(&m.latency);
+            latency_failed = latency_failed.merged(&m.latency_failed);
+        }
+        classes.push(ClassSummary {
+            class: class.name(),
+            sources: members
+                .iter()
+                .map(|&i| scenario.sources[i].name.clone())
+                .collect(),
+            requests,
+            succeeded,
+            goodput_per_s: per_second(succeeded, measured),
+            success_ratio: ratio(succeeded, succeeded + failed),
+            latency: LatencySummary::of(&latency),
+            latency_all: LatencySummary::of(&latency.merged(&latency_failed)),
+        });
+    }
+    classes
+}
+
 fn service_summary(
     spec: &crate::scenario::spec::ServiceSpec,
     m: &ServiceMetrics,
@@ -643,6 +717,7 @@ fn service_summary(
         rejected: m.rejected,
         expired: m.expired,
         shed: m.shed,
+        displaced: m.displaced,
         queue_timeouts: m.queue_timeouts,
         refused: m.refused,
         hung: m.hung,

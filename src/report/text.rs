@@ -31,6 +31,10 @@ pub fn render(summary: &Summary, reproduce: &str) -> String {
 /// text and Markdown reports both lay out this one list.
 pub(super) fn component_tables(summary: &Summary) -> Vec<(&'static str, Table)> {
     let mut tables = Vec::new();
+    if !summary.classes.is_empty() {
+        let title = "Classes (the requests of every source of a class together)";
+        tables.push((title, classes_table(summary)));
+    }
     if !summary.services.is_empty() {
         tables.push(("Services (per hop)", services_table(summary)));
     }
@@ -176,6 +180,29 @@ pub(super) fn new_table(columns: &[&str], right_aligned_from: usize) -> Table {
         if let Some(column) = table.column_mut(index) {
             column.set_cell_alignment(CellAlignment::Right);
         }
+    }
+    table
+}
+
+fn classes_table(summary: &Summary) -> Table {
+    let mut table = new_table(
+        &[
+            "class", "sources", "requests", "ok", "goodput", "success", "p50", "p99", "p99 all",
+        ],
+        2,
+    );
+    for c in &summary.classes {
+        table.add_row(vec![
+            c.class.to_string(),
+            c.sources.join(", "),
+            group_digits(c.requests),
+            group_digits(c.succeeded),
+            format_rate(c.goodput_per_s),
+            format!("{:.1}%", c.success_ratio * 100.0),
+            ms_or_dash(c.latency.p50_ms),
+            ms_or_dash(c.latency.p99_ms),
+            ms_or_dash(c.latency_all.p99_ms),
+        ]);
     }
     table
 }
@@ -428,6 +455,7 @@ pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
     };
     for s in &summary.services {
         count(&s.name, "shed by the concurrency limit", s.shed);
+        count(&s.name, "displaced by more critical requests", s.displaced);
         count(&s.name, "dropped after the queue timeout", s.queue_timeouts);
         count(&s.name, "refused while down", s.refused);
         count(&s.name, "swallowed by a hanging outage", s.hung);

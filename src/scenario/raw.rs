@@ -88,6 +88,8 @@ pub struct RawLimits {
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
     pub target: Option<Text>,
+    /// How critical its requests are: `critical`, `default` or `sheddable`.
+    pub class: Option<Text>,
     pub arrivals: Option<Text>,
     pub rate: Option<Text>,
     pub shape: Option<Spanned<RawShape>>,

@@ -17,7 +17,7 @@
 use serde_json::{Map, Value, json};
 
 use super::messaging::WhenFull;
-use super::spec::{ScalingMetric, Strategy};
+use super::spec::{Class, ScalingMetric, Strategy};
 use super::units::DIST_FAMILIES;
 use super::validate::{fault_kind_keys, shape_kind_keys, words};
 
@@ -381,6 +381,7 @@ fn policy_keys() -> Vec<Key> {
 fn source() -> Value {
     let mut keys = vec![
         key("target", name(), "Required: the service, load balancer, cache, rate limiter, queue or topic that receives the requests.").required(),
+        key("class", keyword(&Class::NAMES), "How critical its requests are (Google SRE criticality), downstream calls included: `critical`, `default` or `sheddable`. Services with `queue.discipline: priority` serve the most critical first and drop the least critical first."),
         key("arrivals", json!({ "anyOf": [keyword(&words::ARRIVALS), { "type": "string", "pattern": distribution_pattern() }] }), "Open loop: `poisson` (exponential gaps), `constant` (evenly spaced), or a distribution of the gaps such as `lognormal(median=4ms, p99=40ms)` (then leave out `rate`).").default("poisson"),
         key("rate", rate(), "Open loop: mean arrival rate, e.g. `200/s`; required for `poisson` and `constant` unless a `piecewise` or `trace` shape gives it."),
         key("shape", reference("shape"), ""),
@@ -465,7 +466,7 @@ fn service_queue() -> Value {
         "The waiting room of each instance.",
         vec![
             key("capacity", count(), "Requests that may wait per instance; when full, arrivals are rejected. 0 means no waiting room.").default(1000),
-            key("discipline", keyword(&words::DISCIPLINES), "`fifo` serves the oldest first, `lifo` the newest, `adaptive_lifo` the newest once more than `lifo_threshold` wait.").default("fifo"),
+            key("discipline", keyword(&words::DISCIPLINES), "`fifo` serves the oldest first, `lifo` the newest, `adaptive_lifo` the newest once more than `lifo_threshold` wait, `processor_sharing` serves everyone at once at a shared speed, `priority` the most critical class first.").default("fifo"),
             key("timeout", duration(), "A request that waited longer than this is dropped unserved (its caller sees a rejection). None by default."),
             key("lifo_threshold", count(), "With `adaptive_lifo`: the queue length above which the newest is served first.").default(10),
         ],

@@ -177,6 +177,28 @@ pub struct SourceSpec {
     pub keys: Option<crate::engine::keys::KeyModel>,
     /// The edge from this source into the system, with its call policy.
     pub edge: EdgeId,
+    /// How critical its requests are, downstream calls included.
+    pub class: Class,
+}
+
+/// A request's criticality, as Google's SRE book describes it (CRITICAL,
+/// the default, and SHEDDABLE): a service serving `priority` takes the
+/// most critical first and, when full, drops the least critical first.
+/// Ordered from most to least critical.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+    Critical,
+    #[default]
+    Default,
+    Sheddable,
+}
+
+impl Class {
+    pub const NAMES: [&'static str; 3] = ["critical", "default", "sheddable"];
+
+    pub fn name(self) -> &'static str {
+        Class::NAMES[self as usize]
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -208,6 +230,11 @@ pub enum Discipline {
     /// n requests each progress at min(1, workers / n) of full speed. At
     /// most workers + queue capacity are admitted; no one waits in line.
     ProcessorSharing,
+    /// Strict priority by class (critical, then default, then sheddable),
+    /// oldest first within a class; when the queue is full, or the
+    /// concurrency limit reached, an arrival displaces the newest waiting
+    /// request of a less critical class.
+    Priority,
 }
 
 /// How many requests an instance admits at once (queued or in service);

@@ -379,3 +379,73 @@ fn processor_sharing_splits_the_workers_between_the_jobs_in_service() {
         assert_eq!(service.queue_length_max, 0, "no one waits in line");
     }
 }
+
+/// Three classes at 120% of api's capacity. With `priority`, critical and
+/// default requests are served first and all succeed quickly; sheddable
+/// ones take what is left, and queued sheddable requests make room for
+/// more critical arrivals when the queue is full. With fifo every class
+/// suffers alike.
+#[test]
+fn priority_serves_the_most_critical_first_and_sheds_the_least() {
+    let text = |discipline: &str| {
+        format!(
+            "duration: 60s\nwarmup: 5s\nsources:\n  checkout: {{ target: api, rate: 300/s, class: critical, timeout_per_attempt: 1s }}\n  browse: {{ target: api, rate: 500/s, timeout_per_attempt: 1s }}\n  prefetch: {{ target: api, rate: 400/s, class: sheddable, timeout_per_attempt: 1s }}\nservices:\n  api: {{ workers: 10, queue: {{ capacity: 200, discipline: {discipline} }}, service_time: exp(mean=10ms) }}\n"
+        )
+    };
+    let (_, priority) = run(&scenario_from(&text("priority")));
+    let (_, fifo) = run(&scenario_from(&text("fifo")));
+    let class = |s: &stampede::report::summary::Summary, name: &str| {
+        s.classes
+            .iter()
+            .find(|c| c.class == name)
+            .cloned()
+            .expect("the class is reported")
+    };
+    assert!(class(&priority, "critical").success_ratio > 0.999);
+    assert!(class(&priority, "default").success_ratio > 0.999);
+    assert!(class(&priority, "sheddable").success_ratio < 0.5);
+    assert!(class(&priority, "critical").latency.p99_ms.unwrap() < 100.0);
+    assert!(
+        priority.services[0].displaced > 1000,
+        "{}",
+        priority.services[0].displaced
+    );
+    let ratios: Vec<f64> = ["critical", "default", "sheddable"]
+        .iter()
+        .map(|name| class(&fifo, name).success_ratio)
+        .collect();
+    assert!(
+        ratios.iter().all(|r| (r - ratios[0]).abs() < 0.02),
+        "{ratios:?}"
+    );
+    assert_eq!(fifo.services[0].displaced, 0);
+    // Every source's requests are in exactly one class.
+    let by_class: u64 = priority.classes.iter().map(|c| c.requests).sum();
+    let by_source: u64 = priority.sources.iter().map(|s| s.requests).sum();
+    assert_eq!(by_class, by_source);
+}
+
+/// A request's class travels with its calls: the backend serving a
+/// critical request's call ranks it as critical. One worker busy for 30ms
+/// at db; a sheddable request's call reaches it first, then a critical
+/// one's: the critical one is served next.
+#[test]
+fn a_class_travels_down_the_call_chain() {
+    let scenario = scenario_from(
+        "duration: 1500ms\nsources:\n  first: { target: lane, arrivals: constant, rate: 1/s }\n  low: { target: front, arrivals: constant, rate: 1/s, class: sheddable }\n  high: { target: front, arrivals: constant, rate: 1/s, class: critical }\nservices:\n  lane: { workers: 1, service_time: 0, calls: [ { target: db } ] }\n  front: { workers: 4, service_time: 1ms, calls: [ { target: db } ] }\n  db: { workers: 1, queue: { discipline: priority }, service_time: 30ms }\n",
+    );
+    let (_, summary) = run(&scenario);
+    let source = |name: &str| {
+        summary
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap()
+            .clone()
+    };
+    // At 1s db takes `first` (to 1.030s); `low` then `high` reach it at
+    // 1.001s, after 1ms at front; it serves `high` (to 1.060s) before `low`
+    // (to 1.090s).
+    assert_near(source("high").latency.max_ms, 60.0);
+    assert_near(source("low").latency.max_ms, 90.0);
+}

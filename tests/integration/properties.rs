@@ -117,7 +117,13 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
         ]),
         1u32..5,
         0u32..8,
-        prop::sample::select(vec!["fifo", "lifo", "adaptive_lifo", "processor_sharing"]),
+        prop::sample::select(vec![
+            "fifo",
+            "lifo",
+            "adaptive_lifo",
+            "processor_sharing",
+            "priority",
+        ]),
         service_time,
         prop::sample::select(vec![0.0, 0.05, 0.3, 1.0]),
         any::<bool>(),
@@ -305,7 +311,7 @@ fn scenario_yaml(
     };
     let target = if cached { "c" } else { backend };
     let mut text = format!(
-        "seed: {seed}\nduration: 3s\nwarmup: {warmup_ms}ms\ndeadline_propagation: {propagation}\nsources:\n  src: {{ target: {target}, {load}, keys: \"zipf(count=300, exponent=1.0)\", {} }}\nservices:\n",
+        "seed: {seed}\nduration: 3s\nwarmup: {warmup_ms}ms\ndeadline_propagation: {propagation}\nsources:\n  src: {{ target: {target}, {load}, keys: \"zipf(count=300, exponent=1.0)\", {} }}\n  low: {{ target: {target}, rate: 30/s, class: sheddable }}\nservices:\n",
         policy_yaml(entry)
     );
     if cached {
@@ -446,7 +452,7 @@ proptest! {
             prop_assert_eq!(source.requests, ended, "source {}", source.name);
         }
         for service in &summary.services {
-                        let lost = service.shed + service.queue_timeouts + service.refused + service.hung + service.lost_in_crash;
+                        let lost = service.shed + service.displaced + service.queue_timeouts + service.refused + service.hung + service.lost_in_crash;
             let ended = service.rejected + lost + service.succeeded + service.errors + service.expired + service.in_system_at_end;
             prop_assert_eq!(service.attempts, ended, "service {}", service.name);
         }

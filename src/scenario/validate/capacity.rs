@@ -51,6 +51,7 @@ impl Checker {
             "lifo" => Discipline::Lifo,
             "adaptive_lifo" => Discipline::AdaptiveLifo { threshold },
             "processor_sharing" => Discipline::ProcessorSharing,
+            "priority" => Discipline::Priority,
             _ => Discipline::Fifo,
         }
     }

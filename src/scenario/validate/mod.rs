@@ -43,7 +43,13 @@ pub mod words {
     pub const ARRIVALS: [&str; 2] = ["poisson", "constant"];
     pub const SHAPE_KINDS: [&str; 6] = ["spike", "step", "ramp", "sine", "piecewise", "trace"];
     pub const INTERPOLATIONS: [&str; 2] = ["step", "linear"];
-    pub const DISCIPLINES: [&str; 4] = ["fifo", "lifo", "adaptive_lifo", "processor_sharing"];
+    pub const DISCIPLINES: [&str; 5] = [
+        "fifo",
+        "lifo",
+        "adaptive_lifo",
+        "processor_sharing",
+        "priority",
+    ];
     pub const CONCURRENCY_LIMITS: [&str; 2] = ["fixed", "aimd"];
     pub const CALL_MODES: [&str; 2] = ["sequential", "parallel"];
     pub const BACKOFFS: [&str; 3] = ["none", "constant", "exponential"];
@@ -478,11 +484,20 @@ impl Checker {
         let policy = self.policy(policy_keys!(raw), &path);
         let edge = self.add_edge(name, resolved?, target?, policy);
         let keys = self.keys(&raw.keys, &path);
+        let class = self.or(&raw.class, &format!("{path}.class"), Class::Default, |t| {
+            let word = keyword(t, "class", &Class::NAMES)?;
+            Ok(match word {
+                "critical" => Class::Critical,
+                "sheddable" => Class::Sheddable,
+                _ => Class::Default,
+            })
+        });
         Some(SourceSpec {
             name: name.to_string(),
             load: load?,
             keys,
             edge,
+            class,
         })
     }
 
