@@ -149,6 +149,11 @@ impl Simulation<'_> {
                 self.lose_jobs(instance);
             }
         }
+        if matches!(spec.kind, FaultKind::CapacityLoss { .. }) {
+            for instance in self.fault_instances(&spec.target) {
+                self.resync_shared(instance);
+            }
+        }
         if spec.kind == FaultKind::Pause {
             let until = self.kernel.now + spec.duration;
             for instance in self.fault_instances(&spec.target) {
@@ -190,6 +195,11 @@ impl Simulation<'_> {
         }
         // Workers lost to the fault are back: they take waiting work. Requests
         // a hang swallowed stay unanswered; their callers wait for timeouts.
+        if matches!(spec.kind, FaultKind::CapacityLoss { .. }) {
+            for instance in self.fault_instances(&spec.target) {
+                self.resync_shared(instance);
+            }
+        }
         let hang_ended = spec.kind == (FaultKind::Outage { hang: true });
         for instance in self.fault_instances(&spec.target) {
             if hang_ended && !self.effects(instance).hang {

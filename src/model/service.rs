@@ -654,14 +654,25 @@ impl Simulation<'_> {
     /// A job joins the jobs sharing `instance`'s workers with `work`
     /// nanoseconds of work at full speed.
     fn share(&mut self, instance: u32, job: JobKey, work: f64) {
-        let speed = self.shared_speed(instance);
         let now = self.kernel.now;
         let shared = self.services.instances[instance as usize]
             .shared
             .as_mut()
             .expect("a sharing instance");
-        shared.advance(now, speed);
+        shared.advance(now);
         shared.admit(job, work);
+        self.reshare(instance);
+    }
+
+    /// The capacity of a sharing instance changed (a capacity-loss fault
+    /// began or ended): account for the work done at the old speed, go on
+    /// at the new one.
+    pub(super) fn resync_shared(&mut self, instance: u32) {
+        let now = self.kernel.now;
+        let Some(shared) = self.services.instances[instance as usize].shared.as_mut() else {
+            return;
+        };
+        shared.advance(now);
         self.reshare(instance);
     }
 
@@ -686,7 +697,6 @@ impl Simulation<'_> {
     }
 
     fn on_shared_work_done(&mut self, instance: u32, generation: u32) {
-        let speed = self.shared_speed(instance);
         let now = self.kernel.now;
         let Some(shared) = self.services.instances[instance as usize].shared.as_mut() else {
             return;
@@ -699,7 +709,7 @@ impl Simulation<'_> {
             .shared
             .as_mut()
             .expect("a sharing instance");
-        shared.advance(now, speed);
+        shared.advance(now);
         let done = shared.take_done();
         self.reshare(instance);
         for job in done {

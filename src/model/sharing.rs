@@ -25,6 +25,9 @@ pub(super) struct SharedProcessor {
     /// Work (nanoseconds at full speed) each job in service has received.
     virtual_now: f64,
     updated_at: SimTime,
+    /// Each job's speed since `updated_at` (set when the next completion
+    /// was last scheduled), so a change of capacity is accounted exactly.
+    speed: f64,
     /// Jobs in service by the virtual time their work is done (as the bits
     /// of a non-negative f64, which order as the numbers do).
     finishing: BinaryHeap<Reverse<(u64, JobKey)>>,
@@ -42,6 +45,7 @@ impl SharedProcessor {
         SharedProcessor {
             virtual_now: 0.0,
             updated_at: SimTime::ZERO,
+            speed: 1.0,
             finishing: BinaryHeap::new(),
             in_service: 0,
             workers,
@@ -61,10 +65,11 @@ impl SharedProcessor {
         share / load.map_or(1.0, |l| l.factor(n))
     }
 
-    /// Brings the virtual time up to `now` at `speed`.
-    pub fn advance(&mut self, now: SimTime, speed: f64) {
+    /// Brings the virtual time up to `now` at the speed in effect since
+    /// the last update.
+    pub fn advance(&mut self, now: SimTime) {
         if self.in_service > 0 {
-            self.virtual_now += (now - self.updated_at).as_nanos() as f64 * speed;
+            self.virtual_now += (now - self.updated_at).as_nanos() as f64 * self.speed;
         }
         self.updated_at = now;
     }
@@ -76,9 +81,11 @@ impl SharedProcessor {
         self.in_service += 1;
     }
 
-    /// The delay until the earliest job is done at `speed`, if any is in
-    /// service; the generation moves on, so earlier events are stale.
+    /// Sets the speed from now on (after `advance`) and returns the delay
+    /// until the earliest job is done, if any is in service; the
+    /// generation moves on, so earlier events are stale.
     pub fn next_done_in(&mut self, speed: f64) -> Option<SimDuration> {
+        self.speed = speed;
         self.generation = self.generation.wrapping_add(1);
         let Reverse((done_at, _)) = self.finishing.peek()?;
         let left = (f64::from_bits(*done_at) - self.virtual_now).max(0.0);

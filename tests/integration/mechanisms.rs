@@ -449,3 +449,17 @@ fn a_class_travels_down_the_call_chain() {
     assert_near(source("high").latency.max_ms, 60.0);
     assert_near(source("low").latency.max_ms, 90.0);
 }
+
+/// A capacity-loss fault changes a sharing processor's speed from the
+/// instant it starts: two 10ms jobs on two workers run at full speed for
+/// 5ms, then share one worker: 5ms of work each at half speed, done at
+/// 15ms.
+#[test]
+fn processor_sharing_follows_a_change_of_capacity_at_once() {
+    let scenario = scenario_from(
+        "duration: 1500ms\nsources:\n  a: { target: s, arrivals: constant, rate: 1/s }\n  b: { target: s, arrivals: constant, rate: 1/s }\nservices:\n  s: { workers: 2, queue: { discipline: processor_sharing }, service_time: 10ms }\nfaults:\n  - { kind: capacity_loss, target: s, at: 1005ms, duration: 1s, fraction: 50% }\n",
+    );
+    let (_, summary) = run(&scenario);
+    assert_near(summary.services[0].latency.max_ms, 15.0);
+    assert_near(summary.services[0].latency.p50_ms, 15.0);
+}
