@@ -85,6 +85,9 @@ pub(super) struct Call {
     pub retrying: bool,
     /// What the last retry took from the edge's retry quota.
     pub last_retry_cost: u32,
+    /// Attempts held back for a token of the caller's rate limit: they
+    /// count as outstanding, so a hedge waiting for its token is not lost.
+    pub waiting_for_token: u32,
 }
 
 pub(super) struct Attempt {
@@ -261,6 +264,7 @@ impl Simulation<'_> {
             last_backoff: SimDuration::ZERO,
             retrying: false,
             last_retry_cost: 0,
+            waiting_for_token: 0,
         };
         let key = self.calls.open.insert(call);
         self.calls.edges[edge as usize].active_calls += 1;
@@ -317,18 +321,22 @@ impl Simulation<'_> {
             );
             return;
         }
+        let deadline_at = self.calls.open[call_key].deadline_at;
         if let Some(bucket) = &mut self.calls.edges[edge].rate_limit {
+            let now = self.kernel.now;
+            // Never reserve a token the call's deadline would waste.
             let max_wait = spec
                 .policy
                 .rate_limit
-                .map_or(SimDuration::ZERO, |l| l.max_wait);
-            let now = self.kernel.now;
+                .map_or(SimDuration::ZERO, |l| l.max_wait)
+                .min(deadline_at.max(now) - now);
             match bucket.reserve(now, max_wait) {
                 Some(SimDuration::ZERO) => {}
                 Some(wait) => {
                     if measured {
                         self.recorder.metrics.edges[edge].delayed_by_rate_limit += 1;
                     }
+                    self.calls.open[call_key].waiting_for_token += 1;
                     self.kernel
                         .schedule(now + wait, CallEvent::TokenDue { call: call_key });
                     return;
@@ -577,7 +585,8 @@ impl Simulation<'_> {
     /// The reserved token is due; a call that has ended since (its
     /// deadline, a cancellation) wasted it, as a real client would.
     pub(super) fn on_token_due(&mut self, call: CallKey) {
-        if self.calls.open.contains_key(call) {
+        if let Some(open) = self.calls.open.get_mut(call) {
+            open.waiting_for_token -= 1;
             self.dispatch_attempt(call);
         }
     }
@@ -597,7 +606,8 @@ impl Simulation<'_> {
         let more_allowed = policy
             .hedging
             .is_some_and(|h| call.attempts_made < h.max_attempts);
-        if more_allowed && !call.outstanding.is_empty() {
+        let in_progress = !call.outstanding.is_empty() || call.waiting_for_token > 0;
+        if more_allowed && in_progress {
             self.send_attempt(call_key);
         }
     }
@@ -617,7 +627,8 @@ impl Simulation<'_> {
             // Another hedge may still succeed; when none is out, the next goes now.
             let next_allowed =
                 call.attempts_made < hedging.max_attempts && failure != Failure::ShortCircuited;
-            match (call.outstanding.is_empty(), next_allowed) {
+            let idle = call.outstanding.is_empty() && call.waiting_for_token == 0;
+            match (idle, next_allowed) {
                 (false, _) => {}
                 (true, true) => self.send_attempt(call_key),
                 (true, false) => self.finish_call(call_key, Err(failure)),

@@ -19,6 +19,7 @@ use crate::engine::{RngStream, SimDuration, SimTime};
 use crate::model::metrics::Failure;
 use crate::scenario::spec::Scenario;
 
+use super::autoscale::Slot;
 use super::event::{CallKey, JobKey};
 use super::sim::Simulation;
 
@@ -36,6 +37,9 @@ pub(super) struct PauseClock {
     /// The current pause lasts until here (not paused at or after it).
     paused_until: SimTime,
     started_at: SimTime,
+    /// A pause has begun and not yet been folded into `paused_before`
+    /// (its end event may still be due at this very instant).
+    open: bool,
     /// Nanoseconds spent in pauses that have ended.
     paused_before: u64,
     /// Downstream answers that arrived during the pause, handled at its end.
@@ -83,8 +87,8 @@ impl Pauses {
             return now.as_nanos();
         };
         let mut paused = clock.paused_before;
-        if now < clock.paused_until {
-            paused += (now - clock.started_at).as_nanos();
+        if clock.open {
+            paused += (now.min(clock.paused_until) - clock.started_at).as_nanos();
         }
         now.as_nanos() - paused
     }
@@ -155,9 +159,15 @@ impl Simulation<'_> {
 
     /// Pauses `instance` until `until` (or extends the current pause).
     pub(super) fn begin_pause(&mut self, instance: u32, until: SimTime) {
+        // A slot the autoscaler has switched off has nothing to pause.
+        if self.services.instances[instance as usize].slot == Slot::Off {
+            return;
+        }
         let now = self.kernel.now;
         let clock = &mut self.pauses.clocks[instance as usize];
-        let extends = now < clock.paused_until;
+        // Open even at the instant it ends: a pause that begins then
+        // continues it (its end has not been folded in yet).
+        let extends = clock.open;
         if extends && until <= clock.paused_until {
             return;
         }
@@ -165,6 +175,7 @@ impl Simulation<'_> {
             until - clock.paused_until
         } else {
             clock.started_at = now;
+            clock.open = true;
             until - now
         };
         clock.paused_until = until;
@@ -183,10 +194,11 @@ impl Simulation<'_> {
     fn on_pause_end(&mut self, instance: u32) {
         let now = self.kernel.now;
         let clock = &mut self.pauses.clocks[instance as usize];
-        if now < clock.paused_until {
+        if now < clock.paused_until || !clock.open {
             return;
         }
         clock.paused_before += (clock.paused_until - clock.started_at).as_nanos();
+        clock.open = false;
         let deferred = std::mem::take(&mut clock.deferred);
         for (job, call, result) in deferred {
             if self.services.jobs.contains_key(job) {

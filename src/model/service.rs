@@ -309,10 +309,9 @@ impl Simulation<'_> {
         let now = self.kernel.now;
         self.services.advance_areas(instance, now);
         let state = &mut self.services.instances[instance as usize];
+        // One out for one in: the concurrency limit is not exceeded, so
+        // AIMD is not told of a drop.
         state.queue.pop_back();
-        if let Some(admission) = &mut state.admission {
-            admission.on_dropped();
-        }
         let job = self
             .services
             .jobs
@@ -419,7 +418,7 @@ impl Simulation<'_> {
         }
         let service_time = SimDuration::from_nanos_f64(work * slowdown);
         let work_clock = self.pauses.work_clock(instance, self.kernel.now);
-        self.services.jobs[job_key].work_until = work_clock + service_time.as_nanos();
+        self.services.jobs[job_key].work_until = work_clock.saturating_add(service_time.as_nanos());
         let done_at = self.kernel.now + service_time;
         self.kernel
             .schedule(done_at, ServiceEvent::LocalWorkDone { job: job_key });
@@ -669,9 +668,14 @@ impl Simulation<'_> {
     /// at the new one.
     pub(super) fn resync_shared(&mut self, instance: u32) {
         let now = self.kernel.now;
-        let Some(shared) = self.services.instances[instance as usize].shared.as_mut() else {
+        if self.services.instances[instance as usize].shared.is_none() {
             return;
-        };
+        }
+        self.services.advance_areas(instance, now);
+        let shared = self.services.instances[instance as usize]
+            .shared
+            .as_mut()
+            .expect("a sharing instance");
         shared.advance(now);
         self.reshare(instance);
     }
@@ -680,10 +684,14 @@ impl Simulation<'_> {
     /// new speed (the virtual time is already brought up to now).
     fn reshare(&mut self, instance: u32) {
         let speed = self.shared_speed(instance);
+        let state = &self.services.instances[instance as usize];
+        let spec = &self.kernel.scenario.services[state.service as usize];
+        let usable = usable_workers(spec, &self.effects(instance));
         let shared = self.services.instances[instance as usize]
             .shared
             .as_mut()
             .expect("a sharing instance");
+        shared.workers = usable;
         if let Some(delay) = shared.next_done_in(speed) {
             let generation = shared.generation;
             self.kernel.schedule_in(

@@ -32,7 +32,8 @@ pub(super) struct SharedProcessor {
     /// of a non-negative f64, which order as the numbers do).
     finishing: BinaryHeap<Reverse<(u64, JobKey)>>,
     pub in_service: u32,
-    /// The instance's workers: its capacity, in jobs at full speed.
+    /// The instance's usable workers (after any capacity loss): its
+    /// capacity, in jobs at full speed.
     pub workers: u32,
     /// Bumped whenever the next completion moves; events carry it. 32 bits
     /// keep an event within 16 bytes; it would take 2³² reschedules at one

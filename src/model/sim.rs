@@ -55,7 +55,9 @@ pub enum StopReason {
         "stopped at {at} of simulated time: {limit} events in a row happened at that one instant \
          (limits.max_events_at_one_instant), so simulated time was not advancing; \
          something loops without taking time: give a closed loop a `think_time`, \
-         or services a `service_time` above zero"
+         or services a `service_time` above zero; or a closed loop's requests fail at \
+         once (a rate limit, an open circuit breaker, a refusing outage) and are sent \
+         again at once"
     )]
     NoProgress { limit: u64, at: SimTime },
 }

@@ -389,7 +389,7 @@ fn parse_dist_within(text: &str) -> Result<Dist, String> {
         "empirical" => empirical(&args),
         "erlang" => erlang(&args),
         "gamma" => gamma(&args),
-        "hyperexp" | "hyperexponential" if args.positional.is_empty() => hyperexp(&args),
+        "hyperexp" | "hyperexponential" if !inside.contains(':') => hyperexp(&args),
         "mixture" | "hyperexp" | "hyperexponential" => mixture(family, inside),
         other => Err(unknown_word("distribution", other, &DIST_FAMILIES)),
     }
@@ -487,6 +487,9 @@ fn gamma(args: &Args) -> Result<Dist, String> {
     let scale = match (args.get("mean"), args.get("scale")) {
         (Some(_), None) => args.positive_duration("mean")? / shape,
         (None, Some(_)) => args.positive_duration("scale")?,
+        (Some(_), Some(_)) => {
+            return Err("gamma() takes `mean=…` or `scale=…`, not both".to_string());
+        }
         _ => return Err("gamma() needs `shape=…` and one of `mean=…` or `scale=…`".to_string()),
     };
     if shape * scale > MAX_DURATION.as_nanos() as f64 {
@@ -536,7 +539,9 @@ fn mixture(family: &str, inside: &str) -> Result<Dist, String> {
         }
         let component = if exponential_phases {
             Dist::Exponential {
-                mean: bounded_duration(component).map_err(|e| format!("{family}(): {e}"))?,
+                mean: bounded_duration(component).map_err(|e| {
+                    format!("{family}(): {e}; each phase is the mean of an exponential (for other distributions, use mixture())")
+                })?,
             }
         } else {
             parse_dist_within(component)?
@@ -769,6 +774,8 @@ mod tests {
             ("gamma(shape=0.001, mean=1ms)", "out of range"),
             ("hyperexp(mean=1ms, cv=0.5)", "try `erlang`"),
             ("hyperexp(0.9: 1ms, 0.1: exp)", "hyperexp()"),
+            ("hyperexp(0.5: exp(mean=1ms), 0.5: 2ms)", "use mixture()"),
+            ("gamma(shape=2, mean=1ms, scale=1ms)", "not both"),
         ];
         for (text, fragment) in cases {
             let error = parse_dist(text).unwrap_err();

@@ -463,3 +463,86 @@ fn processor_sharing_follows_a_change_of_capacity_at_once() {
     assert_near(summary.services[0].latency.max_ms, 15.0);
     assert_near(summary.services[0].latency.p50_ms, 15.0);
 }
+
+/// Two pauses back to back (1s each, the second starting the instant the
+/// first ends) freeze a 5s job for 2s in all, like one pause of 2s: its
+/// latency is 7s either way, and the report counts one 2s pause.
+#[test]
+fn back_to_back_pauses_freeze_work_for_both() {
+    let text = |faults: &str| {
+        format!(
+            "duration: 20s\nsources:\n  u: {{ target: s, arrivals: constant, rate: 0.1/s }}\nservices:\n  s: {{ workers: 1, service_time: 5s }}\nfaults:\n{faults}"
+        )
+    };
+    let one = text("  - { kind: pause, target: s, at: 11s, duration: 2s }\n");
+    let two = text(
+        "  - { kind: pause, target: s, at: 12s, duration: 1s }\n  - { kind: pause, target: s, at: 11s, duration: 1s }\n",
+    );
+    for yaml in [one, two] {
+        let (_, summary) = run(&scenario_from(&yaml));
+        let service = &summary.services[0];
+        assert_near(service.latency.max_ms, 7000.0);
+        assert_eq!((service.pauses, service.paused_s), (1, 2.0));
+    }
+}
+
+/// A caller's rate limit waits only while a request can still make its
+/// deadline: with a 500ms deadline and up to 100ms of waiting, the caller
+/// sends at the limit's rate and nothing misses its deadline; a `max_wait`
+/// as long as the deadline is refused.
+#[test]
+fn a_rate_limit_wait_stays_within_the_deadline() {
+    let text = |max_wait: &str| {
+        format!(
+            "duration: 20s\nwarmup: 5s\nsources:\n  u: {{ target: s, arrivals: constant, rate: 200/s, deadline: 500ms, rate_limit: {{ rate: 100/s, max_wait: {max_wait} }} }}\nservices:\n  s: {{ workers: 4, service_time: 1ms }}\n"
+        )
+    };
+    let (_, summary) = run(&scenario_from(&text("100ms")));
+    let goodput = summary.sources[0].goodput_per_s;
+    assert!((goodput - 100.0).abs() < 2.0, "goodput {goodput}/s");
+    assert_eq!(summary.sources[0].failed.deadline_exceeded, 0);
+    let file = write_temp(&text("10s"));
+    let output = stampede()
+        .arg("validate")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("past its deadline"), "{stderr}");
+}
+
+/// A hedge held back for a token still counts as in progress: when the
+/// first attempt fails, the call waits for the hedge instead of failing.
+#[test]
+fn a_hedge_waiting_for_a_token_is_not_lost() {
+    let text = |limit: &str| {
+        format!(
+            "duration: 30s\nsources:\n  u: {{ target: s, arrivals: constant, rate: 20/s, hedging: {{ max_attempts: 2, hedging_delay: 5ms }}{limit} }}\nservices:\n  s: {{ workers: 4, service_time: 10ms, error_rate: 50% }}\n"
+        )
+    };
+    let (_, free) = run(&scenario_from(&text("")));
+    let (_, limited) = run(&scenario_from(&text(
+        ", rate_limit: { rate: 40/s, burst: 1, max_wait: 50ms }",
+    )));
+    let per_request = |s: &stampede::report::summary::Summary| {
+        s.calls[0].attempts as f64 / s.calls[0].calls as f64
+    };
+    assert!(per_request(&free) > 1.9);
+    assert!(per_request(&limited) > 1.9, "{}", per_request(&limited));
+}
+
+/// Autoscaling slots that are switched off do not pause, and are not
+/// counted: one instance of twenty slots pauses about every 1.1s.
+#[test]
+fn switched_off_slots_do_not_pause() {
+    let scenario = scenario_from(
+        "duration: 60s\nsources:\n  u: { target: s, rate: 10/s }\nservices:\n  s:\n    workers: 4\n    service_time: 1ms\n    pauses: { every: 1s, duration: 100ms }\n    autoscaling: { target: 90%, min_instances: 1, max_instances: 20 }\n",
+    );
+    let (_, summary) = run(&scenario);
+    let service = &summary.services[0];
+    assert!(
+        (50..=56).contains(&service.pauses),
+        "{} pauses",
+        service.pauses
+    );
+}

@@ -199,7 +199,7 @@ fn policy_yaml(call: &CallParams) -> String {
         let wait = if call.max_attempts.is_multiple_of(2) {
             "0"
         } else {
-            "20ms"
+            "2ms"
         };
         parts.push(format!(
             "rate_limit: {{ rate: 300/s, burst: 3, max_wait: {wait} }}"

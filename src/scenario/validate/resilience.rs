@@ -70,6 +70,17 @@ impl Checker {
         }
         if let Some(limit) = keys.rate_limit {
             policy.rate_limit = self.call_rate_limit(limit, &format!("{path}.rate_limit"));
+            let wait = policy.rate_limit.map(|l| l.max_wait);
+            if let (Some(wait), Some(deadline)) = (wait, policy.deadline)
+                && wait >= deadline
+            {
+                let text = limit.value.max_wait.as_ref();
+                self.error(
+                    text.map(position_of).or(Some(position_of(limit))),
+                    &format!("{path}.rate_limit.max_wait"),
+                    format!("a request that waits {wait} for a token is past its deadline ({deadline}) when sent: keep `max_wait` well below the deadline"),
+                );
+            }
         }
         if let Some(network) = keys.network {
             policy.network = self.network(network, &format!("{path}.network"), &policy);
