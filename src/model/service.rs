@@ -641,25 +641,10 @@ impl Simulation<'_> {
 }
 
 impl Simulation<'_> {
-    /// Each job's speed at a processor-sharing `instance` now.
-    fn shared_speed(&self, instance: u32) -> f64 {
-        let state = &self.services.instances[instance as usize];
-        let spec = &self.kernel.scenario.services[state.service as usize];
-        let workers = usable_workers(spec, &self.effects(instance));
-        let shared = state.shared.as_ref().expect("a sharing instance");
-        shared.speed(workers, spec.slowdown_with_load.as_ref())
-    }
-
     /// A job joins the jobs sharing `instance`'s workers with `work`
     /// nanoseconds of work at full speed.
     fn share(&mut self, instance: u32, job: JobKey, work: f64) {
-        let now = self.kernel.now;
-        let shared = self.services.instances[instance as usize]
-            .shared
-            .as_mut()
-            .expect("a sharing instance");
-        shared.advance(now);
-        shared.admit(job, work);
+        self.sharing_processor(instance).admit(job, work);
         self.reshare(instance);
     }
 
@@ -667,23 +652,27 @@ impl Simulation<'_> {
     /// began or ended): account for the work done at the old speed, go on
     /// at the new one.
     pub(super) fn resync_shared(&mut self, instance: u32) {
-        let now = self.kernel.now;
-        if self.services.instances[instance as usize].shared.is_none() {
-            return;
+        if self.services.instances[instance as usize].shared.is_some() {
+            self.services.advance_areas(instance, self.kernel.now);
+            self.sharing_processor(instance);
+            self.reshare(instance);
         }
-        self.services.advance_areas(instance, now);
+    }
+
+    /// `instance`'s shared processor, its virtual time brought up to now.
+    fn sharing_processor(&mut self, instance: u32) -> &mut SharedProcessor {
+        let now = self.kernel.now;
         let shared = self.services.instances[instance as usize]
             .shared
             .as_mut()
             .expect("a sharing instance");
         shared.advance(now);
-        self.reshare(instance);
+        shared
     }
 
-    /// The jobs in service changed: schedule the earliest completion at the
-    /// new speed (the virtual time is already brought up to now).
+    /// The jobs in service or the capacity changed: set the speed for the
+    /// usable workers and schedule the earliest completion at it.
     fn reshare(&mut self, instance: u32) {
-        let speed = self.shared_speed(instance);
         let state = &self.services.instances[instance as usize];
         let spec = &self.kernel.scenario.services[state.service as usize];
         let usable = usable_workers(spec, &self.effects(instance));
@@ -692,6 +681,7 @@ impl Simulation<'_> {
             .as_mut()
             .expect("a sharing instance");
         shared.workers = usable;
+        let speed = shared.speed(usable, spec.slowdown_with_load.as_ref());
         if let Some(delay) = shared.next_done_in(speed) {
             let generation = shared.generation;
             self.kernel.schedule_in(
@@ -705,20 +695,15 @@ impl Simulation<'_> {
     }
 
     fn on_shared_work_done(&mut self, instance: u32, generation: u32) {
-        let now = self.kernel.now;
-        let Some(shared) = self.services.instances[instance as usize].shared.as_mut() else {
-            return;
-        };
-        if shared.generation != generation {
+        let current = self.services.instances[instance as usize]
+            .shared
+            .as_ref()
+            .is_some_and(|shared| shared.generation == generation);
+        if !current {
             return;
         }
-        self.services.advance_areas(instance, now);
-        let shared = self.services.instances[instance as usize]
-            .shared
-            .as_mut()
-            .expect("a sharing instance");
-        shared.advance(now);
-        let done = shared.take_done();
+        self.services.advance_areas(instance, self.kernel.now);
+        let done = self.sharing_processor(instance).take_done();
         self.reshare(instance);
         for job in done {
             if self.services.jobs.contains_key(job) {
