@@ -11,7 +11,9 @@
 //! fail makes the consumer's calls one after another. When every message is
 //! done, the successes are deleted and the poller receives again at once.
 //! A failed message is simply not deleted: it returns when its visibility
-//! timeout ends, as with SQS. A crash abandons the batch the same way.
+//! timeout ends, as with SQS, or, with `redelivery`, after a backoff that
+//! grows with its receives (the worker's `ChangeMessageVisibility`). A crash
+//! abandons the batch the same way, to the full visibility timeout.
 
 use std::ops::Range;
 
@@ -22,6 +24,7 @@ use slotmap::SlotMap;
 
 use crate::scenario::spec::{ConsumerSpec, Scenario};
 
+use super::backoff::backoff_delay;
 use super::call::NO_SOURCE;
 use super::event::{BatchKey, CallKey, MessageKey};
 use super::faults::Effects;
@@ -94,6 +97,8 @@ pub(super) struct ConsumerState {
     pub processing_rng: RngStream,
     pub failure_rng: RngStream,
     pub fault_error_rng: RngStream,
+    /// Jitter of the redelivery backoff.
+    pub redelivery_rng: RngStream,
     /// Mixed with a message's id to decide, once and for all, if it is poison.
     pub poison_salt: u64,
     pub pollers: Range<u32>,
@@ -113,6 +118,7 @@ impl ConsumerState {
             processing_rng: RngStream::derive(seed, name, "processing_time"),
             failure_rng: RngStream::derive(seed, name, "failures"),
             fault_error_rng: RngStream::derive(seed, name, "fault_errors"),
+            redelivery_rng: RngStream::derive(seed, name, "redelivery"),
             poison_salt: RngStream::derive(seed, name, "poison").next_u64(),
             pollers,
             active_faults: Vec::new(),
@@ -513,7 +519,20 @@ impl Simulation<'_> {
         let poller = batch.poller;
         let consumer = self.consumers.pollers[poller as usize].consumer as usize;
         let measured = self.kernel.in_window(batch.received_at);
+        let redelivery = self.kernel.scenario.consumers[consumer].redelivery;
         for item in &batch.items {
+            if let (Some(redelivery), false) = (redelivery, item.ok) {
+                let receives = self.queues.messages[item.message].receive_count;
+                let rng = &mut self.consumers.groups[consumer].redelivery_rng;
+                let hidden_for = backoff_delay(
+                    redelivery.backoff,
+                    redelivery.jitter,
+                    receives,
+                    SimDuration::ZERO,
+                    rng,
+                );
+                self.change_visibility(item.message, item.receipt, hidden_for);
+            }
             let message = &mut self.queues.messages[item.message];
             let queue = message.queue as usize;
             if item.ok {

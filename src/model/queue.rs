@@ -627,6 +627,27 @@ impl Simulation<'_> {
         receipt
     }
 
+    /// A consumer that failed a message changes its visibility (SQS
+    /// `ChangeMessageVisibility`): it returns `hidden_for` from now instead
+    /// of at the end of its visibility timeout. The receipt moves on, so
+    /// the timer of the old visibility does nothing; a receipt that is no
+    /// longer the message's latest changes nothing.
+    pub(super) fn change_visibility(
+        &mut self,
+        message: MessageKey,
+        receipt: u32,
+        hidden_for: SimDuration,
+    ) {
+        let state = &mut self.queues.messages[message];
+        if state.place != Place::InFlight || state.receipt != receipt {
+            return;
+        }
+        state.receipt += 1;
+        let receipt = state.receipt;
+        self.kernel
+            .schedule_in(hidden_for, QueueEvent::MessageDue { message, receipt });
+    }
+
     /// Moves a message to `dead_letter_queue`, keeping its first send time
     /// (retention counts from it, as in SQS).
     fn dead_letter(&mut self, message: MessageKey, dead_letter_queue: u32) {

@@ -99,6 +99,17 @@ pub struct ConsumerSpec {
     pub calls: Vec<u32>,
     /// A scheduled batch job instead of continuous polling.
     pub schedule: Option<Schedule>,
+    /// On a failed message, hide it for a growing backoff instead of the
+    /// rest of its visibility timeout (SQS `ChangeMessageVisibility`).
+    pub redelivery: Option<Redelivery>,
+}
+
+/// The visibility a consumer gives a message it failed: after its n-th
+/// receive, base · multiplier^(n−1), capped at max, jittered.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Redelivery {
+    pub backoff: super::spec::Backoff,
+    pub jitter: super::spec::Jitter,
 }
 
 /// When a scheduled job runs: at `first_at`, then every `every`. Each run's

@@ -443,6 +443,18 @@ pub struct RawConsumer {
     pub poison_fraction: Option<Text>,
     pub calls: Option<Vec<Spanned<RawCall>>>,
     pub schedule: Option<Spanned<RawSchedule>>,
+    pub redelivery: Option<Spanned<RawRedelivery>>,
+}
+
+/// How long a failed message stays hidden before its next delivery:
+/// `{ backoff_base: 1s, backoff_multiplier: 2, backoff_max: 5m, jitter: full }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRedelivery {
+    pub backoff_base: Option<Text>,
+    pub backoff_multiplier: Option<Text>,
+    pub backoff_max: Option<Text>,
+    pub jitter: Option<Text>,
 }
 
 /// A scheduled batch job: `{ every: 1h }`, `{ every: 10m, first_at: 5m }` or `{ time_of_day: "17:30" }`.

@@ -309,6 +309,7 @@ fn definitions() -> Vec<(&'static str, Value)> {
         ("redrive", redrive()),
         ("topic", topic()),
         ("consumer", consumer()),
+        ("redelivery", redelivery()),
         ("schedule", schedule()),
         ("fault", fault()),
         ("variant", variant()),
@@ -733,6 +734,37 @@ fn network() -> Value {
     )
 }
 
+fn redelivery() -> Value {
+    object(
+        "How long a failed message stays hidden before its next delivery (a worker's SQS ChangeMessageVisibility): after its n-th receive, backoff_base × backoff_multiplier^(n−1), capped at backoff_max, jittered.",
+        vec![
+            key(
+                "backoff_base",
+                duration(),
+                "The hiding after the first failed receive.",
+            )
+            .default("1s"),
+            key(
+                "backoff_multiplier",
+                number(),
+                "Growth per receive (1 to 100).",
+            )
+            .default(2),
+            key(
+                "backoff_max",
+                duration(),
+                "The cap, at most 12h (default 10 × backoff_base).",
+            ),
+            key(
+                "jitter",
+                keyword(&words::JITTERS),
+                "`none`, `full`, `equal` or `decorrelated`, as for retries.",
+            )
+            .default("full"),
+        ],
+    )
+}
+
 fn call_rate_limit() -> Value {
     object(
         "The caller's own token bucket on the call (Guava `RateLimiter`): every attempt takes a token; one that finds none waits for the next if it comes within `max_wait`, else fails at once as `throttled`.",
@@ -1018,6 +1050,7 @@ fn consumer() -> Value {
                 "Calls made for each message after its processing; a failed call fails the message.",
             ),
             key("schedule", reference("schedule"), ""),
+            key("redelivery", reference("redelivery"), ""),
         ],
     )
 }
@@ -1186,6 +1219,7 @@ mod tests {
             ("redrive", keys_of::<RawRedrive>()),
             ("topic", keys_of::<RawTopic>()),
             ("consumer", keys_of::<RawConsumer>()),
+            ("redelivery", keys_of::<RawRedelivery>()),
             ("schedule", keys_of::<RawSchedule>()),
             ("fault", keys_of::<RawFault>()),
             ("variant", keys_of::<RawVariant>()),

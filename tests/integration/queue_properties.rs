@@ -129,8 +129,14 @@ fn consumer_yaml(name: &str, queue: &str, consumer: &ConsumerParams) -> String {
         "fire_and_forget" => ", calls: [{ target: db, fire_and_forget: true }]",
         _ => "",
     };
+    // Every other consumer with failures hides them for a backoff.
+    let redelivery = if consumer.pollers.is_multiple_of(2) && consumer.failure_rate > 0.0 {
+        ", redelivery: { backoff_base: 20ms, backoff_max: 200ms, jitter: full }"
+    } else {
+        ""
+    };
     format!(
-        "  {name}: {{ queue: {queue}, pollers: {}, max_messages: {}, {}, time_per_batch: {}ms, time_per_message: \"{}\", failure_rate: {}, batch_failure_rate: {}, poison_fraction: {}{call} }}\n",
+        "  {name}: {{ queue: {queue}, pollers: {}, max_messages: {}, {}, time_per_batch: {}ms, time_per_message: \"{}\", failure_rate: {}, batch_failure_rate: {}, poison_fraction: {}{call}{redelivery} }}\n",
         consumer.pollers,
         consumer.max_messages,
         consumer.polling,

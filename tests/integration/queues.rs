@@ -410,3 +410,53 @@ fn a_backlog_that_never_drains_stops_at_the_message_limit() {
     let stopped_s = outcome.ended_at.as_secs_f64();
     assert!((40.0..60.0).contains(&stopped_s), "{stopped_s}");
 }
+
+/// Poison messages with exponential redelivery backoff and no jitter: each
+/// is hidden 1s, 2s, 4s after its first three receives, so its fourth
+/// receive comes 7s after its first and the next receive, 8s later, moves it
+/// to the dead-letter queue 15s after the first. Messages arrive at 1s, 2s,
+/// …; by 19.5s the first four are dead-lettered. With the default 30s
+/// visibility timeout, none is.
+#[test]
+fn redelivery_backoff_hides_failed_messages_for_growing_times() {
+    let text = |redelivery: &str| {
+        format!(
+            "duration: 19500ms\nsources:\n  jobs: {{ target: work, arrivals: constant, rate: 1/s }}\nqueues:\n  work: {{ redrive: {{ dead_letter_queue: dead, max_receive_count: 4 }} }}\n  dead: {{}}\nconsumers:\n  workers: {{ queue: work, pollers: 20, time_per_message: 0, poison_fraction: 100%{redelivery} }}\n"
+        )
+    };
+    let (_, backoff) = run(&scenario_from(&text(
+        ", redelivery: { backoff_base: 1s, backoff_multiplier: 2, jitter: none }",
+    )));
+    let (_, plain) = run(&scenario_from(&text("")));
+    let work = |s: &stampede::report::summary::Summary| {
+        s.queues.iter().find(|q| q.name == "work").unwrap().clone()
+    };
+    assert_eq!(work(&backoff).dead_lettered, 4);
+    assert_eq!(work(&plain).dead_lettered, 0);
+}
+
+/// Bad redelivery values are located and explained.
+#[test]
+fn bad_redelivery_values_are_located() {
+    let cases = [
+        ("{ backoff_base: 0s }", "must be more than zero"),
+        ("{ backoff_max: 13h }", "12h"),
+        ("{ backoff_multiplier: 0.5 }", "out of range"),
+        ("{ jitter: ful }", "did you mean `full`"),
+        ("{ base: 1s }", "unknown key `base`"),
+    ];
+    for (redelivery, fragment) in cases {
+        let file = write_temp(&format!(
+            "duration: 10s\nsources:\n  jobs: {{ target: work, rate: 1/s }}\nqueues:\n  work: {{}}\nconsumers:\n  workers: {{ queue: work, time_per_message: 1ms, redelivery: {redelivery} }}\n"
+        ));
+        let output = stampede()
+            .arg("validate")
+            .arg(file.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{redelivery}: {stderr}");
+        assert!(stderr.contains(fragment), "{redelivery}: {stderr}");
+        assert!(stderr.contains("consumers.workers.redelivery"), "{stderr}");
+    }
+}

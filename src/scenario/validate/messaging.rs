@@ -9,7 +9,9 @@
 //! as SQS recommends, so that idle pollers do not spin.
 
 use crate::engine::{Dist, SimDuration};
-use crate::scenario::raw::{RawConsumer, RawMessageQueue, RawScenario, RawSchedule, Text};
+use crate::scenario::raw::{
+    RawConsumer, RawMessageQueue, RawRedelivery, RawScenario, RawSchedule, Text,
+};
 use crate::scenario::spec::*;
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
@@ -229,6 +231,53 @@ impl Checker {
             .collect()
     }
 
+    /// Exponential redelivery backoff with the defaults of a `retry:`
+    /// block (1s base here, doubling, capped at 10 × base, full jitter); the
+    /// cap is at most SQS's 12 hours of visibility.
+    fn redelivery(&mut self, raw: &Spanned<RawRedelivery>, path: &str) -> Redelivery {
+        let raw = &raw.value;
+        let twelve_hours = SimDuration::from_secs(12 * 3600);
+        let within = |t: &str| match units::parse_duration(t)? {
+            d if d == SimDuration::ZERO => Err(format!("`{t}` must be more than zero")),
+            d if d > twelve_hours => Err(format!(
+                "`{t}` is longer than SQS's longest visibility timeout, 12h"
+            )),
+            d => Ok(d),
+        };
+        let base = self.or(
+            &raw.backoff_base,
+            &format!("{path}.backoff_base"),
+            SimDuration::from_secs(1),
+            within,
+        );
+        let multiplier = self.or(
+            &raw.backoff_multiplier,
+            &format!("{path}.backoff_multiplier"),
+            2.0,
+            |t| super::number_in(t, 1.0, 100.0),
+        );
+        let max = self.or(
+            &raw.backoff_max,
+            &format!("{path}.backoff_max"),
+            SimDuration(base.as_nanos().saturating_mul(10)).min(twelve_hours),
+            within,
+        );
+        let jitter = self.or(
+            &raw.jitter,
+            &format!("{path}.jitter"),
+            Jitter::Full,
+            super::resilience::parse_jitter,
+        );
+        Redelivery {
+            backoff: Backoff::Exponential {
+                base,
+                multiplier,
+                max: max.max(base),
+            },
+            jitter,
+        }
+    }
+
     fn consumer(&mut self, name: &str, body: &Spanned<RawConsumer>) -> Option<ConsumerSpec> {
         let path = format!("consumers.{name}");
         let raw = &body.value;
@@ -327,6 +376,10 @@ impl Checker {
             ),
             calls,
             schedule,
+            redelivery: raw
+                .redelivery
+                .as_ref()
+                .map(|r| self.redelivery(r, &key("redelivery"))),
         };
         Some(spec)
     }

@@ -433,7 +433,7 @@ impl Checker {
     }
 }
 
-fn parse_jitter(text: &str) -> Result<Jitter, String> {
+pub(super) fn parse_jitter(text: &str) -> Result<Jitter, String> {
     Ok(match keyword(text, "jitter", &words::JITTERS)? {
         "none" => Jitter::None,
         "full" => Jitter::Full,
