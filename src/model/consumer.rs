@@ -546,6 +546,8 @@ impl Simulation<'_> {
         }
         if measured {
             let succeeded = batch.items.iter().filter(|i| i.ok).count() as u64;
+            let queue = self.kernel.scenario.consumers[consumer].queue as usize;
+            self.recorder.metrics.queues[queue].delete_calls += u64::from(succeeded > 0);
             let metrics = &mut self.recorder.metrics.consumers[consumer];
             metrics.messages_succeeded += succeeded;
             metrics.messages_failed += batch.items.len() as u64 - succeeded;

@@ -545,6 +545,9 @@ pub struct QueueMetrics {
     pub out_of_order: u64,
     /// Receive calls, and those that returned nothing (the cost of polling).
     pub receives: u64,
+    /// Delete calls: one per batch that deleted anything (a batch delete
+    /// counts once, as SQS bills it).
+    pub delete_calls: u64,
     pub empty_receives: u64,
     /// Messages returned by receives (deliveries, redeliveries included).
     pub messages_received: u64,

@@ -23,6 +23,8 @@ pub enum Unit {
     Count,
     /// A plain quantity with two decimals, such as a mean instance count.
     Number,
+    /// An amount of money in the scenario's currency (four significant digits).
+    Cost,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -231,6 +233,18 @@ pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
             Unit::Millis,
             class.latency_all.p99_ms,
         ));
+    }
+    if let Some(cost) = &summary.cost {
+        metrics.push(("cost".to_string(), Unit::Cost, Some(cost.total)));
+        let per_1000 = [
+            ("requests succeeded", cost.per_1000_requests_succeeded),
+            ("messages processed", cost.per_1000_messages_processed),
+        ];
+        for (what, value) in per_1000 {
+            if value.is_some() {
+                metrics.push((format!("cost per 1,000 {what}"), Unit::Cost, value));
+            }
+        }
     }
     metrics.extend(work_metrics(summary));
     for cache in &summary.caches {
@@ -690,6 +704,7 @@ pub fn format_value(unit: Unit, value: f64) -> String {
         Unit::Number => format!("{value:.2}"),
         Unit::Percent => format!("{value:.1}%"),
         Unit::Count => group_digits(value.round().max(0.0) as u64),
+        Unit::Cost => super::text::format_cost(value),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::report::queues::{
 };
 use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
-use crate::scenario::spec::{Class, FaultSpec, FaultTarget, Load, Target};
+use crate::scenario::spec::{Class, FaultSpec, FaultTarget, Load, Priced, Target};
 
 pub use super::provenance::SCHEMA_VERSION;
 use super::provenance::{self, Provenance};
@@ -55,8 +55,34 @@ pub struct Summary {
     pub consumers: Vec<ConsumerSummary>,
     /// The scenario's fault schedule, for readers of the report.
     pub faults: Vec<FaultSummary>,
+    /// What the run cost, when the scenario prices anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostSummary>,
     /// Version, seed and the resolved scenario with its hash (last: it is the bulky part).
     pub provenance: Provenance,
+}
+
+/// What the measured window cost, per priced component and in all.
+#[derive(Clone, Debug, Serialize)]
+pub struct CostSummary {
+    pub items: Vec<CostItem>,
+    pub total: f64,
+    /// Per 1,000 requests that succeeded (all sources), when any did.
+    pub per_1000_requests_succeeded: Option<f64>,
+    /// Per 1,000 messages processed (all queues), when any were.
+    pub per_1000_messages_processed: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CostItem {
+    pub component: String,
+    /// "service", "consumer" or "queue".
+    pub kind: &'static str,
+    /// Hours of each running instance (a consumer group's pollers), summed.
+    pub instance_hours: f64,
+    /// Requests billed: attempts at a service, API calls at a queue.
+    pub requests: u64,
+    pub cost: f64,
 }
 
 /// The requests of every source of one class, together.
@@ -343,7 +369,18 @@ pub struct CallSummary {
 
 /// Rounds to `decimals` places; exact IEEE operations only, so identical everywhere.
 pub(super) fn round(value: f64, decimals: i32) -> f64 {
-    let scale = [1.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0][decimals as usize];
+    let scale = [
+        1.0,
+        10.0,
+        100.0,
+        1_000.0,
+        10_000.0,
+        100_000.0,
+        1_000_000.0,
+        1e7,
+        1e8,
+        1e9,
+    ][decimals as usize];
     (value * scale).round() / scale
 }
 
@@ -548,6 +585,12 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
             .iter()
             .map(|f| fault_summary(scenario, f))
             .collect(),
+        cost: cost_summary(
+            scenario,
+            metrics,
+            measured,
+            metrics.sources.iter().map(|s| s.succeeded).sum(),
+        ),
         provenance: provenance::of_run(scenario),
     }
 }
@@ -691,6 +734,69 @@ fn class_summaries(
         });
     }
     classes
+}
+
+/// Prices times use over the measured window: instance-hours from the
+/// time integral of instances taking traffic (autoscaling included) or
+/// from a consumer group's pollers, requests from the counters.
+fn cost_summary(
+    scenario: &Scenario,
+    metrics: &Metrics,
+    measured: SimDuration,
+    succeeded: u64,
+) -> Option<CostSummary> {
+    if scenario.cost.is_empty() {
+        return None;
+    }
+    const NANOS_PER_HOUR: f64 = 3_600e9;
+    let items: Vec<CostItem> = scenario
+        .cost
+        .iter()
+        .map(|price| {
+            let (component, kind, instance_hours, requests) = match price.component {
+                Priced::Service(id) => {
+                    let m = &metrics.services[id as usize];
+                    let hours = m.ready_instances.integral() as f64 / NANOS_PER_HOUR;
+                    (
+                        &scenario.services[id as usize].name,
+                        "service",
+                        hours,
+                        m.attempts,
+                    )
+                }
+                Priced::Consumer(id) => {
+                    let spec = &scenario.consumers[id as usize];
+                    let hours =
+                        f64::from(spec.pollers) * measured.as_nanos() as f64 / NANOS_PER_HOUR;
+                    (&spec.name, "consumer", hours, 0)
+                }
+                Priced::Queue(id) => {
+                    let m = &metrics.queues[id as usize];
+                    let calls = m.sent + m.receives + m.delete_calls;
+                    (&scenario.queues[id as usize].name, "queue", 0.0, calls)
+                }
+            };
+            let cost = instance_hours * price.per_instance_hour
+                + requests as f64 / 1e6 * price.per_million_requests;
+            CostItem {
+                component: component.clone(),
+                kind,
+                instance_hours: round(instance_hours, 6),
+                requests,
+                cost: round(cost, 9),
+            }
+        })
+        .collect();
+    let total = items.iter().map(|i| i.cost).sum::<f64>();
+    let processed: u64 = metrics.queues.iter().map(|q| q.processed).sum();
+    // Nine decimals: a fraction of a millionth of a currency unit still shows.
+    let per_1000 = |count: u64| (count > 0).then(|| round(total / count as f64 * 1000.0, 9));
+    Some(CostSummary {
+        items,
+        total: round(total, 9),
+        per_1000_requests_succeeded: per_1000(succeeded),
+        per_1000_messages_processed: per_1000(processed),
+    })
 }
 
 fn service_summary(

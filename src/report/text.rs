@@ -58,7 +58,61 @@ pub(super) fn component_tables(summary: &Summary) -> Vec<(&'static str, Table)> 
     if let Some(table) = defences_table(summary) {
         tables.push(("Faults, defences and scaling", table));
     }
+    if let Some(cost) = &summary.cost {
+        tables.push((
+            "Cost (the measured window, at the scenario's prices)",
+            cost_table(cost),
+        ));
+    }
     tables
+}
+
+fn cost_table(cost: &super::summary::CostSummary) -> Table {
+    let mut table = new_table(&["component", "instance-hours", "requests", "cost"], 1);
+    for item in &cost.items {
+        table.add_row(vec![
+            format!("{} ({})", item.component, item.kind),
+            format!("{:.3}", item.instance_hours),
+            group_digits(item.requests),
+            format_cost(item.cost),
+        ]);
+    }
+    table.add_row(vec![
+        "total".to_string(),
+        String::new(),
+        String::new(),
+        format_cost(cost.total),
+    ]);
+    for (what, value) in [
+        (
+            "per 1,000 requests succeeded",
+            cost.per_1000_requests_succeeded,
+        ),
+        (
+            "per 1,000 messages processed",
+            cost.per_1000_messages_processed,
+        ),
+    ] {
+        if let Some(value) = value {
+            table.add_row(vec![
+                what.to_string(),
+                String::new(),
+                String::new(),
+                format_cost(value),
+            ]);
+        }
+    }
+    table
+}
+
+/// An amount of money, in the scenario's currency: four significant digits,
+/// so a fraction of a cent never reads as 0.
+pub fn format_cost(amount: f64) -> String {
+    if amount == 0.0 {
+        return "0".to_string();
+    }
+    let digits = (3 - libm::floor(libm::log10(amount.abs())) as i32).clamp(0, 12) as usize;
+    format!("{amount:.digits$}")
 }
 
 fn header(summary: &Summary, reproduce: &str) -> String {

@@ -44,6 +44,8 @@ pub struct RawScenario {
     pub consumers: Option<IndexMap<String, Spanned<RawConsumer>>>,
     /// Scheduled failures.
     pub faults: Option<Vec<Spanned<RawFault>>>,
+    /// Prices of what the scenario uses, by component name.
+    pub cost: Option<IndexMap<String, Spanned<RawPrice>>>,
     /// Named sets of overrides, compared side by side by `stampede compare`.
     pub variants: Option<IndexMap<String, Spanned<RawVariant>>>,
     /// The default parameter sweep of `stampede sweep`.
@@ -143,6 +145,14 @@ pub struct RawService {
     pub error_rate: Option<Text>,
     pub call_mode: Option<Text>,
     pub calls: Option<Vec<Spanned<RawCall>>>,
+}
+
+/// The price of one component: `{ per_instance_hour: 0.0416 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    pub per_instance_hour: Option<Text>,
+    pub per_million_requests: Option<Text>,
 }
 
 /// Stop-the-world pauses of each instance at random (garbage collection).

@@ -310,6 +310,7 @@ fn definitions() -> Vec<(&'static str, Value)> {
         ("topic", topic()),
         ("consumer", consumer()),
         ("redelivery", redelivery()),
+        ("price", price()),
         ("schedule", schedule()),
         ("fault", fault()),
         ("variant", variant()),
@@ -338,7 +339,8 @@ fn top_level() -> Value {
             key("queues", named("message_queue"), "Message queues (SQS semantics), by name."),
             key("topics", named("topic"), "Topics that copy each message to their subscribed queues, by name."),
             key("consumers", named("consumer"), "Consumer groups polling queues, by name."),
-            key("faults", list_of(reference("fault")), "Scheduled failures: outages, slowdowns, errors, crashes, latency, capacity loss, cache flushes."),
+            key("faults", list_of(reference("fault")), "Scheduled failures: outages, slowdowns, errors, crashes, latency, capacity loss, cache flushes, pauses."),
+            key("cost", named("price"), "Prices of what the run uses, by service, consumer group or queue name, in any currency: the report gives the cost of the measured window."),
             key("variants", named("variant"), "Named sets of overrides, compared side by side by `stampede compare`."),
             key("sweep", reference("sweep"), ""),
             key("expect", list_of(json!({ "type": "string" })), "Thresholds `stampede check` tests on every variant, e.g. `p99(users.latency) < 300ms`, `goodput > 180/s`; `p99(users.latency)[a] < p99(users.latency)[b]` compares two variants."),
@@ -730,6 +732,16 @@ fn network() -> Value {
         vec![
             key("latency", distribution(), "One-way latency, e.g. `exp(mean=1ms)` or `500us`.").default("0"),
             key("loss", probability(), "The probability an attempt is lost on its way (below 100%); needs `timeout_per_attempt` or `deadline`.").default(0),
+        ],
+    )
+}
+
+fn price() -> Value {
+    object(
+        "What one component costs: a service per instance-hour and per million requests, a consumer group per poller-hour, a queue per million API requests (sends, receive calls, delete calls).",
+        vec![
+            key("per_instance_hour", number(), "Per hour of each running instance (a service's instances taking traffic, a consumer group's pollers).").default(0),
+            key("per_million_requests", number(), "Per million requests: attempts reaching a service, or a queue's API calls (a batch counts once).").default(0),
         ],
     )
 }
@@ -1220,6 +1232,7 @@ mod tests {
             ("topic", keys_of::<RawTopic>()),
             ("consumer", keys_of::<RawConsumer>()),
             ("redelivery", keys_of::<RawRedelivery>()),
+            ("price", keys_of::<RawPrice>()),
             ("schedule", keys_of::<RawSchedule>()),
             ("fault", keys_of::<RawFault>()),
             ("variant", keys_of::<RawVariant>()),

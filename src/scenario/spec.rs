@@ -54,6 +54,8 @@ pub struct Scenario {
     pub edges: Vec<EdgeSpec>,
     /// Scheduled failures, in file order.
     pub faults: Vec<FaultSpec>,
+    /// Prices of what the scenario uses, in file order.
+    pub cost: Vec<Price>,
     /// The document this scenario was read from, after its variant's and
     /// sweep point's overrides (without `variants`, `sweep` and `expect`):
     /// what reports record as its provenance. Shared, since replications
@@ -61,9 +63,28 @@ pub struct Scenario {
     pub document: std::sync::Arc<serde_json::Value>,
 }
 
+/// What one component costs, in any currency: per hour of each running
+/// instance (a service's instances, a consumer group's pollers) and per
+/// million requests (attempts reaching a service; a queue's API calls:
+/// sends, receive calls and delete calls, a batch counting once, as SQS
+/// bills them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Price {
+    pub component: Priced,
+    pub per_instance_hour: f64,
+    pub per_million_requests: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Priced {
+    Service(ServiceId),
+    Consumer(u32),
+    Queue(u32),
+}
+
 /// A token bucket in front of a service or load balancer. An attempt that
 /// finds a token passes on to the target as the same attempt; one that
-/// finds none is turned away at once (as `rejected`, like an HTTP 429).
+/// finds none is turned away at once (as `throttled`, like an HTTP 429).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RateLimiterSpec {
     pub name: String,

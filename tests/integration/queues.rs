@@ -460,3 +460,70 @@ fn bad_redelivery_values_are_located() {
         assert!(stderr.contains("consumers.workers.redelivery"), "{stderr}");
     }
 }
+
+/// Cost on a deterministic scenario equals the hand-computed sums: two api
+/// instances for an hour at 0.05 plus 36,000 requests at 0.20 per million
+/// (0.1072), three pollers for an hour at 0.02 (0.06), and the queue's API
+/// calls at 0.40 per million.
+#[test]
+fn cost_is_price_times_use() {
+    let scenario = scenario_from(
+        "duration: 3600s\nsources:\n  users: { target: api, arrivals: constant, rate: 10/s }\n  events: { target: orders, arrivals: constant, rate: 5/s }\nservices:\n  api: { instances: 2, workers: 4, service_time: 1ms }\nqueues:\n  orders: {}\nconsumers:\n  workers: { queue: orders, pollers: 3, max_messages: 10, time_per_message: 1ms }\ncost:\n  api: { per_instance_hour: 0.05, per_million_requests: 0.20 }\n  workers: { per_instance_hour: 0.02 }\n  orders: { per_million_requests: 0.40 }\n",
+    );
+    let (_, summary) = run(&scenario);
+    let cost = summary.cost.expect("the scenario is priced");
+    let item = |name: &str| {
+        cost.items
+            .iter()
+            .find(|i| i.component == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(item("api").requests, 36_000);
+    assert_eq!(item("api").instance_hours, 2.0);
+    assert!((item("api").cost - 0.1072).abs() < 1e-9);
+    assert!((item("workers").cost - 0.06).abs() < 1e-9);
+    let queue = item("orders");
+    let sends = summary.queues[0].sent;
+    // A send, a receive and a delete per message, give or take the last.
+    assert!(
+        queue.requests.abs_diff(3 * sends) <= 3,
+        "{} calls for {sends} sends",
+        queue.requests
+    );
+    assert!((queue.cost - queue.requests as f64 * 0.4e-6).abs() < 1e-9);
+    let sum: f64 = cost.items.iter().map(|i| i.cost).sum();
+    assert!((cost.total - sum).abs() < 1e-9);
+    let succeeded: u64 = summary.sources.iter().map(|s| s.succeeded).sum();
+    let per_1000 = cost.per_1000_requests_succeeded.unwrap();
+    assert!((per_1000 - cost.total / succeeded as f64 * 1000.0).abs() < 1e-6);
+}
+
+/// Prices name a service, consumer group or queue, with the prices its
+/// kind can have.
+#[test]
+fn bad_prices_are_located() {
+    let cases = [
+        ("apii: { per_instance_hour: 1 }", "did you mean `api`"),
+        (
+            "orders: { per_instance_hour: 1 }",
+            "priced per million requests",
+        ),
+        ("workers: { per_million_requests: 1 }", "per poller-hour"),
+        ("api: { per_instance_hour: -1 }", "out of range"),
+        ("api: { per_hour: 1 }", "unknown key `per_hour`"),
+    ];
+    for (price, fragment) in cases {
+        let file = write_temp(&format!(
+            "duration: 10s\nsources:\n  u: {{ target: api, rate: 1/s }}\nservices:\n  api: {{ service_time: 1ms }}\nqueues:\n  orders: {{}}\nconsumers:\n  workers: {{ queue: orders, time_per_message: 1ms }}\ncost:\n  {price}\n"
+        ));
+        let output = stampede()
+            .arg("validate")
+            .arg(file.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{price}: {stderr}");
+        assert!(stderr.contains(fragment), "{price}: {stderr}");
+    }
+}

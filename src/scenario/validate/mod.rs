@@ -29,6 +29,7 @@ mod cache;
 mod capacity;
 mod faults;
 mod messaging;
+mod prices;
 mod rate_limiter;
 mod resilience;
 mod routing;
@@ -228,6 +229,7 @@ impl Checker {
         let consumers = self.consumers(raw);
         self.check_acyclic(&services, &balancers, &caches, &rate_limiters, raw);
         let faults = self.faults(raw, &services, &consumers);
+        let cost = self.prices(raw, &consumers);
         if let Some(duration) = duration {
             self.check_faults_start_in_time(raw, duration);
         }
@@ -261,6 +263,7 @@ impl Checker {
             consumers,
             edges: std::mem::take(&mut self.edges),
             faults,
+            cost,
             // The study sets it: only it holds the document as written.
             document: Default::default(),
         })
