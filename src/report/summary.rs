@@ -765,10 +765,15 @@ fn cost_summary(
                     )
                 }
                 Priced::Consumer(id) => {
+                    // Pollers that run continuously are billed for the whole
+                    // window; a scheduled job's only while they process
+                    // (billed by duration, as a Lambda or a batch job is).
                     let spec = &scenario.consumers[id as usize];
-                    let hours =
-                        f64::from(spec.pollers) * measured.as_nanos() as f64 / NANOS_PER_HOUR;
-                    (&spec.name, "consumer", hours, 0)
+                    let nanos = match spec.schedule {
+                        Some(_) => metrics.consumers[id as usize].busy.integral() as f64,
+                        None => f64::from(spec.pollers) * measured.as_nanos() as f64,
+                    };
+                    (&spec.name, "consumer", nanos / NANOS_PER_HOUR, 0)
                 }
                 Priced::Queue(id) => {
                     let m = &metrics.queues[id as usize];

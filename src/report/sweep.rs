@@ -29,6 +29,9 @@ pub struct SweepPoint {
     /// For scenarios with consumers, the first consumer's queue and the consumer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueuePoint>,
+    /// For priced scenarios: the cost of the measured window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Estimate>,
 }
 
 /// One source at one point. Latencies are `None` (null) when no request of
@@ -130,6 +133,10 @@ pub fn sweep_result(
                     backend_calls_per_s: estimate(&|s| s.caches[0].backend_calls_per_s),
                 }),
                 queue: queue_point(&reps[0]).map(|(q, _)| queue_sweep_point(reps, &q.name)),
+                cost: reps[0]
+                    .cost
+                    .as_ref()
+                    .map(|_| estimate(&|s| s.cost.as_ref().map_or(0.0, |c| c.total))),
             }
         })
         .collect();
@@ -247,6 +254,7 @@ struct Layout {
     only_sends: bool,
     queued: bool,
     cached: bool,
+    priced: bool,
     /// The sources whose requests wait for an answer, by index.
     requesters: Vec<usize>,
 }
@@ -257,6 +265,7 @@ impl Layout {
             only_sends: !first.sources.is_empty() && first.sources.iter().all(is_send),
             queued: first.queue.is_some(),
             cached: first.cache.is_some(),
+            priced: first.cost.is_some(),
             requesters: (0..first.sources.len())
                 .filter(|&i| !is_send(&first.sources[i]))
                 .collect(),
@@ -294,6 +303,9 @@ impl Layout {
         if self.queued && !self.only_sends {
             header.extend(queue_columns);
         }
+        if self.priced {
+            header.push("cost".to_string());
+        }
         header
     }
 
@@ -328,6 +340,9 @@ impl Layout {
         }
         if !self.only_sends {
             row.extend(queue_cells);
+        }
+        if let Some(cost) = &point.cost {
+            row.push(show(Unit::Cost, cost));
         }
         row
     }
