@@ -11,7 +11,9 @@
 use serde::Serialize;
 
 use crate::scenario::Study;
-use crate::scenario::expect::{Bound, Expectation, Measure, MessageCount, Statistic, Unit};
+use crate::scenario::expect::{
+    Bound, CostMeasure, Expectation, Measure, MessageCount, Statistic, Unit,
+};
 
 use super::provenance::{Provenance, SCHEMA_VERSION};
 use super::stats::Estimate;
@@ -228,6 +230,14 @@ fn measured(measure: &Measure, summary: &Summary) -> Option<f64> {
         Measure::SuccessRatio(None) => Some(summary.totals.success_ratio()),
         Measure::SuccessRatio(Some(name)) => Some(source(name)?.success_ratio),
         Measure::WorkPerRequest => Some(summary.totals.work_per_request),
+        Measure::Cost(kind) => {
+            let cost = summary.cost.as_ref()?;
+            match kind {
+                CostMeasure::Total => Some(cost.total),
+                CostMeasure::PerThousandRequests => cost.per_1000_requests_succeeded,
+                CostMeasure::PerThousandMessages => cost.per_1000_messages_processed,
+            }
+        }
         Measure::Amplification(name) => Some(service(name)?.amplification),
         Measure::Utilisation(name) => Some(service(name)?.utilisation),
         Measure::QueueLength(name) => Some(service(name)?.queue_length_mean),

@@ -65,6 +65,16 @@ pub enum Measure {
     Rejected(String),
     Abandoned(String),
     RecoveryTime(String),
+    /// The run's cost (the `cost:` block's prices): in all, or per 1,000
+    /// requests succeeded or messages processed.
+    Cost(CostMeasure),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CostMeasure {
+    Total,
+    PerThousandRequests,
+    PerThousandMessages,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,7 +174,7 @@ impl Expectation {
     }
 }
 
-const FUNCTIONS: [&str; 22] = [
+const FUNCTIONS: [&str; 25] = [
     "mean",
     "p50",
     "p90",
@@ -187,6 +197,9 @@ const FUNCTIONS: [&str; 22] = [
     "dropped",
     "depth_max",
     "drain_time",
+    "cost",
+    "cost_per_1000_requests",
+    "cost_per_1000_messages",
 ];
 
 /// Parses one expectation against the components of `scenario`; a
@@ -326,6 +339,23 @@ fn measure(function: &str, argument: Option<&str>, scenario: &Scenario) -> Resul
             Measure::RecoveryTime(resolve(name, scenario, true)?)
         }
         "drain_time" => Measure::DrainTime(queue_named(function, argument, scenario)?),
+        "cost" | "cost_per_1000_requests" | "cost_per_1000_messages" => {
+            if scenario.cost.is_empty() {
+                return Err(format!(
+                    "`{function}` needs prices: add a `cost:` block to the scenario"
+                ));
+            }
+            if argument.is_some() {
+                return Err(format!(
+                    "`{function}` takes no component: write `{function} < 0.5`"
+                ));
+            }
+            Measure::Cost(match function {
+                "cost" => CostMeasure::Total,
+                "cost_per_1000_requests" => CostMeasure::PerThousandRequests,
+                _ => CostMeasure::PerThousandMessages,
+            })
+        }
         "duplicates" | "dead_lettered" | "expired" | "dropped" | "depth_max" => {
             let count = match function {
                 "duplicates" => MessageCount::Duplicates,

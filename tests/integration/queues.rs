@@ -527,3 +527,29 @@ fn bad_prices_are_located() {
         assert!(stderr.contains(fragment), "{price}: {stderr}");
     }
 }
+
+/// `expect:` can gate cost; on a scenario that prices nothing it is an
+/// error, located at the threshold.
+#[test]
+fn cost_thresholds_need_prices_and_gate_the_cost() {
+    let priced = write_temp(
+        "duration: 100s\nsources:\n  u: { target: api, arrivals: constant, rate: 10/s }\nservices:\n  api: { service_time: 1ms }\ncost:\n  api: { per_instance_hour: 36 }\nexpect:\n  - cost < 1.01\n  - cost > 0.99\n  - cost_per_1000_requests < 1.02\n",
+    );
+    let output = stampede().arg("check").arg(priced.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let unpriced = write_temp(
+        "duration: 100s\nsources:\n  u: { target: api, rate: 10/s }\nservices:\n  api: { service_time: 1ms }\nexpect:\n  - cost < 1\n",
+    );
+    let output = stampede()
+        .arg("validate")
+        .arg(unpriced.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("needs prices: add a `cost:` block"),
+        "{stderr}"
+    );
+}
