@@ -112,3 +112,21 @@ pub fn write_temp(text: &str) -> tempfile::NamedTempFile {
     std::fs::write(file.path(), text).unwrap();
     file
 }
+
+/// Asserts that `stampede validate` refuses `text` (exit 2) with a message
+/// containing `fragment`, and returns what it printed.
+pub fn assert_invalid(text: &str, fragment: &str) -> String {
+    let file = write_temp(text);
+    let output = stampede()
+        .arg("validate")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{fragment}: {stderr}");
+    assert!(
+        stderr.contains(fragment),
+        "expected `{fragment}` in: {stderr}"
+    );
+    stderr
+}

@@ -124,15 +124,7 @@ fn bad_mechanism_values_are_located() {
         if !line.starts_with("service_time") {
             text.push_str("    service_time: 1ms\n");
         }
-        let file = write_temp(&text);
-        let output = stampede()
-            .arg("validate")
-            .arg(file.path())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{line}: {stderr}");
-        assert!(stderr.contains(fragment), "{line}: {stderr}");
+        assert_invalid(&text, fragment);
     }
 }
 
@@ -501,14 +493,7 @@ fn a_rate_limit_wait_stays_within_the_deadline() {
     let goodput = summary.sources[0].goodput_per_s;
     assert!((goodput - 100.0).abs() < 2.0, "goodput {goodput}/s");
     assert_eq!(summary.sources[0].failed.deadline_exceeded, 0);
-    let file = write_temp(&text("10s"));
-    let output = stampede()
-        .arg("validate")
-        .arg(file.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("past its deadline"), "{stderr}");
+    assert_invalid(&text("10s"), "past its deadline");
 }
 
 /// A hedge held back for a token still counts as in progress: when the

@@ -446,17 +446,10 @@ fn bad_redelivery_values_are_located() {
         ("{ base: 1s }", "unknown key `base`"),
     ];
     for (redelivery, fragment) in cases {
-        let file = write_temp(&format!(
+        let text = format!(
             "duration: 10s\nsources:\n  jobs: {{ target: work, rate: 1/s }}\nqueues:\n  work: {{}}\nconsumers:\n  workers: {{ queue: work, time_per_message: 1ms, redelivery: {redelivery} }}\n"
-        ));
-        let output = stampede()
-            .arg("validate")
-            .arg(file.path())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{redelivery}: {stderr}");
-        assert!(stderr.contains(fragment), "{redelivery}: {stderr}");
+        );
+        let stderr = assert_invalid(&text, fragment);
         assert!(stderr.contains("consumers.workers.redelivery"), "{stderr}");
     }
 }
@@ -514,17 +507,10 @@ fn bad_prices_are_located() {
         ("api: { per_hour: 1 }", "unknown key `per_hour`"),
     ];
     for (price, fragment) in cases {
-        let file = write_temp(&format!(
+        let text = format!(
             "duration: 10s\nsources:\n  u: {{ target: api, rate: 1/s }}\nservices:\n  api: {{ service_time: 1ms }}\nqueues:\n  orders: {{}}\nconsumers:\n  workers: {{ queue: orders, time_per_message: 1ms }}\ncost:\n  {price}\n"
-        ));
-        let output = stampede()
-            .arg("validate")
-            .arg(file.path())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{price}: {stderr}");
-        assert!(stderr.contains(fragment), "{price}: {stderr}");
+        );
+        assert_invalid(&text, fragment);
     }
 }
 
@@ -538,18 +524,8 @@ fn cost_thresholds_need_prices_and_gate_the_cost() {
     let output = stampede().arg("check").arg(priced.path()).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
-    let unpriced = write_temp(
+    assert_invalid(
         "duration: 100s\nsources:\n  u: { target: api, rate: 10/s }\nservices:\n  api: { service_time: 1ms }\nexpect:\n  - cost < 1\n",
-    );
-    let output = stampede()
-        .arg("validate")
-        .arg(unpriced.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("needs prices: add a `cost:` block"),
-        "{stderr}"
+        "needs prices: add a `cost:` block",
     );
 }
