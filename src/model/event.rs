@@ -24,4 +24,7 @@ new_key_type! {
     pub struct MessageKey;
     /// Messages a consumer's poller received together.
     pub struct BatchKey;
+    /// An asynchronous job, from its submit until both the system and its
+    /// client are done with it.
+    pub struct AsyncJobKey;
 }

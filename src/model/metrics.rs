@@ -335,6 +335,42 @@ pub struct SourceMetrics {
     pub latency_failed: Latency,
     /// Before, during and after the source's disturbance (surge or fault), if it has one.
     pub phases: Option<Phases>,
+    /// For a job source: the jobs, as the system ran them.
+    pub job: Option<JobMetrics>,
+}
+
+/// A job source's jobs submitted in the measured window: how the system
+/// ended them, how their clients did, and the polling between the two.
+/// The source's own latency is the client's: submit to the poll that saw
+/// the end.
+#[derive(Clone, Debug, Default)]
+pub struct JobMetrics {
+    /// Submits the API accepted (the job is on its queue) or failed.
+    pub accepted: u64,
+    pub submit_failed: u64,
+    /// The system's side: processed (the message deleted), or failed.
+    pub completed: u64,
+    pub dead_lettered: u64,
+    pub expired: u64,
+    /// Turned away by a full queue, or pushed out of it (`drop_oldest`).
+    pub dropped: u64,
+    /// Accepted and still queued or in progress at the end.
+    pub unfinished_at_end: u64,
+    /// The client's side: the poll that saw the job completed or failed,
+    /// the deadline, or still polling at the end.
+    pub seen_completed: u64,
+    pub seen_failed: u64,
+    pub abandoned: u64,
+    pub waiting_at_end: u64,
+    pub polls: u64,
+    /// Polls the status endpoint did not answer (error, timeout, …).
+    pub polls_failed: u64,
+    /// Submit to completion: the system's view of a job's latency.
+    pub latency_system: Latency,
+    /// Submit to failure (dead-lettered, expired, dropped).
+    pub latency_system_failed: Latency,
+    /// From the job's end to the poll that saw it: what polling adds.
+    pub polling_delay: Latency,
 }
 
 impl SourceMetrics {
@@ -614,7 +650,10 @@ impl Metrics {
                     let window = scenario
                         .trigger_window(source)
                         .map(|(start, end)| (SimTime::ZERO + start, SimTime::ZERO + end));
-                    SourceMetrics::with_window(window)
+                    SourceMetrics {
+                        job: source.job.as_ref().map(|_| JobMetrics::default()),
+                        ..SourceMetrics::with_window(window)
+                    }
                 })
                 .collect(),
             services: vec![

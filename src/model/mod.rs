@@ -5,6 +5,7 @@
 //! The model drives the [`crate::engine`] kernel and records into
 //! [`metrics`] and [`timeseries`]; it does no I/O and reads no clock.
 
+mod async_job;
 mod autoscale;
 mod backoff;
 mod cache;

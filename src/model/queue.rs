@@ -22,7 +22,8 @@ use slotmap::SlotMap;
 
 use crate::scenario::spec::{MessageGroups, QueueSpec, Scenario, WhenFull};
 
-use super::event::{AttemptKey, MessageKey};
+use super::async_job::JobEnd;
+use super::event::{AsyncJobKey, AttemptKey, MessageKey};
 use super::sim::Simulation;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +52,8 @@ pub(super) struct Message {
     pub holders: u32,
     /// Successful processings so far.
     pub processed: u32,
+    /// The asynchronous job it carries, until the job's end.
+    pub job: Option<AsyncJobKey>,
 }
 
 /// A send waiting for room in a full queue (`when_full: block`).
@@ -60,6 +63,7 @@ pub(super) struct Blocked {
     pub key: u64,
     pub sent_at: SimTime,
     pub measured: bool,
+    pub job: Option<AsyncJobKey>,
 }
 
 /// Order and locking within one FIFO group (the whole queue for a standard one).
@@ -276,8 +280,15 @@ impl Simulation<'_> {
     }
 
     /// A producer's send reaches `queue`: it is taken, dropped or blocked.
-    /// `attempt` is answered unless the send blocks.
-    pub(super) fn offer(&mut self, queue: u32, key: u64, attempt: Option<AttemptKey>) {
+    /// `attempt` is answered unless the send blocks; `job` is the
+    /// asynchronous job the message carries, if any.
+    pub(super) fn offer(
+        &mut self,
+        queue: u32,
+        key: u64,
+        attempt: Option<AttemptKey>,
+        job: Option<AsyncJobKey>,
+    ) {
         let spec = &self.kernel.scenario.queues[queue as usize];
         let measured = self.kernel.in_window(self.kernel.now);
         self.recorder.running.queue_sent[queue as usize] += 1;
@@ -290,7 +301,8 @@ impl Simulation<'_> {
         let make_room = full && spec.when_full == WhenFull::DropOldest && self.drop_oldest(queue);
         match (full && !make_room, spec.when_full) {
             (false, _) => {
-                self.admit(queue, key, self.kernel.now, measured, 0);
+                let message = self.admit(queue, key, self.kernel.now, measured, 0);
+                self.queues.messages[message].job = job;
                 if let Some(attempt) = attempt {
                     self.answer_at(self.kernel.now, attempt, Ok(()));
                 }
@@ -304,6 +316,7 @@ impl Simulation<'_> {
                     key,
                     sent_at: self.kernel.now,
                     measured,
+                    job,
                 };
                 self.queues.states[queue as usize]
                     .blocked
@@ -318,6 +331,9 @@ impl Simulation<'_> {
                 if let Some(attempt) = attempt {
                     self.answer_at(self.kernel.now, attempt, Err(Failure::Rejected));
                 }
+                if let Some(job) = job {
+                    self.on_job_ended(job, JobEnd::Dropped);
+                }
             }
         }
     }
@@ -327,7 +343,7 @@ impl Simulation<'_> {
     pub(super) fn publish(&mut self, topic: u32, key: u64, attempt: AttemptKey) {
         let scenario = self.kernel.scenario;
         for &queue in &scenario.topics[topic as usize].subscribers {
-            self.offer(queue, key, None);
+            self.offer(queue, key, None, None);
         }
         self.answer_at(self.kernel.now, attempt, Ok(()));
     }
@@ -346,8 +362,17 @@ impl Simulation<'_> {
                 .latency_failed
                 .record(self.kernel.now - state.sent_at);
         }
+        self.end_job_of(message, JobEnd::Dropped);
         self.remove_message(message);
         true
+    }
+
+    /// The job `message` carries, if any, ends with it (once: the message
+    /// lets go of it).
+    fn end_job_of(&mut self, message: MessageKey, end: JobEnd) {
+        if let Some(job) = self.queues.messages[message].job.take() {
+            self.on_job_ended(job, end);
+        }
     }
 
     /// Producers blocked on a full queue who have since given up are
@@ -399,6 +424,7 @@ impl Simulation<'_> {
             place: Place::Delayed,
             holders: 0,
             processed,
+            job: None,
         });
         let expires_at = sent_at + spec.retention;
         if expires_at <= self.kernel.end_at() {
@@ -464,6 +490,9 @@ impl Simulation<'_> {
             Place::InFlight => {
                 self.leave_flight(message);
                 self.make_visible(message);
+                if let Some(job) = self.queues.messages[message].job {
+                    self.on_job_returned(job);
+                }
             }
             Place::Visible | Place::Gone => {}
         }
@@ -483,6 +512,7 @@ impl Simulation<'_> {
                 .latency_failed
                 .record(self.kernel.now - state.sent_at);
         }
+        self.end_job_of(message, JobEnd::Expired);
         self.remove_message(message);
     }
 
@@ -558,7 +588,8 @@ impl Simulation<'_> {
                 }
                 continue;
             }
-            self.admit(queue, blocked.key, blocked.sent_at, blocked.measured, 0);
+            let message = self.admit(queue, blocked.key, blocked.sent_at, blocked.measured, 0);
+            self.queues.messages[message].job = blocked.job;
             if let Some(attempt) = blocked.attempt {
                 self.answer_at(self.kernel.now, attempt, Ok(()));
             }
@@ -621,9 +652,12 @@ impl Simulation<'_> {
         state.receive_count += 1;
         state.receipt += 1;
         state.holders += 1;
-        let receipt = state.receipt;
+        let (receipt, job) = (state.receipt, state.job);
         self.kernel
             .schedule_in(visibility, QueueEvent::MessageDue { message, receipt });
+        if let Some(job) = job {
+            self.on_job_received(job);
+        }
         receipt
     }
 
@@ -665,6 +699,7 @@ impl Simulation<'_> {
             metrics.latency_failed.record(self.kernel.now - sent_at);
             self.recorder.metrics.queues[dead_letter_queue as usize].dead_letters_in += 1;
         }
+        self.end_job_of(message, JobEnd::DeadLettered);
         self.remove_message(message);
         let spec = &self.kernel.scenario.queues[dead_letter_queue as usize];
         let full = spec
@@ -713,6 +748,7 @@ impl Simulation<'_> {
             self.recorder.metrics.queues[queue as usize].processed += 1;
         }
         self.recorder.running.queue_deleted[queue as usize] += 1;
+        self.end_job_of(message, JobEnd::Completed);
         self.remove_message(message);
     }
 

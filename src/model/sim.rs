@@ -12,11 +12,12 @@ use crate::model::metrics::{Failure, Metrics};
 use crate::model::timeseries::TimeSeries;
 use crate::scenario::spec::{Scenario, Target};
 
+use super::async_job::{AsyncJobEvent, AsyncJobs};
 use super::autoscale::ScalingEvent;
 use super::cache::Caches;
 use super::call::{CallEvent, Calls};
 use super::consumer::{ConsumerEvent, Consumers};
-use super::event::{AttemptKey, BatchKey, CallKey, FillKey, JobKey};
+use super::event::{AsyncJobKey, AttemptKey, BatchKey, CallKey, FillKey, JobKey};
 use super::faults::{FaultEvent, Faults};
 use super::health::HealthEvent;
 use super::kernel::Kernel;
@@ -108,6 +109,7 @@ events_by_room!(
     Scaling(ScalingEvent),
     Health(HealthEvent),
     Pause(PauseEvent),
+    AsyncJob(AsyncJobEvent),
     ;
     /// Warm-up is over: statistics start here.
     MeasurementStart,
@@ -141,6 +143,10 @@ pub(super) enum Owner {
     Fill(FillKey),
     /// A consumer's call for one message of a batch.
     Message { batch: BatchKey, item: u32 },
+    /// A client submitting its asynchronous job.
+    Submit(AsyncJobKey),
+    /// A client polling for its job's status.
+    Poll(AsyncJobKey),
     /// Nobody: a fire-and-forget call.
     Detached,
 }
@@ -163,7 +169,7 @@ impl Simulation<'_> {
         match target {
             Target::Cache(cache) => self.cache_request(cache, attempt, key),
             Target::RateLimiter(limiter) => self.rate_limit(limiter, delivery),
-            Target::Queue(queue) => self.offer(queue, key, Some(attempt)),
+            Target::Queue(queue) => self.offer(queue, key, Some(attempt), None),
             Target::Topic(topic) => self.publish(topic, key, attempt),
             Target::Service(_) | Target::Balancer(_) => {
                 let instance = self.route_attempt(target, attempt, key);
@@ -191,6 +197,8 @@ impl Simulation<'_> {
             Owner::Message { batch, item } => {
                 self.on_message_call_finished(batch, item, call, result)
             }
+            Owner::Submit(job) => self.on_job_submitted(job, result),
+            Owner::Poll(job) => self.on_job_polled(job, result),
             Owner::Detached => {}
         }
     }
@@ -212,6 +220,7 @@ pub struct Simulation<'a> {
     pub(super) queues: Queues,
     pub(super) consumers: Consumers,
     pub(super) faults: Faults,
+    pub(super) async_jobs: AsyncJobs,
 }
 
 impl<'a> Simulation<'a> {
@@ -231,6 +240,7 @@ impl<'a> Simulation<'a> {
             queues: Queues::new(scenario),
             consumers: Consumers::new(scenario),
             faults: Faults::default(),
+            async_jobs: AsyncJobs::new(scenario),
         }
     }
 
@@ -336,6 +346,7 @@ impl<'a> Simulation<'a> {
             Event::Scaling(event) => self.on_scaling_event(event),
             Event::Health(event) => self.on_health_event(event),
             Event::Pause(event) => self.on_pause_event(event),
+            Event::AsyncJob(event) => self.on_async_job_event(event),
             Event::MeasurementStart => self.on_measurement_start(),
             Event::Sample => self.on_sample(),
         }
@@ -373,6 +384,7 @@ impl<'a> Simulation<'a> {
         self.finish_caches();
         self.finish_queues();
         self.finish_consumers();
+        self.finish_async_jobs();
         for (service, state) in self.services.states.iter_mut().enumerate() {
             state
                 .ready_area
@@ -428,7 +440,9 @@ impl<'a> Simulation<'a> {
         // Each source's edge carries the source's own requests: the same
         // latencies, recorded once by the sources room.
         let metrics = &mut self.recorder.metrics;
-        for (source, spec) in self.kernel.scenario.sources.iter().enumerate() {
+        let own_edges = self.kernel.scenario.sources.iter().enumerate();
+        // A job source's edge is the submit: its requests are the jobs.
+        for (source, spec) in own_edges.filter(|(_, spec)| spec.job.is_none()) {
             let edge = &mut metrics.edges[spec.edge as usize];
             edge.latency = metrics.sources[source].latency.clone();
             edge.latency_failed = metrics.sources[source].latency_failed.clone();
@@ -461,8 +475,9 @@ impl<'a> Simulation<'a> {
             .filter(|call| matches!(call.owner, Owner::Source { .. }))
             .count() as u64;
         assert_eq!(
-            open_roots, self.sources.requests_in_flight,
-            "open root calls ≠ requests in flight"
+            open_roots + self.async_jobs.clients_waiting(),
+            self.sources.requests_in_flight,
+            "open root calls and jobs waited for ≠ requests in flight"
         );
     }
 }

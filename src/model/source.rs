@@ -160,7 +160,12 @@ impl Simulation<'_> {
             Some(sampler) => sampler.sample(&mut state.key_rng),
             None => state.started,
         };
-        self.start_call(owner, edge, (key, source), SimTime::MAX);
+        match &self.kernel.scenario.sources[source as usize].job {
+            Some(_) => self.submit_job(source, client, measured, key),
+            None => {
+                self.start_call(owner, edge, (key, source), SimTime::MAX);
+            }
+        }
     }
 
     /// A root call has ended: record the request and, for a closed-loop

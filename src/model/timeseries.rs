@@ -41,6 +41,12 @@ pub struct Running {
     pub queue_in_flight: Vec<u64>,
     pub queue_oldest_age_s: Vec<f64>,
     pub retries: u64,
+    /// Per source (zero unless it submits jobs): jobs queued and in
+    /// progress now, and completed and failed so far.
+    pub jobs_queued: Vec<u64>,
+    pub jobs_in_progress: Vec<u64>,
+    pub jobs_completed: Vec<u64>,
+    pub jobs_failed: Vec<u64>,
 }
 
 impl Running {
@@ -81,6 +87,10 @@ impl Running {
             queue_in_flight: Vec::new(),
             queue_oldest_age_s: Vec::new(),
             retries: 0,
+            jobs_queued: vec![0; sources],
+            jobs_in_progress: vec![0; sources],
+            jobs_completed: vec![0; sources],
+            jobs_failed: vec![0; sources],
         }
     }
 }
@@ -100,6 +110,8 @@ pub struct TimeSeries {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<f64>>,
     last: Option<(SimTime, Running)>,
+    /// Per source: does it submit jobs (and so have job columns)?
+    job_sources: Vec<bool>,
     /// Per source, this interval's latencies: (successful, failed), each
     /// request recorded once; "all" is their merge at the interval's end,
     /// cheap at two significant digits.
@@ -192,6 +204,17 @@ const QUEUE_COLUMNS: [Column; 5] = [
     ("oldest_age_s", |i, q| round4(i.now.queue_oldest_age_s[q])),
 ];
 
+/// Per job source: how many jobs are in each state. Waiting and in
+/// progress at the interval's end; completed and failed during it.
+const JOB_COLUMNS: [Column; 4] = [
+    ("jobs_queued", |i, s| i.now.jobs_queued[s] as f64),
+    ("jobs_in_progress", |i, s| i.now.jobs_in_progress[s] as f64),
+    ("jobs_completed", |i, s| {
+        i.change(|r| &r.jobs_completed, s) as f64
+    }),
+    ("jobs_failed", |i, s| i.change(|r| &r.jobs_failed, s) as f64),
+];
+
 fn round4(value: f64) -> f64 {
     (value * 1e4).round() / 1e4
 }
@@ -206,6 +229,9 @@ impl TimeSeries {
         for source in &scenario.sources {
             named(&source.name, &names(&SOURCE_COLUMNS));
             named(&source.name, &SOURCE_LATENCY_COLUMNS);
+            if source.job.is_some() {
+                named(&source.name, &names(&JOB_COLUMNS));
+            }
         }
         for service in &scenario.services {
             named(&service.name, &names(&SERVICE_COLUMNS));
@@ -222,6 +248,7 @@ impl TimeSeries {
             columns,
             rows: Vec::new(),
             last: None,
+            job_sources: scenario.sources.iter().map(|s| s.job.is_some()).collect(),
             interval_latency: vec![
                 (Latency::with_digits(2), Latency::with_digits(2));
                 scenario.sources.len()
@@ -280,6 +307,9 @@ impl TimeSeries {
         for s in 0..running.arrivals.len() {
             row.extend(interval.cells(&SOURCE_COLUMNS, s));
             row.extend(self.take_interval_latency(s));
+            if self.job_sources[s] {
+                row.extend(interval.cells(&JOB_COLUMNS, s));
+            }
         }
         for s in 0..workers.len() {
             row.extend(interval.cells(&SERVICE_COLUMNS, s));
@@ -462,6 +492,7 @@ mod tests {
                 .map(|(i, &g)| vec![(i + 1) as f64, g])
                 .collect(),
             last: None,
+            job_sources: Vec::new(),
             interval_latency: Vec::new(),
         }
     }

@@ -106,6 +106,35 @@ pub struct RawSource {
     pub hedging: Option<Spanned<RawHedging>>,
     pub rate_limit: Option<Spanned<RawCallRateLimit>>,
     pub network: Option<Spanned<RawNetwork>>,
+    /// Each request submits an asynchronous job, which the client then polls for.
+    pub job: Option<Spanned<RawJob>>,
+}
+
+/// An asynchronous job API as its client sees it: the source's `target`
+/// accepts the job and answers with an id, the job waits in `queue` for a
+/// consumer, and the client polls `status` until the job has finished,
+/// failed, or the client's `deadline` has passed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJob {
+    pub queue: Option<Text>,
+    pub status: Option<Text>,
+    pub poll: Option<Spanned<RawPoll>>,
+    pub deadline: Option<Text>,
+}
+
+/// How a client waits between polls: `{ interval: 1s }`, backing off with
+/// `backoff_multiplier` and `backoff_max`, or as the status service's
+/// `Retry-After` says.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPoll {
+    pub interval: Option<Text>,
+    pub backoff_multiplier: Option<Text>,
+    pub backoff_max: Option<Text>,
+    pub jitter: Option<Text>,
+    pub retry_after: Option<Text>,
+    pub timeout: Option<Text>,
 }
 
 /// A time-varying rate: `{ kind: spike, at: 20s, duration: 10s, multiplier: 3 }`,

@@ -283,6 +283,8 @@ fn definitions() -> Vec<(&'static str, Value)> {
     vec![
         ("limits", limits()),
         ("source", source()),
+        ("job", job()),
+        ("poll", poll()),
         ("shape", shape()),
         ("service", service()),
         ("queue", service_queue()),
@@ -393,9 +395,36 @@ fn source() -> Value {
         key("think_time", distribution(), "Closed loop: distribution of the pause between an answer and the next request.").default(0),
     ];
     keys.extend(policy_keys());
+    keys.push(key("job", reference("job"), ""));
     object(
         "A traffic source: open loop (`rate`) or closed loop (`clients`), and the policy of its call.",
         keys,
+    )
+}
+
+fn job() -> Value {
+    object(
+        "Each request submits an asynchronous job: `target` (an API) accepts it and answers with an id, the job waits in `queue` for a consumer, and the client polls `status` until it sees the job finished or failed, or its `deadline` passes. The source's latency is then the user's wait for the job.",
+        vec![
+            key("queue", name(), "Required: the queue the API puts each job on, once it has accepted it.").required(),
+            key("status", name(), "Required: the status endpoint clients poll (a service, load balancer, cache or rate limiter).").required(),
+            key("poll", reference("poll"), ""),
+            key("deadline", duration(), "The client stops waiting for its job this long after submitting it (a failure: `deadline_exceeded`). By default it waits until the job ends."),
+        ],
+    )
+}
+
+fn poll() -> Value {
+    object(
+        "How long a client waits before each poll: every `interval`, growing by `backoff_multiplier` up to `backoff_max`, or as the status service's `Retry-After` says.",
+        vec![
+            key("interval", duration(), "The first wait, and every wait when constant; with `retry_after`, the shortest.").default("1s"),
+            key("backoff_multiplier", number(), "Each wait this many times the last (1 to 100); 1 polls at a constant interval.").default(1),
+            key("backoff_max", duration(), "The longest wait (default `interval`, or 1 minute when waits grow or follow `retry_after`)."),
+            key("jitter", keyword(&words::JITTERS), "`none`, `full`, `equal` or `decorrelated`, as for retries.").default("none"),
+            key("retry_after", boolean(), "The status service answers with `Retry-After`: the time it expects the job to take, from the recent jobs' mean time to finish, less the job's age; the client waits that long, between `interval` and `backoff_max`.").default(false),
+            key("timeout", duration(), "A poll the status service has not answered within this long fails; the client polls again after its next wait. By default a poll waits for its answer."),
+        ],
     )
 }
 
@@ -1205,6 +1234,8 @@ mod tests {
         vec![
             ("limits", keys_of::<RawLimits>()),
             ("source", keys_of::<RawSource>()),
+            ("job", keys_of::<RawJob>()),
+            ("poll", keys_of::<RawPoll>()),
             ("shape", keys_of::<RawShape>()),
             ("service", keys_of::<RawService>()),
             ("queue", keys_of::<RawQueue>()),

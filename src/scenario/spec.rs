@@ -200,6 +200,37 @@ pub struct SourceSpec {
     pub edge: EdgeId,
     /// How critical its requests are, downstream calls included.
     pub class: Class,
+    /// Each request submits an asynchronous job and polls for its end.
+    pub job: Option<JobSpec>,
+}
+
+/// A source's requests as asynchronous jobs: the source's edge submits the
+/// job (the API answers with an id), the job enters `queue` when the client
+/// hears it was accepted, and the client polls over `poll_edge` until it
+/// sees the job finished or failed, or its `deadline` passes.
+#[derive(Clone, Debug)]
+pub struct JobSpec {
+    pub queue: u32,
+    /// The edge from the source to the status endpoint, one attempt per poll.
+    pub poll_edge: EdgeId,
+    pub poll: PollPolicy,
+    /// The client stops waiting this long after it started the submit.
+    pub deadline: Option<SimDuration>,
+}
+
+/// The wait before each poll.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PollPolicy {
+    /// Constant (`interval`) or exponential (from `interval`, to its cap).
+    pub backoff: Backoff,
+    pub jitter: Jitter,
+    /// The status service's answer says when to come back: the expected
+    /// time left (recent jobs' mean time to finish, less this job's age),
+    /// within `interval` and the cap; `backoff` is then the bounds only.
+    pub retry_after: bool,
+    /// The shortest wait `retry_after` asks for, and the longest.
+    pub interval: SimDuration,
+    pub max_interval: SimDuration,
 }
 
 /// A request's criticality, as Google's SRE book describes it (CRITICAL,

@@ -28,6 +28,7 @@ macro_rules! policy_keys {
 mod cache;
 mod capacity;
 mod faults;
+mod jobs;
 mod messaging;
 mod prices;
 mod rate_limiter;
@@ -485,7 +486,15 @@ impl Checker {
         let target_text = raw.target.as_ref();
         let resolved = target_text.and_then(|t| self.resolve(t, &format!("{path}.target")));
         let policy = self.policy(policy_keys!(raw), &path);
-        let edge = self.add_edge(name, resolved?, target?, policy);
+        // The submit edge before the poll edge, so calls list in that order.
+        let edge = resolved
+            .zip(target)
+            .map(|(resolved, target)| self.add_edge(name, resolved, target, policy));
+        let job = raw.job.as_ref().map(|job| {
+            let submit_to = resolved.zip(target_text);
+            self.job(name, job, submit_to)
+        });
+        let edge = edge?;
         let keys = self.keys(&raw.keys, &path);
         let class = self.or(&raw.class, &format!("{path}.class"), Class::Default, |t| {
             let word = keyword(t, "class", &Class::NAMES)?;
@@ -501,6 +510,10 @@ impl Checker {
             keys,
             edge,
             class,
+            job: match job {
+                Some(job) => Some(job?),
+                None => None,
+            },
         })
     }
 
