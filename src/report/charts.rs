@@ -245,6 +245,9 @@ pub fn run_charts(
         let (_, unit) = time_axis(scenario);
         files.extend(message_charts(scenario, series, unit)?);
     }
+    if let Some(chart) = jobs_by_state(scenario, series) {
+        files.extend(line_files("jobs-by-state", &chart)?);
+    }
     if !scenario.services.is_empty() {
         files.extend(bar_files("amplification", &amplification(summary))?);
     }
@@ -296,6 +299,38 @@ fn latency_over_time(scenario: &Scenario, series: &TimeSeries) -> Option<LineCha
     );
     chart.y = AxisSpec::new("latency (ms)", Scale::Latency);
     has_data.then_some(chart)
+}
+
+/// Each job source's jobs by state: waiting in the queue and in progress
+/// at each interval's end, completed and failed during it.
+fn jobs_by_state(scenario: &Scenario, series: &TimeSeries) -> Option<LineChart> {
+    let (_, unit) = time_axis(scenario);
+    let mut lines = Vec::new();
+    for source in scenario.sources.iter().filter(|s| s.job.is_some()) {
+        let name = &source.name;
+        for (column, label) in [
+            ("jobs_queued", "queued"),
+            ("jobs_in_progress", "in progress"),
+            ("jobs_completed", "completed (in the interval)"),
+            ("jobs_failed", "failed (in the interval)"),
+        ] {
+            let column = format!("{name}.{column}");
+            lines.extend(series_line(
+                series,
+                &column,
+                format!("{name} {label}"),
+                unit,
+            ));
+        }
+    }
+    (!lines.is_empty()).then(|| {
+        over_time(
+            scenario,
+            "Jobs by state (failed: dead-lettered, expired or dropped)",
+            "jobs",
+            lines,
+        )
+    })
 }
 
 fn amplification(summary: &Summary) -> BarChart {

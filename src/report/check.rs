@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use crate::scenario::Study;
 use crate::scenario::expect::{
-    Bound, CostMeasure, Expectation, Measure, MessageCount, Statistic, Unit,
+    Bound, CostMeasure, Expectation, JobCount, JobLatencyView, Measure, MessageCount, Statistic,
+    Unit,
 };
 
 use super::provenance::{Provenance, SCHEMA_VERSION};
@@ -236,6 +237,7 @@ fn measured(measure: &Measure, summary: &Summary) -> Option<f64> {
                 CostMeasure::Total => Some(cost.total),
                 CostMeasure::PerThousandRequests => cost.per_1000_requests_succeeded,
                 CostMeasure::PerThousandMessages => cost.per_1000_messages_processed,
+                CostMeasure::PerThousandJobs => cost.per_1000_jobs_completed,
             }
         }
         Measure::Amplification(name) => Some(service(name)?.amplification),
@@ -254,6 +256,33 @@ fn measured(measure: &Measure, summary: &Summary) -> Option<f64> {
             } as f64)
         }
         Measure::DrainTime(name) => queue(name)?.drain.as_ref()?.drain_time_s,
+        Measure::JobLatency {
+            statistic: stat,
+            source: name,
+            view,
+        } => {
+            let job = source(name)?.job.as_ref()?;
+            statistic(
+                match view {
+                    JobLatencyView::System => &job.latency_system,
+                    JobLatencyView::PollingDelay => &job.polling_delay,
+                },
+                *stat,
+            )
+        }
+        Measure::Jobs {
+            source: name,
+            count,
+        } => {
+            let job = source(name)?.job.as_ref()?;
+            Some(match count {
+                JobCount::Completed => job.completed as f64,
+                JobCount::Failed => job.failed() as f64,
+                JobCount::Unfinished => job.unfinished_at_end as f64,
+                JobCount::Abandoned => job.abandoned as f64,
+                JobCount::PollsPerJob => job.polls_per_job,
+            })
+        }
         Measure::RecoveryTime(name) => {
             summary
                 .recovery

@@ -206,14 +206,16 @@ pub type Headline = (String, Unit, Option<f64>);
 /// The headline metrics of one run, in a fixed order. When the work flows
 /// through queues, processing leads.
 pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
-    let mut metrics: Vec<Headline> = Vec::new();
+    let mut metrics: Vec<Headline> = job_metrics(summary);
     let processing = queue_metrics(summary);
     let only_sends = super::text::is_only_sends(summary);
     if only_sends {
         metrics.extend(processing.iter().cloned());
     }
     metrics.extend(request_metrics(summary, only_sends));
-    for source in summary.sources.iter().filter(|s| !s.sends_messages()) {
+    // A job source's latencies are its jobs' user wait, already above.
+    let callers = summary.sources.iter().filter(|s| s.job.is_none());
+    for source in callers.filter(|s| !s.sends_messages()) {
         metrics.extend(source_latency_metrics(summary, source));
     }
     for class in &summary.classes {
@@ -239,6 +241,7 @@ pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
         let per_1000 = [
             ("requests succeeded", cost.per_1000_requests_succeeded),
             ("messages processed", cost.per_1000_messages_processed),
+            ("jobs completed", cost.per_1000_jobs_completed),
         ];
         for (what, value) in per_1000 {
             if value.is_some() {
@@ -280,6 +283,57 @@ pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
     let instances: f64 = summary.services.iter().map(|s| s.instances_mean).sum();
     metrics.push((INSTANCES.to_string(), Unit::Number, Some(instances)));
     metrics
+}
+
+/// Per job source, leading a comparison: jobs completed, the user's wait
+/// and the system's time, the polling between, and the jobs lost.
+fn job_metrics(summary: &Summary) -> Vec<Headline> {
+    let job_sources: Vec<_> = super::jobs::job_sources(summary).collect();
+    let mut rows: Vec<Headline> = Vec::new();
+    for &(source, job) in &job_sources {
+        let prefix = match job_sources.len() > 1 {
+            true => format!("{} ", source.name),
+            false => String::new(),
+        };
+        let count = |n: u64| Some(n as f64);
+        let job_rows = [
+            ("jobs completed", Unit::PerSecond, Some(job.completed_per_s)),
+            ("job user wait p50", Unit::Millis, source.latency.p50_ms),
+            ("job user wait p99", Unit::Millis, source.latency.p99_ms),
+            (
+                "job user wait_all p99",
+                Unit::Millis,
+                source.latency_all.p99_ms,
+            ),
+            (
+                "job system time p50",
+                Unit::Millis,
+                job.latency_system.p50_ms,
+            ),
+            (
+                "job system time p99",
+                Unit::Millis,
+                job.latency_system.p99_ms,
+            ),
+            (
+                "job polling delay mean",
+                Unit::Millis,
+                job.polling_delay.mean_ms,
+            ),
+            ("polls per job", Unit::Number, Some(job.polls_per_job)),
+            ("jobs failed", Unit::Count, count(job.failed())),
+            (
+                "jobs unfinished at the end",
+                Unit::Count,
+                count(job.unfinished_at_end),
+            ),
+            ("jobs abandoned", Unit::Count, count(job.abandoned)),
+        ];
+        for (metric, unit, value) in job_rows {
+            rows.push((format!("{prefix}{metric}"), unit, value));
+        }
+    }
+    rows
 }
 
 fn request_metrics(summary: &Summary, only_sends: bool) -> Vec<Headline> {
@@ -485,7 +539,8 @@ const OMITTED_WHEN_ZERO: [&str; 6] = [
 ];
 
 /// Per-queue rows left out in the same way.
-const OMITTED_SUFFIXES: [&str; 6] = [
+const OMITTED_SUFFIXES: [&str; 7] = [
+    "jobs abandoned",
     " duplicates",
     " dead-lettered",
     " expired",

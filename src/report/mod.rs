@@ -11,6 +11,7 @@ pub mod check_output;
 pub mod compare;
 pub mod diff;
 pub mod files;
+pub mod jobs;
 pub mod markdown;
 pub mod provenance;
 pub mod queues;

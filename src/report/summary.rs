@@ -71,6 +71,9 @@ pub struct CostSummary {
     pub per_1000_requests_succeeded: Option<f64>,
     /// Per 1,000 messages processed (all queues), when any were.
     pub per_1000_messages_processed: Option<f64>,
+    /// Per 1,000 asynchronous jobs completed (all job sources), when any were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_1000_jobs_completed: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -205,6 +208,11 @@ pub struct SourceSummary {
     /// Before, during and after the disturbance (surge or fault), by when
     /// requests finished; absent when the source has none.
     pub phases: Option<[PhaseSummary; 3]>,
+    /// For a source whose requests submit asynchronous jobs: the jobs. Its
+    /// latencies above are then the user's wait (submit → the poll that
+    /// saw the job end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<super::jobs::JobSummary>,
 }
 
 /// What finished in one phase of the run around its disturbance.
@@ -460,6 +468,10 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
                     .phases
                     .as_ref()
                     .map(|p| phase_summaries(p, warmup_end, outcome.ended_at)),
+                job: m
+                    .job
+                    .as_ref()
+                    .and_then(|job| super::jobs::job_summary(scenario, spec, job, measured)),
             }
         })
         .collect();
@@ -794,6 +806,8 @@ fn cost_summary(
         .collect();
     let total = items.iter().map(|i| i.cost).sum::<f64>();
     let processed: u64 = metrics.queues.iter().map(|q| q.processed).sum();
+    let jobs = metrics.sources.iter().filter_map(|s| s.job.as_ref());
+    let jobs_completed: u64 = jobs.map(|job| job.completed).sum();
     // Nine decimals: a fraction of a millionth of a currency unit still shows.
     let per_1000 = |count: u64| (count > 0).then(|| round(total / count as f64 * 1000.0, 9));
     Some(CostSummary {
@@ -801,6 +815,7 @@ fn cost_summary(
         total: round(total, 9),
         per_1000_requests_succeeded: per_1000(succeeded),
         per_1000_messages_processed: per_1000(processed),
+        per_1000_jobs_completed: per_1000(jobs_completed),
     })
 }
 

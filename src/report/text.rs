@@ -31,6 +31,10 @@ pub fn render(summary: &Summary, reproduce: &str) -> String {
 /// text and Markdown reports both lay out this one list.
 pub(super) fn component_tables(summary: &Summary) -> Vec<(&'static str, Table)> {
     let mut tables = Vec::new();
+    if super::jobs::job_sources(summary).next().is_some() {
+        let title = "Jobs (user: submit → the poll that saw it done; system: submit → done)";
+        tables.push((title, super::jobs::jobs_table(summary)));
+    }
     if !summary.classes.is_empty() {
         let title = "Classes (the requests of every source of a class together)";
         tables.push((title, classes_table(summary)));
@@ -92,6 +96,7 @@ fn cost_table(cost: &super::summary::CostSummary) -> Table {
             "per 1,000 messages processed",
             cost.per_1000_messages_processed,
         ),
+        ("per 1,000 jobs completed", cost.per_1000_jobs_completed),
     ] {
         if let Some(value) = value {
             table.add_row(vec![
@@ -129,6 +134,7 @@ fn header(summary: &Summary, reproduce: &str) -> String {
         out.push_str(&format!("\nWARNING: {reason}\n"));
     }
     out.push('\n');
+    out.push_str(&super::jobs::job_lines(summary));
     out.push_str(&super::queues::processing_lines(summary));
     let t = &summary.totals;
     let work = match summary.services.is_empty() {

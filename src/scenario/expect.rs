@@ -66,8 +66,35 @@ pub enum Measure {
     Abandoned(String),
     RecoveryTime(String),
     /// The run's cost (the `cost:` block's prices): in all, or per 1,000
-    /// requests succeeded or messages processed.
+    /// requests succeeded, messages processed or jobs completed.
     Cost(CostMeasure),
+    /// A job source's jobs: the system's time to finish them, or the
+    /// polling delay between their end and the poll that saw it.
+    JobLatency {
+        statistic: Statistic,
+        source: String,
+        view: JobLatencyView,
+    },
+    /// A job source's jobs counted by outcome, or its polls per job.
+    Jobs {
+        source: String,
+        count: JobCount,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobLatencyView {
+    System,
+    PollingDelay,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobCount {
+    Completed,
+    Failed,
+    Unfinished,
+    Abandoned,
+    PollsPerJob,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +102,7 @@ pub enum CostMeasure {
     Total,
     PerThousandRequests,
     PerThousandMessages,
+    PerThousandJobs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,7 +165,7 @@ pub enum Unit {
 impl Measure {
     pub fn unit(&self) -> Unit {
         match self {
-            Measure::Latency { .. } => Unit::Millis,
+            Measure::Latency { .. } | Measure::JobLatency { .. } => Unit::Millis,
             Measure::RecoveryTime(_) | Measure::DrainTime(_) => Unit::Seconds,
             Measure::Goodput(_) | Measure::Throughput(_) => Unit::PerSecond,
             Measure::SuccessRatio(_) | Measure::Utilisation(_) => Unit::Fraction,
@@ -174,7 +202,7 @@ impl Expectation {
     }
 }
 
-const FUNCTIONS: [&str; 25] = [
+const FUNCTIONS: [&str; 31] = [
     "mean",
     "p50",
     "p90",
@@ -200,6 +228,12 @@ const FUNCTIONS: [&str; 25] = [
     "cost",
     "cost_per_1000_requests",
     "cost_per_1000_messages",
+    "cost_per_1000_jobs",
+    "jobs_completed",
+    "jobs_failed",
+    "jobs_unfinished",
+    "jobs_abandoned",
+    "polls_per_job",
 ];
 
 /// Parses one expectation against the components of `scenario`; a
@@ -339,7 +373,7 @@ fn measure(function: &str, argument: Option<&str>, scenario: &Scenario) -> Resul
             Measure::RecoveryTime(resolve(name, scenario, true)?)
         }
         "drain_time" => Measure::DrainTime(queue_named(function, argument, scenario)?),
-        "cost" | "cost_per_1000_requests" | "cost_per_1000_messages" => {
+        "cost" | "cost_per_1000_requests" | "cost_per_1000_messages" | "cost_per_1000_jobs" => {
             if scenario.cost.is_empty() {
                 return Err(format!(
                     "`{function}` needs prices: add a `cost:` block to the scenario"
@@ -353,6 +387,7 @@ fn measure(function: &str, argument: Option<&str>, scenario: &Scenario) -> Resul
             Measure::Cost(match function {
                 "cost" => CostMeasure::Total,
                 "cost_per_1000_requests" => CostMeasure::PerThousandRequests,
+                "cost_per_1000_jobs" => CostMeasure::PerThousandJobs,
                 _ => CostMeasure::PerThousandMessages,
             })
         }
@@ -367,8 +402,42 @@ fn measure(function: &str, argument: Option<&str>, scenario: &Scenario) -> Resul
             let queue = queue_named(function, argument, scenario)?;
             Measure::Messages { queue, count }
         }
+        "jobs_completed" | "jobs_failed" | "jobs_unfinished" | "jobs_abandoned"
+        | "polls_per_job" => {
+            let count = match function {
+                "jobs_completed" => JobCount::Completed,
+                "jobs_failed" => JobCount::Failed,
+                "jobs_unfinished" => JobCount::Unfinished,
+                "jobs_abandoned" => JobCount::Abandoned,
+                _ => JobCount::PollsPerJob,
+            };
+            let source = job_source_named(function, argument, scenario)?;
+            Measure::Jobs { source, count }
+        }
         other => return Err(unknown_word("metric", other, &FUNCTIONS)),
     })
+}
+
+/// The job source a job measure names.
+fn job_source_named(
+    function: &str,
+    argument: Option<&str>,
+    scenario: &Scenario,
+) -> Result<String, String> {
+    let name = argument.ok_or_else(|| {
+        format!("`{function}` needs a source that submits jobs: `{function}(clients)`")
+    })?;
+    let name = resolve(name, scenario, true)?;
+    let submits_jobs = scenario
+        .sources
+        .iter()
+        .any(|s| s.name == name && s.job.is_some());
+    match submits_jobs {
+        true => Ok(name),
+        false => Err(format!(
+            "`{name}` does not submit jobs: `{function}` needs a source with a `job:` block"
+        )),
+    }
 }
 
 /// `users.latency`, `db.latency` or `db.queue_wait`.
@@ -379,7 +448,22 @@ fn latency(statistic: Statistic, argument: &str, scenario: &Scenario) -> Result<
     let queue_wait = match field {
         "latency" => false,
         "queue_wait" => true,
-        other => return Err(unknown_word("latency", other, &["latency", "queue_wait"])),
+        "system_latency" | "polling_delay" => {
+            let source = job_source_named(field, Some(component), scenario)?;
+            let view = match field {
+                "system_latency" => JobLatencyView::System,
+                _ => JobLatencyView::PollingDelay,
+            };
+            return Ok(Measure::JobLatency {
+                statistic,
+                source,
+                view,
+            });
+        }
+        other => {
+            let fields = ["latency", "queue_wait", "system_latency", "polling_delay"];
+            return Err(unknown_word("latency", other, &fields));
+        }
     };
     let of_source = scenario.sources.iter().any(|s| s.name == component);
     if queue_wait && of_source {
@@ -460,7 +544,9 @@ fn resolve(name: &str, scenario: &Scenario, source: bool) -> Result<String, Stri
 /// The threshold in the measure's canonical unit.
 fn limit(measure: &Measure, text: &str) -> Result<f64, String> {
     match measure {
-        Measure::Latency { .. } => Ok(parse_duration(text)?.as_millis_f64()),
+        Measure::Latency { .. } | Measure::JobLatency { .. } => {
+            Ok(parse_duration(text)?.as_millis_f64())
+        }
         Measure::RecoveryTime(_) | Measure::DrainTime(_) => Ok(parse_duration(text)?.as_secs_f64()),
         Measure::Goodput(_) | Measure::Throughput(_) => parse_rate(text),
         Measure::SuccessRatio(_) | Measure::Utilisation(_) => share(text),

@@ -1,0 +1,180 @@
+//! What a run says about asynchronous jobs: per job source, how the system
+//! ended its jobs, what their clients saw, and what polling cost between
+//! the two. These lead the report of a job scenario: the job is the work.
+//!
+//! The user's view (submit → the poll that saw the end) is the source's own
+//! latency; this summary adds the system's view (submit → completion or
+//! failure), the polling delay between them, and the polls made.
+
+use comfy_table::Table;
+use serde::Serialize;
+
+use crate::engine::SimDuration;
+use crate::model::metrics::JobMetrics;
+use crate::scenario::Scenario;
+use crate::scenario::spec::SourceSpec;
+
+use super::summary::{LatencySummary, SourceSummary, Summary, per_second, ratio, round};
+use super::text::{format_cost, format_rate, group_digits, ms_or_dash, new_table};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct JobSummary {
+    /// The queue jobs wait in, and the status endpoint clients poll.
+    pub queue: String,
+    pub status: String,
+    /// Submits answered: accepted (the job is queued) or failed.
+    pub accepted: u64,
+    pub submit_failed: u64,
+    /// How the system ended the accepted jobs.
+    pub completed: u64,
+    pub completed_per_s: f64,
+    pub dead_lettered: u64,
+    pub expired: u64,
+    pub dropped: u64,
+    /// Accepted, and still queued or in progress at the end.
+    pub unfinished_at_end: u64,
+    /// What their clients saw: the end (completed or failed), their
+    /// deadline first (abandoned), or nothing yet.
+    pub seen_completed: u64,
+    pub seen_failed: u64,
+    pub abandoned: u64,
+    pub waiting_at_end: u64,
+    pub polls: u64,
+    pub polls_failed: u64,
+    pub polls_per_s: f64,
+    /// Polls per accepted job.
+    pub polls_per_job: f64,
+    /// Submit to completion: the system's view.
+    pub latency_system: LatencySummary,
+    /// Submit to failure: dead-lettered, expired or dropped.
+    pub latency_system_failed: LatencySummary,
+    /// From a job's end to the poll that saw it.
+    pub polling_delay: LatencySummary,
+}
+
+impl JobSummary {
+    pub fn failed(&self) -> u64 {
+        self.dead_lettered + self.expired + self.dropped
+    }
+}
+
+pub(super) fn job_summary(
+    scenario: &Scenario,
+    spec: &SourceSpec,
+    m: &JobMetrics,
+    measured: SimDuration,
+) -> Option<JobSummary> {
+    let job = spec.job.as_ref()?;
+    Some(JobSummary {
+        queue: scenario.queues[job.queue as usize].name.clone(),
+        status: scenario.edges[job.poll_edge as usize].target_name.clone(),
+        accepted: m.accepted,
+        submit_failed: m.submit_failed,
+        completed: m.completed,
+        completed_per_s: per_second(m.completed, measured),
+        dead_lettered: m.dead_lettered,
+        expired: m.expired,
+        dropped: m.dropped,
+        unfinished_at_end: m.unfinished_at_end,
+        seen_completed: m.seen_completed,
+        seen_failed: m.seen_failed,
+        abandoned: m.abandoned,
+        waiting_at_end: m.waiting_at_end,
+        polls: m.polls,
+        polls_failed: m.polls_failed,
+        polls_per_s: per_second(m.polls, measured),
+        polls_per_job: round(ratio(m.polls, m.accepted), 3),
+        latency_system: LatencySummary::of(&m.latency_system),
+        latency_system_failed: LatencySummary::of(&m.latency_system_failed),
+        polling_delay: LatencySummary::of(&m.polling_delay),
+    })
+}
+
+/// The job sources of a run, with their job summaries.
+pub fn job_sources(summary: &Summary) -> impl Iterator<Item = (&SourceSummary, &JobSummary)> {
+    summary
+        .sources
+        .iter()
+        .filter_map(|s| s.job.as_ref().map(|job| (s, job)))
+}
+
+/// One line per job source, leading the report: what the system finished
+/// and what the users waited.
+pub fn job_lines(summary: &Summary) -> String {
+    let mut out = String::new();
+    let per_job = summary
+        .cost
+        .as_ref()
+        .and_then(|c| c.per_1000_jobs_completed);
+    for (source, job) in job_sources(summary) {
+        let cost = match per_job {
+            Some(per_1000) => format!(" · cost per 1,000 jobs {}", format_cost(per_1000)),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "jobs from {}: {} submitted, {} completed ({}), {} failed ({} dead-lettered, {} expired, {} dropped), {} unfinished at the end; {} abandoned by their clients{cost}\n",
+            source.name,
+            group_digits(source.requests),
+            group_digits(job.completed),
+            format_rate(job.completed_per_s),
+            group_digits(job.failed()),
+            group_digits(job.dead_lettered),
+            group_digits(job.expired),
+            group_digits(job.dropped),
+            group_digits(job.unfinished_at_end),
+            group_digits(job.abandoned),
+        ));
+        out.push_str(&format!(
+            "  the user's wait (submit → the poll that saw it done) p50 {}, p99 {}; the system's (submit → done) p50 {}, p99 {}; polling adds {} on average, {:.1} polls per job ({} at `{}`)\n",
+            ms_or_dash(source.latency.p50_ms),
+            ms_or_dash(source.latency.p99_ms),
+            ms_or_dash(job.latency_system.p50_ms),
+            ms_or_dash(job.latency_system.p99_ms),
+            ms_or_dash(job.polling_delay.mean_ms),
+            job.polls_per_job,
+            format_rate(job.polls_per_s),
+            job.status,
+        ));
+    }
+    out
+}
+
+/// Per job source: outcomes on both sides, and both views of latency.
+pub(super) fn jobs_table(summary: &Summary) -> Table {
+    let mut table = new_table(
+        &[
+            "jobs",
+            "submitted",
+            "completed",
+            "failed",
+            "unfinished",
+            "seen done",
+            "abandoned",
+            "user p50",
+            "user p99",
+            "system p50",
+            "system p99",
+            "polling delay",
+            "polls/job",
+        ],
+        1,
+    );
+    for (source, job) in job_sources(summary) {
+        table.add_row(vec![
+            format!("{} → {} → {}", source.name, source.target, job.queue),
+            group_digits(source.requests),
+            group_digits(job.completed),
+            group_digits(job.failed()),
+            group_digits(job.unfinished_at_end),
+            group_digits(job.seen_completed + job.seen_failed),
+            group_digits(job.abandoned),
+            ms_or_dash(source.latency.p50_ms),
+            ms_or_dash(source.latency.p99_ms),
+            ms_or_dash(job.latency_system.p50_ms),
+            ms_or_dash(job.latency_system.p99_ms),
+            ms_or_dash(job.polling_delay.mean_ms),
+            format!("{:.1}", job.polls_per_job),
+        ]);
+    }
+    table
+}
