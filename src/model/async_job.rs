@@ -271,6 +271,10 @@ impl Simulation<'_> {
         let polling_delay = self.kernel.now.since(ended_at);
         if let Some(metrics) = self.job_metrics_of(job) {
             metrics.polling_delay.record(polling_delay);
+            match outcome {
+                Ok(()) => metrics.seen_completed += 1,
+                Err(_) => metrics.seen_failed += 1,
+            }
         }
         self.end_client_wait(job, outcome);
         self.forget_job_if_done(job);
@@ -303,12 +307,10 @@ impl Simulation<'_> {
             state.measured,
             state.submitted_at,
         );
+        let polls = u64::from(state.polls);
         if let Some(metrics) = self.job_metrics_of(job) {
-            match result {
-                Ok(()) => metrics.seen_completed += 1,
-                Err(Failure::Error) => metrics.seen_failed += 1,
-                Err(_) => {}
-            }
+            metrics.clients_done += 1;
+            metrics.polls_by_clients_done += polls;
         }
         self.finish_request(source, client, measured, submitted_at, result);
     }

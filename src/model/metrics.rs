@@ -363,6 +363,10 @@ pub struct JobMetrics {
     pub abandoned: u64,
     pub waiting_at_end: u64,
     pub polls: u64,
+    /// Clients done waiting (they saw the end, gave up, or their submit
+    /// failed), and the polls those clients made.
+    pub clients_done: u64,
+    pub polls_by_clients_done: u64,
     /// Polls the status endpoint did not answer (error, timeout, …).
     pub polls_failed: u64,
     /// Submit to completion: the system's view of a job's latency.

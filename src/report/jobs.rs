@@ -42,7 +42,7 @@ pub struct JobSummary {
     pub polls: u64,
     pub polls_failed: u64,
     pub polls_per_s: f64,
-    /// Polls per accepted job.
+    /// Polls per job, over the jobs whose clients are done waiting.
     pub polls_per_job: f64,
     /// Submit to completion: the system's view.
     pub latency_system: LatencySummary,
@@ -83,7 +83,7 @@ pub(super) fn job_summary(
         polls: m.polls,
         polls_failed: m.polls_failed,
         polls_per_s: per_second(m.polls, measured),
-        polls_per_job: round(ratio(m.polls, m.accepted), 3),
+        polls_per_job: round(ratio(m.polls_by_clients_done, m.clients_done), 3),
         latency_system: LatencySummary::of(&m.latency_system),
         latency_system_failed: LatencySummary::of(&m.latency_system_failed),
         polling_delay: LatencySummary::of(&m.polling_delay),
@@ -125,7 +125,8 @@ pub fn job_lines(summary: &Summary) -> String {
             group_digits(job.abandoned),
         ));
         out.push_str(&format!(
-            "  the user's wait (submit → the poll that saw it done) p50 {}, p99 {}; the system's (submit → done) p50 {}, p99 {}; polling adds {} on average, {:.1} polls per job ({} at `{}`)\n",
+            "  jobs from {}: the user's wait (submit → the poll that saw it done) p50 {}, p99 {}; the system's (submit → done) p50 {}, p99 {}; polling adds {} on average, {:.1} polls per job ({} at `{}`)\n",
+            source.name,
             ms_or_dash(source.latency.p50_ms),
             ms_or_dash(source.latency.p99_ms),
             ms_or_dash(job.latency_system.p50_ms),

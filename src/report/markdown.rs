@@ -25,10 +25,12 @@ fn findings(summary: &Summary) -> Vec<String> {
         true => String::new(),
         false => format!(", {:.2} service attempts per request", t.work_per_request),
     };
-    // Where producers send to queues, what the consumers did leads.
-    let mut points: Vec<String> = super::queues::processing_lines(summary)
+    // Jobs lead where sources submit them; where producers send to queues,
+    // what the consumers did.
+    let leading = super::jobs::job_lines(summary) + &super::queues::processing_lines(summary);
+    let mut points: Vec<String> = leading
         .lines()
-        .map(|line| format!("{line}."))
+        .map(|line| format!("{}.", line.trim()))
         .collect();
     let (what, ok) = match text::is_only_sends(summary) {
         true => ("sends by producers", "accepted by the queue"),
@@ -50,11 +52,16 @@ fn findings(summary: &Summary) -> Vec<String> {
         points.push(format!("{line}."));
     }
     points.extend(super::queues::findings(summary));
+    // A job's polls are not retries: its status endpoint is left out.
+    let polled = |service: &str, source: &str| {
+        super::jobs::job_sources(summary).any(|(s, job)| s.name == source && job.status == service)
+    };
     let per_source = summary.services.iter().flat_map(|s| {
         s.amplification_by_source
             .iter()
             .map(move |a| (s.name.as_str(), a))
     });
+    let per_source = per_source.filter(|(service, a)| !polled(service, &a.source));
     if let Some((service, worst)) =
         per_source.max_by(|a, b| a.1.amplification.total_cmp(&b.1.amplification))
         && worst.amplification > 1.05

@@ -13,6 +13,7 @@ mod diff;
 mod errors;
 mod faults;
 mod fuzz;
+mod jobs;
 mod mechanisms;
 mod memory;
 mod properties;
