@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::scenario::Scenario;
 
 /// The version of the JSON outputs; bump it when any of them changes shape.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// The `provenance` object of every JSON output.
 #[derive(Clone, Debug, Serialize)]

@@ -54,7 +54,7 @@ fn every_bundled_scenario_gives_identical_json_twice() {
         let second = run_json(&[&path]);
         assert_eq!(first, second, "{name} is not deterministic");
         let summary: Value = serde_json::from_str(&first).unwrap();
-        assert_eq!(summary["schema_version"], 7);
+        assert_eq!(summary["schema_version"], 8);
         assert!(
             summary["totals"]["requests"].as_u64().unwrap() > 1000,
             "{name}"
