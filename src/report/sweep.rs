@@ -29,9 +29,24 @@ pub struct SweepPoint {
     /// For scenarios with consumers, the first consumer's queue and the consumer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueuePoint>,
+    /// For scenarios whose sources submit jobs, the first job source's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobPoint>,
     /// For priced scenarios: the cost of the measured window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<Estimate>,
+}
+
+/// A job source at one point: the system's time to complete its jobs, the
+/// polling delay that adds to it for the user, and the polls per job. The
+/// user's wait is the source's own latency.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobPoint {
+    pub source: String,
+    pub system_latency_p50_ms: Option<Estimate>,
+    pub system_latency_p99_ms: Option<Estimate>,
+    pub polling_delay_mean_ms: Option<Estimate>,
+    pub polls_per_job: Estimate,
 }
 
 /// One source at one point. Latencies are `None` (null) when no request of
@@ -105,6 +120,19 @@ fn available(values: impl Iterator<Item = Option<f64>>) -> Option<Estimate> {
     (!values.is_empty()).then(|| Estimate::of(&values))
 }
 
+/// The first job source's jobs over the replications of one point.
+fn job_point(reps: &[Summary]) -> Option<JobPoint> {
+    let index = reps[0].sources.iter().position(|s| s.job.is_some())?;
+    let jobs = || reps.iter().filter_map(|s| s.sources[index].job.as_ref());
+    Some(JobPoint {
+        source: reps[0].sources[index].name.clone(),
+        system_latency_p50_ms: available(jobs().map(|j| j.latency_system.p50_ms)),
+        system_latency_p99_ms: available(jobs().map(|j| j.latency_system.p99_ms)),
+        polling_delay_mean_ms: available(jobs().map(|j| j.polling_delay.mean_ms)),
+        polls_per_job: Estimate::of(&jobs().map(|j| j.polls_per_job).collect::<Vec<_>>()),
+    })
+}
+
 /// `runs[i]` are the replications of point i, described by `labels[i]` = (value, variant).
 pub fn sweep_result(
     param: &str,
@@ -133,6 +161,7 @@ pub fn sweep_result(
                     backend_calls_per_s: estimate(&|s| s.caches[0].backend_calls_per_s),
                 }),
                 queue: queue_point(&reps[0]).map(|(q, _)| queue_sweep_point(reps, &q.name)),
+                job: job_point(reps),
                 cost: reps[0]
                     .cost
                     .as_ref()
@@ -254,6 +283,7 @@ struct Layout {
     only_sends: bool,
     queued: bool,
     cached: bool,
+    jobs: bool,
     priced: bool,
     /// The sources whose requests wait for an answer, by index.
     requesters: Vec<usize>,
@@ -265,6 +295,7 @@ impl Layout {
             only_sends: !first.sources.is_empty() && first.sources.iter().all(is_send),
             queued: first.queue.is_some(),
             cached: first.cache.is_some(),
+            jobs: first.job.is_some(),
             priced: first.cost.is_some(),
             requesters: (0..first.sources.len())
                 .filter(|&i| !is_send(&first.sources[i]))
@@ -296,6 +327,10 @@ impl Layout {
         }
         if !self.requesters.is_empty() {
             header.push("attempts/request".into());
+        }
+        if self.jobs {
+            let columns = ["system p50", "system p99", "polling delay", "polls/job"];
+            header.extend(columns.map(String::from));
         }
         if self.cached {
             header.extend(["hit ratio", "age of hits", "backend calls"].map(String::from));
@@ -333,6 +368,12 @@ impl Layout {
         if !self.requesters.is_empty() {
             row.push(show(Unit::Times, &point.work_per_request));
         }
+        if let Some(job) = &point.job {
+            row.push(show_or_dash(Unit::Millis, &job.system_latency_p50_ms));
+            row.push(show_or_dash(Unit::Millis, &job.system_latency_p99_ms));
+            row.push(show_or_dash(Unit::Millis, &job.polling_delay_mean_ms));
+            row.push(show(Unit::Number, &job.polls_per_job));
+        }
         if let Some(cache) = &point.cache {
             row.push(show(Unit::Percent, &cache.hit_ratio));
             row.push(show_or_dash(Unit::Millis, &cache.hit_age_mean_ms));
@@ -352,6 +393,9 @@ impl Layout {
         let mut notes = String::new();
         if !self.requesters.is_empty() {
             notes.push_str("latency: end to end per source, successful requests; p99 all: every finished request, failures included\n");
+        }
+        if self.jobs {
+            notes.push_str("jobs: a job source's latency is the user's wait (submit → the poll that saw the job done); system: submit → done; polling delay: the job done → the poll that saw it (mean)\n");
         }
         if self.queued {
             notes.push_str("processed: messages deleted after success per second · msg: from send to delete in the first consumer's queue (all: every message that left) · unfinished: still queued or in flight at the end\n");
