@@ -70,6 +70,10 @@ pub(super) struct AsyncJob {
     ended_at: SimTime,
     /// The client still polls (or waits for its submit's answer).
     client_waiting: bool,
+    /// The API accepted it (its polls count towards polls per job).
+    accepted: bool,
+    /// Its client gave up at its deadline.
+    given_up: bool,
     /// Polls made so far; the number of the next wait.
     polls: u32,
     last_wait: SimDuration,
@@ -145,6 +149,8 @@ impl Simulation<'_> {
             state: JobState::Submitting,
             ended_at: SimTime::MAX,
             client_waiting: true,
+            accepted: false,
+            given_up: false,
             polls: 0,
             last_wait: SimDuration::ZERO,
         });
@@ -166,6 +172,7 @@ impl Simulation<'_> {
             }
         }
         let Err(failure) = result else {
+            self.async_jobs.jobs[job].accepted = true;
             let queue = self.kernel.scenario.sources[source]
                 .job
                 .as_ref()
@@ -289,6 +296,8 @@ impl Simulation<'_> {
         {
             return;
         }
+        self.async_jobs.jobs[job].given_up = true;
+        self.recorder.running.jobs_given_up[self.async_jobs.jobs[job].source as usize] += 1;
         if let Some(metrics) = self.job_metrics_of(job) {
             metrics.abandoned += 1;
         }
@@ -307,8 +316,8 @@ impl Simulation<'_> {
             state.measured,
             state.submitted_at,
         );
-        let polls = u64::from(state.polls);
-        if let Some(metrics) = self.job_metrics_of(job) {
+        let (polls, accepted) = (u64::from(state.polls), state.accepted);
+        if let (Some(metrics), true) = (self.job_metrics_of(job), accepted) {
             metrics.clients_done += 1;
             metrics.polls_by_clients_done += polls;
         }
@@ -366,7 +375,7 @@ impl Simulation<'_> {
         let state = &self.async_jobs.jobs[job];
         debug_assert!(!state.state.is_final(), "a job ends once");
         let took = self.kernel.now.since(state.submitted_at);
-        let source = state.source as usize;
+        let (source, given_up) = (state.source as usize, state.given_up);
         let next = match end {
             JobEnd::Completed => JobState::Completed,
             _ => JobState::Failed,
@@ -379,6 +388,7 @@ impl Simulation<'_> {
             *mean = Some(mean.map_or(took_ns, |m| m + (took_ns - m) * RETRY_AFTER_SMOOTHING));
         }
         if let Some(metrics) = self.job_metrics_of(job) {
+            metrics.completed_after_given_up += u64::from(given_up && end == JobEnd::Completed);
             match end {
                 JobEnd::Completed => metrics.completed += 1,
                 JobEnd::DeadLettered => metrics.dead_lettered += 1,

@@ -354,8 +354,10 @@ pub struct JobMetrics {
     pub expired: u64,
     /// Turned away by a full queue, or pushed out of it (`drop_oldest`).
     pub dropped: u64,
-    /// Accepted and still queued or in progress at the end.
+    /// Still submitting, queued or in progress at the end.
     pub unfinished_at_end: u64,
+    /// Completed after their client had given up: wasted work.
+    pub completed_after_given_up: u64,
     /// The client's side: the poll that saw the job completed or failed,
     /// the deadline, or still polling at the end.
     pub seen_completed: u64,
@@ -363,8 +365,8 @@ pub struct JobMetrics {
     pub abandoned: u64,
     pub waiting_at_end: u64,
     pub polls: u64,
-    /// Clients done waiting (they saw the end, gave up, or their submit
-    /// failed), and the polls those clients made.
+    /// Clients of accepted jobs done waiting (they saw the end or gave
+    /// up), and the polls those clients made.
     pub clients_done: u64,
     pub polls_by_clients_done: u64,
     /// Polls the status endpoint did not answer (error, timeout, …).

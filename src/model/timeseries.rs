@@ -47,6 +47,8 @@ pub struct Running {
     pub jobs_in_progress: Vec<u64>,
     pub jobs_completed: Vec<u64>,
     pub jobs_failed: Vec<u64>,
+    /// Per source: jobs whose clients gave up at their deadline so far.
+    pub jobs_given_up: Vec<u64>,
 }
 
 impl Running {
@@ -91,6 +93,7 @@ impl Running {
             jobs_in_progress: vec![0; sources],
             jobs_completed: vec![0; sources],
             jobs_failed: vec![0; sources],
+            jobs_given_up: vec![0; sources],
         }
     }
 }
@@ -204,15 +207,18 @@ const QUEUE_COLUMNS: [Column; 5] = [
     ("oldest_age_s", |i, q| round4(i.now.queue_oldest_age_s[q])),
 ];
 
-/// Per job source: how many jobs are in each state. Waiting and in
-/// progress at the interval's end; completed and failed during it.
-const JOB_COLUMNS: [Column; 4] = [
+/// Per job source: jobs queued and in progress at the interval's end;
+/// completed, failed, and given up on by their clients during it, per second.
+const JOB_COLUMNS: [Column; 5] = [
     ("jobs_queued", |i, s| i.now.jobs_queued[s] as f64),
     ("jobs_in_progress", |i, s| i.now.jobs_in_progress[s] as f64),
-    ("jobs_completed", |i, s| {
-        i.change(|r| &r.jobs_completed, s) as f64
+    ("jobs_completed_per_s", |i, s| {
+        i.per_s(|r| &r.jobs_completed, s)
     }),
-    ("jobs_failed", |i, s| i.change(|r| &r.jobs_failed, s) as f64),
+    ("jobs_failed_per_s", |i, s| i.per_s(|r| &r.jobs_failed, s)),
+    ("jobs_given_up_per_s", |i, s| {
+        i.per_s(|r| &r.jobs_given_up, s)
+    }),
 ];
 
 fn round4(value: f64) -> f64 {

@@ -245,9 +245,7 @@ pub fn run_charts(
         let (_, unit) = time_axis(scenario);
         files.extend(message_charts(scenario, series, unit)?);
     }
-    if let Some(chart) = jobs_by_state(scenario, series) {
-        files.extend(line_files("jobs-by-state", &chart)?);
-    }
+    files.extend(job_charts(scenario, series)?);
     if !scenario.services.is_empty() {
         files.extend(bar_files("amplification", &amplification(summary))?);
     }
@@ -301,36 +299,49 @@ fn latency_over_time(scenario: &Scenario, series: &TimeSeries) -> Option<LineCha
     has_data.then_some(chart)
 }
 
-/// Each job source's jobs by state: waiting in the queue and in progress
-/// at each interval's end, completed and failed during it.
-fn jobs_by_state(scenario: &Scenario, series: &TimeSeries) -> Option<LineChart> {
+/// Each job source's jobs over time, in two charts of one unit each: the
+/// jobs in the system (queued and in progress, at each interval's end), and
+/// the jobs ending (completed, failed, given up on by their clients) per
+/// second.
+fn job_charts(scenario: &Scenario, series: &TimeSeries) -> Result<Files, String> {
     let (_, unit) = time_axis(scenario);
-    let mut lines = Vec::new();
+    let mut in_system = Vec::new();
+    let mut ending = Vec::new();
     for source in scenario.sources.iter().filter(|s| s.job.is_some()) {
         let name = &source.name;
-        for (column, label) in [
-            ("jobs_queued", "queued"),
-            ("jobs_in_progress", "in progress"),
-            ("jobs_completed", "completed (in the interval)"),
-            ("jobs_failed", "failed (in the interval)"),
-        ] {
-            let column = format!("{name}.{column}");
-            lines.extend(series_line(
+        let line = |column: &str, label: &str| {
+            series_line(
                 series,
-                &column,
-                format!("{name} {label}"),
+                &format!("{name}.{column}"),
+                format!("{name}: {label}"),
                 unit,
-            ));
-        }
+            )
+        };
+        in_system.extend(line("jobs_queued", "queued"));
+        in_system.extend(line("jobs_in_progress", "in progress"));
+        ending.extend(line("jobs_completed_per_s", "completed"));
+        ending.extend(line(
+            "jobs_failed_per_s",
+            "failed (dead-lettered, expired, dropped)",
+        ));
+        ending.extend(line(
+            "jobs_given_up_per_s",
+            "abandoned (the client gave up)",
+        ));
     }
-    (!lines.is_empty()).then(|| {
-        over_time(
-            scenario,
-            "Jobs by state (failed: dead-lettered, expired or dropped)",
-            "jobs",
-            lines,
-        )
-    })
+    if in_system.is_empty() {
+        return Ok(Vec::new());
+    }
+    let states = over_time(
+        scenario,
+        "Jobs by state: waiting in the queue and in progress",
+        "jobs (at the end of each interval)",
+        in_system,
+    );
+    let ends = over_time(scenario, "Jobs ending", "jobs per second", ending);
+    let mut files = line_files("jobs-by-state", &states)?;
+    files.extend(line_files("jobs-ending", &ends)?);
+    Ok(files)
 }
 
 fn amplification(summary: &Summary) -> BarChart {

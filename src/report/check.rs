@@ -277,6 +277,7 @@ fn measured(measure: &Measure, summary: &Summary) -> Option<f64> {
             let job = source(name)?.job.as_ref()?;
             Some(match count {
                 JobCount::Completed => job.completed as f64,
+                JobCount::Rejected => job.submit_failed as f64,
                 JobCount::Failed => job.failed() as f64,
                 JobCount::Unfinished => job.unfinished_at_end as f64,
                 JobCount::Abandoned => job.abandoned as f64,

@@ -297,7 +297,11 @@ fn job_metrics(summary: &Summary) -> Vec<Headline> {
         };
         let count = |n: u64| Some(n as f64);
         let job_rows = [
-            ("jobs completed", Unit::PerSecond, Some(job.completed_per_s)),
+            (
+                "jobs completed/s",
+                Unit::PerSecond,
+                Some(job.completed_per_s),
+            ),
             ("job user wait p50", Unit::Millis, source.latency.p50_ms),
             ("job user wait p99", Unit::Millis, source.latency.p99_ms),
             (
@@ -321,13 +325,27 @@ fn job_metrics(summary: &Summary) -> Vec<Headline> {
                 job.polling_delay.mean_ms,
             ),
             ("polls per job", Unit::Number, Some(job.polls_per_job)),
+            (
+                "jobs rejected at submit",
+                Unit::Count,
+                count(job.submit_failed),
+            ),
             ("jobs failed", Unit::Count, count(job.failed())),
             (
                 "jobs unfinished at the end",
                 Unit::Count,
                 count(job.unfinished_at_end),
             ),
-            ("jobs abandoned", Unit::Count, count(job.abandoned)),
+            (
+                "jobs given up on by their clients",
+                Unit::Count,
+                count(job.abandoned),
+            ),
+            (
+                "jobs completed after their client gave up",
+                Unit::Count,
+                count(job.completed_after_given_up),
+            ),
         ];
         for (metric, unit, value) in job_rows {
             rows.push((format!("{prefix}{metric}"), unit, value));
@@ -539,8 +557,10 @@ const OMITTED_WHEN_ZERO: [&str; 6] = [
 ];
 
 /// Per-queue rows left out in the same way.
-const OMITTED_SUFFIXES: [&str; 7] = [
-    "jobs abandoned",
+const OMITTED_SUFFIXES: [&str; 9] = [
+    "jobs rejected at submit",
+    "jobs given up on by their clients",
+    "jobs completed after their client gave up",
     " duplicates",
     " dead-lettered",
     " expired",

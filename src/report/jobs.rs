@@ -31,8 +31,10 @@ pub struct JobSummary {
     pub dead_lettered: u64,
     pub expired: u64,
     pub dropped: u64,
-    /// Accepted, and still queued or in progress at the end.
+    /// Still submitting, queued or in progress at the end.
     pub unfinished_at_end: u64,
+    /// Completed after their client had given up: work nobody waited for.
+    pub completed_after_given_up: u64,
     /// What their clients saw: the end (completed or failed), their
     /// deadline first (abandoned), or nothing yet.
     pub seen_completed: u64,
@@ -42,7 +44,7 @@ pub struct JobSummary {
     pub polls: u64,
     pub polls_failed: u64,
     pub polls_per_s: f64,
-    /// Polls per job, over the jobs whose clients are done waiting.
+    /// Polls per accepted job, over the jobs whose clients are done waiting.
     pub polls_per_job: f64,
     /// Submit to completion: the system's view.
     pub latency_system: LatencySummary,
@@ -76,6 +78,7 @@ pub(super) fn job_summary(
         expired: m.expired,
         dropped: m.dropped,
         unfinished_at_end: m.unfinished_at_end,
+        completed_after_given_up: m.completed_after_given_up,
         seen_completed: m.seen_completed,
         seen_failed: m.seen_failed,
         abandoned: m.abandoned,
@@ -98,46 +101,71 @@ pub fn job_sources(summary: &Summary) -> impl Iterator<Item = (&SourceSummary, &
         .filter_map(|s| s.job.as_ref().map(|job| (s, job)))
 }
 
-/// One line per job source, leading the report: what the system finished
-/// and what the users waited.
+/// Two lines per job source, leading the report: how the system ended
+/// its jobs, and what their users waited; then, when the scenario is
+/// priced, the cost per 1,000 jobs (of the whole scenario, once).
 pub fn job_lines(summary: &Summary) -> String {
     let mut out = String::new();
-    let per_job = summary
+    for (source, job) in job_sources(summary) {
+        out.push_str(&outcome_line(source, job));
+        out.push_str(&wait_line(source, job));
+    }
+    let per_1000 = summary
         .cost
         .as_ref()
         .and_then(|c| c.per_1000_jobs_completed);
-    for (source, job) in job_sources(summary) {
-        let cost = match per_job {
-            Some(per_1000) => format!(" · cost per 1,000 jobs {}", format_cost(per_1000)),
-            None => String::new(),
-        };
+    if let Some(per_1000) = per_1000 {
         out.push_str(&format!(
-            "jobs from {}: {} submitted, {} completed ({}), {} failed ({} dead-lettered, {} expired, {} dropped), {} unfinished at the end; {} abandoned by their clients{cost}\n",
-            source.name,
-            group_digits(source.requests),
-            group_digits(job.completed),
-            format_rate(job.completed_per_s),
-            group_digits(job.failed()),
-            group_digits(job.dead_lettered),
-            group_digits(job.expired),
-            group_digits(job.dropped),
-            group_digits(job.unfinished_at_end),
-            group_digits(job.abandoned),
-        ));
-        out.push_str(&format!(
-            "  jobs from {}: the user's wait (submit → the poll that saw it done) p50 {}, p99 {}; the system's (submit → done) p50 {}, p99 {}; polling adds {} on average, {:.1} polls per job ({} at `{}`)\n",
-            source.name,
-            ms_or_dash(source.latency.p50_ms),
-            ms_or_dash(source.latency.p99_ms),
-            ms_or_dash(job.latency_system.p50_ms),
-            ms_or_dash(job.latency_system.p99_ms),
-            ms_or_dash(job.polling_delay.mean_ms),
-            job.polls_per_job,
-            format_rate(job.polls_per_s),
-            job.status,
+            "  cost per 1,000 jobs completed (the whole scenario): {}\n",
+            format_cost(per_1000)
         ));
     }
     out
+}
+
+fn outcome_line(source: &SourceSummary, job: &JobSummary) -> String {
+    let rejected = match job.submit_failed {
+        0 => String::new(),
+        n => format!(", {} rejected at submit", group_digits(n)),
+    };
+    let wasted = match job.completed_after_given_up {
+        0 => String::new(),
+        n => format!(
+            " ({} of them completed later: work nobody waited for)",
+            group_digits(n)
+        ),
+    };
+    format!(
+        "jobs from {}: {} submitted{rejected}, {} completed ({}), {} failed ({} dead-lettered, {} expired, {} dropped), {} unfinished at the end; {} given up on by their clients at their deadline{wasted}\n",
+        source.name,
+        group_digits(source.requests),
+        group_digits(job.completed),
+        format_rate(job.completed_per_s),
+        group_digits(job.failed()),
+        group_digits(job.dead_lettered),
+        group_digits(job.expired),
+        group_digits(job.dropped),
+        group_digits(job.unfinished_at_end),
+        group_digits(job.abandoned),
+    )
+}
+
+/// Both views of a completed job's latency, and the polling between them.
+/// The user's wait covers the jobs their clients saw completed; the
+/// system's, every job completed, given up on or not.
+fn wait_line(source: &SourceSummary, job: &JobSummary) -> String {
+    format!(
+        "  jobs from {}, completed: the user's wait (submit → the poll that saw it done) p50 {}, p99 {}; the system's (submit → done) p50 {}, p99 {}; polling adds {} on average, {:.1} polls per job ({} at `{}`)\n",
+        source.name,
+        ms_or_dash(source.latency.p50_ms),
+        ms_or_dash(source.latency.p99_ms),
+        ms_or_dash(job.latency_system.p50_ms),
+        ms_or_dash(job.latency_system.p99_ms),
+        ms_or_dash(job.polling_delay.mean_ms),
+        job.polls_per_job,
+        format_rate(job.polls_per_s),
+        job.status,
+    )
 }
 
 /// Per job source: outcomes on both sides, and both views of latency.
@@ -147,10 +175,11 @@ pub(super) fn jobs_table(summary: &Summary) -> Table {
             "jobs",
             "submitted",
             "completed",
+            "rejected",
             "failed",
             "unfinished",
-            "seen done",
-            "abandoned",
+            "seen ended",
+            "given up",
             "user p50",
             "user p99",
             "system p50",
@@ -165,6 +194,7 @@ pub(super) fn jobs_table(summary: &Summary) -> Table {
             format!("{} → {} → {}", source.name, source.target, job.queue),
             group_digits(source.requests),
             group_digits(job.completed),
+            group_digits(job.submit_failed),
             group_digits(job.failed()),
             group_digits(job.unfinished_at_end),
             group_digits(job.seen_completed + job.seen_failed),

@@ -52,9 +52,18 @@ fn findings(summary: &Summary) -> Vec<String> {
         points.push(format!("{line}."));
     }
     points.extend(super::queues::findings(summary));
-    // A job's polls are not retries: its status endpoint is left out.
+    // A job's polls are not retries: its status endpoint (or the services
+    // behind it, when it is a load balancer) is left out.
+    let behind = |status: &str, service: &str| {
+        status == service
+            || summary
+                .load_balancers
+                .iter()
+                .any(|b| b.name == status && b.backends.iter().any(|n| n == service))
+    };
     let polled = |service: &str, source: &str| {
-        super::jobs::job_sources(summary).any(|(s, job)| s.name == source && job.status == service)
+        super::jobs::job_sources(summary)
+            .any(|(s, job)| s.name == source && behind(&job.status, service))
     };
     let per_source = summary.services.iter().flat_map(|s| {
         s.amplification_by_source
@@ -71,15 +80,20 @@ fn findings(summary: &Summary) -> Vec<String> {
             worst.amplification, worst.source
         ));
     }
-    let busiest = summary
+    // Services and consumer groups both do the work: the busiest of either.
+    let services = summary
         .services
         .iter()
-        .max_by(|a, b| a.utilisation.total_cmp(&b.utilisation));
-    if let Some(busiest) = busiest {
+        .map(|s| ("service", s.name.as_str(), s.utilisation));
+    let consumers = summary
+        .consumers
+        .iter()
+        .map(|c| ("consumer group", c.name.as_str(), c.utilisation));
+    let busiest = services.chain(consumers).max_by(|a, b| a.2.total_cmp(&b.2));
+    if let Some((kind, name, utilisation)) = busiest {
         points.push(format!(
-            "The busiest service is `{}` at {:.1}% utilisation.",
-            busiest.name,
-            busiest.utilisation * 100.0
+            "The busiest {kind} is `{name}` at {:.1}% utilisation.",
+            utilisation * 100.0
         ));
     }
     let abandoned: u64 = summary.services.iter().map(|s| s.abandoned_work).sum();

@@ -91,6 +91,7 @@ pub enum JobLatencyView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobCount {
     Completed,
+    Rejected,
     Failed,
     Unfinished,
     Abandoned,
@@ -202,7 +203,7 @@ impl Expectation {
     }
 }
 
-const FUNCTIONS: [&str; 31] = [
+const FUNCTIONS: [&str; 32] = [
     "mean",
     "p50",
     "p90",
@@ -230,6 +231,7 @@ const FUNCTIONS: [&str; 31] = [
     "cost_per_1000_messages",
     "cost_per_1000_jobs",
     "jobs_completed",
+    "jobs_rejected",
     "jobs_failed",
     "jobs_unfinished",
     "jobs_abandoned",
@@ -402,10 +404,11 @@ fn measure(function: &str, argument: Option<&str>, scenario: &Scenario) -> Resul
             let queue = queue_named(function, argument, scenario)?;
             Measure::Messages { queue, count }
         }
-        "jobs_completed" | "jobs_failed" | "jobs_unfinished" | "jobs_abandoned"
-        | "polls_per_job" => {
+        "jobs_completed" | "jobs_rejected" | "jobs_failed" | "jobs_unfinished"
+        | "jobs_abandoned" | "polls_per_job" => {
             let count = match function {
                 "jobs_completed" => JobCount::Completed,
+                "jobs_rejected" => JobCount::Rejected,
                 "jobs_failed" => JobCount::Failed,
                 "jobs_unfinished" => JobCount::Unfinished,
                 "jobs_abandoned" => JobCount::Abandoned,

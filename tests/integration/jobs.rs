@@ -116,6 +116,8 @@ fn a_client_gives_up_at_its_deadline_and_the_job_still_completes() {
     assert!(job.abandoned > 400, "{job:?}");
     assert_eq!(source.latency_failed.mean_ms, Some(2000.0));
     assert!(job.completed + 20 >= job.accepted, "{job:?}");
+    // Work nobody waited for: every job completed after its client left.
+    assert_eq!(job.completed_after_given_up, job.completed);
 }
 
 /// Poison jobs are dead-lettered and their clients see them fail: a
@@ -138,17 +140,36 @@ fn a_dead_lettered_job_is_seen_failed() {
     assert!(job.latency_system_failed.p50_ms.unwrap() >= 1000.0);
 }
 
-/// Without a consumer nothing completes: every accepted job is left
-/// unfinished and its client still polls at the end.
+/// Workers too slow to finish anything in the run: every accepted job is
+/// left unfinished and its client still polls at the end.
 #[test]
-fn jobs_nobody_processes_are_unfinished_not_lost() {
-    let yaml = job_scenario(5, "2/s", "{ interval: 1s }", "1ms", "")
-        .replace("consumers:\n  workers: { queue: jobs, pollers: 64, max_messages: 1, time_per_message: 1ms }\n", "");
+fn jobs_nobody_finishes_are_unfinished_not_lost() {
+    let yaml = job_scenario(5, "2/s", "{ interval: 1s }", "2h", "");
     let (_, summary) = run(&scenario_from(&yaml));
     let job = job_of(&summary);
     assert_eq!(job.completed, 0);
     assert_eq!(job.unfinished_at_end, summary.sources[0].requests);
     assert_eq!(job.waiting_at_end, summary.sources[0].in_flight_at_end);
+}
+
+/// A submit the API fails is a rejected job: the request fails as the
+/// call did, the job never enters the queue, and it counts in neither the
+/// system's failures nor the polls per job.
+#[test]
+fn rejected_submits_are_counted_apart() {
+    let yaml = job_scenario(6, "5/s", "{ interval: 1s }", "500ms", "").replace(
+        "api: { workers: 64, service_time: 10ms }",
+        "api: { workers: 64, service_time: 10ms, error_rate: 30% }",
+    );
+    let (_, summary) = run(&scenario_from(&yaml));
+    let job = job_of(&summary);
+    let source = &summary.sources[0];
+    assert!(job.submit_failed > 300, "{job:?}");
+    assert_eq!(source.failed.error, job.submit_failed + job.seen_failed);
+    assert_eq!(summary.queues[0].sent, job.accepted);
+    assert_eq!(job.failed(), 0);
+    // Every accepted job is done at 0.51s, seen at the first poll.
+    assert_eq!(job.polls_per_job, 1.0);
 }
 
 #[test]
@@ -185,7 +206,22 @@ fn bad_job_blocks_are_located_errors() {
         (("poll: {", "pol: {"), "did you mean `poll`"),
         (
             ("queue: jobs, status", "queue: jbos, status"),
-            "did you mean `jobs`",
+            "no queue is named `jbos` (did you mean `jobs`?)",
+        ),
+        (
+            ("workers: { queue: jobs,", "workers: { queue: other,"),
+            "no consumer group reads `jobs`",
+        ),
+        (
+            (
+                "interval: 1s }",
+                "interval: 1s, retry_after: true, jitter: full }",
+            ),
+            "leave out `jitter`",
+        ),
+        (
+            ("interval: 1s }", "interval: 1s, jitter: decorrelated }"),
+            "needs `backoff_multiplier` above 1",
         ),
     ] {
         assert_invalid(&base.replace(change.0, change.1), fragment);
@@ -285,6 +321,7 @@ proptest! {
         prop_assert!(job.seen_completed <= job.completed);
         prop_assert!(job.seen_failed <= job.failed());
         prop_assert_eq!(job.abandoned, source.failed.deadline_exceeded);
+        prop_assert!(job.completed_after_given_up <= job.abandoned.min(job.completed));
         prop_assert_eq!(summary.to_json(), run(&scenario).1.to_json());
     }
 }

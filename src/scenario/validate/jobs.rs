@@ -10,6 +10,7 @@
 use crate::engine::SimDuration;
 use crate::scenario::raw::{RawJob, RawPoll, Text};
 use crate::scenario::spec::{Backoff, CallPolicy, Jitter, JobSpec, PollPolicy, Target};
+use crate::scenario::suggest::{did_you_mean, listed_names};
 use crate::scenario::yaml::{Position, Spanned, position_of};
 
 use super::{Checker, MAX_DURATION, number_in, positive_duration};
@@ -81,7 +82,35 @@ impl Checker {
             );
             return None;
         };
-        match self.resolve(text, &path)? {
+        let name = text.value.trim();
+        let queues = self
+            .targets
+            .iter()
+            .filter(|(_, t)| matches!(t, Target::Queue(_)));
+        let queue_names: Vec<String> = queues.map(|(n, _)| n.clone()).collect();
+        let Some(&target) = self.targets.get(name) else {
+            let mut message = format!("no queue is named `{name}`");
+            match did_you_mean(name, queue_names.iter().map(String::as_str)) {
+                Some(close) => message.push_str(&format!(" (did you mean `{close}`?)")),
+                None if queue_names.is_empty() => {
+                    message.push_str(": add the job queue under `queues:`")
+                }
+                None => {
+                    let listed = listed_names(name, queue_names.iter().map(String::as_str));
+                    message.push_str(&format!("; the queues are: {listed}"))
+                }
+            }
+            self.error(Some(position_of(text)), &path, message);
+            return None;
+        };
+        match target {
+            Target::Queue(queue) if !self.consumed_queues.iter().any(|q| q == name) => {
+                let message = format!(
+                    "no consumer group reads `{name}`: its jobs would never be processed; add one under `consumers:` with `queue: {name}`"
+                );
+                self.error(Some(position_of(text)), &path, message);
+                Some(queue)
+            }
             Target::Queue(queue) => Some(queue),
             other => {
                 let message = format!(
@@ -185,6 +214,19 @@ impl Checker {
         if let (true, Some(text)) = (retry_after, &raw.backoff_multiplier) {
             let message = "`retry_after` and `backoff_multiplier` conflict: with `retry_after` the status service says how long each wait is, between `interval` and `backoff_max`";
             self.error(Some(position_of(text)), &key("backoff_multiplier"), message);
+        }
+        let jitter_conflict = match (retry_after, jitter, multiplier > 1.0) {
+            (true, Jitter::None, _) => None,
+            (true, _, _) => {
+                Some("`retry_after` waits as long as the status service says: leave out `jitter`")
+            }
+            (false, Jitter::Decorrelated, false) => Some(
+                "decorrelated jitter grows the waits from the last one: it needs `backoff_multiplier` above 1",
+            ),
+            _ => None,
+        };
+        if let (Some(message), Some(text)) = (jitter_conflict, &raw.jitter) {
+            self.error(Some(position_of(text)), &key("jitter"), message);
         }
         let backoff = match multiplier > 1.0 {
             true => Backoff::Exponential {

@@ -134,6 +134,8 @@ struct Checker {
     edges: Vec<EdgeSpec>,
     /// Consumer groups are not call targets; faults may still name them.
     consumer_names: IndexMap<String, u32>,
+    /// The queues some consumer group reads, as written.
+    consumed_queues: Vec<String>,
     base_dir: PathBuf,
     /// Unknown names whose suggestions were worked out; each compares the
     /// name with every known one, so a file of thousands of dangling names
@@ -219,6 +221,10 @@ impl Checker {
             );
         }
         self.collect_target_names(raw);
+        let consumers = raw.consumers.iter().flat_map(|c| c.values());
+        self.consumed_queues = consumers
+            .filter_map(|c| c.value.queue.as_ref().map(|q| q.value.trim().to_string()))
+            .collect();
         // Sources first, so that their edges lead the list of calls.
         let sources = self.sources(raw);
         let services = self.services(raw);
