@@ -433,17 +433,22 @@ fn work_metrics(summary: &Summary) -> Vec<Headline> {
         ));
     }
     for service in services {
+        // A status endpoint's attempts per job are polls, not retries.
+        let what = |source: &str| match super::jobs::polled_by(summary, &service.name, source) {
+            true => "polls per request",
+            false => "amplification",
+        };
         match service.amplification_by_source.as_slice() {
             [] => {}
             [only] => rows.push((
-                format!("{} amplification", service.name),
+                format!("{} {}", service.name, what(&only.source)),
                 Unit::Times,
                 Some(only.amplification),
             )),
             several => {
                 for a in several {
                     rows.push((
-                        format!("{} amplification from {}", service.name, a.source),
+                        format!("{} {} from {}", service.name, what(&a.source), a.source),
                         Unit::Times,
                         Some(a.amplification),
                     ));

@@ -101,6 +101,20 @@ pub fn job_sources(summary: &Summary) -> impl Iterator<Item = (&SourceSummary, &
         .filter_map(|s| s.job.as_ref().map(|job| (s, job)))
 }
 
+/// Whether `service` answers `source`'s polls: it is the source's status
+/// endpoint, or behind it when that is a load balancer. Its attempts per
+/// request are polls, not retries.
+pub fn polled_by(summary: &Summary, service: &str, source: &str) -> bool {
+    let behind = |status: &str| {
+        status == service
+            || summary
+                .load_balancers
+                .iter()
+                .any(|b| b.name == status && b.backends.iter().any(|n| n == service))
+    };
+    job_sources(summary).any(|(s, job)| s.name == source && behind(&job.status))
+}
+
 /// Two lines per job source, leading the report: how the system ended
 /// its jobs, and what their users waited; then, when the scenario is
 /// priced, the cost per 1,000 jobs (of the whole scenario, once).
@@ -154,8 +168,15 @@ fn outcome_line(source: &SourceSummary, job: &JobSummary) -> String {
 /// The user's wait covers the jobs their clients saw completed; the
 /// system's, every job completed, given up on or not.
 fn wait_line(source: &SourceSummary, job: &JobSummary) -> String {
+    let caveat = match job.abandoned {
+        0 => String::new(),
+        n => format!(
+            " · the user's wait is of the jobs their clients saw completed: {} given up on are not in it",
+            group_digits(n)
+        ),
+    };
     format!(
-        "  jobs from {}, completed: the user's wait (submit → the poll that saw it done) p50 {}, p99 {}; the system's (submit → done) p50 {}, p99 {}; polling adds {} on average, {:.1} polls per job ({} at `{}`)\n",
+        "  jobs from {}, completed: the user's wait (submit → the poll that saw it done) p50 {}, p99 {}; the system's (submit → done) p50 {}, p99 {}; polling adds {} on average, {:.1} polls per job ({} at `{}`){caveat}\n",
         source.name,
         ms_or_dash(source.latency.p50_ms),
         ms_or_dash(source.latency.p99_ms),

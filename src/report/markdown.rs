@@ -52,19 +52,8 @@ fn findings(summary: &Summary) -> Vec<String> {
         points.push(format!("{line}."));
     }
     points.extend(super::queues::findings(summary));
-    // A job's polls are not retries: its status endpoint (or the services
-    // behind it, when it is a load balancer) is left out.
-    let behind = |status: &str, service: &str| {
-        status == service
-            || summary
-                .load_balancers
-                .iter()
-                .any(|b| b.name == status && b.backends.iter().any(|n| n == service))
-    };
-    let polled = |service: &str, source: &str| {
-        super::jobs::job_sources(summary)
-            .any(|(s, job)| s.name == source && behind(&job.status, service))
-    };
+    // A job's polls are not retries: its status endpoint is left out.
+    let polled = |service: &str, source: &str| super::jobs::polled_by(summary, service, source);
     let per_source = summary.services.iter().flat_map(|s| {
         s.amplification_by_source
             .iter()
