@@ -19,10 +19,12 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use stampede::model::Simulation;
+use stampede::model::trace::TraceSelection;
 use stampede::report::diff::cause::{FailOn, Labeled, Report};
 use stampede::report::summary::summarize;
 use stampede::report::text;
 use stampede::report::timeseries::TimeSeries;
+use stampede::report::trace::Pick;
 use stampede::report::{check, check_output, compare, diff, files, provenance, sweep};
 use stampede::runner;
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
@@ -83,6 +85,20 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// `run --trace`: which requests to trace, and where to write them.
+#[derive(Args)]
+struct TraceArgs {
+    /// Write the lives of a sample of requests to this file as a Chrome trace (Trace Event Format JSON: open it in ui.perfetto.dev or chrome://tracing).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// How many requests to trace: the first N after warm-up (1 to 10,000).
+    #[arg(long, default_value_t = 100, requires = "trace", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    trace_requests: u32,
+    /// Trace every K-th request after warm-up instead of each one.
+    #[arg(long, default_value_t = 1, requires = "trace", value_parser = clap::value_parser!(u32).range(1..))]
+    trace_every: u32,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario and report what happened (the built-in retry chain if none is given).
@@ -101,6 +117,31 @@ enum Command {
         /// Also write the full report into this directory: summary.json, timeseries.csv, report.txt, report.md and the charts (SVG and PNG).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        trace: TraceArgs,
+    },
+    /// Print one request's life as a waterfall: every call, attempt, queue wait, service, retry and answer, with its time.
+    Trace {
+        /// The scenario file (YAML); `-` reads it from standard input; the built-in scenario if none is given.
+        scenario: Option<PathBuf>,
+        /// Trace this variant of the scenario instead of the base.
+        #[arg(long)]
+        variant: Option<String>,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The n-th request after warm-up (1 for the first; the default).
+        #[arg(long, group = "which", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        request: Option<u64>,
+        /// The slowest to finish of the first `--among` requests after warm-up.
+        #[arg(long, group = "which")]
+        slowest: bool,
+        /// The first to fail of the first `--among` requests after warm-up.
+        #[arg(long, group = "which")]
+        first_failed: bool,
+        /// How many requests after warm-up `--slowest` and `--first-failed` look at.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        among: u32,
     },
     /// Run a scenario's variants on the same random numbers and compare them side by side.
     Compare {
@@ -293,6 +334,11 @@ pub fn main() -> ExitCode {
         seed: None,
         format: Format::Text,
         out: None,
+        trace: TraceArgs {
+            trace: None,
+            trace_requests: 100,
+            trace_every: 1,
+        },
     });
     let result = match command {
         Command::Run {
@@ -301,13 +347,30 @@ pub fn main() -> ExitCode {
             seed,
             format,
             out,
+            trace,
         } => run(
             scenario.as_deref(),
             variant.as_deref(),
             seed,
             format,
-            out.as_deref(),
+            (out.as_deref(), &trace),
         ),
+        Command::Trace {
+            scenario,
+            variant,
+            seed,
+            request,
+            slowest,
+            first_failed,
+            among,
+        } => {
+            let pick = match (slowest, first_failed) {
+                (true, _) => Pick::Slowest,
+                (_, true) => Pick::FirstFailed,
+                _ => Pick::Number(request.unwrap_or(1)),
+            };
+            trace_one(scenario.as_deref(), variant.as_deref(), seed, pick, among)
+        }
         Command::Compare {
             scenario,
             variants,
@@ -527,9 +590,12 @@ fn run(
     variant: Option<&str>,
     seed: Option<u64>,
     format: Format,
-    out: Option<&Path>,
+    (out, trace): (Option<&Path>, &TraceArgs),
 ) -> Result<ExitCode> {
     if let Some(Err(message)) = out.map(check_out) {
+        return Ok(invalid(message));
+    }
+    if let Some(Err(message)) = trace.trace.as_deref().map(check_trace_file) {
         return Ok(invalid(message));
     }
     let mut scenario = match load(path, variant) {
@@ -548,11 +614,27 @@ fn run(
         scenario.duration.as_nanos() / 1_000_000_000,
         "simulated seconds",
     );
-    let outcome = Simulation::new(&scenario)
-        .run_observed(&mut |now| bar.set_position(now.as_nanos() / 1_000_000_000));
+    let mut simulation = Simulation::new(&scenario);
+    if trace.trace.is_some() {
+        simulation = simulation.with_trace(TraceSelection {
+            count: trace.trace_requests,
+            every: trace.trace_every,
+        });
+    }
+    let outcome =
+        simulation.run_observed(&mut |now| bar.set_position(now.as_nanos() / 1_000_000_000));
     bar.finish_and_clear();
     let summary = summarize(&scenario, &outcome);
     let report = text::render(&summary, &reproduce);
+    if let (Some(file), Some(log)) = (&trace.trace, &outcome.trace) {
+        let json = stampede::report::trace::chrome_trace(&scenario, log, outcome.ended_at);
+        eprintln!(
+            "{} requests traced: open {} in ui.perfetto.dev or chrome://tracing",
+            log.requests.len(),
+            file.display()
+        );
+        write::write_file(file, json.as_bytes())?;
+    }
     match format {
         Format::Text => out!("{report}"),
         Format::Json => {
@@ -567,6 +649,75 @@ fn run(
         }
         write_files(dir, &files)?;
     }
+    if let Some(reason) = &outcome.stopped {
+        eprintln!("error: {reason}");
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A trace file must be a file in a folder that exists, never a folder.
+fn check_trace_file(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err(format!(
+            "--trace {}: is a folder; give a file name",
+            path.display()
+        ));
+    }
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) if !parent.is_dir() => Err(format!(
+            "--trace {}: the folder {} does not exist",
+            path.display(),
+            parent.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `stampede trace`: runs the scenario tracing the requests `pick` needs,
+/// and prints the one it names as a waterfall.
+fn trace_one(
+    path: Option<&Path>,
+    variant: Option<&str>,
+    seed: Option<u64>,
+    pick: Pick,
+    among: u32,
+) -> Result<ExitCode> {
+    let mut scenario = match load(path, variant) {
+        Ok(scenario) => scenario,
+        Err(error) => return Ok(invalid(error)),
+    };
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    let count = match pick {
+        Pick::Number(n) => n as u32,
+        Pick::Slowest | Pick::FirstFailed => among,
+    };
+    let selection = TraceSelection { count, every: 1 };
+    let outcome = Simulation::new(&scenario).with_trace(selection).run();
+    let log = outcome.trace.as_ref().expect("the run was traced");
+    let Some(index) = stampede::report::trace::pick_request(log, pick) else {
+        let what = match pick {
+            Pick::Number(n) => format!("the run has fewer than {n} requests after warm-up"),
+            Pick::Slowest => format!("none of the first {count} requests after warm-up finished"),
+            Pick::FirstFailed => format!(
+                "none of the first {count} requests after warm-up failed; look further with --among"
+            ),
+        };
+        return Ok(invalid(what));
+    };
+    out!(
+        "{}",
+        stampede::report::trace::waterfall(&scenario, log, index)
+    );
+    let mut reproduce = reproduce_command(path, variant, scenario.seed).replacen(
+        "stampede run",
+        "stampede trace",
+        1,
+    );
+    reproduce.push_str(&format!(" --request {}", log.requests[index].number));
+    outln!("reproduce: {reproduce}");
     if let Some(reason) = &outcome.stopped {
         eprintln!("error: {reason}");
         return Ok(ExitCode::from(EXIT_INVALID));

@@ -22,6 +22,7 @@ use super::call::NO_SOURCE;
 use super::event::{AttemptKey, FillKey};
 use super::sim::Owner;
 use super::sim::Simulation;
+use super::trace::MarkKind;
 
 /// One cache's running state.
 /// The caches room: each cache's store and the backend fills in progress.
@@ -130,6 +131,12 @@ impl Simulation<'_> {
             }
         };
         let hit = found != Lookup::Missing;
+        let mark = match hit {
+            true => MarkKind::CacheHit { cache },
+            false => MarkKind::CacheMiss { cache },
+        };
+        self.mark_attempt(attempt, mark);
+        let state = &mut self.caches.states[cache as usize];
         self.recorder.running.cache_requests[cache as usize] += 1;
         self.recorder.running.cache_hits[cache as usize] += u64::from(hit);
         let latency = hit

@@ -26,6 +26,7 @@ use super::event::{AttemptKey, CallKey, PacketKey};
 use super::rate_limiter::TokenBucket;
 use super::resilience::{Breaker, Outcome, RetryLimiter};
 use super::sim::{Delivery, Owner, Simulation};
+use super::trace::{AttemptEnd, MarkKind, SpanKind, TraceRef};
 
 /// The instance of an attempt answered by a cache, queue or topic, which have none.
 pub(super) const NO_INSTANCE: u32 = u32::MAX;
@@ -88,6 +89,8 @@ pub(super) struct Call {
     /// Attempts held back for a token of the caller's rate limit: they
     /// count as outstanding, so a hedge waiting for its token is not lost.
     pub waiting_for_token: u32,
+    /// Its span, if its request is traced.
+    pub trace: TraceRef,
 }
 
 pub(super) struct Attempt {
@@ -97,6 +100,8 @@ pub(super) struct Attempt {
     /// The router that chose `instance` (meaningless without one).
     pub router: u32,
     pub sent_at: SimTime,
+    /// Its span, if its request is traced.
+    pub trace: TraceRef,
 }
 
 /// An edge's two lanes of the event queue: its per-attempt timeouts and
@@ -244,9 +249,28 @@ impl Simulation<'_> {
         &mut self,
         owner: Owner,
         edge: u32,
-        (key, origin): (u64, u32),
+        lineage: (u64, u32),
         inherited_deadline_at: SimTime,
     ) -> CallKey {
+        let untraced = TraceRef::NONE;
+        self.start_traced_call(owner, edge, lineage, inherited_deadline_at, untraced)
+    }
+
+    /// Starts a call like [`Simulation::start_call`], as a span under
+    /// `parent` when its request is traced.
+    pub(super) fn start_traced_call(
+        &mut self,
+        owner: Owner,
+        edge: u32,
+        (key, origin): (u64, u32),
+        inherited_deadline_at: SimTime,
+        parent: TraceRef,
+    ) -> CallKey {
+        let now = self.kernel.now;
+        let trace = match self.recorder.trace_of(parent) {
+            Some(log) => log.open(parent, SpanKind::Call { edge, result: None }, now),
+            None => TraceRef::NONE,
+        };
         let policy = &self.kernel.scenario.edges[edge as usize].policy;
         let own_deadline_at = policy
             .deadline
@@ -265,6 +289,7 @@ impl Simulation<'_> {
             retrying: false,
             last_retry_cost: 0,
             waiting_for_token: 0,
+            trace,
         };
         let key = self.calls.open.insert(call);
         self.calls.edges[edge as usize].active_calls += 1;
@@ -358,12 +383,25 @@ impl Simulation<'_> {
     /// defences: starts its timers and hands it to the target.
     fn dispatch_attempt(&mut self, call_key: CallKey) {
         let call = &self.calls.open[call_key];
-        let (edge, attempts_made, deadline_at, key) = (
+        let (edge, attempts_made, deadline_at, key, call_trace) = (
             call.edge as usize,
             call.attempts_made,
             call.deadline_at,
             call.key,
+            call.trace,
         );
+        let trace = match self.recorder.trace_of(call_trace) {
+            Some(log) => {
+                let kind = SpanKind::Attempt {
+                    edge: edge as u32,
+                    number: attempts_made,
+                    instance: None,
+                    end: None,
+                };
+                log.open(call_trace, kind, self.kernel.now)
+            }
+            None => TraceRef::NONE,
+        };
         let spec = &self.kernel.scenario.edges[edge];
         let hedging = spec.policy.hedging;
         let attempt = self.calls.attempts.insert(Attempt {
@@ -371,6 +409,7 @@ impl Simulation<'_> {
             instance: NO_INSTANCE,
             router: 0,
             sent_at: self.kernel.now,
+            trace,
         });
         self.calls.open[call_key].outstanding.push(attempt);
         let timeout_at = spec
@@ -434,6 +473,24 @@ impl Simulation<'_> {
         let removed = self.calls.attempts.remove(attempt)?;
         if removed.instance != NO_INSTANCE {
             self.routing.outstanding[removed.instance as usize] -= 1;
+        }
+        if let Some(log) = self.recorder.trace_of(removed.trace) {
+            let SpanKind::Attempt { edge, number, .. } = log.kind_of(removed.trace) else {
+                unreachable!("an attempt's span is an attempt");
+            };
+            let end = match ending {
+                Ending::Answered(result) => AttemptEnd::Answered(result),
+                Ending::TimedOut => AttemptEnd::TimedOut,
+                Ending::CallEnded { .. } | Ending::Cancelled => AttemptEnd::Abandoned,
+            };
+            let instance = (removed.instance != NO_INSTANCE).then_some(removed.instance);
+            let kind = SpanKind::Attempt {
+                edge,
+                number,
+                instance,
+                end: Some(end),
+            };
+            log.close(removed.trace, kind, self.kernel.now);
         }
         let Some(call) = self.calls.open.get_mut(removed.call) else {
             return Some(removed);
@@ -565,7 +622,11 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_short_circuited(&mut self, call: CallKey) {
-        if self.calls.open.contains_key(call) {
+        if let Some(open) = self.calls.open.get(call) {
+            let traced = open.trace;
+            if let Some(log) = self.recorder.trace_of(traced) {
+                log.mark(traced, MarkKind::ShortCircuited, self.kernel.now);
+            }
             self.attempt_failed(call, Failure::ShortCircuited);
         }
     }
@@ -577,7 +638,11 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_throttled_by_caller(&mut self, call: CallKey) {
-        if self.calls.open.contains_key(call) {
+        if let Some(open) = self.calls.open.get(call) {
+            let traced = open.trace;
+            if let Some(log) = self.recorder.trace_of(traced) {
+                log.mark(traced, MarkKind::Throttled, self.kernel.now);
+            }
             self.attempt_failed(call, Failure::Throttled);
         }
     }
@@ -652,6 +717,13 @@ impl Simulation<'_> {
             &mut self.calls.edges[edge].jitter_rng,
         );
         self.calls.open[call_key].last_backoff = delay;
+        let traced = self.calls.open[call_key].trace;
+        if let Some(log) = self.recorder.trace_of(traced) {
+            let mark = MarkKind::RetryScheduled {
+                delay_ns: delay.as_nanos(),
+            };
+            log.mark(traced, mark, self.kernel.now);
+        }
         self.kernel.schedule(
             self.kernel.now + delay,
             CallEvent::RetryDue { call: call_key },
@@ -707,6 +779,7 @@ impl Simulation<'_> {
         let Some(call) = self.close_call(call_key, ending) else {
             return;
         };
+        self.close_call_span(&call, Some(result));
         if let (Ok(()), Some(limiter)) = (result, &mut self.calls.edges[call.edge as usize].limiter)
         {
             limiter.on_call_succeeded(call.attempts_made > 1, call.last_retry_cost);
@@ -735,11 +808,43 @@ impl Simulation<'_> {
         self.hand_back(call.owner, call_key, call.started_at, result);
     }
 
+    /// Closes a traced call's span: with its result, or `None` if cancelled.
+    fn close_call_span(&mut self, call: &Call, result: Option<Result<(), Failure>>) {
+        if let Some(log) = self.recorder.trace_of(call.trace) {
+            let kind = SpanKind::Call {
+                edge: call.edge,
+                result,
+            };
+            log.close(call.trace, kind, self.kernel.now);
+        }
+    }
+
+    /// The span of `attempt`, if it is alive and traced: no lookup at all
+    /// when tracing is off.
+    pub(super) fn trace_of_attempt(&self, attempt: AttemptKey) -> TraceRef {
+        if self.recorder.trace.is_none() {
+            return TraceRef::NONE;
+        }
+        self.calls
+            .attempts
+            .get(attempt)
+            .map_or(TraceRef::NONE, |a| a.trace)
+    }
+
+    /// Marks `attempt`'s span, if it is traced.
+    pub(super) fn mark_attempt(&mut self, attempt: AttemptKey, kind: MarkKind) {
+        let traced = self.trace_of_attempt(attempt);
+        if let Some(log) = self.recorder.trace_of(traced) {
+            log.mark(traced, kind, self.kernel.now);
+        }
+    }
+
     /// Abandons a call whose result no longer matters (a parallel sibling failed).
     pub(super) fn cancel_call(&mut self, call_key: CallKey) {
         let Some(call) = self.close_call(call_key, Ending::Cancelled) else {
             return;
         };
+        self.close_call_span(&call, None);
         if self.kernel.in_window(call.started_at) {
             self.recorder.metrics.edges[call.edge as usize].cancelled += 1;
         }

@@ -29,6 +29,7 @@ mod sharing;
 mod sim;
 mod source;
 pub mod timeseries;
+pub mod trace;
 
 pub use backoff::backoff_delay;
 pub use sim::{RunOutcome, Simulation, StopReason};

@@ -8,12 +8,15 @@ use crate::scenario::spec::Scenario;
 
 use super::metrics::Metrics;
 use super::timeseries::{Running, TimeSeries};
+use super::trace::{TraceLog, TraceRef};
 
 pub(super) struct Recorder {
     pub metrics: Metrics,
     /// Totals for the time series, warm-up included.
     pub running: Running,
     pub timeseries: TimeSeries,
+    /// The sampled requests' lives, when tracing is on.
+    pub trace: Option<TraceLog>,
 }
 
 impl Recorder {
@@ -22,6 +25,15 @@ impl Recorder {
             metrics: Metrics::for_scenario(scenario),
             running: Running::for_scenario(scenario),
             timeseries: TimeSeries::new(scenario),
+            trace: None,
+        }
+    }
+
+    /// The trace log, if `traced` belongs to a traced request.
+    pub fn trace_of(&mut self, traced: TraceRef) -> Option<&mut TraceLog> {
+        match traced.is_traced() {
+            true => self.trace.as_mut(),
+            false => None,
         }
     }
 }

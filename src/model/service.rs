@@ -28,6 +28,7 @@ use super::event::{AttemptKey, CallKey, JobKey};
 use super::faults::Effects;
 use super::sharing::SharedProcessor;
 use super::sim::{Owner, Simulation};
+use super::trace::{MarkKind, SpanKind, TraceRef};
 
 /// The services room: every service's state, its instances (numbered across
 /// services, autoscaling slots included) and the jobs at them.
@@ -155,6 +156,8 @@ pub(super) struct Job {
     pub next_call: usize,
     /// Downstream calls in progress.
     pub children: Vec<CallKey>,
+    /// Its span (queued, then served), if its request is traced.
+    pub trace: TraceRef,
 }
 
 /// Workers an instance can use now, after any capacity loss.
@@ -199,6 +202,7 @@ impl Simulation<'_> {
         let spec = &self.kernel.scenario.services[service_id];
         let measured = self.kernel.in_window(self.kernel.now);
         let origin = self.origin_of(attempt);
+        let traced = self.trace_of_attempt(attempt);
         if measured {
             let metrics = &mut self.recorder.metrics.services[service_id];
             metrics.attempts += 1;
@@ -213,6 +217,11 @@ impl Simulation<'_> {
                 metrics.refused += u64::from(effects.refuse);
                 metrics.hung += u64::from(!effects.refuse);
             }
+            let why = match effects.refuse {
+                true => "refused: an outage",
+                false => "hung: an outage",
+            };
+            self.mark_attempt(attempt, MarkKind::Rejected { instance, why });
             if effects.refuse {
                 self.answer_at(self.kernel.now, attempt, Err(Failure::Error));
             } else {
@@ -227,6 +236,8 @@ impl Simulation<'_> {
             .is_some_and(|admission| !admission.admits(in_progress));
         let class = self.class_of(origin);
         if over_limit && !self.displace_for(instance, class) {
+            let why = "shed by its concurrency limit";
+            self.mark_attempt(attempt, MarkKind::Rejected { instance, why });
             self.shed(instance, attempt, measured);
             return;
         }
@@ -246,9 +257,16 @@ impl Simulation<'_> {
             if measured {
                 self.recorder.metrics.services[service_id].rejected += 1;
             }
+            let why = "its queue was full";
+            self.mark_attempt(attempt, MarkKind::Rejected { instance, why });
             self.answer_at(self.kernel.now, attempt, Err(Failure::Rejected));
             return;
         }
+        let now = self.kernel.now;
+        let trace = match self.recorder.trace_of(traced) {
+            Some(log) => log.open(traced, SpanKind::Queued { instance }, now),
+            None => TraceRef::NONE,
+        };
         let job = Job {
             attempt,
             instance,
@@ -259,6 +277,7 @@ impl Simulation<'_> {
             work_until: 0,
             next_call: 0,
             children: Vec::new(),
+            trace,
         };
         let job = self.services.jobs.insert(job);
         self.services.advance_areas(instance, self.kernel.now);
@@ -312,6 +331,7 @@ impl Simulation<'_> {
         // One out for one in: the concurrency limit is not exceeded, so
         // AIMD is not told of a drop.
         state.queue.pop_back();
+        self.end_job_span(newest, "displaced by a more critical request");
         let job = self
             .services
             .jobs
@@ -382,10 +402,12 @@ impl Simulation<'_> {
             if measured {
                 self.recorder.metrics.services[service_id].expired += 1;
             }
+            self.end_job_span(job_key, "dropped: its caller's deadline had passed");
             self.services.jobs.remove(job_key);
             return;
         }
         if spec.queue_timeout.is_some_and(|limit| waited > limit) {
+            self.end_job_span(job_key, "dropped: it waited longer than the queue timeout");
             let job = self.services.jobs.remove(job_key).expect("the job exists");
             if let Some(admission) = &mut self.services.instances[instance as usize].admission {
                 admission.on_dropped();
@@ -395,6 +417,18 @@ impl Simulation<'_> {
             }
             self.answer_at(self.kernel.now, job.attempt, Err(Failure::Rejected));
             return;
+        }
+        let queued = job.trace;
+        if let Some(log) = self.recorder.trace_of(queued) {
+            let now = self.kernel.now;
+            log.close(queued, SpanKind::Queued { instance }, now);
+            let served = SpanKind::Served {
+                instance,
+                result: None,
+                abandoned: false,
+            };
+            let served = log.open(log.parent_of(queued), served, now);
+            self.services.jobs[job_key].trace = served;
         }
         let in_service = {
             let state = &mut self.services.instances[instance as usize];
@@ -520,9 +554,10 @@ impl Simulation<'_> {
             return true;
         }
         let job = &self.services.jobs[job_key];
+        let parent = job.trace;
         if self.kernel.scenario.edges[edge as usize].fire_and_forget {
             let key = (job.key, job.origin);
-            self.start_call(Owner::Detached, edge, key, SimTime::MAX);
+            self.start_traced_call(Owner::Detached, edge, key, SimTime::MAX, parent);
             return true;
         }
         let inherited = if self.kernel.scenario.deadline_propagation {
@@ -531,7 +566,8 @@ impl Simulation<'_> {
             SimTime::MAX
         };
         let owner = Owner::Job(job_key);
-        let call = self.start_call(owner, edge, (job.key, job.origin), inherited);
+        let lineage = (job.key, job.origin);
+        let call = self.start_traced_call(owner, edge, lineage, inherited, parent);
         self.services.jobs[job_key].children.push(call);
         false
     }
@@ -586,6 +622,14 @@ impl Simulation<'_> {
             self.recorder.running.service_errors[service_id] += 1;
         }
         let caller_waiting = self.calls.attempts.contains_key(job.attempt);
+        if let Some(log) = self.recorder.trace_of(job.trace) {
+            let served = SpanKind::Served {
+                instance,
+                result: Some(result),
+                abandoned: !caller_waiting,
+            };
+            log.close(job.trace, served, self.kernel.now);
+        }
         if self.kernel.in_window(job.arrived_at) {
             let metrics = &mut self.recorder.metrics.services[service_id];
             metrics.latency.record(self.kernel.now - job.arrived_at);
@@ -628,6 +672,7 @@ impl Simulation<'_> {
             self.answer_at(self.kernel.now, attempt, Err(Failure::Error));
         }
         for key in lost {
+            self.end_job_span(key, "lost: its instance crashed");
             let job = self.services.jobs.remove(key).expect("a listed job exists");
             for child in job.children {
                 self.cancel_call(child);
@@ -641,6 +686,30 @@ impl Simulation<'_> {
 }
 
 impl Simulation<'_> {
+    /// A traced job ends without an answer of its own: its span (queued or
+    /// served) closes where it is, marked with `why`.
+    fn end_job_span(&mut self, job_key: JobKey, why: &'static str) {
+        let job = &self.services.jobs[job_key];
+        let (traced, instance) = (job.trace, job.instance);
+        let Some(log) = self.recorder.trace_of(traced) else {
+            return;
+        };
+        let kind = match log.kind_of(traced) {
+            SpanKind::Served { .. } => SpanKind::Served {
+                instance,
+                result: Some(Err(Failure::Error)),
+                abandoned: false,
+            },
+            other => other,
+        };
+        log.mark(
+            traced,
+            MarkKind::Rejected { instance, why },
+            self.kernel.now,
+        );
+        log.close(traced, kind, self.kernel.now);
+    }
+
     /// A job joins the jobs sharing `instance`'s workers with `work`
     /// nanoseconds of work at full speed.
     fn share(&mut self, instance: u32, job: JobKey, work: f64) {

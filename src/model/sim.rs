@@ -28,6 +28,7 @@ use super::recorder::Recorder;
 use super::routing::Routing;
 use super::service::{ServiceEvent, Services};
 use super::source::{SourceEvent, Sources};
+use super::trace::MarkKind;
 
 /// How often a run reports its progress.
 const PROGRESS_EVERY_EVENTS: u64 = 1 << 20;
@@ -72,6 +73,8 @@ pub struct RunOutcome {
     /// The simulated instant the run ended (the duration, unless stopped early).
     pub ended_at: SimTime,
     pub stopped: Option<StopReason>,
+    /// The traced requests, when the run was asked to trace.
+    pub trace: Option<super::trace::TraceLog>,
 }
 
 // Declares `Event` with one variant per room and a `From` for each room's
@@ -136,6 +139,8 @@ pub(super) enum Owner {
         source: u32,
         client: Option<u32>,
         measured: bool,
+        /// The request's index in the trace, or `u32::MAX` if untraced.
+        trace: u32,
     },
     /// A job making one of its downstream calls.
     Job(JobKey),
@@ -169,7 +174,10 @@ impl Simulation<'_> {
         match target {
             Target::Cache(cache) => self.cache_request(cache, attempt, key),
             Target::RateLimiter(limiter) => self.rate_limit(limiter, delivery),
-            Target::Queue(queue) => self.offer(queue, key, Some(attempt), None),
+            Target::Queue(queue) => {
+                self.mark_attempt(attempt, MarkKind::MessageSent { queue });
+                self.offer(queue, key, Some(attempt), None)
+            }
             Target::Topic(topic) => self.publish(topic, key, attempt),
             Target::Service(_) | Target::Balancer(_) => {
                 let instance = self.route_attempt(target, attempt, key);
@@ -191,7 +199,13 @@ impl Simulation<'_> {
                 source,
                 client,
                 measured,
-            } => self.finish_request(source, client, measured, started_at, result),
+                trace,
+            } => {
+                if let Some(log) = self.recorder.trace.as_mut().filter(|_| trace != u32::MAX) {
+                    log.end(trace, result, self.kernel.now);
+                }
+                self.finish_request(source, client, measured, started_at, result)
+            }
             Owner::Job(job) => self.on_child_finished(job, call, result),
             Owner::Fill(fill) => self.on_fill_finished(fill, result),
             Owner::Message { batch, item } => {
@@ -242,6 +256,12 @@ impl<'a> Simulation<'a> {
             faults: Faults::default(),
             async_jobs: AsyncJobs::new(scenario),
         }
+    }
+
+    /// Traces the requests `selection` picks (see [`super::trace`]).
+    pub fn with_trace(mut self, selection: super::trace::TraceSelection) -> Simulation<'a> {
+        self.recorder.trace = Some(super::trace::TraceLog::new(selection));
+        self
     }
 
     /// Runs to the end of the scenario's duration, or until a limit stops it.
@@ -332,6 +352,7 @@ impl<'a> Simulation<'a> {
             events: processed,
             ended_at,
             stopped,
+            trace: self.recorder.trace,
         }
     }
 

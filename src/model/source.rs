@@ -12,6 +12,7 @@ use crate::scenario::spec::{Load, Scenario, SourceSpec};
 
 use super::sim::Owner;
 use super::sim::Simulation;
+use super::trace::TraceRef;
 
 /// The sources room: each source's random streams and key model, and the
 /// requests in flight across all of them (checked against `limits.max_in_flight`).
@@ -149,10 +150,17 @@ impl Simulation<'_> {
         self.recorder.running.arrivals[source as usize] += 1;
         self.recorder.running.in_flight[source as usize] += 1;
         let edge = self.kernel.scenario.sources[source as usize].edge;
+        let traced = match &mut self.recorder.trace {
+            Some(log) if self.kernel.scenario.sources[source as usize].job.is_none() => {
+                log.admit(source, self.kernel.now, measured)
+            }
+            _ => TraceRef::NONE,
+        };
         let owner = Owner::Source {
             source,
             client,
             measured,
+            trace: traced.request,
         };
         let state = &mut self.sources.states[source as usize];
         state.started += 1;
@@ -163,7 +171,7 @@ impl Simulation<'_> {
         match &self.kernel.scenario.sources[source as usize].job {
             Some(_) => self.submit_job(source, client, measured, key),
             None => {
-                self.start_call(owner, edge, (key, source), SimTime::MAX);
+                self.start_traced_call(owner, edge, (key, source), SimTime::MAX, traced);
             }
         }
     }

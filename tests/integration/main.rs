@@ -27,4 +27,5 @@ mod semantics;
 mod study_cli;
 mod theory;
 mod tidy;
+mod traces;
 mod trust;
