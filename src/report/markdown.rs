@@ -10,7 +10,7 @@ use comfy_table::presets::ASCII_MARKDOWN;
 use crate::scenario::Scenario;
 
 use super::summary::Summary;
-use super::text::{self, format_rate, format_seconds, group_digits, ms_or_dash};
+use super::text::{self, format_ms, format_rate, format_seconds, group_digits, ms_or_dash};
 
 fn markdown(mut table: Table) -> String {
     table.load_style(ASCII_MARKDOWN);
@@ -83,6 +83,24 @@ fn findings(summary: &Summary) -> Vec<String> {
         points.push(format!(
             "The busiest {kind} is `{name}` at {:.1}% utilisation.",
             utilisation * 100.0
+        ));
+    }
+    for t in &summary.theory {
+        let measured = match (t.wait_mean_ms.measured, t.wait_mean_ms.ci99) {
+            (Some(m), Some(h)) => format!("measured {} ± {}", format_ms(m), format_ms(h)),
+            _ => "the run too short to measure".to_string(),
+        };
+        points.push(format!(
+            "`{}` is an {} queue at ρ = {:.2}: mean wait {} in theory, {measured} (99% interval): they {}.",
+            t.service,
+            t.model,
+            t.offered_load,
+            format_ms(t.wait_mean_ms.theory),
+            match t.verdict {
+                "agree" => "agree",
+                "disagree" => "disagree",
+                _ => "cannot be compared yet",
+            }
         ));
     }
     let abandoned: u64 = summary.services.iter().map(|s| s.abandoned_work).sum();

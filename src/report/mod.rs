@@ -19,6 +19,7 @@ pub mod stats;
 pub mod summary;
 pub mod sweep;
 pub mod text;
+pub mod theory;
 pub mod trace;
 
 // What a run recorded is the model's (it owns what it measures); the report

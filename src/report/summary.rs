@@ -58,6 +58,9 @@ pub struct Summary {
     /// What the run cost, when the scenario prices anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostSummary>,
+    /// Services that are textbook queues: closed forms beside the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub theory: Vec<super::theory::TheorySummary>,
     /// Version, seed and the resolved scenario with its hash (last: it is the bulky part).
     pub provenance: Provenance,
 }
@@ -603,6 +606,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
             measured,
             metrics.sources.iter().map(|s| s.succeeded).sum(),
         ),
+        theory: super::theory::theory_summaries(scenario, outcome),
         provenance: provenance::of_run(scenario),
     }
 }

@@ -68,6 +68,10 @@ pub(super) fn component_tables(summary: &Summary) -> Vec<(&'static str, Table)> 
             cost_table(cost),
         ));
     }
+    if !summary.theory.is_empty() {
+        let title = "Theory beside measurement (textbook queues; measured: mean ± 99% interval of 20 batch means)";
+        tables.push((title, theory_table(summary)));
+    }
     tables
 }
 
@@ -106,6 +110,46 @@ fn cost_table(cost: &super::summary::CostSummary) -> Table {
                 format_cost(value),
             ]);
         }
+    }
+    table
+}
+
+fn theory_table(summary: &Summary) -> Table {
+    let mut table = new_table(
+        &[
+            "service",
+            "model",
+            "ρ",
+            "wait mean: theory",
+            "measured",
+            "util: theory",
+            "measured",
+            "blocking: theory",
+            "measured",
+            "verdict",
+        ],
+        2,
+    );
+    let measured =
+        |c: &super::theory::Comparison, show: &dyn Fn(f64) -> String| match (c.measured, c.ci99) {
+            (Some(m), Some(h)) => format!("{} ± {}", show(m), show(h)),
+            _ => "–".to_string(),
+        };
+    let ms = |v: f64| format_ms(v);
+    let percent = |v: f64| format!("{:.2}%", v * 100.0);
+    for t in &summary.theory {
+        table.add_row(vec![
+            t.service.clone(),
+            t.model.clone(),
+            format!("{:.3}", t.offered_load),
+            ms(t.wait_mean_ms.theory),
+            measured(&t.wait_mean_ms, &ms),
+            percent(t.utilisation.theory),
+            measured(&t.utilisation, &percent),
+            percent(t.blocking.theory),
+            measured(&t.blocking, &percent),
+            t.verdict.to_string(),
+        ]);
     }
     table
 }

@@ -229,3 +229,136 @@ fn processor_sharing_is_insensitive_to_the_service_time_distribution() {
     let fcfs = replicate(&fifo, 10, mean_ms);
     assert_matches_theory("M/H2/1-FIFO mean response (ms)", &fcfs, 21.0, 0.15);
 }
+
+/// One open Poisson source straight into one service, run for 400s.
+fn textbook_scenario(workers: u32, capacity: u32, service_time: &str, rate: &str) -> String {
+    format!(
+        "seed: 7\nduration: 400s\nwarmup: 10s\nsources:\n  arrivals: {{ target: server, rate: {rate} }}\nservices:\n  server: {{ workers: {workers}, queue: {{ capacity: {capacity} }}, service_time: \"{service_time}\" }}\n"
+    )
+}
+
+/// The report's theory beside measurement: each textbook queue is
+/// recognised, its closed forms are the ones worked out by hand here, and
+/// the run agrees with them within its 99% batch-means interval.
+#[test]
+fn the_report_puts_theory_beside_measurement() {
+    // (workers, capacity, service time, rate, model, mean wait ms, utilisation, blocking)
+    let cases = [
+        // M/M/1: ρ/(μ − λ) = 0.8 / 200/s.
+        (1, 100_000, "exp(mean=1ms)", "800/s", "M/M/1", 4.0, 0.8, 0.0),
+        // M/M/4, a = 3.2: Erlang C 0.5964 / (400/s − 320/s).
+        (
+            4,
+            100_000,
+            "exp(mean=10ms)",
+            "320/s",
+            "M/M/4",
+            7.4553,
+            0.8,
+            0.0,
+        ),
+        // M/D/1: ρ / (2μ(1 − ρ)).
+        (1, 100_000, "1ms", "800/s", "M/D/1", 2.0, 0.8, 0.0),
+        // M/G/1, uniform(0, 2ms): E[S²] = 4/3 ms², λE[S²] / (2(1 − ρ)).
+        (
+            1,
+            100_000,
+            "uniform(min=0ms, max=2ms)",
+            "800/s",
+            "M/G/1",
+            2.6667,
+            0.8,
+            0.0,
+        ),
+        // M/M/1/6, ρ = 0.9: blocking (1 − ρ)ρ⁶ / (1 − ρ⁷); Lq = L − (1 − P0)
+        // with L = ρ/(1 − ρ) − 7ρ⁷/(1 − ρ⁷), divided by λ(1 − blocking).
+        (
+            1,
+            5,
+            "exp(mean=1ms)",
+            "900/s",
+            "M/M/1/6",
+            2.1948,
+            0.8083,
+            0.101867,
+        ),
+        // Erlang B, 4 servers, 4 erlangs: (4⁴/4!) / Σ 4ⁿ/n!.
+        (
+            4,
+            0,
+            "exp(mean=10ms)",
+            "400/s",
+            "M/M/4/4",
+            0.0,
+            0.6893,
+            0.310680,
+        ),
+    ];
+    for (workers, capacity, service_time, rate, model, wait_ms, utilisation, blocking) in cases {
+        let scenario = scenario_from(&textbook_scenario(workers, capacity, service_time, rate));
+        let (_, summary) = run(&scenario);
+        let [theory] = summary.theory.as_slice() else {
+            panic!("{model}: not recognised: {:?}", summary.theory);
+        };
+        assert_eq!(theory.model, model);
+        assert!(
+            (theory.wait_mean_ms.theory - wait_ms).abs() < 1e-3,
+            "{model}: {theory:?}"
+        );
+        assert!(
+            (theory.utilisation.theory - utilisation).abs() < 1e-3,
+            "{model}: {theory:?}"
+        );
+        assert!(
+            (theory.blocking.theory - blocking).abs() < 1e-5,
+            "{model}: {theory:?}"
+        );
+        assert_eq!(theory.verdict, "agree", "{model}: {theory:?}");
+    }
+}
+
+/// What is not a textbook queue gets no theory: retries, a timeout, two
+/// instances, lifo order, a shaped rate, an overloaded unbounded queue.
+#[test]
+fn only_textbook_queues_get_theory() {
+    let base = textbook_scenario(1, 100_000, "exp(mean=1ms)", "800/s");
+    for change in [
+        ("rate: 800/s }", "rate: 800/s, retry: { max_attempts: 2 } }"),
+        ("rate: 800/s }", "rate: 800/s, timeout_per_attempt: 1s }"),
+        ("workers: 1,", "instances: 2, workers: 1,"),
+        ("capacity: 100000 }", "capacity: 100000, discipline: lifo }"),
+        (
+            "rate: 800/s }",
+            "rate: 800/s, shape: { kind: spike, at: 100s, duration: 10s, multiplier: 1.1 } }",
+        ),
+        ("rate: 800/s", "rate: 1200/s"),
+    ] {
+        let yaml = base
+            .replace("capacity: 100_000", "capacity: 100000")
+            .replace(change.0, change.1);
+        assert!(
+            yaml != base.replace("capacity: 100_000", "capacity: 100000"),
+            "{change:?} changed nothing"
+        );
+        let (_, summary) = run(&scenario_from(&yaml));
+        assert!(
+            summary.theory.is_empty(),
+            "{change:?}: {:?}",
+            summary.theory
+        );
+    }
+}
+
+/// The bundled M/M/1 and M/M/c scenarios agree with their theory.
+#[test]
+fn bundled_textbook_scenarios_agree_with_theory() {
+    for name in ["mm1.yaml", "mmc.yaml"] {
+        let (_, summary) = run(&bundled(name));
+        assert_eq!(summary.theory.len(), 1, "{name}");
+        assert_eq!(
+            summary.theory[0].verdict, "agree",
+            "{name}: {:?}",
+            summary.theory
+        );
+    }
+}
