@@ -241,14 +241,22 @@ pub fn report(study: &Study, path: &str) -> Result<Report, String> {
         .map(|reason| format!("the base run: {reason}"))
         .collect();
     let reproduce = format!("stampede run {path} --seed {}", base.seed);
-    let (mut files, chart_error) = files::run_files(base, &summary, &outcome, &reproduce);
+    let (mut files, mut document, chart_error) =
+        files::run_files_and_report(base, &summary, &outcome, &reproduce);
     if let Some(error) = chart_error {
         return Err(error);
     }
     if study.variants.len() > 1 {
         let (section, comparison) = comparison_section(study, path)?;
         stopped.extend(comparison.stopped.iter().map(StoppedRun::describe));
-        append_to_report(&mut files, "Variants compared", &section, "compare.txt");
+        let reproduce = format!("stampede compare {path} --seed {}", comparison.seed);
+        let parts = crate::report::compare::parts(&comparison, &reproduce);
+        markdown::append_section(
+            &mut document,
+            "Variants compared",
+            parts,
+            &chart_names(&section),
+        );
         files.extend(section);
     }
     if let Some(sweep) = &study.sweep {
@@ -258,14 +266,12 @@ pub fn report(study: &Study, path: &str) -> Result<Report, String> {
         stopped.extend(result.stopped.iter().map(StoppedRun::describe));
         let reproduce = format!("stampede sweep {path} --seed {}", result.seed);
         let sweep_files = files::sweep_files(base, &result, &reproduce)?;
-        append_to_report(
-            &mut files,
-            &format!("Sweep of {}", result.param),
-            &sweep_files,
-            "sweep.txt",
-        );
+        let parts = crate::report::sweep::parts(&result, &reproduce);
+        let title = format!("Sweep of {}", result.param);
+        markdown::append_section(&mut document, &title, parts, &chart_names(&sweep_files));
         files.extend(sweep_files);
     }
+    files::add_reports(&mut files, &document);
     Ok(Report { files, stopped })
 }
 
@@ -283,17 +289,7 @@ fn comparison_section(study: &Study, path: &str) -> Result<(Files, Comparison), 
     Ok((files, comparison))
 }
 
-/// Adds a section with `table_file`'s text and the charts among `section` to report.md.
-fn append_to_report(files: &mut Files, title: &str, section: &Files, table_file: &str) {
-    let table = section
-        .iter()
-        .find(|(name, _)| name == table_file)
-        .map(|(_, text)| String::from_utf8_lossy(text).into_owned())
-        .unwrap_or_default();
-    let charts: Files = section
-        .iter()
-        .filter(|(name, _)| name.ends_with(".svg"))
-        .cloned()
-        .collect();
-    markdown::append_section(files, title, &table, &charts);
+/// The names of the files among `files`, for the charts a section shows.
+fn chart_names(files: &Files) -> Vec<String> {
+    files.iter().map(|(name, _)| name.clone()).collect()
 }

@@ -5,6 +5,7 @@
 //! Variants of one scenario share their random streams (common random
 //! numbers), so the differences come from the policies, not from luck.
 
+use comfy_table::Table;
 use serde::Serialize;
 
 use super::provenance::{self, Provenance, RunHash};
@@ -816,6 +817,13 @@ fn cell(unit: Unit, estimate: Option<Estimate>, baseline: Option<Estimate>) -> S
 /// The side-by-side table, with each variant's difference and ratio against
 /// the first.
 pub fn render(comparison: &Comparison, reproduce: &str) -> String {
+    let (preamble, table, notes) = parts(comparison, reproduce);
+    format!("{preamble}{table}\n{notes}")
+}
+
+/// The comparison as the lines above its table, the table, and the notes
+/// under it.
+pub fn parts(comparison: &Comparison, reproduce: &str) -> (String, Table, String) {
     let mut header = vec!["metric"];
     header.extend(comparison.variants.iter().map(String::as_str));
     let mut table = new_table(&header, 1);
@@ -831,16 +839,20 @@ pub fn render(comparison: &Comparison, reproduce: &str) -> String {
         1 => "1 run per variant".to_string(),
         n => format!("{n} replications per variant, mean ±95% confidence interval"),
     };
-    format!(
-        "stampede compare · {}\nseed {} · {replications} · common random numbers\nreproduce: {reproduce}\n\n{}{table}\nunder each value: difference and ratio against `{}`\n{LEGEND}",
+    let preamble = format!(
+        "stampede compare · {}\nseed {} · {replications} · common random numbers\nreproduce: {reproduce}\n\n{}",
         comparison.scenario,
         comparison.seed,
         stopped_text(&comparison.stopped)
             + &recovery_text(&comparison.recovery)
             + &drain_text(&comparison.drains)
             + &findings_text(&comparison.findings),
+    );
+    let notes = format!(
+        "under each value: difference and ratio against `{}`\n{LEGEND}",
         comparison.variants[0]
-    )
+    );
+    (preamble, table, notes)
 }
 
 /// What the latency rows cover, printed under every comparison.

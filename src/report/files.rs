@@ -12,6 +12,7 @@ use super::summary::Summary;
 /// Output files as (name, contents).
 pub type Files = Vec<(String, Vec<u8>)>;
 use super::compare::{self, Comparison};
+use super::document::Document;
 use super::sweep::{self, SweepResult};
 use super::timeseries::TimeSeries;
 use super::{charts, markdown, text};
@@ -25,6 +26,20 @@ pub fn run_files(
     outcome: &RunOutcome,
     reproduce: &str,
 ) -> (Vec<(String, Vec<u8>)>, Option<String>) {
+    let (mut files, document, chart_error) =
+        run_files_and_report(scenario, summary, outcome, reproduce);
+    add_reports(&mut files, &document);
+    (files, chart_error)
+}
+
+/// The files of [`run_files`] but the reports, and the report as a
+/// document, for a caller that adds sections to it.
+pub fn run_files_and_report(
+    scenario: &Scenario,
+    summary: &Summary,
+    outcome: &RunOutcome,
+    reproduce: &str,
+) -> (Files, Document, Option<String>) {
     let mut files = vec![
         ("summary.json".to_string(), summary.to_json().into_bytes()),
         (
@@ -45,12 +60,18 @@ pub fn run_files(
         Err(error) => (Vec::new(), Some(format!("charts were not drawn: {error}"))),
     };
     let names: Vec<String> = chart_files.iter().map(|(name, _)| name.clone()).collect();
-    files.push((
-        "report.md".to_string(),
-        markdown::render(scenario, summary, reproduce, &names).into_bytes(),
-    ));
+    let document = markdown::run_document(scenario, summary, reproduce, &names);
     files.extend(chart_files);
-    (files, chart_error)
+    (files, document, chart_error)
+}
+
+/// Writes `document` out as `report.md` and `report.html`, its charts taken
+/// from `files`; a report already among them is replaced.
+pub fn add_reports(files: &mut Files, document: &Document) {
+    files.retain(|(name, _)| name != "report.md" && name != "report.html");
+    let html = document.to_html(files);
+    files.push(("report.md".to_string(), document.to_markdown().into_bytes()));
+    files.push(("report.html".to_string(), html.into_bytes()));
 }
 
 /// The scenario as run (overrides applied, the run's seed), as YAML: what a

@@ -1,21 +1,19 @@
-//! `report.md`: a run written up for people who will not run it.
+//! `report.md` and `report.html`: a run written up for people who will not
+//! run it.
 //!
-//! The same numbers as the terminal report, as Markdown tables, with the
+//! The same numbers as the terminal report, as real tables, with the
 //! headline findings first and the charts embedded, so a folder of results
-//! can be read on any Markdown viewer (a repository page, an editor).
+//! can be read on any Markdown viewer (a repository page, an editor) or in
+//! a browser. Both come from one [`Document`].
 
 use comfy_table::Table;
-use comfy_table::presets::ASCII_MARKDOWN;
+
+use super::document::{Block, Document};
 
 use crate::scenario::Scenario;
 
 use super::summary::Summary;
 use super::text::{self, format_ms, format_rate, format_seconds, group_digits, ms_or_dash};
-
-fn markdown(mut table: Table) -> String {
-    table.load_style(ASCII_MARKDOWN);
-    format!("{table}\n")
-}
 
 /// The findings a reader should see first, as bullet points.
 fn findings(summary: &Summary) -> Vec<String> {
@@ -132,61 +130,76 @@ fn findings(summary: &Summary) -> Vec<String> {
     points
 }
 
-/// The Markdown report of one run; `charts` are the chart files beside it.
-pub fn render(
+/// The report of one run, as blocks for `report.md` and `report.html`;
+/// `charts` are the chart files beside it.
+pub fn run_document(
     scenario: &Scenario,
     summary: &Summary,
     reproduce: &str,
     charts: &[String],
-) -> String {
-    let mut out = format!("# {}\n\n", summary.scenario);
+) -> Document {
+    let mut blocks = vec![Block::Heading(1, summary.scenario.clone())];
     if !scenario.description.is_empty() {
-        out.push_str(&format!("{}\n\n", scenario.description));
+        blocks.push(Block::Paragraph(scenario.description.clone()));
     }
-    out.push_str(&format!(
-        "Seed {} · {} simulated, of which the first {} are warm-up (excluded) · {} events.\n\nReproduce with `{reproduce}`.\n\n",
+    blocks.push(Block::Paragraph(format!(
+        "Seed {} · {} simulated, of which the first {} are warm-up (excluded) · {} events.",
         summary.seed,
         format_seconds(summary.duration_s),
         format_seconds(summary.warmup_s),
         group_digits(summary.events)
-    ));
+    )));
+    blocks.push(Block::Paragraph(format!("Reproduce with `{reproduce}`.")));
     if let Some(reason) = &summary.stopped_early {
-        out.push_str(&format!("> **Stopped early:** {reason}\n\n"));
+        blocks.push(Block::Note(format!("**Stopped early:** {reason}")));
     }
-    out.push_str("## Findings\n\n");
-    for point in findings(summary) {
-        out.push_str(&format!("- {point}\n"));
-    }
-    out.push_str("\n## Charts\n\n");
+    blocks.push(Block::Heading(2, "Findings".into()));
+    blocks.push(Block::Bullets(findings(summary)));
+    blocks.push(Block::Heading(2, "Charts".into()));
     for chart in charts.iter().filter(|c| c.ends_with(".svg")) {
-        let title = chart.trim_end_matches(".svg").replace('-', " ");
-        out.push_str(&format!("![{title}]({chart})\n\n"));
+        blocks.push(chart_block(chart));
     }
-    out.push_str("## Sources (end to end; latency of successful requests, `all`: every finished request)\n\n");
-    out.push_str(&markdown(text::sources_table(summary)));
+    blocks.push(Block::Heading(
+        2,
+        "Sources (end to end; latency of successful requests, `all`: every finished request)"
+            .into(),
+    ));
+    blocks.push(Block::Table(text::sources_table(summary)));
     for (title, table) in text::component_tables(summary) {
-        out.push_str(&format!("\n## {title}\n\n"));
-        out.push_str(&markdown(table));
+        blocks.push(Block::Heading(2, title.to_string()));
+        blocks.push(Block::Table(table));
     }
-    out.push_str("\nData: `summary.json` (schema in docs/json-schema.md) and `timeseries.csv`, one row per sample interval.\n");
-    out
+    blocks.push(Block::Paragraph("Data: `summary.json` (schema in docs/json-schema.md) and `timeseries.csv`, one row per sample interval.".into()));
+    Document {
+        title: summary.scenario.clone(),
+        blocks,
+    }
 }
 
-/// Appends a section (a terminal table as a code block, then its charts) to
-/// the `report.md` among `files`.
-pub fn append_section(
-    files: &mut [(String, Vec<u8>)],
-    title: &str,
-    table: &str,
-    charts: &[(String, Vec<u8>)],
-) {
-    let Some((_, report)) = files.iter_mut().find(|(name, _)| name == "report.md") else {
-        return;
-    };
-    let mut section = format!("\n## {title}\n\n```\n{}```\n\n", table);
-    for (name, _) in charts.iter().filter(|(name, _)| name.ends_with(".svg")) {
-        let alt = name.trim_end_matches(".svg").replace('-', " ");
-        section.push_str(&format!("![{alt}]({name})\n\n"));
+fn chart_block(file: &str) -> Block {
+    Block::Chart {
+        file: file.to_string(),
+        caption: file.trim_end_matches(".svg").replace('-', " "),
     }
-    report.extend_from_slice(section.as_bytes());
+}
+
+/// Appends a section to a report: its title, the lines above its table,
+/// the table, the notes under it, and its charts.
+pub fn append_section(
+    document: &mut Document,
+    title: &str,
+    (preamble, table, notes): (String, Table, String),
+    charts: &[String],
+) {
+    document.blocks.push(Block::Heading(2, title.to_string()));
+    if !preamble.trim().is_empty() {
+        document.blocks.push(Block::Preformatted(preamble));
+    }
+    document.blocks.push(Block::Table(table));
+    for line in notes.lines().filter(|l| !l.trim().is_empty()) {
+        document.blocks.push(Block::Paragraph(line.to_string()));
+    }
+    for chart in charts.iter().filter(|c| c.ends_with(".svg")) {
+        document.blocks.push(chart_block(chart));
+    }
 }

@@ -10,6 +10,7 @@ pub mod check;
 pub mod check_output;
 pub mod compare;
 pub mod diff;
+pub mod document;
 pub mod files;
 pub mod jobs;
 pub mod markdown;

@@ -425,6 +425,12 @@ const QUEUE_COLUMNS: [&str; 9] = [
 ];
 
 pub fn render(result: &SweepResult, reproduce: &str) -> String {
+    let (preamble, table, notes) = parts(result, reproduce);
+    format!("{preamble}{table}\n{notes}")
+}
+
+/// The sweep as the lines above its table, the table, and the notes under it.
+pub fn parts(result: &SweepResult, reproduce: &str) -> (String, comfy_table::Table, String) {
     let layout = Layout::of(&result.points[0]);
     let header = layout.header(result);
     let columns: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -440,14 +446,14 @@ pub fn render(result: &SweepResult, reproduce: &str) -> String {
         1 => "1 run per point".to_string(),
         n => format!("{n} replications per point, mean ±95% confidence interval"),
     };
-    format!(
-        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{}{table}\n{}",
+    let preamble = format!(
+        "stampede sweep · {} · {}\nseed {} · {replications}\nreproduce: {reproduce}\n\n{}",
         result.scenario,
         result.param,
         result.seed,
         stopped_text(&result.stopped),
-        layout.notes(behind),
-    )
+    );
+    (preamble, table, layout.notes(behind))
 }
 
 /// The processing columns of a queue at one point; "BEHIND" marks a

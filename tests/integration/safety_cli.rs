@@ -58,6 +58,9 @@ fn assert_whole_files(dir: &Path) -> usize {
                 .ends_with("</svg>"),
             Some("png") => is_whole_png(&bytes),
             Some("txt" | "md" | "yaml") => !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok(),
+            Some("html") => String::from_utf8_lossy(&bytes)
+                .trim_end()
+                .ends_with("</html>"),
             other => panic!("unexpected file {} ({other:?})", path.display()),
         };
         assert!(whole, "{} is not whole", path.display());
