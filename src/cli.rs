@@ -18,6 +18,7 @@ use anyhow::Result;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use stampede::engine::SimTime;
 use stampede::model::Simulation;
 use stampede::model::trace::TraceSelection;
 use stampede::report::diff::cause::{FailOn, Labeled, Report};
@@ -97,6 +98,17 @@ struct TraceArgs {
     /// Trace every K-th request after warm-up instead of each one.
     #[arg(long, default_value_t = 1, requires = "trace", value_parser = clap::value_parser!(u32).range(1..))]
     trace_every: u32,
+    /// Trace only requests that start at this simulated time or later, e.g. `30s`.
+    #[arg(long, requires = "trace", value_parser = parse_instant)]
+    trace_from: Option<SimTime>,
+    /// Write only the traced requests that failed.
+    #[arg(long, requires = "trace")]
+    trace_failed: bool,
+}
+
+/// A simulated instant written as a duration from the start, like `30s`.
+fn parse_instant(text: &str) -> Result<SimTime, String> {
+    scenario::units::parse_duration(text).map(|d| SimTime::ZERO + d)
 }
 
 #[derive(Subcommand)]
@@ -131,7 +143,7 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// The n-th request after warm-up (1 for the first; the default).
-        #[arg(long, group = "which", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        #[arg(long, group = "which", value_parser = clap::value_parser!(u64).range(1..))]
         request: Option<u64>,
         /// The slowest to finish of the first `--among` requests after warm-up.
         #[arg(long, group = "which")]
@@ -142,6 +154,9 @@ enum Command {
         /// How many requests after warm-up `--slowest` and `--first-failed` look at.
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         among: u32,
+        /// Look only at requests that start at this simulated time or later, e.g. `30s`.
+        #[arg(long, value_parser = parse_instant)]
+        from: Option<SimTime>,
     },
     /// Run a scenario's variants on the same random numbers and compare them side by side.
     Compare {
@@ -338,6 +353,8 @@ pub fn main() -> ExitCode {
             trace: None,
             trace_requests: 100,
             trace_every: 1,
+            trace_from: None,
+            trace_failed: false,
         },
     });
     let result = match command {
@@ -363,13 +380,21 @@ pub fn main() -> ExitCode {
             slowest,
             first_failed,
             among,
+            from,
         } => {
             let pick = match (slowest, first_failed) {
                 (true, _) => Pick::Slowest,
                 (_, true) => Pick::FirstFailed,
                 _ => Pick::Number(request.unwrap_or(1)),
             };
-            trace_one(scenario.as_deref(), variant.as_deref(), seed, pick, among)
+            let from = from.unwrap_or(SimTime::ZERO);
+            trace_one(
+                scenario.as_deref(),
+                variant.as_deref(),
+                seed,
+                pick,
+                (among, from),
+            )
         }
         Command::Compare {
             scenario,
@@ -619,6 +644,8 @@ fn run(
         simulation = simulation.with_trace(TraceSelection {
             count: trace.trace_requests,
             every: trace.trace_every,
+            from: trace.trace_from.unwrap_or(SimTime::ZERO),
+            only: None,
         });
     }
     let outcome =
@@ -626,7 +653,12 @@ fn run(
     bar.finish_and_clear();
     let summary = summarize(&scenario, &outcome);
     let report = text::render(&summary, &reproduce);
-    if let (Some(file), Some(log)) = (&trace.trace, &outcome.trace) {
+    if let (Some(file), Some(mut log)) = (&trace.trace, outcome.trace.clone()) {
+        if trace.trace_failed {
+            log.requests
+                .retain(|r| matches!(r.ended, Some((_, Err(_)))));
+        }
+        let log = &log;
         let json = stampede::report::trace::chrome_trace(&scenario, log, outcome.ended_at);
         eprintln!(
             "{} requests traced: open {} in ui.perfetto.dev or chrome://tracing",
@@ -681,7 +713,7 @@ fn trace_one(
     variant: Option<&str>,
     seed: Option<u64>,
     pick: Pick,
-    among: u32,
+    (among, from): (u32, SimTime),
 ) -> Result<ExitCode> {
     let mut scenario = match load(path, variant) {
         Ok(scenario) => scenario,
@@ -690,19 +722,26 @@ fn trace_one(
     if let Some(seed) = seed {
         scenario.seed = seed;
     }
-    let count = match pick {
-        Pick::Number(n) => n as u32,
-        Pick::Slowest | Pick::FirstFailed => among,
+    let (count, only) = match pick {
+        Pick::Number(n) => (1, Some(n)),
+        Pick::Slowest | Pick::FirstFailed => (among, None),
     };
-    let selection = TraceSelection { count, every: 1 };
+    let selection = TraceSelection {
+        count,
+        every: 1,
+        from,
+        only,
+    };
     let outcome = Simulation::new(&scenario).with_trace(selection).run();
     let log = outcome.trace.as_ref().expect("the run was traced");
     let Some(index) = stampede::report::trace::pick_request(log, pick) else {
         let what = match pick {
-            Pick::Number(n) => format!("the run has fewer than {n} requests after warm-up"),
-            Pick::Slowest => format!("none of the first {count} requests after warm-up finished"),
+            Pick::Number(n) => format!(
+                "request {n} after warm-up was not traced: the run has fewer, or it started before --from"
+            ),
+            Pick::Slowest => format!("none of the first {count} requests looked at finished"),
             Pick::FirstFailed => format!(
-                "none of the first {count} requests after warm-up failed; look further with --among"
+                "none of the first {count} requests looked at failed; look further with --among, or later with --from"
             ),
         };
         return Ok(invalid(what));

@@ -21,6 +21,10 @@ pub struct TraceSelection {
     pub count: u32,
     /// Trace every `every`-th request after warm-up (1: each one).
     pub every: u32,
+    /// Trace only requests that start at this simulated instant or later.
+    pub from: SimTime,
+    /// Trace only the request of this number (1 for the first after warm-up).
+    pub only: Option<u64>,
 }
 
 /// A traced thing's request and span; `NONE` when it is not traced.
@@ -166,7 +170,9 @@ impl TraceLog {
         }
         self.seen += 1;
         let full = self.requests.len() as u32 >= self.selection.count;
-        if full || !(self.seen - 1).is_multiple_of(u64::from(self.selection.every)) {
+        let skipped = !(self.seen - 1).is_multiple_of(u64::from(self.selection.every));
+        let other = self.selection.only.is_some_and(|n| n != self.seen);
+        if full || skipped || other || now < self.selection.from {
             return TraceRef::NONE;
         }
         self.requests.push(TracedRequest {

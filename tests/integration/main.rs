@@ -14,6 +14,7 @@ mod errors;
 mod faults;
 mod fuzz;
 mod jobs;
+mod lab;
 mod mechanisms;
 mod memory;
 mod properties;

@@ -199,7 +199,7 @@ fn trace_picks_the_slowest_and_the_first_failed() {
     assert_eq!(failed.status.code(), Some(2));
     let message = String::from_utf8(failed.stderr).unwrap();
     assert!(
-        message.contains("none of the first 50 requests after warm-up failed"),
+        message.contains("none of the first 50 requests looked at failed"),
         "{message}"
     );
 }
