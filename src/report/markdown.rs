@@ -155,6 +155,13 @@ pub fn run_document(
     }
     blocks.push(Block::Heading(2, "Findings".into()));
     blocks.push(Block::Bullets(findings(summary)));
+    if !summary.why.is_empty() {
+        blocks.push(Block::Heading(
+            2,
+            "Why (read from the recorded data)".into(),
+        ));
+        blocks.push(Block::Bullets(summary.why.clone()));
+    }
     blocks.push(Block::Heading(2, "Charts".into()));
     for chart in charts.iter().filter(|c| c.ends_with(".svg")) {
         blocks.push(chart_block(chart));

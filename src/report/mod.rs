@@ -22,6 +22,7 @@ pub mod sweep;
 pub mod text;
 pub mod theory;
 pub mod trace;
+pub mod why;
 
 // What a run recorded is the model's (it owns what it measures); the report
 // reads it under the names it always had.

@@ -58,6 +58,9 @@ pub struct Summary {
     /// What the run cost, when the scenario prices anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostSummary>,
+    /// Causes read off the data, in sentences that cite their numbers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub why: Vec<String>,
     /// Services that are textbook queues: closed forms beside the run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub theory: Vec<super::theory::TheorySummary>,
@@ -523,7 +526,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         .zip(&metrics.consumers)
         .map(|(spec, m)| consumer_summary(scenario, spec, m, measured))
         .collect();
-    Summary {
+    let mut summary = Summary {
         kind: "summary",
         schema_version: SCHEMA_VERSION,
         scenario: scenario.name.clone(),
@@ -607,8 +610,11 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
             metrics.sources.iter().map(|s| s.succeeded).sum(),
         ),
         theory: super::theory::theory_summaries(scenario, outcome),
+        why: Vec::new(),
         provenance: provenance::of_run(scenario),
-    }
+    };
+    summary.why = super::why::why(scenario, &summary);
+    summary
 }
 
 /// Attempts at a service that served one source's requests.

@@ -15,6 +15,7 @@ pub fn render(summary: &Summary, reproduce: &str) -> String {
     let mut out = header(summary, reproduce);
     out.push_str(&recovery_lines(summary));
     out.push_str(&super::queues::drain_lines(summary));
+    out.push_str(&super::why::why_lines(summary));
     out.push_str(&section(
         "Sources (end-to-end latency of successful requests; `all`: every finished request, failures included)",
         sources_table(summary),

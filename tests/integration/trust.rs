@@ -504,3 +504,77 @@ fn compare_says_when_fewer_messages_are_processed_but_faster() {
         "{text}"
     );
 }
+
+/// The report's `why` sentences of a bundled scenario's variant.
+fn why_of(name: &str, variant: &str) -> (stampede::report::summary::Summary, Vec<String>) {
+    let study =
+        stampede::scenario::load_study(std::path::Path::new(&crate::common::scenario_path(name)))
+            .unwrap();
+    let scenario = match variant {
+        "base" => study.base().clone(),
+        _ => study
+            .variants
+            .iter()
+            .find(|v| v.name == variant)
+            .expect("the variant exists")
+            .scenario
+            .clone(),
+    };
+    let (_, summary) = run(&scenario);
+    let why = summary.why.clone();
+    (summary, why)
+}
+
+fn says(why: &[String], fragment: &str) -> bool {
+    why.iter().any(|s| s.contains(fragment))
+}
+
+/// Each cause is named where the data shows it, with its numbers, and not
+/// where it does not.
+#[test]
+fn why_explains_causes_from_the_data() {
+    // The retry chain: three tiers of two attempts.
+    let (_, why) = why_of("retry-chain.yaml", "base");
+    assert!(
+        says(&why, "`db` receives 8.00 attempts per request"),
+        "{why:#?}"
+    );
+    assert!(
+        says(
+            &why,
+            "users → frontend → api → db allow up to 2 × 2 × 2 = 8"
+        ),
+        "{why:#?}"
+    );
+    assert!(!says(&why, "outlived its cause"), "{why:#?}");
+    // The metastable storm: waits beyond the timeout, a bottleneck, no recovery.
+    let (summary, why) = why_of("metastable-retry-storm.yaml", "no-defence");
+    let api = &summary.services[0];
+    let abandoned = stampede::report::text::group_digits(api.abandoned_work);
+    assert!(
+        says(
+            &why,
+            "longer than the 250ms timeout per attempt of its caller `users`"
+        ),
+        "{why:#?}"
+    );
+    assert!(says(&why, &format!("{abandoned} answers")), "{why:#?}");
+    assert!(says(&why, "`api` is the bottleneck"), "{why:#?}");
+    assert!(says(&why, "A failure that outlived its cause"), "{why:#?}");
+    // The breaker stops it, and is named for it.
+    let (_, why) = why_of("metastable-retry-storm.yaml", "circuit-breaker");
+    assert!(
+        says(&why, "the circuit breaker on users → api opened"),
+        "{why:#?}"
+    );
+    assert!(!says(&why, "outlived its cause"), "{why:#?}");
+    let (_, why) = why_of("metastable-retry-storm.yaml", "retry-budget");
+    assert!(
+        says(&why, "the retry limit on users → api refused"),
+        "{why:#?}"
+    );
+    // A quiet M/M/1 at 80%: only its bottleneck.
+    let (_, why) = why_of("mm1.yaml", "base");
+    assert_eq!(why.len(), 1, "{why:#?}");
+    assert!(says(&why, "`server` is the bottleneck: 80"), "{why:#?}");
+}

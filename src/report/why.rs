@@ -1,0 +1,272 @@
+//! Why, in sentences: causes read off the recorded data, each citing the
+//! numbers that support it, and none without them.
+//!
+//! Five patterns: a timeout shorter than the callee's queue wait (the work
+//! it serves is abandoned), attempts multiplying down the call graph
+//! against the retry policies that allow it, the bottleneck and where the
+//! queue builds, a disturbance the system did not recover from while
+//! retries kept the load up, and a defence (breaker, retry limit, shedding,
+//! rate limit) that acted in a run that recovered. Consumers falling behind
+//! have their own verdict in the queue lines.
+
+use crate::scenario::Scenario;
+use crate::scenario::spec::Target;
+
+use super::summary::Summary;
+use super::text::{format_ms, group_digits};
+
+/// Utilisation from which the busiest service is called the bottleneck.
+const BOTTLENECK_UTILISATION: f64 = 0.7;
+
+/// The sentences, most telling first.
+pub fn why(scenario: &Scenario, summary: &Summary) -> Vec<String> {
+    let mut sentences = Vec::new();
+    sentences.extend(timeouts_shorter_than_waits(scenario, summary));
+    sentences.extend(retries_multiply(scenario, summary));
+    sentences.extend(bottleneck(scenario, summary));
+    sentences.extend(storm_outlives_trigger(summary));
+    sentences.extend(defences_that_acted(summary));
+    sentences
+}
+
+/// A caller that gives up before the callee's queue lets its request
+/// through: the callee serves it for nobody.
+fn timeouts_shorter_than_waits(scenario: &Scenario, summary: &Summary) -> Vec<String> {
+    let mut sentences = Vec::new();
+    for (id, service) in summary.services.iter().enumerate() {
+        let Some(wait_ms) = service.queue_wait.mean_ms else {
+            continue;
+        };
+        let shortest = scenario
+            .edges
+            .iter()
+            .filter(|e| e.target == Target::Service(id as u32))
+            .filter_map(|e| e.policy.timeout_per_attempt.map(|t| (t.as_millis_f64(), e)))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let Some((timeout_ms, edge)) = shortest else {
+            continue;
+        };
+        if wait_ms <= timeout_ms || service.abandoned_work == 0 {
+            continue;
+        }
+        let served = (service.succeeded + service.errors).max(1);
+        sentences.push(format!(
+            "Requests waited {} on average in `{}`'s queue, longer than the {} timeout per attempt of its caller `{}`: {} answers ({:.0}% of what it served) went to callers that had already given up.",
+            format_ms(wait_ms),
+            service.name,
+            format_ms(timeout_ms),
+            edge.caller,
+            group_digits(service.abandoned_work),
+            service.abandoned_work as f64 * 100.0 / served as f64,
+        ));
+    }
+    sentences
+}
+
+/// The most attempts each service can receive per request, by the product
+/// of `max_attempts` along the worst path from a source, with that path.
+fn attempt_bounds(scenario: &Scenario) -> Vec<Option<(f64, Vec<usize>)>> {
+    let mut bounds: Vec<Option<(f64, Vec<usize>)>> = vec![None; scenario.services.len()];
+    // Edges from sources, then from each service reached, in waves: the
+    // call graph is acyclic, so a service's bound settles within as many
+    // waves as there are services.
+    let mut frontier: Vec<(usize, f64, Vec<usize>)> = scenario
+        .sources
+        .iter()
+        .map(|s| (s.edge as usize, 1.0, Vec::new()))
+        .collect();
+    for _ in 0..=scenario.services.len() {
+        let mut next = Vec::new();
+        for (edge, above, path) in frontier {
+            let spec = &scenario.edges[edge];
+            let Target::Service(target) = spec.target else {
+                continue;
+            };
+            let bound = above * f64::from(spec.policy.max_attempts);
+            let mut path = path;
+            path.push(edge);
+            let slot = &mut bounds[target as usize];
+            if slot.as_ref().is_none_or(|(b, _)| bound > *b) {
+                *slot = Some((bound, path.clone()));
+            }
+            for &call in &scenario.services[target as usize].calls {
+                next.push((call as usize, bound, path.clone()));
+            }
+        }
+        frontier = next;
+    }
+    bounds
+}
+
+fn retries_multiply(scenario: &Scenario, summary: &Summary) -> Vec<String> {
+    let bounds = attempt_bounds(scenario);
+    let mut sentences = Vec::new();
+    for (service, bound) in summary.services.iter().zip(bounds) {
+        let Some((bound, path)) = bound else {
+            continue;
+        };
+        if service.amplification < 1.5 || bound < 1.5 || path.len() < 2 {
+            continue;
+        }
+        let factors: Vec<String> = path
+            .iter()
+            .map(|&e| scenario.edges[e].policy.max_attempts.to_string())
+            .collect();
+        let mut hops: Vec<&str> = vec![&scenario.edges[path[0]].caller];
+        hops.extend(path.iter().map(|&e| scenario.edges[e].target_name.as_str()));
+        sentences.push(format!(
+            "Retries multiply down the chain: `{}` receives {:.2} attempts per request, and the retry policies along {} allow up to {} = {bound:.0}.",
+            service.name,
+            service.amplification,
+            hops.join(" → "),
+            factors.join(" × "),
+        ));
+    }
+    sentences
+}
+
+/// The busiest service, and the one where requests wait most if another.
+fn bottleneck(scenario: &Scenario, summary: &Summary) -> Vec<String> {
+    let busiest = summary
+        .services
+        .iter()
+        .max_by(|a, b| a.utilisation.total_cmp(&b.utilisation));
+    let Some(busiest) = busiest.filter(|s| s.utilisation >= BOTTLENECK_UTILISATION) else {
+        return Vec::new();
+    };
+    let mut sentence = format!(
+        "`{}` is the bottleneck: {:.1}% busy, with {:.1} requests waiting on average",
+        busiest.name,
+        busiest.utilisation * 100.0,
+        busiest.queue_length_mean
+    );
+    let longest = summary
+        .services
+        .iter()
+        .max_by(|a, b| a.queue_length_mean.total_cmp(&b.queue_length_mean));
+    if let Some(queue) = longest
+        .filter(|q| q.name != busiest.name && q.queue_length_mean > busiest.queue_length_mean)
+    {
+        sentence.push_str(&format!(
+            "; the longest queue is at `{}` ({:.1} waiting, {:.1}% busy)",
+            queue.name,
+            queue.queue_length_mean,
+            queue.utilisation * 100.0
+        ));
+        let calls = scenario
+            .services
+            .iter()
+            .any(|s| s.name == queue.name && !s.calls.is_empty());
+        if calls {
+            sentence.push_str(", whose workers are held by the calls they make");
+        }
+    }
+    sentence.push('.');
+    vec![sentence]
+}
+
+/// A disturbance over, goodput still down, and retries still multiplying.
+fn storm_outlives_trigger(summary: &Summary) -> Vec<String> {
+    let mut sentences = Vec::new();
+    for recovery in summary.recovery.iter().filter(|r| !r.recovered) {
+        let Some(source) = summary.sources.iter().find(|s| s.name == recovery.source) else {
+            continue;
+        };
+        let per_request = summary.totals.work_per_request;
+        let retried =
+            source.retries > 0 || per_request >= 1.5 * (summary.services.len().max(1) as f64);
+        if !retried {
+            continue;
+        }
+        sentences.push(format!(
+            "A failure that outlived its cause: the disturbance ended at {}s, but the goodput of `{}` stayed at {:.0}% of before, with {per_request:.2} service attempts per request over the run ({} retries by `{}` alone): retries of timed-out work kept the system overloaded.",
+            recovery.trigger_end_s,
+            source.name,
+            recovery.final_goodput_ratio * 100.0,
+            group_digits(source.retries),
+            source.name,
+        ));
+    }
+    sentences
+}
+
+/// Defences that acted in a run whose disturbance was recovered from.
+fn defences_that_acted(summary: &Summary) -> Vec<String> {
+    let recovered: Vec<String> = summary
+        .recovery
+        .iter()
+        .filter(|r| r.recovered)
+        .map(|r| {
+            let after = r.recovery_time_s.unwrap_or(0.0);
+            format!(
+                "`{}` recovered {after:.1}s after the disturbance ended",
+                r.source
+            )
+        })
+        .collect();
+    if recovered.is_empty() {
+        return Vec::new();
+    }
+    let outcome = recovered.join(", ");
+    let mut sentences = Vec::new();
+    for call in &summary.calls {
+        let what = match (
+            call.breaker_opened,
+            call.retries_throttled,
+            call.throttled_by_caller,
+        ) {
+            (opened, _, _) if opened > 0 => format!(
+                "the circuit breaker on {} → {} opened {} times and failed {} attempts fast",
+                call.caller,
+                call.target,
+                group_digits(opened),
+                group_digits(call.short_circuited)
+            ),
+            (_, refused, _) if refused > 0 => format!(
+                "the retry limit on {} → {} refused {} retries",
+                call.caller,
+                call.target,
+                group_digits(refused)
+            ),
+            (_, _, limited) if limited > 0 => format!(
+                "the caller's rate limit on {} → {} held back {} attempts",
+                call.caller,
+                call.target,
+                group_digits(limited)
+            ),
+            _ => continue,
+        };
+        sentences.push(format!("A defence acted: {what}, and {outcome}."));
+    }
+    for service in summary
+        .services
+        .iter()
+        .filter(|s| s.shed + s.queue_timeouts > 0)
+    {
+        sentences.push(format!(
+            "A defence acted: `{}` shed {} requests (its concurrency limit or queue timeout) so that what it served was still wanted, and {outcome}.",
+            service.name,
+            group_digits(service.shed + service.queue_timeouts)
+        ));
+    }
+    for limiter in summary.rate_limiters.iter().filter(|l| l.throttled > 0) {
+        sentences.push(format!(
+            "A defence acted: the rate limiter `{}` answered {} requests at once as throttled, and {outcome}.",
+            limiter.name,
+            group_digits(limiter.throttled)
+        ));
+    }
+    sentences
+}
+
+/// The sentences as lines under a heading, for the terminal report.
+pub fn why_lines(summary: &Summary) -> String {
+    if summary.why.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nWhy (read from the recorded data):\n");
+    for sentence in &summary.why {
+        out.push_str(&format!("  - {}\n", sentence.replace('`', "")));
+    }
+    out
+}
