@@ -505,11 +505,22 @@ impl Simulation<'_> {
             }
             Ending::CallEnded { failed: false } | Ending::Cancelled => Outcome::Cancelled,
         };
+        let mut opened = false;
         if let Some(breaker) = &mut edge.breaker {
             let opened_before = breaker.opened;
             breaker.record(outcome, self.kernel.now);
-            if breaker.opened > opened_before && self.kernel.measuring {
+            opened = breaker.opened > opened_before;
+            if opened && self.kernel.measuring {
                 self.recorder.metrics.edges[call.edge as usize].breaker_opened += 1;
+            }
+        }
+        if let Some(log) = self.recorder.trace_of(removed.trace) {
+            let now = self.kernel.now;
+            if matches!(ending, Ending::TimedOut) {
+                log.mark(removed.trace, MarkKind::TimedOut, now);
+            }
+            if opened {
+                log.mark(removed.trace, MarkKind::BreakerOpened, now);
             }
         }
         if let (Some(limiter), Outcome::Success { .. } | Outcome::Failure { .. }) =

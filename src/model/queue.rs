@@ -25,6 +25,7 @@ use crate::scenario::spec::{MessageGroups, QueueSpec, Scenario, WhenFull};
 use super::async_job::JobEnd;
 use super::event::{AsyncJobKey, AttemptKey, MessageKey};
 use super::sim::Simulation;
+use super::trace::{MarkKind, TraceRef};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Place {
@@ -54,6 +55,8 @@ pub(super) struct Message {
     pub processed: u32,
     /// The asynchronous job it carries, until the job's end.
     pub job: Option<AsyncJobKey>,
+    /// The span of the traced send that brought it, if any.
+    pub trace: TraceRef,
 }
 
 /// A send waiting for room in a full queue (`when_full: block`).
@@ -301,8 +304,10 @@ impl Simulation<'_> {
         let make_room = full && spec.when_full == WhenFull::DropOldest && self.drop_oldest(queue);
         match (full && !make_room, spec.when_full) {
             (false, _) => {
+                let trace = attempt.map_or(TraceRef::NONE, |a| self.trace_of_attempt(a));
                 let message = self.admit(queue, key, self.kernel.now, measured, 0);
                 self.queues.messages[message].job = job;
+                self.queues.messages[message].trace = trace;
                 if let Some(attempt) = attempt {
                     self.answer_at(self.kernel.now, attempt, Ok(()));
                 }
@@ -367,6 +372,14 @@ impl Simulation<'_> {
         true
     }
 
+    /// Marks the traced send that brought `message`, if any.
+    fn mark_message(&mut self, message: MessageKey, kind: MarkKind) {
+        let traced = self.queues.messages[message].trace;
+        if let Some(log) = self.recorder.trace_of(traced) {
+            log.mark(traced, kind, self.kernel.now);
+        }
+    }
+
     /// The job `message` carries, if any, ends with it (once: the message
     /// lets go of it).
     fn end_job_of(&mut self, message: MessageKey, end: JobEnd) {
@@ -425,6 +438,7 @@ impl Simulation<'_> {
             holders: 0,
             processed,
             job: None,
+            trace: TraceRef::NONE,
         });
         let expires_at = sent_at + spec.retention;
         if expires_at <= self.kernel.end_at() {
@@ -588,8 +602,12 @@ impl Simulation<'_> {
                 }
                 continue;
             }
+            let trace = blocked
+                .attempt
+                .map_or(TraceRef::NONE, |a| self.trace_of_attempt(a));
             let message = self.admit(queue, blocked.key, blocked.sent_at, blocked.measured, 0);
             self.queues.messages[message].job = blocked.job;
+            self.queues.messages[message].trace = trace;
             if let Some(attempt) = blocked.attempt {
                 self.answer_at(self.kernel.now, attempt, Ok(()));
             }
@@ -653,6 +671,11 @@ impl Simulation<'_> {
         state.receipt += 1;
         state.holders += 1;
         let (receipt, job) = (state.receipt, state.job);
+        let (traced, receive) = (state.trace, state.receive_count);
+        if let Some(log) = self.recorder.trace_of(traced) {
+            let mark = MarkKind::MessageReceived { queue, receive };
+            log.mark(traced, mark, self.kernel.now);
+        }
         self.kernel
             .schedule_in(visibility, QueueEvent::MessageDue { message, receipt });
         if let Some(job) = job {
@@ -700,6 +723,7 @@ impl Simulation<'_> {
             self.recorder.metrics.queues[dead_letter_queue as usize].dead_letters_in += 1;
         }
         self.end_job_of(message, JobEnd::DeadLettered);
+        self.mark_message(message, MarkKind::MessageDeadLettered { queue });
         self.remove_message(message);
         let spec = &self.kernel.scenario.queues[dead_letter_queue as usize];
         let full = spec
@@ -749,6 +773,7 @@ impl Simulation<'_> {
         }
         self.recorder.running.queue_deleted[queue as usize] += 1;
         self.end_job_of(message, JobEnd::Completed);
+        self.mark_message(message, MarkKind::MessageDeleted { queue });
         self.remove_message(message);
     }
 

@@ -122,6 +122,22 @@ pub enum MarkKind {
     MessageSent {
         queue: u32,
     },
+    /// The per-attempt timeout passed: the caller stopped waiting.
+    TimedOut,
+    /// This attempt's failure opened the caller's circuit breaker.
+    BreakerOpened,
+    /// The message the request sent, received by a consumer (its n-th receive).
+    MessageReceived {
+        queue: u32,
+        receive: u32,
+    },
+    /// …deleted after processing, or moved to the dead-letter queue.
+    MessageDeleted {
+        queue: u32,
+    },
+    MessageDeadLettered {
+        queue: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

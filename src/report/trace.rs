@@ -148,6 +148,20 @@ impl Names<'_> {
                 )
             }
             MarkKind::ShortCircuited => "short-circuited: the circuit breaker is open".into(),
+            MarkKind::TimedOut => "timeout: the caller stops waiting".into(),
+            MarkKind::BreakerOpened => "the circuit breaker opens".into(),
+            MarkKind::MessageReceived { queue, receive } => format!(
+                "message received from {} (receive {receive})",
+                self.scenario.queues[queue as usize].name
+            ),
+            MarkKind::MessageDeleted { queue } => format!(
+                "message processed and deleted from {}",
+                self.scenario.queues[queue as usize].name
+            ),
+            MarkKind::MessageDeadLettered { queue } => format!(
+                "message moved from {} to its dead-letter queue",
+                self.scenario.queues[queue as usize].name
+            ),
             MarkKind::Throttled => "throttled by the caller's own rate limit".into(),
             MarkKind::CacheHit { cache } => {
                 format!("{} hit", self.scenario.caches[cache as usize].name)
@@ -162,6 +176,14 @@ impl Names<'_> {
                 )
             }
         }
+    }
+}
+
+/// A span's length: `0ms` rather than a bare 0.
+fn span_ms(ms: f64) -> String {
+    match ms {
+        0.0 => "0ms".to_string(),
+        _ => format_ms(ms),
     }
 }
 
@@ -356,7 +378,7 @@ pub fn waterfall(scenario: &Scenario, log: &TraceLog, index: usize) -> String {
         Some((at, result)) => format!(
             "{} after {}",
             result_text(result),
-            format_ms(at.since(request.started_at).as_millis_f64())
+            span_ms(at.since(request.started_at).as_millis_f64())
         ),
         None => "still in flight at the end of the run".to_string(),
     };
@@ -399,7 +421,7 @@ impl WaterfallLines<'_> {
         let indent = "  ".repeat(depth);
         let lasted = s
             .end
-            .map(|end| format!(" for {}", format_ms(end.since(s.start).as_millis_f64())))
+            .map(|end| format!(" for {}", span_ms(end.since(s.start).as_millis_f64())))
             .unwrap_or_default();
         let outcome = self.names.outcome(s);
         let outcome = match outcome.is_empty() {

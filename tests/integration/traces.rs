@@ -224,3 +224,43 @@ fn a_trace_file_that_cannot_be_written_is_refused_before_the_run() {
         .unwrap();
     assert_eq!(flag_alone.status.code(), Some(2));
 }
+
+/// Marks follow a request past its answers: a timeout and the retry it
+/// causes, and a message it sent being received and deleted.
+#[test]
+fn marks_follow_timeouts_and_messages() {
+    let text = |args: &[&str]| {
+        let output = stampede().args(args).output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let storm = scenario_path("metastable-retry-storm.yaml");
+    let waterfall = text(&[
+        "trace",
+        &storm,
+        "--variant",
+        "no-defence",
+        "--first-failed",
+        "--from",
+        "45s",
+    ]);
+    assert!(
+        waterfall.contains("· timeout: the caller stops waiting"),
+        "{waterfall}"
+    );
+    assert!(
+        waterfall.contains("after its caller had given up (abandoned work)"),
+        "{waterfall}"
+    );
+    let payments = scenario_path("poison-message-dlq.yaml");
+    let waterfall = text(&["trace", &payments, "--request", "3"]);
+    assert!(
+        waterfall.contains("· message received from payments-queue (receive 1)"),
+        "{waterfall}"
+    );
+    assert!(
+        waterfall.contains("· message processed and deleted from payments-queue"),
+        "{waterfall}"
+    );
+    assert!(waterfall.contains("ok after 0ms"), "{waterfall}");
+}
