@@ -143,7 +143,7 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// The n-th request after warm-up (1 for the first; the default).
-        #[arg(long, group = "which", value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, group = "which", conflicts_with = "from", value_parser = clap::value_parser!(u64).range(1..))]
         request: Option<u64>,
         /// The slowest to finish of the first `--among` requests after warm-up.
         #[arg(long, group = "which")]
@@ -382,9 +382,10 @@ pub fn main() -> ExitCode {
             among,
             from,
         } => {
-            let pick = match (slowest, first_failed) {
-                (true, _) => Pick::Slowest,
-                (_, true) => Pick::FirstFailed,
+            let pick = match (slowest, first_failed, from) {
+                (true, _, _) => Pick::Slowest,
+                (_, true, _) => Pick::FirstFailed,
+                (_, _, Some(_)) if request.is_none() => Pick::First,
                 _ => Pick::Number(request.unwrap_or(1)),
             };
             let from = from.unwrap_or(SimTime::ZERO);
@@ -722,8 +723,14 @@ fn trace_one(
     if let Some(seed) = seed {
         scenario.seed = seed;
     }
+    if scenario.sources.iter().all(|s| s.job.is_some()) {
+        return Ok(invalid(
+            "the sources of this scenario submit asynchronous jobs, which `stampede trace` does not follow: trace a scenario whose sources wait for their answers",
+        ));
+    }
     let (count, only) = match pick {
         Pick::Number(n) => (1, Some(n)),
+        Pick::First => (1, None),
         Pick::Slowest | Pick::FirstFailed => (among, None),
     };
     let selection = TraceSelection {
@@ -740,6 +747,7 @@ fn trace_one(
                 "request {n} after warm-up was not traced: the run has fewer, or it started before --from"
             ),
             Pick::Slowest => format!("none of the first {count} requests looked at finished"),
+            Pick::First => "no request started after --from".to_string(),
             Pick::FirstFailed => format!(
                 "none of the first {count} requests looked at failed; look further with --among, or later with --from"
             ),

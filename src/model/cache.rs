@@ -22,7 +22,7 @@ use super::call::NO_SOURCE;
 use super::event::{AttemptKey, FillKey};
 use super::sim::Owner;
 use super::sim::Simulation;
-use super::trace::MarkKind;
+use super::trace::{MarkKind, TraceRef};
 
 /// One cache's running state.
 /// The caches room: each cache's store and the backend fills in progress.
@@ -198,11 +198,16 @@ impl Simulation<'_> {
             self.recorder.metrics.caches[cache as usize].backend_calls += 1;
         }
         let origin = waiter.map_or(NO_SOURCE, |(attempt, _)| self.origin_of(attempt));
-        self.start_call(
+        // The fill a traced miss starts is part of its request's life.
+        let parent = waiter.map_or(TraceRef::NONE, |(attempt, _)| {
+            self.trace_of_attempt(attempt)
+        });
+        self.start_traced_call(
             Owner::Fill(fill),
             spec.backend_edge,
             (key, origin),
             SimTime::MAX,
+            parent,
         );
     }
 

@@ -643,7 +643,11 @@ impl Simulation<'_> {
     }
 
     pub(super) fn on_call_deadline(&mut self, call: CallKey) {
-        if self.calls.open.contains_key(call) {
+        if let Some(open) = self.calls.open.get(call) {
+            let traced = open.trace;
+            if let Some(log) = self.recorder.trace_of(traced) {
+                log.mark(traced, MarkKind::DeadlinePassed, self.kernel.now);
+            }
             self.finish_call(call, Err(Failure::DeadlineExceeded));
         }
     }
@@ -763,6 +767,10 @@ impl Simulation<'_> {
             None => {
                 if measured {
                     self.recorder.metrics.edges[call.edge as usize].retries_throttled += 1;
+                }
+                let traced = call.trace;
+                if let Some(log) = self.recorder.trace_of(traced) {
+                    log.mark(traced, MarkKind::RetryRefused, self.kernel.now);
                 }
                 false
             }

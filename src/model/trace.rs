@@ -124,6 +124,10 @@ pub enum MarkKind {
     },
     /// The per-attempt timeout passed: the caller stopped waiting.
     TimedOut,
+    /// The call's overall deadline passed: it fails, whatever is left.
+    DeadlinePassed,
+    /// The edge's retry limit (throttle, budget or quota) refused a retry.
+    RetryRefused,
     /// This attempt's failure opened the caller's circuit breaker.
     BreakerOpened,
     /// The message the request sent, received by a consumer (its n-th receive).
@@ -145,6 +149,9 @@ pub struct Mark {
     pub at: SimTime,
     pub span: u32,
     pub kind: MarkKind,
+    /// Spans opened before it, which orders it among spans opened at the
+    /// same instant.
+    pub after_spans: u32,
 }
 
 /// One traced request.
@@ -242,10 +249,13 @@ impl TraceLog {
     }
 
     pub fn mark(&mut self, span: TraceRef, kind: MarkKind, now: SimTime) {
-        self.requests[span.request as usize].marks.push(Mark {
+        let request = &mut self.requests[span.request as usize];
+        let after_spans = request.spans.len() as u32;
+        request.marks.push(Mark {
             at: now,
             span: span.span,
             kind,
+            after_spans,
         });
     }
 

@@ -67,6 +67,33 @@ fn track_of(request: &TracedRequest, span: u32) -> Track {
     }
 }
 
+/// The attempt whose work a span is part of at its instance (its lane),
+/// or none on the source's track. One request's retries may wait at the
+/// same instance at once, so each attempt's work there gets a thread of
+/// its own, where its slices nest.
+fn lane_of(request: &TracedRequest, span: u32) -> Option<u32> {
+    let span_ref = &request.spans[span as usize];
+    match (span_ref.kind, span_ref.parent) {
+        (SpanKind::Queued { .. } | SpanKind::Served { .. }, parent) => parent,
+        (_, None) => None,
+        // A cache's fill may outlive the attempt whose miss started it.
+        (SpanKind::Call { .. }, Some(parent))
+            if matches!(
+                request.spans[parent as usize].kind,
+                SpanKind::Attempt { instance: None, .. }
+            ) =>
+        {
+            Some(span)
+        }
+        (_, Some(parent)) => lane_of(request, parent),
+    }
+}
+
+/// The thread of request `index` in `lane`.
+fn thread_id(index: u64, lane: Option<u32>) -> u64 {
+    (index + 1) * 1_000_000 + lane.map_or(0, |l| u64::from(l) + 1)
+}
+
 /// What a span is called, in the trace and the waterfall.
 struct Names<'a> {
     scenario: &'a Scenario,
@@ -149,6 +176,10 @@ impl Names<'_> {
             }
             MarkKind::ShortCircuited => "short-circuited: the circuit breaker is open".into(),
             MarkKind::TimedOut => "timeout: the caller stops waiting".into(),
+            MarkKind::DeadlinePassed => "deadline: the call gives up".into(),
+            MarkKind::RetryRefused => {
+                "retry refused by the retry limit (throttle, budget or quota)".into()
+            }
             MarkKind::BreakerOpened => "the circuit breaker opens".into(),
             MarkKind::MessageReceived { queue, receive } => format!(
                 "message received from {} (receive {receive})",
@@ -227,24 +258,36 @@ impl ChromeTrace<'_> {
         }
     }
 
-    fn request(&mut self, request: &TracedRequest, tid: u64) {
+    fn request(&mut self, request: &TracedRequest, index: u64) {
         let source = &self.names.scenario.sources[request.source as usize].name;
-        let thread = format!("request {} of {source}", request.number);
+        let names: Vec<String> = request.spans.iter().map(|s| self.names.span(s)).collect();
+        let thread_name = |lane: Option<u32>| match lane {
+            None => format!("request {} of {source}", request.number),
+            Some(attempt) => format!("request {} · {}", request.number, names[attempt as usize]),
+        };
         for (id, span) in request.spans.iter().enumerate() {
-            let track = track_of(request, id as u32);
-            self.name_track(track, tid, &thread);
-            self.slice(span, track, tid);
+            let (track, lane) = (track_of(request, id as u32), lane_of(request, id as u32));
+            let tid = thread_id(index, lane);
+            let name = thread_name(lane);
+            self.name_track(track, tid, &name);
+            // A wait of no time says nothing.
+            let empty_wait =
+                matches!(span.kind, SpanKind::Queued { .. }) && span.end == Some(span.start);
+            if !empty_wait {
+                self.slice(span, track, tid);
+            }
             if let Some(parent) = first_at_callee(request, id) {
                 let from = track_of(request, parent);
+                let from_tid = thread_id(index, lane_of(request, parent));
                 self.flow(
-                    (from, micros(request.spans[parent as usize].start)),
-                    (track, micros(span.start)),
-                    tid,
+                    (from, from_tid, micros(request.spans[parent as usize].start)),
+                    (track, tid, micros(span.start)),
                 );
             }
         }
         for mark in &request.marks {
             let track = track_of(request, mark.span);
+            let tid = thread_id(index, lane_of(request, mark.span));
             let at = micros(mark.at);
             let event = json!({"ph": "i", "s": "t", "name": self.names.mark(mark.kind), "cat": "mark", "ts": at, "pid": pid(track), "tid": tid});
             self.events.push(((pid(track), tid), at, 0.0, event));
@@ -265,13 +308,18 @@ impl ChromeTrace<'_> {
     }
 
     /// An arrow from an attempt to the first thing it caused at the callee.
-    fn flow(&mut self, (from, from_at): (Track, f64), (to, to_at): (Track, f64), tid: u64) {
+    fn flow(
+        &mut self,
+        (from, from_tid, from_at): (Track, u64, f64),
+        (to, to_tid, to_at): (Track, u64, f64),
+    ) {
         self.flows += 1;
         let id = self.flows;
-        let start = json!({"ph": "s", "name": "attempt", "cat": "flow", "id": id, "ts": from_at, "pid": pid(from), "tid": tid});
-        let end = json!({"ph": "f", "bp": "e", "name": "attempt", "cat": "flow", "id": id, "ts": to_at, "pid": pid(to), "tid": tid});
-        self.events.push(((pid(from), tid), from_at, 0.0, start));
-        self.events.push(((pid(to), tid), to_at, 0.0, end));
+        let start = json!({"ph": "s", "name": "attempt", "cat": "flow", "id": id, "ts": from_at, "pid": pid(from), "tid": from_tid});
+        let end = json!({"ph": "f", "bp": "e", "name": "attempt", "cat": "flow", "id": id, "ts": to_at, "pid": pid(to), "tid": to_tid});
+        self.events
+            .push(((pid(from), from_tid), from_at, 0.0, start));
+        self.events.push(((pid(to), to_tid), to_at, 0.0, end));
     }
 }
 
@@ -301,7 +349,7 @@ pub fn chrome_trace(scenario: &Scenario, log: &TraceLog, ended_at: SimTime) -> S
         flows: 0,
     };
     for (index, request) in log.requests.iter().enumerate() {
-        trace.request(request, index as u64 + 1);
+        trace.request(request, index as u64);
     }
     // Per track in time order.
     trace.events.sort_by(|a, b| {
@@ -348,6 +396,8 @@ pub enum Pick {
     Number(u64),
     Slowest,
     FirstFailed,
+    /// The first request traced (the first from a given time on).
+    First,
 }
 
 /// The index of the traced request `pick` names, if any.
@@ -362,6 +412,7 @@ pub fn pick_request(log: &TraceLog, pick: Pick) -> Option<usize> {
             .requests
             .iter()
             .position(|r| matches!(r.ended, Some((_, Err(_))))),
+        Pick::First => (!log.requests.is_empty()).then_some(0),
     }
 }
 
@@ -437,20 +488,22 @@ impl WaterfallLines<'_> {
                 self.names.span(s)
             ));
         }
-        let mut items: Vec<(SimTime, u8, u32)> = Vec::new();
+        // In time order, and at one instant in the order they happened: a
+        // mark after the spans opened before it, before those opened after.
+        let mut items: Vec<(SimTime, u64, u32)> = Vec::new();
         for (index, mark) in self.request.marks.iter().enumerate() {
             if mark.span == span {
-                items.push((mark.at, 0, index as u32));
+                items.push((mark.at, 2 * u64::from(mark.after_spans), index as u32));
             }
         }
         for (child, c) in self.request.spans.iter().enumerate() {
             if c.parent == Some(span) {
-                items.push((c.start, 1, child as u32));
+                items.push((c.start, 2 * child as u64 + 1, child as u32));
             }
         }
         items.sort();
-        for (at, kind, index) in items {
-            match kind {
+        for (at, order, index) in items {
+            match order % 2 {
                 0 => {
                     let mark = self.request.marks[index as usize];
                     out.push_str(&format!(

@@ -105,7 +105,7 @@ fn retries_multiply(scenario: &Scenario, summary: &Summary) -> Vec<String> {
         let Some((bound, path)) = bound else {
             continue;
         };
-        if service.amplification < 1.5 || bound < 1.5 || path.len() < 2 {
+        if service.amplification < 1.5 || bound < 1.5 {
             continue;
         }
         let factors: Vec<String> = path
@@ -115,11 +115,14 @@ fn retries_multiply(scenario: &Scenario, summary: &Summary) -> Vec<String> {
         let mut hops: Vec<&str> = vec![&scenario.edges[path[0]].caller];
         hops.extend(path.iter().map(|&e| scenario.edges[e].target_name.as_str()));
         sentences.push(format!(
-            "Retries multiply down the chain: `{}` receives {:.2} attempts per request, and the retry policies along {} allow up to {} = {bound:.0}.",
+            "Retries multiply: `{}` receives {:.2} attempts per request, and the retry policies along {} allow up to {}.",
             service.name,
             service.amplification,
             hops.join(" → "),
-            factors.join(" × "),
+            match factors.len() {
+                1 => format!("{bound:.0}"),
+                _ => format!("{} = {bound:.0}", factors.join(" × ")),
+            },
         ));
     }
     sentences
@@ -127,18 +130,31 @@ fn retries_multiply(scenario: &Scenario, summary: &Summary) -> Vec<String> {
 
 /// The busiest service, and the one where requests wait most if another.
 fn bottleneck(scenario: &Scenario, summary: &Summary) -> Vec<String> {
+    // A service is as busy as its busiest instance: a hot shard saturates
+    // while the average looks idle.
+    let busy = |s: &super::summary::ServiceSummary| {
+        s.utilisation_busiest_instance
+            .unwrap_or(s.utilisation)
+            .max(s.utilisation)
+    };
     let busiest = summary
         .services
         .iter()
-        .max_by(|a, b| a.utilisation.total_cmp(&b.utilisation));
-    let Some(busiest) = busiest.filter(|s| s.utilisation >= BOTTLENECK_UTILISATION) else {
+        .max_by(|a, b| busy(a).total_cmp(&busy(b)));
+    let Some(busiest) = busiest.filter(|s| busy(s) >= BOTTLENECK_UTILISATION) else {
         return Vec::new();
     };
+    let how_busy = match busiest.utilisation_busiest_instance {
+        Some(top) if top > busiest.utilisation + 0.1 => format!(
+            "its busiest instance {:.1}% busy (all instances {:.1}% on average)",
+            top * 100.0,
+            busiest.utilisation * 100.0
+        ),
+        _ => format!("{:.1}% busy", busiest.utilisation * 100.0),
+    };
     let mut sentence = format!(
-        "`{}` is the bottleneck: {:.1}% busy, with {:.1} requests waiting on average",
-        busiest.name,
-        busiest.utilisation * 100.0,
-        busiest.queue_length_mean
+        "`{}` is the bottleneck: {how_busy}, with {:.1} requests waiting on average",
+        busiest.name, busiest.queue_length_mean
     );
     let longest = summary
         .services
@@ -173,18 +189,19 @@ fn storm_outlives_trigger(summary: &Summary) -> Vec<String> {
             continue;
         };
         let per_request = summary.totals.work_per_request;
-        let retried =
-            source.retries > 0 || per_request >= 1.5 * (summary.services.len().max(1) as f64);
-        if !retried {
+        // Retries must be a large share of the load to be its cause.
+        let retry_share = source.retries as f64 / source.requests.max(1) as f64;
+        if retry_share < 0.5 {
             continue;
         }
         sentences.push(format!(
-            "A failure that outlived its cause: the disturbance ended at {}s, but the goodput of `{}` stayed at {:.0}% of before, with {per_request:.2} service attempts per request over the run ({} retries by `{}` alone): retries of timed-out work kept the system overloaded.",
+            "A failure that outlived its cause: the disturbance ended at {}s, but the goodput of `{}` stayed at {:.0}% of before, with {per_request:.2} service attempts per request over the run (`{}` made {} retries, {:.1} per request): retries of timed-out work kept the system overloaded.",
             recovery.trigger_end_s,
             source.name,
             recovery.final_goodput_ratio * 100.0,
-            group_digits(source.retries),
             source.name,
+            group_digits(source.retries),
+            retry_share,
         ));
     }
     sentences
@@ -229,7 +246,7 @@ fn defences_that_acted(summary: &Summary) -> Vec<String> {
                 group_digits(refused)
             ),
             (_, _, limited) if limited > 0 => format!(
-                "the caller's rate limit on {} → {} held back {} attempts",
+                "the caller's rate limit on {} → {} refused {} attempts",
                 call.caller,
                 call.target,
                 group_digits(limited)
@@ -244,14 +261,22 @@ fn defences_that_acted(summary: &Summary) -> Vec<String> {
         .filter(|s| s.shed + s.queue_timeouts > 0)
     {
         sentences.push(format!(
-            "A defence acted: `{}` shed {} requests (its concurrency limit or queue timeout) so that what it served was still wanted, and {outcome}.",
+            "A defence acted: `{}` shed {} so that what it served was still wanted, and {outcome}.",
             service.name,
-            group_digits(service.shed + service.queue_timeouts)
+            match (service.shed, service.queue_timeouts) {
+                (0, waited) => format!("{} requests that waited longer than its queue timeout", group_digits(waited)),
+                (shed, 0) => format!("{} requests over its concurrency limit", group_digits(shed)),
+                (shed, waited) => format!(
+                    "{} requests over its concurrency limit and {} that waited longer than its queue timeout",
+                    group_digits(shed),
+                    group_digits(waited)
+                ),
+            }
         ));
     }
     for limiter in summary.rate_limiters.iter().filter(|l| l.throttled > 0) {
         sentences.push(format!(
-            "A defence acted: the rate limiter `{}` answered {} requests at once as throttled, and {outcome}.",
+            "A defence acted: the rate limiter `{}` answered {} attempts at once as throttled, and {outcome}.",
             limiter.name,
             group_digits(limiter.throttled)
         ));

@@ -12,6 +12,10 @@ use crate::common::*;
 
 /// Runs `scenario` with `--trace`, and returns the trace and the summary.
 fn traced(scenario: &str, requests: u32) -> (Value, String) {
+    traced_with(scenario, requests, &[])
+}
+
+fn traced_with(scenario: &str, requests: u32, extra: &[&str]) -> (Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("trace.json");
     let output = stampede()
@@ -24,6 +28,7 @@ fn traced(scenario: &str, requests: u32) -> (Value, String) {
         ])
         .arg(&file)
         .args(["--trace-requests", &requests.to_string()])
+        .args(extra)
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
@@ -112,6 +117,11 @@ fn traces_follow_the_trace_event_format() {
         let (trace, _) = traced(scenario, 50);
         assert_valid(&trace);
     }
+    // In a retry storm one request's attempts wait at the same instance at
+    // once: each has its own thread there, so slices still nest.
+    let storm = ["--variant", "no-defence", "--trace-from", "45s"];
+    let (trace, _) = traced_with("metastable-retry-storm.yaml", 30, &storm);
+    assert_valid(&trace);
 }
 
 /// Tracing observes: the summary is the same with it and without, and a
