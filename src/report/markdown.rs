@@ -176,6 +176,10 @@ pub fn run_document(
         blocks.push(Block::Heading(2, title.to_string()));
         blocks.push(Block::Table(table));
     }
+    // What the tables' short column names mean, as the terminal report says.
+    for note in text::footnotes(summary).lines().filter(|l| !l.is_empty()) {
+        blocks.push(Block::Paragraph(note.to_string()));
+    }
     blocks.push(Block::Paragraph("Data: `summary.json` (schema in docs/json-schema.md) and `timeseries.csv`, one row per sample interval.".into()));
     Document {
         title: summary.scenario.clone(),

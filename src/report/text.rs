@@ -136,7 +136,10 @@ fn theory_table(summary: &Summary) -> Table {
             (Some(m), Some(h)) => format!("{} ± {}", show(m), show(h)),
             _ => "–".to_string(),
         };
-    let ms = |v: f64| format_ms(v);
+    let ms = |v: f64| match v {
+        0.0 => "0ms".to_string(),
+        _ => format_ms(v),
+    };
     let percent = |v: f64| format!("{:.2}%", v * 100.0);
     for t in &summary.theory {
         table.add_row(vec![
@@ -609,7 +612,7 @@ pub(super) fn defences_table(summary: &Summary) -> Option<Table> {
     Some(table)
 }
 
-fn footnotes(summary: &Summary) -> String {
+pub(super) fn footnotes(summary: &Summary) -> String {
     // Queue-only scenarios have no Services table to explain.
     if summary.services.is_empty() {
         return String::new();
