@@ -79,8 +79,9 @@ pub(super) struct AsyncJob {
     last_wait: SimDuration,
 }
 
-/// Per job source: the poll-jitter stream, the mean time to finish the
-/// status service hints from, and how many jobs are in each open state.
+/// Per job source: the poll-jitter stream, and the mean time to finish
+/// the status service hints from. (How many jobs are in each state is a
+/// running total of the recorder's, for the time series.)
 pub(super) struct JobSourceState {
     poll_rng: RngStream,
     mean_time_to_finish_ns: Option<f64>,
@@ -173,13 +174,15 @@ impl Simulation<'_> {
         }
         let Err(failure) = result else {
             self.async_jobs.jobs[job].accepted = true;
+            // Only a job source's requests are jobs: it has a job spec.
             let queue = self.kernel.scenario.sources[source]
                 .job
                 .as_ref()
-                .map(|j| j.queue);
+                .map_or(0, |j| j.queue);
+            debug_assert!(self.kernel.scenario.sources[source].job.is_some());
             let key = self.async_jobs.jobs[job].key;
             self.set_job_state(job, JobState::Queued);
-            self.offer(queue.unwrap_or_default(), key, None, Some(job));
+            self.offer(queue, key, None, Some(job));
             if self
                 .async_jobs
                 .jobs
