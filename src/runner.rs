@@ -8,6 +8,11 @@
 
 use rayon::prelude::*;
 
+mod study;
+pub use study::{
+    AUTO_BATCH, Group, Keep, Plan, Replications, Results, Shard, execute, precise, run_study,
+};
+
 use crate::engine::rng::replication_seed;
 use crate::model::{self, RunOutcome};
 use crate::report::compare::{self, Comparison, StoppedRun};
@@ -75,25 +80,72 @@ fn with_seed(scenario: &Scenario, seed: Option<u64>) -> Scenario {
     copy
 }
 
-/// Runs `replications` of each variant and groups the runs by variant; the
-/// first replication of each keeps its full metrics when `keep_first` is set.
+/// Runs `replications` of each variant and groups the runs by variant.
 fn run_grouped(
     scenarios: &[Scenario],
     replications: u32,
     finished: &(dyn Fn() + Sync),
-    keep_first: bool,
 ) -> Vec<Vec<Run>> {
     let all: Vec<Scenario> = scenarios
         .iter()
         .flat_map(|s| replicas(s, replications))
         .collect();
-    let per_variant = replications.max(1) as usize;
-    let keep = |index: usize| keep_first && index.is_multiple_of(per_variant);
-    let mut runs = run_all_observed(&all, finished, &keep).into_iter();
+    let mut runs = run_all_observed(&all, finished, &|_| false).into_iter();
     scenarios
         .iter()
         .map(|_| runs.by_ref().take(replications.max(1) as usize).collect())
         .collect()
+}
+
+/// Runs a whole plan on this machine, telling `finished` of each run.
+fn run_whole(plan: &Plan, finished: &(dyn Fn() + Sync)) -> Results {
+    let mut results = Results::new(plan);
+    run_study(plan, None, &mut results, &|_, _| finished());
+    results
+}
+
+/// The plan of a comparison: one group per variant, its first replication
+/// kept whole when `full_first` asks for a report of each variant, else its
+/// time series (for the comparison's charts).
+pub fn compare_plan(
+    chosen: &[&Variant],
+    replications: Replications,
+    seed: Option<u64>,
+    full_first: bool,
+) -> Plan {
+    let keep_first = if full_first { Keep::Full } else { Keep::Series };
+    Plan {
+        groups: chosen
+            .iter()
+            .map(|v| Group {
+                scenario: with_seed(&v.scenario, seed),
+                keep_first,
+            })
+            .collect(),
+        replications,
+    }
+}
+
+/// The comparison of the variants a plan's `groups` are, from complete
+/// results, and the first run of each (taken out of `results`).
+pub fn assemble_compare(
+    names: &[String],
+    groups: std::ops::Range<usize>,
+    plan: &Plan,
+    results: &mut Results,
+) -> (Comparison, Vec<Run>) {
+    let summaries: Vec<Vec<Summary>> = groups
+        .clone()
+        .map(|group| plan.summaries(results, group))
+        .collect();
+    let firsts = groups
+        .map(|group| {
+            results
+                .take(plan.index(group, 0))
+                .expect("a study is assembled from complete results")
+        })
+        .collect();
+    (compare::compare(names, &summaries), firsts)
 }
 
 /// The variants side by side, and the first replication of each: its
@@ -106,21 +158,10 @@ pub fn compare_variants(
     finished: &(dyn Fn() + Sync),
     full_first: bool,
 ) -> (Comparison, Vec<Run>) {
-    let scenarios: Vec<Scenario> = chosen
-        .iter()
-        .map(|v| with_seed(&v.scenario, seed))
-        .collect();
-    let grouped = run_grouped(&scenarios, replications, finished, full_first);
+    let plan = compare_plan(chosen, Replications::Fixed(replications), seed, full_first);
+    let mut results = run_whole(&plan, finished);
     let names: Vec<String> = chosen.iter().map(|v| v.name.clone()).collect();
-    let summaries: Vec<Vec<Summary>> = grouped
-        .iter()
-        .map(|runs| runs.iter().map(|r| r.summary.clone()).collect())
-        .collect();
-    let firsts = grouped
-        .into_iter()
-        .map(|mut runs| runs.swap_remove(0))
-        .collect();
-    (compare::compare(&names, &summaries), firsts)
+    assemble_compare(&names, 0..chosen.len(), &plan, &mut results)
 }
 
 /// Each chosen variant's summaries over `replications` runs, for `check`:
@@ -136,7 +177,7 @@ pub fn check_variants(
         .iter()
         .map(|v| with_seed(&v.scenario, seed))
         .collect();
-    run_grouped(&scenarios, replications, finished, false)
+    run_grouped(&scenarios, replications, finished)
         .into_iter()
         .map(|runs| runs.into_iter().map(|r| r.summary).collect())
         .collect()
@@ -167,6 +208,65 @@ pub fn variant_folders(
     (all, chart_errors)
 }
 
+/// A sweep's plan: one group per (value, variant) point, in that order.
+pub struct SweepPlan {
+    pub plan: Plan,
+    pub param: String,
+    /// Each group's (value, variant).
+    pub labels: Vec<(String, String)>,
+}
+
+/// The plan of a sweep of `param` over `values` for each chosen variant.
+pub fn sweep_plan(
+    study: &Study,
+    param: &str,
+    values: &[String],
+    chosen: &[&Variant],
+    replications: Replications,
+    seed: Option<u64>,
+) -> Result<SweepPlan, ScenarioError> {
+    let mut labels = Vec::new();
+    let mut groups = Vec::new();
+    for value in values {
+        for variant in chosen {
+            let scenario = study.with_override(&variant.name, param, value)?;
+            labels.push((value.clone(), variant.name.clone()));
+            groups.push(Group {
+                scenario: with_seed(&scenario, seed),
+                keep_first: Keep::Summary,
+            });
+        }
+    }
+    Ok(SweepPlan {
+        plan: Plan {
+            groups,
+            replications,
+        },
+        param: param.to_string(),
+        labels,
+    })
+}
+
+/// The sweep whose points are a plan's groups from `first` on, from
+/// complete results.
+fn assemble_sweep_at(
+    param: &str,
+    labels: &[(String, String)],
+    first: usize,
+    plan: &Plan,
+    results: &Results,
+) -> SweepResult {
+    let summaries: Vec<Vec<Summary>> = (first..first + labels.len())
+        .map(|group| plan.summaries(results, group))
+        .collect();
+    sweep::sweep_result(param, labels, &summaries)
+}
+
+/// A sweep's result from complete results.
+pub fn assemble_sweep(sweep: &SweepPlan, results: &Results) -> SweepResult {
+    assemble_sweep_at(&sweep.param, &sweep.labels, 0, &sweep.plan, results)
+}
+
 /// Every (value, variant) point of a sweep of `param`.
 pub fn sweep_points(
     study: &Study,
@@ -177,21 +277,16 @@ pub fn sweep_points(
     seed: Option<u64>,
     finished: &(dyn Fn() + Sync),
 ) -> Result<SweepResult, ScenarioError> {
-    let mut labels = Vec::new();
-    let mut scenarios = Vec::new();
-    for value in values {
-        for variant in chosen {
-            let scenario = study.with_override(&variant.name, param, value)?;
-            labels.push((value.clone(), variant.name.clone()));
-            scenarios.push(with_seed(&scenario, seed));
-        }
-    }
-    let grouped = run_grouped(&scenarios, replications, finished, false);
-    let summaries: Vec<Vec<Summary>> = grouped
-        .into_iter()
-        .map(|runs| runs.into_iter().map(|r| r.summary).collect())
-        .collect();
-    Ok(sweep::sweep_result(param, &labels, &summaries))
+    let sweep = sweep_plan(
+        study,
+        param,
+        values,
+        chosen,
+        Replications::Fixed(replications),
+        seed,
+    )?;
+    let results = run_whole(&sweep.plan, finished);
+    Ok(assemble_sweep(&sweep, &results))
 }
 
 /// The variants a sweep covers by default: the sweep's own list, else every
@@ -227,14 +322,101 @@ pub fn report_folder(study: &Study, path: &str) -> Result<Files, String> {
     report(study, path).map(|report| report.files)
 }
 
+/// Where one file's runs sit among a report plan's groups: its base run,
+/// its variants but the base (compared when it declares any), and its
+/// sweep's points.
+pub struct ReportLayout {
+    base: usize,
+    variants: std::ops::Range<usize>,
+    sweep: Option<(SweepPlan, usize)>,
+}
+
+/// The plan of the report folders of `studies`, one replication of each
+/// run, and where each file's runs sit in it.
+pub fn report_plan(studies: &[&Study]) -> Result<(Plan, Vec<ReportLayout>), String> {
+    let mut groups = Vec::new();
+    let mut layouts = Vec::new();
+    for study in studies {
+        let base = groups.len();
+        groups.push(Group {
+            scenario: study.base().clone(),
+            keep_first: Keep::Full,
+        });
+        let compared: Vec<&Variant> = match study.variants.len() {
+            0 | 1 => Vec::new(),
+            _ => study.variants.iter().skip(1).collect(),
+        };
+        let first_variant = groups.len();
+        let compare = compare_plan(&compared, Replications::Fixed(1), None, false);
+        groups.extend(compare.groups);
+        let variants = first_variant..groups.len();
+        let sweep = match &study.sweep {
+            Some(sweep) => {
+                let chosen = default_sweep_variants(study);
+                let plan = sweep_plan(
+                    study,
+                    &sweep.param,
+                    &sweep.values,
+                    &chosen,
+                    Replications::Fixed(1),
+                    None,
+                )
+                .map_err(|e| e.to_string())?;
+                let first = groups.len();
+                let SweepPlan {
+                    plan,
+                    param,
+                    labels,
+                } = plan;
+                groups.extend(plan.groups);
+                let labels_only = SweepPlan {
+                    plan: Plan {
+                        groups: Vec::new(),
+                        replications: Replications::Fixed(1),
+                    },
+                    param,
+                    labels,
+                };
+                Some((labels_only, first))
+            }
+            None => None,
+        };
+        layouts.push(ReportLayout {
+            base,
+            variants,
+            sweep,
+        });
+    }
+    let plan = Plan {
+        groups,
+        replications: Replications::Fixed(1),
+    };
+    Ok((plan, layouts))
+}
+
 /// Everything for one scenario file: the base run (summary, time series,
 /// text and Markdown reports, charts), the comparison of its variants and
 /// the sweep, when it declares them, with the runs a limit stopped. `path`
 /// names the file in commands.
 pub fn report(study: &Study, path: &str) -> Result<Report, String> {
+    let (plan, layouts) = report_plan(&[study])?;
+    let mut results = run_whole(&plan, &|| {});
+    assemble_report(study, path, &layouts[0], &plan, &mut results)
+}
+
+/// One file's report folder from complete results of its report plan.
+pub fn assemble_report(
+    study: &Study,
+    path: &str,
+    layout: &ReportLayout,
+    plan: &Plan,
+    results: &mut Results,
+) -> Result<Report, String> {
     let base = study.base();
-    let outcome = model::run(base);
-    let summary = summarize(base, &outcome);
+    let run = results
+        .take(plan.index(layout.base, 0))
+        .expect("a study is assembled from complete results");
+    let summary = run.summary;
     let mut stopped: Vec<String> = summary
         .stopped_early
         .iter()
@@ -242,12 +424,13 @@ pub fn report(study: &Study, path: &str) -> Result<Report, String> {
         .collect();
     let reproduce = format!("stampede run {path} --seed {}", base.seed);
     let (mut files, mut document, chart_error) =
-        files::run_files_and_report(base, &summary, &outcome, &reproduce);
+        files::run_files_and_report(base, &summary, &run.outcome, &reproduce);
     if let Some(error) = chart_error {
         return Err(error);
     }
-    if study.variants.len() > 1 {
-        let (section, comparison) = comparison_section(study, path)?;
+    if !layout.variants.is_empty() {
+        let (section, comparison) =
+            comparison_section(study, path, layout.variants.clone(), plan, results)?;
         stopped.extend(comparison.stopped.iter().map(StoppedRun::describe));
         let reproduce = format!("stampede compare {path} --seed {}", comparison.seed);
         let parts = crate::report::compare::parts(&comparison, &reproduce);
@@ -259,10 +442,8 @@ pub fn report(study: &Study, path: &str) -> Result<Report, String> {
         );
         files.extend(section);
     }
-    if let Some(sweep) = &study.sweep {
-        let chosen = default_sweep_variants(study);
-        let result = sweep_points(study, &sweep.param, &sweep.values, &chosen, 1, None, &|| {})
-            .map_err(|e| e.to_string())?;
+    if let Some((sweep, first)) = &layout.sweep {
+        let result = assemble_sweep_at(&sweep.param, &sweep.labels, *first, plan, results);
         stopped.extend(result.stopped.iter().map(StoppedRun::describe));
         let reproduce = format!("stampede sweep {path} --seed {}", result.seed);
         let sweep_files = files::sweep_files(base, &result, &reproduce)?;
@@ -275,10 +456,18 @@ pub fn report(study: &Study, path: &str) -> Result<Report, String> {
     Ok(Report { files, stopped })
 }
 
-/// The files comparing a study's declared variants, and the comparison.
-fn comparison_section(study: &Study, path: &str) -> Result<(Files, Comparison), String> {
+/// The files comparing a study's declared variants (a plan's `groups`), and
+/// the comparison.
+fn comparison_section(
+    study: &Study,
+    path: &str,
+    groups: std::ops::Range<usize>,
+    plan: &Plan,
+    results: &mut Results,
+) -> Result<(Files, Comparison), String> {
     let chosen: Vec<&Variant> = study.variants.iter().skip(1).collect();
-    let (comparison, firsts) = compare_variants(&chosen, 1, None, &|| {}, false);
+    let names: Vec<String> = chosen.iter().map(|v| v.name.clone()).collect();
+    let (comparison, firsts) = assemble_compare(&names, groups, plan, results);
     let reproduce = format!("stampede compare {path} --seed {}", comparison.seed);
     let named: Vec<(&str, &TimeSeries)> = chosen
         .iter()

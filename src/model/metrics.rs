@@ -6,7 +6,7 @@
 //! writes these; the summary reads them; nothing else does either.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::spec::Scenario;
@@ -30,7 +30,7 @@ pub enum Failure {
 }
 
 /// Failures counted by reason.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureCounts {
     pub error: u64,
     pub timeout: u64,
@@ -76,7 +76,8 @@ const HIGHEST_NANOS: u64 = 30 * 24 * 3_600 * 1_000_000_000;
 /// nobody records (the failures of a call that never fails) costs a few
 /// bytes. Every statistic is read from a histogram either way (one built on
 /// the spot for a short list), so the two forms give identical percentiles.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(into = "StoredLatency", try_from = "StoredLatency")]
 pub struct Latency {
     samples: Samples,
     digits: u8,
@@ -286,8 +287,88 @@ impl Latency {
     }
 }
 
+/// A latency as a study's partial result keeps it: the list as it is, or
+/// the histogram in hdrhistogram's own V2 encoding (hex), so a latency read
+/// back answers every statistic exactly as the one written.
+#[derive(Serialize, Deserialize)]
+struct StoredLatency {
+    digits: u8,
+    sum_nanos: u128,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    few: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    histogram_v2_hex: Option<String>,
+}
+
+impl From<Latency> for StoredLatency {
+    fn from(latency: Latency) -> StoredLatency {
+        let (few, histogram_v2_hex) = match latency.samples {
+            Samples::Few(values) => (values, None),
+            Samples::Many(histogram) => {
+                let mut bytes = Vec::new();
+                use hdrhistogram::serialization::Serializer as _;
+                hdrhistogram::serialization::V2Serializer::new()
+                    .serialize(&histogram, &mut bytes)
+                    .expect("a histogram always encodes into memory");
+                (Vec::new(), Some(hex_encode(&bytes)))
+            }
+        };
+        StoredLatency {
+            digits: latency.digits,
+            sum_nanos: latency.sum_nanos,
+            few,
+            histogram_v2_hex,
+        }
+    }
+}
+
+impl TryFrom<StoredLatency> for Latency {
+    type Error = String;
+
+    fn try_from(stored: StoredLatency) -> Result<Latency, String> {
+        if !(1..=5).contains(&stored.digits) {
+            return Err(format!("a latency of {} significant digits", stored.digits));
+        }
+        let samples = match stored.histogram_v2_hex {
+            None => Samples::Few(stored.few),
+            Some(hex) => {
+                let bytes = hex_decode(&hex)?;
+                let mut histogram: Histogram<u64> =
+                    hdrhistogram::serialization::Deserializer::new()
+                        .deserialize(&mut bytes.as_slice())
+                        .map_err(|e| format!("a latency histogram that does not decode: {e:?}"))?;
+                // The flag is not part of the encoding; a histogram recorded into again must grow.
+                histogram.auto(true);
+                Samples::Many(histogram)
+            }
+        };
+        Ok(Latency {
+            samples,
+            digits: stored.digits,
+            sum_nanos: stored.sum_nanos,
+        })
+    }
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn hex_decode(hex: &str) -> Result<Vec<u8>, String> {
+    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
+        return Err("a latency histogram that is not hex".to_string());
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|at| {
+            u8::from_str_radix(&hex[at..at + 2], 16)
+                .map_err(|_| "a latency histogram that is not hex".to_string())
+        })
+        .collect()
+}
+
 /// The time integral of a step function, such as a queue length.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct Area {
     /// Σ value · nanoseconds.
     integral: u128,
@@ -322,7 +403,7 @@ impl Area {
 }
 
 /// Per source: the requests it generated and how they ended.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SourceMetrics {
     pub requests: u64,
     pub succeeded: u64,
@@ -343,7 +424,7 @@ pub struct SourceMetrics {
 /// ended them, how their clients did, and the polling between the two.
 /// The source's own latency is the client's: submit to the poll that saw
 /// the end.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct JobMetrics {
     /// Submits the API accepted (the job is on its queue) or failed.
     pub accepted: u64,
@@ -395,7 +476,7 @@ impl SourceMetrics {
 
 /// Requests counted by when they finished: before the disturbance started,
 /// while it lasted, and after it ended.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Phases {
     pub start_at: SimTime,
     pub end_at: SimTime,
@@ -404,7 +485,7 @@ pub struct Phases {
 }
 
 /// What finished within one phase.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PhaseMetrics {
     pub succeeded: u64,
     pub failed: u64,
@@ -433,7 +514,7 @@ impl Phases {
 
 /// Per service, summed over its instances. Outcomes are counted for requests
 /// that arrived in the measured window, so they balance against `attempts`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ServiceMetrics {
     /// Attempts that reached the service (accepted or rejected).
     pub attempts: u64,
@@ -489,7 +570,7 @@ pub struct ServiceMetrics {
 }
 
 /// Per call edge (caller → target): what the caller saw.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct EdgeMetrics {
     pub calls: u64,
     /// Tries in all: first attempts, retries and hedges, short-circuited included.
@@ -524,14 +605,14 @@ pub struct EdgeMetrics {
 }
 
 /// Per rate limiter: attempts that reached it, and those it turned away.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RateLimiterMetrics {
     pub requests: u64,
     pub throttled: u64,
 }
 
 /// Per cache: lookups, how they were answered, and the backend calls made.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CacheMetrics {
     pub requests: u64,
     /// Answered from the cache, stale entries included.
@@ -556,7 +637,7 @@ pub struct CacheMetrics {
 /// Per message queue. Outcomes are counted for messages first sent in the
 /// measured window, so `sent + dead_letters_in` balances against deleted,
 /// expired, dead-lettered, dropped and those still held at the end.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct QueueMetrics {
     /// Messages producers offered to the queue (taken, dropped or blocked).
     pub sent: u64,
@@ -611,7 +692,7 @@ pub struct QueueMetrics {
 }
 
 /// Per consumer group: the batches its pollers processed.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ConsumerMetrics {
     pub batches: u64,
     pub batches_failed: u64,
@@ -627,7 +708,7 @@ pub struct ConsumerMetrics {
 }
 
 /// Everything one run recorded.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Metrics {
     pub sources: Vec<SourceMetrics>,
     pub services: Vec<ServiceMetrics>,

@@ -6,7 +6,7 @@
 //! number of rows is bounded by validation (duration ÷ interval), so a time
 //! series is the one output whose size follows the run length, and by design.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::metrics::Latency;
@@ -107,7 +107,8 @@ impl Running {
 /// finished in the interval: of the successful ones (`latency_p50_ms`) and of
 /// all (`latency_all_p50_ms`). An interval in which none finished has no
 /// latency: the cell is NaN here and empty in the CSV, never 0.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(into = "StoredSeries", from = "StoredSeries")]
 pub struct TimeSeries {
     pub interval: SimDuration,
     pub columns: Vec<String>,
@@ -119,6 +120,45 @@ pub struct TimeSeries {
     /// request recorded once; "all" is their merge at the interval's end,
     /// cheap at two significant digits.
     interval_latency: Vec<(Latency, Latency)>,
+}
+
+/// A finished time series as a study's partial result keeps it: the rows,
+/// each cell as its bits (a cell with no data is NaN, which JSON has no
+/// number for), and not the state that only sampling needs.
+#[derive(Serialize, Deserialize)]
+struct StoredSeries {
+    interval: SimDuration,
+    columns: Vec<String>,
+    rows_f64_bits: Vec<Vec<u64>>,
+}
+
+impl From<TimeSeries> for StoredSeries {
+    fn from(series: TimeSeries) -> StoredSeries {
+        StoredSeries {
+            interval: series.interval,
+            columns: series.columns,
+            rows_f64_bits: series
+                .rows
+                .iter()
+                .map(|row| row.iter().map(|cell| cell.to_bits()).collect())
+                .collect(),
+        }
+    }
+}
+
+impl From<StoredSeries> for TimeSeries {
+    fn from(stored: StoredSeries) -> TimeSeries {
+        TimeSeries {
+            interval: stored.interval,
+            columns: stored.columns,
+            rows: stored
+                .rows_f64_bits
+                .iter()
+                .map(|row| row.iter().map(|&bits| f64::from_bits(bits)).collect())
+                .collect(),
+            ..TimeSeries::default()
+        }
+    }
 }
 
 /// One interval's view of the running totals: now, at the interval's start,
@@ -362,7 +402,7 @@ impl TimeSeries {
 }
 
 /// Did goodput come back after a surge?
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recovery {
     pub source: String,
     pub trigger_start_s: f64,

@@ -7,7 +7,7 @@
 //! failure), the polling delay between them, and the polls made.
 
 use comfy_table::Table;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::SimDuration;
 use crate::model::metrics::JobMetrics;
@@ -17,7 +17,7 @@ use crate::scenario::spec::SourceSpec;
 use super::summary::{LatencySummary, SourceSummary, Summary, per_second, ratio, round};
 use super::text::{format_cost, format_rate, group_digits, ms_or_dash, new_table};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JobSummary {
     /// The queue jobs wait in, and the status endpoint clients poll.
     pub queue: String,

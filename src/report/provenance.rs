@@ -11,7 +11,7 @@
 //! from a scenario change. Nothing here depends on the clock, the machine or
 //! a path.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -21,7 +21,7 @@ use crate::scenario::Scenario;
 pub const SCHEMA_VERSION: u32 = 8;
 
 /// The `provenance` object of every JSON output.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Provenance {
     pub stampede_version: String,
     pub schema_version: u32,
@@ -33,16 +33,16 @@ pub struct Provenance {
     pub scenario_sha256: String,
     /// The resolved scenario document, with the seed the run used (a
     /// summary only: a few kilobytes, and what `diff` compares).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<Value>,
     /// Each scenario of a compare or sweep and its hash; empty for a run.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runs: Vec<RunHash>,
 }
 
 /// One scenario of a compare (named by its variant) or a sweep (named
 /// `variant param=value`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunHash {
     pub name: String,
     pub scenario_sha256: String,

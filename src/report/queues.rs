@@ -6,7 +6,7 @@
 //! recorded metrics and the time series.
 
 use comfy_table::Table;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::SimDuration;
 use crate::report::metrics::{ConsumerMetrics, QueueMetrics};
@@ -19,11 +19,12 @@ use super::text::{
     format_rate, format_seconds, format_window, group_digits, ms_or_dash, new_table,
 };
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct QueueSummary {
     pub name: String,
     /// `standard` or `fifo`.
-    pub kind: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub kind: crate::report::Word,
     pub sent: u64,
     pub sent_per_s: f64,
     pub dead_letters_in: u64,
@@ -75,7 +76,7 @@ pub struct QueueSummary {
 }
 
 /// A backlog (queued and in-flight messages) that grew through the run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Backlog {
     /// At the start of the measured window and at the end.
     pub from: f64,
@@ -161,7 +162,7 @@ pub fn falling_behind_text(backlog: &Backlog) -> String {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConsumerSummary {
     pub name: String,
     pub queue: String,
@@ -187,7 +188,7 @@ pub struct ConsumerSummary {
 }
 
 /// How a queue's backlog came back after a fault or surge.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Drain {
     pub trigger_start_s: f64,
     pub trigger_end_s: f64,

@@ -1,10 +1,10 @@
 //! Means with confidence intervals over independent replications.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A mean and, with two or more replications, the half-width of its 95%
 /// Student-t confidence interval.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub mean: f64,
     pub ci95: Option<f64>,

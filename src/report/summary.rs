@@ -6,7 +6,7 @@
 //! the bytes are the same on every machine. The schema is documented in
 //! `docs/json-schema.md`; bump [`SCHEMA_VERSION`] when it changes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::RunOutcome;
@@ -23,10 +23,11 @@ use crate::scenario::spec::{Class, FaultSpec, FaultTarget, Load, Priced, Target}
 pub use super::provenance::SCHEMA_VERSION;
 use super::provenance::{self, Provenance};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
     /// What this document is, for `diff`: always `summary`.
-    pub kind: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub kind: crate::report::Word,
     pub schema_version: u32,
     pub scenario: String,
     pub seed: u64,
@@ -42,34 +43,34 @@ pub struct Summary {
     pub recovery: Vec<Recovery>,
     pub sources: Vec<SourceSummary>,
     /// Sources grouped by class, when they are of more than one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<ClassSummary>,
     pub services: Vec<ServiceSummary>,
     pub load_balancers: Vec<BalancerSummary>,
     pub calls: Vec<CallSummary>,
     pub caches: Vec<CacheSummary>,
     /// Omitted from JSON when the scenario has none.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rate_limiters: Vec<RateLimiterSummary>,
     pub queues: Vec<QueueSummary>,
     pub consumers: Vec<ConsumerSummary>,
     /// The scenario's fault schedule, for readers of the report.
     pub faults: Vec<FaultSummary>,
     /// What the run cost, when the scenario prices anything.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostSummary>,
     /// Causes read off the data, in sentences that cite their numbers.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub why: Vec<String>,
     /// Services that are textbook queues: closed forms beside the run.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub theory: Vec<super::theory::TheorySummary>,
     /// Version, seed and the resolved scenario with its hash (last: it is the bulky part).
     pub provenance: Provenance,
 }
 
 /// What the measured window cost, per priced component and in all.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CostSummary {
     pub items: Vec<CostItem>,
     pub total: f64,
@@ -78,15 +79,16 @@ pub struct CostSummary {
     /// Per 1,000 messages processed (all queues), when any were.
     pub per_1000_messages_processed: Option<f64>,
     /// Per 1,000 asynchronous jobs completed (all job sources), when any were.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_1000_jobs_completed: Option<f64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CostItem {
     pub component: String,
     /// "service", "consumer" or "queue".
-    pub kind: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub kind: crate::report::Word,
     /// Hours of each running instance (a consumer group's pollers), summed.
     pub instance_hours: f64,
     /// Requests billed: attempts at a service, API calls at a queue.
@@ -95,9 +97,10 @@ pub struct CostItem {
 }
 
 /// The requests of every source of one class, together.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClassSummary {
-    pub class: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub class: crate::report::Word,
     pub sources: Vec<String>,
     pub requests: u64,
     pub succeeded: u64,
@@ -109,7 +112,7 @@ pub struct ClassSummary {
     pub latency_all: LatencySummary,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CacheSummary {
     pub name: String,
     pub target: String,
@@ -135,7 +138,7 @@ pub struct CacheSummary {
 
 /// A rate limiter: what reached it and what it turned away (answered as
 /// `rejected`), over attempts that reached it in the measured window.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RateLimiterSummary {
     pub name: String,
     pub target: String,
@@ -147,16 +150,17 @@ pub struct RateLimiterSummary {
     pub throttled_ratio: f64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FaultSummary {
-    pub kind: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub kind: crate::report::Word,
     /// The service, `service[instance]`, or the callee of a latency fault.
     pub target: String,
     pub start_s: f64,
     pub end_s: f64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Totals {
     pub requests: u64,
     pub succeeded: u64,
@@ -170,7 +174,7 @@ pub struct Totals {
 
 /// A latency distribution's statistics. With no samples every statistic is
 /// `None` (`null` in JSON, `–` in tables): no data is not a latency of 0.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LatencySummary {
     pub count: u64,
     pub mean_ms: Option<f64>,
@@ -181,18 +185,21 @@ pub struct LatencySummary {
     pub max_ms: Option<f64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SourceSummary {
     pub name: String,
     /// How critical its requests are: "critical", "default" or "sheddable".
-    pub class: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub class: crate::report::Word,
     /// "open" or "closed" loop.
-    pub kind: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub kind: crate::report::Word,
     pub target: String,
     /// What the target is: "service", "load_balancer", "cache", "queue" or
     /// "topic". A send to a queue or topic succeeds when the message is
     /// accepted; what happens to it is in the queue's summary.
-    pub target_kind: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub target_kind: crate::report::Word,
     pub requests: u64,
     pub succeeded: u64,
     pub failed: FailureCounts,
@@ -217,15 +224,16 @@ pub struct SourceSummary {
     /// For a source whose requests submit asynchronous jobs: the jobs. Its
     /// latencies above are then the user's wait (submit → the poll that
     /// saw the job end).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<super::jobs::JobSummary>,
 }
 
 /// What finished in one phase of the run around its disturbance.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PhaseSummary {
     /// "before", "during" or "after".
-    pub phase: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub phase: crate::report::Word,
     pub from_s: f64,
     pub to_s: f64,
     /// `None` when the phase has no length (a fault that lasts the whole run).
@@ -262,7 +270,7 @@ fn phase_summaries(
     })
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ServiceSummary {
     pub name: String,
     pub instances: u32,
@@ -288,7 +296,7 @@ pub struct ServiceSummary {
     /// Turned away by the concurrency limit.
     pub shed: u64,
     /// Dropped from the queue for a more critical arrival (`priority`).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub displaced: u64,
     /// Dropped after waiting longer than the queue timeout.
     pub queue_timeouts: u64,
@@ -311,7 +319,7 @@ pub struct ServiceSummary {
     pub utilisation: f64,
     /// The busiest instance's busy worker time ÷ (workers × measured time),
     /// for a service with more than one instance.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utilisation_busiest_instance: Option<f64>,
     /// Time-average number waiting, summed over instances.
     pub queue_length_mean: f64,
@@ -322,9 +330,9 @@ pub struct ServiceSummary {
     /// Stop-the-world pauses that began in the measured window, over all
     /// instances, and their total length (absent for a service that never
     /// paused).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub pauses: u64,
-    #[serde(skip_serializing_if = "is_zero_f64")]
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub paused_s: f64,
 }
 
@@ -336,10 +344,11 @@ fn is_zero_f64(value: &f64) -> bool {
     *value == 0.0
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BalancerSummary {
     pub name: String,
-    pub strategy: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub strategy: crate::report::Word,
     pub backends: Vec<String>,
     pub attempts: u64,
     pub amplification: f64,
@@ -347,7 +356,7 @@ pub struct BalancerSummary {
     pub marked_unhealthy: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CallSummary {
     pub caller: String,
     pub target: String,
@@ -364,7 +373,7 @@ pub struct CallSummary {
     pub throttled_by_caller: u64,
     pub delayed_by_rate_limit: u64,
     /// Attempts the edge's network lost (the caller timed out on them).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub lost_in_network: u64,
     pub breaker_opened: u64,
     pub succeeded: u64,
@@ -618,7 +627,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
 }
 
 /// Attempts at a service that served one source's requests.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SourceAmplification {
     pub source: String,
     pub attempts: u64,

@@ -19,7 +19,7 @@
 //! 99% Student-t interval of the batch means is the run's confidence
 //! interval. They agree when theory lies within it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::Dist;
 use crate::model::RunOutcome;
@@ -36,7 +36,7 @@ const T_995_19: f64 = 2.861;
 const NEGLIGIBLE_BLOCKING: f64 = 1e-9;
 
 /// One textbook queue: the model, theory, measurement and verdict.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TheorySummary {
     pub service: String,
     /// Kendall's notation, e.g. `M/M/1`, `M/M/4/14`, `M/D/1`.
@@ -49,11 +49,12 @@ pub struct TheorySummary {
     pub blocking: Comparison,
     /// `agree`, `disagree`, or `too short to judge` (fewer than 20
     /// measured intervals).
-    pub verdict: &'static str,
+    #[serde(deserialize_with = "crate::report::interned")]
+    pub verdict: crate::report::Word,
 }
 
 /// A closed-form value and the measured mean with its 99% half-width.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct Comparison {
     pub theory: f64,
     pub measured: Option<f64>,
