@@ -24,14 +24,15 @@ use stampede::model::trace::TraceSelection;
 use stampede::report::diff::cause::{FailOn, Labeled, Report};
 use stampede::report::summary::summarize;
 use stampede::report::text;
-use stampede::report::timeseries::TimeSeries;
 use stampede::report::trace::Pick;
-use stampede::report::{check, check_output, compare, diff, files, provenance, sweep};
+use stampede::report::{check, check_output, diff, files, provenance};
 use stampede::runner;
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
 use stampede::scenario::{Study, Variant, suggest};
 
 use shell::quote;
+use stampede::runner::parts::{ScenarioFile, StudySpec};
+use stampede::runner::{Replications, Shard};
 use write::write_files;
 
 const EXIT_FAILED: u8 = 1;
@@ -52,7 +53,7 @@ static STDOUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 /// -1`) is not an error: the rest of the output is dropped quietly and the
 /// command still finishes its work (files under `--out`). Any other write
 /// failure is reported once and makes the exit code 2.
-fn write_stdout(args: std::fmt::Arguments) {
+pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     use std::io::Write;
     let result = std::io::stdout().lock().write_fmt(args);
     if let Err(error) = result
@@ -64,12 +65,15 @@ fn write_stdout(args: std::fmt::Arguments) {
 }
 
 macro_rules! out {
-    ($($arg:tt)*) => { write_stdout(format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };
 }
 
 macro_rules! outln {
-    ($($arg:tt)*) => { write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
+
+// After the macros, which it prints with.
+mod study;
 
 #[derive(Parser)]
 #[command(
@@ -192,6 +196,20 @@ enum Command {
         /// Where the folders go.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
+        #[command(flatten)]
+        spread: SpreadArgs,
+    },
+    /// Put together the parts that `compare`, `sweep` or `report --shard I/N` wrote into the study's outputs, byte for byte those of running it on one machine.
+    Merge {
+        /// The parts (part-I-of-N.jsonl), or folders holding them.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Where the study's outputs go (for a report, its folders).
+        #[arg(long)]
+        out: PathBuf,
+        /// Format of the comparison or sweep printed on standard output.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Run scenarios and test their `expect:` thresholds, every variant: exit 0 if all hold, 1 if one fails, 2 on invalid input or a stopped run.
     #[command(after_long_help = CHECK_HELP)]
@@ -266,18 +284,102 @@ enum Command {
 /// What `compare` and `sweep` share: how many runs, which seed, which format, where to write.
 #[derive(Args, Clone)]
 struct BatchArgs {
-    /// Independent replications of each run (seeds derived from the root seed).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    replications: u32,
+    /// Independent replications of each run (seeds derived from the root seed), 1 to 1000; or `auto`: batches of 5 until the 95% intervals of goodput and each source's p99 latency are within --precision.
+    #[arg(long, default_value = "1", value_parser = parse_replications)]
+    replications: ReplicationsArg,
+    /// With --replications auto: the half-width of each 95% interval, relative to its mean (`5%` or `0.05`).
+    #[arg(long, requires = "replications")]
+    precision: Option<String>,
+    /// With --replications auto: the most replications of each run.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(5..=1000))]
+    max_replications: Option<u32>,
     /// Replace the scenario's seed.
     #[arg(long)]
     seed: Option<u64>,
     /// Report format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Also write into this directory: the JSON, the table and the charts (SVG and PNG); `compare` adds a full run report per variant in DIR/<variant>/.
+    /// Also write into this directory: the JSON, the table and the charts (SVG and PNG); `compare` adds a full run report per variant in DIR/<variant>/. Finished runs are kept there until the end, so an interrupted study resumes.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Run only shard I of N of the study's runs (every N-th) and write them as DIR/part-I-of-N.jsonl for `stampede merge`; `auto/N` reads I from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or PARALLEL_SEQ.
+    #[arg(long, value_parser = study::parse_shard, requires = "out")]
+    shard: Option<Shard>,
+    /// Do at most this many runs now, keep them under --out, and stop (exit 2); the same command run again goes on.
+    #[arg(long, requires = "out", value_parser = clap::value_parser!(u64).range(1..))]
+    max_runs: Option<u64>,
+}
+
+/// `--shard` and `--max-runs` of `report`.
+#[derive(Args, Clone)]
+struct SpreadArgs {
+    /// Run only shard I of N of the reports' runs and write them as OUT/part-I-of-N.jsonl for `stampede merge`; `auto/N` reads I from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or PARALLEL_SEQ.
+    #[arg(long, value_parser = study::parse_shard)]
+    shard: Option<Shard>,
+    /// Do at most this many runs now, keep them under --out, and stop (exit 2); the same command run again goes on.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_runs: Option<u64>,
+}
+
+/// `--replications`: a count, or `auto`.
+#[derive(Clone, Copy)]
+enum ReplicationsArg {
+    Fixed(u32),
+    Auto,
+}
+
+fn parse_replications(text: &str) -> Result<ReplicationsArg, String> {
+    if text.trim() == "auto" {
+        return Ok(ReplicationsArg::Auto);
+    }
+    match text.trim().parse::<u32>() {
+        Ok(count) if (1..=1000).contains(&count) => Ok(ReplicationsArg::Fixed(count)),
+        _ => Err(format!("`{text}` is not a count of 1 to 1000, or `auto`")),
+    }
+}
+
+/// The most replications `auto` runs unless told otherwise.
+const DEFAULT_MAX_REPLICATIONS: u32 = 100;
+
+/// `auto` aims at ±5% unless told otherwise.
+const DEFAULT_PRECISION: f64 = 0.05;
+
+impl BatchArgs {
+    /// The replications the flags ask for, checked together.
+    fn replications(&self) -> Result<Replications, String> {
+        let auto = matches!(self.replications, ReplicationsArg::Auto);
+        if !auto && (self.precision.is_some() || self.max_replications.is_some()) {
+            return Err(
+                "--precision and --max-replications go with --replications auto".to_string(),
+            );
+        }
+        match self.replications {
+            ReplicationsArg::Fixed(count) => Ok(Replications::Fixed(count)),
+            ReplicationsArg::Auto => {
+                let precision = match &self.precision {
+                    None => DEFAULT_PRECISION,
+                    Some(text) => parse_precision(text)?,
+                };
+                let max = self.max_replications.unwrap_or(DEFAULT_MAX_REPLICATIONS);
+                Ok(Replications::Auto { precision, max })
+            }
+        }
+    }
+}
+
+/// `5%` or `0.05`: a relative half-width above 0 and below 100%.
+fn parse_precision(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let value = match trimmed.strip_suffix('%') {
+        Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
+        None => trimmed.parse::<f64>(),
+    };
+    match value {
+        Ok(fraction) if fraction > 0.0 && fraction < 1.0 => Ok(fraction),
+        _ => Err(format!(
+            "--precision {text}: give a relative half-width such as 5% (or 0.05), above 0 and below 100%"
+        )),
+    }
 }
 
 /// `diff --fail-on`.
@@ -401,15 +503,36 @@ pub fn main() -> ExitCode {
             scenario,
             variants,
             batch,
-        } => compare(&scenario, &variants, batch),
+        } => batch_study(&scenario, batch, |scenario, replications, seed| {
+            StudySpec::Compare {
+                scenario,
+                variants,
+                replications,
+                seed,
+            }
+        }),
         Command::Sweep {
             scenario,
             param,
             values,
             variants,
             batch,
-        } => sweep(&scenario, param.zip(values), &variants, batch),
-        Command::Report { inputs, out } => report(&inputs, &out),
+        } => batch_study(&scenario, batch, |scenario, replications, seed| {
+            StudySpec::Sweep {
+                scenario,
+                param,
+                values,
+                variants,
+                replications,
+                seed,
+            }
+        }),
+        Command::Report {
+            inputs,
+            out,
+            spread,
+        } => report(&inputs, &out, spread),
+        Command::Merge { parts, out, format } => study::merge(&parts, &out, format),
         Command::Check {
             scenarios,
             variants,
@@ -774,88 +897,52 @@ fn trace_one(
 
 /// The study of a `compare` or `sweep`, after the checks that need no
 /// simulation; the error is the exit code to return.
-fn prepare(path: &Path, out: Option<&Path>) -> Result<Study, ExitCode> {
-    if let Some(Err(message)) = out.map(check_out) {
-        return Err(invalid(message));
-    }
-    load_study(path).map_err(invalid)
-}
-
-fn compare(path: &Path, names: &[String], batch: BatchArgs) -> Result<ExitCode> {
-    let BatchArgs {
-        replications,
-        seed,
-        format,
-        out,
-    } = batch;
-    let study = match prepare(path, out.as_deref()) {
-        Ok(study) => study,
-        Err(code) => return Ok(code),
-    };
-    let chosen = match pick_variants(&study, names) {
-        Ok(chosen) => chosen,
+/// `compare` and `sweep`: the study their flags describe, run as they ask.
+fn batch_study(
+    path: &Path,
+    batch: BatchArgs,
+    spec: impl FnOnce(ScenarioFile, Replications, Option<u64>) -> StudySpec,
+) -> Result<ExitCode> {
+    let replications = match batch.replications() {
+        Ok(replications) => replications,
         Err(message) => return Ok(invalid(message)),
     };
-    // Each variant gets a folder under --out: a name that would leave it is refused now, not after the runs.
-    let escaping = chosen.iter().find(|v| !write::stays_inside(&v.name));
-    if let (Some(_), Some(variant)) = (&out, escaping) {
-        return Ok(invalid(format!(
-            "the variant `{}` cannot name a folder under --out: rename it",
-            variant.name
-        )));
+    if let Some(Err(message)) = batch.out.as_deref().map(check_out) {
+        return Ok(invalid(message));
     }
-    let bar = progress_bar(chosen.len() as u64 * u64::from(replications), "runs");
-    let (comparison, firsts) =
-        runner::compare_variants(&chosen, replications, seed, &|| bar.inc(1), out.is_some());
-    bar.finish_and_clear();
-    let mut reproduce = format!(
-        "stampede compare {} --seed {}",
-        command_word(path),
-        comparison.seed
-    );
-    reproduce.push_str(&batch_flags(names, replications));
-    match format {
-        Format::Text => out!("{}", compare::render(&comparison, &reproduce)),
-        Format::Json => {
-            outln!("{}", serde_json::to_string_pretty(&comparison)?);
-            eprintln!("seed {} · reproduce: {reproduce}", comparison.seed);
-        }
-    }
-    if let Some(dir) = out {
-        let named: Vec<(&str, &TimeSeries)> = chosen
-            .iter()
-            .map(|v| v.name.as_str())
-            .zip(firsts.iter().map(|r| &r.outcome.timeseries))
-            .collect();
-        match files::compare_files(study.base(), &comparison, &named, &reproduce) {
-            Ok(files) => write_files(&dir, &files)?,
-            Err(error) => eprintln!("warning: charts were not drawn: {error}"),
-        }
-        let word = command_word(path);
-        let variant_command = |variant: &Variant, seed: u64| {
-            format!(
-                "stampede run {word} --variant {} --seed {seed}",
-                quote(&variant.name)
-            )
-        };
-        let (folders, chart_errors) = runner::variant_folders(&chosen, &firsts, &variant_command);
-        for error in chart_errors {
-            eprintln!("warning: {error}");
-        }
-        write_files(&dir, &folders)?;
-    }
-    let stopped: Vec<String> = comparison.stopped.iter().map(|s| s.describe()).collect();
-    Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
+    let file = match study::scenario_file(path) {
+        Ok(file) => file,
+        Err(message) => return Ok(invalid(message)),
+    };
+    let execution = study::Execution {
+        out: batch.out,
+        format: batch.format,
+        shard: batch.shard,
+        max_runs: batch.max_runs.map(|n| n as usize),
+    };
+    study::run_spec(spec(file, replications, batch.seed), execution)
 }
 
 /// ` --variants a,b --replications N`, each only when given, for a reproduce line.
-fn batch_flags(names: &[String], replications: u32) -> String {
+fn batch_flags(names: &[String], replications: Replications) -> String {
     let mut flags = String::new();
     if !names.is_empty() {
         flags.push_str(&format!(" --variants {}", quote(&names.join(","))));
     }
-    if replications > 1 {
-        flags.push_str(&format!(" --replications {replications}"));
+    match replications {
+        Replications::Fixed(count) if count > 1 => {
+            flags.push_str(&format!(" --replications {count}"))
+        }
+        Replications::Fixed(_) => {}
+        Replications::Auto { precision, max } => {
+            flags.push_str(&format!(
+                " --replications auto --precision {}%",
+                precision * 100.0
+            ));
+            if max != DEFAULT_MAX_REPLICATIONS {
+                flags.push_str(&format!(" --max-replications {max}"));
+            }
+        }
     }
     flags
 }
@@ -874,77 +961,6 @@ fn sweep_axis(
             Err("the scenario has no `sweep:` section: give --param and --values".to_string())
         }
     }
-}
-
-fn sweep(
-    path: &Path,
-    given: Option<(String, String)>,
-    names: &[String],
-    batch: BatchArgs,
-) -> Result<ExitCode> {
-    let BatchArgs {
-        replications,
-        seed,
-        format,
-        out,
-    } = batch;
-    let study = match prepare(path, out.as_deref()) {
-        Ok(study) => study,
-        Err(code) => return Ok(code),
-    };
-    let (param, values) = match sweep_axis(&study, given) {
-        Ok(axis) => axis,
-        Err(message) => return Ok(invalid(message)),
-    };
-    let chosen = if names.is_empty() {
-        runner::default_sweep_variants(&study)
-    } else {
-        match pick_variants(&study, names) {
-            Ok(chosen) => chosen,
-            Err(message) => return Ok(invalid(message)),
-        }
-    };
-    let bar = progress_bar(
-        (values.len() * chosen.len()) as u64 * u64::from(replications),
-        "runs",
-    );
-    let swept = runner::sweep_points(
-        &study,
-        &param,
-        &values,
-        &chosen,
-        replications,
-        seed,
-        &|| bar.inc(1),
-    );
-    bar.finish_and_clear();
-    let result = match swept {
-        Ok(result) => result,
-        Err(error) => return Ok(invalid(error)),
-    };
-    let reproduce = format!(
-        "stampede sweep {} --param {} --values {} --seed {}{}",
-        command_word(path),
-        quote(&param),
-        quote(&values.join(",")),
-        result.seed,
-        batch_flags(names, replications)
-    );
-    match format {
-        Format::Text => out!("{}", sweep::render(&result, &reproduce)),
-        Format::Json => {
-            outln!("{}", serde_json::to_string_pretty(&result)?);
-            eprintln!("seed {} · reproduce: {reproduce}", result.seed);
-        }
-    }
-    if let Some(dir) = out {
-        match files::sweep_files(study.base(), &result, &reproduce) {
-            Ok(files) => write_files(&dir, &files)?,
-            Err(error) => eprintln!("warning: charts were not drawn: {error}"),
-        }
-    }
-    let stopped: Vec<String> = result.stopped.iter().map(|s| s.describe()).collect();
-    Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
 }
 
 /// How `check` runs: which variants, how many runs of each, how strictly.
@@ -1284,7 +1300,7 @@ fn json_reports(folder: &Path) -> Result<std::collections::BTreeMap<String, Path
 /// `OUT/<folder>-<file stem>/` for files of the same name in different
 /// folders. Every scenario is read, and every folder name settled, before
 /// anything runs.
-fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
+fn report(inputs: &[PathBuf], out: &Path, spread: SpreadArgs) -> Result<ExitCode> {
     if inputs.iter().any(|p| is_stdin(p)) {
         return Ok(invalid(
             "`report` reads scenario files, not standard input (`-`): a report folder is named after its file",
@@ -1298,28 +1314,27 @@ fn report(inputs: &[PathBuf], out: &Path) -> Result<ExitCode> {
         Ok(folders) => folders,
         Err(message) => return Ok(invalid(message)),
     };
-    let mut studies = Vec::new();
+    let mut files = Vec::new();
     for (path, folder) in paths.iter().zip(&folders) {
         if let Err(message) = check_out(&out.join(folder)) {
             return Ok(invalid(message));
         }
-        match scenario::load_study(path) {
-            Ok(study) => studies.push(study),
-            Err(error) => return Ok(invalid(error)),
+        // Each file is validated before anything runs.
+        if let Err(error) = scenario::load_study(path) {
+            return Ok(invalid(error));
+        }
+        match study::scenario_file(path) {
+            Ok(file) => files.push((file, folder.clone())),
+            Err(message) => return Ok(invalid(message)),
         }
     }
-    let mut stopped = Vec::new();
-    for ((path, folder), study) in paths.iter().zip(&folders).zip(&studies) {
-        let label = label(path);
-        match runner::report(study, &command_word(path)) {
-            Ok(report) => {
-                write_files(&out.join(folder), &report.files)?;
-                stopped.extend(report.stopped.iter().map(|s| format!("{label}: {s}")));
-            }
-            Err(error) => return Ok(invalid(format!("{label}: {error}"))),
-        }
-    }
-    Ok(stopped_exit(&stopped).unwrap_or(ExitCode::SUCCESS))
+    let execution = study::Execution {
+        out: Some(out.to_path_buf()),
+        format: Format::Text,
+        shard: spread.shard,
+        max_runs: spread.max_runs.map(|n| n as usize),
+    };
+    study::run_spec(StudySpec::Report { files }, execution)
 }
 
 /// The scenario files named, a directory standing for its `.yaml` and

@@ -8,9 +8,11 @@
 
 use rayon::prelude::*;
 
+pub mod parts;
 mod study;
 pub use study::{
     AUTO_BATCH, Group, Keep, Plan, Replications, Results, Shard, execute, precise, run_study,
+    runs_in,
 };
 
 use crate::engine::rng::replication_seed;
@@ -100,7 +102,7 @@ fn run_grouped(
 /// Runs a whole plan on this machine, telling `finished` of each run.
 fn run_whole(plan: &Plan, finished: &(dyn Fn() + Sync)) -> Results {
     let mut results = Results::new(plan);
-    run_study(plan, None, &mut results, &|_, _| finished());
+    run_study(plan, None, &mut results, None, &|_, _| finished());
     results
 }
 

@@ -142,3 +142,34 @@ fn temporary_file(folder: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     }
     builder.tempfile_in(folder)
 }
+
+/// Appends one line (a newline added) to a journal in a single write, never
+/// cut by Ctrl-C: a reader finds whole lines, and at worst (a kill) a last
+/// line cut short, which it drops.
+pub fn append_line(file: &mut std::fs::File, line: &str) -> Result<()> {
+    let _writing = WRITING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        return Err(Interrupted.into());
+    }
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    file.write_all(&bytes)?;
+    Ok(())
+}
+
+/// Syncs a journal written to `working` and renames it to `finished`: the
+/// finished name appears whole or not at all.
+pub fn finish_file(file: std::fs::File, working: &Path, finished: &Path) -> Result<()> {
+    let _writing = WRITING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    file.sync_all()
+        .with_context(|| format!("cannot write {}", working.display()))?;
+    drop(file);
+    std::fs::rename(working, finished)
+        .with_context(|| format!("cannot write {}", finished.display()))?;
+    Ok(())
+}

@@ -726,6 +726,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Whether nothing is recorded here: the metrics a study drops from
+    /// the runs it reads only the summary of.
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty() && self.services.is_empty() && self.queues.is_empty()
+    }
+
     /// Empty metrics, one entry per component of `scenario`.
     pub fn for_scenario(scenario: &Scenario) -> Metrics {
         let routers = scenario.services.len() + scenario.balancers.len();

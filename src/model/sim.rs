@@ -65,6 +65,7 @@ pub enum StopReason {
 }
 
 /// What a finished run hands to the report.
+#[derive(Default)]
 pub struct RunOutcome {
     pub metrics: Metrics,
     /// Metrics over time, warm-up included.

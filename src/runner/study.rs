@@ -268,19 +268,22 @@ impl Results {
     }
 }
 
-/// Runs `wanted` (indices of `plan`) that `results` lacks, in parallel, and
-/// puts each in; `finished` hears of each run as it ends (from any thread),
-/// for progress and for keeping it on disk.
+/// Runs `wanted` (indices of `plan`) that `results` lacks, in parallel, at
+/// most `budget` of them (the first ones), and puts each in; `finished`
+/// hears of each run as it ends (from any thread), for progress and for
+/// keeping it on disk. Returns how many ran.
 pub fn execute(
     plan: &Plan,
     wanted: &[usize],
     results: &mut Results,
+    budget: Option<usize>,
     finished: &(dyn Fn(usize, &Run) + Sync),
-) {
+) -> usize {
     let todo: Vec<usize> = wanted
         .iter()
         .copied()
         .filter(|&index| !results.has(index))
+        .take(budget.unwrap_or(usize::MAX))
         .collect();
     let runs: Vec<(usize, Run)> = todo
         .par_iter()
@@ -293,6 +296,7 @@ pub fn execute(
     for (index, run) in runs {
         results.insert(index, run);
     }
+    todo.len()
 }
 
 /// Run `index`, keeping what the study reads of it.
@@ -311,26 +315,42 @@ fn run_one(plan: &Plan, index: usize) -> Run {
     Run { summary, outcome }
 }
 
-/// Runs what the study needs that `results` lacks: every run (of `shard`,
-/// when given) for a fixed count; for `auto` on one machine, batch after
-/// batch until precise; for `auto` in a shard, the shard's share of the
-/// maximum, since a shard cannot see the others' runs to stop early.
+/// Runs what the study needs that `results` lacks, at most `budget` runs:
+/// every run (of `shard`, when given) for a fixed count; for `auto` on one
+/// machine, batch after batch until precise; for `auto` in a shard, the
+/// shard's share of the maximum, since a shard cannot see the others' runs
+/// to stop early. Returns whether everything needed is in.
 pub fn run_study(
     plan: &Plan,
     shard: Option<Shard>,
     results: &mut Results,
+    budget: Option<usize>,
     finished: &(dyn Fn(usize, &Run) + Sync),
-) {
+) -> bool {
+    let mut left = budget;
     let in_shard = |index: &usize| shard.is_none_or(|s| s.owns(*index));
     if shard.is_some() || matches!(plan.replications, Replications::Fixed(_)) {
         let wanted: Vec<usize> = (0..plan.len()).filter(in_shard).collect();
-        execute(plan, &wanted, results, finished);
-        return;
+        execute(plan, &wanted, results, left, finished);
+        return wanted.iter().all(|&index| results.has(index));
     }
     let mut count = 0;
     while plan.replications_used(results).is_none() {
         count = (count + AUTO_BATCH).min(plan.replications.most());
         let wanted: Vec<usize> = (0..plan.groups.len() * count as usize).collect();
-        execute(plan, &wanted, results, finished);
+        let ran = execute(plan, &wanted, results, left, finished);
+        left = left.map(|budget| budget - ran);
+        if left == Some(0) && plan.replications_used(results).is_none() {
+            return false;
+        }
     }
+    true
+}
+
+/// How many runs `run_study` may do for `shard`: the share of the whole
+/// plan, or for `auto` on one machine, the most it could need.
+pub fn runs_in(plan: &Plan, shard: Option<Shard>) -> usize {
+    (0..plan.len())
+        .filter(|&index| shard.is_none_or(|s| s.owns(index)))
+        .count()
 }

@@ -41,6 +41,18 @@ fn regenerated_data_files_match_the_committed_reports() {
                 checked += 1;
             }
         }
+        // A file a report no longer draws must not linger in the folder.
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let entry = entry.unwrap();
+            let written = entry.file_name().to_string_lossy().into_owned();
+            let prefix = format!("{written}/");
+            assert!(
+                files
+                    .iter()
+                    .any(|(f, _)| *f == written || f.starts_with(&prefix)),
+                "reports/{name}/{written} is no longer written: delete it (regenerate into an empty folder)"
+            );
+        }
         for kind in ["report.md", "load-over-time.svg", "load-over-time.png"] {
             assert!(files.iter().any(|(f, _)| f == kind), "{name}: no {kind}");
         }
