@@ -288,7 +288,7 @@ struct BatchArgs {
     #[arg(long, default_value = "1", value_parser = parse_replications)]
     replications: ReplicationsArg,
     /// With --replications auto: the half-width of each 95% interval, relative to its mean (`5%` or `0.05`).
-    #[arg(long, requires = "replications")]
+    #[arg(long)]
     precision: Option<String>,
     /// With --replications auto: the most replications of each run.
     #[arg(long, value_parser = clap::value_parser!(u32).range(5..=1000))]
@@ -937,7 +937,7 @@ fn batch_flags(names: &[String], replications: Replications) -> String {
         Replications::Auto { precision, max } => {
             flags.push_str(&format!(
                 " --replications auto --precision {}%",
-                precision * 100.0
+                study::percent(precision)
             ));
             if max != DEFAULT_MAX_REPLICATIONS {
                 flags.push_str(&format!(" --max-replications {max}"));

@@ -710,7 +710,7 @@ fn say_replications(plan: &Plan, results: &Results) {
         return;
     };
     let used = plan.replications_used(results).unwrap_or(0);
-    let percent = precision * 100.0;
+    let percent = percent(precision);
     let precise = (0..plan.groups.len()).all(|group| {
         let summaries = plan.summaries(results, group);
         let runs: Vec<&_> = summaries.iter().collect();
@@ -725,6 +725,11 @@ fn say_replications(plan: &Plan, results: &Results) {
             "warning: replications: the maximum of {max} was reached before every 95% interval was within ±{percent}%: the intervals in the table say how precise each number is"
         );
     }
+}
+
+/// A fraction as a percentage without float noise: 0.07 is `7`, not `7.000000000000001`.
+pub fn percent(fraction: f64) -> f64 {
+    (fraction * 1e8).round() / 1e6
 }
 
 /// compare.json, compare.txt and the charts under `dir`, and a report

@@ -23,6 +23,7 @@ mod queues;
 mod rate_limiters;
 mod reports;
 mod safety_cli;
+mod scale_out;
 mod schema;
 mod semantics;
 mod study_cli;
