@@ -8,6 +8,7 @@ mod check_gate;
 mod cli;
 mod common;
 mod defences;
+mod deploy;
 mod determinism;
 mod diff;
 mod errors;
