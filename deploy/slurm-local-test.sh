@@ -36,7 +36,7 @@ chmod 755 "$work"
 cleanup() {
     [ -f "$work/slurmctld.pid" ] && kill "$(cat "$work/slurmctld.pid")" 2>/dev/null || true
     [ -f "$work/slurmd.pid" ] && kill "$(cat "$work/slurmd.pid")" 2>/dev/null || true
-    [ -f "$work/munged.pid" ] && kill "$(cat "$work/munged.pid")" 2>/dev/null || true
+    [ -f "$work/munge/munged.pid" ] && kill "$(cat "$work/munge/munged.pid")" 2>/dev/null || true
     sleep 1
     rm -rf "$work"
 }
@@ -50,7 +50,7 @@ chown munge: "$work/munge/munge.key" 2>/dev/null || true
 chmod 400 "$work/munge/munge.key"
 munge_socket=$work/munge/munge.socket
 runuser -u munge -- munged --key-file="$work/munge/munge.key" \
-    --socket="$munge_socket" --pid-file="$work/munged.pid" \
+    --socket="$munge_socket" --pid-file="$work/munge/munged.pid" \
     --log-file="$work/munge/munged.log" --seed-file="$work/munge/seed" --force
 host=$(hostname -s)
 cpus=$(nproc)
