@@ -5,7 +5,6 @@
 //! or a run hit a safety limit, 130 when Ctrl-C stopped it. A scenario given
 //! as `-` is read from standard input.
 
-mod shell;
 mod tools;
 mod write;
 
@@ -30,7 +29,7 @@ use stampede::runner;
 use stampede::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
 use stampede::scenario::{Study, Variant, suggest};
 
-use shell::quote;
+use stampede::report::shell::quote;
 use stampede::runner::parts::{ScenarioFile, StudySpec};
 use stampede::runner::{Replications, Shard};
 use write::write_files;

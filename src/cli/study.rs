@@ -23,12 +23,12 @@ use stampede::runner::parts::{self, PartHeader, RunRecord, ScenarioFile, StudySp
 use stampede::runner::{self, Plan, Replications, ReportLayout, Results, Shard, SweepPlan};
 use stampede::scenario::{self, Study, Variant};
 
-use super::shell::quote;
 use super::write::{self, write_files};
 use super::{
     Format, check_out, command_word, invalid, is_stdin, label, pick_variants, progress_bar,
     read_stdin, stopped_exit, sweep_axis,
 };
+use stampede::report::shell::quote;
 
 /// How the runs of a study are done: where its output goes, which shard
 /// this process is, and how many runs it may do before stopping.

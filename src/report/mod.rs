@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod markdown;
 pub mod provenance;
 pub mod queues;
+pub mod shell;
 pub mod stats;
 pub mod summary;
 pub mod sweep;
