@@ -23,8 +23,13 @@ if [ $# -lt 4 ]; then
 fi
 shards=$1 out=$2
 shift 2
+case $shards in
+    '' | *[!0-9]* | 0) echo "SHARDS must be a number of 1 or more, not '$shards'" >&2; exit 2 ;;
+esac
 command -v parallel >/dev/null || { echo "GNU parallel is not installed (Debian: apt-get install parallel)" >&2; exit 2; }
 mkdir -p "$out/parts"
 # --halt now,fail=1: one failed shard stops the others, and the exit code says so.
-parallel --will-cite --quote --halt now,fail=1 "$@" --shard {}/"$shards" --out "$out/parts" ::: $(seq 1 "$shards")
+# Each shard's hint to run the merge is left out: the merge comes next.
+parallel --will-cite --quote --halt now,fail=1 "$@" --shard {}/"$shards" --out "$out/parts" ::: $(seq 1 "$shards") \
+    2> >(grep -v '^when every shard is done' >&2)
 "$1" merge "$out/parts" --out "$out"

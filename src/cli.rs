@@ -198,7 +198,7 @@ enum Command {
         #[command(flatten)]
         spread: SpreadArgs,
     },
-    /// Put together the parts that `compare`, `sweep` or `report --shard I/N` wrote into the study's outputs, byte for byte those of running it on one machine.
+    /// Put together the parts that `compare`, `sweep` or `report` wrote with `--shard I/N` into the study's outputs, byte for byte those of running it on one machine: `stampede merge parts --out results`. Exit 2, writing nothing, when a shard is missing, given twice, cut short or of another study.
     Merge {
         /// The parts (part-I-of-N.jsonl), or folders holding them.
         #[arg(required = true)]
@@ -286,11 +286,11 @@ struct BatchArgs {
     /// Independent replications of each run (seeds derived from the root seed), 1 to 1000; or `auto`: batches of 5 until the 95% intervals of goodput and each source's p99 latency are within --precision.
     #[arg(long, default_value = "1", value_parser = parse_replications)]
     replications: ReplicationsArg,
-    /// With --replications auto: the half-width of each 95% interval, relative to its mean (`5%` or `0.05`).
+    /// With --replications auto: the half-width of each 95% interval, relative to its mean (`5%` or `0.05`; default 5%).
     #[arg(long)]
     precision: Option<String>,
-    /// With --replications auto: the most replications of each run.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(5..=1000))]
+    /// With --replications auto: the most replications of each run, 5 to 1000 (default 100).
+    #[arg(long, value_parser = parse_max_replications)]
     max_replications: Option<u32>,
     /// Replace the scenario's seed.
     #[arg(long)]
@@ -305,7 +305,7 @@ struct BatchArgs {
     #[arg(long, value_parser = study::parse_shard, requires = "out")]
     shard: Option<Shard>,
     /// Do at most this many runs now, keep them under --out, and stop (exit 2); the same command run again goes on.
-    #[arg(long, requires = "out", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, requires = "out", value_parser = parse_max_runs)]
     max_runs: Option<u64>,
 }
 
@@ -316,7 +316,7 @@ struct SpreadArgs {
     #[arg(long, value_parser = study::parse_shard)]
     shard: Option<Shard>,
     /// Do at most this many runs now, keep them under --out, and stop (exit 2); the same command run again goes on.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = parse_max_runs)]
     max_runs: Option<u64>,
 }
 
@@ -325,6 +325,22 @@ struct SpreadArgs {
 enum ReplicationsArg {
     Fixed(u32),
     Auto,
+}
+
+fn parse_max_runs(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(count) if count >= 1 => Ok(count),
+        _ => Err(format!("`{text}` is not a number of runs (1 or more)")),
+    }
+}
+
+fn parse_max_replications(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(count) if (5..=1000).contains(&count) => Ok(count),
+        _ => Err(format!(
+            "`{text}` is not a number of replications from 5 to 1000"
+        )),
+    }
 }
 
 fn parse_replications(text: &str) -> Result<ReplicationsArg, String> {
@@ -575,7 +591,7 @@ pub fn main() -> ExitCode {
     };
     let code = result.unwrap_or_else(|error| {
         if error.is::<write::Interrupted>() {
-            eprintln!("interrupted");
+            eprintln!("interrupted{}", write::resume_note());
             return ExitCode::from(write::EXIT_INTERRUPTED);
         }
         eprintln!("error: {error:#}");

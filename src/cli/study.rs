@@ -301,26 +301,29 @@ enum Kept {
 /// Gets the study's runs, appending each to the journal and starting from
 /// those a previous attempt kept there.
 fn keep_runs(journal: &Journal, plan: &Plan, execution: &Execution) -> Result<Kept> {
-    let mut results = Results::new(plan);
-    if let Some(part) = &journal.part
-        && part.exists()
-    {
-        let read = read_part(part)?;
-        if read.header == journal.header {
-            eprintln!(
-                "shard {} is already done: {} (delete it to run the shard again)",
-                journal.header.shard,
-                part.display()
-            );
-            return Ok(Kept::Part(ExitCode::SUCCESS));
-        }
-    }
-    let file = open_journal(journal, &mut results)?;
-    let file = std::sync::Mutex::new(file);
     let shard = execution.shard;
     let total = runner::runs_in(plan, shard);
-    let bar = progress_bar(total as u64, "runs");
-    bar.set_position(results.count().min(total) as u64);
+    if let Some(shard) = shard
+        && total == 0
+    {
+        eprintln!(
+            "warning: the study has {} runs, so shard {shard} has none: use at most {} shards",
+            plan.len(),
+            plan.len()
+        );
+    }
+    if let Some(code) = reuse_finished_part(journal, total)? {
+        return Ok(Kept::Part(code));
+    }
+    let mut results = Results::new(plan);
+    let file = match open_journal(journal, &mut results)? {
+        Ok(file) => file,
+        Err(message) => return Ok(Kept::Part(invalid(message))),
+    };
+    let already = results.count().min(total);
+    write::note_journal(&journal.working, already);
+    let file = std::sync::Mutex::new(file);
+    let bar = progress_bar((total - already) as u64, "runs");
     let failure: std::sync::Mutex<Option<anyhow::Error>> = std::sync::Mutex::new(None);
     let complete = runner::run_study(
         plan,
@@ -332,13 +335,16 @@ fn keep_runs(journal: &Journal, plan: &Plan, execution: &Execution) -> Result<Ke
             let mut file = file
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Err(error) = write::append_line(&mut file, &line) {
-                failure
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get_or_insert(
-                        error.context(format!("cannot write {}", journal.working.display())),
-                    );
+            match write::append_line(&mut file, &line) {
+                Ok(()) => write::note_kept_run(),
+                Err(error) => {
+                    failure
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .get_or_insert(
+                            error.context(format!("cannot write {}", journal.working.display())),
+                        );
+                }
             }
             bar.inc(1);
         },
@@ -354,9 +360,10 @@ fn keep_runs(journal: &Journal, plan: &Plan, execution: &Execution) -> Result<Ke
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !complete {
+        let ran = execution.max_runs.unwrap_or(0);
         eprintln!(
-            "stopped after {} runs, as --max-runs asked: {} of {total} runs are kept in {}; run the same command again to go on",
-            execution.max_runs.unwrap_or(0),
+            "stopped after {ran} run{}, as --max-runs asked: {} of {total} runs are kept in {}; run the same command again to go on",
+            if ran == 1 { "" } else { "s" },
             results.count(),
             journal.working.display()
         );
@@ -377,89 +384,157 @@ fn keep_runs(journal: &Journal, plan: &Plan, execution: &Execution) -> Result<Ke
     Ok(Kept::Part(ExitCode::SUCCESS))
 }
 
-/// Opens the journal for appending, first reading into `results` the runs a
-/// previous attempt of the same study kept; one of another study is
-/// started over.
-fn open_journal(journal: &Journal, results: &mut Results) -> Result<std::fs::File> {
+/// A shard whose part is already there: done if it holds all `total` of
+/// its runs; else it goes back to being the journal, to be resumed. A part
+/// of another study is never overwritten.
+fn reuse_finished_part(journal: &Journal, total: usize) -> Result<Option<ExitCode>> {
+    let Some(part) = &journal.part else {
+        return Ok(None);
+    };
+    if !part.exists() {
+        return Ok(None);
+    }
+    if let Ok(read) = read_part(part) {
+        if read.header != journal.header {
+            return Ok(Some(invalid(format!(
+                "{} is shard {} of another study ({}): give another --out, or delete it to run this one",
+                part.display(),
+                read.header.shard,
+                parts::difference(&read.header, &journal.header)
+            ))));
+        }
+        let mut indices: Vec<usize> = read.runs.iter().map(|(index, _)| *index).collect();
+        indices.sort_unstable();
+        indices.dedup();
+        if indices.len() == total {
+            eprintln!(
+                "shard {} is already done: {} holds its {total} runs (delete it to run the shard again)",
+                journal.header.shard,
+                part.display()
+            );
+            return Ok(Some(ExitCode::SUCCESS));
+        }
+    }
+    // Short or damaged: what is whole in it is resumed from.
+    if !journal.working.exists() {
+        std::fs::rename(part, &journal.working)
+            .with_context(|| format!("cannot write {}", journal.working.display()))?;
+    }
+    eprintln!(
+        "{} does not hold every run of shard {}: running the rest",
+        part.display(),
+        journal.header.shard
+    );
+    Ok(None)
+}
+
+/// Opens the journal for appending, locked against a second process, first
+/// reading into `results` the runs a previous attempt of the same study
+/// kept. A journal holding runs of another study is not touched: the
+/// message says why.
+fn open_journal(journal: &Journal, results: &mut Results) -> Result<Result<std::fs::File, String>> {
     let path = &journal.working;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let mut kept_bytes = 0;
-    if path.exists() {
-        match read_journal(path, &journal.header, results) {
-            Ok((bytes, runs)) if runs > 0 => {
-                eprintln!(
-                    "resuming: {runs} runs already done are read from {}",
-                    path.display()
-                );
-                kept_bytes = bytes;
-            }
-            Ok((bytes, _)) => kept_bytes = bytes,
-            Err(reason) => eprintln!(
-                "warning: starting the study over: {} {reason}",
-                path.display()
-            ),
-        }
-    }
+    let context = || format!("cannot write {}", path.display());
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .read(true)
         .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    // A line cut short by a kill is dropped, and another study's runs with it.
-    file.set_len(kept_bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .with_context(context)?;
+    if file.try_lock().is_err() {
+        return Ok(Err(format!(
+            "another stampede is writing {} (is this study or shard running twice?): wait for it to finish",
+            path.display()
+        )));
+    }
+    let kept_bytes = match read_journal(&mut file, &journal.header, results)
+        .with_context(context)?
+    {
+        Found::Nothing => 0,
+        Found::Resumed { bytes, runs } => {
+            if runs > 0 {
+                eprintln!(
+                    "resuming: {runs} runs already done are read from {}",
+                    path.display()
+                );
+            }
+            bytes
+        }
+        Found::Foreign { header, runs } => {
+            return Ok(Err(format!(
+                "{} holds {runs} runs of another study ({}): run the command that started it to finish it, or delete the file to start this one",
+                path.display(),
+                parts::difference(&header, &journal.header)
+            )));
+        }
+    };
+    // A line cut short by a kill is dropped.
+    file.set_len(kept_bytes).with_context(context)?;
     if kept_bytes == 0 {
         write::append_line(&mut file, &parts::header_line(&journal.header))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+            .with_context(context)?;
     }
-    Ok(file)
+    Ok(Ok(file))
 }
 
-/// Reads a journal of the study `header` describes into `results`: the
-/// bytes that hold whole, readable lines, and how many runs they gave.
+/// What a journal on disk holds.
+enum Found {
+    /// Nothing usable: empty, or no whole header.
+    Nothing,
+    /// Runs of this study, put into the results: how many, and the bytes of
+    /// the whole, readable lines before anything cut short, damaged or
+    /// repeated.
+    Resumed { bytes: u64, runs: usize },
+    /// Runs of another study.
+    Foreign { header: Box<PartHeader>, runs: usize },
+}
+
 fn read_journal(
-    path: &Path,
+    file: &mut std::fs::File,
     header: &PartHeader,
     results: &mut Results,
-) -> Result<(u64, usize), String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
-    let mut reader = std::io::BufReader::new(file);
+) -> std::io::Result<Found> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::Start(0))?;
+    let mut reader = std::io::BufReader::new(&*file);
     let mut line = String::new();
-    let mut bytes = reader
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot be read: {e}"))? as u64;
-    if !line.ends_with('\n') {
-        return Ok((0, 0));
-    }
-    let found = parts::parse_header(line.trim_end()).map_err(|e| format!("is {e}"))?;
-    if found != *header {
-        return Err(
-            "holds runs of another study (the scenario, the options or stampede changed)"
-                .to_string(),
-        );
-    }
+    let mut bytes = reader.read_line(&mut line)? as u64;
+    let found = match parts::parse_header(line.trim_end()) {
+        Ok(found) if line.ends_with('\n') => found,
+        _ => return Ok(Found::Nothing),
+    };
+    let ours = found == *header;
     let mut runs = 0;
     loop {
         line.clear();
-        let read = reader.read_line(&mut line).unwrap_or(0);
+        let read = reader.read_line(&mut line)?;
         if read == 0 || !line.ends_with('\n') {
             break;
         }
         let Ok(record) = serde_json::from_str::<RunRecord>(line.trim_end()) else {
             break;
         };
-        let (index, run) = record.into_run();
-        if !header.shard.owns(index) || !results.insert(index, run) {
-            break;
+        if ours {
+            let (index, run) = record.into_run();
+            if !header.shard.owns(index) || results.has(index) || !results.insert(index, run) {
+                break;
+            }
+            bytes += read as u64;
         }
-        bytes += read as u64;
         runs += 1;
     }
-    Ok((bytes, runs))
+    Ok(match (ours, runs) {
+        (true, _) => Found::Resumed { bytes, runs },
+        (false, 0) => Found::Nothing,
+        (false, _) => Found::Foreign {
+            header: Box::new(found),
+            runs,
+        },
+    })
 }
 
 /// A whole part: its header and its runs.
@@ -490,13 +565,21 @@ fn read_part(path: &Path) -> Result<ReadPart> {
 }
 
 /// The parts `inputs` name: files, and in each folder its `part-*.jsonl`
-/// files; with any shard left `.incomplete` in those folders.
+/// files, each once; and the shards left `.incomplete`, named or found.
 fn part_files(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
-    let mut found = Vec::new();
+    let mut found: Vec<PathBuf> = Vec::new();
     let mut unfinished = Vec::new();
+    let mut sort = |path: PathBuf| {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.ends_with(".incomplete") {
+            unfinished.push(path);
+        } else if !found.iter().any(|seen| same_file(seen, &path)) {
+            found.push(path);
+        }
+    };
     for input in inputs {
         if !input.is_dir() {
-            found.push(input.clone());
+            sort(input.clone());
             continue;
         }
         let entries = std::fs::read_dir(input)
@@ -507,17 +590,22 @@ fn part_files(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
         names.sort();
         for path in names {
             let name = path.file_name().unwrap_or_default().to_string_lossy();
-            if !name.starts_with("part-") {
-                continue;
-            }
-            if name.ends_with(".jsonl") {
-                found.push(path);
-            } else if name.ends_with(".jsonl.incomplete") {
-                unfinished.push(path);
+            if name.starts_with("part-")
+                && (name.ends_with(".jsonl") || name.ends_with(".jsonl.incomplete"))
+            {
+                sort(path);
             }
         }
     }
     Ok((found, unfinished))
+}
+
+/// Whether two paths name one file (a folder and a file in it both given).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// `stampede merge PARTS... --out DIR`: the study the parts are shards of,
@@ -527,14 +615,18 @@ pub fn merge(inputs: &[PathBuf], out: &Path, format: Format) -> Result<ExitCode>
         return Ok(invalid(message));
     }
     let (files, unfinished) = part_files(inputs)?;
+    let unfinished_hint = match unfinished.first() {
+        Some(path) => format!(
+            " ({} did not finish: run its shard again, it resumes)",
+            path.display()
+        ),
+        None => String::new(),
+    };
     if files.is_empty() {
+        let named: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
         return Ok(invalid(format!(
-            "no parts (part-I-of-N.jsonl) found in {}",
-            inputs
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "no finished parts (part-I-of-N.jsonl) in {}{unfinished_hint}",
+            named.join(", ")
         )));
     }
     let mut read = Vec::new();
@@ -549,45 +641,64 @@ pub fn merge(inputs: &[PathBuf], out: &Path, format: Format) -> Result<ExitCode>
         .map(|(name, part)| (name.clone(), part.header.clone()))
         .collect();
     if let Err(message) = parts::check_complete(&headers) {
-        let hint = match unfinished.first() {
-            Some(path) => format!(
-                " ({} did not finish: run its shard again, it resumes)",
-                path.display()
-            ),
-            None => String::new(),
-        };
-        return Ok(invalid(format!("{message}{hint}")));
+        return Ok(invalid(format!("{message}{unfinished_hint}")));
     }
     let first = &headers[0].1;
+    let own = env!("CARGO_PKG_VERSION");
+    if first.stampede_version != own {
+        return Ok(invalid(format!(
+            "the parts were written by stampede {}, and this is {own}: merge with the version that ran the shards",
+            first.stampede_version
+        )));
+    }
     let prepared = match prepare(&first.study, true) {
         Ok(prepared) => prepared,
         Err(message) => return Ok(invalid(message)),
     };
     let plan = prepared.plan();
-    if plan.identity() != first.study_sha256 || plan.len() != first.runs_total {
-        return Ok(invalid(
-            "the parts do not match the study this stampede plans from them: merge with the version that ran the shards",
-        ));
+    let planned = |header: &PartHeader| {
+        header.study_sha256 == plan.identity() && header.runs_total == plan.len()
+    };
+    if let Some((name, _)) = headers.iter().find(|(_, header)| !planned(header)) {
+        return Ok(invalid(format!(
+            "{name} does not match the study this stampede plans from its header: was the part edited?"
+        )));
     }
+    match gather(read, plan) {
+        Ok(results) => finish(prepared, results, format, Some(out)),
+        Err(message) => Ok(invalid(message)),
+    }
+}
+
+/// The runs of every part, each checked to be its shard's, given once, and
+/// all there.
+fn gather(read: Vec<(String, ReadPart)>, plan: &Plan) -> Result<Results, String> {
     let mut results = Results::new(plan);
     for (name, part) in read {
         let shard = part.header.shard;
+        let expected = runner::runs_in(plan, Some(shard));
+        let mut held = 0;
         for (index, run) in part.runs {
-            if !shard.owns(index) || !results.insert(index, run) {
-                return Ok(invalid(format!(
-                    "{name}: run {index} does not belong to shard {shard}: the part is damaged"
-                )));
+            if !shard.owns(index) || index >= plan.len() {
+                return Err(format!(
+                    "{name}: run {index} is not shard {shard}'s: the part is damaged"
+                ));
             }
+            if results.has(index) {
+                return Err(format!(
+                    "{name}: run {index} is written twice (was the shard run twice at once?): run the shard again into an empty folder"
+                ));
+            }
+            results.insert(index, run);
+            held += 1;
+        }
+        if held != expected {
+            return Err(format!(
+                "{name} holds {held} of shard {shard}'s {expected} runs: it was cut short; run the shard again (it resumes)"
+            ));
         }
     }
-    if results.count() != plan.len() {
-        return Ok(invalid(format!(
-            "the parts hold {} of the study's {} runs: one was cut short (run its shard again)",
-            results.count(),
-            plan.len()
-        )));
-    }
-    finish(prepared, results, format, Some(out))
+    Ok(results)
 }
 
 /// Assembles the study from complete results, prints it and writes it
@@ -607,7 +718,7 @@ fn finish(
             replications,
             plan,
         } => {
-            say_replications(&plan, &results);
+            say_replications(&plan, &results, "variant");
             let (comparison, firsts) =
                 runner::assemble_compare(&chosen, 0..chosen.len(), &plan, &mut results);
             let mut reproduce = format!(
@@ -649,7 +760,7 @@ fn finish(
             replications,
             sweep,
         } => {
-            say_replications(&sweep.plan, &results);
+            say_replications(&sweep.plan, &results, "point");
             let result = runner::assemble_sweep(&sweep, &results);
             let reproduce = format!(
                 "stampede sweep {} --param {} --values {} --seed {}{}",
@@ -705,7 +816,7 @@ fn finish(
 
 /// With `--replications auto`, says on stderr how many replications were
 /// needed, or that the maximum was reached first.
-fn say_replications(plan: &Plan, results: &Results) {
+fn say_replications(plan: &Plan, results: &Results, group: &str) {
     let Replications::Auto { precision, max } = plan.replications else {
         return;
     };
@@ -718,7 +829,7 @@ fn say_replications(plan: &Plan, results: &Results) {
     });
     if precise {
         eprintln!(
-            "replications: {used} per run were enough for goodput and each source's p99 latency to be known within ±{percent}% (95% interval)"
+            "replications: {used} per {group} were enough for goodput and each source's p99 latency to be known within ±{percent}% (95% interval)"
         );
     } else {
         eprintln!(
@@ -773,28 +884,36 @@ pub fn parse_shard(text: &str) -> Result<Shard, String> {
     let (index, count) = text
         .split_once('/')
         .ok_or_else(|| format!("`{text}` is not I/N (shard I of N, e.g. 3/8) or auto/N"))?;
+    let (index, from) = match index.trim() {
+        "auto" => index_from_environment(&|name| std::env::var(name).ok())?,
+        number => (
+            number
+                .parse::<u32>()
+                .map_err(|_| format!("`{number}` is not a shard number"))?,
+            String::new(),
+        ),
+    };
     let count: u32 = count
         .trim()
         .parse()
         .ok()
         .filter(|&n| (1..=100_000).contains(&n))
         .ok_or_else(|| format!("`{count}` is not a number of shards (1 to 100000)"))?;
-    let index = match index.trim() {
-        "auto" => index_from_environment(&|name| std::env::var(name).ok())?,
-        number => number
-            .parse::<u32>()
-            .map_err(|_| format!("`{number}` is not a shard number"))?,
-    };
     if index == 0 || index > count {
         return Err(format!(
-            "shard {index} of {count}: shards are numbered 1 to {count}"
+            "shard {index} of {count}{from}: shards are numbered 1 to {count}"
         ));
     }
     Ok(Shard { index, count })
 }
 
-/// The shard number (from 1) a scheduler gives this task.
-pub fn index_from_environment(var: &dyn Fn(&str) -> Option<String>) -> Result<u32, String> {
+/// The shard number (from 1) a scheduler gives this task, and where it was
+/// read, for messages. Slurm is asked first, then Kubernetes, then GNU
+/// parallel: GNU parallel inside a Slurm array task still takes the task's
+/// shard, so give `--shard {#}/N` there.
+pub fn index_from_environment(
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<(u32, String), String> {
     let number = |name: &str| -> Result<Option<i64>, String> {
         match var(name) {
             None => Ok(None),
@@ -805,18 +924,28 @@ pub fn index_from_environment(var: &dyn Fn(&str) -> Option<String>) -> Result<u3
                 .map_err(|_| format!("{name}={text} is not a number")),
         }
     };
-    // A Slurm array may start anywhere (--array=0-7 or 1-8): count from its first task.
+    let shard = |value: i64, from: String| {
+        u32::try_from(value)
+            .map(|index| (index, format!(" (from {from})")))
+            .map_err(|_| format!("shard {value} (from {from}): shards are numbered from 1"))
+    };
+    // A Slurm array may start anywhere and step (--array=0-14:5): count its tasks from 1.
     if let Some(task) = number("SLURM_ARRAY_TASK_ID")? {
         let first = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-        return u32::try_from(task - first + 1)
-            .map_err(|_| "SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN".to_string());
+        let step = number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
+        let from = format!(
+            "SLURM_ARRAY_TASK_ID={task}, SLURM_ARRAY_TASK_MIN={first}, SLURM_ARRAY_TASK_STEP={step}"
+        );
+        return shard((task - first) / step + 1, from);
     }
     if let Some(index) = number("JOB_COMPLETION_INDEX")? {
-        return u32::try_from(index + 1)
-            .map_err(|_| "JOB_COMPLETION_INDEX is negative".to_string());
+        return shard(
+            index + 1,
+            format!("JOB_COMPLETION_INDEX={index}, counted from 0"),
+        );
     }
     if let Some(sequence) = number("PARALLEL_SEQ")? {
-        return u32::try_from(sequence).map_err(|_| "PARALLEL_SEQ is negative".to_string());
+        return shard(sequence, format!("PARALLEL_SEQ={sequence}"));
     }
     Err("--shard auto/N reads the shard from SLURM_ARRAY_TASK_ID (a Slurm job array), JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or PARALLEL_SEQ (GNU parallel), and none is set: give --shard I/N".to_string())
 }

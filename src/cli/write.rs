@@ -42,11 +42,48 @@ pub fn stop_on_interrupt() {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Not eprintln: a closed stderr must not turn the exit into a panic.
-        let _ = writeln!(std::io::stderr(), "interrupted");
+        let _ = writeln!(std::io::stderr(), "interrupted{}", resume_note());
         std::process::exit(i32::from(EXIT_INTERRUPTED));
     });
     if let Err(error) = installed {
         eprintln!("warning: Ctrl-C will not stop cleanly: {error}");
+    }
+}
+
+/// The journal of the study running, if any, and how many runs it holds,
+/// for the message Ctrl-C leaves.
+static JOURNAL: Mutex<Option<(std::path::PathBuf, usize)>> = Mutex::new(None);
+
+/// Records that finished runs are kept in `path` (`runs` of them so far).
+pub fn note_journal(path: &Path, runs: usize) {
+    *JOURNAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((path.to_path_buf(), runs));
+}
+
+/// Counts one more run kept in the journal.
+pub fn note_kept_run() {
+    if let Some((_, runs)) = JOURNAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_mut()
+    {
+        *runs += 1;
+    }
+}
+
+/// What an interrupted study keeps, and how to go on.
+pub fn resume_note() -> String {
+    let journal = JOURNAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match journal.as_ref() {
+        Some((path, runs)) => format!(
+            ": {runs} finished run{} kept in {}; run the same command again to go on",
+            if *runs == 1 { " is" } else { "s are" },
+            path.display()
+        ),
+        None => String::new(),
     }
 }
 

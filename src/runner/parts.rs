@@ -192,7 +192,8 @@ pub fn check_complete(parts: &[(String, PartHeader)]) -> Result<(), String> {
         }
         if header.study_sha256 != first.study_sha256 || header.study != first.study {
             return Err(format!(
-                "{name} and {first_name} are parts of different studies (the scenario or the options differ)"
+                "{name} and {first_name} are parts of different studies: {}",
+                difference(header, first)
             ));
         }
         if header.shard.count != first.shard.count {
@@ -229,4 +230,50 @@ pub fn check_complete(parts: &[(String, PartHeader)]) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// What sets the study of part `a` apart from that of part `b`, in words:
+/// the version, the command, the scenario (its name or its text), or an
+/// option and its two values.
+pub fn difference(a: &PartHeader, b: &PartHeader) -> String {
+    if a.stampede_version != b.stampede_version {
+        return format!(
+            "stampede {} against {}",
+            a.stampede_version, b.stampede_version
+        );
+    }
+    if a.shard.count != b.shard.count {
+        return format!("split {} ways against {}", a.shard.count, b.shard.count);
+    }
+    let (left, right) = (
+        serde_json::to_value(&a.study).unwrap_or_default(),
+        serde_json::to_value(&b.study).unwrap_or_default(),
+    );
+    let fields = |value: &serde_json::Value| -> Vec<(String, serde_json::Value)> {
+        value
+            .as_object()
+            .map(|map| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    };
+    let right_fields = fields(&right);
+    for (key, value) in fields(&left) {
+        let other = right_fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if value == other {
+            continue;
+        }
+        return match key.as_str() {
+            "scenario" if value["path"] != other["path"] => format!(
+                "the scenario is named {} against {}",
+                value["path"], other["path"]
+            ),
+            "scenario" => "the scenario file's text differs".to_string(),
+            "files" => "the scenario files differ".to_string(),
+            _ => format!("{key} {value} against {other}"),
+        };
+    }
+    "the study differs".to_string()
 }

@@ -297,22 +297,118 @@ fn an_interrupted_study_resumes_from_the_runs_it_kept() {
 }
 
 #[test]
-fn a_journal_of_another_study_is_started_over() {
+fn kept_runs_of_another_study_are_never_overwritten() {
     let dir = workspace();
     let path = dir.path();
-    let mut stopped = vec!["sweep", "study.yaml", "--out", "out", "--max-runs", "2"];
-    run_in(path, &stopped, 2);
-    stopped[1] = "other.yaml";
-    std::fs::write(path.join("other.yaml"), STUDY.replace("seed: 5", "seed: 9")).unwrap();
+    run_in(
+        path,
+        &["sweep", "study.yaml", "--out", "out", "--max-runs", "2"],
+        2,
+    );
+    std::fs::write(path.join("study.yaml"), STUDY.replace("seed: 5", "seed: 9")).unwrap();
+    let journal = path.join("out/.stampede-study.jsonl");
+    let before = std::fs::read(&journal).unwrap();
     let output = stampede()
         .current_dir(path)
-        .args(["sweep", "other.yaml", "--out", "out"])
+        .args(["sweep", "study.yaml", "--out", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("holds 2 runs of another study"), "{stderr}");
+    assert!(
+        stderr.contains("the scenario file's text differs"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        before,
+        "the kept runs are untouched"
+    );
+}
+
+#[test]
+fn a_study_running_twice_at_once_is_refused() {
+    let dir = workspace();
+    let path = dir.path();
+    run_in(
+        path,
+        &["sweep", "study.yaml", "--out", "out", "--max-runs", "1"],
+        2,
+    );
+    // This test holds the journal's lock, as a first process would.
+    let held = std::fs::File::open(path.join("out/.stampede-study.jsonl")).unwrap();
+    held.try_lock().unwrap();
+    let output = stampede()
+        .current_dir(path)
+        .args(["sweep", "study.yaml", "--out", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("another stampede is writing"), "{stderr}");
+    drop(held);
+    run_in(path, &["sweep", "study.yaml", "--out", "out"], 0);
+}
+
+#[test]
+fn a_short_part_is_named_by_merge_and_finished_by_its_shard() {
+    let dir = workspace();
+    let path = dir.path();
+    run_in(path, &["sweep", "study.yaml", "--out", "serial"], 0);
+    shards(path, 2, &[1, 2], "parts");
+    let part = path.join("parts/part-2-of-2.jsonl");
+    let whole = std::fs::read_to_string(&part).unwrap();
+    let short: String = whole.lines().take(2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&part, &short).unwrap();
+    let message = merge_error(path, &["parts"]);
+    assert!(
+        message.contains("part-2-of-2.jsonl holds 1 of shard 2/2's 3 runs: it was cut short"),
+        "{message}"
+    );
+    // A run given twice is refused too, not silently picked.
+    let run = whole.lines().nth(1).unwrap();
+    std::fs::write(&part, format!("{whole}{run}\n")).unwrap();
+    let twice = merge_error(path, &["parts"]);
+    assert!(twice.contains("is written twice"), "{twice}");
+    std::fs::write(&part, &short).unwrap();
+    let output = stampede()
+        .current_dir(path)
+        .args(["sweep", "study.yaml", "--shard", "2/2", "--out", "parts"])
         .output()
         .unwrap();
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("starting the study over"), "{stderr}");
-    assert!(stderr.contains("holds runs of another study"), "{stderr}");
+    assert!(
+        stderr.contains("does not hold every run of shard 2/2: running the rest"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("resuming: 1 runs already done"), "{stderr}");
+    run_in(path, &["merge", "parts", "--out", "merged"], 0);
+    assert_eq!(tree(&path.join("merged")), tree(&path.join("serial")));
+    let again = stampede()
+        .current_dir(path)
+        .args(["sweep", "study.yaml", "--shard", "2/2", "--out", "parts"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is already done"));
+}
+
+#[test]
+fn merge_refuses_parts_of_another_version() {
+    let dir = workspace();
+    let path = dir.path();
+    shards(path, 1, &[1], "parts");
+    let part = path.join("parts/part-1-of-1.jsonl");
+    let text = std::fs::read_to_string(&part).unwrap();
+    let version = format!("\"stampede_version\":\"{}\"", env!("CARGO_PKG_VERSION"));
+    std::fs::write(
+        &part,
+        text.replacen(&version, "\"stampede_version\":\"0.0.9\"", 1),
+    )
+    .unwrap();
+    let message = merge_error(path, &["parts"]);
+    assert!(message.contains("written by stampede 0.0.9"), "{message}");
 }
 
 #[test]
