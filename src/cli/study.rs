@@ -490,7 +490,10 @@ enum Found {
     /// repeated.
     Resumed { bytes: u64, runs: usize },
     /// Runs of another study.
-    Foreign { header: Box<PartHeader>, runs: usize },
+    Foreign {
+        header: Box<PartHeader>,
+        runs: usize,
+    },
 }
 
 fn read_journal(
@@ -578,6 +581,9 @@ fn part_files(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
         }
     };
     for input in inputs {
+        if !input.exists() {
+            anyhow::bail!("{}: no such file or folder", input.display());
+        }
         if !input.is_dir() {
             sort(input.clone());
             continue;
