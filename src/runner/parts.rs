@@ -76,6 +76,9 @@ pub struct PartHeader {
     pub study_sha256: String,
     pub runs_total: usize,
     pub shard: Shard,
+    /// Which of the study's runs this part holds when whole: every
+    /// `count`-th from run `index − 1`, spelled out for readers.
+    pub runs: Vec<usize>,
     pub study: StudySpec,
 }
 
@@ -87,6 +90,7 @@ impl PartHeader {
             study_sha256: identity,
             runs_total,
             shard,
+            runs: (0..runs_total).filter(|&run| shard.owns(run)).collect(),
             study,
         }
     }

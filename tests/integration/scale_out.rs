@@ -595,6 +595,7 @@ fn the_part_says_what_it_is() {
     assert_eq!(header["study_sha256"].as_str().unwrap().len(), 64);
     // A sweep of 3 values × 2 variants, one replication: runs 1, 3 and 5.
     assert_eq!(header["runs_total"], 6);
+    assert_eq!(header["runs"], serde_json::json!([1, 3, 5]));
     let runs: Vec<u64> = text
         .lines()
         .skip(1)
