@@ -11,8 +11,8 @@ use rayon::prelude::*;
 pub mod parts;
 mod study;
 pub use study::{
-    AUTO_BATCH, Group, Keep, Plan, Replications, Results, Shard, execute, precise, run_study,
-    runs_in,
+    AUTO_BATCH, Group, Keep, Plan, Replications, Results, Shard, execute, imprecise, precise,
+    run_study, runs_in,
 };
 
 use crate::engine::rng::replication_seed;

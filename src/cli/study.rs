@@ -724,7 +724,7 @@ fn finish(
             replications,
             plan,
         } => {
-            say_replications(&plan, &results, "variant");
+            say_replications(&plan, &results, &chosen, "variant");
             let (comparison, firsts) =
                 runner::assemble_compare(&chosen, 0..chosen.len(), &plan, &mut results);
             let mut reproduce = format!(
@@ -766,7 +766,12 @@ fn finish(
             replications,
             sweep,
         } => {
-            say_replications(&sweep.plan, &results, "point");
+            let labels: Vec<String> = sweep
+                .labels
+                .iter()
+                .map(|(value, variant)| format!("{variant}, {}={value}", sweep.param))
+                .collect();
+            say_replications(&sweep.plan, &results, &labels, "point");
             let result = runner::assemble_sweep(&sweep, &results);
             let reproduce = format!(
                 "stampede sweep {} --param {} --values {} --seed {}{}",
@@ -822,25 +827,31 @@ fn finish(
 
 /// With `--replications auto`, says on stderr how many replications were
 /// needed, or that the maximum was reached first.
-fn say_replications(plan: &Plan, results: &Results, group: &str) {
+fn say_replications(plan: &Plan, results: &Results, labels: &[String], group: &str) {
     let Replications::Auto { precision, max } = plan.replications else {
         return;
     };
     let used = plan.replications_used(results).unwrap_or(0);
     let percent = percent(precision);
-    let precise = (0..plan.groups.len()).all(|group| {
-        let summaries = plan.summaries(results, group);
+    let widest = (0..plan.groups.len()).find_map(|index| {
+        let summaries = plan.summaries(results, index);
         let runs: Vec<&_> = summaries.iter().collect();
-        runner::precise(&runs, precision)
+        runner::imprecise(&runs, precision).map(|(metric, relative)| (index, metric, relative))
     });
-    if precise {
-        eprintln!(
+    match widest {
+        None => eprintln!(
             "replications: {used} per {group} were enough for goodput and each source's p99 latency to be known within ±{percent}% (95% interval)"
-        );
-    } else {
-        eprintln!(
-            "warning: replications: the maximum of {max} was reached before every 95% interval was within ±{percent}%: the intervals in the table say how precise each number is"
-        );
+        ),
+        Some((index, metric, relative)) => {
+            let how = match relative.is_finite() {
+                true => format!("±{:.1}%", relative * 100.0),
+                false => "not known (it has data in one run only)".to_string(),
+            };
+            eprintln!(
+                "warning: replications: the maximum of {max} was reached before every 95% interval was within ±{percent}%: {metric} in `{}` is {how}; the table's intervals say how precise each number is",
+                labels.get(index).map_or("?", String::as_str)
+            );
+        }
     }
 }
 

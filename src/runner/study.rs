@@ -199,11 +199,16 @@ impl Plan {
     }
 }
 
-/// The key metrics `auto` waits on, per run: goodput, and each source's
-/// p99 latency of successful requests (when it has any).
-fn key_metrics(summary: &Summary) -> Vec<Option<f64>> {
-    let mut metrics = vec![Some(summary.totals.goodput_per_s)];
-    metrics.extend(summary.sources.iter().map(|s| s.latency.p99_ms));
+/// The key metrics `auto` waits on, per run, with their names: goodput,
+/// and each source's p99 latency of successful requests (when it has any).
+fn key_metrics(summary: &Summary) -> Vec<(String, Option<f64>)> {
+    let mut metrics = vec![("goodput".to_string(), Some(summary.totals.goodput_per_s))];
+    metrics.extend(
+        summary
+            .sources
+            .iter()
+            .map(|s| (format!("the p99 latency of `{}`", s.name), s.latency.p99_ms)),
+    );
     metrics
 }
 
@@ -211,18 +216,30 @@ fn key_metrics(summary: &Summary) -> Vec<Option<f64>> {
 /// mean over `runs`. A metric that some run lacks is judged on the runs
 /// that have it; one that is the same in every run is precise.
 pub fn precise(runs: &[&Summary], precision: f64) -> bool {
-    let per_run: Vec<Vec<Option<f64>>> = runs.iter().map(|s| key_metrics(s)).collect();
-    let metrics = per_run.first().map_or(0, Vec::len);
-    (0..metrics).all(|metric| {
-        let values: Vec<f64> = per_run.iter().filter_map(|m| m[metric]).collect();
-        match Estimate::of(&values) {
-            _ if values.len() < 2 => values.is_empty(),
+    imprecise(runs, precision).is_none()
+}
+
+/// The first key metric whose 95% half-width over `runs` is wider than
+/// `precision` of its mean, and that half-width relative to the mean
+/// (infinite when it cannot be told from fewer than two runs).
+pub fn imprecise(runs: &[&Summary], precision: f64) -> Option<(String, f64)> {
+    let per_run: Vec<Vec<(String, Option<f64>)>> = runs.iter().map(|s| key_metrics(s)).collect();
+    let first = per_run.first()?;
+    first.iter().enumerate().find_map(|(metric, (name, _))| {
+        let values: Vec<f64> = per_run.iter().filter_map(|m| m[metric].1).collect();
+        let relative = match Estimate::of(&values) {
+            _ if values.is_empty() => 0.0,
             Estimate {
                 mean,
                 ci95: Some(half),
-            } => half <= precision * mean.abs(),
-            Estimate { ci95: None, .. } => false,
-        }
+            } if half <= precision * mean.abs() => 0.0,
+            Estimate {
+                mean,
+                ci95: Some(half),
+            } => half / mean.abs(),
+            Estimate { ci95: None, .. } => f64::INFINITY,
+        };
+        (relative > 0.0).then(|| (name.clone(), relative))
     })
 }
 

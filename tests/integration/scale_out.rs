@@ -582,6 +582,33 @@ fn auto_replications_stop_when_precise_and_shards_agree() {
 }
 
 #[test]
+fn auto_says_which_interval_is_still_wide_at_the_maximum() {
+    let file = write_temp(STUDY);
+    let output = stampede()
+        .args(["compare", file.path().to_str().unwrap()])
+        .args([
+            "--replications",
+            "auto",
+            "--precision",
+            "0.1%",
+            "--max-replications",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the maximum of 5 was reached before every 95% interval was within ±0.1%"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("in `slow-db` is ±") || stderr.contains("in `more-db-workers` is ±"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn the_part_says_what_it_is() {
     let dir = workspace();
     shards(dir.path(), 2, &[2], "parts");
