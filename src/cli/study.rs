@@ -372,7 +372,12 @@ fn keep_runs(journal: &Journal, plan: &Plan, execution: &Execution) -> Result<Ke
     let Some(part) = &journal.part else {
         return Ok(Kept::All(results));
     };
-    write::finish_file(file, &journal.working, part)?;
+    write::finish_part(
+        file,
+        &journal.working,
+        part,
+        &part_text(&journal.header, &results),
+    )?;
     let out = part.parent().unwrap_or(Path::new("."));
     eprintln!(
         "shard {}: {total} of {} runs · wrote {}\nwhen every shard is done: stampede merge {} --out DIR",
@@ -382,6 +387,21 @@ fn keep_runs(journal: &Journal, plan: &Plan, execution: &Execution) -> Result<Ke
         quote(&out.to_string_lossy())
     );
     Ok(Kept::Part(ExitCode::SUCCESS))
+}
+
+/// A finished part: its header, then its runs in the order of the study,
+/// so the same shard gives the same bytes however its runs were timed.
+fn part_text(header: &PartHeader, results: &Results) -> Vec<u8> {
+    let mut text = parts::header_line(header);
+    text.push('\n');
+    for &index in &header.runs {
+        let run = results
+            .get(index)
+            .expect("a finished shard holds all its runs");
+        text.push_str(&RunRecord::line(index, run));
+        text.push('\n');
+    }
+    text.into_bytes()
 }
 
 /// A shard whose part is already there: done if it holds all `total` of

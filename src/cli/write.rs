@@ -197,16 +197,22 @@ pub fn append_line(file: &mut std::fs::File, line: &str) -> Result<()> {
     Ok(())
 }
 
-/// Syncs a journal written to `working` and renames it to `finished`: the
-/// finished name appears whole or not at all.
-pub fn finish_file(file: std::fs::File, working: &Path, finished: &Path) -> Result<()> {
+/// Writes a shard's finished part whole (as [`write_file`] does, without
+/// saying so), then removes its journal, still locked by `journal`: the
+/// finished name appears whole or not at all, and the runs stay kept
+/// until it does.
+pub fn finish_part(
+    journal: std::fs::File,
+    working: &Path,
+    finished: &Path,
+    contents: &[u8],
+) -> Result<()> {
+    write_atomically(finished, contents)?;
     let _writing = WRITING
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    file.sync_all()
-        .with_context(|| format!("cannot write {}", working.display()))?;
-    drop(file);
-    std::fs::rename(working, finished)
-        .with_context(|| format!("cannot write {}", finished.display()))?;
+    drop(journal);
+    std::fs::remove_file(working)
+        .with_context(|| format!("cannot remove {}", working.display()))?;
     Ok(())
 }

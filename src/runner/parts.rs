@@ -4,10 +4,12 @@
 //!
 //! A part is JSON Lines: a [`PartHeader`] that describes itself (stampede's
 //! version, the study's fingerprint and how to rebuild it, which shard),
-//! then one [`RunRecord`] per finished run, in whatever order runs
-//! finished. A run read back is exactly the run written: summaries, metrics
-//! and time series round-trip bit for bit, so a merged study is the study
-//! one machine would have produced. This module only turns values into
+//! then one [`RunRecord`] per finished run: in the order runs finished
+//! while a journal is being written, in the study's order in a finished
+//! part, so a shard's part is the same bytes every time. A run read back
+//! is exactly the run written: summaries, metrics and time series
+//! round-trip bit for bit, so a merged study is the study one machine would
+//! have produced. This module only turns values into
 //! lines and back; reading and writing files is the CLI's.
 
 use serde::{Deserialize, Serialize};
