@@ -36,27 +36,20 @@ pub struct Run {
 
 /// Runs each scenario, in parallel, in input order.
 pub fn run_all(scenarios: &[Scenario]) -> Vec<Run> {
-    run_all_observed(scenarios, &|| {}, &|_| false)
+    run_all_observed(scenarios, &|| {})
 }
 
-/// Runs like [`run_all`], calling `finished` after each run (from any thread),
-/// for progress bars, and keeping the full metrics of the runs whose index
-/// `keep_metrics` selects.
-pub fn run_all_observed(
-    scenarios: &[Scenario],
-    finished: &(dyn Fn() + Sync),
-    keep_metrics: &(dyn Fn(usize) -> bool + Sync),
-) -> Vec<Run> {
+/// Runs like [`run_all`], calling `finished` after each run (from any
+/// thread), for progress bars. Each run keeps its summary and time series;
+/// its metrics (the large part) are dropped.
+fn run_all_observed(scenarios: &[Scenario], finished: &(dyn Fn() + Sync)) -> Vec<Run> {
     scenarios
         .par_iter()
-        .enumerate()
-        .map(|(index, scenario)| {
+        .map(|scenario| {
             let mut outcome = model::run(scenario);
             finished();
             let summary = summarize(scenario, &outcome);
-            if !keep_metrics(index) {
-                outcome.metrics = Metrics::default();
-            }
+            outcome.metrics = Metrics::default();
             Run { summary, outcome }
         })
         .collect()
@@ -92,7 +85,7 @@ fn run_grouped(
         .iter()
         .flat_map(|s| replicas(s, replications))
         .collect();
-    let mut runs = run_all_observed(&all, finished, &|_| false).into_iter();
+    let mut runs = run_all_observed(&all, finished).into_iter();
     scenarios
         .iter()
         .map(|_| runs.by_ref().take(replications.max(1) as usize).collect())
