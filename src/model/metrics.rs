@@ -202,44 +202,76 @@ impl Latency {
     /// From a list it is what hdrhistogram would answer: the sample of rank
     /// ⌈quantile · count⌉, raised to the top of its bucket.
     pub fn quantile(&self, quantile: f64) -> SimDuration {
-        debug_assert!(
-            quantile > 0.0,
-            "the bottom of a bucket is not computed from a list"
-        );
         match &self.samples {
             Samples::Many(histogram) if !histogram.is_empty() => {
                 SimDuration(histogram.value_at_quantile(quantile))
             }
-            Samples::Few(values) if !values.is_empty() => {
-                let rank = ((quantile.min(1.0) * values.len() as f64).ceil() as usize).max(1);
-                let mut values = values.clone();
-                let (_, &mut value, _) = values.select_nth_unstable(rank - 1);
-                SimDuration(buckets(self.digits).highest_equivalent(value))
+            Samples::Many(_) => SimDuration::ZERO,
+            Samples::Few(values) => {
+                let [value] =
+                    Latency::select_quantiles(&mut values.clone(), self.digits, [quantile]);
+                value
             }
-            _ => SimDuration::ZERO,
         }
     }
 
     /// Several quantiles at once (each 0 < q ≤ 1), each equal to
-    /// [`Latency::quantile`]'s answer; a list is sorted once for all of them.
+    /// [`Latency::quantile`]'s answer.
     pub fn quantiles<const N: usize>(&self, quantiles: [f64; N]) -> [SimDuration; N] {
-        let Samples::Few(values) = &self.samples else {
-            return quantiles.map(|q| self.quantile(q));
-        };
+        match &self.samples {
+            Samples::Few(values) => {
+                Latency::select_quantiles(&mut values.clone(), self.digits, quantiles)
+            }
+            Samples::Many(_) => quantiles.map(|q| self.quantile(q)),
+        }
+    }
+
+    /// [`Latency::quantiles`] without copying a list: the kept samples may
+    /// change order, which no statistic depends on. For a latency read and
+    /// then cleared, as each interval of the time series is.
+    pub fn quantiles_reordering<const N: usize>(
+        &mut self,
+        quantiles: [f64; N],
+    ) -> [SimDuration; N] {
+        match &mut self.samples {
+            Samples::Few(values) => Latency::select_quantiles(values, self.digits, quantiles),
+            Samples::Many(_) => quantiles.map(|q| self.quantile(q)),
+        }
+    }
+
+    /// The sample of each quantile's rank (⌈q · count⌉), raised to the top
+    /// of its bucket, by selection rather than a sort: highest rank first,
+    /// each next one selected among the values left below the last.
+    fn select_quantiles<const N: usize>(
+        values: &mut [u64],
+        digits: u8,
+        quantiles: [f64; N],
+    ) -> [SimDuration; N] {
         if values.is_empty() {
             return [SimDuration::ZERO; N];
         }
-        let mut sorted = values.clone();
-        sorted.sort_unstable();
-        let buckets = buckets(self.digits);
-        quantiles.map(|q| {
+        let ranks = quantiles.map(|q| {
             debug_assert!(
                 q > 0.0,
                 "the bottom of a bucket is not computed from a list"
             );
-            let rank = ((q.min(1.0) * sorted.len() as f64).ceil() as usize).max(1);
-            SimDuration(buckets.highest_equivalent(sorted[rank - 1]))
-        })
+            ((q.min(1.0) * values.len() as f64).ceil() as usize).clamp(1, values.len())
+        });
+        let mut order: [usize; N] = std::array::from_fn(|i| i);
+        order.sort_unstable_by_key(|&i| std::cmp::Reverse(ranks[i]));
+        let mut found = [0u64; N];
+        let mut below = values.len();
+        for i in order {
+            let index = ranks[i] - 1;
+            if index < below {
+                values[..below].select_nth_unstable(index);
+                below = index;
+            }
+            // Equal ranks share the element selected last.
+            found[i] = values[index];
+        }
+        let buckets = buckets(digits);
+        found.map(|value| SimDuration(buckets.highest_equivalent(value)))
     }
 
     pub fn max(&self) -> SimDuration {
@@ -822,6 +854,34 @@ mod tests {
             assert_eq!(few.mean(), many.mean());
             let merged = few.merged(&few);
             assert_eq!(merged.quantile(0.99), many.merged(&many).quantile(0.99));
+        }
+    }
+
+    #[test]
+    fn quantiles_by_selection_are_the_sorted_lists_ranks() {
+        let quantiles = [0.5, 0.99, 0.5, 1.0, 0.001, 0.9];
+        for count in [1u64, 2, 3, 7, 100, 801, 4096] {
+            let mut latency = Latency::with_digits(2);
+            // A scrambled sequence with repeats.
+            for i in 0..count {
+                latency.record(SimDuration((i * 7919 % 613 + 1) * 1_000));
+            }
+            let Samples::Few(values) = &latency.samples else {
+                panic!("{count} samples are kept as a list")
+            };
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let expected = quantiles.map(|q| {
+                let rank = ((q * count as f64).ceil() as usize).max(1);
+                SimDuration(buckets(2).highest_equivalent(sorted[rank - 1]))
+            });
+            assert_eq!(latency.quantiles(quantiles), expected, "{count} samples");
+            assert_eq!(latency.quantile(0.99), expected[1], "{count} samples");
+            assert_eq!(
+                latency.quantiles_reordering(quantiles),
+                expected,
+                "{count} samples"
+            );
         }
     }
 

@@ -315,16 +315,16 @@ impl TimeSeries {
     /// ms; NaN where none finished. Starts the next interval afresh.
     fn take_interval_latency(&mut self, source: usize) -> [f64; 4] {
         let (ok, failed) = &mut self.interval_latency[source];
-        let ms = |latency: &Latency| match latency.count() {
+        let ms = |latency: &mut Latency| match latency.count() {
             0 => [f64::NAN; 2],
             _ => latency
-                .quantiles([0.5, 0.99])
+                .quantiles_reordering([0.5, 0.99])
                 .map(|value| round4(value.as_millis_f64())),
         };
         let [ok_p50, ok_p99] = ms(ok);
         let [all_p50, all_p99] = match failed.count() {
             0 => [ok_p50, ok_p99],
-            _ => ms(&ok.merged(failed)),
+            _ => ms(&mut ok.merged(failed)),
         };
         let cells = [ok_p50, ok_p99, all_p50, all_p99];
         ok.clear();
