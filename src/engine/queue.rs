@@ -21,15 +21,30 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use super::time::SimTime;
 
+/// An event with its place in the order: time in the high 64 bits of `key`,
+/// sequence number in the low, so one integer comparison orders two
+/// entries (the heap's sifting compares at every level).
 struct Entry<E> {
-    at: SimTime,
-    seq: u64,
+    key: u128,
     event: E,
+}
+
+impl<E> Entry<E> {
+    fn new(at: SimTime, seq: u64, event: E) -> Self {
+        Entry {
+            key: (u128::from(at.0) << 64) | u128::from(seq),
+            event,
+        }
+    }
+
+    fn at(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.at == other.at && self.seq == other.seq
+        self.key == other.key
     }
 }
 
@@ -44,10 +59,7 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     /// Reversed, because `BinaryHeap` is a max-heap and we want the earliest.
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .at
-            .cmp(&self.at)
-            .then_with(|| other.seq.cmp(&self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -113,10 +125,9 @@ impl<E> EventQueue<E> {
     pub fn schedule(&mut self, at: SimTime, event: E) {
         let seq = self.next_seq_at(at);
         if at == self.now {
-            self.due_now.push_back(Entry { at, seq, event });
+            self.due_now.push_back(Entry::new(at, seq, event));
         } else {
-            let event = Pending::Event(event);
-            self.heap.push(Entry { at, seq, event });
+            self.heap.push(Entry::new(at, seq, Pending::Event(event)));
         }
     }
 
@@ -126,18 +137,17 @@ impl<E> EventQueue<E> {
     pub fn schedule_in_lane(&mut self, lane: u32, at: SimTime, event: E) {
         let seq = self.next_seq_at(at);
         if at == self.now {
-            self.due_now.push_back(Entry { at, seq, event });
+            self.due_now.push_back(Entry::new(at, seq, event));
             return;
         }
         let queue = &mut self.lanes[lane as usize];
         debug_assert!(
-            queue.back().is_none_or(|last| last.at <= at),
+            queue.back().is_none_or(|last| last.at() <= at),
             "lane {lane} scheduled out of time order"
         );
-        queue.push_back(Entry { at, seq, event });
+        queue.push_back(Entry::new(at, seq, event));
         if queue.len() == 1 {
-            let event = Pending::LaneHead(lane);
-            self.heap.push(Entry { at, seq, event });
+            self.heap.push(Entry::new(at, seq, Pending::LaneHead(lane)));
         }
     }
 
@@ -145,10 +155,7 @@ impl<E> EventQueue<E> {
         // Most events are scheduled ahead: the heap alone, first.
         let from_due_now = match self.due_now.front() {
             None => false,
-            Some(now) => self
-                .heap
-                .peek()
-                .is_none_or(|next| (now.at, now.seq) < (next.at, next.seq)),
+            Some(now) => self.heap.peek().is_none_or(|next| now.key < next.key),
         };
         let entry = if from_due_now {
             self.due_now.pop_front()?
@@ -156,16 +163,16 @@ impl<E> EventQueue<E> {
             let head = self.heap.pop()?;
             match head.event {
                 Pending::Event(event) => Entry {
-                    at: head.at,
-                    seq: head.seq,
+                    key: head.key,
                     event,
                 },
                 Pending::LaneHead(lane) => self.pop_lane(lane),
             }
         };
-        debug_assert!(entry.at >= self.now, "time went backwards");
-        self.now = entry.at;
-        Some((entry.at, entry.event))
+        let at = entry.at();
+        debug_assert!(at >= self.now, "time went backwards");
+        self.now = at;
+        Some((at, entry.event))
     }
 
     /// Takes a lane's earliest event, putting the next one in the heap.
@@ -173,17 +180,17 @@ impl<E> EventQueue<E> {
         let queue = &mut self.lanes[lane as usize];
         let entry = queue.pop_front().expect("a lane in the heap has an event");
         if let Some(next) = queue.front() {
-            let (at, seq) = (next.at, next.seq);
+            let key = next.key;
             let event = Pending::LaneHead(lane);
-            self.heap.push(Entry { at, seq, event });
+            self.heap.push(Entry { key, event });
         }
         entry
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
         match (self.due_now.front(), self.heap.peek()) {
-            (Some(now), _) => Some(now.at),
-            (None, next) => next.map(|entry| entry.at),
+            (Some(now), _) => Some(now.at()),
+            (None, next) => next.map(Entry::at),
         }
     }
 
