@@ -896,6 +896,18 @@ fn trace_one(
         "{}",
         stampede::report::trace::waterfall(&scenario, log, index)
     );
+    // The pick is among the requests traced, not the whole run: say so,
+    // or the slowest of 1,000 reads as the run's slowest.
+    let looked_at = log.requests.len();
+    match pick {
+        Pick::Slowest => outln!(
+            "the slowest to finish of the first {looked_at} requests after warm-up (look at more with --among)"
+        ),
+        Pick::FirstFailed => {
+            outln!("the first to fail of the first {looked_at} requests after warm-up")
+        }
+        Pick::Number(_) | Pick::First => {}
+    }
     let mut reproduce = reproduce_command(path, variant, scenario.seed).replacen(
         "stampede run",
         "stampede trace",

@@ -803,7 +803,12 @@ fn cell(unit: Unit, estimate: Option<Estimate>, baseline: Option<Estimate>) -> S
     if let Some(base) = baseline {
         let delta = estimate.mean - base.mean;
         let sign = if delta >= 0.0 { "+" } else { "−" };
-        let magnitude = format_value(unit, delta.abs());
+        // A difference of percentages is in percentage points: "+42.0%"
+        // beside a ratio would read as a relative change.
+        let magnitude = match unit {
+            Unit::Percent => format!("{:.1} pp", delta.abs()),
+            _ => format_value(unit, delta.abs()),
+        };
         let ratio = if base.mean == 0.0 {
             "–".to_string()
         } else {

@@ -342,16 +342,19 @@ pub fn processing_lines(summary: &Summary) -> String {
             0 => String::new(),
             n => format!(", {} processed again (duplicates)", group_digits(n)),
         };
+        // The counts are of the messages sent in the measured window, so
+        // they add up to what was sent; the rate is the consumers' work in
+        // the window, whenever its messages were sent.
         out.push_str(&format!(
-            "queue {}: {} messages sent, {} processed ({}){duplicates}, {} dead-lettered, {} expired, {} dropped, {} unfinished at the end (queued or in flight) · send to delete p50 {}, p99 {}; every message that left p99 {}\n",
+            "queue {}: {} messages sent: {} processed{duplicates}, {} dead-lettered, {} expired, {} dropped, {} unfinished at the end (queued or in flight) · consumers processed {} · send to delete p50 {}, p99 {}; every message that left p99 {}\n",
             q.name,
             group_digits(q.sent + q.dead_letters_in),
-            group_digits(q.processed),
-            format_rate(q.processed_per_s),
+            group_digits(q.deleted),
             group_digits(q.dead_lettered),
             group_digits(q.expired),
             group_digits(q.dropped),
             group_digits(q.unfinished_at_end),
+            format_rate(q.processed_per_s),
             ms_or_dash(q.latency.p50_ms),
             ms_or_dash(q.latency.p99_ms),
             ms_or_dash(q.latency_all.p99_ms),
@@ -391,7 +394,7 @@ pub fn drain_lines(summary: &Summary) -> String {
             ));
         }
         out.push_str(&format!(
-            "queue {}: backlog peaked at {} messages after the disturbance at {} (at most {} before) and {verdict}\n",
+            "queue {}: depth peaked at {} messages in the time series (one sample per interval) after the disturbance at {} (at most {} before) and {verdict}\n",
             queue.name,
             group_digits(drain.backlog_peak as u64),
             format_window(drain.trigger_start_s, drain.trigger_end_s, "–"),

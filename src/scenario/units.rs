@@ -79,8 +79,13 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     let Some((number, unit)) = text.split_once('/') else {
         // Suggest the number alone, so `400rps` is answered with `400/s`.
-        let number = split_number(text).map_or(200.0, |(value, _)| value);
-        return Err(format!("`{text}` needs a unit, for example `{number}/s`"));
+        let (number, unit) = split_number(text).unwrap_or((200.0, ""));
+        return Err(match unit {
+            "" => format!("`{text}` needs a unit, for example `{number}/s`"),
+            _ => format!(
+                "`{text}` is not a rate: write it per unit of time, for example `{number}/s`"
+            ),
+        });
     };
     let (value, rest) = split_number(number)?;
     if !rest.is_empty() {

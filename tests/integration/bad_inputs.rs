@@ -153,7 +153,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: web\n    rate: 10ms\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\n",
             (5, 11),
             "sources.users.rate",
-            "`10ms` needs a unit, for example `10/s`",
+            "`10ms` is not a rate: write it per unit of time, for example `10/s`",
         ),
         bad(
             "source_arrivals_unknown",
@@ -891,7 +891,7 @@ fn a_bad_sweep_on_the_command_line_names_its_flag() {
         (
             "sources.users.rate",
             "10/s,20ms",
-            "--values 20ms: `20ms` needs a unit",
+            "--values 20ms: `20ms` is not a rate",
         ),
     ];
     for (param, values, expected) in cases {

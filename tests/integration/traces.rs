@@ -195,6 +195,10 @@ fn trace_picks_the_slowest_and_the_first_failed() {
     assert!(slowest.status.success(), "{slowest:?}");
     let text = String::from_utf8(slowest.stdout).unwrap();
     assert!(text.contains("queued at server[0] for"), "{text}");
+    assert!(
+        text.contains("the slowest to finish of the first 200 requests after warm-up"),
+        "{text}"
+    );
     // M/M/1 with no errors: none fails, which is said, with exit code 2.
     let failed = stampede()
         .args([

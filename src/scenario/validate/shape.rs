@@ -510,7 +510,7 @@ mod tests {
             ),
             (
                 "0s,1/s\n5s,400rps\n",
-                "t.csv:2: rate: `400rps` needs a unit, for example `400/s`",
+                "t.csv:2: rate: `400rps` is not a rate: write it per unit of time, for example `400/s`",
             ),
             ("0s,1/s\n-5s,1/s\n", "t.csv:2: time: `-5s` is negative"),
             ("0s,1/s\n-5,1/s\n", "t.csv:2: time: `-5` is negative"),
