@@ -393,6 +393,7 @@ impl Layout {
         let mut notes = String::new();
         if !self.requesters.is_empty() {
             notes.push_str("latency: end to end per source, successful requests; p99 all: every finished request, failures included\n");
+            notes.push_str("attempts/request: attempts at all services ÷ requests, the work per request (one per service call on a request's path when nothing retries)\n");
         }
         if self.jobs {
             notes.push_str("jobs: a job source's latency is the user's wait (submit → the poll that saw the job done); system: submit → done; polling delay: the job done → the poll that saw it (mean)\n");
