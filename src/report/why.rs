@@ -1,7 +1,9 @@
 //! Why, in sentences: causes read off the recorded data, each citing the
 //! numbers that support it, and none without them.
 //!
-//! Five patterns: a timeout shorter than the callee's queue wait (the work
+//! Six patterns: where attempts failed at services (errors of their own,
+//! outages and crashes first, then full queues, shedding and queue
+//! timeouts), a timeout shorter than the callee's queue wait (the work
 //! it serves is abandoned), attempts multiplying down the call graph
 //! against the retry policies that allow it, the bottleneck and where the
 //! queue builds, a disturbance the system did not recover from while
@@ -21,12 +23,115 @@ const BOTTLENECK_UTILISATION: f64 = 0.7;
 /// The sentences, most telling first.
 pub fn why(scenario: &Scenario, summary: &Summary) -> Vec<String> {
     let mut sentences = Vec::new();
+    sentences.extend(failures_at_services(scenario, summary));
     sentences.extend(timeouts_shorter_than_waits(scenario, summary));
     sentences.extend(retries_multiply(scenario, summary));
     sentences.extend(bottleneck(scenario, summary));
     sentences.extend(storm_outlives_trigger(summary));
     sentences.extend(defences_that_acted(summary));
     sentences
+}
+
+/// Where attempts failed at services, when requests failed: what a
+/// service did to its own attempts by itself, injected causes first (its
+/// errors when it calls nobody, an outage, a crash), then capacity (a full
+/// queue, shedding, a queue timeout), each kind from 1% of the service's
+/// attempts up, at most two. Errors passed up from below are not counted
+/// against a caller, and no claim is made about which caused the other.
+fn failures_at_services(scenario: &Scenario, summary: &Summary) -> Vec<String> {
+    if summary.totals.failed == 0 {
+        return Vec::new();
+    }
+    // (injected, count, service, the clause's share).
+    let mut found: Vec<(bool, u64, &super::summary::ServiceSummary, String)> = Vec::new();
+    for service in &summary.services {
+        let Some(spec) = scenario.services.iter().find(|s| s.name == service.name) else {
+            continue;
+        };
+        let own_errors = match spec.calls.is_empty() {
+            true => service.errors,
+            false => 0,
+        };
+        let errors_why = match spec.error_rate {
+            rate if rate > 0.0 => format!("its error_rate is {}", percent(rate)),
+            _ => "an error fault".to_string(),
+        };
+        let kinds = [
+            (
+                true,
+                own_errors,
+                format!("answered with errors of its own ({errors_why})"),
+            ),
+            (
+                true,
+                service.refused + service.hung,
+                "refused or left unanswered by an outage".to_string(),
+            ),
+            (
+                true,
+                service.lost_in_crash,
+                "lost when an instance crashed".to_string(),
+            ),
+            (
+                false,
+                service.rejected,
+                format!(
+                    "turned away because its queue was full (capacity {} per instance)",
+                    group_digits(u64::from(spec.queue_capacity))
+                ),
+            ),
+            (
+                false,
+                service.shed,
+                "shed by its concurrency limit".to_string(),
+            ),
+            (
+                false,
+                service.queue_timeouts,
+                "dropped after waiting longer than its queue timeout".to_string(),
+            ),
+        ];
+        let attempts = service.attempts.max(1);
+        for (injected, count, how) in kinds {
+            // A trickle says little about where the failures are.
+            if count * 100 >= attempts {
+                let share = format!(
+                    "{} ({:.1}%) were {how}",
+                    group_digits(count),
+                    count as f64 * 100.0 / attempts as f64
+                );
+                found.push((injected, count, service, share));
+            }
+        }
+    }
+    // Stable: equal ranks keep the services' order.
+    found.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    let mut clauses: Vec<String> = Vec::new();
+    let mut last: Option<&str> = None;
+    for (_, _, service, share) in found.into_iter().take(2) {
+        clauses.push(match last == Some(service.name.as_str()) {
+            true => format!("and {share}"),
+            false => format!(
+                "at `{}`, of its {} attempts, {share}",
+                service.name,
+                group_digits(service.attempts)
+            ),
+        });
+        last = Some(service.name.as_str());
+    }
+    match clauses.is_empty() {
+        true => Vec::new(),
+        false => vec![format!("Where attempts failed: {}.", clauses.join("; "))],
+    }
+}
+
+/// A probability as a percentage without needless decimals: 100%, 2.5%.
+fn percent(probability: f64) -> String {
+    let value = probability * 100.0;
+    match value.fract() == 0.0 {
+        true => format!("{value:.0}%"),
+        false => format!("{value}%"),
+    }
 }
 
 /// A caller that gives up before the callee's queue lets its request

@@ -547,7 +547,27 @@ fn why_explains_causes_from_the_data() {
         "{why:#?}"
     );
     assert!(!says(&why, "outlived its cause"), "{why:#?}");
-    // The metastable storm: waits beyond the timeout, a bottleneck, no recovery.
+    // Where its failures are: db's own errors, by its error_rate.
+    assert!(
+        says(&why, "Where attempts failed: at `db`")
+            && says(
+                &why,
+                "were answered with errors of its own (its error_rate is 100%)"
+            ),
+        "{why:#?}"
+    );
+    // An outage first, then the full queue that the retries it caused filled.
+    let (_, why) = why_of("dependency-outage.yaml", "base");
+    let sentence = why
+        .iter()
+        .find(|s| s.starts_with("Where attempts failed"))
+        .unwrap_or_else(|| panic!("{why:#?}"));
+    let outage = sentence.find("refused or left unanswered by an outage");
+    let full = sentence.find("turned away because its queue was full (capacity 1,000");
+    assert!(
+        matches!((outage, full), (Some(a), Some(b)) if a < b),
+        "{sentence}"
+    );
     let (summary, why) = why_of("metastable-retry-storm.yaml", "no-defence");
     let api = &summary.services[0];
     let abandoned = stampede::report::text::group_digits(api.abandoned_work);
@@ -573,8 +593,9 @@ fn why_explains_causes_from_the_data() {
         says(&why, "the retry limit on users → api refused"),
         "{why:#?}"
     );
-    // A quiet M/M/1 at 80%: only its bottleneck.
+    // A quiet M/M/1 at 80%: only its bottleneck, and no failures to place.
     let (_, why) = why_of("mm1.yaml", "base");
     assert_eq!(why.len(), 1, "{why:#?}");
+    assert!(!says(&why, "Where attempts failed"), "{why:#?}");
     assert!(says(&why, "`server` is the bottleneck: 80"), "{why:#?}");
 }
