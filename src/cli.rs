@@ -737,16 +737,26 @@ fn stopped_exit(lines: &[String]) -> Option<ExitCode> {
 
 /// The scenario to run: the built-in one, a file's base, or one of its variants.
 fn load(path: Option<&Path>, variant: Option<&str>) -> Result<Scenario, String> {
+    load_with_others(path, variant).map(|(scenario, _)| scenario)
+}
+
+/// [`load`], and when it is the base, the names of the file's variants
+/// left unrun, so the report can say that the file holds more than it ran.
+fn load_with_others(
+    path: Option<&Path>,
+    variant: Option<&str>,
+) -> Result<(Scenario, Vec<String>), String> {
     let study = match path {
         Some(path) => load_study(path)?,
         None => scenario::load_study_str(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO)
             .map_err(|e| e.to_string())?,
     };
     let Some(name) = variant else {
-        return Ok(study.base().clone());
+        let others = study.variants[1..].iter().map(|v| v.name.clone()).collect();
+        return Ok((study.base().clone(), others));
     };
     let chosen = pick_variants(&study, &[name.to_string()])?;
-    Ok(chosen[0].scenario.clone())
+    Ok((chosen[0].scenario.clone(), Vec::new()))
 }
 
 fn run(
@@ -762,8 +772,8 @@ fn run(
     if let Some(Err(message)) = trace.trace.as_deref().map(check_trace_file) {
         return Ok(invalid(message));
     }
-    let mut scenario = match load(path, variant) {
-        Ok(scenario) => scenario,
+    let (mut scenario, unrun_variants) = match load_with_others(path, variant) {
+        Ok(loaded) => loaded,
         Err(error) => return Ok(invalid(error)),
     };
     if let Some(seed) = seed {
@@ -807,7 +817,16 @@ fn run(
         write::write_file(file, json.as_bytes())?;
     }
     match format {
-        Format::Text => out!("{report}"),
+        Format::Text => {
+            out!("{report}");
+            if !unrun_variants.is_empty() {
+                let file = path.map_or_else(|| "FILE".to_string(), command_word);
+                outln!(
+                    "\nThis is the base scenario. The file also declares the variants {}: `stampede compare {file}` runs them side by side on the same random numbers, `--variant NAME` runs one.",
+                    unrun_variants.join(", ")
+                );
+            }
+        }
         Format::Json => {
             out!("{}", summary.to_json());
             eprintln!("seed {} · reproduce: {reproduce}", scenario.seed);

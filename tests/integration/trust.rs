@@ -599,3 +599,27 @@ fn why_explains_causes_from_the_data() {
     assert!(!says(&why, "Where attempts failed"), "{why:#?}");
     assert!(says(&why, "`server` is the bottleneck: 80"), "{why:#?}");
 }
+
+/// `run` on a file with variants says that it ran the base and how to run
+/// the others; with `--variant`, or without variants, it says nothing.
+#[test]
+fn run_says_when_a_file_holds_variants_it_did_not_run() {
+    let variants = "duration: 5s\nsources:\n  u: { target: web, rate: 50/s }\nservices:\n  web: { workers: 2, service_time: 1ms }\nvariants:\n  faster:\n    set:\n      services.web.service_time: 500us\n";
+    let file = write_temp(variants);
+    let stdout = |args: &[&str]| {
+        let output = stampede().args(args).output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let path = file.path().to_str().unwrap();
+    let base = stdout(&["run", path]);
+    assert!(
+        base.contains("This is the base scenario. The file also declares the variants faster: `stampede compare"),
+        "{base}"
+    );
+    let chosen = stdout(&["run", path, "--variant", "faster"]);
+    assert!(!chosen.contains("also declares the variants"), "{chosen}");
+    let plain = write_temp(variants.split("variants:").next().unwrap());
+    let plain = stdout(&["run", plain.path().to_str().unwrap()]);
+    assert!(!plain.contains("also declares the variants"), "{plain}");
+}
