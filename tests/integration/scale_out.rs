@@ -74,6 +74,19 @@ fn run_in(dir: &Path, args: &[&str], code: i32) -> Vec<u8> {
     output.stdout
 }
 
+/// Runs stampede in `dir`, expecting it to refuse (exit code 2); its stderr.
+fn refused_in(dir: &Path, args: &[&str]) -> String {
+    let output = stampede().current_dir(dir).args(args).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stampede {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// A working folder holding the study as `study.yaml`.
 fn workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -308,13 +321,7 @@ fn kept_runs_of_another_study_are_never_overwritten() {
     std::fs::write(path.join("study.yaml"), STUDY.replace("seed: 5", "seed: 9")).unwrap();
     let journal = path.join("out/.stampede-study.jsonl");
     let before = std::fs::read(&journal).unwrap();
-    let output = stampede()
-        .current_dir(path)
-        .args(["sweep", "study.yaml", "--out", "out"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_in(path, &["sweep", "study.yaml", "--out", "out"]);
     assert!(stderr.contains("holds 2 runs of another study"), "{stderr}");
     assert!(
         stderr.contains("the scenario file's text differs"),
@@ -339,13 +346,7 @@ fn a_study_running_twice_at_once_is_refused() {
     // This test holds the journal's lock, as a first process would.
     let held = std::fs::File::open(path.join("out/.stampede-study.jsonl")).unwrap();
     held.try_lock().unwrap();
-    let output = stampede()
-        .current_dir(path)
-        .args(["sweep", "study.yaml", "--out", "out"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_in(path, &["sweep", "study.yaml", "--out", "out"]);
     assert!(stderr.contains("another stampede is writing"), "{stderr}");
     drop(held);
     run_in(path, &["sweep", "study.yaml", "--out", "out"], 0);
