@@ -230,22 +230,19 @@ impl Tolerances {
 
     /// `5%`, or `5% (p99*: 10%)` when globs are given.
     pub fn describe(&self) -> String {
-        let mut text = percent(self.default);
+        let mut text = super::text::percent_trimmed(self.default);
         if !self.rules.is_empty() {
             let rules: Vec<String> = self
                 .rules
                 .iter()
-                .map(|(glob, t)| format!("{}: {}", glob.pattern(), percent(*t)))
+                .map(|(glob, t)| {
+                    format!("{}: {}", glob.pattern(), super::text::percent_trimmed(*t))
+                })
                 .collect();
             text.push_str(&format!(" ({})", rules.join(", ")));
         }
         text
     }
-}
-
-fn percent(fraction: f64) -> String {
-    let text = format!("{:.3}", fraction * 100.0);
-    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// `5%` → 0.05; `5` → 0.05 (a bare number of 1 or more is percent);

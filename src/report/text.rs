@@ -695,6 +695,13 @@ pub fn format_rate(per_second: f64) -> String {
 
 /// A latency in the unit that reads best: `850us`, `12.3ms`, `1.25s`,
 /// `2.6min`, `1.4h`.
+/// A fraction as a percentage with no needless decimals (at most three):
+/// `100%`, `2.5%`, `0.125%`.
+pub fn percent_trimmed(fraction: f64) -> String {
+    let text = format!("{:.3}", fraction * 100.0);
+    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
 pub fn format_ms(ms: f64) -> String {
     if ms == 0.0 {
         "0".to_string()

@@ -15,7 +15,7 @@ use crate::scenario::Scenario;
 use crate::scenario::spec::Target;
 
 use super::summary::Summary;
-use super::text::{format_ms, group_digits};
+use super::text::{format_ms, group_digits, percent_trimmed};
 
 /// Utilisation from which the busiest service is called the bottleneck.
 const BOTTLENECK_UTILISATION: f64 = 0.7;
@@ -48,49 +48,7 @@ fn failures_at_services(scenario: &Scenario, summary: &Summary) -> Vec<String> {
         let Some(spec) = scenario.services.iter().find(|s| s.name == service.name) else {
             continue;
         };
-        let own_errors = match spec.calls.is_empty() {
-            true => service.errors,
-            false => 0,
-        };
-        let errors_why = match spec.error_rate {
-            rate if rate > 0.0 => format!("its error_rate is {}", percent(rate)),
-            _ => "an error fault".to_string(),
-        };
-        let kinds = [
-            (
-                true,
-                own_errors,
-                format!("answered with errors of its own ({errors_why})"),
-            ),
-            (
-                true,
-                service.refused + service.hung,
-                "refused or left unanswered by an outage".to_string(),
-            ),
-            (
-                true,
-                service.lost_in_crash,
-                "lost when an instance crashed".to_string(),
-            ),
-            (
-                false,
-                service.rejected,
-                format!(
-                    "turned away because its queue was full (capacity {} per instance)",
-                    group_digits(u64::from(spec.queue_capacity))
-                ),
-            ),
-            (
-                false,
-                service.shed,
-                "shed by its concurrency limit".to_string(),
-            ),
-            (
-                false,
-                service.queue_timeouts,
-                "dropped after waiting longer than its queue timeout".to_string(),
-            ),
-        ];
+        let kinds = failure_kinds(spec, service);
         let attempts = service.attempts.max(1);
         for (injected, count, how) in kinds {
             // A trickle says little about where the failures are.
@@ -125,13 +83,55 @@ fn failures_at_services(scenario: &Scenario, summary: &Summary) -> Vec<String> {
     }
 }
 
-/// A probability as a percentage without needless decimals: 100%, 2.5%.
-fn percent(probability: f64) -> String {
-    let value = probability * 100.0;
-    match value.fract() == 0.0 {
-        true => format!("{value:.0}%"),
-        false => format!("{value}%"),
-    }
+/// What a service did to its own attempts by itself, each with its count:
+/// injected causes (`true`) and capacity (`false`).
+fn failure_kinds(
+    spec: &crate::scenario::spec::ServiceSpec,
+    service: &super::summary::ServiceSummary,
+) -> [(bool, u64, String); 6] {
+    let own_errors = match spec.calls.is_empty() {
+        true => service.errors,
+        false => 0,
+    };
+    let errors_why = match spec.error_rate {
+        rate if rate > 0.0 => format!("its error_rate is {}", percent_trimmed(rate)),
+        _ => "an error fault".to_string(),
+    };
+    [
+        (
+            true,
+            own_errors,
+            format!("answered with errors of its own ({errors_why})"),
+        ),
+        (
+            true,
+            service.refused + service.hung,
+            "refused or left unanswered by an outage".to_string(),
+        ),
+        (
+            true,
+            service.lost_in_crash,
+            "lost when an instance crashed".to_string(),
+        ),
+        (
+            false,
+            service.rejected,
+            format!(
+                "turned away because its queue was full (capacity {} per instance)",
+                group_digits(u64::from(spec.queue_capacity))
+            ),
+        ),
+        (
+            false,
+            service.shed,
+            "shed by its concurrency limit".to_string(),
+        ),
+        (
+            false,
+            service.queue_timeouts,
+            "dropped after waiting longer than its queue timeout".to_string(),
+        ),
+    ]
 }
 
 /// A caller that gives up before the callee's queue lets its request
