@@ -342,3 +342,41 @@ fn report_folders_pair_by_name_and_keep_the_resolved_scenario() {
     let compared = stdout.split("== checkout/compare.json ==").nth(1).unwrap();
     assert!(compared.contains("scenario: the same"), "{compared}");
 }
+
+/// Long values (the `why` sentences) do not widen the table past a screen:
+/// the row says `(below)`, and both sides follow the table in full.
+#[test]
+fn long_values_are_written_under_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let failing = "duration: 10s\nsources:\n  u: { target: web, rate: 100/s }\nservices:\n  web: { workers: 4, service_time: 1ms, error_rate: 0.5 }\n";
+    let left = write(dir.path(), "left.yaml", failing);
+    let right = write(
+        dir.path(),
+        "right.yaml",
+        &failing.replace("error_rate: 0.5", "error_rate: 0.25"),
+    );
+    let left = run_json(dir.path(), &left, "left.json", &[]);
+    let right = run_json(dir.path(), &right, "right.json", &[]);
+    let (_, stdout, stderr) = diff(&left, &right, &[]);
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("metric"))
+        .take_while(|line| !line.is_empty())
+        .collect();
+    assert!(table.len() > 2, "{stdout}{stderr}");
+    assert!(
+        table.iter().all(|line| line.chars().count() < 160),
+        "{stdout}"
+    );
+    assert!(
+        table
+            .iter()
+            .any(|line| line.starts_with("why ") && line.contains("(below) →  (below)")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\nwhy:\n  left:  [\"Where attempts failed: at `web`")
+            && stdout.contains("its error_rate is 25%"),
+        "{stdout}"
+    );
+}

@@ -268,13 +268,20 @@ pub fn render(report: &Report) -> String {
         ));
         return out;
     }
-    let column = |text: fn(&Difference) -> String, title: &str| {
+    // A long value (the `why` sentences) would widen every row of the
+    // table past the screen: it is shown in full under the table instead.
+    let long = |d: &Difference| d.left.chars().count().max(d.right.chars().count()) > WIDEST_CELL;
+    let shown = |d: &Difference, value: &str| match long(d) {
+        true => BELOW.to_string(),
+        false => value.to_string(),
+    };
+    let column = |text: &dyn Fn(&Difference) -> String, title: &str| {
         let widest = report.differences.iter().map(|d| text(d).chars().count());
         widest.max().unwrap_or(0).max(title.chars().count())
     };
-    let path_width = column(|d| d.path.clone(), "metric");
-    let left_width = column(|d| d.left.clone(), "left");
-    let right_width = column(|d| d.right.clone(), "right");
+    let path_width = column(&|d| d.path.clone(), "metric");
+    let left_width = column(&|d| shown(d, &d.left), "left");
+    let right_width = column(&|d| shown(d, &d.right), "right");
     out.push_str(&format!(
         "{:<path_width$}  verdict  {:>left_width$}    {:>right_width$}  change\n",
         "metric", "left", "right"
@@ -284,16 +291,33 @@ pub fn render(report: &Report) -> String {
             "{:<path_width$}  {:<7}  {:>left_width$} →  {:>right_width$}  {}",
             d.path,
             d.verdict.word(),
-            d.left,
-            d.right,
+            shown(d, &d.left),
+            shown(d, &d.right),
             change_text(d.change)
         );
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    let mut any_long = false;
+    for d in report.differences.iter().filter(|d| long(d)) {
+        out.push_str(&format!(
+            "\n{}:\n  left:  {}\n  right: {}\n",
+            d.path, d.left, d.right
+        ));
+        any_long = true;
+    }
+    if any_long {
+        out.push('\n');
+    }
     out.push_str(&summary_line(report));
     out
 }
+
+/// The widest value shown in the table; longer ones go under it.
+const WIDEST_CELL: usize = 40;
+
+/// What the table shows for a value written under it.
+const BELOW: &str = "(below)";
 
 fn change_text(change: Option<f64>) -> String {
     match change {
