@@ -22,6 +22,7 @@ use slotmap::SlotMap;
 use crate::scenario::spec::{CallPolicy, EdgeSpec, Scenario, Target};
 
 use super::backoff::backoff_delay;
+use super::bulkhead::NO_BULKHEAD;
 use super::event::{AttemptKey, CallKey, PacketKey};
 use super::rate_limiter::TokenBucket;
 use super::resilience::{Breaker, Outcome, RetryLimiter};
@@ -102,6 +103,8 @@ pub(super) struct Attempt {
     pub sent_at: SimTime,
     /// Its span, if its request is traced.
     pub trace: TraceRef,
+    /// The bulkhead whose place it holds until it ends, or [`NO_BULKHEAD`].
+    pub bulkhead: u32,
 }
 
 /// An edge's two lanes of the event queue: its per-attempt timeouts and
@@ -410,6 +413,7 @@ impl Simulation<'_> {
             router: 0,
             sent_at: self.kernel.now,
             trace,
+            bulkhead: NO_BULKHEAD,
         });
         self.calls.open[call_key].outstanding.push(attempt);
         let timeout_at = spec
@@ -473,6 +477,9 @@ impl Simulation<'_> {
         let removed = self.calls.attempts.remove(attempt)?;
         if removed.instance != NO_INSTANCE {
             self.routing.outstanding[removed.instance as usize] -= 1;
+        }
+        if removed.bulkhead != NO_BULKHEAD {
+            self.leave_bulkhead(removed.bulkhead);
         }
         if let Some(log) = self.recorder.trace_of(removed.trace) {
             let SpanKind::Attempt { edge, number, .. } = log.kind_of(removed.trace) else {

@@ -643,6 +643,25 @@ pub struct RateLimiterMetrics {
     pub throttled: u64,
 }
 
+/// Per bulkhead, over attempts that reached it in the measured window: how
+/// many waited for a place, how many it turned away, and the waits.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BulkheadMetrics {
+    pub requests: u64,
+    /// Attempts that found every place taken and waited in line.
+    pub waited: u64,
+    /// Turned away at once: every place taken and the line full.
+    pub rejected_full: u64,
+    /// Turned away after waiting `max_wait` in line.
+    pub rejected_waiting: u64,
+    /// Attempts that waited and then got a place, and their waits in all.
+    pub admitted_after_waiting: u64,
+    pub wait_nanos_total: u128,
+    pub wait_max: SimDuration,
+    /// The most attempts through it at once (measured window).
+    pub in_use_max: u64,
+}
+
 /// Per cache: lookups, how they were answered, and the backend calls made.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CacheMetrics {
@@ -753,6 +772,8 @@ pub struct Metrics {
     pub edges: Vec<EdgeMetrics>,
     pub caches: Vec<CacheMetrics>,
     pub rate_limiters: Vec<RateLimiterMetrics>,
+    #[serde(default)]
+    pub bulkheads: Vec<BulkheadMetrics>,
     pub queues: Vec<QueueMetrics>,
     pub consumers: Vec<ConsumerMetrics>,
 }
@@ -794,6 +815,7 @@ impl Metrics {
             edges: vec![Default::default(); scenario.edges.len()],
             caches: vec![Default::default(); scenario.caches.len()],
             rate_limiters: vec![Default::default(); scenario.rate_limiters.len()],
+            bulkheads: vec![Default::default(); scenario.bulkheads.len()],
             queues: vec![Default::default(); scenario.queues.len()],
             consumers: vec![Default::default(); scenario.consumers.len()],
         }

@@ -8,6 +8,7 @@
 mod async_job;
 mod autoscale;
 mod backoff;
+mod bulkhead;
 mod cache;
 mod cache_store;
 mod call;

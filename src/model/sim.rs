@@ -14,6 +14,7 @@ use crate::scenario::spec::{Scenario, Target};
 
 use super::async_job::{AsyncJobEvent, AsyncJobs};
 use super::autoscale::ScalingEvent;
+use super::bulkhead::{BulkheadEvent, Bulkheads};
 use super::cache::Caches;
 use super::call::{CallEvent, Calls};
 use super::consumer::{ConsumerEvent, Consumers};
@@ -114,6 +115,7 @@ events_by_room!(
     Health(HealthEvent),
     Pause(PauseEvent),
     AsyncJob(AsyncJobEvent),
+    Bulkhead(BulkheadEvent),
     ;
     /// Warm-up is over: statistics start here.
     MeasurementStart,
@@ -175,6 +177,7 @@ impl Simulation<'_> {
         match target {
             Target::Cache(cache) => self.cache_request(cache, attempt, key),
             Target::RateLimiter(limiter) => self.rate_limit(limiter, delivery),
+            Target::Bulkhead(bulkhead) => self.enter_bulkhead(bulkhead, delivery),
             Target::Queue(queue) => {
                 self.mark_attempt(attempt, MarkKind::MessageSent { queue });
                 self.offer(queue, key, Some(attempt), None)
@@ -231,6 +234,7 @@ pub struct Simulation<'a> {
     pub(super) routing: Routing,
     pub(super) caches: Caches,
     pub(super) rate_limiters: RateLimiters,
+    pub(super) bulkheads: Bulkheads,
     pub(super) pauses: Pauses,
     pub(super) queues: Queues,
     pub(super) consumers: Consumers,
@@ -251,6 +255,7 @@ impl<'a> Simulation<'a> {
             routing,
             caches: Caches::new(scenario),
             rate_limiters: RateLimiters::new(scenario),
+            bulkheads: Bulkheads::new(scenario),
             pauses: Pauses::new(scenario),
             queues: Queues::new(scenario),
             consumers: Consumers::new(scenario),
@@ -369,6 +374,7 @@ impl<'a> Simulation<'a> {
             Event::Health(event) => self.on_health_event(event),
             Event::Pause(event) => self.on_pause_event(event),
             Event::AsyncJob(event) => self.on_async_job_event(event),
+            Event::Bulkhead(event) => self.on_bulkhead_event(event),
             Event::MeasurementStart => self.on_measurement_start(),
             Event::Sample => self.on_sample(),
         }
@@ -470,6 +476,7 @@ impl<'a> Simulation<'a> {
             edge.latency_failed = metrics.sources[source].latency_failed.clone();
         }
         self.debug_check_every_request_ends_once();
+        self.debug_check_bulkhead_places();
     }
 
     /// Every request ends exactly once: at the end of a run, each source's

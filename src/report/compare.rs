@@ -270,6 +270,13 @@ pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
             Some(limiter.throttled_ratio * 100.0),
         ));
     }
+    for bulkhead in &summary.bulkheads {
+        metrics.push((
+            format!("{} rejected", bulkhead.name),
+            Unit::Percent,
+            Some(bulkhead.rejected_ratio * 100.0),
+        ));
+    }
     if !only_sends {
         metrics.extend(processing);
     }

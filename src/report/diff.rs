@@ -599,6 +599,9 @@ mod tests {
             ("services.errors-api.widgets", Neutral),
             ("totals.success_ratio", HigherIsBetter),
             ("rate_limiters.rl.throttled_ratio", LowerIsBetter),
+            ("bulkheads.pool.rejected_ratio", LowerIsBetter),
+            ("bulkheads.pool.wait_mean_ms", LowerIsBetter),
+            ("bulkheads.pool.in_use_max", Neutral),
         ];
         for (path, expected) in cases {
             assert_eq!(direction_of(path), expected, "{path}");

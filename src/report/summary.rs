@@ -18,7 +18,7 @@ use crate::report::queues::{
 };
 use crate::report::timeseries::{Recovery, recoveries};
 use crate::scenario::Scenario;
-use crate::scenario::spec::{Class, FaultSpec, FaultTarget, Load, Priced, Target};
+use crate::scenario::spec::{Class, FaultSpec, FaultTarget, Load, Priced};
 
 pub use super::provenance::SCHEMA_VERSION;
 use super::provenance::{self, Provenance};
@@ -52,6 +52,9 @@ pub struct Summary {
     /// Omitted from JSON when the scenario has none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rate_limiters: Vec<RateLimiterSummary>,
+    /// Omitted from JSON when the scenario has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bulkheads: Vec<BulkheadSummary>,
     pub queues: Vec<QueueSummary>,
     pub consumers: Vec<ConsumerSummary>,
     /// The scenario's fault schedule, for readers of the report.
@@ -148,6 +151,61 @@ pub struct RateLimiterSummary {
     pub throttled: u64,
     /// Throttled ÷ requests.
     pub throttled_ratio: f64,
+}
+
+/// A bulkhead: how full it ran, who waited, and whom it turned away (as
+/// `rejected`), over attempts that reached it in the measured window.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BulkheadSummary {
+    pub name: String,
+    pub target: String,
+    pub max_concurrent: u64,
+    pub max_waiting: u64,
+    /// `None` when attempts wait as long as their callers do.
+    pub max_wait_ms: Option<f64>,
+    pub requests: u64,
+    /// Attempts that found every place taken and waited in line.
+    pub waited: u64,
+    /// Turned away: every place taken and the line full, or after `max_wait`.
+    pub rejected: u64,
+    pub rejected_full: u64,
+    pub rejected_waiting: u64,
+    /// Rejected ÷ requests.
+    pub rejected_ratio: f64,
+    /// The mean and longest wait of attempts that waited and then got a
+    /// place; `None` when none did.
+    pub wait_mean_ms: Option<f64>,
+    pub wait_max_ms: Option<f64>,
+    /// The most attempts through it at once.
+    pub in_use_max: u64,
+}
+
+fn bulkhead_summaries(scenario: &Scenario, metrics: &Metrics) -> Vec<BulkheadSummary> {
+    let to_ms = |d: SimDuration| round(d.as_nanos() as f64 / 1e6, 3);
+    let bulkheads = scenario.bulkheads.iter().zip(&metrics.bulkheads);
+    bulkheads
+        .map(|(spec, m)| {
+            let admitted = m.admitted_after_waiting;
+            let rejected = m.rejected_full + m.rejected_waiting;
+            let wait_mean = (admitted > 0).then(|| m.wait_nanos_total as f64 / admitted as f64);
+            BulkheadSummary {
+                name: spec.name.clone(),
+                target: scenario.target_name(spec.target).to_string(),
+                max_concurrent: u64::from(spec.max_concurrent),
+                max_waiting: u64::from(spec.max_waiting),
+                max_wait_ms: spec.max_wait.map(to_ms),
+                requests: m.requests,
+                waited: m.waited,
+                rejected,
+                rejected_full: m.rejected_full,
+                rejected_waiting: m.rejected_waiting,
+                rejected_ratio: ratio(rejected, m.requests),
+                wait_mean_ms: wait_mean.map(|nanos| round(nanos / 1e6, 3)),
+                wait_max_ms: (admitted > 0).then(|| to_ms(m.wait_max)),
+                in_use_max: m.in_use_max,
+            }
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -465,7 +523,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
                     Load::Closed { .. } => "closed",
                 },
                 target: scenario.edges[spec.edge as usize].target_name.clone(),
-                target_kind: target_kind(scenario.edges[spec.edge as usize].target),
+                target_kind: scenario.edges[spec.edge as usize].target.kind_name(),
                 requests: m.requests,
                 succeeded: m.succeeded,
                 failed: m.failed,
@@ -566,6 +624,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
                 throttled_ratio: ratio(m.throttled, m.requests),
             })
             .collect(),
+        bulkheads: bulkhead_summaries(scenario, metrics),
         caches: scenario
             .caches
             .iter()
@@ -633,17 +692,6 @@ pub struct SourceAmplification {
     pub attempts: u64,
     /// Attempts ÷ the source's requests.
     pub amplification: f64,
-}
-
-fn target_kind(target: Target) -> &'static str {
-    match target {
-        Target::Service(_) => "service",
-        Target::Balancer(_) => "load_balancer",
-        Target::Cache(_) => "cache",
-        Target::RateLimiter(_) => "rate_limiter",
-        Target::Queue(_) => "queue",
-        Target::Topic(_) => "topic",
-    }
 }
 
 fn amplification_by_source(

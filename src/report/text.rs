@@ -53,6 +53,10 @@ pub(super) fn component_tables(summary: &Summary) -> Vec<(&'static str, Table)> 
     if !summary.rate_limiters.is_empty() {
         tables.push(("Rate limiters", rate_limiters_table(summary)));
     }
+    if !summary.bulkheads.is_empty() {
+        let title = "Bulkheads (attempts; waits of those that waited and got a place)";
+        tables.push((title, bulkheads_table(summary)));
+    }
     if !summary.queues.is_empty() {
         let title = "Queues (messages; latency from send to delete)";
         tables.push((title, super::queues::queues_table(summary)));
@@ -525,6 +529,46 @@ fn rate_limiters_table(summary: &Summary) -> Table {
                 "{} ({:.1}%)",
                 group_digits(l.throttled),
                 l.throttled_ratio * 100.0
+            ),
+        ]);
+    }
+    table
+}
+
+fn bulkheads_table(summary: &Summary) -> Table {
+    let header = [
+        "bulkhead",
+        "places",
+        "in use max",
+        "requests",
+        "waited",
+        "wait mean",
+        "wait max",
+        "rejected",
+    ];
+    let mut table = new_table(&header, 1);
+    for b in &summary.bulkheads {
+        let line = match b.max_wait_ms {
+            Some(ms) => format!(
+                "{} + {} waiting ≤ {}",
+                b.max_concurrent,
+                b.max_waiting,
+                format_ms(ms)
+            ),
+            None => format!("{} + {} waiting", b.max_concurrent, b.max_waiting),
+        };
+        table.add_row(vec![
+            format!("{} → {}", b.name, b.target),
+            line,
+            group_digits(b.in_use_max),
+            group_digits(b.requests),
+            group_digits(b.waited),
+            ms_or_dash(b.wait_mean_ms),
+            ms_or_dash(b.wait_max_ms),
+            format!(
+                "{} ({:.1}%)",
+                group_digits(b.rejected),
+                b.rejected_ratio * 100.0
             ),
         ]);
     }

@@ -14,7 +14,7 @@
 use crate::scenario::Scenario;
 use crate::scenario::spec::Target;
 
-use super::summary::Summary;
+use super::summary::{BulkheadSummary, Summary};
 use super::text::{format_ms, group_digits, percent_trimmed};
 
 /// Utilisation from which the busiest service is called the bottleneck.
@@ -24,6 +24,7 @@ const BOTTLENECK_UTILISATION: f64 = 0.7;
 pub fn why(scenario: &Scenario, summary: &Summary) -> Vec<String> {
     let mut sentences = Vec::new();
     sentences.extend(failures_at_services(scenario, summary));
+    sentences.extend(failures_at_bulkheads(summary));
     sentences.extend(timeouts_shorter_than_waits(scenario, summary));
     sentences.extend(retries_multiply(scenario, summary));
     sentences.extend(bottleneck(scenario, summary));
@@ -80,6 +81,55 @@ fn failures_at_services(scenario: &Scenario, summary: &Summary) -> Vec<String> {
     match clauses.is_empty() {
         true => Vec::new(),
         false => vec![format!("Where attempts failed: {}.", clauses.join("; "))],
+    }
+}
+
+/// Where attempts failed at bulkheads, when requests failed: those it
+/// turned away, from 1% of its attempts up, and why.
+fn failures_at_bulkheads(summary: &Summary) -> Vec<String> {
+    if summary.totals.failed == 0 {
+        return Vec::new();
+    }
+    let turned_away = |b: &&BulkheadSummary| b.rejected * 100 >= b.requests.max(1);
+    let bulkheads = summary.bulkheads.iter().filter(turned_away);
+    bulkheads
+        .map(|b| {
+            format!(
+                "Where attempts failed: at the bulkhead `{}` in front of `{}`, of its {} attempts, {} ({:.1}%) were turned away as rejected ({}).",
+                b.name,
+                b.target,
+                group_digits(b.requests),
+                group_digits(b.rejected),
+                b.rejected_ratio * 100.0,
+                bulkhead_rejections(b)
+            )
+        })
+        .collect()
+}
+
+/// Why a bulkhead turned attempts away: a full line, a wait too long, or both.
+fn bulkhead_rejections(b: &BulkheadSummary) -> String {
+    let full = format!(
+        "{} with all {} places taken and {}",
+        group_digits(b.rejected_full),
+        b.max_concurrent,
+        match b.max_waiting {
+            0 => "no line".to_string(),
+            n => format!("its line of {n} full"),
+        }
+    );
+    let waited = match b.max_wait_ms {
+        Some(ms) => format!(
+            "{} after waiting its max_wait of {}",
+            group_digits(b.rejected_waiting),
+            format_ms(ms)
+        ),
+        None => String::new(),
+    };
+    match (b.rejected_full, b.rejected_waiting) {
+        (_, 0) => full,
+        (0, _) => waited,
+        _ => format!("{full}, {waited}"),
     }
 }
 
@@ -377,6 +427,14 @@ fn defences_that_acted(summary: &Summary) -> Vec<String> {
                     group_digits(waited)
                 ),
             }
+        ));
+    }
+    for bulkhead in summary.bulkheads.iter().filter(|b| b.rejected > 0) {
+        sentences.push(format!(
+            "A defence acted: the bulkhead `{}` turned away {} attempts as rejected ({}), and {outcome}.",
+            bulkhead.name,
+            group_digits(bulkhead.rejected),
+            bulkhead_rejections(bulkhead)
         ));
     }
     for limiter in summary.rate_limiters.iter().filter(|l| l.throttled > 0) {

@@ -194,6 +194,9 @@ impl<'a> Walk<'a> {
             }
             // A limiter decides within the attempt's own event: no event of its own.
             Target::RateLimiter(id) => self.target(self.scenario.rate_limiters[id as usize].target),
+            // A bulkhead's events (a place handed on, a wait ending) are
+            // rare beside its target's: only attempts that wait have them.
+            Target::Bulkhead(id) => self.target(self.scenario.bulkheads[id as usize].target),
             Target::Cache(id) => {
                 let backend = self.edge(self.scenario.caches[id as usize].backend_edge);
                 CallCost {

@@ -36,6 +36,8 @@ pub struct RawScenario {
     pub caches: Option<IndexMap<String, Spanned<RawCache>>>,
     /// Token-bucket rate limiters in front of services or balancers.
     pub rate_limiters: Option<IndexMap<String, Spanned<RawRateLimiter>>>,
+    /// Concurrency limits in front of services or balancers.
+    pub bulkheads: Option<IndexMap<String, Spanned<RawBulkhead>>>,
     /// Message queues (SQS semantics).
     pub queues: Option<IndexMap<String, Spanned<RawMessageQueue>>>,
     /// Topics that copy each message to their subscribed queues.
@@ -434,6 +436,21 @@ pub struct RawRateLimiter {
     pub rate: Option<Text>,
     /// The bucket's size: how many requests may pass at once after a quiet spell.
     pub burst: Option<Text>,
+}
+
+/// A cap on the attempts in progress through it, in front of a target:
+/// Envoy's `max_requests` and `max_pending_requests`, resilience4j's
+/// `Bulkhead`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBulkhead {
+    pub target: Option<Text>,
+    /// Attempts let through at once.
+    pub max_concurrent: Option<Text>,
+    /// Attempts that may wait for a place; more are rejected at once.
+    pub max_waiting: Option<Text>,
+    /// How long an attempt may wait for a place before it is rejected.
+    pub max_wait: Option<Text>,
 }
 
 /// A message queue, with SQS's keys.

@@ -307,6 +307,7 @@ fn definitions() -> Vec<(&'static str, Value)> {
         ("health_check", health_check()),
         ("cache", cache()),
         ("rate_limiter", rate_limiter()),
+        ("bulkhead", bulkhead()),
         ("message_queue", message_queue()),
         ("redrive", redrive()),
         ("topic", topic()),
@@ -338,6 +339,7 @@ fn top_level() -> Value {
             key("load_balancers", named("load_balancer"), "Load balancers spreading calls over the instances of their backends, by name."),
             key("caches", named("cache"), "Caches in front of services or load balancers, by name."),
             key("rate_limiters", named("rate_limiter"), "Token-bucket rate limiters in front of services or load balancers, by name."),
+            key("bulkheads", named("bulkhead"), "Caps on the attempts in progress through a point in front of a service or load balancer (Envoy `max_requests`, resilience4j `Bulkhead`), by name."),
             key("queues", named("message_queue"), "Message queues (SQS semantics), by name."),
             key("topics", named("topic"), "Topics that copy each message to their subscribed queues, by name."),
             key("consumers", named("consumer"), "Consumer groups polling queues, by name."),
@@ -385,7 +387,7 @@ fn policy_keys() -> Vec<Key> {
 
 fn source() -> Value {
     let mut keys = vec![
-        key("target", name(), "Required: the service, load balancer, cache, rate limiter, queue or topic that receives the requests.").required(),
+        key("target", name(), "Required: the service, load balancer, cache, rate limiter, bulkhead, queue or topic that receives the requests.").required(),
         key("class", keyword(&Class::NAMES), "How critical its requests are (Google SRE criticality), downstream calls included: `critical`, `default` or `sheddable`. Services with `queue.discipline: priority` serve the most critical first and drop the least critical first."),
         key("arrivals", json!({ "anyOf": [keyword(&words::ARRIVALS), { "type": "string", "pattern": distribution_pattern() }] }), "Open loop: `poisson` (exponential gaps), `constant` (evenly spaced), or a distribution of the gaps such as `lognormal(median=4ms, p99=40ms)` (then leave out `rate`).").default("poisson"),
         key("rate", rate(), "Open loop: mean arrival rate, e.g. `200/s`; required for `poisson` and `constant` unless a `piecewise` or `trace` shape gives it."),
@@ -578,7 +580,7 @@ fn call() -> Value {
         key(
             "target",
             name(),
-            "Required: the service, load balancer, cache, rate limiter, queue or topic called.",
+            "Required: the service, load balancer, cache, rate limiter, bulkhead, queue or topic called.",
         )
         .required(),
         key(
@@ -978,6 +980,37 @@ fn rate_limiter() -> Value {
     )
 }
 
+fn bulkhead() -> Value {
+    object(
+        "A cap on the attempts in progress through it, in front of a service or load balancer. An attempt holds its place until its caller has the answer or stops waiting; with every place taken it waits in line, or is rejected at once (Envoy's overflow 503).",
+        vec![
+            key(
+                "target",
+                name(),
+                "Required: the service or load balancer behind the bulkhead.",
+            )
+            .required(),
+            key(
+                "max_concurrent",
+                count(),
+                "Required: attempts let through at once (Envoy `max_requests`, resilience4j `maxConcurrentCalls`).",
+            )
+            .required(),
+            key(
+                "max_waiting",
+                count(),
+                "Attempts that may wait in line for a place (Envoy `max_pending_requests`); more are rejected at once.",
+            )
+            .default(0),
+            key(
+                "max_wait",
+                duration(),
+                "How long an attempt may wait in line before it is rejected (resilience4j `maxWaitDuration`); without it, as long as its caller waits. Needs `max_waiting` above 0.",
+            ),
+        ],
+    )
+}
+
 fn message_queue() -> Value {
     object(
         "A message queue with Amazon SQS's semantics and key names.",
@@ -1258,6 +1291,7 @@ mod tests {
             ("health_check", keys_of::<RawHealthCheck>()),
             ("cache", keys_of::<RawCache>()),
             ("rate_limiter", keys_of::<RawRateLimiter>()),
+            ("bulkhead", keys_of::<RawBulkhead>()),
             ("message_queue", keys_of::<RawMessageQueue>()),
             ("redrive", keys_of::<RawRedrive>()),
             ("topic", keys_of::<RawTopic>()),

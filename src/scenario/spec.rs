@@ -15,6 +15,7 @@ pub type BalancerId = u32;
 pub type EdgeId = u32;
 pub type CacheId = u32;
 pub type RateLimiterId = u32;
+pub type BulkheadId = u32;
 
 /// Where a call goes: straight to a service (balanced over its instances),
 /// through a named load balancer, to a cache, through a rate limiter, or
@@ -25,8 +26,37 @@ pub enum Target {
     Balancer(BalancerId),
     Cache(CacheId),
     RateLimiter(RateLimiterId),
+    Bulkhead(BulkheadId),
     Queue(QueueId),
     Topic(TopicId),
+}
+
+impl Target {
+    /// The kind, as reports' JSON names it (`load_balancer`).
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            Target::Service(_) => "service",
+            Target::Balancer(_) => "load_balancer",
+            Target::Cache(_) => "cache",
+            Target::RateLimiter(_) => "rate_limiter",
+            Target::Bulkhead(_) => "bulkhead",
+            Target::Queue(_) => "queue",
+            Target::Topic(_) => "topic",
+        }
+    }
+
+    /// The kind in a sentence (`a load balancer`), for messages.
+    pub fn kind_in_words(self) -> &'static str {
+        match self {
+            Target::Service(_) => "a service",
+            Target::Balancer(_) => "a load balancer",
+            Target::Cache(_) => "a cache",
+            Target::RateLimiter(_) => "a rate limiter",
+            Target::Bulkhead(_) => "a bulkhead",
+            Target::Queue(_) => "a queue",
+            Target::Topic(_) => "a topic",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +78,7 @@ pub struct Scenario {
     pub balancers: Vec<BalancerSpec>,
     pub caches: Vec<CacheSpec>,
     pub rate_limiters: Vec<RateLimiterSpec>,
+    pub bulkheads: Vec<BulkheadSpec>,
     pub queues: Vec<QueueSpec>,
     pub topics: Vec<TopicSpec>,
     pub consumers: Vec<ConsumerSpec>,
@@ -94,6 +125,24 @@ pub struct RateLimiterSpec {
     pub rate_per_s: f64,
     /// The bucket's size; it starts full.
     pub burst: u32,
+}
+
+/// A cap on the attempts in progress through it, in front of a service or
+/// load balancer. An attempt takes a place and passes on to the target as
+/// the same attempt, holding the place until its caller has its answer or
+/// stops waiting; with every place taken it waits in line (up to
+/// `max_waiting`, at most `max_wait`) or is turned away as `rejected`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BulkheadSpec {
+    pub name: String,
+    /// A service or load balancer.
+    pub target: Target,
+    pub max_concurrent: u32,
+    /// Attempts that may wait for a place; 0 rejects at once.
+    pub max_waiting: u32,
+    /// How long an attempt may wait before it is rejected; `None` for as
+    /// long as its caller waits.
+    pub max_wait: Option<SimDuration>,
 }
 
 /// Something going wrong for a while, on a schedule.
@@ -752,6 +801,7 @@ impl Scenario {
             Target::Balancer(id) => &self.balancers[id as usize].name,
             Target::Cache(id) => &self.caches[id as usize].name,
             Target::RateLimiter(id) => &self.rate_limiters[id as usize].name,
+            Target::Bulkhead(id) => &self.bulkheads[id as usize].name,
             Target::Queue(id) => &self.queues[id as usize].name,
             Target::Topic(id) => &self.topics[id as usize].name,
         }

@@ -3,6 +3,7 @@
 //! holds what they share (loading, running and the binary).
 
 mod bad_inputs;
+mod bulkheads;
 mod caches;
 mod check_gate;
 mod cli;

@@ -15,18 +15,6 @@ use crate::scenario::yaml::{Position, Spanned, position_of};
 
 use super::{Checker, MAX_DURATION, number_in, positive_duration};
 
-/// What a target is, for messages about the wrong kind.
-fn kind_of(target: Target) -> &'static str {
-    match target {
-        Target::Service(_) => "a service",
-        Target::Balancer(_) => "a load balancer",
-        Target::Cache(_) => "a cache",
-        Target::RateLimiter(_) => "a rate limiter",
-        Target::Queue(_) => "a queue",
-        Target::Topic(_) => "a topic",
-    }
-}
-
 fn is_message_target(target: Target) -> bool {
     matches!(target, Target::Queue(_) | Target::Topic(_))
 }
@@ -48,7 +36,7 @@ impl Checker {
                 &format!("sources.{source}.target"),
                 format!(
                     "a job source submits through an API (a service, load balancer, cache or rate limiter), not {} `{}`: put the queue under `job.queue`",
-                    kind_of(target),
+                    target.kind_in_words(),
                     text.value
                 ),
             );
@@ -116,7 +104,7 @@ impl Checker {
                 let message = format!(
                     "`{}` is {}; a job waits in a queue (`queues:`) for its consumers",
                     text.value,
-                    kind_of(other)
+                    other.kind_in_words()
                 );
                 self.error(Some(position_of(text)), &path, message);
                 None
@@ -144,7 +132,7 @@ impl Checker {
             let message = format!(
                 "`{}` is {}: clients poll a status endpoint (a service, load balancer, cache or rate limiter)",
                 text.value,
-                kind_of(target)
+                target.kind_in_words()
             );
             self.error(Some(position_of(text)), &path, message);
             return None;

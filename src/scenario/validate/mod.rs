@@ -25,6 +25,7 @@ macro_rules! policy_keys {
     };
 }
 
+mod bulkhead;
 mod cache;
 mod capacity;
 mod faults;
@@ -231,10 +232,15 @@ impl Checker {
         let balancers = self.balancers(raw);
         let caches = self.caches(raw);
         let rate_limiters = self.rate_limiters(raw);
+        let bulkheads = self.bulkheads(raw);
         let queues = self.queues(raw);
         let topics = self.topics(raw);
         let consumers = self.consumers(raw);
-        self.check_acyclic(&services, &balancers, &caches, &rate_limiters, raw);
+        let gates = Gates {
+            rate_limiters: &rate_limiters,
+            bulkheads: &bulkheads,
+        };
+        self.check_acyclic(&services, &balancers, &caches, gates, raw);
         let faults = self.faults(raw, &services, &consumers);
         let cost = self.prices(raw, &consumers);
         if let Some(duration) = duration {
@@ -265,6 +271,7 @@ impl Checker {
             balancers,
             caches,
             rate_limiters,
+            bulkheads,
             queues,
             topics,
             consumers,
@@ -355,6 +362,7 @@ impl Checker {
         }
         self.collect_cache_names(raw);
         self.collect_rate_limiter_names(raw);
+        self.collect_bulkhead_names(raw);
         self.collect_messaging_names(raw);
     }
 
@@ -442,7 +450,7 @@ impl Checker {
             Some(position_of(text)),
             path,
             format!(
-                "no service, load balancer, cache, rate limiter, queue or topic is named `{}`",
+                "no service, load balancer, cache, rate limiter, bulkhead, queue or topic is named `{}`",
                 text.value
             ),
         );
@@ -851,14 +859,14 @@ impl Checker {
         services: &[ServiceSpec],
         balancers: &[BalancerSpec],
         caches: &[CacheSpec],
-        rate_limiters: &[RateLimiterSpec],
+        gates: Gates,
         raw: &RawScenario,
     ) {
         let graph = CallGraph {
             services,
             balancers,
             caches,
-            rate_limiters,
+            gates,
             edges: &self.edges,
         };
         if let Some(cycle) = graph.find_cycle() {
@@ -908,14 +916,34 @@ fn cycle_edge(raw: &RawScenario, from: &str, to: &str) -> (Option<Position>, Str
     }
 }
 
+/// The components that stand in front of one target and pass an attempt
+/// on to it: not nodes of the call graph, since a call through one is a
+/// call to its target.
+#[derive(Clone, Copy)]
+struct Gates<'a> {
+    rate_limiters: &'a [RateLimiterSpec],
+    bulkheads: &'a [BulkheadSpec],
+}
+
+impl Gates<'_> {
+    /// The target behind `gate`; `None` if it is not a gate, or one that
+    /// failed validation (its own error is already reported).
+    fn behind(&self, gate: Target) -> Option<Target> {
+        match gate {
+            Target::RateLimiter(id) => Some(self.rate_limiters.get(id as usize)?.target),
+            Target::Bulkhead(id) => Some(self.bulkheads.get(id as usize)?.target),
+            _ => None,
+        }
+    }
+}
+
 /// Services, balancers and caches as one graph: services first, then
 /// balancers, then caches.
 struct CallGraph<'a> {
     services: &'a [ServiceSpec],
     balancers: &'a [BalancerSpec],
     caches: &'a [CacheSpec],
-    /// Not nodes of their own: a call through a rate limiter is a call to its target.
-    rate_limiters: &'a [RateLimiterSpec],
+    gates: Gates<'a>,
     edges: &'a [EdgeSpec],
 }
 
@@ -929,8 +957,8 @@ impl CallGraph<'_> {
             Target::Service(id) => id as usize,
             Target::Balancer(id) => self.services.len() + id as usize,
             Target::Cache(id) => self.services.len() + self.balancers.len() + id as usize,
-            Target::RateLimiter(id) => {
-                return self.node(self.rate_limiters.get(id as usize)?.target);
+            Target::RateLimiter(_) | Target::Bulkhead(_) => {
+                return self.node(self.gates.behind(target)?);
             }
             Target::Queue(_) | Target::Topic(_) => return None,
         };

@@ -1,9 +1,10 @@
 //! Validating rate limiters: where they sit and how fast their bucket fills.
 
+use crate::scenario::raw::Text;
 use crate::scenario::raw::{RawRateLimiter, RawScenario};
 use crate::scenario::spec::{RateLimiterSpec, Target};
 use crate::scenario::units;
-use crate::scenario::yaml::{Spanned, position_of};
+use crate::scenario::yaml::{Position, Spanned, position_of};
 
 use super::Checker;
 
@@ -35,7 +36,6 @@ impl Checker {
         let path = format!("rate_limiters.{name}");
         let raw = &body.value;
         let at = Some(position_of(body));
-        let target_path = format!("{path}.target");
         let rate_per_s = self.required(&raw.rate, &format!("{path}.rate"), at, |t| {
             let rate = units::parse_rate(t)?;
             match rate > 0.0 && rate <= MAX_RATE_PER_S {
@@ -48,25 +48,41 @@ impl Checker {
         let burst = self.or(&raw.burst, &format!("{path}.burst"), 1, |t| {
             units::parse_count(t, 1, 1_000_000_000)
         }) as u32;
-        self.required(&raw.target, &target_path, at, |t| Ok(t.to_string()))?;
-        let text = raw.target.as_ref()?;
-        let target = self.resolve(text, &target_path)?;
-        if !matches!(target, Target::Service(_) | Target::Balancer(_)) {
-            self.error(
-                Some(position_of(text)),
-                &target_path,
-                format!(
-                    "`{}` is not a service or load balancer; a rate limiter passes requests on to one of those",
-                    text.value
-                ),
-            );
-            return None;
-        }
+        let target = self.gate_target(raw.target.as_ref(), &path, at, "a rate limiter")?;
         Some(RateLimiterSpec {
             name: name.to_string(),
             target,
             rate_per_s: rate_per_s?,
             burst,
         })
+    }
+
+    /// The target of a gate (`kind`, a rate limiter or a bulkhead at
+    /// `path`): a service or load balancer, to which it passes attempts on.
+    pub(super) fn gate_target(
+        &mut self,
+        text: Option<&Text>,
+        path: &str,
+        at: Option<Position>,
+        kind: &str,
+    ) -> Option<Target> {
+        let target_path = format!("{path}.target");
+        let Some(text) = text else {
+            self.required(&None, &target_path, at, |t| Ok(t.to_string()));
+            return None;
+        };
+        let target = self.resolve(text, &target_path)?;
+        if !matches!(target, Target::Service(_) | Target::Balancer(_)) {
+            self.error(
+                Some(position_of(text)),
+                &target_path,
+                format!(
+                    "`{}` is not a service or load balancer; {kind} passes requests on to one of those",
+                    text.value
+                ),
+            );
+            return None;
+        }
+        Some(target)
     }
 }

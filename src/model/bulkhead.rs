@@ -1,0 +1,212 @@
+//! Bulkheads: a cap on the attempts in progress through a point in front of
+//! a service or load balancer, as Envoy's `max_requests` with
+//! `max_pending_requests`, or resilience4j's `Bulkhead` with its
+//! `maxWaitDuration`, applies one.
+//!
+//! An attempt that finds a free place takes it and passes on to the target
+//! as the same attempt (the caller's timeout still runs). It holds the
+//! place until it ends for its caller: answered, timed out, or abandoned,
+//! as a connection pool's connection is held until the response or the
+//! reset. With every place taken it waits in line, oldest first, if the
+//! line has room; otherwise, or after `max_wait` in line, it is answered
+//! at once as `rejected` (Envoy's overflow 503), and the caller's
+//! `retry_on` decides whether to try again. A waiting attempt whose caller
+//! gives up leaves the line without ever reaching the target.
+//!
+//! A place freed while attempts wait is handed on through an event at the
+//! same instant, never inside the bookkeeping of the attempt that freed it,
+//! and stays taken meanwhile, so a newcomer at that instant cannot jump
+//! the line.
+
+use std::collections::VecDeque;
+
+use crate::engine::SimTime;
+
+use super::metrics::Failure;
+use super::sim::{Delivery, Simulation};
+
+/// The bulkhead of an attempt that passed through none.
+pub(super) const NO_BULKHEAD: u32 = u32::MAX;
+
+/// The bulkheads room: the places taken and the line of each.
+pub(super) struct Bulkheads {
+    states: Vec<BulkheadState>,
+}
+
+#[derive(Default)]
+struct BulkheadState {
+    /// Places taken: held by attempts, or being handed on.
+    in_use: u32,
+    /// Places freed while attempts waited, whose handing on is scheduled.
+    handing_on: u32,
+    /// Attempts waiting for a place, oldest first, with when each began
+    /// to wait. Some may belong to callers that gave up since: they are
+    /// skipped when reached.
+    line: VecDeque<(Delivery, SimTime)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum BulkheadEvent {
+    /// A place came free while attempts waited: hand it to the first whose
+    /// caller still waits, or free it.
+    PlaceFreed { bulkhead: u32 },
+    /// The attempts that began to wait `max_wait` ago are turned away.
+    WaitEnded { bulkhead: u32 },
+}
+
+impl Bulkheads {
+    pub fn new(scenario: &crate::scenario::spec::Scenario) -> Bulkheads {
+        Bulkheads {
+            states: scenario
+                .bulkheads
+                .iter()
+                .map(|_| BulkheadState::default())
+                .collect(),
+        }
+    }
+}
+
+impl Simulation<'_> {
+    /// An attempt reaches bulkhead `bulkhead`: it passes on to the target,
+    /// waits in line for a place, or is turned away now.
+    pub(super) fn enter_bulkhead(&mut self, bulkhead: u32, delivery: Delivery) {
+        // Its caller gave up while it crossed the network: the bulkhead
+        // sees the reset and the attempt goes no further.
+        if !self.calls.attempts.contains_key(delivery.attempt) {
+            return;
+        }
+        let now = self.kernel.now;
+        let scenario = self.kernel.scenario;
+        let spec = &scenario.bulkheads[bulkhead as usize];
+        let measured = u64::from(self.kernel.in_window(now));
+        let metrics = &mut self.recorder.metrics.bulkheads[bulkhead as usize];
+        metrics.requests += measured;
+        let state = &mut self.bulkheads.states[bulkhead as usize];
+        if state.in_use < spec.max_concurrent {
+            debug_assert!(state.line.is_empty(), "a place is free while attempts wait");
+            state.in_use += 1;
+            self.pass_through(bulkhead, delivery);
+            return;
+        }
+        if state.line.len() as u32 >= spec.max_waiting {
+            let attempts = &self.calls.attempts;
+            state
+                .line
+                .retain(|(waiting, _)| attempts.contains_key(waiting.attempt));
+        }
+        if state.line.len() as u32 >= spec.max_waiting {
+            metrics.rejected_full += measured;
+            self.answer_at(now, delivery.attempt, Err(Failure::Rejected));
+            return;
+        }
+        state.line.push_back((delivery, now));
+        metrics.waited += measured;
+        if let Some(max_wait) = spec.max_wait {
+            self.kernel
+                .schedule(now + max_wait, BulkheadEvent::WaitEnded { bulkhead });
+        }
+    }
+
+    /// Sends an attempt that holds a place on to the bulkhead's target.
+    fn pass_through(&mut self, bulkhead: u32, delivery: Delivery) {
+        let in_use = u64::from(self.bulkheads.states[bulkhead as usize].in_use);
+        if self.kernel.measuring {
+            let metrics = &mut self.recorder.metrics.bulkheads[bulkhead as usize];
+            metrics.in_use_max = metrics.in_use_max.max(in_use);
+        }
+        if let Some(attempt) = self.calls.attempts.get_mut(delivery.attempt) {
+            attempt.bulkhead = bulkhead;
+        }
+        let target = self.kernel.scenario.bulkheads[bulkhead as usize].target;
+        self.deliver(target, delivery);
+    }
+
+    /// An attempt that held a place in `bulkhead` ended for its caller.
+    pub(super) fn leave_bulkhead(&mut self, bulkhead: u32) {
+        let state = &mut self.bulkheads.states[bulkhead as usize];
+        debug_assert!(state.in_use > 0, "a bulkhead's place freed twice");
+        if state.line.is_empty() {
+            state.in_use -= 1;
+        } else {
+            state.handing_on += 1;
+            let now = self.kernel.now;
+            self.kernel
+                .schedule(now, BulkheadEvent::PlaceFreed { bulkhead });
+        }
+    }
+
+    pub(super) fn on_bulkhead_event(&mut self, event: BulkheadEvent) {
+        match event {
+            BulkheadEvent::PlaceFreed { bulkhead } => self.hand_on_place(bulkhead),
+            BulkheadEvent::WaitEnded { bulkhead } => self.end_waits(bulkhead),
+        }
+    }
+
+    /// Gives a freed place to the oldest attempt whose caller still waits,
+    /// or frees it when there is none.
+    fn hand_on_place(&mut self, bulkhead: u32) {
+        let now = self.kernel.now;
+        let state = &mut self.bulkheads.states[bulkhead as usize];
+        state.handing_on -= 1;
+        while let Some((delivery, waited_from)) = state.line.pop_front() {
+            if !self.calls.attempts.contains_key(delivery.attempt) {
+                continue;
+            }
+            if self.kernel.in_window(waited_from) {
+                let metrics = &mut self.recorder.metrics.bulkheads[bulkhead as usize];
+                let wait = now - waited_from;
+                metrics.admitted_after_waiting += 1;
+                metrics.wait_nanos_total += u128::from(wait.as_nanos());
+                metrics.wait_max = metrics.wait_max.max(wait);
+            }
+            self.pass_through(bulkhead, delivery);
+            return;
+        }
+        state.in_use -= 1;
+    }
+
+    /// Turns away the attempts that have waited `max_wait`: the oldest in
+    /// line, since every one waits at most as long.
+    fn end_waits(&mut self, bulkhead: u32) {
+        let now = self.kernel.now;
+        let Some(max_wait) = self.kernel.scenario.bulkheads[bulkhead as usize].max_wait else {
+            unreachable!("only a bulkhead with max_wait ends waits");
+        };
+        let index = bulkhead as usize;
+        while let Some(&(delivery, waited_from)) = self.bulkheads.states[index].line.front() {
+            if waited_from + max_wait > now {
+                break;
+            }
+            self.bulkheads.states[index].line.pop_front();
+            if !self.calls.attempts.contains_key(delivery.attempt) {
+                continue;
+            }
+            if self.kernel.in_window(waited_from) {
+                self.recorder.metrics.bulkheads[bulkhead as usize].rejected_waiting += 1;
+            }
+            self.answer_at(now, delivery.attempt, Err(Failure::Rejected));
+        }
+    }
+
+    /// Every place taken is held by an attempt still in progress or is
+    /// being handed on, so none leaks and none is freed twice: checked at
+    /// the end of every run, in debug builds (it walks every attempt).
+    pub(super) fn debug_check_bulkhead_places(&self) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        for (index, state) in self.bulkheads.states.iter().enumerate() {
+            let holders = self
+                .calls
+                .attempts
+                .values()
+                .filter(|attempt| attempt.bulkhead == index as u32)
+                .count() as u32;
+            assert_eq!(
+                state.in_use,
+                holders + state.handing_on,
+                "bulkhead {index}: places taken ≠ attempts holding one + places being handed on"
+            );
+        }
+    }
+}
