@@ -33,6 +33,16 @@ fn format_estimate(unit: &str, estimate: Option<Estimate>) -> String {
     }
 }
 
+/// A difference, in the unit of what it compares; two shares differ by
+/// percentage points (`3.2 pp`), not by a percentage of either.
+fn format_difference(unit: &str, difference: Estimate) -> String {
+    let text = format_estimate(unit, Some(difference));
+    match unit {
+        "fraction" => format!("{} pp", text.replace('%', "")),
+        _ => text,
+    }
+}
+
 /// What was measured against what: the sentence every format shares.
 pub fn measured_text(threshold: &Threshold) -> String {
     let unit = threshold.unit;
@@ -40,12 +50,10 @@ pub fn measured_text(threshold: &Threshold) -> String {
     match (&threshold.compared_with, threshold.limit) {
         (Some(other), _) => {
             let difference = match other.difference {
-                Some(d) if d.mean >= 0.0 => {
-                    format!(", difference +{}", format_estimate(unit, Some(d)))
-                }
+                Some(d) if d.mean >= 0.0 => format!(", difference +{}", format_difference(unit, d)),
                 Some(d) => {
                     let magnitude = Estimate { mean: -d.mean, ..d };
-                    format!(", difference −{}", format_estimate(unit, Some(magnitude)))
+                    format!(", difference −{}", format_difference(unit, magnitude))
                 }
                 None => String::new(),
             };
@@ -312,5 +320,18 @@ mod tests {
     fn workflow_commands_escape_what_github_reads_as_syntax() {
         assert_eq!(escape_data("50% a\nb"), "50%25 a%0Ab");
         assert_eq!(escape_property("a,b:c"), "a%2Cb%3Ac");
+    }
+
+    #[test]
+    fn shares_differ_in_percentage_points_and_other_units_in_their_own() {
+        let cases = [
+            ("fraction", 0.032, None, "3.2 pp"),
+            ("fraction", 0.032, Some(0.01), "3.2 ± 1.0 pp"),
+            ("ms", 12.0, None, "12.0ms"),
+        ];
+        for (unit, mean, ci95, expected) in cases {
+            let estimate = Estimate { mean, ci95 };
+            assert_eq!(format_difference(unit, estimate), expected, "{unit}");
+        }
     }
 }
