@@ -548,14 +548,14 @@ fn bulkheads_table(summary: &Summary) -> Table {
     ];
     let mut table = new_table(&header, 1);
     for b in &summary.bulkheads {
-        let line = match b.max_wait_ms {
-            Some(ms) => format!(
-                "{} + {} waiting ≤ {}",
+        let line = match (b.max_waiting, b.max_wait_ms) {
+            (0, _) => format!("{}, no line", b.max_concurrent),
+            (waiting, None) => format!("{}, line {waiting}", b.max_concurrent),
+            (waiting, Some(ms)) => format!(
+                "{}, line {waiting}, wait ≤ {}",
                 b.max_concurrent,
-                b.max_waiting,
                 format_ms(ms)
             ),
-            None => format!("{} + {} waiting", b.max_concurrent, b.max_waiting),
         };
         table.add_row(vec![
             format!("{} → {}", b.name, b.target),

@@ -132,7 +132,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: wbe\n    rate: 10/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\n",
             (4, 13),
             "sources.users.target",
-            "no service, load balancer, cache, rate limiter, queue or",
+            "no service, load balancer, cache, rate limiter, bulkhead,",
         ),
         bad(
             "source_rate_negative",
@@ -377,7 +377,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: web\n    rate: 10/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\n    calls:\n      - target: db\n",
             (11, 17),
             "services.web.calls[0].target",
-            "no service, load balancer, cache, rate limiter, queue or",
+            "no service, load balancer, cache, rate limiter, bulkhead,",
         ),
         bad(
             "service_call_cycle",
@@ -454,7 +454,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: lb\n    rate: 10/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\nload_balancers:\n  lb:\n    backends: [wbe]\n",
             (12, 16),
             "load_balancers.lb.backends[0]",
-            "no service, load balancer, cache, rate limiter, queue or",
+            "no service, load balancer, cache, rate limiter, bulkhead,",
         ),
         bad(
             "balancer_weights_count",
@@ -510,21 +510,21 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: q\n    rate: 10/s\nqueues:\n  q:\n    redrive:\n      dead_letter_queue: dlq\n      max_receive_count: 3\n",
             (9, 26),
             "queues.q.redrive.dead_letter_queue",
-            "no service, load balancer, cache, rate limiter, queue or",
+            "no service, load balancer, cache, rate limiter, bulkhead,",
         ),
         bad(
             "topic_subscriber_dangling",
             "duration: 10s\nsources:\n  users:\n    target: t\n    rate: 10/s\nqueues:\n  q: {}\ntopics:\n  t:\n    subscribers: [q, r]\n",
             (10, 22),
             "topics.t.subscribers[1]",
-            "no service, load balancer, cache, rate limiter, queue or",
+            "no service, load balancer, cache, rate limiter, bulkhead,",
         ),
         bad(
             "consumer_queue_dangling",
             "duration: 10s\nsources:\n  users:\n    target: q\n    rate: 10/s\nqueues:\n  q: {}\nconsumers:\n  w:\n    queue: qq\n    time_per_message: 1ms\n",
             (10, 12),
             "consumers.w.queue",
-            "no service, load balancer, cache, rate limiter, queue or",
+            "no service, load balancer, cache, rate limiter, bulkhead,",
         ),
         bad(
             "consumer_pollers_zero",
@@ -559,7 +559,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: web\n    rate: 10/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\nfaults:\n  - kind: outage\n    target: wbe\n    at: 1s\n    duration: 1s\n",
             (12, 13),
             "faults[0].target",
-            "no service, load balancer, cache, rate limiter, queue or",
+            "no service, load balancer, cache, rate limiter, bulkhead,",
         ),
         bad(
             "fault_after_end",

@@ -309,7 +309,14 @@ fn scenario_yaml(
     } else {
         "s0"
     };
-    let target = if cached { "c" } else { backend };
+    // One scenario in three sends its entry traffic through a bulkhead,
+    // with or without a line, with or without a longest wait.
+    let bulkhead = !cached && seed.is_multiple_of(3);
+    let target = match (cached, bulkhead) {
+        (true, _) => "c",
+        (false, true) => "bh",
+        (false, false) => backend,
+    };
     let mut text = format!(
         "seed: {seed}\nduration: 3s\nwarmup: {warmup_ms}ms\ndeadline_propagation: {propagation}\nsources:\n  src: {{ target: {target}, {load}, keys: \"zipf(count=300, exponent=1.0)\", {} }}\n  low: {{ target: {target}, rate: 30/s, class: sheddable }}\nservices:\n",
         policy_yaml(entry)
@@ -365,11 +372,24 @@ fn scenario_yaml(
         .iter()
         .map(|s| s.discipline == "processor_sharing")
         .collect();
-    text.push_str(&faults_yaml(faults, &sharing, backend));
+    // A latency fault applies to calls into the entry: a bulkhead, if there is one.
+    let called = if bulkhead { "bh" } else { backend };
+    text.push_str(&faults_yaml(faults, &sharing, called));
     if balancer && services.len() > 1 {
         text.push_str(
             "load_balancers:\n  lb: { strategy: least_outstanding, backends: [s0, s1] }\n",
         );
+    }
+    if bulkhead {
+        let line = (seed / 7) % 4 * 5;
+        let max_wait = match line > 0 && (seed / 28) % 2 == 1 {
+            true => ", max_wait: 30ms",
+            false => "",
+        };
+        text.push_str(&format!(
+            "bulkheads:\n  bh: {{ target: {backend}, max_concurrent: {}, max_waiting: {line}{max_wait} }}\n",
+            1 + seed % 7
+        ));
     }
     text
 }
@@ -455,6 +475,11 @@ proptest! {
                         let lost = service.shed + service.displaced + service.queue_timeouts + service.refused + service.hung + service.lost_in_crash;
             let ended = service.rejected + lost + service.succeeded + service.errors + service.expired + service.in_system_at_end;
             prop_assert_eq!(service.attempts, ended, "service {}", service.name);
+        }
+        for bulkhead in &summary.bulkheads {
+            prop_assert!(bulkhead.in_use_max <= bulkhead.max_concurrent, "{:?}", bulkhead);
+            prop_assert!(bulkhead.rejected <= bulkhead.requests, "{:?}", bulkhead);
+            prop_assert!(bulkhead.wait_max_ms.unwrap_or(0.0) <= bulkhead.max_wait_ms.unwrap_or(f64::MAX), "{:?}", bulkhead);
         }
                 for cache in &summary.caches {
             prop_assert_eq!(cache.requests, cache.hits + cache.misses);
