@@ -90,9 +90,13 @@ impl Simulation<'_> {
         }
         if state.line.len() as u32 >= spec.max_waiting {
             let attempts = &self.calls.attempts;
+            let before = state.line.len();
             state
                 .line
                 .retain(|(waiting, _)| attempts.contains_key(waiting.attempt));
+            // Counted as they leave the line, though by when the newcomer
+            // came: the window's edge aside, the same count.
+            metrics.gave_up_waiting += measured * (before - state.line.len()) as u64;
         }
         if state.line.len() as u32 >= spec.max_waiting {
             metrics.rejected_full += measured;
@@ -150,6 +154,8 @@ impl Simulation<'_> {
         state.handing_on -= 1;
         while let Some((delivery, waited_from)) = state.line.pop_front() {
             if !self.calls.attempts.contains_key(delivery.attempt) {
+                let gave_up = u64::from(self.kernel.in_window(waited_from));
+                self.recorder.metrics.bulkheads[bulkhead as usize].gave_up_waiting += gave_up;
                 continue;
             }
             if self.kernel.in_window(waited_from) {
@@ -179,12 +185,25 @@ impl Simulation<'_> {
             }
             self.bulkheads.states[index].line.pop_front();
             if !self.calls.attempts.contains_key(delivery.attempt) {
+                let gave_up = u64::from(self.kernel.in_window(waited_from));
+                self.recorder.metrics.bulkheads[index].gave_up_waiting += gave_up;
                 continue;
             }
             if self.kernel.in_window(waited_from) {
                 self.recorder.metrics.bulkheads[bulkhead as usize].rejected_waiting += 1;
             }
             self.answer_at(now, delivery.attempt, Err(Failure::Rejected));
+        }
+    }
+
+    /// Counts the attempts left in line at the end whose callers gave up.
+    pub(super) fn finish_bulkheads(&mut self) {
+        for (index, state) in self.bulkheads.states.iter().enumerate() {
+            let gave_up = state.line.iter().filter(|(waiting, waited_from)| {
+                self.kernel.in_window(*waited_from)
+                    && !self.calls.attempts.contains_key(waiting.attempt)
+            });
+            self.recorder.metrics.bulkheads[index].gave_up_waiting += gave_up.count() as u64;
         }
     }
 

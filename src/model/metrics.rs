@@ -654,6 +654,9 @@ pub struct BulkheadMetrics {
     pub rejected_full: u64,
     /// Turned away after waiting `max_wait` in line.
     pub rejected_waiting: u64,
+    /// Attempts whose callers gave up while they waited in line (counted
+    /// when the line reaches them, or at the end of the run).
+    pub gave_up_waiting: u64,
     /// Attempts that waited and then got a place, and their waits in all.
     pub admitted_after_waiting: u64,
     pub wait_nanos_total: u128,

@@ -413,6 +413,7 @@ impl<'a> Simulation<'a> {
         self.finish_queues();
         self.finish_consumers();
         self.finish_async_jobs();
+        self.finish_bulkheads();
         for (service, state) in self.services.states.iter_mut().enumerate() {
             state
                 .ready_area

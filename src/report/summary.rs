@@ -166,6 +166,9 @@ pub struct BulkheadSummary {
     pub requests: u64,
     /// Attempts that found every place taken and waited in line.
     pub waited: u64,
+    /// Attempts whose callers gave up while they waited in line: they
+    /// never reached the target.
+    pub gave_up_waiting: u64,
     /// Turned away: every place taken and the line full, or after `max_wait`.
     pub rejected: u64,
     pub rejected_full: u64,
@@ -196,6 +199,7 @@ fn bulkhead_summaries(scenario: &Scenario, metrics: &Metrics) -> Vec<BulkheadSum
                 max_wait_ms: spec.max_wait.map(to_ms),
                 requests: m.requests,
                 waited: m.waited,
+                gave_up_waiting: m.gave_up_waiting,
                 rejected,
                 rejected_full: m.rejected_full,
                 rejected_waiting: m.rejected_waiting,

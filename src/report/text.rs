@@ -54,7 +54,8 @@ pub(super) fn component_tables(summary: &Summary) -> Vec<(&'static str, Table)> 
         tables.push(("Rate limiters", rate_limiters_table(summary)));
     }
     if !summary.bulkheads.is_empty() {
-        let title = "Bulkheads (attempts; waits of those that waited and got a place)";
+        let title =
+            "Bulkheads (attempts, retries included; waits of those that waited and got a place)";
         tables.push((title, bulkheads_table(summary)));
     }
     if !summary.queues.is_empty() {
@@ -540,8 +541,9 @@ fn bulkheads_table(summary: &Summary) -> Table {
         "bulkhead",
         "places",
         "in use max",
-        "requests",
+        "attempts",
         "waited",
+        "gave up in line",
         "wait mean",
         "wait max",
         "rejected",
@@ -563,6 +565,7 @@ fn bulkheads_table(summary: &Summary) -> Table {
             group_digits(b.in_use_max),
             group_digits(b.requests),
             group_digits(b.waited),
+            group_digits(b.gave_up_waiting),
             ms_or_dash(b.wait_mean_ms),
             ms_or_dash(b.wait_max_ms),
             format!(

@@ -85,16 +85,17 @@ fn failures_at_services(scenario: &Scenario, summary: &Summary) -> Vec<String> {
 }
 
 /// Where attempts failed at bulkheads, when requests failed: those it
-/// turned away, from 1% of its attempts up, and why.
+/// turned away, and those whose callers gave up while they waited in its
+/// line, each from 1% of its attempts up.
 fn failures_at_bulkheads(summary: &Summary) -> Vec<String> {
     if summary.totals.failed == 0 {
         return Vec::new();
     }
-    let turned_away = |b: &&BulkheadSummary| b.rejected * 100 >= b.requests.max(1);
-    let bulkheads = summary.bulkheads.iter().filter(turned_away);
-    bulkheads
-        .map(|b| {
-            format!(
+    let mut sentences = Vec::new();
+    for b in &summary.bulkheads {
+        let attempts = b.requests.max(1);
+        if b.rejected * 100 >= attempts {
+            sentences.push(format!(
                 "Where attempts failed: at the bulkhead `{}` in front of `{}`, of its {} attempts, {} ({:.1}%) were turned away as rejected ({}).",
                 b.name,
                 b.target,
@@ -102,9 +103,27 @@ fn failures_at_bulkheads(summary: &Summary) -> Vec<String> {
                 group_digits(b.rejected),
                 b.rejected_ratio * 100.0,
                 bulkhead_rejections(b)
-            )
-        })
-        .collect()
+            ));
+        }
+        if b.gave_up_waiting * 100 >= attempts {
+            let served_after = match b.wait_mean_ms {
+                Some(ms) => format!(
+                    "; those that got a place waited {} on average",
+                    format_ms(ms)
+                ),
+                None => String::new(),
+            };
+            sentences.push(format!(
+                "Callers gave up on attempts waiting in line at the bulkhead `{}`: {} of its {} attempts ({:.1}%) never reached `{}`, their callers' timeouts ran out first{served_after}.",
+                b.name,
+                group_digits(b.gave_up_waiting),
+                group_digits(b.requests),
+                b.gave_up_waiting as f64 * 100.0 / attempts as f64,
+                b.target
+            ));
+        }
+    }
+    sentences
 }
 
 /// Why a bulkhead turned attempts away: a full line, a wait too long, or both.
@@ -429,7 +448,14 @@ fn defences_that_acted(summary: &Summary) -> Vec<String> {
             }
         ));
     }
-    for bulkhead in summary.bulkheads.iter().filter(|b| b.rejected > 0) {
+    // A bulkhead that failed requests is already named where they failed.
+    let named =
+        |b: &&BulkheadSummary| summary.totals.failed > 0 && b.rejected * 100 >= b.requests.max(1);
+    for bulkhead in summary
+        .bulkheads
+        .iter()
+        .filter(|b| b.rejected > 0 && !named(b))
+    {
         sentences.push(format!(
             "A defence acted: the bulkhead `{}` turned away {} attempts as rejected ({}), and {outcome}.",
             bulkhead.name,

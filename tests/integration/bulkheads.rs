@@ -137,3 +137,31 @@ fn mistakes_in_a_bulkhead_are_named_where_they_are() {
         assert_invalid(&format!("{base}{bulkhead}"), fragment);
     }
 }
+
+#[test]
+fn an_attempt_whose_caller_gave_up_in_line_never_reaches_the_target() {
+    // Impatient callers (10ms) share eight places with patient ones
+    // (500ms): some give up in line, and those never reach db. Nothing is
+    // turned away, so db's attempts and those given up in line are every
+    // attempt, but for those at either edge of the window.
+    let text = "name: pool\nseed: 3\nduration: 40s\nwarmup: 5s\n\
+        sources:\n  patient: { target: pool, rate: 300/s, timeout_per_attempt: 500ms }\n  \
+        impatient: { target: pool, rate: 100/s, timeout_per_attempt: 10ms }\n\
+        services:\n  db: { workers: 100, service_time: exp(mean=20ms) }\n\
+        bulkheads:\n  pool: { target: db, max_concurrent: 8, max_waiting: 1000 }\n";
+    let (_, summary) = run(&scenario_from(text));
+    let bulkhead = &summary.bulkheads[0];
+    let db = &summary.services[0];
+    assert_eq!(bulkhead.rejected, 0);
+    assert!(bulkhead.gave_up_waiting > 100, "{bulkhead:?}");
+    let accounted = db.attempts + bulkhead.gave_up_waiting;
+    assert!(
+        accounted.abs_diff(bulkhead.requests) <= 1000 + 8,
+        "{bulkhead:?} {db:?}"
+    );
+    let why = summary.why.join(" ");
+    assert!(
+        why.contains("Callers gave up on attempts waiting in line at the bulkhead `pool`"),
+        "{why}"
+    );
+}
