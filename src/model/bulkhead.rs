@@ -13,6 +13,10 @@
 //! `retry_on` decides whether to try again. A waiting attempt whose caller
 //! gives up leaves the line without ever reaching the target.
 //!
+//! The room keeps which attempt holds a place where, beside the attempts
+//! rather than in them, so that attempts stay as small as they were for
+//! scenarios without bulkheads: ending one costs a single test then.
+//!
 //! A place freed while attempts wait is handed on through an event at the
 //! same instant, never inside the bookkeeping of the attempt that freed it,
 //! and stays taken meanwhile, so a newcomer at that instant cannot jump
@@ -20,17 +24,21 @@
 
 use std::collections::VecDeque;
 
+use slotmap::SecondaryMap;
+
 use crate::engine::SimTime;
 
+use super::event::AttemptKey;
 use super::metrics::Failure;
 use super::sim::{Delivery, Simulation};
-
-/// The bulkhead of an attempt that passed through none.
-pub(super) const NO_BULKHEAD: u32 = u32::MAX;
 
 /// The bulkheads room: the places taken and the line of each.
 pub(super) struct Bulkheads {
     states: Vec<BulkheadState>,
+    /// The bulkhead whose place each attempt holds, for those that hold one.
+    holders: SecondaryMap<AttemptKey, u32>,
+    /// Whether the scenario has bulkheads at all.
+    pub any: bool,
 }
 
 #[derive(Default)]
@@ -62,6 +70,8 @@ impl Bulkheads {
                 .iter()
                 .map(|_| BulkheadState::default())
                 .collect(),
+            holders: SecondaryMap::new(),
+            any: !scenario.bulkheads.is_empty(),
         }
     }
 }
@@ -118,15 +128,18 @@ impl Simulation<'_> {
             let metrics = &mut self.recorder.metrics.bulkheads[bulkhead as usize];
             metrics.in_use_max = metrics.in_use_max.max(in_use);
         }
-        if let Some(attempt) = self.calls.attempts.get_mut(delivery.attempt) {
-            attempt.bulkhead = bulkhead;
+        if self.calls.attempts.contains_key(delivery.attempt) {
+            self.bulkheads.holders.insert(delivery.attempt, bulkhead);
         }
         let target = self.kernel.scenario.bulkheads[bulkhead as usize].target;
         self.deliver(target, delivery);
     }
 
-    /// An attempt that held a place in `bulkhead` ended for its caller.
-    pub(super) fn leave_bulkhead(&mut self, bulkhead: u32) {
+    /// `attempt` ended for its caller: the place it held, if any, is free.
+    pub(super) fn leave_bulkhead(&mut self, attempt: AttemptKey) {
+        let Some(bulkhead) = self.bulkheads.holders.remove(attempt) else {
+            return;
+        };
         let state = &mut self.bulkheads.states[bulkhead as usize];
         debug_assert!(state.in_use > 0, "a bulkhead's place freed twice");
         if state.line.is_empty() {
@@ -214,16 +227,18 @@ impl Simulation<'_> {
         if !cfg!(debug_assertions) {
             return;
         }
+        let holders = &self.bulkheads.holders;
+        assert!(
+            holders
+                .keys()
+                .all(|attempt| self.calls.attempts.contains_key(attempt)),
+            "an attempt that ended still holds a bulkhead's place"
+        );
         for (index, state) in self.bulkheads.states.iter().enumerate() {
-            let holders = self
-                .calls
-                .attempts
-                .values()
-                .filter(|attempt| attempt.bulkhead == index as u32)
-                .count() as u32;
+            let holding = holders.values().filter(|&&b| b == index as u32).count() as u32;
             assert_eq!(
                 state.in_use,
-                holders + state.handing_on,
+                holding + state.handing_on,
                 "bulkhead {index}: places taken ≠ attempts holding one + places being handed on"
             );
         }

@@ -22,7 +22,6 @@ use slotmap::SlotMap;
 use crate::scenario::spec::{CallPolicy, EdgeSpec, Scenario, Target};
 
 use super::backoff::backoff_delay;
-use super::bulkhead::NO_BULKHEAD;
 use super::event::{AttemptKey, CallKey, PacketKey};
 use super::rate_limiter::TokenBucket;
 use super::resilience::{Breaker, Outcome, RetryLimiter};
@@ -103,8 +102,6 @@ pub(super) struct Attempt {
     pub sent_at: SimTime,
     /// Its span, if its request is traced.
     pub trace: TraceRef,
-    /// The bulkhead whose place it holds until it ends, or [`NO_BULKHEAD`].
-    pub bulkhead: u32,
 }
 
 /// An edge's two lanes of the event queue: its per-attempt timeouts and
@@ -413,7 +410,6 @@ impl Simulation<'_> {
             router: 0,
             sent_at: self.kernel.now,
             trace,
-            bulkhead: NO_BULKHEAD,
         });
         self.calls.open[call_key].outstanding.push(attempt);
         let timeout_at = spec
@@ -478,8 +474,8 @@ impl Simulation<'_> {
         if removed.instance != NO_INSTANCE {
             self.routing.outstanding[removed.instance as usize] -= 1;
         }
-        if removed.bulkhead != NO_BULKHEAD {
-            self.leave_bulkhead(removed.bulkhead);
+        if self.bulkheads.any {
+            self.leave_bulkhead(attempt);
         }
         if let Some(log) = self.recorder.trace_of(removed.trace) {
             let SpanKind::Attempt { edge, number, .. } = log.kind_of(removed.trace) else {
