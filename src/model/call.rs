@@ -23,7 +23,7 @@ use crate::scenario::spec::{CallPolicy, EdgeSpec, Scenario, Target};
 
 use super::backoff::backoff_delay;
 use super::event::{AttemptKey, CallKey, PacketKey};
-use super::rate_limiter::TokenBucket;
+use super::gates::TokenBucket;
 use super::resilience::{Breaker, Outcome, RetryLimiter};
 use super::sim::{Delivery, Owner, Simulation};
 use super::trace::{AttemptEnd, MarkKind, SpanKind, TraceRef};
@@ -474,9 +474,7 @@ impl Simulation<'_> {
         if removed.instance != NO_INSTANCE {
             self.routing.outstanding[removed.instance as usize] -= 1;
         }
-        if self.bulkheads.any {
-            self.leave_bulkhead(attempt);
-        }
+        self.attempt_ended_at_gates(attempt);
         if let Some(log) = self.recorder.trace_of(removed.trace) {
             let SpanKind::Attempt { edge, number, .. } = log.kind_of(removed.trace) else {
                 unreachable!("an attempt's span is an attempt");

@@ -817,8 +817,8 @@ impl Metrics {
             router_unhealthy: vec![0; routers],
             edges: vec![Default::default(); scenario.edges.len()],
             caches: vec![Default::default(); scenario.caches.len()],
-            rate_limiters: vec![Default::default(); scenario.rate_limiters.len()],
-            bulkheads: vec![Default::default(); scenario.bulkheads.len()],
+            rate_limiters: vec![Default::default(); scenario.gates.rate_limiters.len()],
+            bulkheads: vec![Default::default(); scenario.gates.bulkheads.len()],
             queues: vec![Default::default(); scenario.queues.len()],
             consumers: vec![Default::default(); scenario.consumers.len()],
         }

@@ -14,17 +14,16 @@ use crate::scenario::spec::{Scenario, Target};
 
 use super::async_job::{AsyncJobEvent, AsyncJobs};
 use super::autoscale::ScalingEvent;
-use super::bulkhead::{BulkheadEvent, Bulkheads};
 use super::cache::Caches;
 use super::call::{CallEvent, Calls};
 use super::consumer::{ConsumerEvent, Consumers};
 use super::event::{AsyncJobKey, AttemptKey, BatchKey, CallKey, FillKey, JobKey};
 use super::faults::{FaultEvent, Faults};
+use super::gates::{GateEvent, Gates};
 use super::health::HealthEvent;
 use super::kernel::Kernel;
 use super::pause::{PauseEvent, Pauses};
 use super::queue::{QueueEvent, Queues};
-use super::rate_limiter::RateLimiters;
 use super::recorder::Recorder;
 use super::routing::Routing;
 use super::service::{ServiceEvent, Services};
@@ -115,7 +114,7 @@ events_by_room!(
     Health(HealthEvent),
     Pause(PauseEvent),
     AsyncJob(AsyncJobEvent),
-    Bulkhead(BulkheadEvent),
+    Gate(GateEvent),
     ;
     /// Warm-up is over: statistics start here.
     MeasurementStart,
@@ -176,8 +175,7 @@ impl Simulation<'_> {
         } = delivery;
         match target {
             Target::Cache(cache) => self.cache_request(cache, attempt, key),
-            Target::RateLimiter(limiter) => self.rate_limit(limiter, delivery),
-            Target::Bulkhead(bulkhead) => self.enter_bulkhead(bulkhead, delivery),
+            Target::Gate(gate) => self.enter_gate(gate, delivery),
             Target::Queue(queue) => {
                 self.mark_attempt(attempt, MarkKind::MessageSent { queue });
                 self.offer(queue, key, Some(attempt), None)
@@ -233,8 +231,7 @@ pub struct Simulation<'a> {
     pub(super) services: Services,
     pub(super) routing: Routing,
     pub(super) caches: Caches,
-    pub(super) rate_limiters: RateLimiters,
-    pub(super) bulkheads: Bulkheads,
+    pub(super) gates: Gates,
     pub(super) pauses: Pauses,
     pub(super) queues: Queues,
     pub(super) consumers: Consumers,
@@ -254,8 +251,7 @@ impl<'a> Simulation<'a> {
             services,
             routing,
             caches: Caches::new(scenario),
-            rate_limiters: RateLimiters::new(scenario),
-            bulkheads: Bulkheads::new(scenario),
+            gates: Gates::new(scenario),
             pauses: Pauses::new(scenario),
             queues: Queues::new(scenario),
             consumers: Consumers::new(scenario),
@@ -374,7 +370,7 @@ impl<'a> Simulation<'a> {
             Event::Health(event) => self.on_health_event(event),
             Event::Pause(event) => self.on_pause_event(event),
             Event::AsyncJob(event) => self.on_async_job_event(event),
-            Event::Bulkhead(event) => self.on_bulkhead_event(event),
+            Event::Gate(event) => self.on_gate_event(event),
             Event::MeasurementStart => self.on_measurement_start(),
             Event::Sample => self.on_sample(),
         }
@@ -413,7 +409,7 @@ impl<'a> Simulation<'a> {
         self.finish_queues();
         self.finish_consumers();
         self.finish_async_jobs();
-        self.finish_bulkheads();
+        self.finish_gates();
         for (service, state) in self.services.states.iter_mut().enumerate() {
             state
                 .ready_area
@@ -477,7 +473,6 @@ impl<'a> Simulation<'a> {
             edge.latency_failed = metrics.sources[source].latency_failed.clone();
         }
         self.debug_check_every_request_ends_once();
-        self.debug_check_bulkhead_places();
     }
 
     /// Every request ends exactly once: at the end of a run, each source's

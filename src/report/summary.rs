@@ -185,7 +185,7 @@ pub struct BulkheadSummary {
 
 fn bulkhead_summaries(scenario: &Scenario, metrics: &Metrics) -> Vec<BulkheadSummary> {
     let to_ms = |d: SimDuration| round(d.as_nanos() as f64 / 1e6, 3);
-    let bulkheads = scenario.bulkheads.iter().zip(&metrics.bulkheads);
+    let bulkheads = scenario.gates.bulkheads.iter().zip(&metrics.bulkheads);
     bulkheads
         .map(|(spec, m)| {
             let admitted = m.admitted_after_waiting;
@@ -615,6 +615,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         load_balancers,
         calls,
         rate_limiters: scenario
+            .gates
             .rate_limiters
             .iter()
             .zip(&metrics.rate_limiters)

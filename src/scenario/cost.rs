@@ -192,11 +192,12 @@ impl<'a> Walk<'a> {
                     failure: costs.iter().map(|c| c.failure).sum::<f64>() / count,
                 }
             }
-            // A limiter decides within the attempt's own event: no event of its own.
-            Target::RateLimiter(id) => self.target(self.scenario.rate_limiters[id as usize].target),
-            // A bulkhead's events (a place handed on, a wait ending) are
-            // rare beside its target's: only attempts that wait have them.
-            Target::Bulkhead(id) => self.target(self.scenario.bulkheads[id as usize].target),
+            // A gate decides within the attempt's own event, or (a bulkhead's
+            // line) with events rare beside its target's.
+            Target::Gate(gate) => match self.scenario.gates.behind(gate) {
+                Some(behind) => self.target(behind),
+                None => unreachable!("a validated scenario's gates all guard something"),
+            },
             Target::Cache(id) => {
                 let backend = self.edge(self.scenario.caches[id as usize].backend_edge);
                 CallCost {

@@ -18,17 +18,71 @@ pub type RateLimiterId = u32;
 pub type BulkheadId = u32;
 
 /// Where a call goes: straight to a service (balanced over its instances),
-/// through a named load balancer, to a cache, through a rate limiter, or
-/// onto a queue or topic.
+/// through a named load balancer, to a cache, through a gate (a rate
+/// limiter, a bulkhead), or onto a queue or topic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     Service(ServiceId),
     Balancer(BalancerId),
     Cache(CacheId),
-    RateLimiter(RateLimiterId),
-    Bulkhead(BulkheadId),
+    Gate(Gate),
     Queue(QueueId),
     Topic(TopicId),
+}
+
+/// A component that stands in front of one service or load balancer and
+/// decides, attempt by attempt, to pass it on as the same attempt (now or
+/// after a wait) or to turn it away. The rest of the scenario sees only
+/// that: a call through a gate is a call to what it guards, and costs,
+/// cycles and faults follow it there. A new kind of gate adds a variant
+/// here and its arms in [`Gate`]'s and [`GateSpecs`]'s methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    RateLimiter(RateLimiterId),
+    Bulkhead(BulkheadId),
+}
+
+impl Gate {
+    /// The kind, as reports' JSON names it (`rate_limiter`).
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            Gate::RateLimiter(_) => "rate_limiter",
+            Gate::Bulkhead(_) => "bulkhead",
+        }
+    }
+
+    /// The kind in a sentence (`a rate limiter`), for messages.
+    pub fn kind_in_words(self) -> &'static str {
+        match self {
+            Gate::RateLimiter(_) => "a rate limiter",
+            Gate::Bulkhead(_) => "a bulkhead",
+        }
+    }
+}
+
+/// The gates of a scenario, by kind.
+#[derive(Clone, Debug, Default)]
+pub struct GateSpecs {
+    pub rate_limiters: Vec<RateLimiterSpec>,
+    pub bulkheads: Vec<BulkheadSpec>,
+}
+
+impl GateSpecs {
+    /// The service or load balancer behind `gate`; `None` only while
+    /// validating, for a gate that failed (its error is reported).
+    pub fn behind(&self, gate: Gate) -> Option<Target> {
+        match gate {
+            Gate::RateLimiter(id) => Some(self.rate_limiters.get(id as usize)?.target),
+            Gate::Bulkhead(id) => Some(self.bulkheads.get(id as usize)?.target),
+        }
+    }
+
+    pub fn name(&self, gate: Gate) -> &str {
+        match gate {
+            Gate::RateLimiter(id) => &self.rate_limiters[id as usize].name,
+            Gate::Bulkhead(id) => &self.bulkheads[id as usize].name,
+        }
+    }
 }
 
 impl Target {
@@ -38,8 +92,7 @@ impl Target {
             Target::Service(_) => "service",
             Target::Balancer(_) => "load_balancer",
             Target::Cache(_) => "cache",
-            Target::RateLimiter(_) => "rate_limiter",
-            Target::Bulkhead(_) => "bulkhead",
+            Target::Gate(gate) => gate.kind_name(),
             Target::Queue(_) => "queue",
             Target::Topic(_) => "topic",
         }
@@ -51,8 +104,7 @@ impl Target {
             Target::Service(_) => "a service",
             Target::Balancer(_) => "a load balancer",
             Target::Cache(_) => "a cache",
-            Target::RateLimiter(_) => "a rate limiter",
-            Target::Bulkhead(_) => "a bulkhead",
+            Target::Gate(gate) => gate.kind_in_words(),
             Target::Queue(_) => "a queue",
             Target::Topic(_) => "a topic",
         }
@@ -77,8 +129,8 @@ pub struct Scenario {
     pub services: Vec<ServiceSpec>,
     pub balancers: Vec<BalancerSpec>,
     pub caches: Vec<CacheSpec>,
-    pub rate_limiters: Vec<RateLimiterSpec>,
-    pub bulkheads: Vec<BulkheadSpec>,
+    /// Rate limiters and bulkheads.
+    pub gates: GateSpecs,
     pub queues: Vec<QueueSpec>,
     pub topics: Vec<TopicSpec>,
     pub consumers: Vec<ConsumerSpec>,
@@ -800,8 +852,7 @@ impl Scenario {
             Target::Service(id) => &self.services[id as usize].name,
             Target::Balancer(id) => &self.balancers[id as usize].name,
             Target::Cache(id) => &self.caches[id as usize].name,
-            Target::RateLimiter(id) => &self.rate_limiters[id as usize].name,
-            Target::Bulkhead(id) => &self.bulkheads[id as usize].name,
+            Target::Gate(gate) => self.gates.name(gate),
             Target::Queue(id) => &self.queues[id as usize].name,
             Target::Topic(id) => &self.topics[id as usize].name,
         }

@@ -248,10 +248,7 @@ impl Checker {
         match target {
             Target::Cache(_) => return self.wrong_target(target_text, path, "is a cache; added latency applies to calls into services and load balancers (slow the cache's hits with `hit_latency`)"),
             Target::Queue(_) | Target::Topic(_) => return self.wrong_target(target_text, path, "is a queue or topic; added latency applies to calls into services and load balancers (delay messages with the queue's `delay`)"),
-            Target::Service(_)
-            | Target::Balancer(_)
-            | Target::RateLimiter(_)
-            | Target::Bulkhead(_) => {}
+            Target::Service(_) | Target::Balancer(_) | Target::Gate(_) => {}
         }
         let caller = raw.caller.as_ref().map(|c| c.value.trim().to_string());
         let edges: Vec<u32> = (0..self.edges.len() as u32)

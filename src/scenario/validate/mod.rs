@@ -25,14 +25,13 @@ macro_rules! policy_keys {
     };
 }
 
-mod bulkhead;
 mod cache;
 mod capacity;
 mod faults;
+mod gates;
 mod jobs;
 mod messaging;
 mod prices;
-mod rate_limiter;
 mod resilience;
 mod routing;
 mod shape;
@@ -231,16 +230,11 @@ impl Checker {
         let services = self.services(raw);
         let balancers = self.balancers(raw);
         let caches = self.caches(raw);
-        let rate_limiters = self.rate_limiters(raw);
-        let bulkheads = self.bulkheads(raw);
+        let gates = self.gates(raw);
         let queues = self.queues(raw);
         let topics = self.topics(raw);
         let consumers = self.consumers(raw);
-        let gates = Gates {
-            rate_limiters: &rate_limiters,
-            bulkheads: &bulkheads,
-        };
-        self.check_acyclic(&services, &balancers, &caches, gates, raw);
+        self.check_acyclic(&services, &balancers, &caches, &gates, raw);
         let faults = self.faults(raw, &services, &consumers);
         let cost = self.prices(raw, &consumers);
         if let Some(duration) = duration {
@@ -270,8 +264,7 @@ impl Checker {
             services,
             balancers,
             caches,
-            rate_limiters,
-            bulkheads,
+            gates,
             queues,
             topics,
             consumers,
@@ -361,8 +354,7 @@ impl Checker {
                 .or_insert(Target::Balancer(index as u32));
         }
         self.collect_cache_names(raw);
-        self.collect_rate_limiter_names(raw);
-        self.collect_bulkhead_names(raw);
+        self.collect_gate_names(raw);
         self.collect_messaging_names(raw);
     }
 
@@ -859,7 +851,7 @@ impl Checker {
         services: &[ServiceSpec],
         balancers: &[BalancerSpec],
         caches: &[CacheSpec],
-        gates: Gates,
+        gates: &GateSpecs,
         raw: &RawScenario,
     ) {
         let graph = CallGraph {
@@ -916,34 +908,14 @@ fn cycle_edge(raw: &RawScenario, from: &str, to: &str) -> (Option<Position>, Str
     }
 }
 
-/// The components that stand in front of one target and pass an attempt
-/// on to it: not nodes of the call graph, since a call through one is a
-/// call to its target.
-#[derive(Clone, Copy)]
-struct Gates<'a> {
-    rate_limiters: &'a [RateLimiterSpec],
-    bulkheads: &'a [BulkheadSpec],
-}
-
-impl Gates<'_> {
-    /// The target behind `gate`; `None` if it is not a gate, or one that
-    /// failed validation (its own error is already reported).
-    fn behind(&self, gate: Target) -> Option<Target> {
-        match gate {
-            Target::RateLimiter(id) => Some(self.rate_limiters.get(id as usize)?.target),
-            Target::Bulkhead(id) => Some(self.bulkheads.get(id as usize)?.target),
-            _ => None,
-        }
-    }
-}
-
 /// Services, balancers and caches as one graph: services first, then
 /// balancers, then caches.
 struct CallGraph<'a> {
     services: &'a [ServiceSpec],
     balancers: &'a [BalancerSpec],
     caches: &'a [CacheSpec],
-    gates: Gates<'a>,
+    /// Not nodes of their own: a call through a gate is a call to what it guards.
+    gates: &'a GateSpecs,
     edges: &'a [EdgeSpec],
 }
 
@@ -957,9 +929,7 @@ impl CallGraph<'_> {
             Target::Service(id) => id as usize,
             Target::Balancer(id) => self.services.len() + id as usize,
             Target::Cache(id) => self.services.len() + self.balancers.len() + id as usize,
-            Target::RateLimiter(_) | Target::Bulkhead(_) => {
-                return self.node(self.gates.behind(target)?);
-            }
+            Target::Gate(gate) => return self.node(self.gates.behind(gate)?),
             Target::Queue(_) | Target::Topic(_) => return None,
         };
         (node < self.count()).then_some(node)

@@ -2,11 +2,11 @@
 //! at once, and how many may wait for how long.
 
 use crate::scenario::raw::{RawBulkhead, RawScenario};
-use crate::scenario::spec::{BulkheadSpec, Target};
+use crate::scenario::spec::{BulkheadSpec, Gate, Target};
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
-use super::{Checker, MAX_DURATION, positive_duration};
+use super::super::{Checker, MAX_DURATION, positive_duration};
 
 /// The most attempts a bulkhead lets through, or holds waiting: far beyond
 /// any real pool, and small enough that its line's memory stays bounded.
@@ -14,15 +14,18 @@ const MAX_PLACES: u64 = 1_000_000;
 
 impl Checker {
     /// Bulkheads share the namespace of services, balancers and caches.
-    pub(super) fn collect_bulkhead_names(&mut self, raw: &RawScenario) {
+    pub(in crate::scenario::validate) fn collect_bulkhead_names(&mut self, raw: &RawScenario) {
         let bulkheads = raw.bulkheads.iter().flat_map(|b| b.iter());
         for (index, (name, body)) in bulkheads.enumerate() {
-            let target = Target::Bulkhead(index as u32);
+            let target = Target::Gate(Gate::Bulkhead(index as u32));
             self.add_target_name(name, "bulkheads", position_of(body), target);
         }
     }
 
-    pub(super) fn bulkheads(&mut self, raw: &RawScenario) -> Vec<BulkheadSpec> {
+    pub(in crate::scenario::validate) fn bulkheads(
+        &mut self,
+        raw: &RawScenario,
+    ) -> Vec<BulkheadSpec> {
         let bulkheads = raw.bulkheads.iter().flat_map(|b| b.iter());
         bulkheads
             .filter_map(|(name, body)| self.bulkhead(name, body))

@@ -1,27 +1,29 @@
 //! Validating rate limiters: where they sit and how fast their bucket fills.
 
-use crate::scenario::raw::Text;
 use crate::scenario::raw::{RawRateLimiter, RawScenario};
-use crate::scenario::spec::{RateLimiterSpec, Target};
+use crate::scenario::spec::{Gate, RateLimiterSpec, Target};
 use crate::scenario::units;
-use crate::scenario::yaml::{Position, Spanned, position_of};
+use crate::scenario::yaml::{Spanned, position_of};
 
-use super::Checker;
+use super::super::Checker;
 
 /// The fastest refill accepted: a token per nanosecond.
 const MAX_RATE_PER_S: f64 = 1e9;
 
 impl Checker {
     /// Rate limiters share the namespace of services, balancers and caches.
-    pub(super) fn collect_rate_limiter_names(&mut self, raw: &RawScenario) {
+    pub(in crate::scenario::validate) fn collect_rate_limiter_names(&mut self, raw: &RawScenario) {
         let limiters = raw.rate_limiters.iter().flat_map(|l| l.iter());
         for (index, (name, body)) in limiters.enumerate() {
-            let target = Target::RateLimiter(index as u32);
+            let target = Target::Gate(Gate::RateLimiter(index as u32));
             self.add_target_name(name, "rate_limiters", position_of(body), target);
         }
     }
 
-    pub(super) fn rate_limiters(&mut self, raw: &RawScenario) -> Vec<RateLimiterSpec> {
+    pub(in crate::scenario::validate) fn rate_limiters(
+        &mut self,
+        raw: &RawScenario,
+    ) -> Vec<RateLimiterSpec> {
         let limiters = raw.rate_limiters.iter().flat_map(|l| l.iter());
         limiters
             .filter_map(|(name, body)| self.rate_limiter(name, body))
@@ -55,34 +57,5 @@ impl Checker {
             rate_per_s: rate_per_s?,
             burst,
         })
-    }
-
-    /// The target of a gate (`kind`, a rate limiter or a bulkhead at
-    /// `path`): a service or load balancer, to which it passes attempts on.
-    pub(super) fn gate_target(
-        &mut self,
-        text: Option<&Text>,
-        path: &str,
-        at: Option<Position>,
-        kind: &str,
-    ) -> Option<Target> {
-        let target_path = format!("{path}.target");
-        let Some(text) = text else {
-            self.required(&None, &target_path, at, |t| Ok(t.to_string()));
-            return None;
-        };
-        let target = self.resolve(text, &target_path)?;
-        if !matches!(target, Target::Service(_) | Target::Balancer(_)) {
-            self.error(
-                Some(position_of(text)),
-                &target_path,
-                format!(
-                    "`{}` is not a service or load balancer; {kind} passes requests on to one of those",
-                    text.value
-                ),
-            );
-            return None;
-        }
-        Some(target)
     }
 }

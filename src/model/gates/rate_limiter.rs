@@ -16,11 +16,11 @@
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::spec::{CallRateLimit, RateLimiterSpec, Scenario};
 
-use super::metrics::Failure;
-use super::sim::{Delivery, Simulation};
+use super::super::metrics::Failure;
+use super::super::sim::{Delivery, Simulation};
 
 /// The rate limiters room: one token bucket per limiter.
-pub(super) struct RateLimiters {
+pub(in crate::model) struct RateLimiters {
     pub buckets: Vec<TokenBucket>,
 }
 
@@ -28,6 +28,7 @@ impl RateLimiters {
     pub fn new(scenario: &Scenario) -> RateLimiters {
         RateLimiters {
             buckets: scenario
+                .gates
                 .rate_limiters
                 .iter()
                 .map(TokenBucket::new)
@@ -44,7 +45,7 @@ const NANO_TOKENS_PER_TOKEN: i64 = 1_000_000_000;
 
 /// Tokens, refilled lazily: each request first adds what the time since
 /// the last one earned.
-pub(super) struct TokenBucket {
+pub(in crate::model) struct TokenBucket {
     /// Below zero while attempts wait for tokens they reserved.
     nano_tokens: i64,
     refilled_at: SimTime,
@@ -112,16 +113,16 @@ impl TokenBucket {
 impl Simulation<'_> {
     /// An attempt reaches rate limiter `limiter`: it passes on to the
     /// limiter's target, or is turned away now.
-    pub(super) fn rate_limit(&mut self, limiter: u32, delivery: Delivery) {
+    pub(in crate::model) fn rate_limit(&mut self, limiter: u32, delivery: Delivery) {
         let now = self.kernel.now;
-        let admitted = self.rate_limiters.buckets[limiter as usize].take(now);
+        let admitted = self.gates.rate_limiters.buckets[limiter as usize].take(now);
         if self.kernel.in_window(now) {
             let metrics = &mut self.recorder.metrics.rate_limiters[limiter as usize];
             metrics.requests += 1;
             metrics.throttled += u64::from(!admitted);
         }
         if admitted {
-            let target = self.kernel.scenario.rate_limiters[limiter as usize].target;
+            let target = self.kernel.scenario.gates.rate_limiters[limiter as usize].target;
             self.deliver(target, delivery);
         } else {
             self.answer_at(now, delivery.attempt, Err(Failure::Throttled));

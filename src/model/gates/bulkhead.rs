@@ -28,12 +28,12 @@ use slotmap::SecondaryMap;
 
 use crate::engine::SimTime;
 
-use super::event::AttemptKey;
-use super::metrics::Failure;
-use super::sim::{Delivery, Simulation};
+use super::super::event::AttemptKey;
+use super::super::metrics::Failure;
+use super::super::sim::{Delivery, Simulation};
 
 /// The bulkheads room: the places taken and the line of each.
-pub(super) struct Bulkheads {
+pub(in crate::model) struct Bulkheads {
     states: Vec<BulkheadState>,
     /// The bulkhead whose place each attempt holds, for those that hold one.
     holders: SecondaryMap<AttemptKey, u32>,
@@ -54,7 +54,7 @@ struct BulkheadState {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub(super) enum BulkheadEvent {
+pub(in crate::model) enum BulkheadEvent {
     /// A place came free while attempts waited: hand it to the first whose
     /// caller still waits, or free it.
     PlaceFreed { bulkhead: u32 },
@@ -66,12 +66,13 @@ impl Bulkheads {
     pub fn new(scenario: &crate::scenario::spec::Scenario) -> Bulkheads {
         Bulkheads {
             states: scenario
+                .gates
                 .bulkheads
                 .iter()
                 .map(|_| BulkheadState::default())
                 .collect(),
             holders: SecondaryMap::new(),
-            any: !scenario.bulkheads.is_empty(),
+            any: !scenario.gates.bulkheads.is_empty(),
         }
     }
 }
@@ -79,7 +80,7 @@ impl Bulkheads {
 impl Simulation<'_> {
     /// An attempt reaches bulkhead `bulkhead`: it passes on to the target,
     /// waits in line for a place, or is turned away now.
-    pub(super) fn enter_bulkhead(&mut self, bulkhead: u32, delivery: Delivery) {
+    pub(in crate::model) fn enter_bulkhead(&mut self, bulkhead: u32, delivery: Delivery) {
         // Its caller gave up while it crossed the network: the bulkhead
         // sees the reset and the attempt goes no further.
         if !self.calls.attempts.contains_key(delivery.attempt) {
@@ -87,11 +88,11 @@ impl Simulation<'_> {
         }
         let now = self.kernel.now;
         let scenario = self.kernel.scenario;
-        let spec = &scenario.bulkheads[bulkhead as usize];
+        let spec = &scenario.gates.bulkheads[bulkhead as usize];
         let measured = u64::from(self.kernel.in_window(now));
         let metrics = &mut self.recorder.metrics.bulkheads[bulkhead as usize];
         metrics.requests += measured;
-        let state = &mut self.bulkheads.states[bulkhead as usize];
+        let state = &mut self.gates.bulkheads.states[bulkhead as usize];
         if state.in_use < spec.max_concurrent {
             debug_assert!(state.line.is_empty(), "a place is free while attempts wait");
             state.in_use += 1;
@@ -123,24 +124,27 @@ impl Simulation<'_> {
 
     /// Sends an attempt that holds a place on to the bulkhead's target.
     fn pass_through(&mut self, bulkhead: u32, delivery: Delivery) {
-        let in_use = u64::from(self.bulkheads.states[bulkhead as usize].in_use);
+        let in_use = u64::from(self.gates.bulkheads.states[bulkhead as usize].in_use);
         if self.kernel.measuring {
             let metrics = &mut self.recorder.metrics.bulkheads[bulkhead as usize];
             metrics.in_use_max = metrics.in_use_max.max(in_use);
         }
         if self.calls.attempts.contains_key(delivery.attempt) {
-            self.bulkheads.holders.insert(delivery.attempt, bulkhead);
+            self.gates
+                .bulkheads
+                .holders
+                .insert(delivery.attempt, bulkhead);
         }
-        let target = self.kernel.scenario.bulkheads[bulkhead as usize].target;
+        let target = self.kernel.scenario.gates.bulkheads[bulkhead as usize].target;
         self.deliver(target, delivery);
     }
 
     /// `attempt` ended for its caller: the place it held, if any, is free.
-    pub(super) fn leave_bulkhead(&mut self, attempt: AttemptKey) {
-        let Some(bulkhead) = self.bulkheads.holders.remove(attempt) else {
+    pub(in crate::model) fn leave_bulkhead(&mut self, attempt: AttemptKey) {
+        let Some(bulkhead) = self.gates.bulkheads.holders.remove(attempt) else {
             return;
         };
-        let state = &mut self.bulkheads.states[bulkhead as usize];
+        let state = &mut self.gates.bulkheads.states[bulkhead as usize];
         debug_assert!(state.in_use > 0, "a bulkhead's place freed twice");
         if state.line.is_empty() {
             state.in_use -= 1;
@@ -152,7 +156,7 @@ impl Simulation<'_> {
         }
     }
 
-    pub(super) fn on_bulkhead_event(&mut self, event: BulkheadEvent) {
+    pub(in crate::model) fn on_bulkhead_event(&mut self, event: BulkheadEvent) {
         match event {
             BulkheadEvent::PlaceFreed { bulkhead } => self.hand_on_place(bulkhead),
             BulkheadEvent::WaitEnded { bulkhead } => self.end_waits(bulkhead),
@@ -163,7 +167,7 @@ impl Simulation<'_> {
     /// or frees it when there is none.
     fn hand_on_place(&mut self, bulkhead: u32) {
         let now = self.kernel.now;
-        let state = &mut self.bulkheads.states[bulkhead as usize];
+        let state = &mut self.gates.bulkheads.states[bulkhead as usize];
         state.handing_on -= 1;
         while let Some((delivery, waited_from)) = state.line.pop_front() {
             if !self.calls.attempts.contains_key(delivery.attempt) {
@@ -188,15 +192,16 @@ impl Simulation<'_> {
     /// line, since every one waits at most as long.
     fn end_waits(&mut self, bulkhead: u32) {
         let now = self.kernel.now;
-        let Some(max_wait) = self.kernel.scenario.bulkheads[bulkhead as usize].max_wait else {
+        let Some(max_wait) = self.kernel.scenario.gates.bulkheads[bulkhead as usize].max_wait
+        else {
             unreachable!("only a bulkhead with max_wait ends waits");
         };
         let index = bulkhead as usize;
-        while let Some(&(delivery, waited_from)) = self.bulkheads.states[index].line.front() {
+        while let Some(&(delivery, waited_from)) = self.gates.bulkheads.states[index].line.front() {
             if waited_from + max_wait > now {
                 break;
             }
-            self.bulkheads.states[index].line.pop_front();
+            self.gates.bulkheads.states[index].line.pop_front();
             if !self.calls.attempts.contains_key(delivery.attempt) {
                 let gave_up = u64::from(self.kernel.in_window(waited_from));
                 self.recorder.metrics.bulkheads[index].gave_up_waiting += gave_up;
@@ -210,8 +215,8 @@ impl Simulation<'_> {
     }
 
     /// Counts the attempts left in line at the end whose callers gave up.
-    pub(super) fn finish_bulkheads(&mut self) {
-        for (index, state) in self.bulkheads.states.iter().enumerate() {
+    pub(in crate::model) fn finish_bulkheads(&mut self) {
+        for (index, state) in self.gates.bulkheads.states.iter().enumerate() {
             let gave_up = state.line.iter().filter(|(waiting, waited_from)| {
                 self.kernel.in_window(*waited_from)
                     && !self.calls.attempts.contains_key(waiting.attempt)
@@ -223,18 +228,18 @@ impl Simulation<'_> {
     /// Every place taken is held by an attempt still in progress or is
     /// being handed on, so none leaks and none is freed twice: checked at
     /// the end of every run, in debug builds (it walks every attempt).
-    pub(super) fn debug_check_bulkhead_places(&self) {
+    pub(in crate::model) fn debug_check_bulkhead_places(&self) {
         if !cfg!(debug_assertions) {
             return;
         }
-        let holders = &self.bulkheads.holders;
+        let holders = &self.gates.bulkheads.holders;
         assert!(
             holders
                 .keys()
                 .all(|attempt| self.calls.attempts.contains_key(attempt)),
             "an attempt that ended still holds a bulkhead's place"
         );
-        for (index, state) in self.bulkheads.states.iter().enumerate() {
+        for (index, state) in self.gates.bulkheads.states.iter().enumerate() {
             let holding = holders.values().filter(|&&b| b == index as u32).count() as u32;
             assert_eq!(
                 state.in_use,

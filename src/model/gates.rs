@@ -1,0 +1,80 @@
+//! Gates: the rooms of the components that stand in front of a service or
+//! load balancer and decide, attempt by attempt, to pass it on as the same
+//! attempt or to turn it away: token-bucket rate limiters and bulkheads.
+//!
+//! This is where a new kind of gate is registered in the model: its room
+//! in [`Gates`], its events in [`GateEvent`], and one arm in each of the
+//! four hooks below, the whole of what the house asks of a gate: an
+//! attempt arrives, an event of its own falls due, an attempt that passed
+//! ends for its caller, the run ends.
+
+mod bulkhead;
+mod rate_limiter;
+
+use crate::scenario::spec::{Gate, Scenario};
+
+use self::bulkhead::{BulkheadEvent, Bulkheads};
+use self::rate_limiter::RateLimiters;
+use super::event::AttemptKey;
+use super::sim::{Delivery, Event, Simulation};
+
+pub(super) use self::rate_limiter::TokenBucket;
+
+/// Every gate's state, by kind.
+pub(super) struct Gates {
+    rate_limiters: RateLimiters,
+    bulkheads: Bulkheads,
+}
+
+impl Gates {
+    pub fn new(scenario: &Scenario) -> Gates {
+        Gates {
+            rate_limiters: RateLimiters::new(scenario),
+            bulkheads: Bulkheads::new(scenario),
+        }
+    }
+}
+
+/// The events of gates, by kind.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum GateEvent {
+    Bulkhead(BulkheadEvent),
+}
+
+impl From<BulkheadEvent> for Event {
+    fn from(event: BulkheadEvent) -> Event {
+        Event::Gate(GateEvent::Bulkhead(event))
+    }
+}
+
+impl Simulation<'_> {
+    /// An attempt reaches `gate`: it passes on, waits, or is turned away.
+    pub(super) fn enter_gate(&mut self, gate: Gate, delivery: Delivery) {
+        match gate {
+            Gate::RateLimiter(limiter) => self.rate_limit(limiter, delivery),
+            Gate::Bulkhead(bulkhead) => self.enter_bulkhead(bulkhead, delivery),
+        }
+    }
+
+    pub(super) fn on_gate_event(&mut self, event: GateEvent) {
+        match event {
+            GateEvent::Bulkhead(event) => self.on_bulkhead_event(event),
+        }
+    }
+
+    /// `attempt` ended for its caller (answered, timed out or abandoned):
+    /// a gate that holds something for it lets go. Rate limiters hold
+    /// nothing; with no bulkheads this is one test.
+    pub(super) fn attempt_ended_at_gates(&mut self, attempt: AttemptKey) {
+        if self.gates.bulkheads.any {
+            self.leave_bulkhead(attempt);
+        }
+    }
+
+    /// The run has ended: gates count what they still hold, and debug
+    /// builds check their books.
+    pub(super) fn finish_gates(&mut self) {
+        self.finish_bulkheads();
+        self.debug_check_bulkhead_places();
+    }
+}
