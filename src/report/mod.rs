@@ -12,6 +12,7 @@ pub mod compare;
 pub mod diff;
 pub mod document;
 pub mod files;
+pub mod gates;
 pub mod jobs;
 pub mod markdown;
 pub mod provenance;

@@ -49,12 +49,9 @@ pub struct Summary {
     pub load_balancers: Vec<BalancerSummary>,
     pub calls: Vec<CallSummary>,
     pub caches: Vec<CacheSummary>,
-    /// Omitted from JSON when the scenario has none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rate_limiters: Vec<RateLimiterSummary>,
-    /// Omitted from JSON when the scenario has none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub bulkheads: Vec<BulkheadSummary>,
+    /// Rate limiters and bulkheads, each kind's list under its own key.
+    #[serde(flatten)]
+    pub gates: super::gates::GateSummaries,
     pub queues: Vec<QueueSummary>,
     pub consumers: Vec<ConsumerSummary>,
     /// The scenario's fault schedule, for readers of the report.
@@ -137,79 +134,6 @@ pub struct CacheSummary {
     pub miss_latency: LatencySummary,
     /// Age of the entry each hit served (time since it was filled).
     pub hit_age: LatencySummary,
-}
-
-/// A rate limiter: what reached it and what it turned away (answered as
-/// `rejected`), over attempts that reached it in the measured window.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RateLimiterSummary {
-    pub name: String,
-    pub target: String,
-    pub rate_per_s: f64,
-    pub burst: u64,
-    pub requests: u64,
-    pub throttled: u64,
-    /// Throttled ÷ requests.
-    pub throttled_ratio: f64,
-}
-
-/// A bulkhead: how full it ran, who waited, and whom it turned away (as
-/// `rejected`), over attempts that reached it in the measured window.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct BulkheadSummary {
-    pub name: String,
-    pub target: String,
-    pub max_concurrent: u64,
-    pub max_waiting: u64,
-    /// `None` when attempts wait as long as their callers do.
-    pub max_wait_ms: Option<f64>,
-    pub requests: u64,
-    /// Attempts that found every place taken and waited in line.
-    pub waited: u64,
-    /// Attempts whose callers gave up while they waited in line: they
-    /// never reached the target.
-    pub gave_up_waiting: u64,
-    /// Turned away: every place taken and the line full, or after `max_wait`.
-    pub rejected: u64,
-    pub rejected_full: u64,
-    pub rejected_waiting: u64,
-    /// Rejected ÷ requests.
-    pub rejected_ratio: f64,
-    /// The mean and longest wait of attempts that waited and then got a
-    /// place; `None` when none did.
-    pub wait_mean_ms: Option<f64>,
-    pub wait_max_ms: Option<f64>,
-    /// The most attempts through it at once.
-    pub in_use_max: u64,
-}
-
-fn bulkhead_summaries(scenario: &Scenario, metrics: &Metrics) -> Vec<BulkheadSummary> {
-    let to_ms = |d: SimDuration| round(d.as_nanos() as f64 / 1e6, 3);
-    let bulkheads = scenario.gates.bulkheads.iter().zip(&metrics.bulkheads);
-    bulkheads
-        .map(|(spec, m)| {
-            let admitted = m.admitted_after_waiting;
-            let rejected = m.rejected_full + m.rejected_waiting;
-            let wait_mean = (admitted > 0).then(|| m.wait_nanos_total as f64 / admitted as f64);
-            BulkheadSummary {
-                name: spec.name.clone(),
-                target: scenario.target_name(spec.target).to_string(),
-                max_concurrent: u64::from(spec.max_concurrent),
-                max_waiting: u64::from(spec.max_waiting),
-                max_wait_ms: spec.max_wait.map(to_ms),
-                requests: m.requests,
-                waited: m.waited,
-                gave_up_waiting: m.gave_up_waiting,
-                rejected,
-                rejected_full: m.rejected_full,
-                rejected_waiting: m.rejected_waiting,
-                rejected_ratio: ratio(rejected, m.requests),
-                wait_mean_ms: wait_mean.map(|nanos| round(nanos / 1e6, 3)),
-                wait_max_ms: (admitted > 0).then(|| to_ms(m.wait_max)),
-                in_use_max: m.in_use_max,
-            }
-        })
-        .collect()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -614,22 +538,7 @@ pub fn summarize(scenario: &Scenario, outcome: &RunOutcome) -> Summary {
         services,
         load_balancers,
         calls,
-        rate_limiters: scenario
-            .gates
-            .rate_limiters
-            .iter()
-            .zip(&metrics.rate_limiters)
-            .map(|(spec, m)| RateLimiterSummary {
-                name: spec.name.clone(),
-                target: scenario.target_name(spec.target).to_string(),
-                rate_per_s: spec.rate_per_s,
-                burst: u64::from(spec.burst),
-                requests: m.requests,
-                throttled: m.throttled,
-                throttled_ratio: ratio(m.throttled, m.requests),
-            })
-            .collect(),
-        bulkheads: bulkhead_summaries(scenario, metrics),
+        gates: super::gates::summarize(scenario, metrics),
         caches: scenario
             .caches
             .iter()

@@ -50,14 +50,7 @@ pub(super) fn component_tables(summary: &Summary) -> Vec<(&'static str, Table)> 
     if !summary.caches.is_empty() {
         tables.push(("Caches", caches_table(summary)));
     }
-    if !summary.rate_limiters.is_empty() {
-        tables.push(("Rate limiters", rate_limiters_table(summary)));
-    }
-    if !summary.bulkheads.is_empty() {
-        let title =
-            "Bulkheads (attempts, retries included; waits of those that waited and got a place)";
-        tables.push((title, bulkheads_table(summary)));
-    }
+    tables.extend(super::gates::tables(&summary.gates));
     if !summary.queues.is_empty() {
         let title = "Queues (messages; latency from send to delete)";
         tables.push((title, super::queues::queues_table(summary)));
@@ -510,69 +503,6 @@ pub(super) fn caches_table(summary: &Summary) -> Table {
             ms_or_dash(c.hit_latency.p50_ms),
             ms_or_dash(c.miss_latency.p50_ms),
             ms_or_dash(c.miss_latency.p99_ms),
-        ]);
-    }
-    table
-}
-
-fn rate_limiters_table(summary: &Summary) -> Table {
-    let mut table = new_table(
-        &["rate limiter", "rate", "burst", "requests", "throttled"],
-        1,
-    );
-    for l in &summary.rate_limiters {
-        table.add_row(vec![
-            format!("{} → {}", l.name, l.target),
-            format_rate(l.rate_per_s),
-            group_digits(l.burst),
-            group_digits(l.requests),
-            format!(
-                "{} ({:.1}%)",
-                group_digits(l.throttled),
-                l.throttled_ratio * 100.0
-            ),
-        ]);
-    }
-    table
-}
-
-fn bulkheads_table(summary: &Summary) -> Table {
-    let header = [
-        "bulkhead",
-        "places",
-        "in use max",
-        "attempts",
-        "waited",
-        "gave up in line",
-        "wait mean",
-        "wait max",
-        "rejected",
-    ];
-    let mut table = new_table(&header, 1);
-    for b in &summary.bulkheads {
-        let line = match (b.max_waiting, b.max_wait_ms) {
-            (0, _) => format!("{}, no line", b.max_concurrent),
-            (waiting, None) => format!("{}, line {waiting}", b.max_concurrent),
-            (waiting, Some(ms)) => format!(
-                "{}, line {waiting}, wait ≤ {}",
-                b.max_concurrent,
-                format_ms(ms)
-            ),
-        };
-        table.add_row(vec![
-            format!("{} → {}", b.name, b.target),
-            line,
-            group_digits(b.in_use_max),
-            group_digits(b.requests),
-            group_digits(b.waited),
-            group_digits(b.gave_up_waiting),
-            ms_or_dash(b.wait_mean_ms),
-            ms_or_dash(b.wait_max_ms),
-            format!(
-                "{} ({:.1}%)",
-                group_digits(b.rejected),
-                b.rejected_ratio * 100.0
-            ),
         ]);
     }
     table

@@ -14,7 +14,8 @@
 use crate::scenario::Scenario;
 use crate::scenario::spec::Target;
 
-use super::summary::{BulkheadSummary, Summary};
+use super::gates::BulkheadSummary;
+use super::summary::Summary;
 use super::text::{format_ms, group_digits, percent_trimmed};
 
 /// Utilisation from which the busiest service is called the bottleneck.
@@ -92,7 +93,7 @@ fn failures_at_bulkheads(summary: &Summary) -> Vec<String> {
         return Vec::new();
     }
     let mut sentences = Vec::new();
-    for b in &summary.bulkheads {
+    for b in &summary.gates.bulkheads {
         let attempts = b.requests.max(1);
         if b.rejected * 100 >= attempts {
             sentences.push(format!(
@@ -452,6 +453,7 @@ fn defences_that_acted(summary: &Summary) -> Vec<String> {
     let named =
         |b: &&BulkheadSummary| summary.totals.failed > 0 && b.rejected * 100 >= b.requests.max(1);
     for bulkhead in summary
+        .gates
         .bulkheads
         .iter()
         .filter(|b| b.rejected > 0 && !named(b))
@@ -463,7 +465,12 @@ fn defences_that_acted(summary: &Summary) -> Vec<String> {
             bulkhead_rejections(bulkhead)
         ));
     }
-    for limiter in summary.rate_limiters.iter().filter(|l| l.throttled > 0) {
+    for limiter in summary
+        .gates
+        .rate_limiters
+        .iter()
+        .filter(|l| l.throttled > 0)
+    {
         sentences.push(format!(
             "A defence acted: the rate limiter `{}` answered {} attempts at once as throttled, and {outcome}.",
             limiter.name,

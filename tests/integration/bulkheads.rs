@@ -34,7 +34,7 @@ fn without_a_line_a_bulkhead_blocks_as_erlang_b_predicts_for_any_service_time() 
     for service_time in cases {
         let scenario = scenario_from(&pool("400/s", 4, "", 1000, service_time));
         let blocking = replicate(&scenario, 10, |_, summary| {
-            summary.bulkheads[0].rejected_ratio
+            summary.gates.bulkheads[0].rejected_ratio
         });
         assert_matches_theory(service_time, &blocking, theory, 0.05);
     }
@@ -46,7 +46,7 @@ fn no_more_attempts_pass_at_once_than_its_places() {
     // once: db is never more than a tenth busy, however hard it is pushed.
     let scenario = scenario_from(&pool("2000/s", 5, "", 50, "exp(mean=10ms)"));
     let (_, summary) = run(&scenario);
-    let bulkhead = &summary.bulkheads[0];
+    let bulkhead = &summary.gates.bulkheads[0];
     assert_eq!(bulkhead.in_use_max, 5);
     assert!(bulkhead.rejected_ratio > 0.5, "{bulkhead:?}");
     let db = &summary.services[0];
@@ -61,7 +61,7 @@ fn a_line_holds_attempts_and_turns_them_away_after_max_wait() {
     let line = "    max_waiting: 10\n    max_wait: 20ms\n";
     let scenario = scenario_from(&pool("300/s", 2, line, 100, "10ms"));
     let (_, summary) = run(&scenario);
-    let bulkhead = &summary.bulkheads[0];
+    let bulkhead = &summary.gates.bulkheads[0];
     assert!(bulkhead.waited > 0, "{bulkhead:?}");
     assert!(bulkhead.rejected_waiting > 0, "{bulkhead:?}");
     let wait_max = bulkhead
@@ -82,7 +82,7 @@ fn every_attempt_passes_waits_or_is_turned_away() {
     let line = "    max_waiting: 50\n";
     let scenario = scenario_from(&pool("250/s", 2, line, 100, "exp(mean=10ms)"));
     let (_, summary) = run(&scenario);
-    let bulkhead = &summary.bulkheads[0];
+    let bulkhead = &summary.gates.bulkheads[0];
     let db = &summary.services[0];
     let accounted = db.attempts + bulkhead.rejected;
     let unaccounted = accounted.abs_diff(bulkhead.requests);
@@ -102,7 +102,7 @@ fn a_place_is_held_until_the_caller_stops_waiting() {
     );
     let (_, summary) = run(&scenario_from(&text));
     let db = &summary.services[0];
-    assert_eq!(summary.bulkheads[0].rejected, 0);
+    assert_eq!(summary.gates.bulkheads[0].rejected, 0);
     assert!(db.abandoned_work > 0, "{db:?}");
     assert!(db.utilisation > 0.049, "db {:.4}", db.utilisation);
 }
@@ -150,7 +150,7 @@ fn an_attempt_whose_caller_gave_up_in_line_never_reaches_the_target() {
         services:\n  db: { workers: 100, service_time: exp(mean=20ms) }\n\
         bulkheads:\n  pool: { target: db, max_concurrent: 8, max_waiting: 1000 }\n";
     let (_, summary) = run(&scenario_from(text));
-    let bulkhead = &summary.bulkheads[0];
+    let bulkhead = &summary.gates.bulkheads[0];
     let db = &summary.services[0];
     assert_eq!(bulkhead.rejected, 0);
     assert!(bulkhead.gave_up_waiting > 100, "{bulkhead:?}");

@@ -476,7 +476,7 @@ proptest! {
             let ended = service.rejected + lost + service.succeeded + service.errors + service.expired + service.in_system_at_end;
             prop_assert_eq!(service.attempts, ended, "service {}", service.name);
         }
-        for bulkhead in &summary.bulkheads {
+        for bulkhead in &summary.gates.bulkheads {
             prop_assert!(bulkhead.in_use_max <= bulkhead.max_concurrent, "{:?}", bulkhead);
             prop_assert!(bulkhead.rejected <= bulkhead.requests, "{:?}", bulkhead);
             prop_assert!(bulkhead.wait_max_ms.unwrap_or(0.0) <= bulkhead.max_wait_ms.unwrap_or(f64::MAX), "{:?}", bulkhead);

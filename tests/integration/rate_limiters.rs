@@ -28,7 +28,7 @@ fn a_saturated_bucket_admits_exactly_burst_plus_rate_times_time() {
     for (arrivals, rate, burst, expected) in cases {
         let scenario = scenario_from(&gateway(arrivals, rate, burst, "{ max_attempts: 1 }"));
         let (_, summary) = run(&scenario);
-        let limiter = &summary.rate_limiters[0];
+        let limiter = &summary.gates.rate_limiters[0];
         let admitted = limiter.requests - limiter.throttled;
         // The last earned token may fall due after the last arrival of the run.
         assert!(
@@ -43,7 +43,7 @@ fn a_saturated_bucket_admits_exactly_burst_plus_rate_times_time() {
 fn a_bucket_below_its_rate_throttles_nothing() {
     let scenario = scenario_from(&gateway("50/s", "100/s", 1, "{ max_attempts: 1 }"));
     let (_, summary) = run(&scenario);
-    assert_eq!(summary.rate_limiters[0].throttled, 0);
+    assert_eq!(summary.gates.rate_limiters[0].throttled, 0);
     assert_eq!(summary.sources[0].failed.total(), 0);
 }
 
@@ -94,6 +94,6 @@ fn compare_shows_each_limiter_s_throttled_share() {
         .find(|(name, _, _)| name == "gateway throttled")
         .and_then(|(_, _, value)| *value)
         .expect("a row for the limiter");
-    assert!((throttled - 100.0 * summary.rate_limiters[0].throttled_ratio).abs() < 1e-9);
+    assert!((throttled - 100.0 * summary.gates.rate_limiters[0].throttled_ratio).abs() < 1e-9);
     assert!(throttled > 70.0, "{throttled}");
 }

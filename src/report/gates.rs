@@ -1,0 +1,198 @@
+//! The report's section on gates (rate limiters and bulkheads): each
+//! kind's summary in `summary.json`, built from its metrics, and its table
+//! in the text and Markdown reports.
+//!
+//! A new kind of gate adds its summary, its list in [`GateSummaries`] and
+//! its table here; `summary.json` places the lists where `rate_limiters`
+//! always stood, and the text report after the caches.
+
+use comfy_table::Table;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::SimDuration;
+use crate::report::metrics::Metrics;
+use crate::scenario::Scenario;
+
+use super::summary::{ratio, round};
+use super::text::{format_ms, format_rate, group_digits, ms_or_dash, new_table};
+
+/// Each kind of gate's summaries; a kind the scenario has none of is left
+/// out of the JSON.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct GateSummaries {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rate_limiters: Vec<RateLimiterSummary>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bulkheads: Vec<BulkheadSummary>,
+}
+
+pub(super) fn summarize(scenario: &Scenario, metrics: &Metrics) -> GateSummaries {
+    GateSummaries {
+        rate_limiters: scenario
+            .gates
+            .rate_limiters
+            .iter()
+            .zip(&metrics.rate_limiters)
+            .map(|(spec, m)| RateLimiterSummary {
+                name: spec.name.clone(),
+                target: scenario.target_name(spec.target).to_string(),
+                rate_per_s: spec.rate_per_s,
+                burst: u64::from(spec.burst),
+                requests: m.requests,
+                throttled: m.throttled,
+                throttled_ratio: ratio(m.throttled, m.requests),
+            })
+            .collect(),
+        bulkheads: bulkhead_summaries(scenario, metrics),
+    }
+}
+
+/// The tables of the kinds the scenario has, with their titles.
+pub(super) fn tables(gates: &GateSummaries) -> Vec<(&'static str, Table)> {
+    let mut tables = Vec::new();
+    if !gates.rate_limiters.is_empty() {
+        tables.push(("Rate limiters", rate_limiters_table(gates)));
+    }
+    if !gates.bulkheads.is_empty() {
+        let title =
+            "Bulkheads (attempts, retries included; waits of those that waited and got a place)";
+        tables.push((title, bulkheads_table(gates)));
+    }
+    tables
+}
+
+/// A rate limiter: what reached it and what it turned away (answered as
+/// `rejected`), over attempts that reached it in the measured window.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RateLimiterSummary {
+    pub name: String,
+    pub target: String,
+    pub rate_per_s: f64,
+    pub burst: u64,
+    pub requests: u64,
+    pub throttled: u64,
+    /// Throttled ÷ requests.
+    pub throttled_ratio: f64,
+}
+
+/// A bulkhead: how full it ran, who waited, and whom it turned away (as
+/// `rejected`), over attempts that reached it in the measured window.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BulkheadSummary {
+    pub name: String,
+    pub target: String,
+    pub max_concurrent: u64,
+    pub max_waiting: u64,
+    /// `None` when attempts wait as long as their callers do.
+    pub max_wait_ms: Option<f64>,
+    pub requests: u64,
+    /// Attempts that found every place taken and waited in line.
+    pub waited: u64,
+    /// Attempts whose callers gave up while they waited in line: they
+    /// never reached the target.
+    pub gave_up_waiting: u64,
+    /// Turned away: every place taken and the line full, or after `max_wait`.
+    pub rejected: u64,
+    pub rejected_full: u64,
+    pub rejected_waiting: u64,
+    /// Rejected ÷ requests.
+    pub rejected_ratio: f64,
+    /// The mean and longest wait of attempts that waited and then got a
+    /// place; `None` when none did.
+    pub wait_mean_ms: Option<f64>,
+    pub wait_max_ms: Option<f64>,
+    /// The most attempts through it at once.
+    pub in_use_max: u64,
+}
+
+fn bulkhead_summaries(scenario: &Scenario, metrics: &Metrics) -> Vec<BulkheadSummary> {
+    let to_ms = |d: SimDuration| round(d.as_nanos() as f64 / 1e6, 3);
+    let bulkheads = scenario.gates.bulkheads.iter().zip(&metrics.bulkheads);
+    bulkheads
+        .map(|(spec, m)| {
+            let admitted = m.admitted_after_waiting;
+            let rejected = m.rejected_full + m.rejected_waiting;
+            let wait_mean = (admitted > 0).then(|| m.wait_nanos_total as f64 / admitted as f64);
+            BulkheadSummary {
+                name: spec.name.clone(),
+                target: scenario.target_name(spec.target).to_string(),
+                max_concurrent: u64::from(spec.max_concurrent),
+                max_waiting: u64::from(spec.max_waiting),
+                max_wait_ms: spec.max_wait.map(to_ms),
+                requests: m.requests,
+                waited: m.waited,
+                gave_up_waiting: m.gave_up_waiting,
+                rejected,
+                rejected_full: m.rejected_full,
+                rejected_waiting: m.rejected_waiting,
+                rejected_ratio: ratio(rejected, m.requests),
+                wait_mean_ms: wait_mean.map(|nanos| round(nanos / 1e6, 3)),
+                wait_max_ms: (admitted > 0).then(|| to_ms(m.wait_max)),
+                in_use_max: m.in_use_max,
+            }
+        })
+        .collect()
+}
+
+fn rate_limiters_table(gates: &GateSummaries) -> Table {
+    let mut table = new_table(
+        &["rate limiter", "rate", "burst", "requests", "throttled"],
+        1,
+    );
+    for l in &gates.rate_limiters {
+        table.add_row(vec![
+            format!("{} → {}", l.name, l.target),
+            format_rate(l.rate_per_s),
+            group_digits(l.burst),
+            group_digits(l.requests),
+            format!(
+                "{} ({:.1}%)",
+                group_digits(l.throttled),
+                l.throttled_ratio * 100.0
+            ),
+        ]);
+    }
+    table
+}
+
+fn bulkheads_table(gates: &GateSummaries) -> Table {
+    let header = [
+        "bulkhead",
+        "places",
+        "in use max",
+        "attempts",
+        "waited",
+        "gave up in line",
+        "wait mean",
+        "wait max",
+        "rejected",
+    ];
+    let mut table = new_table(&header, 1);
+    for b in &gates.bulkheads {
+        let line = match (b.max_waiting, b.max_wait_ms) {
+            (0, _) => format!("{}, no line", b.max_concurrent),
+            (waiting, None) => format!("{}, line {waiting}", b.max_concurrent),
+            (waiting, Some(ms)) => format!(
+                "{}, line {waiting}, wait ≤ {}",
+                b.max_concurrent,
+                format_ms(ms)
+            ),
+        };
+        table.add_row(vec![
+            format!("{} → {}", b.name, b.target),
+            line,
+            group_digits(b.in_use_max),
+            group_digits(b.requests),
+            group_digits(b.waited),
+            group_digits(b.gave_up_waiting),
+            ms_or_dash(b.wait_mean_ms),
+            ms_or_dash(b.wait_max_ms),
+            format!(
+                "{} ({:.1}%)",
+                group_digits(b.rejected),
+                b.rejected_ratio * 100.0
+            ),
+        ]);
+    }
+    table
+}
