@@ -8,8 +8,8 @@
 //! and the caller's `retry_on` decides whether to try again. Over any
 //! interval of length t the bucket lets through at most burst + rate · t.
 //!
-//! The same bucket serves a caller's own limit on a call (see
-//! [`super::call`]), where an attempt may instead *reserve* the next token
+//! The same bucket serves a caller's own limit on a call (see the calls
+//! room, `call.rs`), where an attempt may instead *reserve* the next token
 //! and wait for it: the balance then goes below zero, and later attempts
 //! queue behind the reservation, as Guava's `RateLimiter` does.
 
