@@ -30,6 +30,11 @@ pub enum Target {
     Topic(TopicId),
 }
 
+/// Every kind a call may name, in words, for messages about a name that
+/// is none of them.
+pub const TARGET_KINDS_IN_WORDS: &str =
+    "service, load balancer, cache, rate limiter, bulkhead, queue or topic";
+
 /// A component that stands in front of one service or load balancer and
 /// decides, attempt by attempt, to pass it on as the same attempt (now or
 /// after a wait) or to turn it away. The rest of the scenario sees only

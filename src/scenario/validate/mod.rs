@@ -442,7 +442,7 @@ impl Checker {
             Some(position_of(text)),
             path,
             format!(
-                "no service, load balancer, cache, rate limiter, bulkhead, queue or topic is named `{}`",
+                "no {TARGET_KINDS_IN_WORDS} is named `{}`",
                 text.value
             ),
         );
