@@ -47,6 +47,71 @@ pub(super) fn summarize(scenario: &Scenario, metrics: &Metrics) -> GateSummaries
     }
 }
 
+/// Where attempts failed at gates, for Why when requests failed: those a
+/// gate turned away, and those whose callers gave up while it held them,
+/// each from 1% of its attempts up.
+pub(super) fn where_attempts_failed(gates: &GateSummaries) -> Vec<String> {
+    let mut sentences = Vec::new();
+    for b in &gates.bulkheads {
+        let attempts = b.requests.max(1);
+        if b.rejected * 100 >= attempts {
+            sentences.push(format!(
+                "Where attempts failed: at the bulkhead `{}` in front of `{}`, of its {} attempts, {} ({:.1}%) were turned away as rejected ({}).",
+                b.name,
+                b.target,
+                group_digits(b.requests),
+                group_digits(b.rejected),
+                b.rejected_ratio * 100.0,
+                bulkhead_rejections(b)
+            ));
+        }
+        if b.gave_up_waiting * 100 >= attempts {
+            let served_after = match b.wait_mean_ms {
+                Some(ms) => format!(
+                    "; those that got a place waited {} on average",
+                    format_ms(ms)
+                ),
+                None => String::new(),
+            };
+            sentences.push(format!(
+                "Callers gave up on attempts waiting in line at the bulkhead `{}`: {} of its {} attempts ({:.1}%) never reached `{}`, their callers' timeouts ran out first{served_after}.",
+                b.name,
+                group_digits(b.gave_up_waiting),
+                group_digits(b.requests),
+                b.gave_up_waiting as f64 * 100.0 / attempts as f64,
+                b.target
+            ));
+        }
+    }
+    sentences
+}
+
+/// Why a bulkhead turned attempts away: a full line, a wait too long, or both.
+pub(super) fn bulkhead_rejections(b: &BulkheadSummary) -> String {
+    let full = format!(
+        "{} with all {} places taken and {}",
+        group_digits(b.rejected_full),
+        b.max_concurrent,
+        match b.max_waiting {
+            0 => "no line".to_string(),
+            n => format!("its line of {n} full"),
+        }
+    );
+    let waited = match b.max_wait_ms {
+        Some(ms) => format!(
+            "{} after waiting its max_wait of {}",
+            group_digits(b.rejected_waiting),
+            format_ms(ms)
+        ),
+        None => String::new(),
+    };
+    match (b.rejected_full, b.rejected_waiting) {
+        (_, 0) => full,
+        (0, _) => waited,
+        _ => format!("{full}, {waited}"),
+    }
+}
+
 /// The tables of the kinds the scenario has, with their titles.
 pub(super) fn tables(gates: &GateSummaries) -> Vec<(&'static str, Table)> {
     let mut tables = Vec::new();
@@ -196,3 +261,4 @@ fn bulkheads_table(gates: &GateSummaries) -> Table {
     }
     table
 }
+

@@ -25,7 +25,9 @@ const BOTTLENECK_UTILISATION: f64 = 0.7;
 pub fn why(scenario: &Scenario, summary: &Summary) -> Vec<String> {
     let mut sentences = Vec::new();
     sentences.extend(failures_at_services(scenario, summary));
-    sentences.extend(failures_at_bulkheads(summary));
+    if summary.totals.failed > 0 {
+        sentences.extend(super::gates::where_attempts_failed(&summary.gates));
+    }
     sentences.extend(timeouts_shorter_than_waits(scenario, summary));
     sentences.extend(retries_multiply(scenario, summary));
     sentences.extend(bottleneck(scenario, summary));
@@ -82,74 +84,6 @@ fn failures_at_services(scenario: &Scenario, summary: &Summary) -> Vec<String> {
     match clauses.is_empty() {
         true => Vec::new(),
         false => vec![format!("Where attempts failed: {}.", clauses.join("; "))],
-    }
-}
-
-/// Where attempts failed at bulkheads, when requests failed: those it
-/// turned away, and those whose callers gave up while they waited in its
-/// line, each from 1% of its attempts up.
-fn failures_at_bulkheads(summary: &Summary) -> Vec<String> {
-    if summary.totals.failed == 0 {
-        return Vec::new();
-    }
-    let mut sentences = Vec::new();
-    for b in &summary.gates.bulkheads {
-        let attempts = b.requests.max(1);
-        if b.rejected * 100 >= attempts {
-            sentences.push(format!(
-                "Where attempts failed: at the bulkhead `{}` in front of `{}`, of its {} attempts, {} ({:.1}%) were turned away as rejected ({}).",
-                b.name,
-                b.target,
-                group_digits(b.requests),
-                group_digits(b.rejected),
-                b.rejected_ratio * 100.0,
-                bulkhead_rejections(b)
-            ));
-        }
-        if b.gave_up_waiting * 100 >= attempts {
-            let served_after = match b.wait_mean_ms {
-                Some(ms) => format!(
-                    "; those that got a place waited {} on average",
-                    format_ms(ms)
-                ),
-                None => String::new(),
-            };
-            sentences.push(format!(
-                "Callers gave up on attempts waiting in line at the bulkhead `{}`: {} of its {} attempts ({:.1}%) never reached `{}`, their callers' timeouts ran out first{served_after}.",
-                b.name,
-                group_digits(b.gave_up_waiting),
-                group_digits(b.requests),
-                b.gave_up_waiting as f64 * 100.0 / attempts as f64,
-                b.target
-            ));
-        }
-    }
-    sentences
-}
-
-/// Why a bulkhead turned attempts away: a full line, a wait too long, or both.
-fn bulkhead_rejections(b: &BulkheadSummary) -> String {
-    let full = format!(
-        "{} with all {} places taken and {}",
-        group_digits(b.rejected_full),
-        b.max_concurrent,
-        match b.max_waiting {
-            0 => "no line".to_string(),
-            n => format!("its line of {n} full"),
-        }
-    );
-    let waited = match b.max_wait_ms {
-        Some(ms) => format!(
-            "{} after waiting its max_wait of {}",
-            group_digits(b.rejected_waiting),
-            format_ms(ms)
-        ),
-        None => String::new(),
-    };
-    match (b.rejected_full, b.rejected_waiting) {
-        (_, 0) => full,
-        (0, _) => waited,
-        _ => format!("{full}, {waited}"),
     }
 }
 
@@ -462,7 +396,7 @@ fn defences_that_acted(summary: &Summary) -> Vec<String> {
             "A defence acted: the bulkhead `{}` turned away {} attempts as rejected ({}), and {outcome}.",
             bulkhead.name,
             group_digits(bulkhead.rejected),
-            bulkhead_rejections(bulkhead)
+            super::gates::bulkhead_rejections(bulkhead)
         ));
     }
     for limiter in summary

@@ -441,10 +441,7 @@ impl Checker {
         let mut diagnostic = Diagnostic::new(
             Some(position_of(text)),
             path,
-            format!(
-                "no {TARGET_KINDS_IN_WORDS} is named `{}`",
-                text.value
-            ),
+            format!("no {TARGET_KINDS_IN_WORDS} is named `{}`", text.value),
         );
         match did_you_mean(&text.value, names.iter().copied()) {
             Some(name) => diagnostic = diagnostic.with_help(format!("did you mean `{name}`?")),
