@@ -1,6 +1,7 @@
 //! Gates: the rooms of the components that stand in front of a service or
 //! load balancer and decide, attempt by attempt, to pass it on as the same
-//! attempt or to turn it away: token-bucket rate limiters and bulkheads.
+//! attempt or to turn it away: token-bucket rate limiters, bulkheads and
+//! shapers.
 //!
 //! This is where a new kind of gate is registered in the model: its room
 //! in [`Gates`], its events in [`GateEvent`], and one arm in each of the
@@ -10,11 +11,13 @@
 
 mod bulkhead;
 mod rate_limiter;
+mod shaper;
 
 use crate::scenario::spec::{Gate, Scenario};
 
 use self::bulkhead::{BulkheadEvent, Bulkheads};
 use self::rate_limiter::RateLimiters;
+use self::shaper::{ShaperEvent, Shapers};
 use super::event::AttemptKey;
 use super::sim::{Delivery, Event, Simulation};
 
@@ -24,6 +27,7 @@ pub(super) use self::rate_limiter::TokenBucket;
 pub(super) struct Gates {
     rate_limiters: RateLimiters,
     bulkheads: Bulkheads,
+    shapers: Shapers,
 }
 
 impl Gates {
@@ -31,6 +35,7 @@ impl Gates {
         Gates {
             rate_limiters: RateLimiters::new(scenario),
             bulkheads: Bulkheads::new(scenario),
+            shapers: Shapers::new(scenario),
         }
     }
 }
@@ -39,11 +44,18 @@ impl Gates {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum GateEvent {
     Bulkhead(BulkheadEvent),
+    Shaper(ShaperEvent),
 }
 
 impl From<BulkheadEvent> for Event {
     fn from(event: BulkheadEvent) -> Event {
         Event::Gate(GateEvent::Bulkhead(event))
+    }
+}
+
+impl From<ShaperEvent> for Event {
+    fn from(event: ShaperEvent) -> Event {
+        Event::Gate(GateEvent::Shaper(event))
     }
 }
 
@@ -53,18 +65,21 @@ impl Simulation<'_> {
         match gate {
             Gate::RateLimiter(limiter) => self.rate_limit(limiter, delivery),
             Gate::Bulkhead(bulkhead) => self.enter_bulkhead(bulkhead, delivery),
+            Gate::Shaper(shaper) => self.enter_shaper(shaper, delivery),
         }
     }
 
     pub(super) fn on_gate_event(&mut self, event: GateEvent) {
         match event {
             GateEvent::Bulkhead(event) => self.on_bulkhead_event(event),
+            GateEvent::Shaper(event) => self.on_shaper_event(event),
         }
     }
 
     /// `attempt` ended for its caller (answered, timed out or abandoned):
-    /// a gate that holds something for it lets go. Rate limiters hold
-    /// nothing; with no bulkheads this is one test.
+    /// a gate that holds something for it lets go. Rate limiters and
+    /// shapers hold nothing once it has passed; with no bulkheads this is
+    /// one test.
     pub(super) fn attempt_ended_at_gates(&mut self, attempt: AttemptKey) {
         if self.gates.bulkheads.any {
             self.leave_bulkhead(attempt);
@@ -75,6 +90,7 @@ impl Simulation<'_> {
     /// builds check their books.
     pub(super) fn finish_gates(&mut self) {
         self.finish_bulkheads();
+        self.finish_shapers();
         self.debug_check_bulkhead_places();
     }
 }

@@ -665,6 +665,20 @@ pub struct BulkheadMetrics {
     pub in_use_max: u64,
 }
 
+/// Per shaper, over attempts that reached it in the measured window: how
+/// many it held back, turned away, or lost to callers that gave up, and
+/// the delays of those it held back and then let through.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ShaperMetrics {
+    pub requests: u64,
+    pub delayed: u64,
+    pub throttled: u64,
+    pub gave_up_waiting: u64,
+    pub passed_after_delay: u64,
+    pub delay_nanos_total: u128,
+    pub delay_max: SimDuration,
+}
+
 /// Per cache: lookups, how they were answered, and the backend calls made.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CacheMetrics {
@@ -777,6 +791,8 @@ pub struct Metrics {
     pub rate_limiters: Vec<RateLimiterMetrics>,
     #[serde(default)]
     pub bulkheads: Vec<BulkheadMetrics>,
+    #[serde(default)]
+    pub shapers: Vec<ShaperMetrics>,
     pub queues: Vec<QueueMetrics>,
     pub consumers: Vec<ConsumerMetrics>,
 }
@@ -819,6 +835,7 @@ impl Metrics {
             caches: vec![Default::default(); scenario.caches.len()],
             rate_limiters: vec![Default::default(); scenario.gates.rate_limiters.len()],
             bulkheads: vec![Default::default(); scenario.gates.bulkheads.len()],
+            shapers: vec![Default::default(); scenario.gates.shapers.len()],
             queues: vec![Default::default(); scenario.queues.len()],
             consumers: vec![Default::default(); scenario.consumers.len()],
         }

@@ -1,4 +1,4 @@
-//! The report's section on gates (rate limiters and bulkheads): each
+//! The report's section on gates (rate limiters, bulkheads, shapers): each
 //! kind's summary in `summary.json`, built from its metrics, and its table
 //! in the text and Markdown reports.
 //!
@@ -24,6 +24,8 @@ pub struct GateSummaries {
     pub rate_limiters: Vec<RateLimiterSummary>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bulkheads: Vec<BulkheadSummary>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shapers: Vec<ShaperSummary>,
 }
 
 pub(super) fn summarize(scenario: &Scenario, metrics: &Metrics) -> GateSummaries {
@@ -44,6 +46,7 @@ pub(super) fn summarize(scenario: &Scenario, metrics: &Metrics) -> GateSummaries
             })
             .collect(),
         bulkheads: bulkhead_summaries(scenario, metrics),
+        shapers: shaper_summaries(scenario, metrics),
     }
 }
 
@@ -82,6 +85,38 @@ pub(super) fn where_attempts_failed(gates: &GateSummaries) -> Vec<String> {
                 b.target
             ));
         }
+    }
+    sentences.extend(gates.shapers.iter().flat_map(shaper_failures));
+    sentences
+}
+
+/// Where attempts failed at a shaper: turned away, or given up on while
+/// held back, each from 1% of its attempts up.
+fn shaper_failures(s: &ShaperSummary) -> Vec<String> {
+    let attempts = s.requests.max(1);
+    let share = |count: u64| count as f64 * 100.0 / attempts as f64;
+    let mut sentences = Vec::new();
+    if s.throttled * 100 >= attempts {
+        sentences.push(format!(
+            "Where attempts failed: at the shaper `{}` in front of `{}` ({}), of its {} attempts, {} ({:.1}%) were turned away as throttled: their turn was more than its max_delay of {} away.",
+            s.name,
+            s.target,
+            format_rate(s.rate_per_s),
+            group_digits(s.requests),
+            group_digits(s.throttled),
+            share(s.throttled),
+            format_ms(s.max_delay_ms)
+        ));
+    }
+    if s.gave_up_waiting * 100 >= attempts {
+        sentences.push(format!(
+            "Callers gave up on attempts the shaper `{}` held back: {} of its {} attempts ({:.1}%) never reached `{}`, their callers' timeouts ran out before their turn.",
+            s.name,
+            group_digits(s.gave_up_waiting),
+            group_digits(s.requests),
+            share(s.gave_up_waiting),
+            s.target
+        ));
     }
     sentences
 }
@@ -122,6 +157,11 @@ pub(super) fn tables(gates: &GateSummaries) -> Vec<(&'static str, Table)> {
         let title =
             "Bulkheads (attempts, retries included; waits of those that waited and got a place)";
         tables.push((title, bulkheads_table(gates)));
+    }
+    if !gates.shapers.is_empty() {
+        let title =
+            "Shapers (attempts, retries included; delays of those held back and then let through)";
+        tables.push((title, shapers_table(gates)));
     }
     tables
 }
@@ -262,3 +302,85 @@ fn bulkheads_table(gates: &GateSummaries) -> Table {
     table
 }
 
+/// A shaper: how much it held back, for how long, and whom it turned away
+/// (as `throttled`), over attempts that reached it in the measured window.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShaperSummary {
+    pub name: String,
+    pub target: String,
+    pub rate_per_s: f64,
+    pub max_delay_ms: f64,
+    /// Attempts, retries included.
+    pub requests: u64,
+    /// Held back for their turn.
+    pub delayed: u64,
+    /// Turned away: their turn was more than `max_delay` away.
+    pub throttled: u64,
+    /// Throttled ÷ requests.
+    pub throttled_ratio: f64,
+    /// Held back, and their callers gave up before their turn.
+    pub gave_up_waiting: u64,
+    /// The mean and longest delay of attempts held back and then let
+    /// through; `None` when none was.
+    pub delay_mean_ms: Option<f64>,
+    pub delay_max_ms: Option<f64>,
+}
+
+fn shaper_summaries(scenario: &Scenario, metrics: &Metrics) -> Vec<ShaperSummary> {
+    let to_ms = |d: SimDuration| round(d.as_nanos() as f64 / 1e6, 3);
+    let shapers = scenario.gates.shapers.iter().zip(&metrics.shapers);
+    shapers
+        .map(|(spec, m)| {
+            let passed = m.passed_after_delay;
+            let delay_mean = (passed > 0).then(|| m.delay_nanos_total as f64 / passed as f64);
+            ShaperSummary {
+                name: spec.name.clone(),
+                target: scenario.target_name(spec.target).to_string(),
+                rate_per_s: spec.rate_per_s,
+                max_delay_ms: to_ms(spec.max_delay),
+                requests: m.requests,
+                delayed: m.delayed,
+                throttled: m.throttled,
+                throttled_ratio: ratio(m.throttled, m.requests),
+                gave_up_waiting: m.gave_up_waiting,
+                delay_mean_ms: delay_mean.map(|nanos| round(nanos / 1e6, 3)),
+                delay_max_ms: (passed > 0).then(|| to_ms(m.delay_max)),
+            }
+        })
+        .collect()
+}
+
+fn shapers_table(gates: &GateSummaries) -> Table {
+    let header = [
+        "shaper",
+        "pace",
+        "attempts",
+        "delayed",
+        "gave up waiting",
+        "delay mean",
+        "delay max",
+        "throttled",
+    ];
+    let mut table = new_table(&header, 1);
+    for s in &gates.shapers {
+        table.add_row(vec![
+            format!("{} → {}", s.name, s.target),
+            format!(
+                "{}, delay ≤ {}",
+                format_rate(s.rate_per_s),
+                format_ms(s.max_delay_ms)
+            ),
+            group_digits(s.requests),
+            group_digits(s.delayed),
+            group_digits(s.gave_up_waiting),
+            ms_or_dash(s.delay_mean_ms),
+            ms_or_dash(s.delay_max_ms),
+            format!(
+                "{} ({:.1}%)",
+                group_digits(s.throttled),
+                s.throttled_ratio * 100.0
+            ),
+        ]);
+    }
+    table
+}

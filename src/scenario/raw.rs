@@ -38,6 +38,8 @@ pub struct RawScenario {
     pub rate_limiters: Option<IndexMap<String, Spanned<RawRateLimiter>>>,
     /// Concurrency limits in front of services or balancers.
     pub bulkheads: Option<IndexMap<String, Spanned<RawBulkhead>>>,
+    /// Rate shapers in front of services or balancers.
+    pub shapers: Option<IndexMap<String, Spanned<RawShaper>>>,
     /// Message queues (SQS semantics).
     pub queues: Option<IndexMap<String, Spanned<RawMessageQueue>>>,
     /// Topics that copy each message to their subscribed queues.
@@ -451,6 +453,18 @@ pub struct RawBulkhead {
     pub max_waiting: Option<Text>,
     /// How long an attempt may wait for a place before it is rejected.
     pub max_wait: Option<Text>,
+}
+
+/// A pacer in front of a target: nginx's `limit_req` with a `burst` and
+/// without `nodelay`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShaper {
+    pub target: Option<Text>,
+    /// Attempts let through per second, evenly spaced, like `100/s`.
+    pub rate: Option<Text>,
+    /// How long an attempt may be held back before it is turned away.
+    pub max_delay: Option<Text>,
 }
 
 /// A message queue, with SQS's keys.

@@ -308,6 +308,7 @@ fn definitions() -> Vec<(&'static str, Value)> {
         ("cache", cache()),
         ("rate_limiter", rate_limiter()),
         ("bulkhead", bulkhead()),
+        ("shaper", shaper()),
         ("message_queue", message_queue()),
         ("redrive", redrive()),
         ("topic", topic()),
@@ -340,6 +341,7 @@ fn top_level() -> Value {
             key("caches", named("cache"), "Caches in front of services or load balancers, by name."),
             key("rate_limiters", named("rate_limiter"), "Token-bucket rate limiters in front of services or load balancers, by name."),
             key("bulkheads", named("bulkhead"), "Caps on the attempts in progress through a point in front of a service or load balancer (Envoy `max_requests`, resilience4j `Bulkhead`), by name."),
+            key("shapers", named("shaper"), "Pacers in front of services or load balancers that space attempts evenly at a rate, holding back a burst rather than refusing it (nginx `limit_req` with `burst`, without `nodelay`), by name."),
             key("queues", named("message_queue"), "Message queues (SQS semantics), by name."),
             key("topics", named("topic"), "Topics that copy each message to their subscribed queues, by name."),
             key("consumers", named("consumer"), "Consumer groups polling queues, by name."),
@@ -387,7 +389,7 @@ fn policy_keys() -> Vec<Key> {
 
 fn source() -> Value {
     let mut keys = vec![
-        key("target", name(), "Required: the service, load balancer, cache, rate limiter, bulkhead, queue or topic that receives the requests.").required(),
+        key("target", name(), "Required: the service, load balancer, cache, rate limiter, bulkhead, shaper, queue or topic that receives the requests.").required(),
         key("class", keyword(&Class::NAMES), "How critical its requests are (Google SRE criticality), downstream calls included: `critical`, `default` or `sheddable`. Services with `queue.discipline: priority` serve the most critical first and drop the least critical first."),
         key("arrivals", json!({ "anyOf": [keyword(&words::ARRIVALS), { "type": "string", "pattern": distribution_pattern() }] }), "Open loop: `poisson` (exponential gaps), `constant` (evenly spaced), or a distribution of the gaps such as `lognormal(median=4ms, p99=40ms)` (then leave out `rate`).").default("poisson"),
         key("rate", rate(), "Open loop: mean arrival rate, e.g. `200/s`; required for `poisson` and `constant` unless a `piecewise` or `trace` shape gives it."),
@@ -580,7 +582,7 @@ fn call() -> Value {
         key(
             "target",
             name(),
-            "Required: the service, load balancer, cache, rate limiter, bulkhead, queue or topic called.",
+            "Required: the service, load balancer, cache, rate limiter, bulkhead, shaper, queue or topic called.",
         )
         .required(),
         key(
@@ -1011,6 +1013,32 @@ fn bulkhead() -> Value {
     )
 }
 
+fn shaper() -> Value {
+    object(
+        "A pacer in front of a service or load balancer: attempts pass at most `rate` a second, evenly spaced; one that comes early is held back until its turn, and one whose turn is more than `max_delay` away is turned away at once as throttled.",
+        vec![
+            key(
+                "target",
+                name(),
+                "Required: the service or load balancer behind the shaper.",
+            )
+            .required(),
+            key(
+                "rate",
+                rate(),
+                "Required: attempts let through per second, evenly spaced, e.g. `100/s`.",
+            )
+            .required(),
+            key(
+                "max_delay",
+                duration(),
+                "How long an attempt may be held back for its turn; one whose turn is further away is throttled (nginx's `burst` is `max_delay` × `rate`).",
+            )
+            .default("0"),
+        ],
+    )
+}
+
 fn message_queue() -> Value {
     object(
         "A message queue with Amazon SQS's semantics and key names.",
@@ -1292,6 +1320,7 @@ mod tests {
             ("cache", keys_of::<RawCache>()),
             ("rate_limiter", keys_of::<RawRateLimiter>()),
             ("bulkhead", keys_of::<RawBulkhead>()),
+            ("shaper", keys_of::<RawShaper>()),
             ("message_queue", keys_of::<RawMessageQueue>()),
             ("redrive", keys_of::<RawRedrive>()),
             ("topic", keys_of::<RawTopic>()),

@@ -16,10 +16,11 @@ pub type EdgeId = u32;
 pub type CacheId = u32;
 pub type RateLimiterId = u32;
 pub type BulkheadId = u32;
+pub type ShaperId = u32;
 
 /// Where a call goes: straight to a service (balanced over its instances),
 /// through a named load balancer, to a cache, through a gate (a rate
-/// limiter, a bulkhead), or onto a queue or topic.
+/// limiter, a bulkhead, a shaper), or onto a queue or topic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     Service(ServiceId),
@@ -33,7 +34,7 @@ pub enum Target {
 /// Every kind a call may name, in words, for messages about a name that
 /// is none of them.
 pub const TARGET_KINDS_IN_WORDS: &str =
-    "service, load balancer, cache, rate limiter, bulkhead, queue or topic";
+    "service, load balancer, cache, rate limiter, bulkhead, shaper, queue or topic";
 
 /// A component that stands in front of one service or load balancer and
 /// decides, attempt by attempt, to pass it on as the same attempt (now or
@@ -45,6 +46,7 @@ pub const TARGET_KINDS_IN_WORDS: &str =
 pub enum Gate {
     RateLimiter(RateLimiterId),
     Bulkhead(BulkheadId),
+    Shaper(ShaperId),
 }
 
 impl Gate {
@@ -53,6 +55,7 @@ impl Gate {
         match self {
             Gate::RateLimiter(_) => "rate_limiter",
             Gate::Bulkhead(_) => "bulkhead",
+            Gate::Shaper(_) => "shaper",
         }
     }
 
@@ -61,6 +64,7 @@ impl Gate {
         match self {
             Gate::RateLimiter(_) => "a rate limiter",
             Gate::Bulkhead(_) => "a bulkhead",
+            Gate::Shaper(_) => "a shaper",
         }
     }
 }
@@ -70,6 +74,7 @@ impl Gate {
 pub struct GateSpecs {
     pub rate_limiters: Vec<RateLimiterSpec>,
     pub bulkheads: Vec<BulkheadSpec>,
+    pub shapers: Vec<ShaperSpec>,
 }
 
 impl GateSpecs {
@@ -79,6 +84,7 @@ impl GateSpecs {
         match gate {
             Gate::RateLimiter(id) => Some(self.rate_limiters.get(id as usize)?.target),
             Gate::Bulkhead(id) => Some(self.bulkheads.get(id as usize)?.target),
+            Gate::Shaper(id) => Some(self.shapers.get(id as usize)?.target),
         }
     }
 
@@ -86,6 +92,7 @@ impl GateSpecs {
         match gate {
             Gate::RateLimiter(id) => &self.rate_limiters[id as usize].name,
             Gate::Bulkhead(id) => &self.bulkheads[id as usize].name,
+            Gate::Shaper(id) => &self.shapers[id as usize].name,
         }
     }
 }
@@ -200,6 +207,20 @@ pub struct BulkheadSpec {
     /// How long an attempt may wait before it is rejected; `None` for as
     /// long as its caller waits.
     pub max_wait: Option<SimDuration>,
+}
+
+/// A pacer in front of a service or load balancer: attempts pass at most
+/// `rate_per_s` a second, evenly spaced (the generic cell rate algorithm);
+/// one that comes early is held back until its turn, as the same attempt,
+/// and one whose turn is more than `max_delay` away is turned away at once
+/// as `throttled`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShaperSpec {
+    pub name: String,
+    /// A service or load balancer.
+    pub target: Target,
+    pub rate_per_s: f64,
+    pub max_delay: SimDuration,
 }
 
 /// Something going wrong for a while, on a schedule.

@@ -727,7 +727,7 @@ fn table() -> Vec<Bad> {
             "duration: 10s\nsources:\n  users:\n    target: gw\n    rate: 10/s\nrate_limiters:\n  gw:\n    target: wbe\n    rate: 5/s\nservices:\n  web:\n    workers: 2\n    service_time: 5ms\n",
             (8, 13),
             "rate_limiters.gw.target",
-            "no service, load balancer, cache, rate limiter, bulkhead, queue or topic is named `wbe`",
+            "no service, load balancer, cache, rate limiter, bulkhead, shaper, queue or topic is named `wbe`",
         ),
     ]
 }

@@ -109,7 +109,7 @@ fn cases() -> Vec<Case> {
             line: 3,
             column: 20,
             path: "sources.users.target",
-            message: "no service, load balancer, cache, rate limiter, bulkhead, queue or topic is named `wbe`",
+            message: "no service, load balancer, cache, rate limiter, bulkhead, shaper, queue or topic is named `wbe`",
             help: Some("did you mean `web`?"),
         },
         Case {
@@ -301,7 +301,7 @@ fn cases() -> Vec<Case> {
             line: 7,
             column: 31,
             path: "faults[0].target",
-            message: "no service, load balancer, cache, rate limiter, bulkhead, queue or topic is named `wbe`",
+            message: "no service, load balancer, cache, rate limiter, bulkhead, shaper, queue or topic is named `wbe`",
             help: Some("did you mean `web`?"),
         },
         Case {

@@ -28,6 +28,7 @@ mod safety_cli;
 mod scale_out;
 mod schema;
 mod semantics;
+mod shapers;
 mod study_cli;
 mod theory;
 mod tidy;

@@ -310,12 +310,15 @@ fn scenario_yaml(
         "s0"
     };
     // One scenario in three sends its entry traffic through a bulkhead,
-    // with or without a line, with or without a longest wait.
+    // with or without a line, with or without a longest wait; another
+    // through a shaper, which may or may not hold attempts back.
     let bulkhead = !cached && seed.is_multiple_of(3);
-    let target = match (cached, bulkhead) {
-        (true, _) => "c",
-        (false, true) => "bh",
-        (false, false) => backend,
+    let shaper = !cached && seed % 3 == 1;
+    let target = match (cached, bulkhead, shaper) {
+        (true, _, _) => "c",
+        (false, true, _) => "bh",
+        (false, false, true) => "sh",
+        (false, false, false) => backend,
     };
     let mut text = format!(
         "seed: {seed}\nduration: 3s\nwarmup: {warmup_ms}ms\ndeadline_propagation: {propagation}\nsources:\n  src: {{ target: {target}, {load}, keys: \"zipf(count=300, exponent=1.0)\", {} }}\n  low: {{ target: {target}, rate: 30/s, class: sheddable }}\nservices:\n",
@@ -373,12 +376,19 @@ fn scenario_yaml(
         .map(|s| s.discipline == "processor_sharing")
         .collect();
     // A latency fault applies to calls into the entry: a bulkhead, if there is one.
-    let called = if bulkhead { "bh" } else { backend };
+    let called = if cached { backend } else { target };
     text.push_str(&faults_yaml(faults, &sharing, called));
     if balancer && services.len() > 1 {
         text.push_str(
             "load_balancers:\n  lb: { strategy: least_outstanding, backends: [s0, s1] }\n",
         );
+    }
+    if shaper {
+        text.push_str(&format!(
+            "shapers:\n  sh: {{ target: {backend}, rate: {}/s, max_delay: {}ms }}\n",
+            u64::from(rate / 2 + 1) + (seed / 3) % 500,
+            (seed / 9) % 3 * 50
+        ));
     }
     if bulkhead {
         let line = (seed / 7) % 4 * 5;
@@ -475,6 +485,10 @@ proptest! {
                         let lost = service.shed + service.displaced + service.queue_timeouts + service.refused + service.hung + service.lost_in_crash;
             let ended = service.rejected + lost + service.succeeded + service.errors + service.expired + service.in_system_at_end;
             prop_assert_eq!(service.attempts, ended, "service {}", service.name);
+        }
+        for shaper in &summary.gates.shapers {
+            prop_assert!(shaper.throttled <= shaper.requests, "{:?}", shaper);
+            prop_assert!(shaper.delay_max_ms.unwrap_or(0.0) <= shaper.max_delay_ms + 1e-3, "{:?}", shaper);
         }
         for bulkhead in &summary.gates.bulkheads {
             prop_assert!(bulkhead.in_use_max <= bulkhead.max_concurrent, "{:?}", bulkhead);

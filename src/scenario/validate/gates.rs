@@ -7,6 +7,7 @@
 
 mod bulkhead;
 mod rate_limiter;
+mod shaper;
 
 use crate::scenario::raw::{RawScenario, Text};
 use crate::scenario::spec::{GateSpecs, Target};
@@ -19,12 +20,14 @@ impl Checker {
     pub(super) fn collect_gate_names(&mut self, raw: &RawScenario) {
         self.collect_rate_limiter_names(raw);
         self.collect_bulkhead_names(raw);
+        self.collect_shaper_names(raw);
     }
 
     pub(super) fn gates(&mut self, raw: &RawScenario) -> GateSpecs {
         GateSpecs {
             rate_limiters: self.rate_limiters(raw),
             bulkheads: self.bulkheads(raw),
+            shapers: self.shapers(raw),
         }
     }
 

@@ -1,0 +1,64 @@
+//! Validating shapers: where they sit, their pace, and how long they may
+//! hold an attempt back.
+
+use crate::engine::SimDuration;
+use crate::scenario::raw::{RawScenario, RawShaper};
+use crate::scenario::spec::{Gate, ShaperSpec, Target};
+use crate::scenario::units;
+use crate::scenario::yaml::{Spanned, position_of};
+
+use super::super::{Checker, MAX_DURATION};
+
+/// The fastest pace accepted: an attempt a nanosecond.
+const MAX_RATE_PER_S: f64 = 1e9;
+
+impl Checker {
+    /// Shapers share the namespace of services, balancers and caches.
+    pub(in crate::scenario::validate) fn collect_shaper_names(&mut self, raw: &RawScenario) {
+        let shapers = raw.shapers.iter().flat_map(|s| s.iter());
+        for (index, (name, body)) in shapers.enumerate() {
+            let target = Target::Gate(Gate::Shaper(index as u32));
+            self.add_target_name(name, "shapers", position_of(body), target);
+        }
+    }
+
+    pub(in crate::scenario::validate) fn shapers(&mut self, raw: &RawScenario) -> Vec<ShaperSpec> {
+        let shapers = raw.shapers.iter().flat_map(|s| s.iter());
+        shapers
+            .filter_map(|(name, body)| self.shaper(name, body))
+            .collect()
+    }
+
+    fn shaper(&mut self, name: &str, body: &Spanned<RawShaper>) -> Option<ShaperSpec> {
+        let path = format!("shapers.{name}");
+        let raw = &body.value;
+        let at = Some(position_of(body));
+        let rate_per_s = self.required(&raw.rate, &format!("{path}.rate"), at, |t| {
+            let rate = units::parse_rate(t)?;
+            match rate > 0.0 && rate <= MAX_RATE_PER_S {
+                true => Ok(rate),
+                false => Err(format!(
+                    "a shaper's rate must be above 0 and at most {MAX_RATE_PER_S:e}/s"
+                )),
+            }
+        });
+        let max_delay = self.or(
+            &raw.max_delay,
+            &format!("{path}.max_delay"),
+            SimDuration::ZERO,
+            |t| match units::parse_duration(t)? {
+                delay if delay > MAX_DURATION => {
+                    Err(format!("`{t}` is longer than the limit of {MAX_DURATION}"))
+                }
+                delay => Ok(delay),
+            },
+        );
+        let target = self.gate_target(raw.target.as_ref(), &path, at, "a shaper")?;
+        Some(ShaperSpec {
+            name: name.to_string(),
+            target,
+            rate_per_s: rate_per_s?,
+            max_delay,
+        })
+    }
+}
