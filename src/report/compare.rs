@@ -263,20 +263,7 @@ pub fn headline_metrics(summary: &Summary) -> Vec<Headline> {
             Some(cache.backend_calls_per_s),
         ));
     }
-    for limiter in &summary.gates.rate_limiters {
-        metrics.push((
-            format!("{} throttled", limiter.name),
-            Unit::Percent,
-            Some(limiter.throttled_ratio * 100.0),
-        ));
-    }
-    for bulkhead in &summary.gates.bulkheads {
-        metrics.push((
-            format!("{} rejected", bulkhead.name),
-            Unit::Percent,
-            Some(bulkhead.rejected_ratio * 100.0),
-        ));
-    }
+    metrics.extend(super::gates::comparison_rows(&summary.gates));
     if !only_sends {
         metrics.extend(processing);
     }

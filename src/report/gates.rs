@@ -13,6 +13,7 @@ use crate::engine::SimDuration;
 use crate::report::metrics::Metrics;
 use crate::scenario::Scenario;
 
+use super::compare::Unit;
 use super::summary::{ratio, round};
 use super::text::{format_ms, format_rate, group_digits, ms_or_dash, new_table};
 
@@ -145,6 +146,20 @@ pub(super) fn bulkhead_rejections(b: &BulkheadSummary) -> String {
         (0, _) => waited,
         _ => format!("{full}, {waited}"),
     }
+}
+
+/// The rows `stampede compare` adds per gate: the share of attempts each
+/// turned away.
+pub(super) fn comparison_rows(gates: &GateSummaries) -> Vec<(String, Unit, Option<f64>)> {
+    let limiters = gates.rate_limiters.iter();
+    let limiters = limiters.map(|l| (format!("{} throttled", l.name), l.throttled_ratio));
+    let bulkheads = gates.bulkheads.iter();
+    let bulkheads = bulkheads.map(|b| (format!("{} rejected", b.name), b.rejected_ratio));
+    let shapers = gates.shapers.iter();
+    let shapers = shapers.map(|s| (format!("{} throttled", s.name), s.throttled_ratio));
+    let rows = limiters.chain(bulkheads).chain(shapers);
+    rows.map(|(name, share)| (name, Unit::Percent, Some(share * 100.0)))
+        .collect()
 }
 
 /// The tables of the kinds the scenario has, with their titles.
