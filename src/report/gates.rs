@@ -92,34 +92,39 @@ pub(super) fn where_attempts_failed(gates: &GateSummaries) -> Vec<String> {
 }
 
 /// Where attempts failed at a shaper: turned away, or given up on while
-/// held back, each from 1% of its attempts up.
+/// held back, each from 1% of its attempts up, the larger first.
 fn shaper_failures(s: &ShaperSummary) -> Vec<String> {
     let attempts = s.requests.max(1);
     let share = |count: u64| count as f64 * 100.0 / attempts as f64;
-    let mut sentences = Vec::new();
-    if s.throttled * 100 >= attempts {
-        sentences.push(format!(
-            "Where attempts failed: at the shaper `{}` in front of `{}` ({}), of its {} attempts, {} ({:.1}%) were turned away as throttled: their turn was more than its max_delay of {} away.",
-            s.name,
-            s.target,
-            format_rate(s.rate_per_s),
-            group_digits(s.requests),
-            group_digits(s.throttled),
-            share(s.throttled),
-            format_ms(s.max_delay_ms)
-        ));
-    }
-    if s.gave_up_waiting * 100 >= attempts {
-        sentences.push(format!(
-            "Callers gave up on attempts the shaper `{}` held back: {} of its {} attempts ({:.1}%) never reached `{}`, their callers' timeouts ran out before their turn.",
-            s.name,
-            group_digits(s.gave_up_waiting),
-            group_digits(s.requests),
-            share(s.gave_up_waiting),
-            s.target
-        ));
-    }
-    sentences
+    let why_throttled = match s.max_delay_ms {
+        0.0 => "it came before its turn and its max_delay is 0".to_string(),
+        ms => format!(
+            "their turn was more than its max_delay of {} away",
+            format_ms(ms)
+        ),
+    };
+    let throttled = format!(
+        "Where attempts failed: at the shaper `{}` in front of `{}` ({}), of its {} attempts, {} ({:.1}%) were turned away as throttled: {why_throttled}.",
+        s.name,
+        s.target,
+        format_rate(s.rate_per_s),
+        group_digits(s.requests),
+        group_digits(s.throttled),
+        share(s.throttled),
+    );
+    let gave_up = format!(
+        "Callers gave up on attempts the shaper `{}` held back: {} of its {} attempts ({:.1}%) never reached `{}`, their callers' time ran out before their turn.",
+        s.name,
+        group_digits(s.gave_up_waiting),
+        group_digits(s.requests),
+        share(s.gave_up_waiting),
+        s.target
+    );
+    let mut found = vec![(s.throttled, throttled), (s.gave_up_waiting, gave_up)];
+    found.retain(|(count, _)| count * 100 >= attempts);
+    // Stable: a tie keeps the throttled first.
+    found.sort_by_key(|(count, _)| std::cmp::Reverse(*count));
+    found.into_iter().map(|(_, sentence)| sentence).collect()
 }
 
 /// Why a bulkhead turned attempts away: a full line, a wait too long, or both.

@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 
 use super::suggest::did_you_mean;
 
-/// The sections whose keys are component names rather than schema keys.
+/// The sections whose keys are component names rather than schema keys
+/// (and the gates' sections, [`super::spec::GATE_SECTIONS`]).
 const COMPONENT_SECTIONS: [&str; 7] = [
     "sources",
     "services",
@@ -88,8 +89,10 @@ fn set_at(
     let here = walked.join(".");
     match segment {
         Segment::Key(key) => {
-            let component_level =
-                walked.len() == 1 && COMPONENT_SECTIONS.contains(&walked[0].as_str());
+            let is_section = |name: &str| {
+                COMPONENT_SECTIONS.contains(&name) || super::spec::GATE_SECTIONS.contains(&name)
+            };
+            let component_level = walked.len() == 1 && is_section(&walked[0]);
             // A wildcard branch without the list the path goes on to index
             // (a service with no `calls`) simply does not match.
             let indexes_next = matches!(rest.first(), Some(Segment::Index(_) | Segment::AnyIndex));
@@ -98,9 +101,7 @@ fn set_at(
             }
             let map = as_map(node, &here)?;
             if !map.contains_key(key) {
-                if component_level
-                    || walked.is_empty() && COMPONENT_SECTIONS.contains(&key.as_str())
-                {
+                if component_level || walked.is_empty() && is_section(key) {
                     return Err(no_such(key, &here, map));
                 }
                 map.insert(key.clone(), Value::Object(Map::new()));
@@ -204,7 +205,8 @@ mod tests {
             "services": {
                 "web": { "calls": [ { "target": "db" }, { "target": "cache", "retry": { "backoff": "none" } } ] },
                 "db": { "service_time": "1ms" }
-            }
+            },
+            "shapers": { "pace": { "target": "db", "rate": "10/s" } }
         })
     }
 
@@ -266,6 +268,9 @@ mod tests {
         assert!(error.contains("did you mean `web`"), "{error}");
         let error = set(&mut t, "services.web.calls[5].target", json!("x")).unwrap_err();
         assert!(error.contains("has 2 items"), "{error}");
+        // A gate's name is a component's name too: no misspelt one is created.
+        let error = set(&mut t, "shapers.pcae.max_delay", json!("1s")).unwrap_err();
+        assert!(error.contains("did you mean `pace`"), "{error}");
         let error = set(&mut t, "sources.users.rate.per", json!("x")).unwrap_err();
         assert!(error.contains("is not a map"), "{error}");
         let error = set(&mut t, "servces.web.workers", json!(1));

@@ -49,6 +49,9 @@ pub enum Gate {
     Shaper(ShaperId),
 }
 
+/// Each kind of gate's section in a scenario file.
+pub const GATE_SECTIONS: [&str; 3] = ["rate_limiters", "bulkheads", "shapers"];
+
 impl Gate {
     /// The kind, as reports' JSON names it (`rate_limiter`).
     pub fn kind_name(self) -> &'static str {

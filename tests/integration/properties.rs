@@ -384,10 +384,13 @@ fn scenario_yaml(
         );
     }
     if shaper {
+        // Shorter than the entry's callers wait, as validation requires.
+        let waited = entry.timeout_ms.into_iter().chain(entry.deadline_ms).min();
+        let max_delay = waited.map_or(u64::MAX, |ms| u64::from(ms) - 1);
         text.push_str(&format!(
             "shapers:\n  sh: {{ target: {backend}, rate: {}/s, max_delay: {}ms }}\n",
             u64::from(rate / 2 + 1) + (seed / 3) % 500,
-            (seed / 9) % 3 * 50
+            ((seed / 9) % 3 * 50).min(max_delay)
         ));
     }
     if bulkhead {

@@ -230,10 +230,11 @@ impl Checker {
         let services = self.services(raw);
         let balancers = self.balancers(raw);
         let caches = self.caches(raw);
-        let gates = self.gates(raw);
         let queues = self.queues(raw);
         let topics = self.topics(raw);
         let consumers = self.consumers(raw);
+        // After every call edge exists, so that a gate may check its callers.
+        let gates = self.gates(raw);
         self.check_acyclic(&services, &balancers, &caches, &gates, raw);
         let faults = self.faults(raw, &services, &consumers);
         let cost = self.prices(raw, &consumers);
