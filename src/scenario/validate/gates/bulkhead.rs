@@ -1,8 +1,8 @@
 //! Validating bulkheads: where they sit, how many attempts they let through
 //! at once, and how many may wait for how long.
 
-use crate::scenario::raw::{RawBulkhead, RawScenario};
-use crate::scenario::spec::{BulkheadSpec, Gate, Target};
+use crate::scenario::raw::RawBulkhead;
+use crate::scenario::spec::BulkheadSpec;
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
@@ -13,26 +13,11 @@ use super::super::{Checker, MAX_DURATION, positive_duration};
 const MAX_PLACES: u64 = 1_000_000;
 
 impl Checker {
-    /// Bulkheads share the namespace of services, balancers and caches.
-    pub(in crate::scenario::validate) fn collect_bulkhead_names(&mut self, raw: &RawScenario) {
-        let bulkheads = raw.bulkheads.iter().flat_map(|b| b.iter());
-        for (index, (name, body)) in bulkheads.enumerate() {
-            let target = Target::Gate(Gate::Bulkhead(index as u32));
-            self.add_target_name(name, "bulkheads", position_of(body), target);
-        }
-    }
-
-    pub(in crate::scenario::validate) fn bulkheads(
+    pub(super) fn bulkhead(
         &mut self,
-        raw: &RawScenario,
-    ) -> Vec<BulkheadSpec> {
-        let bulkheads = raw.bulkheads.iter().flat_map(|b| b.iter());
-        bulkheads
-            .filter_map(|(name, body)| self.bulkhead(name, body))
-            .collect()
-    }
-
-    fn bulkhead(&mut self, name: &str, body: &Spanned<RawBulkhead>) -> Option<BulkheadSpec> {
+        name: &str,
+        body: &Spanned<RawBulkhead>,
+    ) -> Option<BulkheadSpec> {
         let path = format!("bulkheads.{name}");
         let raw = &body.value;
         let at = Some(position_of(body));

@@ -2,46 +2,19 @@
 //! hold an attempt back.
 
 use crate::engine::SimDuration;
-use crate::scenario::raw::{RawScenario, RawShaper, Text};
-use crate::scenario::spec::{Gate, ShaperSpec, Target};
+use crate::scenario::raw::{RawShaper, Text};
+use crate::scenario::spec::ShaperSpec;
 use crate::scenario::units;
 use crate::scenario::yaml::{Spanned, position_of};
 
 use super::super::{Checker, MAX_DURATION};
 
-/// The fastest pace accepted: an attempt a nanosecond.
-const MAX_RATE_PER_S: f64 = 1e9;
-
 impl Checker {
-    /// Shapers share the namespace of services, balancers and caches.
-    pub(in crate::scenario::validate) fn collect_shaper_names(&mut self, raw: &RawScenario) {
-        let shapers = raw.shapers.iter().flat_map(|s| s.iter());
-        for (index, (name, body)) in shapers.enumerate() {
-            let target = Target::Gate(Gate::Shaper(index as u32));
-            self.add_target_name(name, "shapers", position_of(body), target);
-        }
-    }
-
-    pub(in crate::scenario::validate) fn shapers(&mut self, raw: &RawScenario) -> Vec<ShaperSpec> {
-        let shapers = raw.shapers.iter().flat_map(|s| s.iter());
-        shapers
-            .filter_map(|(name, body)| self.shaper(name, body))
-            .collect()
-    }
-
-    fn shaper(&mut self, name: &str, body: &Spanned<RawShaper>) -> Option<ShaperSpec> {
+    pub(super) fn shaper(&mut self, name: &str, body: &Spanned<RawShaper>) -> Option<ShaperSpec> {
         let path = format!("shapers.{name}");
         let raw = &body.value;
         let at = Some(position_of(body));
-        let rate_per_s = self.required(&raw.rate, &format!("{path}.rate"), at, |t| {
-            let rate = units::parse_rate(t)?;
-            match rate > 0.0 && rate <= MAX_RATE_PER_S {
-                true => Ok(rate),
-                false => Err(format!(
-                    "a shaper's rate must be above 0 and at most {MAX_RATE_PER_S:e}/s"
-                )),
-            }
-        });
+        let rate_per_s = self.gate_rate(&raw.rate, &path, at, "a shaper's");
         let max_delay = self.or(
             &raw.max_delay,
             &format!("{path}.max_delay"),
