@@ -13,6 +13,9 @@ mod bulkhead;
 mod rate_limiter;
 mod shaper;
 
+use std::collections::VecDeque;
+
+use crate::engine::SimTime;
 use crate::scenario::spec::{Gate, Scenario};
 
 use self::bulkhead::{BulkheadEvent, Bulkheads};
@@ -86,11 +89,27 @@ impl Simulation<'_> {
         }
     }
 
+    /// Of the attempts a gate holds in `line`, with when each arrived:
+    /// those that arrived in the measured window and whose callers have
+    /// given up since.
+    fn given_up_in(&self, line: &VecDeque<(Delivery, SimTime)>) -> u64 {
+        let given_up = line.iter().filter(|(held, arrived_at)| {
+            self.kernel.in_window(*arrived_at) && !self.calls.attempts.contains_key(held.attempt)
+        });
+        given_up.count() as u64
+    }
+
     /// The run has ended: gates count what they still hold, and debug
     /// builds check their books.
     pub(super) fn finish_gates(&mut self) {
-        self.finish_bulkheads();
-        self.finish_shapers();
+        for (index, state) in self.gates.bulkheads.states.iter().enumerate() {
+            let given_up = self.given_up_in(&state.line);
+            self.recorder.metrics.bulkheads[index].gave_up_waiting += given_up;
+        }
+        for (index, state) in self.gates.shapers.states.iter().enumerate() {
+            let given_up = self.given_up_in(&state.held);
+            self.recorder.metrics.shapers[index].gave_up_waiting += given_up;
+        }
         self.debug_check_bulkhead_places();
     }
 }

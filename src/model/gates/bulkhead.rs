@@ -34,7 +34,7 @@ use super::super::sim::{Delivery, Simulation};
 
 /// The bulkheads room: the places taken and the line of each.
 pub(in crate::model) struct Bulkheads {
-    states: Vec<BulkheadState>,
+    pub states: Vec<BulkheadState>,
     /// The bulkhead whose place each attempt holds, for those that hold one.
     holders: SecondaryMap<AttemptKey, u32>,
     /// Whether the scenario has bulkheads at all.
@@ -42,7 +42,7 @@ pub(in crate::model) struct Bulkheads {
 }
 
 #[derive(Default)]
-struct BulkheadState {
+pub(in crate::model) struct BulkheadState {
     /// Places taken: held by attempts, or being handed on.
     in_use: u32,
     /// Places freed while attempts waited, whose handing on is scheduled.
@@ -50,7 +50,7 @@ struct BulkheadState {
     /// Attempts waiting for a place, oldest first, with when each began
     /// to wait. Some may belong to callers that gave up since: they are
     /// skipped when reached.
-    line: VecDeque<(Delivery, SimTime)>,
+    pub line: VecDeque<(Delivery, SimTime)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -211,17 +211,6 @@ impl Simulation<'_> {
                 self.recorder.metrics.bulkheads[bulkhead as usize].rejected_waiting += 1;
             }
             self.answer_at(now, delivery.attempt, Err(Failure::Rejected));
-        }
-    }
-
-    /// Counts the attempts left in line at the end whose callers gave up.
-    pub(in crate::model) fn finish_bulkheads(&mut self) {
-        for (index, state) in self.gates.bulkheads.states.iter().enumerate() {
-            let gave_up = state.line.iter().filter(|(waiting, waited_from)| {
-                self.kernel.in_window(*waited_from)
-                    && !self.calls.attempts.contains_key(waiting.attempt)
-            });
-            self.recorder.metrics.bulkheads[index].gave_up_waiting += gave_up.count() as u64;
         }
     }
 

@@ -25,17 +25,17 @@ use super::super::sim::{Delivery, Simulation};
 
 /// The shapers room: each shaper's next turn and the attempts held back.
 pub(in crate::model) struct Shapers {
-    states: Vec<ShaperState>,
+    pub states: Vec<ShaperState>,
 }
 
 #[derive(Default)]
-struct ShaperState {
+pub(in crate::model) struct ShaperState {
     /// The instant, in nanoseconds, from which the next attempt may pass:
     /// the algorithm's "theoretical arrival time".
     next_turn_at_nanos: f64,
     /// Attempts held back for their turns, in the order they pass, with
     /// when each arrived.
-    held: VecDeque<(Delivery, SimTime)>,
+    pub held: VecDeque<(Delivery, SimTime)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -108,16 +108,5 @@ impl Simulation<'_> {
         }
         let target = self.kernel.scenario.gates.shapers[shaper as usize].target;
         self.deliver(target, delivery);
-    }
-
-    /// Counts the attempts still held back at the end whose callers gave up.
-    pub(in crate::model) fn finish_shapers(&mut self) {
-        for (index, state) in self.gates.shapers.states.iter().enumerate() {
-            let gave_up = state.held.iter().filter(|(held, arrived_at)| {
-                self.kernel.in_window(*arrived_at)
-                    && !self.calls.attempts.contains_key(held.attempt)
-            });
-            self.recorder.metrics.shapers[index].gave_up_waiting += gave_up.count() as u64;
-        }
     }
 }
