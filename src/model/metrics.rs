@@ -813,7 +813,7 @@ impl Metrics {
                 .iter()
                 .map(|source| {
                     let window = scenario
-                        .trigger_window(source)
+                        .disturbance_window()
                         .map(|(start, end)| (SimTime::ZERO + start, SimTime::ZERO + end));
                     SourceMetrics {
                         job: source.job.as_ref().map(|_| JobMetrics::default()),

@@ -460,7 +460,7 @@ pub fn recoveries(scenario: &Scenario, series: &TimeSeries) -> Vec<Recovery> {
             )
         })
         .filter_map(|source| {
-            let window = scenario.trigger_window(source)?;
+            let window = scenario.disturbance_window()?;
             recovery_of(&source.name, window, scenario.warmup, series)
         })
         .collect()

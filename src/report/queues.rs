@@ -290,11 +290,7 @@ pub(super) fn drain_of(scenario: &Scenario, series: &TimeSeries, queue: &str) ->
         .consumers
         .iter()
         .find(|c| c.queue == id && c.schedule.is_none())?;
-    let (start, end) = scenario
-        .sources
-        .iter()
-        .filter_map(|source| scenario.trigger_window(source))
-        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))?;
+    let (start, end) = scenario.disturbance_window()?;
     let (start_s, end_s) = (start.as_secs_f64(), end.as_secs_f64());
     let warmup_s = scenario.warmup.as_secs_f64();
     let interval_s = series.interval.as_secs_f64();

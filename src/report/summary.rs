@@ -39,7 +39,8 @@ pub struct Summary {
     /// Why the run stopped before its duration, if it did.
     pub stopped_early: Option<String>,
     pub totals: Totals,
-    /// For each source with a surge: did goodput come back afterwards?
+    /// For each source, when any source surges or anything fails: did its
+    /// goodput come back after the disturbance?
     pub recovery: Vec<Recovery>,
     pub sources: Vec<SourceSummary>,
     /// Sources grouped by class, when they are of more than one.

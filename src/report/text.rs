@@ -254,14 +254,19 @@ pub fn recovery_lines(summary: &Summary) -> String {
     for r in &summary.recovery {
         let window = format_window(r.trigger_start_s, r.trigger_end_s, "–");
         let verdict = match r.recovery_time_s {
-            Some(seconds) => format!("recovered {} after it ended", format_seconds(seconds)),
+            Some(seconds) => format!(
+                "recovered {} after the {trigger} at {window} ended",
+                format_seconds(seconds)
+            ),
             None => format!(
-                "did NOT recover within the run: goodput is {:.0}% of before (a metastable failure)",
+                "did NOT recover from the {trigger} at {window} within the run: goodput is {:.0}% of before (a metastable failure)",
                 r.final_goodput_ratio * 100.0
             ),
         };
+        // Every source is judged against the whole disturbance, whichever
+        // source surged: the one that suffers may not be the one that surged.
         out.push_str(&format!(
-            "{}: {trigger} {window}, goodput before {}; {verdict}\n",
+            "{} (goodput before {}): {verdict}\n",
             r.source,
             format_rate(r.baseline_goodput_per_s)
         ));

@@ -571,12 +571,10 @@ fn share(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Whether a source has a surge or a fault to recover from (for `recovery_time`).
+/// Whether a source has a surge or a fault to recover from (for
+/// `recovery_time`): any source's surge, or any fault.
 pub fn has_surge(scenario: &Scenario, source: &str) -> bool {
-    scenario
-        .sources
-        .iter()
-        .any(|s| s.name == source && scenario.trigger_window(s).is_some())
+    scenario.sources.iter().any(|s| s.name == source) && scenario.disturbance_window().is_some()
 }
 
 #[cfg(test)]

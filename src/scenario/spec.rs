@@ -862,16 +862,20 @@ pub enum Jitter {
 impl Scenario {
     /// The window a source's recovery is measured from: its surge, if it
     /// ends, joined with every fault; `None` if there is neither.
-    pub fn trigger_window(&self, source: &SourceSpec) -> Option<(SimDuration, SimDuration)> {
-        let surge = match &source.load {
+    /// The disturbance every source is judged against: from the first
+    /// surge or fault to the end of the last. A surge on one source is a
+    /// disturbance to every other that shares the system with it (its
+    /// shoppers may never recover from its analysts' surge), so each source
+    /// gets a window, and a verdict, when any source surges or anything fails.
+    pub fn disturbance_window(&self) -> Option<(SimDuration, SimDuration)> {
+        let surges = self.sources.iter().filter_map(|source| match &source.load {
             Load::Open {
                 shape: Some(shape), ..
             } => shape.trigger_window(),
             _ => None,
-        };
+        });
         let faults = self.faults.iter().map(|f| (f.at, f.at + f.duration));
-        surge
-            .into_iter()
+        surges
             .chain(faults)
             .reduce(|(start, end), (from, to)| (start.min(from), end.max(to)))
     }

@@ -623,3 +623,32 @@ fn run_says_when_a_file_holds_variants_it_did_not_run() {
     let plain = stdout(&["run", plain.path().to_str().unwrap()]);
     assert!(!plain.contains("also declares the variants"), "{plain}");
 }
+
+/// One client's surge can leave another's requests failing long after it:
+/// every source gets a recovery verdict, not only the one that surged. In
+/// the bulkhead scenario's base the analysts surge and recover at once,
+/// while the shoppers never do, and the report's first lines say so.
+#[test]
+fn the_source_that_suffers_gets_a_verdict_even_when_another_surged() {
+    let (_, summary) = run(&crate::common::bundled("bulkhead-isolation.yaml"));
+    let verdict = |name: &str| {
+        let found = summary.recovery.iter().find(|r| r.source == name);
+        found.unwrap_or_else(|| panic!("no verdict for {name}: {:?}", summary.recovery))
+    };
+    assert!(!verdict("shoppers").recovered, "{:?}", summary.recovery);
+    assert!(verdict("analysts").recovered, "{:?}", summary.recovery);
+    let text = stampede()
+        .args([
+            "run",
+            &crate::common::scenario_path("bulkhead-isolation.yaml"),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(
+            "shoppers (goodput before 600.8/s): did NOT recover from the surge at 30s–60s"
+        ),
+        "{text}"
+    );
+}
