@@ -13,6 +13,7 @@
 
 use crate::engine::SimTime;
 use crate::model::metrics::Failure;
+use crate::scenario::spec::Gate;
 
 /// Which requests to trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +142,12 @@ pub enum MarkKind {
     },
     MessageDeadLettered {
         queue: u32,
+    },
+    /// A gate held the attempt back this long before passing it on: a
+    /// bulkhead's line, a shaper's wait for the attempt's turn.
+    HeldByGate {
+        gate: Gate,
+        wait_ns: u64,
     },
 }
 

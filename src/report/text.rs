@@ -687,9 +687,10 @@ pub fn percent_trimmed(fraction: f64) -> String {
 pub fn format_ms(ms: f64) -> String {
     if ms == 0.0 {
         "0".to_string()
-    } else if ms < 1.0 {
+    // The unit is chosen after rounding: 999.7ms reads 1.00s, not 1000ms.
+    } else if ms < 0.9995 {
         format!("{:.0}us", ms * 1000.0)
-    } else if ms < 1000.0 {
+    } else if ms < 999.5 {
         format!("{}ms", three_significant(ms))
     } else if let Some(long) = long_duration(ms / 1000.0) {
         long
@@ -781,6 +782,9 @@ mod tests {
         assert_eq!(format_ms(4.0), "4.00ms");
         assert_eq!(format_ms(12.34), "12.3ms");
         assert_eq!(format_ms(1250.0), "1.25s");
+        // The unit follows the rounded value.
+        assert_eq!(format_ms(999.7), "1.00s");
+        assert_eq!(format_ms(0.9997), "1.00ms");
     }
 
     #[test]

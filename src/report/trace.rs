@@ -17,6 +17,7 @@ use crate::engine::SimTime;
 use crate::model::metrics::Failure;
 use crate::model::trace::{AttemptEnd, MarkKind, Span, SpanKind, TraceLog, TracedRequest};
 use crate::scenario::Scenario;
+use crate::scenario::spec::Gate;
 
 use super::text::format_ms;
 
@@ -205,6 +206,15 @@ impl Names<'_> {
                     "message sent to {}",
                     self.scenario.queues[queue as usize].name
                 )
+            }
+            MarkKind::HeldByGate { gate, wait_ns } => {
+                let wait = format_ms(wait_ns as f64 / 1e6);
+                let name = self.scenario.gates.name(gate);
+                match gate {
+                    Gate::Bulkhead(_) => format!("got a place at {name} after {wait} in line"),
+                    Gate::Shaper(_) => format!("held back {wait} by {name} until its turn"),
+                    Gate::RateLimiter(_) => format!("held back {wait} by {name}"),
+                }
             }
         }
     }

@@ -278,3 +278,34 @@ fn marks_follow_timeouts_and_messages() {
     );
     assert!(waterfall.contains("ok after 0ms"), "{waterfall}");
 }
+
+/// A request held by a gate says so where it waited: a bulkhead's line, a
+/// shaper's wait for its turn, each with its length.
+#[test]
+fn the_waterfall_shows_where_a_gate_held_an_attempt() {
+    let cases = [
+        (
+            "bulkheads:\n  gate: { target: db, max_concurrent: 1, max_waiting: 100 }\n",
+            "got a place at gate after",
+        ),
+        (
+            "shapers:\n  gate: { target: db, rate: 50/s, max_delay: 2s }\n",
+            "by gate until its turn",
+        ),
+    ];
+    for (gate, expected) in cases {
+        let text = format!(
+            "duration: 5s\nsources:\n  users: {{ target: gate, rate: 80/s }}\n\
+             services:\n  db: {{ workers: 4, service_time: 10ms }}\n{gate}"
+        );
+        let file = write_temp(&text);
+        let output = stampede()
+            .args(["trace", "--slowest"])
+            .arg(file.path())
+            .output()
+            .unwrap();
+        let waterfall = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{waterfall}");
+        assert!(waterfall.contains(expected), "{expected}: {waterfall}");
+    }
+}

@@ -27,10 +27,12 @@ use std::collections::VecDeque;
 use slotmap::SecondaryMap;
 
 use crate::engine::SimTime;
+use crate::scenario::spec::Gate;
 
 use super::super::event::AttemptKey;
 use super::super::metrics::Failure;
 use super::super::sim::{Delivery, Simulation};
+use super::super::trace::MarkKind;
 
 /// The bulkheads room: the places taken and the line of each.
 pub(in crate::model) struct Bulkheads {
@@ -175,9 +177,14 @@ impl Simulation<'_> {
                 self.recorder.metrics.bulkheads[bulkhead as usize].gave_up_waiting += gave_up;
                 continue;
             }
+            let wait = now - waited_from;
+            let held = MarkKind::HeldByGate {
+                gate: Gate::Bulkhead(bulkhead),
+                wait_ns: wait.as_nanos(),
+            };
+            self.mark_attempt(delivery.attempt, held);
             if self.kernel.in_window(waited_from) {
                 let metrics = &mut self.recorder.metrics.bulkheads[bulkhead as usize];
-                let wait = now - waited_from;
                 metrics.admitted_after_waiting += 1;
                 metrics.wait_nanos_total += u128::from(wait.as_nanos());
                 metrics.wait_max = metrics.wait_max.max(wait);

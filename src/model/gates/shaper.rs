@@ -18,10 +18,11 @@
 use std::collections::VecDeque;
 
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::spec::Scenario;
+use crate::scenario::spec::{Gate, Scenario};
 
 use super::super::metrics::Failure;
 use super::super::sim::{Delivery, Simulation};
+use super::super::trace::MarkKind;
 
 /// The shapers room: each shaper's next turn and the attempts held back.
 pub(in crate::model) struct Shapers {
@@ -82,6 +83,11 @@ impl Simulation<'_> {
             return;
         }
         state.held.push_back((delivery, now));
+        let held = MarkKind::HeldByGate {
+            gate: Gate::Shaper(shaper),
+            wait_ns: wait.as_nanos(),
+        };
+        self.mark_attempt(delivery.attempt, held);
         self.recorder.metrics.shapers[shaper as usize].delayed += measured;
         self.kernel
             .schedule(now + wait, ShaperEvent::Turn { shaper });
