@@ -39,6 +39,9 @@ pub(in crate::model) struct Bulkheads {
     pub states: Vec<BulkheadState>,
     /// The bulkhead whose place each attempt holds, for those that hold one.
     holders: SecondaryMap<AttemptKey, u32>,
+    /// The bulkhead in whose line each attempt waits, for those waiting
+    /// whose callers still wait too.
+    waiting: SecondaryMap<AttemptKey, u32>,
     /// Whether the scenario has bulkheads at all.
     pub any: bool,
 }
@@ -53,6 +56,9 @@ pub(in crate::model) struct BulkheadState {
     /// to wait. Some may belong to callers that gave up since: they are
     /// skipped when reached.
     pub line: VecDeque<(Delivery, SimTime)>,
+    /// How many of those in `line` their callers gave up on, so that a
+    /// full line is swept for them only when there are some.
+    given_up_in_line: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +80,7 @@ impl Bulkheads {
                 .map(|_| BulkheadState::default())
                 .collect(),
             holders: SecondaryMap::new(),
+            waiting: SecondaryMap::new(),
             any: !scenario.gates.bulkheads.is_empty(),
         }
     }
@@ -101,9 +108,10 @@ impl Simulation<'_> {
             self.pass_through(bulkhead, delivery);
             return;
         }
-        if state.line.len() as u32 >= spec.max_waiting {
+        if state.line.len() as u32 >= spec.max_waiting && state.given_up_in_line > 0 {
             let attempts = &self.calls.attempts;
             let before = state.line.len();
+            state.given_up_in_line = 0;
             state
                 .line
                 .retain(|(waiting, _)| attempts.contains_key(waiting.attempt));
@@ -117,6 +125,10 @@ impl Simulation<'_> {
             return;
         }
         state.line.push_back((delivery, now));
+        self.gates
+            .bulkheads
+            .waiting
+            .insert(delivery.attempt, bulkhead);
         metrics.waited += measured;
         if let Some(max_wait) = spec.max_wait {
             self.kernel
@@ -143,7 +155,11 @@ impl Simulation<'_> {
 
     /// `attempt` ended for its caller: the place it held, if any, is free.
     pub(in crate::model) fn leave_bulkhead(&mut self, attempt: AttemptKey) {
-        let Some(bulkhead) = self.gates.bulkheads.holders.remove(attempt) else {
+        let room = &mut self.gates.bulkheads;
+        let Some(bulkhead) = room.holders.remove(attempt) else {
+            if let Some(bulkhead) = room.waiting.remove(attempt) {
+                room.states[bulkhead as usize].given_up_in_line += 1;
+            }
             return;
         };
         let state = &mut self.gates.bulkheads.states[bulkhead as usize];
@@ -169,12 +185,12 @@ impl Simulation<'_> {
     /// or frees it when there is none.
     fn hand_on_place(&mut self, bulkhead: u32) {
         let now = self.kernel.now;
-        let state = &mut self.gates.bulkheads.states[bulkhead as usize];
-        state.handing_on -= 1;
-        while let Some((delivery, waited_from)) = state.line.pop_front() {
-            if !self.calls.attempts.contains_key(delivery.attempt) {
-                let gave_up = u64::from(self.kernel.in_window(waited_from));
-                self.recorder.metrics.bulkheads[bulkhead as usize].gave_up_waiting += gave_up;
+        let index = bulkhead as usize;
+        self.gates.bulkheads.states[index].handing_on -= 1;
+        while let Some((delivery, waited_from)) =
+            self.gates.bulkheads.states[index].line.pop_front()
+        {
+            if !self.left_line(bulkhead, delivery, waited_from) {
                 continue;
             }
             let wait = now - waited_from;
@@ -192,7 +208,21 @@ impl Simulation<'_> {
             self.pass_through(bulkhead, delivery);
             return;
         }
-        state.in_use -= 1;
+        self.gates.bulkheads.states[index].in_use -= 1;
+    }
+
+    /// An attempt that waited since `waited_from` has left the line of
+    /// `bulkhead`: whether its caller still waits for it. One given up on
+    /// is counted.
+    fn left_line(&mut self, bulkhead: u32, delivery: Delivery, waited_from: SimTime) -> bool {
+        let room = &mut self.gates.bulkheads;
+        if room.waiting.remove(delivery.attempt).is_some() {
+            return true;
+        }
+        room.states[bulkhead as usize].given_up_in_line -= 1;
+        let gave_up = u64::from(self.kernel.in_window(waited_from));
+        self.recorder.metrics.bulkheads[bulkhead as usize].gave_up_waiting += gave_up;
+        false
     }
 
     /// Turns away the attempts that have waited `max_wait`: the oldest in
@@ -209,9 +239,7 @@ impl Simulation<'_> {
                 break;
             }
             self.gates.bulkheads.states[index].line.pop_front();
-            if !self.calls.attempts.contains_key(delivery.attempt) {
-                let gave_up = u64::from(self.kernel.in_window(waited_from));
-                self.recorder.metrics.bulkheads[index].gave_up_waiting += gave_up;
+            if !self.left_line(bulkhead, delivery, waited_from) {
                 continue;
             }
             if self.kernel.in_window(waited_from) {
@@ -227,6 +255,22 @@ impl Simulation<'_> {
     pub(in crate::model) fn debug_check_bulkhead_places(&self) {
         if !cfg!(debug_assertions) {
             return;
+        }
+        let room = &self.gates.bulkheads;
+        assert!(
+            room.waiting
+                .keys()
+                .all(|attempt| self.calls.attempts.contains_key(attempt)),
+            "an attempt that ended is still counted as waiting in a bulkhead's line"
+        );
+        for (index, state) in room.states.iter().enumerate() {
+            let given_up = state.line.iter();
+            let given_up = given_up.filter(|(w, _)| !self.calls.attempts.contains_key(w.attempt));
+            assert_eq!(
+                given_up.count() as u32,
+                state.given_up_in_line,
+                "bulkhead {index}: attempts given up on in line ≠ its count of them"
+            );
         }
         let holders = &self.gates.bulkheads.holders;
         assert!(
