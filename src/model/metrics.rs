@@ -226,6 +226,25 @@ impl Latency {
         }
     }
 
+    /// Many quantiles (each 0 ≤ q ≤ 1), as for a chart of latency against
+    /// percentile: each equal to [`Latency::quantile`]'s answer, but a list
+    /// is sorted once rather than searched once per quantile.
+    pub fn quantile_curve(&self, quantiles: &[f64]) -> Vec<SimDuration> {
+        let Samples::Few(values) = &self.samples else {
+            return quantiles.iter().map(|&q| self.quantile(q)).collect();
+        };
+        if values.is_empty() {
+            return vec![SimDuration::ZERO; quantiles.len()];
+        }
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        let buckets = buckets(self.digits);
+        let rank =
+            |q: f64| ((q.min(1.0) * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        let value_at = |q: f64| SimDuration(buckets.highest_equivalent(sorted[rank(q) - 1]));
+        quantiles.iter().map(|&q| value_at(q)).collect()
+    }
+
     /// [`Latency::quantiles`] without copying a list: the kept samples may
     /// change order, which no statistic depends on. For a latency read and
     /// then cleared, as each interval of the time series is.
@@ -807,18 +826,16 @@ impl Metrics {
     /// Empty metrics, one entry per component of `scenario`.
     pub fn for_scenario(scenario: &Scenario) -> Metrics {
         let routers = scenario.services.len() + scenario.balancers.len();
+        let window = scenario
+            .disturbance_window()
+            .map(|(start, end)| (SimTime::ZERO + start, SimTime::ZERO + end));
         Metrics {
             sources: scenario
                 .sources
                 .iter()
-                .map(|source| {
-                    let window = scenario
-                        .disturbance_window()
-                        .map(|(start, end)| (SimTime::ZERO + start, SimTime::ZERO + end));
-                    SourceMetrics {
-                        job: source.job.as_ref().map(|_| JobMetrics::default()),
-                        ..SourceMetrics::with_window(window)
-                    }
+                .map(|source| SourceMetrics {
+                    job: source.job.as_ref().map(|_| JobMetrics::default()),
+                    ..SourceMetrics::with_window(window)
                 })
                 .collect(),
             services: vec![
@@ -892,6 +909,8 @@ mod tests {
                     "case {case} q {quantile}"
                 );
             }
+            let curve = [0.001, 0.5, 0.999, 1.0];
+            assert_eq!(few.quantile_curve(&curve), many.quantile_curve(&curve));
             assert_eq!(few.max(), many.max(), "case {case}");
             assert_eq!(few.mean(), many.mean());
             let merged = few.merged(&few);
@@ -919,6 +938,11 @@ mod tests {
             });
             assert_eq!(latency.quantiles(quantiles), expected, "{count} samples");
             assert_eq!(latency.quantile(0.99), expected[1], "{count} samples");
+            assert_eq!(
+                latency.quantile_curve(&quantiles),
+                expected,
+                "{count} samples"
+            );
             assert_eq!(
                 latency.quantiles_reordering(quantiles),
                 expected,

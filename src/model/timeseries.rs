@@ -111,7 +111,11 @@ impl Running {
 #[serde(into = "StoredSeries", from = "StoredSeries")]
 pub struct TimeSeries {
     pub interval: SimDuration,
-    pub columns: Vec<String>,
+    columns: Vec<String>,
+    /// The columns' indices in name order, for finding one by name in
+    /// log time: a report reads a few columns of each of ten thousand
+    /// components.
+    by_name: Vec<u32>,
     pub rows: Vec<Vec<f64>>,
     last: Option<(SimTime, Running)>,
     /// Per source: does it submit jobs (and so have job columns)?
@@ -150,6 +154,7 @@ impl From<StoredSeries> for TimeSeries {
     fn from(stored: StoredSeries) -> TimeSeries {
         TimeSeries {
             interval: stored.interval,
+            by_name: by_name(&stored.columns),
             columns: stored.columns,
             rows: stored
                 .rows_f64_bits
@@ -265,6 +270,14 @@ fn round4(value: f64) -> f64 {
     (value * 1e4).round() / 1e4
 }
 
+/// The indices of `columns` in name order (names are unique: component
+/// names are).
+fn by_name(columns: &[String]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..columns.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| columns[a as usize].cmp(&columns[b as usize]));
+    order
+}
+
 impl TimeSeries {
     pub fn new(scenario: &Scenario) -> TimeSeries {
         let mut columns = vec!["time_s".to_string()];
@@ -291,6 +304,7 @@ impl TimeSeries {
         columns.push("retries_per_s".to_string());
         TimeSeries {
             interval: scenario.sample_interval,
+            by_name: by_name(&columns),
             columns,
             rows: Vec::new(),
             last: None,
@@ -373,8 +387,16 @@ impl TimeSeries {
     }
 
     pub fn column(&self, name: &str) -> Option<Vec<f64>> {
-        let index = self.columns.iter().position(|c| c == name)?;
+        let found = self
+            .by_name
+            .binary_search_by(|&i| self.columns[i as usize].as_str().cmp(name));
+        let index = self.by_name[found.ok()?] as usize;
         Some(self.rows.iter().map(|row| row[index]).collect())
+    }
+
+    /// The columns' names, in the CSV's order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
     }
 
     pub fn times(&self) -> Vec<f64> {
@@ -448,6 +470,9 @@ fn recovered_threshold(before: &[f64], interval_s: f64) -> f64 {
 
 /// A verdict for every source with a trigger that ends: a surge or a fault.
 pub fn recoveries(scenario: &Scenario, series: &TimeSeries) -> Vec<Recovery> {
+    let Some(window) = scenario.disturbance_window() else {
+        return Vec::new();
+    };
     scenario
         .sources
         .iter()
@@ -459,10 +484,7 @@ pub fn recoveries(scenario: &Scenario, series: &TimeSeries) -> Vec<Recovery> {
                 Target::Queue(_) | Target::Topic(_)
             )
         })
-        .filter_map(|source| {
-            let window = scenario.disturbance_window()?;
-            recovery_of(&source.name, window, scenario.warmup, series)
-        })
+        .filter_map(|source| recovery_of(&source.name, window, scenario.warmup, series))
         .collect()
 }
 
@@ -532,6 +554,7 @@ mod tests {
         TimeSeries {
             interval: SimDuration(1_000_000_000),
             columns: vec!["time_s".into(), "u.goodput_per_s".into()],
+            by_name: vec![0, 1],
             rows: goodput
                 .iter()
                 .enumerate()

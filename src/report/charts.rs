@@ -31,6 +31,11 @@ use draw::{Band, BarChart, Line, LineChart, draw_bars, draw_lines, tint};
 pub use sweep::sweep_charts;
 
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+/// The most lines a chart draws: its legend names about this many beside
+/// the shaded windows, and more lines hide each other.
+const LINES_PER_CHART: usize = 12;
+/// The most bars a bar chart draws before their names overlap.
+const BARS_PER_CHART: usize = 16;
 const SIZE: (u32, u32) = (960, 540);
 
 type Files = Vec<(String, Vec<u8>)>;
@@ -119,6 +124,31 @@ fn over_time(scenario: &Scenario, title: &str, y_label: &str, lines: Vec<Line>) 
     }
 }
 
+/// Of `weights` (one per component, in scenario order), the indices of the
+/// `max` largest, in scenario order (ties go to the earlier). A chart draws
+/// a line per component only up to the number its legend can name and its
+/// lines stay apart: a thousand lines are one colored smear, and cost
+/// seconds to draw.
+fn busiest(weights: &[u64], max: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    if order.len() > max {
+        order.sort_by_key(|&i| std::cmp::Reverse(weights[i]));
+        order.truncate(max);
+        order.sort_unstable();
+    }
+    order
+}
+
+/// `title`, saying when only the busiest `shown` of `total` `kind` are
+/// drawn and where the rest are.
+fn title_of_some(title: &str, shown: usize, total: usize, kind: &str, rest_in: &str) -> String {
+    if shown == total {
+        return title.to_string();
+    }
+    let total = super::text::group_digits(total as u64);
+    format!("{title} ({shown} busiest of {total} {kind}; all in {rest_in})")
+}
+
 /// The shaded warm-up, each source's surge window and each fault's window.
 fn bands(scenario: &Scenario, unit: TimeUnit) -> Vec<Band> {
     let at = |d: SimDuration| d.as_secs_f64() / unit.seconds;
@@ -156,12 +186,19 @@ fn bands(scenario: &Scenario, unit: TimeUnit) -> Vec<Band> {
     bands
 }
 
-/// Offered load and goodput per source, and retries, over time.
-fn load_chart(scenario: &Scenario, series: &TimeSeries) -> LineChart {
-    let (_, unit) = time_axis(scenario);
+/// The requests each source sent in the measured window.
+fn source_weights(outcome: &RunOutcome) -> Vec<u64> {
+    let sources = outcome.metrics.sources.iter();
+    sources.map(|source| source.requests).collect()
+}
+
+/// Offered load and goodput per source (the busiest), and retries, over time.
+fn load_chart(scenario: &Scenario, outcome: &RunOutcome) -> LineChart {
+    let (series, (_, unit)) = (&outcome.timeseries, time_axis(scenario));
     let column = |column: String, label: String| series_line(series, &column, label, unit);
     let mut lines = Vec::new();
-    for source in &scenario.sources {
+    let shown = busiest(&source_weights(outcome), LINES_PER_CHART / 2);
+    for source in shown.iter().map(|&i| &scenario.sources[i]) {
         let name = &source.name;
         lines.extend(column(
             format!("{name}.offered_per_s"),
@@ -173,32 +210,35 @@ fn load_chart(scenario: &Scenario, series: &TimeSeries) -> LineChart {
         ));
     }
     lines.extend(column("retries_per_s".into(), "retries (all calls)".into()));
-    over_time(
-        scenario,
-        "Offered load, goodput and retries",
-        "requests per second",
-        lines,
-    )
+    let title = "Offered load, goodput and retries";
+    let total = scenario.sources.len();
+    let title = title_of_some(title, shown.len(), total, "sources", "timeseries.csv");
+    over_time(scenario, &title, "requests per second", lines)
 }
 
-/// `NAME.column` over time for each of `names` as `<stem>.svg/png`, titled
-/// (title, y label); nothing when there are no names.
+/// `NAME.column` over time for each of `named` (name, weight) as
+/// `<stem>.svg/png`, titled (title, y label), the busiest `kind` only when
+/// they are many; nothing when there are none.
 fn per_component(
     scenario: &Scenario,
     series: &TimeSeries,
-    names: &[&String],
+    (named, kind): (&[(&String, u64)], &str),
     (column, stem): (&str, &str),
     (title, y_label): (&str, &str),
 ) -> Result<Files, String> {
-    if names.is_empty() {
+    if named.is_empty() {
         return Ok(Vec::new());
     }
     let (_, unit) = time_axis(scenario);
-    let lines = names
+    let weights: Vec<u64> = named.iter().map(|(_, weight)| *weight).collect();
+    let shown = busiest(&weights, LINES_PER_CHART);
+    let lines = shown
         .iter()
+        .map(|&i| named[i].0)
         .filter_map(|name| series_line(series, &format!("{name}.{column}"), name.to_string(), unit))
         .collect();
-    line_files(stem, &over_time(scenario, title, y_label, lines))
+    let title = title_of_some(title, shown.len(), named.len(), kind, "timeseries.csv");
+    line_files(stem, &over_time(scenario, &title, y_label, lines))
 }
 
 /// Every chart of one run: load over time, queues over time, amplification
@@ -209,32 +249,36 @@ pub fn run_charts(
     outcome: &RunOutcome,
 ) -> Result<Files, String> {
     let series = &outcome.timeseries;
-    let mut files = line_files("load-over-time", &load_chart(scenario, series))?;
-    let services: Vec<&String> = scenario.services.iter().map(|s| &s.name).collect();
+    let mut files = line_files("load-over-time", &load_chart(scenario, outcome))?;
+    let metrics = &outcome.metrics;
+    let services = scenario.services.iter().zip(&metrics.services);
+    let services: Vec<(&String, u64)> = services.map(|(s, m)| (&s.name, m.attempts)).collect();
     files.extend(per_component(
         scenario,
         series,
-        &services,
+        (&services, "services"),
         ("queue_length", "queues-over-time"),
         (
             "Queue length per service",
             "requests waiting (mean over interval)",
         ),
     )?);
-    let caches: Vec<&String> = scenario.caches.iter().map(|c| &c.name).collect();
+    let caches = scenario.caches.iter().zip(&metrics.caches);
+    let caches: Vec<(&String, u64)> = caches.map(|(c, m)| (&c.name, m.requests)).collect();
     files.extend(per_component(
         scenario,
         series,
-        &caches,
+        (&caches, "caches"),
         ("hit_ratio", "hit-ratio-over-time"),
         ("Cache hit ratio", "hits ÷ lookups (per interval)"),
     )?);
-    let scaled = scenario.services.iter().filter(|s| s.autoscaling.is_some());
-    let scaled: Vec<&String> = scaled.map(|s| &s.name).collect();
+    let scaled = services.iter().zip(&scenario.services);
+    let scaled = scaled.filter(|(_, spec)| spec.autoscaling.is_some());
+    let scaled: Vec<(&String, u64)> = scaled.map(|(named, _)| *named).collect();
     files.extend(per_component(
         scenario,
         series,
-        &scaled,
+        (&scaled, "autoscaled services"),
         ("instances", "instances-over-time"),
         (
             "Instances taking traffic",
@@ -243,9 +287,9 @@ pub fn run_charts(
     )?);
     if !scenario.queues.is_empty() {
         let (_, unit) = time_axis(scenario);
-        files.extend(message_charts(scenario, series, unit)?);
+        files.extend(message_charts(scenario, outcome, unit)?);
     }
-    files.extend(job_charts(scenario, series)?);
+    files.extend(job_charts(scenario, outcome)?);
     if !scenario.services.is_empty() {
         files.extend(bar_files("amplification", &amplification(summary))?);
     }
@@ -253,7 +297,7 @@ pub fn run_charts(
     if !percentiles.lines.is_empty() {
         files.extend(line_files("latency-cdf", &percentiles)?);
     }
-    if let Some(chart) = latency_over_time(scenario, series) {
+    if let Some(chart) = latency_over_time(scenario, outcome) {
         files.extend(line_files("latency-over-time", &chart)?);
     }
     Ok(files)
@@ -263,14 +307,16 @@ pub fn run_charts(
 /// successful requests and of all: where the two p99 lines part, failures
 /// take longer (or shorter) than what succeeds. Intervals in which nothing
 /// finished are gaps, not zeros.
-fn latency_over_time(scenario: &Scenario, series: &TimeSeries) -> Option<LineChart> {
-    let (_, unit) = time_axis(scenario);
+fn latency_over_time(scenario: &Scenario, outcome: &RunOutcome) -> Option<LineChart> {
+    let (series, (_, unit)) = (&outcome.timeseries, time_axis(scenario));
     let mut lines = Vec::new();
-    let callers = scenario
-        .sources
-        .iter()
-        .filter(|s| !sends_a_message(scenario, s));
-    for source in callers {
+    let callers: Vec<usize> = (0..scenario.sources.len())
+        .filter(|&i| !sends_a_message(scenario, &scenario.sources[i]))
+        .collect();
+    let weights = source_weights(outcome);
+    let weights: Vec<u64> = callers.iter().map(|&i| weights[i]).collect();
+    let shown = busiest(&weights, LINES_PER_CHART / 3);
+    for source in shown.iter().map(|&i| &scenario.sources[callers[i]]) {
         let name = &source.name;
         for (column, label) in [
             ("latency_p50_ms", "p50 ok"),
@@ -289,12 +335,10 @@ fn latency_over_time(scenario: &Scenario, series: &TimeSeries) -> Option<LineCha
     let has_data = lines
         .iter()
         .any(|l| l.points.iter().any(|p| p.1.is_finite()));
-    let mut chart = over_time(
-        scenario,
-        "Latency per interval (ok: successful requests; all: failures included)",
-        "latency (ms)",
-        lines,
-    );
+    let title = "Latency per interval (ok: successful requests; all: failures included)";
+    let total = callers.len();
+    let title = title_of_some(title, shown.len(), total, "sources", "timeseries.csv");
+    let mut chart = over_time(scenario, &title, "latency (ms)", lines);
     chart.y = AxisSpec::new("latency (ms)", Scale::Latency);
     has_data.then_some(chart)
 }
@@ -303,11 +347,17 @@ fn latency_over_time(scenario: &Scenario, series: &TimeSeries) -> Option<LineCha
 /// jobs in the system (queued and in progress, at each interval's end), and
 /// the jobs ending (completed, failed, given up on by their clients) per
 /// second.
-fn job_charts(scenario: &Scenario, series: &TimeSeries) -> Result<Files, String> {
-    let (_, unit) = time_axis(scenario);
+fn job_charts(scenario: &Scenario, outcome: &RunOutcome) -> Result<Files, String> {
+    let (series, (_, unit)) = (&outcome.timeseries, time_axis(scenario));
     let mut in_system = Vec::new();
     let mut ending = Vec::new();
-    for source in scenario.sources.iter().filter(|s| s.job.is_some()) {
+    let job_sources: Vec<usize> = (0..scenario.sources.len())
+        .filter(|&i| scenario.sources[i].job.is_some())
+        .collect();
+    let weights = source_weights(outcome);
+    let weights: Vec<u64> = job_sources.iter().map(|&i| weights[i]).collect();
+    let shown = busiest(&weights, LINES_PER_CHART / 3);
+    for source in shown.iter().map(|&i| &scenario.sources[job_sources[i]]) {
         let name = &source.name;
         let line = |column: &str, label: &str| {
             series_line(
@@ -332,26 +382,40 @@ fn job_charts(scenario: &Scenario, series: &TimeSeries) -> Result<Files, String>
     if in_system.is_empty() {
         return Ok(Vec::new());
     }
+    let of_some = |title: &str| {
+        let total = job_sources.len();
+        title_of_some(title, shown.len(), total, "job sources", "timeseries.csv")
+    };
     let states = over_time(
         scenario,
-        "Jobs by state: waiting in the queue and in progress",
+        &of_some("Jobs by state: waiting in the queue and in progress"),
         "jobs (at the end of each interval)",
         in_system,
     );
-    let ends = over_time(scenario, "Jobs ending", "jobs per second", ending);
+    let ends = over_time(scenario, &of_some("Jobs ending"), "jobs per second", ending);
     let mut files = line_files("jobs-by-state", &states)?;
     files.extend(line_files("jobs-ending", &ends)?);
     Ok(files)
 }
 
 fn amplification(summary: &Summary) -> BarChart {
+    let services = &summary.services;
+    let weights: Vec<u64> = services.iter().map(|s| s.attempts).collect();
+    let shown = busiest(&weights, BARS_PER_CHART);
+    let title = "Retry amplification per service";
+    let title = title_of_some(
+        title,
+        shown.len(),
+        services.len(),
+        "services",
+        "summary.json",
+    );
     BarChart {
-        title: "Retry amplification per service".into(),
+        title,
         y_label: "attempts arriving ÷ requests entering",
-        bars: summary
-            .services
+        bars: shown
             .iter()
-            .map(|s| (s.name.clone(), s.amplification))
+            .map(|&i| (services[i].name.clone(), services[i].amplification))
             .collect(),
     }
 }
@@ -365,22 +429,29 @@ const PERCENTILE_POINTS: u32 = 400;
 fn latency_percentiles(scenario: &Scenario, outcome: &RunOutcome) -> LineChart {
     let sources = scenario.sources.iter().zip(&outcome.metrics.sources);
     // A send straight to a queue or topic is acknowledged at once.
-    let answered = sources.filter(|(s, m)| m.latency.count() > 0 && !sends_a_message(scenario, s));
-    let lines = answered.map(|(source, metrics)| {
+    let answered: Vec<_> = sources
+        .filter(|(s, m)| m.latency.count() > 0 && !sends_a_message(scenario, s))
+        .collect();
+    let weights: Vec<u64> = answered.iter().map(|(_, m)| m.latency.count()).collect();
+    let shown = busiest(&weights, LINES_PER_CHART);
+    let lines = shown.iter().map(|&i| answered[i]).map(|(source, metrics)| {
         let count = metrics.latency.count() as f64;
         let resolved = (1.0 - 1.0 / count).clamp(0.9, 0.999_99);
         let end = libm::log10(1.0 / (1.0 - resolved));
-        let points = (0..=PERCENTILE_POINTS).map(|i| {
-            let p = 1.0 - libm::pow(10.0, -end * f64::from(i) / f64::from(PERCENTILE_POINTS));
-            (p, metrics.latency.quantile(p).as_millis_f64())
-        });
+        let percentiles: Vec<f64> = (0..=PERCENTILE_POINTS)
+            .map(|i| 1.0 - libm::pow(10.0, -end * f64::from(i) / f64::from(PERCENTILE_POINTS)))
+            .collect();
+        let latencies = metrics.latency.quantile_curve(&percentiles);
+        let latencies = latencies.iter().map(|latency| latency.as_millis_f64());
         Line {
             label: source.name.clone(),
-            points: points.collect(),
+            points: percentiles.iter().copied().zip(latencies).collect(),
         }
     });
+    let title = "End-to-end latency of successful requests, by percentile";
+    let total = answered.len();
     LineChart {
-        title: "End-to-end latency of successful requests, by percentile".into(),
+        title: title_of_some(title, shown.len(), total, "sources", "summary.json"),
         x: AxisSpec::new("percentile (log scale of 1 ÷ (1 − p))", Scale::Percentile),
         y: AxisSpec::new("latency (ms)", Scale::Latency),
         lines: lines.collect(),
@@ -400,12 +471,15 @@ fn sends_a_message(scenario: &Scenario, source: &crate::scenario::spec::SourceSp
 /// message over time.
 fn message_charts(
     scenario: &Scenario,
-    series: &TimeSeries,
+    outcome: &RunOutcome,
     unit: TimeUnit,
 ) -> Result<Files, String> {
+    let series = &outcome.timeseries;
     let mut depth_lines = Vec::new();
     let mut age_lines = Vec::new();
-    for queue in &scenario.queues {
+    let weights: Vec<u64> = outcome.metrics.queues.iter().map(|q| q.sent).collect();
+    let shown = busiest(&weights, LINES_PER_CHART / 2);
+    for queue in shown.iter().map(|&i| &scenario.queues[i]) {
         let name = &queue.name;
         let column = |column: &str, label: String| {
             series_line(series, &format!("{name}.{column}"), label, unit)
@@ -414,15 +488,19 @@ fn message_charts(
         depth_lines.extend(column("in_flight", format!("{name} in flight")));
         age_lines.extend(column("oldest_age_s", name.clone()));
     }
+    let of_some = |title: &str| {
+        let total = scenario.queues.len();
+        title_of_some(title, shown.len(), total, "queues", "timeseries.csv")
+    };
     let depth = over_time(
         scenario,
-        "Messages in each queue",
+        &of_some("Messages in each queue"),
         "messages (at the end of each interval)",
         depth_lines,
     );
     let age = over_time(
         scenario,
-        "Age of the oldest message in each queue",
+        &of_some("Age of the oldest message in each queue"),
         "seconds since it entered the queue",
         age_lines,
     );

@@ -240,8 +240,9 @@ fn measure(scenario: &Scenario, outcome: &RunOutcome, service: &str) -> Option<M
     let (rejected, utilisation) = (column("rejected_per_s")?, column("utilisation")?);
     let interval_s = series.interval.as_secs_f64();
     let warmup_s = scenario.warmup.as_secs_f64();
-    let measured: Vec<usize> = (0..series.times().len())
-        .filter(|&i| series.times()[i] - interval_s >= warmup_s - 1e-9)
+    let times = series.times();
+    let measured: Vec<usize> = (0..times.len())
+        .filter(|&i| times[i] - interval_s >= warmup_s - 1e-9)
         .collect();
     if measured.len() < BATCHES {
         return None;

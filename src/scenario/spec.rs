@@ -860,13 +860,13 @@ pub enum Jitter {
 }
 
 impl Scenario {
-    /// The window a source's recovery is measured from: its surge, if it
-    /// ends, joined with every fault; `None` if there is neither.
     /// The disturbance every source is judged against: from the first
     /// surge or fault to the end of the last. A surge on one source is a
     /// disturbance to every other that shares the system with it (its
     /// shoppers may never recover from its analysts' surge), so each source
-    /// gets a window, and a verdict, when any source surges or anything fails.
+    /// gets a window, and a verdict, when any source surges or anything
+    /// fails; `None` if nothing does. It walks every source: compute it
+    /// once, not per source.
     pub fn disturbance_window(&self) -> Option<(SimDuration, SimDuration)> {
         let surges = self.sources.iter().filter_map(|source| match &source.load {
             Load::Open {

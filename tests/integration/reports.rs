@@ -9,6 +9,8 @@ use std::path::Path;
 use stampede::runner;
 use stampede::scenario;
 
+use crate::common;
+
 #[test]
 fn regenerated_data_files_match_the_committed_reports() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -58,4 +60,62 @@ fn regenerated_data_files_match_the_committed_reports() {
         }
     }
     assert!(checked >= 12, "only {checked} data files were compared");
+}
+
+/// A chart of a scenario with many components draws a line for the busiest
+/// only (a legend names about a dozen, and a thousand lines are a smear)
+/// and its title says so; a scenario with few draws every one.
+#[test]
+fn charts_of_many_components_draw_the_busiest_and_say_so() {
+    let mut text = String::from("duration: 20s\nsources:\n");
+    for i in 0..30 {
+        // u29 sends the most, u0 the least.
+        let rate = 10 + i;
+        text.push_str(&format!("  u{i}: {{ target: s{i}, rate: {rate}/s }}\n"));
+    }
+    text.push_str("services:\n");
+    for i in 0..30 {
+        text.push_str(&format!("  s{i}: {{ workers: 1, service_time: 1ms }}\n"));
+    }
+    let scenario = common::scenario_from(&text);
+    let (outcome, summary) = common::run(&scenario);
+    let (files, error) = stampede::report::files::run_files(&scenario, &summary, &outcome, "");
+    assert_eq!(error, None);
+    let svg = |name: &str| {
+        let (_, bytes) = files.iter().find(|(f, _)| f == name).unwrap();
+        String::from_utf8(bytes.clone()).unwrap()
+    };
+    for (chart, shown, kind) in [
+        ("load-over-time.svg", 6, "sources"),
+        ("queues-over-time.svg", 12, "services"),
+        ("latency-cdf.svg", 12, "sources"),
+        ("latency-over-time.svg", 4, "sources"),
+        ("amplification.svg", 16, "services"),
+    ] {
+        let svg = svg(chart);
+        assert!(
+            svg.contains(&format!("{shown} busiest of 30 {kind}")),
+            "{chart} does not say it shows only some"
+        );
+        // The busiest are the last `shown`; the quietest is not drawn.
+        let name = if kind == "sources" { "u" } else { "s" };
+        let drawn = |n: u32| [" ", "<", "\n"].map(|after| format!("{name}{n}{after}"));
+        assert!(
+            drawn(29).iter().any(|l| svg.contains(l)),
+            "{chart}: no {name}29"
+        );
+        assert!(
+            !drawn(0).iter().any(|l| svg.contains(l)),
+            "{chart}: {name}0 drawn"
+        );
+    }
+    let few = common::bundled("retry-chain.yaml");
+    let (outcome, summary) = common::run(&few);
+    let (files, _) = stampede::report::files::run_files(&few, &summary, &outcome, "");
+    for (name, bytes) in &files {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("busiest of"),
+            "{name} of three services says it shows only some"
+        );
+    }
 }

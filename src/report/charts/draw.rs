@@ -49,6 +49,8 @@ pub mod tint {
 const LABEL_PX: u32 = 15;
 const AXIS_TITLE_PX: u32 = 17;
 const TITLE_PX: u32 = 24;
+/// Between the picture's edge and the chart.
+const MARGIN_PX: u32 = 28;
 
 /// A shaded span of the x axis (data units): the warm-up, a surge.
 pub struct Band {
@@ -130,6 +132,20 @@ impl Ranged for Ticked {
     }
 }
 
+/// The title's size: [`TITLE_PX`], or smaller for a title too long for
+/// the chart's width (one naming a component, or only some of many).
+fn title_px<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> u32 {
+    const SMALLEST_PX: u32 = 12;
+    let room = root.dim_in_pixel().0.saturating_sub(2 * MARGIN_PX);
+    let width = |px: u32| {
+        let style = ("sans-serif", px).into_text_style(root);
+        root.estimate_text_size(title, &style)
+            .map_or(0, |(width, _)| width)
+    };
+    let fits = (SMALLEST_PX..=TITLE_PX).rev().find(|&px| width(px) <= room);
+    fits.unwrap_or(SMALLEST_PX)
+}
+
 type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>;
 
 /// The caption, the plotting area and its mesh, with ticks where the axes
@@ -142,8 +158,8 @@ fn plot_area<'a, DB: DrawingBackend>(
 ) -> Result<Plot<'a, DB>, String> {
     let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let mut plot = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", TITLE_PX))
-        .margin(28)
+        .caption(title, ("sans-serif", title_px(root, title)))
+        .margin(MARGIN_PX)
         .x_label_area_size(48)
         .y_label_area_size(y_label_area(y))
         .build_cartesian_2d(Ticked::new(x), Ticked::new(y))
