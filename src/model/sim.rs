@@ -295,7 +295,9 @@ impl<'a> Simulation<'a> {
         let mut processed: u64 = 0;
         let mut stopped = None;
         let mut at_this_instant: u64 = 0;
-        while let Some(at) = self.kernel.events.peek_time() {
+        // An event is taken before the checks: one that is not handled
+        // because the run stops is dropped with the rest of the queue.
+        while let Some((at, event)) = self.kernel.events.pop() {
             if at > end_at {
                 break;
             }
@@ -332,9 +334,6 @@ impl<'a> Simulation<'a> {
                 });
                 break;
             }
-            let Some((at, event)) = self.kernel.events.pop() else {
-                break;
-            };
             self.kernel.now = at;
             processed += 1;
             self.dispatch(event);
