@@ -8,7 +8,9 @@
 //! requests per second (group `requests`). A hand-written minimal M/M/1 loop
 //! (a binary heap, one ChaCha8 stream, libm) is measured alongside as the
 //! machine's baseline, so the ratio between the two can be quoted on a noisy
-//! shared machine.
+//! shared machine. Group `report` times what follows a run of the thousand
+//! services: the summary, and every file `run --out` writes (charts,
+//! tables, JSON, CSV), built in memory.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -18,6 +20,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stampede::engine::RngStream;
 use stampede::model;
+use stampede::report::files::run_files;
 use stampede::report::summary::summarize;
 use stampede::scenario::{self, Scenario};
 
@@ -109,6 +112,17 @@ fn throughput(c: &mut Criterion) {
         b.iter(|| black_box(minimal_mm1_loop(black_box(customers))))
     });
     baseline.finish();
+    let mut report = c.benchmark_group("report");
+    report.sample_size(10);
+    let (_, many) = &scenarios[3];
+    let outcome = model::run(many);
+    report.bench_function("thousand-services", |b| {
+        b.iter(|| {
+            let summary = summarize(many, &outcome);
+            black_box(run_files(many, &summary, &outcome, ""))
+        })
+    });
+    report.finish();
 }
 
 // Criterion's HTML plots use plotters, which this crate builds with its own

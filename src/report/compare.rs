@@ -427,9 +427,10 @@ fn work_metrics(summary: &Summary) -> Vec<Headline> {
             Some(summary.totals.work_per_request),
         ));
     }
+    let polling = super::jobs::Polling::of(summary);
     for service in services {
         // A status endpoint's attempts per job are polls, not retries.
-        let what = |source: &str| match super::jobs::polled_by(summary, &service.name, source) {
+        let what = |source: &str| match polling.polled_by(&service.name, source) {
             true => "polls per request",
             false => "amplification",
         };

@@ -101,18 +101,36 @@ pub fn job_sources(summary: &Summary) -> impl Iterator<Item = (&SourceSummary, &
         .filter_map(|s| s.job.as_ref().map(|job| (s, job)))
 }
 
-/// Whether `service` answers `source`'s polls: it is the source's status
-/// endpoint, or behind it when that is a load balancer. Its attempts per
-/// request are polls, not retries.
-pub fn polled_by(summary: &Summary, service: &str, source: &str) -> bool {
-    let behind = |status: &str| {
-        status == service
-            || summary
-                .load_balancers
-                .iter()
-                .any(|b| b.name == status && b.backends.iter().any(|n| n == service))
-    };
-    job_sources(summary).any(|(s, job)| s.name == source && behind(&job.status))
+/// Which services answer which job sources' polls: each job source's
+/// status endpoint, or the backends behind it when it is a load balancer.
+/// Their attempts per request are polls, not retries. Worked out once per
+/// summary: asking per (service, source) pair by walking every source
+/// would take quadratic time among thousands of them.
+pub struct Polling<'a> {
+    /// (service, source) pairs.
+    pairs: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Polling<'a> {
+    pub fn of(summary: &'a Summary) -> Polling<'a> {
+        let mut pairs = Vec::new();
+        for (source, job) in job_sources(summary) {
+            let source = source.name.as_str();
+            pairs.push((job.status.as_str(), source));
+            let balancers = summary.load_balancers.iter();
+            for balancer in balancers.filter(|b| b.name == job.status) {
+                pairs.extend(balancer.backends.iter().map(|b| (b.as_str(), source)));
+            }
+        }
+        Polling { pairs }
+    }
+
+    /// Whether `service` answers `source`'s polls.
+    pub fn polled_by(&self, service: &str, source: &str) -> bool {
+        self.pairs
+            .iter()
+            .any(|&(s, from)| s == service && from == source)
+    }
 }
 
 /// Two lines per job source, leading the report: how the system ended

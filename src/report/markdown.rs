@@ -51,7 +51,8 @@ fn findings(summary: &Summary) -> Vec<String> {
     }
     points.extend(super::queues::findings(summary));
     // A job's polls are not retries: its status endpoint is left out.
-    let polled = |service: &str, source: &str| super::jobs::polled_by(summary, service, source);
+    let polling = super::jobs::Polling::of(summary);
+    let polled = |service: &str, source: &str| polling.polled_by(service, source);
     let per_source = summary.services.iter().flat_map(|s| {
         s.amplification_by_source
             .iter()

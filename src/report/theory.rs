@@ -82,9 +82,10 @@ struct Textbook {
 
 /// The textbook queues of a run, theory beside measurement.
 pub fn theory_summaries(scenario: &Scenario, outcome: &RunOutcome) -> Vec<TheorySummary> {
+    let wiring = Wiring::of(scenario);
     (0..scenario.services.len())
         .filter_map(|id| {
-            let textbook = textbook(scenario, id)?;
+            let textbook = textbook(scenario, &wiring, id)?;
             let (model, theory) = predict(&textbook)?;
             let spec = &scenario.services[id];
             let measured = measure(scenario, outcome, &spec.name);
@@ -93,8 +94,45 @@ pub fn theory_summaries(scenario: &Scenario, outcome: &RunOutcome) -> Vec<Theory
         .collect()
 }
 
+/// Who calls each service, which source owns each edge, and which services
+/// a fault touches: looked up once, not walked per service (quadratic
+/// among thousands of services).
+struct Wiring {
+    callers: Vec<Vec<usize>>,
+    source_of_edge: Vec<Option<usize>>,
+    faulted: Vec<bool>,
+}
+
+impl Wiring {
+    fn of(scenario: &Scenario) -> Wiring {
+        let mut callers = vec![Vec::new(); scenario.services.len()];
+        for (e, edge) in scenario.edges.iter().enumerate() {
+            if let Target::Service(id) = edge.target {
+                callers[id as usize].push(e);
+            }
+        }
+        let mut source_of_edge = vec![None; scenario.edges.len()];
+        for (s, source) in scenario.sources.iter().enumerate().rev() {
+            source_of_edge[source.edge as usize] = Some(s);
+        }
+        let mut faulted = vec![false; scenario.services.len()];
+        for fault in &scenario.faults {
+            if let FaultTarget::Service(s) | FaultTarget::Instance { service: s, .. } =
+                &fault.target
+            {
+                faulted[*s as usize] = true;
+            }
+        }
+        Wiring {
+            callers,
+            source_of_edge,
+            faulted,
+        }
+    }
+}
+
 /// The service as a textbook queue, if it is one.
-fn textbook(scenario: &Scenario, id: usize) -> Option<Textbook> {
+fn textbook(scenario: &Scenario, wiring: &Wiring, id: usize) -> Option<Textbook> {
     let spec = &scenario.services[id];
     let plain = spec.instances == 1
         && spec.autoscaling.is_none()
@@ -104,17 +142,11 @@ fn textbook(scenario: &Scenario, id: usize) -> Option<Textbook> {
         && spec.queue_timeout.is_none()
         && spec.slowdown_with_load.is_none()
         && spec.pauses.is_none();
-    let faulted = scenario.faults.iter().any(|f| match &f.target {
-        FaultTarget::Service(s) | FaultTarget::Instance { service: s, .. } => *s as usize == id,
-        _ => false,
-    });
-    let callers: Vec<usize> = (0..scenario.edges.len())
-        .filter(|&e| scenario.edges[e].target == Target::Service(id as u32))
-        .collect();
-    let [edge] = callers.as_slice() else {
+    let faulted = wiring.faulted[id];
+    let [edge] = wiring.callers[id].as_slice() else {
         return None;
     };
-    let source = scenario.sources.iter().find(|s| s.edge as usize == *edge)?;
+    let source = &scenario.sources[wiring.source_of_edge[*edge]?];
     let edge = &scenario.edges[*edge];
     let policy = &edge.policy;
     let direct = policy.timeout_per_attempt.is_none()

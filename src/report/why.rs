@@ -48,8 +48,13 @@ fn failures_at_services(scenario: &Scenario, summary: &Summary) -> Vec<String> {
     }
     // (injected, count, service, the clause's share).
     let mut found: Vec<(bool, u64, &super::summary::ServiceSummary, String)> = Vec::new();
+    let specs: std::collections::BTreeMap<&str, _> = scenario
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
     for service in &summary.services {
-        let Some(spec) = scenario.services.iter().find(|s| s.name == service.name) else {
+        let Some(&spec) = specs.get(service.name.as_str()) else {
             continue;
         };
         let kinds = failure_kinds(spec, service);
@@ -293,8 +298,13 @@ fn bottleneck(scenario: &Scenario, summary: &Summary) -> Vec<String> {
 /// A disturbance over, goodput still down, and retries still multiplying.
 fn storm_outlives_trigger(summary: &Summary) -> Vec<String> {
     let mut sentences = Vec::new();
+    let sources: std::collections::BTreeMap<&str, _> = summary
+        .sources
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
     for recovery in summary.recovery.iter().filter(|r| !r.recovered) {
-        let Some(source) = summary.sources.iter().find(|s| s.name == recovery.source) else {
+        let Some(&source) = sources.get(recovery.source.as_str()) else {
             continue;
         };
         let per_request = summary.totals.work_per_request;
