@@ -23,8 +23,20 @@ use self::rate_limiter::RateLimiters;
 use self::shaper::{ShaperEvent, Shapers};
 use super::event::AttemptKey;
 use super::sim::{Delivery, Event, Simulation};
+use super::timeseries::Column;
 
 pub(super) use self::rate_limiter::TokenBucket;
+
+/// A gate's columns in the time series, by its kind: each kind declares
+/// its own beside its room. A gate's counters are kept per gate of any
+/// kind (`Running::gate_*`, by `GateSpecs::index`).
+pub(super) fn gate_columns(gate: Gate) -> &'static [Column] {
+    match gate {
+        Gate::RateLimiter(_) => &rate_limiter::COLUMNS,
+        Gate::Bulkhead(_) => &bulkhead::COLUMNS,
+        Gate::Shaper(_) => &shaper::COLUMNS,
+    }
+}
 
 /// Every gate's state, by kind.
 pub(super) struct Gates {
@@ -86,6 +98,39 @@ impl Simulation<'_> {
     pub(super) fn attempt_ended_at_gates(&mut self, attempt: AttemptKey) {
         if self.gates.bulkheads.any {
             self.leave_bulkhead(attempt);
+        }
+    }
+
+    /// Counts, for the time series, an attempt reaching `gate` (warm-up
+    /// included, as every running total).
+    fn count_gate_arrival(&mut self, gate: Gate) {
+        let index = self.kernel.scenario.gates.index(gate);
+        self.recorder.running.gate_arrivals[index] += 1;
+    }
+
+    /// Counts, for the time series, an attempt `gate` turned away.
+    fn count_turned_away(&mut self, gate: Gate) {
+        let index = self.kernel.scenario.gates.index(gate);
+        self.recorder.running.gate_turned_away[index] += 1;
+    }
+
+    /// What each gate holds now, for the time series' row: a bulkhead's
+    /// places taken and line, a shaper's attempts held back (of callers
+    /// still waiting, in both).
+    pub(super) fn gates_at_sample(&mut self) {
+        let gates = &self.kernel.scenario.gates;
+        let running = &mut self.recorder.running;
+        for (id, state) in self.gates.bulkheads.states.iter().enumerate() {
+            let index = gates.index(Gate::Bulkhead(id as u32));
+            running.gate_in_use[index] = u64::from(state.in_use());
+            running.gate_waiting[index] = u64::from(state.waiting());
+        }
+        for (id, state) in self.gates.shapers.states.iter().enumerate() {
+            let index = gates.index(Gate::Shaper(id as u32));
+            let held = state.held.iter();
+            let waited_for =
+                held.filter(|(held, _)| self.calls.attempts.contains_key(held.attempt));
+            running.gate_waiting[index] = waited_for.count() as u64;
         }
     }
 

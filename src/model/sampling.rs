@@ -34,6 +34,7 @@ impl Simulation<'_> {
             self.recorder.running.queue_oldest_age_s[queue] =
                 state.oldest_age(self.kernel.now).as_secs_f64();
         }
+        self.gates_at_sample();
         self.recorder
             .timeseries
             .sample(self.kernel.now, &self.recorder.running, &workers);

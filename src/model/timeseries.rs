@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::metrics::Latency;
 use crate::scenario::Scenario;
-use crate::scenario::spec::Target;
+use crate::scenario::spec::{Gate, Target};
+
+use super::gates::gate_columns;
 
 /// Counters since the start of the run, warm-up included.
 #[derive(Clone, Debug, Default)]
@@ -49,13 +51,25 @@ pub struct Running {
     pub jobs_failed: Vec<u64>,
     /// Per source: jobs whose clients gave up at their deadline so far.
     pub jobs_given_up: Vec<u64>,
+    /// Per gate of any kind (`GateSpecs::index`): attempts that reached
+    /// it and that it turned away so far; places taken and attempts held
+    /// waiting now.
+    pub gate_arrivals: Vec<u64>,
+    pub gate_turned_away: Vec<u64>,
+    pub gate_in_use: Vec<u64>,
+    pub gate_waiting: Vec<u64>,
 }
 
 impl Running {
     pub fn for_scenario(scenario: &Scenario) -> Running {
         let caches = scenario.caches.len();
         let queues = scenario.queues.len();
+        let gates = scenario.gates.len();
         Running {
+            gate_arrivals: vec![0; gates],
+            gate_turned_away: vec![0; gates],
+            gate_in_use: vec![0; gates],
+            gate_waiting: vec![0; gates],
             cache_requests: vec![0; caches],
             cache_hits: vec![0; caches],
             cache_fills: vec![0; caches],
@@ -94,6 +108,10 @@ impl Running {
             jobs_completed: vec![0; sources],
             jobs_failed: vec![0; sources],
             jobs_given_up: vec![0; sources],
+            gate_arrivals: Vec::new(),
+            gate_turned_away: Vec::new(),
+            gate_in_use: Vec::new(),
+            gate_waiting: Vec::new(),
         }
     }
 }
@@ -101,7 +119,8 @@ impl Running {
 /// One row per interval: `time_s` (the interval's end), then per source
 /// offered, goodput, failed (per second) and in flight (at the end), per
 /// service attempts, rejected and errors (per second), mean queue length,
-/// utilisation and mean ready instances, then retries per second over all calls.
+/// utilisation and mean ready instances, the columns of caches, queues and
+/// gates, then retries per second over all calls.
 ///
 /// Per source it also gives the p50 and p99 latency of the requests that
 /// finished in the interval: of the successful ones (`latency_p50_ms`) and of
@@ -120,6 +139,8 @@ pub struct TimeSeries {
     last: Option<(SimTime, Running)>,
     /// Per source: does it submit jobs (and so have job columns)?
     job_sources: Vec<bool>,
+    /// Every gate, in `GateSpecs::index` order, for its kind's columns.
+    gates: Vec<Gate>,
     /// Per source, this interval's latencies: (successful, failed), each
     /// request recorded once; "all" is their merge at the interval's end,
     /// cheap at two significant digits.
@@ -168,8 +189,8 @@ impl From<StoredSeries> for TimeSeries {
 
 /// One interval's view of the running totals: now, at the interval's start,
 /// the span between, and each service's workers per instance.
-struct Interval<'a> {
-    now: &'a Running,
+pub(super) struct Interval<'a> {
+    pub now: &'a Running,
     last: &'a Running,
     span_ns: f64,
     workers: &'a [u64],
@@ -177,7 +198,7 @@ struct Interval<'a> {
 
 impl Interval<'_> {
     /// The change of a counter over the interval, per second.
-    fn per_s(&self, counter: fn(&Running) -> &Vec<u64>, index: usize) -> f64 {
+    pub fn per_s(&self, counter: fn(&Running) -> &Vec<u64>, index: usize) -> f64 {
         let then = counter(self.last).get(index).copied().unwrap_or(0);
         round4((counter(self.now)[index] - then) as f64 * 1e9 / self.span_ns)
     }
@@ -201,7 +222,7 @@ impl Interval<'_> {
 /// A column of the time series: its name after the component's, and how
 /// its cell is worked out. Each column is declared here once, so names and
 /// values cannot fall out of step.
-type Column = (&'static str, fn(&Interval, usize) -> f64);
+pub(super) type Column = (&'static str, fn(&Interval, usize) -> f64);
 
 const SOURCE_COLUMNS: [Column; 4] = [
     ("offered_per_s", |i, s| i.per_s(|r| &r.arrivals, s)),
@@ -301,6 +322,9 @@ impl TimeSeries {
         for queue in &scenario.queues {
             named(&queue.name, &names(&QUEUE_COLUMNS));
         }
+        for gate in scenario.gates.all() {
+            named(scenario.gates.name(gate), &names(gate_columns(gate)));
+        }
         columns.push("retries_per_s".to_string());
         TimeSeries {
             interval: scenario.sample_interval,
@@ -309,6 +333,7 @@ impl TimeSeries {
             rows: Vec::new(),
             last: None,
             job_sources: scenario.sources.iter().map(|s| s.job.is_some()).collect(),
+            gates: scenario.gates.all().collect(),
             interval_latency: vec![
                 (Latency::with_digits(2), Latency::with_digits(2));
                 scenario.sources.len()
@@ -379,6 +404,9 @@ impl TimeSeries {
         }
         for queue in 0..running.queue_sent.len() {
             row.extend(interval.cells(&QUEUE_COLUMNS, queue));
+        }
+        for (index, &gate) in self.gates.iter().enumerate() {
+            row.extend(interval.cells(gate_columns(gate), index));
         }
         let per_s = |now: u64, then: u64| round4((now - then) as f64 * 1e9 / span_ns);
         row.push(per_s(running.retries, last.retries));
@@ -562,6 +590,7 @@ mod tests {
                 .collect(),
             last: None,
             job_sources: Vec::new(),
+            gates: Vec::new(),
             interval_latency: Vec::new(),
         }
     }

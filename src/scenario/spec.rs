@@ -98,6 +98,34 @@ impl GateSpecs {
             Gate::Shaper(id) => &self.shapers[id as usize].name,
         }
     }
+
+    /// Every gate, kind by kind in [`GATE_SECTIONS`] order: the order of
+    /// [`GateSpecs::index`].
+    pub fn all(&self) -> impl Iterator<Item = Gate> + use<> {
+        let rate_limiters = (0..self.rate_limiters.len() as u32).map(Gate::RateLimiter);
+        let bulkheads = (0..self.bulkheads.len() as u32).map(Gate::Bulkhead);
+        let shapers = (0..self.shapers.len() as u32).map(Gate::Shaper);
+        rate_limiters.chain(bulkheads).chain(shapers)
+    }
+
+    /// A gate's place among every gate, for what is kept per gate of any
+    /// kind (the time series' counters).
+    pub fn index(&self, gate: Gate) -> usize {
+        let (rate_limiters, bulkheads) = (self.rate_limiters.len(), self.bulkheads.len());
+        match gate {
+            Gate::RateLimiter(id) => id as usize,
+            Gate::Bulkhead(id) => rate_limiters + id as usize,
+            Gate::Shaper(id) => rate_limiters + bulkheads + id as usize,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rate_limiters.len() + self.bulkheads.len() + self.shapers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Target {

@@ -165,3 +165,49 @@ fn an_attempt_whose_caller_gave_up_in_line_never_reaches_the_target() {
         "{why}"
     );
 }
+
+/// The time series follows every kind of gate: per interval, the attempts
+/// reaching it and those it turned away add up to the summary's counts;
+/// a bulkhead's places taken and line, and a shaper's attempts held back,
+/// stay within their bounds and are seen.
+#[test]
+fn the_time_series_follows_each_kind_of_gate() {
+    let scenario = scenario_from(
+        "name: gates\nseed: 5\nduration: 30s\n\
+         sources:\n  a:\n    target: limit\n    rate: 300/s\n  \
+         b:\n    target: pool\n    rate: 300/s\n  c:\n    target: pace\n    rate: 300/s\n\
+         rate_limiters:\n  limit: { target: db, rate: 200/s, burst: 10 }\n\
+         bulkheads:\n  pool: { target: db, max_concurrent: 2, max_waiting: 10 }\n\
+         shapers:\n  pace: { target: db, rate: 200/s, max_delay: 50ms }\n\
+         services:\n  db:\n    workers: 1000\n    service_time: exp(mean=8ms)\n",
+    );
+    let (outcome, summary) = run(&scenario);
+    let series = &outcome.timeseries;
+    let column = |name: &str| {
+        series
+            .column(name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    // One-second intervals: each rate is a count.
+    let total = |name: &str| column(name).iter().sum::<f64>() as u64;
+    let most = |name: &str| column(name).into_iter().fold(0.0, f64::max);
+    let gates = &summary.gates;
+    let (limit, pool, pace) = (
+        &gates.rate_limiters[0],
+        &gates.bulkheads[0],
+        &gates.shapers[0],
+    );
+    assert_eq!(total("limit.arrivals_per_s"), limit.requests);
+    assert_eq!(total("limit.rejected_per_s"), limit.throttled);
+    assert!(limit.throttled > 0, "{limit:?}");
+    assert_eq!(total("pool.arrivals_per_s"), pool.requests);
+    assert_eq!(total("pool.rejected_per_s"), pool.rejected);
+    assert!(pool.rejected > 0, "{pool:?}");
+    assert_eq!(most("pool.in_use"), 2.0);
+    assert!(most("pool.waiting") > 0.0 && most("pool.waiting") <= 10.0);
+    assert_eq!(total("pace.arrivals_per_s"), pace.requests);
+    assert_eq!(total("pace.throttled_per_s"), pace.throttled);
+    assert!(pace.throttled > 0, "{pace:?}");
+    // At most 50ms of turns at 200/s are held back at once.
+    assert!(most("pace.held") > 0.0 && most("pace.held") <= 10.0);
+}

@@ -32,6 +32,7 @@ use crate::scenario::spec::Gate;
 use super::super::event::AttemptKey;
 use super::super::metrics::Failure;
 use super::super::sim::{Delivery, Simulation};
+use super::super::timeseries::Column;
 use super::super::trace::MarkKind;
 
 /// The bulkheads room: the places taken and the line of each.
@@ -60,6 +61,27 @@ pub(in crate::model) struct BulkheadState {
     /// full line is swept for them only when there are some.
     given_up_in_line: u32,
 }
+
+impl BulkheadState {
+    /// Places taken, those being handed on included.
+    pub fn in_use(&self) -> u32 {
+        self.in_use
+    }
+
+    /// Attempts in line whose callers still wait.
+    pub fn waiting(&self) -> u32 {
+        self.line.len() as u32 - self.given_up_in_line
+    }
+}
+
+/// Per interval: the attempts reaching the bulkhead and those it turned
+/// away, per second; its places taken and its line at the interval's end.
+pub(in crate::model) const COLUMNS: [Column; 4] = [
+    ("arrivals_per_s", |i, g| i.per_s(|r| &r.gate_arrivals, g)),
+    ("rejected_per_s", |i, g| i.per_s(|r| &r.gate_turned_away, g)),
+    ("in_use", |i, g| i.now.gate_in_use[g] as f64),
+    ("waiting", |i, g| i.now.gate_waiting[g] as f64),
+];
 
 #[derive(Clone, Copy, Debug)]
 pub(in crate::model) enum BulkheadEvent {
@@ -99,6 +121,7 @@ impl Simulation<'_> {
         let scenario = self.kernel.scenario;
         let spec = &scenario.gates.bulkheads[bulkhead as usize];
         let measured = u64::from(self.kernel.in_window(now));
+        self.count_gate_arrival(Gate::Bulkhead(bulkhead));
         let metrics = &mut self.recorder.metrics.bulkheads[bulkhead as usize];
         metrics.requests += measured;
         let state = &mut self.gates.bulkheads.states[bulkhead as usize];
@@ -121,6 +144,7 @@ impl Simulation<'_> {
         }
         if state.line.len() as u32 >= spec.max_waiting {
             metrics.rejected_full += measured;
+            self.count_turned_away(Gate::Bulkhead(bulkhead));
             self.answer_at(now, delivery.attempt, Err(Failure::Rejected));
             return;
         }
@@ -245,6 +269,7 @@ impl Simulation<'_> {
             if self.kernel.in_window(waited_from) {
                 self.recorder.metrics.bulkheads[bulkhead as usize].rejected_waiting += 1;
             }
+            self.count_turned_away(Gate::Bulkhead(bulkhead));
             self.answer_at(now, delivery.attempt, Err(Failure::Rejected));
         }
     }

@@ -14,10 +14,11 @@
 //! queue behind the reservation, as Guava's `RateLimiter` does.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::spec::{CallRateLimit, RateLimiterSpec, Scenario};
+use crate::scenario::spec::{CallRateLimit, Gate, RateLimiterSpec, Scenario};
 
 use super::super::metrics::Failure;
 use super::super::sim::{Delivery, Simulation};
+use super::super::timeseries::Column;
 
 /// The rate limiters room: one token bucket per limiter.
 pub(in crate::model) struct RateLimiters {
@@ -110,12 +111,23 @@ impl TokenBucket {
     }
 }
 
+/// Per interval: the attempts reaching the limiter and those it turned
+/// away, per second.
+pub(in crate::model) const COLUMNS: [Column; 2] = [
+    ("arrivals_per_s", |i, g| i.per_s(|r| &r.gate_arrivals, g)),
+    ("rejected_per_s", |i, g| i.per_s(|r| &r.gate_turned_away, g)),
+];
+
 impl Simulation<'_> {
     /// An attempt reaches rate limiter `limiter`: it passes on to the
     /// limiter's target, or is turned away now.
     pub(in crate::model) fn rate_limit(&mut self, limiter: u32, delivery: Delivery) {
         let now = self.kernel.now;
         let admitted = self.gates.rate_limiters.buckets[limiter as usize].take(now);
+        self.count_gate_arrival(Gate::RateLimiter(limiter));
+        if !admitted {
+            self.count_turned_away(Gate::RateLimiter(limiter));
+        }
         if self.kernel.in_window(now) {
             let metrics = &mut self.recorder.metrics.rate_limiters[limiter as usize];
             metrics.requests += 1;

@@ -22,6 +22,7 @@ use crate::scenario::spec::{Gate, Scenario};
 
 use super::super::metrics::Failure;
 use super::super::sim::{Delivery, Simulation};
+use super::super::timeseries::Column;
 use super::super::trace::MarkKind;
 
 /// The shapers room: each shaper's next turn and the attempts held back.
@@ -54,6 +55,16 @@ impl Shapers {
     }
 }
 
+/// Per interval: the attempts reaching the shaper and those it throttled,
+/// per second; the attempts it holds back at the interval's end.
+pub(in crate::model) const COLUMNS: [Column; 3] = [
+    ("arrivals_per_s", |i, g| i.per_s(|r| &r.gate_arrivals, g)),
+    ("throttled_per_s", |i, g| {
+        i.per_s(|r| &r.gate_turned_away, g)
+    }),
+    ("held", |i, g| i.now.gate_waiting[g] as f64),
+];
+
 impl Simulation<'_> {
     /// An attempt reaches shaper `shaper`: it passes on now, is held back
     /// until its turn, or is turned away now.
@@ -65,6 +76,7 @@ impl Simulation<'_> {
         let now = self.kernel.now;
         let spec = &self.kernel.scenario.gates.shapers[shaper as usize];
         let measured = u64::from(self.kernel.in_window(now));
+        self.count_gate_arrival(Gate::Shaper(shaper));
         let metrics = &mut self.recorder.metrics.shapers[shaper as usize];
         metrics.requests += measured;
         let state = &mut self.gates.shapers.states[shaper as usize];
@@ -73,6 +85,7 @@ impl Simulation<'_> {
         let wait = SimDuration(libm::ceil(turn_at_nanos - now_nanos) as u64);
         if wait > spec.max_delay {
             self.recorder.metrics.shapers[shaper as usize].throttled += measured;
+            self.count_turned_away(Gate::Shaper(shaper));
             self.answer_at(now, delivery.attempt, Err(Failure::Throttled));
             return;
         }
