@@ -31,9 +31,10 @@ use draw::{Band, BarChart, Line, LineChart, draw_bars, draw_lines, tint};
 pub use sweep::sweep_charts;
 
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-/// The most lines a chart draws: its legend names about this many beside
-/// the shaded windows, and more lines hide each other.
-const LINES_PER_CHART: usize = 12;
+/// The most lines a chart draws: one per colour of the palette, so no two
+/// share one; its legend names this many beside the shaded windows, and
+/// more lines would hide each other.
+const LINES_PER_CHART: usize = draw::PALETTE.len();
 /// The most bars a bar chart draws before their names overlap.
 const BARS_PER_CHART: usize = 16;
 const SIZE: (u32, u32) = (960, 540);
@@ -197,7 +198,8 @@ fn load_chart(scenario: &Scenario, outcome: &RunOutcome) -> LineChart {
     let (series, (_, unit)) = (&outcome.timeseries, time_axis(scenario));
     let column = |column: String, label: String| series_line(series, &column, label, unit);
     let mut lines = Vec::new();
-    let shown = busiest(&source_weights(outcome), LINES_PER_CHART / 2);
+    // Two lines per source, and one for retries.
+    let shown = busiest(&source_weights(outcome), (LINES_PER_CHART - 1) / 2);
     for source in shown.iter().map(|&i| &scenario.sources[i]) {
         let name = &source.name;
         lines.extend(column(
@@ -398,11 +400,18 @@ fn job_charts(scenario: &Scenario, outcome: &RunOutcome) -> Result<Files, String
     Ok(files)
 }
 
+/// Per service, its attempts per request of the source whose requests it
+/// multiplies most: with several sources, attempts over every source's
+/// requests would read as each service's share of the traffic (a
+/// thousand services behind a thousand sources at 0.001× each).
 fn amplification(summary: &Summary) -> BarChart {
     let services = &summary.services;
     let weights: Vec<u64> = services.iter().map(|s| s.attempts).collect();
     let shown = busiest(&weights, BARS_PER_CHART);
-    let title = "Retry amplification per service";
+    let title = match summary.sources.len() {
+        1 => "Retry amplification per service",
+        _ => "Retry amplification per service, for the source it multiplies most",
+    };
     let title = title_of_some(
         title,
         shown.len(),
@@ -410,12 +419,17 @@ fn amplification(summary: &Summary) -> BarChart {
         "services",
         "summary.json",
     );
+    let most = |service: &super::summary::ServiceSummary| {
+        let by_source = service.amplification_by_source.iter();
+        let most = by_source.map(|a| a.amplification).reduce(f64::max);
+        most.unwrap_or(service.amplification)
+    };
     BarChart {
         title,
         y_label: "attempts arriving ÷ requests entering",
         bars: shown
             .iter()
-            .map(|&i| (services[i].name.clone(), services[i].amplification))
+            .map(|&i| (services[i].name.clone(), most(&services[i])))
             .collect(),
     }
 }

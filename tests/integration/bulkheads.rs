@@ -198,7 +198,7 @@ fn the_time_series_follows_each_kind_of_gate() {
         &gates.shapers[0],
     );
     assert_eq!(total("limit.arrivals_per_s"), limit.requests);
-    assert_eq!(total("limit.rejected_per_s"), limit.throttled);
+    assert_eq!(total("limit.throttled_per_s"), limit.throttled);
     assert!(limit.throttled > 0, "{limit:?}");
     assert_eq!(total("pool.arrivals_per_s"), pool.requests);
     assert_eq!(total("pool.rejected_per_s"), pool.rejected);

@@ -86,10 +86,10 @@ fn charts_of_many_components_draw_the_busiest_and_say_so() {
         String::from_utf8(bytes.clone()).unwrap()
     };
     for (chart, shown, kind) in [
-        ("load-over-time.svg", 6, "sources"),
-        ("queues-over-time.svg", 12, "services"),
-        ("latency-cdf.svg", 12, "sources"),
-        ("latency-over-time.svg", 4, "sources"),
+        ("load-over-time.svg", 4, "sources"),
+        ("queues-over-time.svg", 10, "services"),
+        ("latency-cdf.svg", 10, "sources"),
+        ("latency-over-time.svg", 3, "sources"),
         ("amplification.svg", 16, "services"),
     ] {
         let svg = svg(chart);
@@ -109,6 +109,11 @@ fn charts_of_many_components_draw_the_busiest_and_say_so() {
             "{chart}: {name}0 drawn"
         );
     }
+    // Each service serves one source once per request: 1.00×, not its
+    // share of all thirty sources' requests.
+    let bars = svg("amplification.svg");
+    assert_eq!(bars.matches("1.00×").count(), 16, "{bars}");
+    assert_eq!(bars.matches('×').count(), 16, "{bars}");
     let few = common::bundled("retry-chain.yaml");
     let (outcome, summary) = common::run(&few);
     let (files, _) = stampede::report::files::run_files(&few, &summary, &outcome, "");

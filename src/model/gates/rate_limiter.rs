@@ -111,11 +111,13 @@ impl TokenBucket {
     }
 }
 
-/// Per interval: the attempts reaching the limiter and those it turned
-/// away, per second.
+/// Per interval: the attempts reaching the limiter and those it throttled,
+/// per second.
 pub(in crate::model) const COLUMNS: [Column; 2] = [
     ("arrivals_per_s", |i, g| i.per_s(|r| &r.gate_arrivals, g)),
-    ("rejected_per_s", |i, g| i.per_s(|r| &r.gate_turned_away, g)),
+    ("throttled_per_s", |i, g| {
+        i.per_s(|r| &r.gate_turned_away, g)
+    }),
 ];
 
 impl Simulation<'_> {

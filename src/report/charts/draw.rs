@@ -20,7 +20,7 @@ use super::bitmap;
 /// Ten line colours from colour-blind-safe sets: Okabe and Ito's eight,
 /// with their yellow (faint on white) moved last, after Paul Tol's wine and
 /// olive from his "muted" set.
-const PALETTE: [RGBColor; 10] = [
+pub const PALETTE: [RGBColor; 10] = [
     RGBColor(0, 114, 178),   // blue
     RGBColor(213, 94, 0),    // vermillion
     RGBColor(0, 158, 115),   // bluish green
