@@ -86,11 +86,16 @@ fn findings(summary: &Summary) -> Vec<String> {
     }
     for t in &summary.theory {
         let measured = match (t.wait_mean_ms.measured, t.wait_mean_ms.ci99) {
-            (Some(m), Some(h)) => format!("measured {} ± {}", format_ms(m), format_ms(h)),
+            (Some(m), Some(h)) => format!(
+                "measured {} ± {} (99% interval)",
+                format_ms(m),
+                format_ms(h)
+            ),
+            (Some(m), None) => format!("measured {}", format_ms(m)),
             _ => "the run too short to measure".to_string(),
         };
         points.push(format!(
-            "`{}` is an {} queue at ρ = {:.2}: mean wait {} in theory, {measured} (99% interval): they {}.",
+            "`{}` is an {} queue at ρ = {:.2}: mean wait {} in theory, {measured}: they {}.",
             t.service,
             t.model,
             t.offered_load,
@@ -98,6 +103,7 @@ fn findings(summary: &Summary) -> Vec<String> {
             match t.verdict {
                 "agree" => "agree",
                 "disagree" => "disagree",
+                "too few waits to judge" => "cannot be compared (too few requests waited)",
                 _ => "cannot be compared yet",
             }
         ));

@@ -132,6 +132,7 @@ fn theory_table(summary: &Summary) -> Table {
     let measured =
         |c: &super::theory::Comparison, show: &dyn Fn(f64) -> String| match (c.measured, c.ci99) {
             (Some(m), Some(h)) => format!("{} ± {}", show(m), show(h)),
+            (Some(m), None) => show(m),
             _ => "–".to_string(),
         };
     let ms = |v: f64| match v {

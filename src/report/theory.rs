@@ -32,6 +32,12 @@ use super::summary::round;
 const BATCHES: usize = 20;
 /// Student's t, 99.5% quantile, 19 degrees of freedom.
 const T_995_19: f64 = 2.861;
+/// The fewest arrivals per batch that may wait for the wait's batch means
+/// to be judged. A batch of a lightly loaded queue holds a handful of waits
+/// among many zeros, and the mean of so skewed a batch is far from normal:
+/// at ρ = 0.01 with about one wait per batch, 99% Student-t intervals missed
+/// the true mean wait for 66 of 1,000 queues, not the 10 they promise.
+const MIN_WAITS_PER_BATCH: f64 = 30.0;
 /// A full queue rarer than this (by the M/M/1/K measure) is treated as never.
 const NEGLIGIBLE_BLOCKING: f64 = 1e-9;
 
@@ -47,8 +53,9 @@ pub struct TheorySummary {
     pub wait_mean_ms: Comparison,
     pub utilisation: Comparison,
     pub blocking: Comparison,
-    /// `agree`, `disagree`, or `too short to judge` (fewer than 20
-    /// measured intervals).
+    /// `agree`, `disagree`, `too short to judge` (fewer than 20 measured
+    /// intervals) or `too few waits to judge` (fewer than 30 arrivals per
+    /// batch can have waited).
     #[serde(deserialize_with = "crate::report::interned")]
     pub verdict: crate::report::Word,
 }
@@ -263,6 +270,11 @@ struct Measured {
     wait_s: (f64, f64),
     utilisation: (f64, f64),
     blocking: (f64, f64),
+    /// Whether each batch holds enough arrivals that waited (at most its
+    /// admitted arrivals × utilisation: an arrival waits only when every
+    /// worker is busy, which by Markov's inequality is no likelier than
+    /// the utilisation) for the wait to be judged.
+    enough_waits: bool,
 }
 
 fn measure(scenario: &Scenario, outcome: &RunOutcome, service: &str) -> Option<Measured> {
@@ -288,15 +300,20 @@ fn measure(scenario: &Scenario, outcome: &RunOutcome, service: &str) -> Option<M
     let mut waits = Vec::new();
     let mut busy = Vec::new();
     let mut blocked = Vec::new();
+    let mut admitted_per_batch = 0.0;
     for rows in batches {
+        let admitted = rows.iter().map(|&i| attempts[i] - rejected[i]).sum::<f64>();
+        admitted_per_batch += admitted * interval_s / BATCHES as f64;
         let (offered, refused) = (mean(&attempts, rows), mean(&rejected, rows));
         waits.push(mean(&lengths, rows) / (offered - refused).max(1e-12));
         busy.push(mean(&utilisation, rows));
         blocked.push(refused / offered.max(1e-12));
     }
+    let utilisation = mean_and_half_width(&busy);
     Some(Measured {
         wait_s: mean_and_half_width(&waits),
-        utilisation: mean_and_half_width(&busy),
+        enough_waits: admitted_per_batch * utilisation.0 >= MIN_WAITS_PER_BATCH,
+        utilisation,
         blocking: mean_and_half_width(&blocked),
     })
 }
@@ -320,7 +337,12 @@ fn compare(
         measured: measured.map(|(m, _)| round(m * scale, digits)),
         ci99: measured.map(|(_, h)| round(h * scale, digits)),
     };
-    let wait = pair(theory.wait_s, measured.as_ref().map(|m| m.wait_s), 1e3, 4);
+    let mut wait = pair(theory.wait_s, measured.as_ref().map(|m| m.wait_s), 1e3, 4);
+    let enough_waits = measured.as_ref().is_some_and(|m| m.enough_waits);
+    if !enough_waits {
+        // A mean without an interval: too few waits for one to be honest.
+        wait.ci99 = None;
+    }
     let utilisation = pair(
         theory.utilisation,
         measured.as_ref().map(|m| m.utilisation),
@@ -338,6 +360,7 @@ fn compare(
         [wait, utilisation, blocking].iter().all(Comparison::agrees),
     ) {
         (None, _) => "too short to judge",
+        (Some(_), _) if !enough_waits => "too few waits to judge",
         (Some(_), true) => "agree",
         (Some(_), false) => "disagree",
     };
