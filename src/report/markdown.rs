@@ -84,7 +84,38 @@ fn findings(summary: &Summary) -> Vec<String> {
             utilisation * 100.0
         ));
     }
-    for t in &summary.theory {
+    // A point per queue reads well for a few; for many, their tally.
+    const QUEUES_NAMED: usize = 3;
+    if summary.theory.len() > QUEUES_NAMED {
+        let count = |verdict: &str| {
+            summary
+                .theory
+                .iter()
+                .filter(|t| t.verdict == verdict)
+                .count()
+        };
+        let tally: Vec<String> = [
+            "agree",
+            "disagree",
+            "too few waits to judge",
+            "too short to judge",
+        ]
+        .into_iter()
+        .map(|verdict| (verdict, count(verdict)))
+        .filter(|&(_, n)| n > 0)
+        .map(|(verdict, n)| format!("{} {verdict}", group_digits(n as u64)))
+        .collect();
+        points.push(format!(
+            "{} services are textbook queues; against theory (99% intervals): {} (the Theory table has each).",
+            group_digits(summary.theory.len() as u64),
+            tally.join(", ")
+        ));
+    }
+    for t in summary
+        .theory
+        .iter()
+        .filter(|_| summary.theory.len() <= QUEUES_NAMED)
+    {
         let measured = match (t.wait_mean_ms.measured, t.wait_mean_ms.ci99) {
             (Some(m), Some(h)) => format!(
                 "measured {} ± {} (99% interval)",

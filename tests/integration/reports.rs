@@ -81,7 +81,7 @@ fn charts_of_many_components_draw_the_busiest_and_say_so() {
     let (outcome, summary) = common::run(&scenario);
     let (files, error) = stampede::report::files::run_files(&scenario, &summary, &outcome, "");
     assert_eq!(error, None);
-    let svg = |name: &str| {
+    let text_of = |name: &str| {
         let (_, bytes) = files.iter().find(|(f, _)| f == name).unwrap();
         String::from_utf8(bytes.clone()).unwrap()
     };
@@ -92,7 +92,7 @@ fn charts_of_many_components_draw_the_busiest_and_say_so() {
         ("latency-over-time.svg", 3, "sources"),
         ("amplification.svg", 16, "services"),
     ] {
-        let svg = svg(chart);
+        let svg = text_of(chart);
         assert!(
             svg.contains(&format!("{shown} busiest of 30 {kind}")),
             "{chart} does not say it shows only some"
@@ -111,9 +111,13 @@ fn charts_of_many_components_draw_the_busiest_and_say_so() {
     }
     // Each service serves one source once per request: 1.00×, not its
     // share of all thirty sources' requests.
-    let bars = svg("amplification.svg");
+    let bars = text_of("amplification.svg");
     assert_eq!(bars.matches("1.00×").count(), 16, "{bars}");
     assert_eq!(bars.matches('×').count(), 16, "{bars}");
+    // Thirty textbook queues are tallied in one finding, not thirty.
+    let markdown = text_of("report.md");
+    assert!(markdown.contains("- 30 services are textbook queues; against theory"));
+    assert!(!markdown.contains("is an M/D/1 queue at"), "{markdown}");
     let few = common::bundled("retry-chain.yaml");
     let (outcome, summary) = common::run(&few);
     let (files, _) = stampede::report::files::run_files(&few, &summary, &outcome, "");
