@@ -422,11 +422,6 @@ impl TimeSeries {
         Some(self.rows.iter().map(|row| row[index]).collect())
     }
 
-    /// The columns' names, in the CSV's order.
-    pub fn columns(&self) -> &[String] {
-        &self.columns
-    }
-
     pub fn times(&self) -> Vec<f64> {
         self.rows.iter().map(|row| row[0]).collect()
     }
