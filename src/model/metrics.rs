@@ -88,7 +88,10 @@ pub struct Latency {
 enum Samples {
     /// Each sample, clamped to the histogram's range, in no particular order.
     Few(Vec<u64>),
-    Many(Histogram<u64>),
+    /// Boxed, so a latency is one cache line (a histogram's header alone
+    /// is two): a request records several, each in its own component's
+    /// metrics, and with many components those lines are what a run waits on.
+    Many(Box<Histogram<u64>>),
 }
 
 /// How many samples a latency keeps as a list before it becomes a
@@ -165,7 +168,7 @@ impl Latency {
             Samples::Few(values) => {
                 let mut histogram = Latency::histogram_of(values, self.digits);
                 Latency::record_into(&mut histogram, value);
-                self.samples = Samples::Many(histogram);
+                self.samples = Samples::Many(Box::new(histogram));
             }
         }
     }
@@ -320,7 +323,7 @@ impl Latency {
         // Same lowest value and precision on both sides, and ours grows
         // to fit, so adding cannot fail; saturate regardless.
         let _ = ours.add(&*other.histogram());
-        all.samples = Samples::Many(ours);
+        all.samples = Samples::Many(Box::new(ours));
         all
     }
 
@@ -390,7 +393,7 @@ impl TryFrom<StoredLatency> for Latency {
                         .map_err(|e| format!("a latency histogram that does not decode: {e:?}"))?;
                 // The flag is not part of the encoding; a histogram recorded into again must grow.
                 histogram.auto(true);
-                Samples::Many(histogram)
+                Samples::Many(Box::new(histogram))
             }
         };
         Ok(Latency {
@@ -863,6 +866,13 @@ impl Metrics {
 mod tests {
     use super::*;
 
+    /// A request records into several latencies, each in its own
+    /// component's metrics: each must stay one cache line.
+    #[test]
+    fn a_latency_fits_in_one_cache_line() {
+        assert!(size_of::<Latency>() <= 64, "{}", size_of::<Latency>());
+    }
+
     #[test]
     fn latency_mean_is_exact_and_quantiles_are_close() {
         let mut latency = Latency::default();
@@ -893,7 +903,7 @@ mod tests {
             let count = 1 + (next() % 3000) as usize;
             let mut few = Latency::with_digits(digits);
             let mut many = Latency::with_digits(digits);
-            many.samples = Samples::Many(Latency::new_histogram(digits));
+            many.samples = Samples::Many(Box::new(Latency::new_histogram(digits)));
             for _ in 0..count {
                 // Log-uniform from 1ns to about 50 days.
                 let nanos = 1u64 << (next() % 52);
