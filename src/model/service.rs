@@ -210,7 +210,7 @@ impl Simulation<'_> {
                 *metrics.attempts_by_source.entry(origin).or_default() += 1;
             }
         }
-        self.recorder.running.service_attempts[service_id] += 1;
+        self.recorder.running.services[service_id].attempts += 1;
         if effects.refuse || effects.hang {
             if measured {
                 let metrics = &mut self.recorder.metrics.services[service_id];
@@ -253,7 +253,7 @@ impl Simulation<'_> {
             ),
         };
         if !has_worker && !has_room && !self.displace_for(instance, class) {
-            self.recorder.running.service_rejected[service_id] += 1;
+            self.recorder.running.services[service_id].rejected += 1;
             if measured {
                 self.recorder.metrics.services[service_id].rejected += 1;
             }
@@ -337,7 +337,7 @@ impl Simulation<'_> {
             .jobs
             .remove(newest)
             .expect("a queued job exists");
-        self.recorder.running.service_rejected[service_id] += 1;
+        self.recorder.running.services[service_id].rejected += 1;
         if self.kernel.in_window(job.arrived_at) {
             self.recorder.metrics.services[service_id].displaced += 1;
         }
@@ -352,7 +352,7 @@ impl Simulation<'_> {
             admission.on_dropped();
         }
         let service_id = state.service as usize;
-        self.recorder.running.service_rejected[service_id] += 1;
+        self.recorder.running.services[service_id].rejected += 1;
         if measured {
             self.recorder.metrics.services[service_id].shed += 1;
         }
@@ -619,7 +619,7 @@ impl Simulation<'_> {
             admission.on_finished(self.kernel.now - job.arrived_at, in_progress);
         }
         if result.is_err() {
-            self.recorder.running.service_errors[service_id] += 1;
+            self.recorder.running.services[service_id].errors += 1;
         }
         let caller_waiting = self.calls.attempts.contains_key(job.attempt);
         if let Some(log) = self.recorder.trace_of(job.trace) {

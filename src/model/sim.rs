@@ -485,10 +485,10 @@ impl<'a> Simulation<'a> {
         }
         let running = &self.recorder.running;
         for source in 0..self.kernel.scenario.sources.len() {
-            let ended = running.succeeded[source] + running.failed[source];
+            let counts = running.sources[source];
             assert_eq!(
-                running.arrivals[source],
-                ended + running.in_flight[source],
+                counts.arrivals,
+                counts.succeeded + counts.failed + counts.in_flight,
                 "source {source}: arrivals ≠ succeeded + failed + in flight"
             );
         }

@@ -147,8 +147,9 @@ impl Simulation<'_> {
             self.recorder.metrics.sources[source as usize].requests += 1;
         }
         self.sources.requests_in_flight += 1;
-        self.recorder.running.arrivals[source as usize] += 1;
-        self.recorder.running.in_flight[source as usize] += 1;
+        let counts = &mut self.recorder.running.sources[source as usize];
+        counts.arrivals += 1;
+        counts.in_flight += 1;
         let edge = self.kernel.scenario.sources[source as usize].edge;
         let traced = match &mut self.recorder.trace {
             Some(log) if self.kernel.scenario.sources[source as usize].job.is_none() => {
@@ -187,10 +188,11 @@ impl Simulation<'_> {
         result: Result<(), Failure>,
     ) {
         self.sources.requests_in_flight -= 1;
-        self.recorder.running.in_flight[owner_source as usize] -= 1;
+        let counts = &mut self.recorder.running.sources[owner_source as usize];
+        counts.in_flight -= 1;
         match result {
-            Ok(()) => self.recorder.running.succeeded[owner_source as usize] += 1,
-            Err(_) => self.recorder.running.failed[owner_source as usize] += 1,
+            Ok(()) => counts.succeeded += 1,
+            Err(_) => counts.failed += 1,
         }
         let latency = self.kernel.now - started_at;
         self.recorder

@@ -15,17 +15,33 @@ use crate::scenario::spec::{Gate, Target};
 
 use super::gates::gate_columns;
 
+/// A source's counters since the start of the run, side by side: every
+/// request moves three of them, and with many sources one cache line per
+/// source is cheaper than one per counter.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SourceCounts {
+    pub arrivals: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Requests started and not yet finished, now.
+    pub in_flight: u64,
+}
+
+/// A service's counters of attempts since the start of the run, side by
+/// side (see [`SourceCounts`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ServiceCounts {
+    pub attempts: u64,
+    pub rejected: u64,
+    /// Answers that were errors (its own, or from below).
+    pub errors: u64,
+}
+
 /// Counters since the start of the run, warm-up included.
 #[derive(Clone, Debug, Default)]
 pub struct Running {
-    pub arrivals: Vec<u64>,
-    pub succeeded: Vec<u64>,
-    pub failed: Vec<u64>,
-    pub in_flight: Vec<u64>,
-    pub service_attempts: Vec<u64>,
-    pub service_rejected: Vec<u64>,
-    /// Answers that were errors (its own, or from below).
-    pub service_errors: Vec<u64>,
+    pub sources: Vec<SourceCounts>,
+    pub services: Vec<ServiceCounts>,
     /// Σ busy workers · ns and Σ waiting requests · ns, per service.
     pub busy_integral: Vec<u128>,
     pub queue_integral: Vec<u128>,
@@ -84,13 +100,8 @@ impl Running {
 
     pub fn new(sources: usize, services: usize) -> Running {
         Running {
-            arrivals: vec![0; sources],
-            succeeded: vec![0; sources],
-            failed: vec![0; sources],
-            in_flight: vec![0; sources],
-            service_attempts: vec![0; services],
-            service_rejected: vec![0; services],
-            service_errors: vec![0; services],
+            sources: vec![SourceCounts::default(); sources],
+            services: vec![ServiceCounts::default(); services],
             busy_integral: vec![0; services],
             queue_integral: vec![0; services],
             ready_integral: vec![0; services],
@@ -200,7 +211,24 @@ impl Interval<'_> {
     /// The change of a counter over the interval, per second.
     pub fn per_s(&self, counter: fn(&Running) -> &Vec<u64>, index: usize) -> f64 {
         let then = counter(self.last).get(index).copied().unwrap_or(0);
-        round4((counter(self.now)[index] - then) as f64 * 1e9 / self.span_ns)
+        self.rate(counter(self.now)[index] - then)
+    }
+
+    /// The change of one of a source's counters, per second.
+    fn source_per_s(&self, counter: fn(&SourceCounts) -> u64, source: usize) -> f64 {
+        let then = self.last.sources.get(source).map_or(0, counter);
+        self.rate(counter(&self.now.sources[source]) - then)
+    }
+
+    /// The change of one of a service's counters, per second.
+    fn service_per_s(&self, counter: fn(&ServiceCounts) -> u64, service: usize) -> f64 {
+        let then = self.last.services.get(service).map_or(0, counter);
+        self.rate(counter(&self.now.services[service]) - then)
+    }
+
+    /// A change over the interval, per second.
+    fn rate(&self, change: u64) -> f64 {
+        round4(change as f64 * 1e9 / self.span_ns)
     }
 
     /// The change of a counter over the interval.
@@ -225,10 +253,10 @@ impl Interval<'_> {
 pub(super) type Column = (&'static str, fn(&Interval, usize) -> f64);
 
 const SOURCE_COLUMNS: [Column; 4] = [
-    ("offered_per_s", |i, s| i.per_s(|r| &r.arrivals, s)),
-    ("goodput_per_s", |i, s| i.per_s(|r| &r.succeeded, s)),
-    ("failed_per_s", |i, s| i.per_s(|r| &r.failed, s)),
-    ("in_flight", |i, s| i.now.in_flight[s] as f64),
+    ("offered_per_s", |i, s| i.source_per_s(|c| c.arrivals, s)),
+    ("goodput_per_s", |i, s| i.source_per_s(|c| c.succeeded, s)),
+    ("failed_per_s", |i, s| i.source_per_s(|c| c.failed, s)),
+    ("in_flight", |i, s| i.now.sources[s].in_flight as f64),
 ];
 
 /// After a source's [`SOURCE_COLUMNS`]: the interval's percentiles, worked
@@ -241,9 +269,9 @@ const SOURCE_LATENCY_COLUMNS: [&str; 4] = [
 ];
 
 const SERVICE_COLUMNS: [Column; 6] = [
-    ("attempts_per_s", |i, s| i.per_s(|r| &r.service_attempts, s)),
-    ("rejected_per_s", |i, s| i.per_s(|r| &r.service_rejected, s)),
-    ("errors_per_s", |i, s| i.per_s(|r| &r.service_errors, s)),
+    ("attempts_per_s", |i, s| i.service_per_s(|c| c.attempts, s)),
+    ("rejected_per_s", |i, s| i.service_per_s(|c| c.rejected, s)),
+    ("errors_per_s", |i, s| i.service_per_s(|c| c.errors, s)),
     ("queue_length", |i, s| {
         round4(i.integral(|r| &r.queue_integral, s) / i.span_ns)
     }),
@@ -378,7 +406,7 @@ impl TimeSeries {
             Some((at, last)) => (*at, last.clone()),
             None => (
                 SimTime::ZERO,
-                Running::new(running.arrivals.len(), running.service_attempts.len()),
+                Running::new(running.sources.len(), running.services.len()),
             ),
         };
         let span_ns = now.since(since).as_nanos().max(1) as f64;
@@ -389,7 +417,7 @@ impl TimeSeries {
             workers,
         };
         let mut row = vec![round4(now.as_secs_f64())];
-        for s in 0..running.arrivals.len() {
+        for s in 0..running.sources.len() {
             row.extend(interval.cells(&SOURCE_COLUMNS, s));
             row.extend(self.take_interval_latency(s));
             if self.job_sources[s] {
