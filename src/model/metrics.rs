@@ -566,6 +566,41 @@ impl Phases {
     }
 }
 
+/// Counts by source index, in source order. The first two sit inline: a
+/// service reached by one or two sources counts an attempt in the line of
+/// memory that holds its other counters, with no tree node to chase, and
+/// with a thousand services those lines are what a run waits on. Stored
+/// as a map from source index to count.
+#[derive(Clone, Debug, Default)]
+pub struct CountsBySource(smallvec::SmallVec<[(u32, u64); 2]>);
+
+impl CountsBySource {
+    pub fn add(&mut self, source: u32) {
+        match self.0.binary_search_by_key(&source, |&(s, _)| s) {
+            Ok(index) => self.0[index].1 += 1,
+            Err(index) => self.0.insert(index, (source, 1)),
+        }
+    }
+
+    /// (source index, count), in source order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+impl Serialize for CountsBySource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for CountsBySource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<u32, u64>::deserialize(deserializer)?;
+        Ok(CountsBySource(map.into_iter().collect()))
+    }
+}
+
 /// Per service, summed over its instances. Outcomes are counted for requests
 /// that arrived in the measured window, so they balance against `attempts`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -576,7 +611,7 @@ pub struct ServiceMetrics {
     /// background work are in neither); only sources that reach the service
     /// have an entry, so a thousand services behind a thousand sources do
     /// not hold a million counters.
-    pub attempts_by_source: std::collections::BTreeMap<u32, u64>,
+    pub attempts_by_source: CountsBySource,
     pub rejected: u64,
     pub succeeded: u64,
     pub errors: u64,

@@ -207,7 +207,7 @@ impl Simulation<'_> {
             let metrics = &mut self.recorder.metrics.services[service_id];
             metrics.attempts += 1;
             if origin != NO_SOURCE {
-                *metrics.attempts_by_source.entry(origin).or_default() += 1;
+                metrics.attempts_by_source.add(origin);
             }
         }
         self.recorder.running.services[service_id].attempts += 1;

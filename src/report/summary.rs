@@ -616,8 +616,8 @@ fn amplification_by_source(
 ) -> Vec<SourceAmplification> {
     m.attempts_by_source
         .iter()
-        .filter(|&(_, &attempts)| attempts > 0)
-        .map(|(&index, &attempts)| SourceAmplification {
+        .filter(|&(_, attempts)| attempts > 0)
+        .map(|(index, attempts)| SourceAmplification {
             source: scenario.sources[index as usize].name.clone(),
             attempts,
             amplification: ratio(attempts, sources[index as usize].requests),
