@@ -14,6 +14,7 @@ use crate::scenario::Scenario;
 
 use super::summary::Summary;
 use super::text::{self, format_ms, format_rate, format_seconds, group_digits, ms_or_dash};
+use super::theory::TheorySummary;
 
 /// The findings a reader should see first, as bullet points.
 fn findings(summary: &Summary) -> Vec<String> {
@@ -84,61 +85,7 @@ fn findings(summary: &Summary) -> Vec<String> {
             utilisation * 100.0
         ));
     }
-    // A point per queue reads well for a few; for many, their tally.
-    const QUEUES_NAMED: usize = 3;
-    if summary.theory.len() > QUEUES_NAMED {
-        let count = |verdict: &str| {
-            summary
-                .theory
-                .iter()
-                .filter(|t| t.verdict == verdict)
-                .count()
-        };
-        let tally: Vec<String> = [
-            "agree",
-            "disagree",
-            "too few waits to judge",
-            "too short to judge",
-        ]
-        .into_iter()
-        .map(|verdict| (verdict, count(verdict)))
-        .filter(|&(_, n)| n > 0)
-        .map(|(verdict, n)| format!("{} {verdict}", group_digits(n as u64)))
-        .collect();
-        points.push(format!(
-            "{} services are textbook queues; against theory (99% intervals): {} (the Theory table has each).",
-            group_digits(summary.theory.len() as u64),
-            tally.join(", ")
-        ));
-    }
-    for t in summary
-        .theory
-        .iter()
-        .filter(|_| summary.theory.len() <= QUEUES_NAMED)
-    {
-        let measured = match (t.wait_mean_ms.measured, t.wait_mean_ms.ci99) {
-            (Some(m), Some(h)) => format!(
-                "measured {} ± {} (99% interval)",
-                format_ms(m),
-                format_ms(h)
-            ),
-            (Some(m), None) => format!("measured {}", format_ms(m)),
-            _ => "the run too short to measure".to_string(),
-        };
-        points.push(format!(
-            "`{}` is an {} queue at ρ = {:.2}: mean wait {} in theory, {measured}: they {}.",
-            t.service,
-            t.model,
-            t.offered_load,
-            format_ms(t.wait_mean_ms.theory),
-            match t.verdict {
-                "agree" => "agree",
-                "disagree" => "disagree",
-                "too few waits to judge" => "cannot be compared (too few requests waited)",
-                _ => "cannot be compared yet",
-            }
-        ));
-    }
+    points.extend(theory_points(summary));
     let abandoned: u64 = summary.services.iter().map(|s| s.abandoned_work).sum();
     if abandoned > 0 {
         points.push(format!(
@@ -166,6 +113,64 @@ fn findings(summary: &Summary) -> Vec<String> {
         ));
     }
     points
+}
+
+/// What the textbook queues say against theory: a point per queue reads
+/// well for a few; for many, their tally.
+fn theory_points(summary: &Summary) -> Vec<String> {
+    const QUEUES_NAMED: usize = 3;
+    if summary.theory.len() > QUEUES_NAMED {
+        let count = |verdict: &str| {
+            summary
+                .theory
+                .iter()
+                .filter(|t| t.verdict == verdict)
+                .count()
+        };
+        let tally: Vec<String> = [
+            "agree",
+            "disagree",
+            "too few waits to judge",
+            "too short to judge",
+        ]
+        .into_iter()
+        .map(|verdict| (verdict, count(verdict)))
+        .filter(|&(_, n)| n > 0)
+        .map(|(verdict, n)| format!("{} {verdict}", group_digits(n as u64)))
+        .collect();
+        return vec![format!(
+            "{} services are textbook queues; against theory (99% intervals): {} (the Theory table has each).",
+            group_digits(summary.theory.len() as u64),
+            tally.join(", ")
+        )];
+    }
+    summary.theory.iter().map(theory_point).collect()
+}
+
+/// One textbook queue's mean wait, in theory and measured.
+fn theory_point(t: &TheorySummary) -> String {
+    let measured = match (t.wait_mean_ms.measured, t.wait_mean_ms.ci99) {
+        (Some(m), Some(h)) => format!(
+            "measured {} ± {} (99% interval)",
+            format_ms(m),
+            format_ms(h)
+        ),
+        (Some(m), None) => format!("measured {}", format_ms(m)),
+        _ => "the run too short to measure".to_string(),
+    };
+    format!(
+        "`{}` is an {} queue at ρ = {:.2}: mean wait {} in theory, {measured}: they {}.",
+        t.service,
+        t.model,
+        t.offered_load,
+        format_ms(t.wait_mean_ms.theory),
+        match t.verdict {
+            "agree" => "agree",
+            "disagree" => "disagree",
+            "too few waits to judge" => "cannot be compared (too few requests waited)",
+            _ => "cannot be compared yet",
+        }
+    )
 }
 
 /// The report of one run, as blocks for `report.md` and `report.html`;
