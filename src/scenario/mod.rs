@@ -11,7 +11,6 @@ pub mod diagnostic;
 pub mod expect;
 pub mod messaging;
 pub mod overrides;
-pub mod raw;
 pub mod schema;
 pub mod shape;
 pub mod spec;
@@ -20,9 +19,11 @@ pub mod suggest;
 pub mod units;
 pub mod unknown_keys;
 pub mod validate;
-pub mod yaml;
 
 use std::path::Path;
+
+pub use stampede_yaml as yaml;
+pub use stampede_yaml::raw;
 
 pub use diagnostic::Diagnostic;
 pub use spec::Scenario;
@@ -225,7 +226,7 @@ fn parse_collecting_unknown_keys(
     let mut current = text.to_string();
     let mut diagnostics = Vec::new();
     loop {
-        let error = match yaml::parse::<raw::RawScenario>(&current) {
+        let error = match yaml::parse_scenario(&current) {
             Ok(raw) => return (Some((raw, current)), diagnostics),
             Err(error) => error,
         };

@@ -569,7 +569,6 @@ fn trace_errors_name_the_csv_file_and_line() {
 /// and must still read into the scenario's types, so an unknown key or a
 /// misplaced list is caught there too.
 mod documented_examples {
-    use stampede::scenario::raw::RawScenario;
     use stampede::scenario::{load_str, yaml};
 
     const REFERENCE: &str = include_str!("../../docs/scenario-reference.md");
@@ -637,7 +636,7 @@ mod documented_examples {
             if is_complete(&block) {
                 continue;
             }
-            if let Err(error) = yaml::parse::<RawScenario>(&block) {
+            if let Err(error) = yaml::parse_scenario(&block) {
                 panic!(
                     "docs/scenario-reference.md: the fragment at line {line} does not read: {} at {:?}",
                     error.message, error.position

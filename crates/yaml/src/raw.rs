@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::yaml::Spanned;
+use crate::Spanned;
 
 /// A scalar as written, with its position.
 pub type Text = Spanned<String>;

@@ -1,9 +1,20 @@
-//! The one module that knows which YAML library reads scenarios.
+//! The scenario file as written: the YAML reader and the serde types it fills.
 //!
+//! This is the one place that knows which YAML library reads scenarios.
 //! serde-saphyr is the maintained, panic-free successor of serde_yaml. It
 //! reports located errors and supports merge keys together with
-//! `deny_unknown_fields`. Everything else in the crate sees only [`Spanned`],
-//! [`Position`] and [`parse`], so the library can be swapped here alone.
+//! `deny_unknown_fields`. Everything else sees only [`Spanned`],
+//! [`Position`], the [`raw`] types and the parse functions below, so the
+//! library can be swapped here alone.
+//!
+//! It is a crate of its own, under stampede's `scenario` layer, because the
+//! code serde generates for each raw type and each of the reader's
+//! access paths is more than half of what the compiler would otherwise
+//! optimise in stampede. The parse functions are deliberately not generic:
+//! that code is generated here, once, and stampede and its unit tests link
+//! to it instead of building it again.
+
+pub mod raw;
 
 use serde::de::DeserializeOwned;
 
@@ -34,10 +45,16 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// A scenario file as written. Stops at the first syntax error, unknown key
+/// or value of the wrong shape; validation finds the rest.
+pub fn parse_scenario(text: &str) -> Result<raw::RawScenario, SyntaxError> {
+    parse(text)
+}
+
 /// Parses YAML text into `T`. The library's default options already cap the
 /// parse budget (so a hostile file cannot exhaust memory), reject duplicate
-/// keys, and expand merge keys.
-pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, SyntaxError> {
+/// keys, and expand merge keys. Private, so every instance is built here.
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, SyntaxError> {
     serde_saphyr::from_str(text).map_err(|error| {
         let position = error.location().map(|location| Position {
             line: location.line(),
