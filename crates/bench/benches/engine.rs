@@ -25,7 +25,7 @@ use stampede::report::summary::summarize;
 use stampede::scenario::{self, Scenario};
 
 fn bundled(name: &str) -> Scenario {
-    let path = format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../../scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
     scenario::load(Path::new(&path)).expect("bundled scenarios are valid")
 }
 
