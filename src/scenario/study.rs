@@ -407,8 +407,8 @@ fn build_once(
     }
     let document = std::sync::Arc::new(tree.clone());
     overrides::stringify_scalars(&mut tree);
-    let raw: RawScenario =
-        serde_json::from_value(tree).map_err(|error| serde_error(&error, list, variant))?;
+    let raw: RawScenario = super::yaml::scenario_from_tree(tree)
+        .map_err(|error| serde_error(&error, list, variant))?;
     let mut scenario = validate::validate(&raw, base_dir).map_err(|diagnostics| {
         BuildError::Other(
             diagnostics

@@ -68,6 +68,14 @@ fn parse<T: DeserializeOwned>(text: &str) -> Result<T, SyntaxError> {
     })
 }
 
+/// A scenario from a value tree (a document with a variant's or a sweep
+/// point's overrides applied, every scalar a string), through the same raw
+/// types as [`parse_scenario`]. Here, not generic at the caller, for the
+/// same reason: serde's code for the raw types is built in this crate.
+pub fn scenario_from_tree(tree: serde_json::Value) -> Result<raw::RawScenario, serde_json::Error> {
+    serde_json::from_value(tree)
+}
+
 /// The document as a plain value tree (merge keys expanded), for overrides.
 pub fn parse_tree(text: &str) -> Result<serde_json::Value, SyntaxError> {
     parse(text)
