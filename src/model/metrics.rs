@@ -86,8 +86,11 @@ pub struct Latency {
 
 #[derive(Clone, Debug)]
 enum Samples {
-    /// Each sample, clamped to the histogram's range, in no particular order.
-    Few(Vec<u64>),
+    /// Each sample, clamped to the histogram's range, in no particular
+    /// order, in units of the histogram's finest resolution
+    /// ([`FINEST_UNIT_SHIFT`]): half the memory of nanoseconds, and every
+    /// statistic is read from a bucket that holds the whole unit.
+    Few(Vec<u32>),
     /// Boxed, so a latency is one cache line (a histogram's header alone
     /// is two): a request records several, each in its own component's
     /// metrics, and with many components those lines are what a run waits on.
@@ -98,6 +101,25 @@ enum Samples {
 /// histogram: 32 KiB of samples, a quarter of a three-digit histogram of
 /// millisecond latencies.
 const FEW_SAMPLES: usize = 4096;
+
+/// A list keeps a sample as `nanos >> FINEST_UNIT_SHIFT`: hdrhistogram's
+/// finest resolution is the largest power of two not above the lowest
+/// trackable value (2⁹ = 512ns for 1µs), so the nanoseconds dropped never
+/// move a sample out of its bucket, at any precision. A sample too long for
+/// 32 bits of those units (over 36 minutes) turns the list into a histogram.
+const FINEST_UNIT_SHIFT: u32 = LOWEST_NANOS.ilog2();
+
+/// A sample's place in a list: its units of the finest resolution, or
+/// `None` if they do not fit.
+fn finest_units(nanos: u64) -> Option<u32> {
+    u32::try_from(nanos >> FINEST_UNIT_SHIFT).ok()
+}
+
+/// The first nanosecond of a unit kept in a list: in the same bucket as
+/// the sample it stands for.
+fn from_finest_units(units: u32) -> u64 {
+    u64::from(units) << FINEST_UNIT_SHIFT
+}
 
 /// A histogram of `digits` significant digits, empty, for its bucket
 /// arithmetic alone: which values are equivalent depends only on the lowest
@@ -149,10 +171,14 @@ impl Latency {
         }
     }
 
-    fn histogram_of(values: &[u64], digits: u8) -> Histogram<u64> {
+    fn histogram_of(units: &[u32], digits: u8) -> Histogram<u64> {
+        Latency::histogram_of_nanos(units.iter().map(|&unit| from_finest_units(unit)), digits)
+    }
+
+    fn histogram_of_nanos(values: impl IntoIterator<Item = u64>, digits: u8) -> Histogram<u64> {
         let mut histogram = Latency::new_histogram(digits);
-        for &value in values {
-            Latency::record_into(&mut histogram, value);
+        for value in values {
+            Latency::record_into(&mut histogram, value.clamp(1, HIGHEST_NANOS));
         }
         histogram
     }
@@ -164,13 +190,20 @@ impl Latency {
         self.sum_nanos += u128::from(nanos);
         match &mut self.samples {
             Samples::Many(histogram) => Latency::record_into(histogram, value),
-            Samples::Few(values) if values.len() < FEW_SAMPLES => values.push(value),
-            Samples::Few(values) => {
-                let mut histogram = Latency::histogram_of(values, self.digits);
-                Latency::record_into(&mut histogram, value);
-                self.samples = Samples::Many(Box::new(histogram));
-            }
+            Samples::Few(values) => match finest_units(value) {
+                Some(units) if values.len() < FEW_SAMPLES => values.push(units),
+                _ => self.become_histogram(value),
+            },
         }
+    }
+
+    /// Turns a full list (or one meeting a sample too long for it) into a
+    /// histogram, recording `value` too.
+    #[cold]
+    fn become_histogram(&mut self, value: u64) {
+        let mut histogram = self.histogram().into_owned();
+        Latency::record_into(&mut histogram, value);
+        self.samples = Samples::Many(Box::new(histogram));
     }
 
     /// The samples as a histogram: the one kept, or one built from the list.
@@ -244,7 +277,9 @@ impl Latency {
         let buckets = buckets(self.digits);
         let rank =
             |q: f64| ((q.min(1.0) * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-        let value_at = |q: f64| SimDuration(buckets.highest_equivalent(sorted[rank(q) - 1]));
+        let value_at = |q: f64| {
+            SimDuration(buckets.highest_equivalent(from_finest_units(sorted[rank(q) - 1])))
+        };
         quantiles.iter().map(|&q| value_at(q)).collect()
     }
 
@@ -265,7 +300,7 @@ impl Latency {
     /// of its bucket, by selection rather than a sort: highest rank first,
     /// each next one selected among the values left below the last.
     fn select_quantiles<const N: usize>(
-        values: &mut [u64],
+        values: &mut [u32],
         digits: u8,
         quantiles: [f64; N],
     ) -> [SimDuration; N] {
@@ -281,7 +316,7 @@ impl Latency {
         });
         let mut order: [usize; N] = std::array::from_fn(|i| i);
         order.sort_unstable_by_key(|&i| std::cmp::Reverse(ranks[i]));
-        let mut found = [0u64; N];
+        let mut found = [0u32; N];
         let mut below = values.len();
         for i in order {
             let index = ranks[i] - 1;
@@ -293,18 +328,15 @@ impl Latency {
             found[i] = values[index];
         }
         let buckets = buckets(digits);
-        found.map(|value| SimDuration(buckets.highest_equivalent(value)))
+        found.map(|units| SimDuration(buckets.highest_equivalent(from_finest_units(units))))
     }
 
     pub fn max(&self) -> SimDuration {
         match &self.samples {
             Samples::Many(histogram) => SimDuration(histogram.max()),
-            Samples::Few(values) => SimDuration(
-                values
-                    .iter()
-                    .max()
-                    .map_or(0, |&v| buckets(self.digits).highest_equivalent(v)),
-            ),
+            Samples::Few(values) => SimDuration(values.iter().max().map_or(0, |&units| {
+                buckets(self.digits).highest_equivalent(from_finest_units(units))
+            })),
         }
     }
 
@@ -341,7 +373,8 @@ impl Latency {
     }
 }
 
-/// A latency as a study's partial result keeps it: the list as it is, or
+/// A latency as a study's partial result keeps it: the list (nanoseconds,
+/// to the finest resolution a list keeps), or
 /// the histogram in hdrhistogram's own V2 encoding (hex), so a latency read
 /// back answers every statistic exactly as the one written.
 #[derive(Serialize, Deserialize)]
@@ -357,7 +390,7 @@ struct StoredLatency {
 impl From<Latency> for StoredLatency {
     fn from(latency: Latency) -> StoredLatency {
         let (few, histogram_v2_hex) = match latency.samples {
-            Samples::Few(values) => (values, None),
+            Samples::Few(units) => (units.into_iter().map(from_finest_units).collect(), None),
             Samples::Many(histogram) => {
                 let mut bytes = Vec::new();
                 use hdrhistogram::serialization::Serializer as _;
@@ -384,7 +417,19 @@ impl TryFrom<StoredLatency> for Latency {
             return Err(format!("a latency of {} significant digits", stored.digits));
         }
         let samples = match stored.histogram_v2_hex {
-            None => Samples::Few(stored.few),
+            None => match stored
+                .few
+                .iter()
+                .map(|&nanos| finest_units(nanos))
+                .collect()
+            {
+                Some(units) => Samples::Few(units),
+                // Written before lists were kept in units: a sample too long for one.
+                None => Samples::Many(Box::new(Latency::histogram_of_nanos(
+                    stored.few,
+                    stored.digits,
+                ))),
+            },
             Some(hex) => {
                 let bytes = hex_decode(&hex)?;
                 let mut histogram: Histogram<u64> =
@@ -923,7 +968,7 @@ mod tests {
 
     /// A latency kept as a list answers exactly what the histogram it
     /// becomes would: same percentiles, same maximum, at every precision
-    /// and across the whole range (1ns to beyond 30 days).
+    /// and across the whole range a list keeps (1ns to 36 minutes).
     #[test]
     fn a_short_list_and_a_histogram_give_the_same_statistics() {
         let mut state = 0x9E37_79B9_7F4A_7C15_u64;
@@ -940,8 +985,8 @@ mod tests {
             let mut many = Latency::with_digits(digits);
             many.samples = Samples::Many(Box::new(Latency::new_histogram(digits)));
             for _ in 0..count {
-                // Log-uniform from 1ns to about 50 days.
-                let nanos = 1u64 << (next() % 52);
+                // Log-uniform from 1ns to about 36 minutes.
+                let nanos = 1u64 << (next() % 41);
                 let value = SimDuration(nanos + next() % nanos);
                 few.record(value);
                 many.record(value);
@@ -979,7 +1024,7 @@ mod tests {
             sorted.sort_unstable();
             let expected = quantiles.map(|q| {
                 let rank = ((q * count as f64).ceil() as usize).max(1);
-                SimDuration(buckets(2).highest_equivalent(sorted[rank - 1]))
+                SimDuration(buckets(2).highest_equivalent(from_finest_units(sorted[rank - 1])))
             });
             assert_eq!(latency.quantiles(quantiles), expected, "{count} samples");
             assert_eq!(latency.quantile(0.99), expected[1], "{count} samples");
@@ -994,6 +1039,50 @@ mod tests {
                 "{count} samples"
             );
         }
+    }
+
+    /// Dropping the nanoseconds below the finest resolution never moves a
+    /// sample to another bucket, at any precision.
+    #[test]
+    fn a_list_keeps_every_sample_in_its_bucket() {
+        for digits in 1..=5 {
+            let buckets = Latency::new_histogram(digits);
+            for exponent in 0..41 {
+                for nanos in [
+                    1u64 << exponent,
+                    (2u64 << exponent) - 1,
+                    (3u64 << exponent) / 2,
+                ] {
+                    let units = finest_units(nanos).expect("fits a list");
+                    assert_eq!(
+                        buckets.highest_equivalent(from_finest_units(units)),
+                        buckets.highest_equivalent(nanos),
+                        "{nanos}ns at {digits} digits"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A sample longer than a list keeps (36 minutes, up to 30 days) turns
+    /// it into a histogram with the same statistics.
+    #[test]
+    fn a_sample_too_long_for_a_list_makes_it_a_histogram() {
+        let mut latency = Latency::default();
+        let mut many = Latency {
+            samples: Samples::Many(Box::new(Latency::new_histogram(3))),
+            ..Latency::default()
+        };
+        for millis in [5u64, 7, 3_600_000, 40 * 86_400_000] {
+            latency.record(SimDuration(millis * 1_000_000));
+            many.record(SimDuration(millis * 1_000_000));
+        }
+        assert!(matches!(latency.samples, Samples::Many(_)));
+        for quantile in [0.25, 0.5, 0.75, 1.0] {
+            assert_eq!(latency.quantile(quantile), many.quantile(quantile));
+        }
+        assert_eq!(latency.max(), many.max());
+        assert_eq!(latency.count(), 4);
     }
 
     #[test]
