@@ -339,7 +339,7 @@ impl Simulation<'_> {
         let state = self.async_jobs.jobs.get(job)?;
         let metrics = &mut self.recorder.metrics.sources[state.source as usize];
         state.measured.then_some(())?;
-        metrics.job.as_mut()
+        metrics.job.as_deref_mut()
     }
 
     /// Moves a job to `next`, keeping the per-state counts of the time series.

@@ -121,17 +121,22 @@ impl Lanes {
 }
 
 /// The running state of one call edge: its defences and what is in progress.
+///
+/// The defences an edge may not have are boxed: every call checks each of
+/// them, and as pointers they sit in one line of memory with the counts,
+/// where inline they would spread over several (a cache miss each when a
+/// thousand edges take turns).
 pub(super) struct EdgeState {
     pub jitter_rng: RngStream,
-    pub limiter: Option<RetryLimiter>,
-    pub breaker: Option<Breaker>,
+    pub limiter: Option<Box<RetryLimiter>>,
+    pub breaker: Option<Box<Breaker>>,
     pub active_calls: u32,
     pub active_retries: u32,
     /// Latency faults active on this edge.
     pub latency_faults: Vec<u32>,
     pub latency_rng: RngStream,
     /// The caller's own rate limit on the edge.
-    pub rate_limit: Option<TokenBucket>,
+    pub rate_limit: Option<Box<TokenBucket>>,
     /// Draws for the edge's network (latency, loss) and for whether a
     /// call with a `probability` is made, when the edge has them.
     pub network_rng: Option<RngStream>,
@@ -143,9 +148,13 @@ impl EdgeState {
         let purpose = format!("jitter:{}", spec.target_name);
         EdgeState {
             jitter_rng: RngStream::derive(seed, &spec.caller, &purpose),
-            limiter: spec.policy.retry_limit.map(RetryLimiter::new),
-            breaker: spec.policy.breaker.map(Breaker::new),
-            rate_limit: spec.policy.rate_limit.as_ref().map(TokenBucket::for_call),
+            limiter: spec
+                .policy
+                .retry_limit
+                .map(|l| Box::new(RetryLimiter::new(l))),
+            breaker: spec.policy.breaker.map(|b| Box::new(Breaker::new(b))),
+            rate_limit: (spec.policy.rate_limit.as_ref())
+                .map(|l| Box::new(TokenBucket::for_call(l))),
             network_rng: spec.policy.network.as_ref().map(|_| {
                 RngStream::derive(seed, &spec.caller, &format!("network:{}", spec.target_name))
             }),
@@ -582,7 +591,13 @@ impl Simulation<'_> {
     /// target: it may be lost on the way, and arrives after the latency.
     fn send_over_network(&mut self, target: Target, delivery: Delivery) {
         let edge = delivery.edge as usize;
-        let Some(network) = &self.kernel.scenario.edges[edge].policy.network else {
+        // The flag first: with no network anywhere, the edge's policy (a
+        // line of memory of its own) is not read for every attempt.
+        let network = match self.calls.any_network {
+            true => self.kernel.scenario.edges[edge].policy.network.as_ref(),
+            false => None,
+        };
+        let Some(network) = network else {
             self.deliver(target, delivery);
             return;
         };

@@ -502,10 +502,17 @@ impl Area {
 }
 
 /// Per source: the requests it generated and how they ended.
+///
+/// `repr(C)`, with what every request touches first (its counts, whether
+/// there are phases), so that it shares a line of memory; `phases` and
+/// `job` are boxed for the same reason: most sources have neither.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[repr(C)]
 pub struct SourceMetrics {
     pub requests: u64,
     pub succeeded: u64,
+    /// Before, during and after the source's disturbance (surge or fault), if it has one.
+    pub phases: Option<Box<Phases>>,
     pub failed: FailureCounts,
     /// Requests started in the measured window and still unanswered at the end.
     pub in_flight: u64,
@@ -513,10 +520,8 @@ pub struct SourceMetrics {
     pub latency: Latency,
     /// Until the caller got its failure (error, timeout, deadline…), retries included.
     pub latency_failed: Latency,
-    /// Before, during and after the source's disturbance (surge or fault), if it has one.
-    pub phases: Option<Phases>,
     /// For a job source: the jobs, as the system ran them.
-    pub job: Option<JobMetrics>,
+    pub job: Option<Box<JobMetrics>>,
 }
 
 /// A job source's jobs submitted in the measured window: how the system
@@ -563,10 +568,12 @@ impl SourceMetrics {
     /// Metrics for a source whose disturbance spans `window`, if any.
     pub fn with_window(window: Option<(SimTime, SimTime)>) -> SourceMetrics {
         SourceMetrics {
-            phases: window.map(|(start_at, end_at)| Phases {
-                start_at,
-                end_at,
-                parts: Default::default(),
+            phases: window.map(|(start_at, end_at)| {
+                Box::new(Phases {
+                    start_at,
+                    end_at,
+                    parts: Default::default(),
+                })
             }),
             ..SourceMetrics::default()
         }
@@ -917,7 +924,7 @@ impl Metrics {
                 .sources
                 .iter()
                 .map(|source| SourceMetrics {
-                    job: source.job.as_ref().map(|_| JobMetrics::default()),
+                    job: source.job.as_ref().map(|_| Box::default()),
                     ..SourceMetrics::with_window(window)
                 })
                 .collect(),

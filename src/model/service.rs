@@ -51,8 +51,10 @@ pub(super) struct Instance {
     /// resets their connections, the end of the hang forgets them.
     pub parked: Vec<AttemptKey>,
     pub admission: Option<Admission>,
-    /// With `processor_sharing`: the jobs sharing the workers.
-    pub shared: Option<SharedProcessor>,
+    /// With `processor_sharing`: the jobs sharing the workers. Boxed, so
+    /// that an instance without it keeps its hot fields in fewer lines of
+    /// memory (every arrival checks it).
+    pub shared: Option<Box<SharedProcessor>>,
     /// Cumulative since the start; the integrals at the end of warm-up are
     /// kept so that the windowed statistics can subtract them.
     pub busy_area: Area,
@@ -99,7 +101,7 @@ impl Services {
                     parked: Vec::new(),
                     admission: spec.concurrency_limit.map(Admission::new),
                     shared: (spec.discipline == Discipline::ProcessorSharing)
-                        .then(|| SharedProcessor::new(spec.workers)),
+                        .then(|| Box::new(SharedProcessor::new(spec.workers))),
                     busy_area: Area::default(),
                     queue_area: Area::default(),
                     busy_at_warmup: 0,

@@ -26,7 +26,9 @@ pub(super) struct SourceState {
     pub think_rng: RngStream,
     /// Accepts or rejects candidate arrivals of a shaped (time-varying) rate.
     pub thinning_rng: RngStream,
-    pub keys: Option<KeySampler>,
+    /// Boxed: most sources have none, and inline it would take `started`,
+    /// read with it by every request, into another line of memory.
+    pub keys: Option<Box<KeySampler>>,
     pub key_rng: RngStream,
     /// Requests started, the key of a request when there is no key model.
     pub started: u64,
@@ -52,7 +54,7 @@ impl SourceState {
             interarrival_rng: RngStream::derive(seed, name, "arrivals"),
             think_rng: RngStream::derive(seed, name, "think_time"),
             thinning_rng: RngStream::derive(seed, name, "thinning"),
-            keys: spec.keys.map(|model| model.sampler()),
+            keys: spec.keys.map(|model| Box::new(model.sampler())),
             key_rng: RngStream::derive(seed, name, "keys"),
             started: 0,
         }

@@ -347,19 +347,23 @@ impl Default for Limits {
     }
 }
 
+/// `repr(C)` to keep what every request reads (its edge, whether it is a
+/// job, its load) at the front, as in [`EdgeSpec`]; the job is boxed, so
+/// that its fields do not push the load into another line.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct SourceSpec {
-    pub name: String,
-    pub load: Load,
-    /// Which key each request asks for; without a model, every request has
-    /// a key of its own (its sequence number).
-    pub keys: Option<crate::engine::keys::KeyModel>,
     /// The edge from this source into the system, with its call policy.
     pub edge: EdgeId,
     /// How critical its requests are, downstream calls included.
     pub class: Class,
     /// Each request submits an asynchronous job and polls for its end.
-    pub job: Option<JobSpec>,
+    pub job: Option<Box<JobSpec>>,
+    pub load: Load,
+    /// Which key each request asks for; without a model, every request has
+    /// a key of its own (its sequence number).
+    pub keys: Option<crate::engine::keys::KeyModel>,
+    pub name: String,
 }
 
 /// A source's requests as asynchronous jobs: the source's edge submits the
@@ -545,13 +549,12 @@ pub struct HealthCheckSpec {
     pub healthy_threshold: u32,
 }
 
+/// `repr(C)`, with what every request reads (workers, queue, discipline,
+/// queue timeout, error rate, downstream calls, service time) first, as in
+/// [`EdgeSpec`].
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct ServiceSpec {
-    pub name: String,
-    pub instances: u32,
-    /// How calls addressed to the service are spread over its instances.
-    pub balancing: Strategy,
-    pub routing: RoutingOptions,
     /// Workers per instance.
     pub workers: u32,
     /// Queue capacity per instance (requests waiting, not those in service).
@@ -559,14 +562,19 @@ pub struct ServiceSpec {
     pub discipline: Discipline,
     /// Requests that waited longer than this are shed when dequeued.
     pub queue_timeout: Option<SimDuration>,
-    pub concurrency_limit: Option<ConcurrencyLimit>,
-    pub autoscaling: Option<AutoscalingSpec>,
-    pub service_time: Dist,
-    pub slowdown_with_load: Option<LoadSlowdown>,
-    pub pauses: Option<PauseSpec>,
     pub error_rate: f64,
     pub call_mode: CallMode,
     pub calls: Vec<EdgeId>,
+    pub service_time: Dist,
+    pub slowdown_with_load: Option<LoadSlowdown>,
+    pub concurrency_limit: Option<ConcurrencyLimit>,
+    pub instances: u32,
+    /// How calls addressed to the service are spread over its instances.
+    pub balancing: Strategy,
+    pub routing: RoutingOptions,
+    pub autoscaling: Option<AutoscalingSpec>,
+    pub pauses: Option<PauseSpec>,
+    pub name: String,
 }
 
 /// Stop-the-world pauses (garbage collection, compaction) of each instance,
@@ -706,24 +714,34 @@ pub struct BalancerSpec {
 }
 
 /// A caller → target edge and the policy every call on it follows.
+///
+/// `repr(C)`, here and in [`CallPolicy`], to keep the fields every attempt
+/// reads (the target, the timeout, the deadline, hedging) at the front,
+/// together in a line or two of memory rather than wherever the compiler's
+/// layout puts them: with a thousand edges taking turns, each line is a
+/// cache miss.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct EdgeSpec {
-    pub caller: String,
     pub target: Target,
-    pub target_name: String,
-    pub policy: CallPolicy,
-    /// The caller does not wait for the answer (an asynchronous send).
-    pub fire_and_forget: bool,
     /// The share of a caller's requests that make this call (1: all).
     pub probability: f64,
+    /// The caller does not wait for the answer (an asynchronous send).
+    pub fire_and_forget: bool,
+    pub policy: CallPolicy,
+    pub caller: String,
+    pub target_name: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
 pub struct CallPolicy {
     /// The caller abandons an attempt after this long (Envoy's per_try_timeout).
     pub timeout_per_attempt: Option<SimDuration>,
     /// The whole call, retries included, fails after this long (a gRPC deadline).
     pub deadline: Option<SimDuration>,
+    /// Extra attempts sent while the first is still out (instead of retries).
+    pub hedging: Option<HedgingSpec>,
     /// Attempts in all, the first included (gRPC and AWS SDK `max_attempts`).
     pub max_attempts: u32,
     pub retry_on: RetryOn,
@@ -733,8 +751,6 @@ pub struct CallPolicy {
     pub retry_limit: Option<RetryLimit>,
     /// Fails attempts fast while the target looks unhealthy.
     pub breaker: Option<BreakerSpec>,
-    /// Extra attempts sent while the first is still out (instead of retries).
-    pub hedging: Option<HedgingSpec>,
     /// The caller's own limit on the attempts it sends on this call.
     pub rate_limit: Option<CallRateLimit>,
     /// The network between caller and target.

@@ -515,7 +515,7 @@ impl Checker {
             edge,
             class,
             job: match job {
-                Some(job) => Some(job?),
+                Some(job) => Some(Box::new(job?)),
                 None => None,
             },
         })
