@@ -268,7 +268,7 @@ impl Simulation<'_> {
             let metrics = &mut self.recorder.metrics.services[service as usize];
             metrics.ready_instances_max = metrics.ready_instances_max.max(ready.len() as u64);
         }
-        self.routing.routers[service as usize].set_instances(ready);
+        self.routing.set_instances(service as usize, ready);
         self.apply_rotation(service as usize);
         let balancers = self.kernel.scenario.balancers.iter().enumerate();
         for (index, balancer) in balancers.filter(|(_, b)| b.backends.contains(&service)) {
@@ -278,7 +278,7 @@ impl Simulation<'_> {
                 .flat_map(|&s| self.routing.routers[s as usize].instances.clone())
                 .collect();
             let router = self.kernel.scenario.services.len() + index;
-            self.routing.routers[router].set_instances(instances);
+            self.routing.set_instances(router, instances);
             self.apply_rotation(router);
         }
     }

@@ -465,7 +465,7 @@ impl Simulation<'_> {
             self.recorder.metrics.balancer_attempts[id as usize] += 1;
         }
         let router = self.routing.router_of(target);
-        let instance = self.routing.routers[router].pick(&self.routing.outstanding, key);
+        let instance = self.routing.pick(router, key);
         // An attempt whose caller gave up while it crossed the network still
         // arrives and is served (for nobody), but no one counts it outstanding.
         if let Some(routed) = self.calls.attempts.get_mut(attempt) {

@@ -100,6 +100,9 @@ impl Simulation<'_> {
     /// An attempt routed by `router` to `instance` ended: count failures in a
     /// row, and eject the instance when they reach the threshold.
     pub(super) fn record_outcome(&mut self, router: usize, instance: u32, failed: bool) {
+        if !self.routing.any_outliers {
+            return;
+        }
         let Some(outliers) = &mut self.routing.health[router].outliers else {
             return;
         };
