@@ -276,6 +276,7 @@ impl Simulation<'_> {
         parent: TraceRef,
     ) -> CallKey {
         let now = self.kernel.now;
+        let root = matches!(owner, Owner::Source { .. });
         let trace = match self.recorder.trace_of(parent) {
             Some(log) => log.open(parent, SpanKind::Call { edge, result: None }, now),
             None => TraceRef::NONE,
@@ -302,7 +303,9 @@ impl Simulation<'_> {
         };
         let key = self.calls.open.insert(call);
         self.calls.edges[edge as usize].active_calls += 1;
-        if self.kernel.in_window(self.kernel.now) {
+        // A source's own edge counts its source's requests: copied at the
+        // end of the run rather than counted twice.
+        if self.kernel.in_window(self.kernel.now) && !root {
             self.recorder.metrics.edges[edge as usize].calls += 1;
         }
         if deadline_at != SimTime::MAX {
@@ -819,24 +822,21 @@ impl Simulation<'_> {
         {
             limiter.on_call_succeeded(call.attempts_made > 1, call.last_retry_cost);
         }
-        if self.kernel.in_window(call.started_at) {
+        // A source's own edge has exactly its source's outcomes and
+        // latencies, which the sources room records; they are copied at the
+        // end of the run.
+        let root = matches!(call.owner, Owner::Source { .. });
+        if self.kernel.in_window(call.started_at) && !root {
             let metrics = &mut self.recorder.metrics.edges[call.edge as usize];
-            // A source's own edge has exactly its source's latencies, which
-            // the sources room records; they are copied at the end of the run.
-            let root = matches!(call.owner, Owner::Source { .. });
             let latency = self.kernel.now - call.started_at;
             match result {
                 Ok(()) => {
                     metrics.succeeded += 1;
-                    if !root {
-                        metrics.latency.record(latency);
-                    }
+                    metrics.latency.record(latency);
                 }
                 Err(failure) => {
                     metrics.failed.add(failure);
-                    if !root {
-                        metrics.latency_failed.record(latency);
-                    }
+                    metrics.latency_failed.record(latency);
                 }
             }
         }

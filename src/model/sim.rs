@@ -462,14 +462,19 @@ impl<'a> Simulation<'a> {
             }
         }
         // Each source's edge carries the source's own requests: the same
-        // latencies, recorded once by the sources room.
+        // counts, outcomes and latencies, recorded once by the sources room
+        // (a request touches one line of memory fewer for each).
         let metrics = &mut self.recorder.metrics;
         let own_edges = self.kernel.scenario.sources.iter().enumerate();
         // A job source's edge is the submit: its requests are the jobs.
         for (source, spec) in own_edges.filter(|(_, spec)| spec.job.is_none()) {
             let edge = &mut metrics.edges[spec.edge as usize];
-            edge.latency = metrics.sources[source].latency.clone();
-            edge.latency_failed = metrics.sources[source].latency_failed.clone();
+            let requests = &metrics.sources[source];
+            edge.calls = requests.requests;
+            edge.succeeded = requests.succeeded;
+            edge.failed = requests.failed;
+            edge.latency = requests.latency.clone();
+            edge.latency_failed = requests.latency_failed.clone();
         }
         self.debug_check_every_request_ends_once();
     }
