@@ -461,10 +461,15 @@ impl<'a> Simulation<'a> {
                 self.recorder.metrics.sources[source as usize].in_flight += 1;
             }
         }
+        // A source's measured requests are its arrivals in the window,
+        // counted once, with its running counts.
+        let metrics = &mut self.recorder.metrics;
+        for (source, counts) in self.recorder.running.sources.iter().enumerate() {
+            metrics.sources[source].requests = counts.arrivals - counts.arrivals_before_window;
+        }
         // Each source's edge carries the source's own requests: the same
         // counts, outcomes and latencies, recorded once by the sources room
         // (a request touches one line of memory fewer for each).
-        let metrics = &mut self.recorder.metrics;
         let own_edges = self.kernel.scenario.sources.iter().enumerate();
         // A job source's edge is the submit: its requests are the jobs.
         for (source, spec) in own_edges.filter(|(_, spec)| spec.job.is_none()) {

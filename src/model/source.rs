@@ -21,17 +21,22 @@ pub(super) struct Sources {
     pub requests_in_flight: u64,
 }
 
+/// `repr(C)` and aligned to a line of memory, so that what every request
+/// reads of it (whether it has a key model, its count) shares a line with
+/// the word every draw of its arrivals reads first (the stream's position):
+/// an arrival draws its successor and starts a request in one event.
+#[repr(C, align(64))]
 pub(super) struct SourceState {
+    /// Boxed: most sources have none, and inline it would take `started`,
+    /// read with it by every request, into another line of memory.
+    pub keys: Option<Box<KeySampler>>,
+    /// Requests started, the key of a request when there is no key model.
+    pub started: u64,
     pub interarrival_rng: RngStream,
     pub think_rng: RngStream,
     /// Accepts or rejects candidate arrivals of a shaped (time-varying) rate.
     pub thinning_rng: RngStream,
-    /// Boxed: most sources have none, and inline it would take `started`,
-    /// read with it by every request, into another line of memory.
-    pub keys: Option<Box<KeySampler>>,
     pub key_rng: RngStream,
-    /// Requests started, the key of a request when there is no key model.
-    pub started: u64,
 }
 
 impl Sources {
@@ -145,12 +150,11 @@ impl Simulation<'_> {
     /// A new request from `source` (from `client`, for a closed loop) enters the system.
     pub(super) fn start_request(&mut self, source: u32, client: Option<u32>) {
         let measured = self.kernel.in_window(self.kernel.now);
-        if measured {
-            self.recorder.metrics.sources[source as usize].requests += 1;
-        }
         self.sources.requests_in_flight += 1;
+        // The measured requests are counted at the end of the run, from these.
         let counts = &mut self.recorder.running.sources[source as usize];
         counts.arrivals += 1;
+        counts.arrivals_before_window += u64::from(!measured);
         counts.in_flight += 1;
         let edge = self.kernel.scenario.sources[source as usize].edge;
         let traced = match &mut self.recorder.trace {

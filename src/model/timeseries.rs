@@ -25,6 +25,10 @@ pub struct SourceCounts {
     pub failed: u64,
     /// Requests started and not yet finished, now.
     pub in_flight: u64,
+    /// Arrivals before the measured window: the source's measured
+    /// requests are the rest, so a request does not also touch the
+    /// source's metrics to count itself.
+    pub arrivals_before_window: u64,
 }
 
 /// A service's counters of attempts since the start of the run, side by
