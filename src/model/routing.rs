@@ -235,8 +235,6 @@ impl Router {
         self.available[position] || self.unavailable == self.instances.len()
     }
 
-    /// The instance for the next attempt; `outstanding[i]` is instance i's
-    /// load and `key` the request's key (for consistent hashing).
     /// Its only instance, or `MANY`.
     fn sole_instance(&self) -> u32 {
         match self.instances.as_slice() {
@@ -245,6 +243,8 @@ impl Router {
         }
     }
 
+    /// The instance for the next attempt; `outstanding[i]` is instance i's
+    /// load and `key` the request's key (for consistent hashing).
     pub fn pick(&mut self, outstanding: &[u32], key: u64) -> u32 {
         let count = self.instances.len();
         if count == 1 {
