@@ -12,7 +12,7 @@
 //! have their own verdict in the queue lines.
 
 use crate::scenario::Scenario;
-use crate::scenario::spec::Target;
+use crate::scenario::spec::{EdgeSpec, Target};
 
 use super::gates::BulkheadSummary;
 use super::summary::Summary;
@@ -146,17 +146,27 @@ fn failure_kinds(
 /// A caller that gives up before the callee's queue lets its request
 /// through: the callee serves it for nobody.
 fn timeouts_shorter_than_waits(scenario: &Scenario, summary: &Summary) -> Vec<String> {
+    // Each service's shortest timeout per attempt among its callers (the
+    // first edge of equal ones), in one pass over the edges: a scan of
+    // every edge per service would be quadratic in the scenario's size.
+    let mut shortest: Vec<Option<(f64, &EdgeSpec)>> = vec![None; summary.services.len()];
+    for edge in &scenario.edges {
+        let (Target::Service(id), Some(timeout)) = (edge.target, edge.policy.timeout_per_attempt)
+        else {
+            continue;
+        };
+        let timeout_ms = timeout.as_millis_f64();
+        if let Some(slot) = shortest.get_mut(id as usize)
+            && slot.is_none_or(|(best, _)| timeout_ms < best)
+        {
+            *slot = Some((timeout_ms, edge));
+        }
+    }
     let mut sentences = Vec::new();
-    for (id, service) in summary.services.iter().enumerate() {
+    for (service, shortest) in summary.services.iter().zip(shortest) {
         let Some(wait_ms) = service.queue_wait.mean_ms else {
             continue;
         };
-        let shortest = scenario
-            .edges
-            .iter()
-            .filter(|e| e.target == Target::Service(id as u32))
-            .filter_map(|e| e.policy.timeout_per_attempt.map(|t| (t.as_millis_f64(), e)))
-            .min_by(|a, b| a.0.total_cmp(&b.0));
         let Some((timeout_ms, edge)) = shortest else {
             continue;
         };
@@ -179,35 +189,72 @@ fn timeouts_shorter_than_waits(scenario: &Scenario, summary: &Summary) -> Vec<St
 
 /// The most attempts each service can receive per request, by the product
 /// of `max_attempts` along the worst path from a source, with that path.
+///
+/// Paths are walked in waves from the sources, one call deeper each time.
+/// Of the paths a wave brings to one service, only the one with the
+/// largest product goes on (the first of equal ones): any path through
+/// the others would be beaten by the same path through it. So the cost
+/// grows with the services and calls, not with the number of paths,
+/// which doubles with every layer of a diamond-shaped call graph. The
+/// bound kept for a service is the first largest met, wave by wave: the
+/// shortest such path, then the first in source and call order.
 fn attempt_bounds(scenario: &Scenario) -> Vec<Option<(f64, Vec<usize>)>> {
-    let mut bounds: Vec<Option<(f64, Vec<usize>)>> = vec![None; scenario.services.len()];
-    // Edges from sources, then from each service reached, in waves: the
-    // call graph is acyclic, so a service's bound settles within as many
-    // waves as there are services.
+    let services = scenario.services.len();
+    let mut bounds: Vec<Option<(f64, Vec<usize>)>> = vec![None; services];
+    let step = |edge: usize, above: f64, path: &[usize]| {
+        let spec = &scenario.edges[edge];
+        let Target::Service(target) = spec.target else {
+            return None;
+        };
+        let mut path = path.to_vec();
+        path.push(edge);
+        Some((
+            target as usize,
+            above * f64::from(spec.policy.max_attempts),
+            path,
+        ))
+    };
     let mut frontier: Vec<(usize, f64, Vec<usize>)> = scenario
         .sources
         .iter()
-        .map(|s| (s.edge as usize, 1.0, Vec::new()))
+        .filter_map(|s| step(s.edge as usize, 1.0, &[]))
         .collect();
-    for _ in 0..=scenario.services.len() {
-        let mut next = Vec::new();
-        for (edge, above, path) in frontier {
-            let spec = &scenario.edges[edge];
-            let Target::Service(target) = spec.target else {
-                continue;
-            };
-            let bound = above * f64::from(spec.policy.max_attempts);
-            let mut path = path;
-            path.push(edge);
-            let slot = &mut bounds[target as usize];
+    // Where each service's best entry of the wave being built sits.
+    let mut best_in_wave: Vec<Option<usize>> = vec![None; services];
+    // The call graph is acyclic: no path is longer than the services.
+    for _ in 0..=services {
+        if frontier.is_empty() {
+            break;
+        }
+        // A path beaten later in the wave leaves a hole, so the ones that
+        // go on keep their order.
+        let mut next: Vec<Option<(usize, f64, Vec<usize>)>> = Vec::new();
+        for (target, bound, path) in frontier {
+            let slot = &mut bounds[target];
             if slot.as_ref().is_none_or(|(b, _)| bound > *b) {
                 *slot = Some((bound, path.clone()));
             }
-            for &call in &scenario.services[target as usize].calls {
-                next.push((call as usize, bound, path.clone()));
+            for &call in &scenario.services[target].calls {
+                let Some(entry) = step(call as usize, bound, &path) else {
+                    continue;
+                };
+                let kept = best_in_wave[entry.0];
+                if let Some(at) = kept
+                    && next[at].as_ref().is_some_and(|kept| kept.1 >= entry.1)
+                {
+                    continue;
+                }
+                if let Some(at) = kept {
+                    next[at] = None;
+                }
+                best_in_wave[entry.0] = Some(next.len());
+                next.push(Some(entry));
             }
         }
-        frontier = next;
+        frontier = next.into_iter().flatten().collect();
+        for (target, _, _) in &frontier {
+            best_in_wave[*target] = None;
+        }
     }
     bounds
 }
@@ -434,4 +481,130 @@ pub fn why_lines(summary: &Summary) -> String {
         out.push_str(&format!("  - {}\n", sentence.replace('`', "")));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Every path from every source, wave by wave: the definition
+    /// [`attempt_bounds`] must agree with, at a cost that doubles with
+    /// every layer of a diamond.
+    fn attempt_bounds_by_every_path(scenario: &Scenario) -> Vec<Option<(f64, Vec<usize>)>> {
+        let mut bounds: Vec<Option<(f64, Vec<usize>)>> = vec![None; scenario.services.len()];
+        let mut frontier: Vec<(usize, f64, Vec<usize>)> = scenario
+            .sources
+            .iter()
+            .map(|s| (s.edge as usize, 1.0, Vec::new()))
+            .collect();
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for (edge, above, mut path) in frontier {
+                let spec = &scenario.edges[edge];
+                let Target::Service(target) = spec.target else {
+                    continue;
+                };
+                let bound = above * f64::from(spec.policy.max_attempts);
+                path.push(edge);
+                let slot = &mut bounds[target as usize];
+                if slot.as_ref().is_none_or(|(b, _)| bound > *b) {
+                    *slot = Some((bound, path.clone()));
+                }
+                for &call in &scenario.services[target as usize].calls {
+                    next.push((call as usize, bound, path.clone()));
+                }
+            }
+            frontier = next;
+        }
+        bounds
+    }
+
+    fn call(target: usize, attempts: u32) -> String {
+        format!(
+            "{{ target: s{target}, timeout_per_attempt: 1s, retry: {{ max_attempts: {attempts}, backoff: none }} }}"
+        )
+    }
+
+    /// Services `s0`, `s1`, … calling only later ones (so the graph is
+    /// acyclic), and sources each sending to one service.
+    fn scenario_of(sources: &[(usize, u32)], calls: &[Vec<(usize, u32)>]) -> Scenario {
+        let mut text = String::from("duration: 1s\nsources:\n");
+        for (i, &(target, attempts)) in sources.iter().enumerate() {
+            let retry = format!("retry: {{ max_attempts: {attempts}, backoff: none }}");
+            text.push_str(&format!(
+                "  u{i}: {{ target: s{target}, rate: 1/s, timeout_per_attempt: 1s, {retry} }}\n"
+            ));
+        }
+        text.push_str("services:\n");
+        for (i, calls) in calls.iter().enumerate() {
+            let calls: Vec<String> = calls.iter().map(|&(t, a)| call(t, a)).collect();
+            text.push_str(&format!(
+                "  s{i}: {{ workers: 1, service_time: 1ms, calls: [{}] }}\n",
+                calls.join(", ")
+            ));
+        }
+        crate::scenario::load_str("generated.yaml", &text).expect("the generated scenario is valid")
+    }
+
+    /// A diamond of `layers` layers: `a{i}` and `b{i}` both call `a{i+1}`
+    /// and `b{i+1}` with two attempts each, so `2^layers` paths reach the
+    /// last layer, all allowing `2^layers` attempts.
+    #[test]
+    fn a_diamond_of_sixty_layers_is_bounded_along_its_first_path() {
+        let layers = 60;
+        let calls: Vec<Vec<(usize, u32)>> = (0..2 * layers)
+            .map(|s| match s / 2 + 1 < layers {
+                true => vec![(2 * (s / 2 + 1), 2), (2 * (s / 2 + 1) + 1, 2)],
+                false => Vec::new(),
+            })
+            .collect();
+        let scenario = scenario_of(&[(0, 2)], &calls);
+        let bounds = attempt_bounds(&scenario);
+        let (bound, path) = bounds[2 * layers - 1]
+            .clone()
+            .expect("the last layer is reached");
+        assert_eq!(bound, (1u64 << layers) as f64);
+        // The first path in call order: through every `a`, then to `b`.
+        let targets: Vec<&str> = path
+            .iter()
+            .map(|&e| scenario.edges[e].target_name.as_str())
+            .collect();
+        let mut expected: Vec<String> = (0..layers - 1).map(|i| format!("s{}", 2 * i)).collect();
+        expected.push(format!("s{}", 2 * layers - 1));
+        assert_eq!(targets, expected);
+    }
+
+    /// Sources as (target, attempts), and each service's calls likewise.
+    type Graph = (Vec<(usize, u32)>, Vec<Vec<(usize, u32)>>);
+
+    fn graph() -> impl Strategy<Value = Graph> {
+        (2usize..8).prop_flat_map(|services| {
+            let sources = prop::collection::vec((0..services, 1u32..4), 1..4);
+            let calls: Vec<_> = (0..services)
+                .map(|from| {
+                    let later =
+                        (from + 1..services.max(from + 2)).prop_map(move |t| t.min(services - 1));
+                    prop::collection::vec((later, 1u32..4), 0..3).prop_map(move |calls| {
+                        calls
+                            .into_iter()
+                            .filter(|&(t, _)| t > from)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            (sources, calls)
+        })
+    }
+
+    proptest! {
+        /// Pruning to the best path per service and wave changes no bound
+        /// and no path, ties included.
+        #[test]
+        fn pruned_bounds_are_the_bounds_over_every_path((sources, calls) in graph()) {
+            let scenario = scenario_of(&sources, &calls);
+            prop_assert_eq!(attempt_bounds(&scenario), attempt_bounds_by_every_path(&scenario));
+        }
+    }
 }
