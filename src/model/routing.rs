@@ -38,14 +38,19 @@ pub(super) struct Routing {
 impl Routing {
     pub fn new(scenario: &Scenario, instances: &[Instance]) -> Routing {
         let seed = scenario.seed;
+        // Each service's instances, and its ready ones, in one pass: a scan
+        // of every instance per service would be quadratic in the
+        // scenario's size.
+        let mut all_of: Vec<Vec<u32>> = vec![Vec::new(); scenario.services.len()];
+        let mut ready_of = all_of.clone();
+        for (index, instance) in instances.iter().enumerate() {
+            all_of[instance.service as usize].push(index as u32);
+            if matches!(instance.slot, Slot::Ready) {
+                ready_of[instance.service as usize].push(index as u32);
+            }
+        }
         let mut routers = Vec::new();
-        for (service, spec) in scenario.services.iter().enumerate() {
-            let ids = instances
-                .iter()
-                .enumerate()
-                .filter(|(_, i)| i.service == service as u32 && matches!(i.slot, Slot::Ready))
-                .map(|(index, _)| index as u32)
-                .collect();
+        for (spec, ids) in scenario.services.iter().zip(ready_of) {
             routers.push(Router::new(
                 ids,
                 spec.balancing,
@@ -58,10 +63,8 @@ impl Routing {
             let mut weight_of = vec![1; instances.len()];
             for (index, &backend) in balancer.backends.iter().enumerate() {
                 let weight = balancer.routing.weights.get(index).copied().unwrap_or(1);
-                for (instance, state) in instances.iter().enumerate() {
-                    if state.service == backend {
-                        weight_of[instance] = weight;
-                    }
+                for &instance in &all_of[backend as usize] {
+                    weight_of[instance as usize] = weight;
                 }
             }
             let ids = balancer
