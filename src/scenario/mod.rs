@@ -225,6 +225,7 @@ fn parse_collecting_unknown_keys(
 ) -> (Option<(raw::RawScenario, String)>, Vec<Diagnostic>) {
     let mut current = text.to_string();
     let mut diagnostics = Vec::new();
+    let mut reparsed_bytes = 0;
     loop {
         let error = match yaml::parse_scenario(&current) {
             Ok(raw) => return (Some((raw, current)), diagnostics),
@@ -233,7 +234,23 @@ fn parse_collecting_unknown_keys(
         let is_unknown_key = error.message.starts_with("unknown field");
         let position = error.position;
         diagnostics.push(syntax_diagnostic(text, error));
-        if !is_unknown_key || diagnostics.len() >= unknown_keys::MAX_UNKNOWN_KEYS {
+        if !is_unknown_key {
+            return (None, diagnostics);
+        }
+        reparsed_bytes += current.len();
+        if diagnostics.len() >= unknown_keys::MAX_UNKNOWN_KEYS
+            || reparsed_bytes > unknown_keys::MAX_REPARSED_BYTES
+        {
+            let count = diagnostics.len();
+            if let Some(last) = diagnostics.last_mut() {
+                let stopped = format!(
+                    "reading stopped here, at unknown key {count}: fix these and run again to see any more"
+                );
+                last.help = Some(match last.help.take() {
+                    Some(help) => format!("{help}\n  {stopped}"),
+                    None => stopped,
+                });
+            }
             return (None, diagnostics);
         }
         match position.and_then(|p| unknown_keys::blank_key(&current, p)) {

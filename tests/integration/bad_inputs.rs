@@ -849,6 +849,36 @@ fn thousands_of_errors_are_counted_not_all_printed() {
     assert!(stderr.len() < 100_000, "{} bytes of errors", stderr.len());
 }
 
+/// Each unknown key costs a parse of the whole file: a small file reports
+/// up to 32 of them, a file of a megabyte (10,000 components) fewer, and
+/// the rest once those are fixed.
+#[test]
+fn unknown_keys_are_collected_within_a_budget_of_parsing() {
+    let scenario = |services: usize| {
+        let mut yaml =
+            String::from("duration: 1s\nsources:\n  u: {target: s0, rate: 1/s}\nservices:\n");
+        for i in 0..services {
+            let typo = if i % (services / 40) == 0 {
+                "wokers"
+            } else {
+                "workers"
+            };
+            yaml.push_str(&format!(
+                "  s{i}: {{ {typo}: 1, service_time: exp(mean=1ms) }}\n"
+            ));
+        }
+        yaml
+    };
+    for (services, reported) in [(100, 32), (10_000, 8)] {
+        let yaml = scenario(services);
+        let stderr = assert_refused(&validate(&yaml), "typos");
+        let typos = stderr.matches("unknown key `wokers`").count();
+        assert_eq!(typos, reported, "{services} services, {} bytes", yaml.len());
+        let stopped = format!("reading stopped here, at unknown key {reported}: fix these");
+        assert!(stderr.contains(&stopped), "{stderr}");
+    }
+}
+
 /// A seed above 2^53 is kept exactly, in the run and in its reproduce line.
 #[test]
 fn seeds_are_read_as_integers() {
