@@ -2,8 +2,9 @@
 //! (passive, from the answers a router sees) and active health checks
 //! (probes on a schedule).
 //!
-//! State is kept per global instance, so it survives the router's instance
-//! list changing under autoscaling. A router skips an instance that is
+//! State is kept for every instance slot the router may ever route to
+//! (its domain), so it survives the router's instance list changing under
+//! autoscaling, and costs nothing for the rest of the scenario. A router skips an instance that is
 //! ejected or unhealthy; when every instance is out, it uses them all.
 
 use crate::engine::SimTime;
@@ -11,7 +12,7 @@ use crate::scenario::spec::{HealthCheckSpec, OutlierSpec, RoutingOptions};
 
 use super::sim::Simulation;
 
-/// Outlier-detection state, per global instance.
+/// Outlier-detection state, per instance of the router's domain.
 pub(super) struct Outliers {
     spec: OutlierSpec,
     consecutive_failures: Vec<u32>,
@@ -19,7 +20,7 @@ pub(super) struct Outliers {
     times_ejected: Vec<u32>,
 }
 
-/// Health-check state, per global instance.
+/// Health-check state, per instance of the router's domain.
 pub(super) struct Health {
     spec: HealthCheckSpec,
     healthy: Vec<bool>,
@@ -30,34 +31,60 @@ pub(super) struct Health {
 /// A router's health machinery (either part may be off).
 #[derive(Default)]
 pub(super) struct RouterHealth {
+    /// Every instance the router may ever route to (all of its services'
+    /// instance slots, ready or not), in ascending order: the state is
+    /// kept for these alone, so a router costs memory and time in
+    /// proportion to its own instances, not to the scenario's.
+    domain: Vec<u32>,
     pub outliers: Option<Outliers>,
     pub health: Option<Health>,
 }
 
 impl RouterHealth {
-    pub fn new(options: &RoutingOptions, instances: usize) -> RouterHealth {
+    /// `domain`: the instances the router may route to, in ascending order.
+    pub fn new(options: &RoutingOptions, domain: Vec<u32>) -> RouterHealth {
+        debug_assert!(
+            domain.is_sorted(),
+            "a router's domain is in ascending order"
+        );
+        if options.outlier_detection.is_none() && options.health_check.is_none() {
+            return RouterHealth::default();
+        }
+        let size = domain.len();
         RouterHealth {
+            domain,
             outliers: options.outlier_detection.map(|spec| Outliers {
                 spec,
-                consecutive_failures: vec![0; instances],
-                ejected_until: vec![None; instances],
-                times_ejected: vec![0; instances],
+                consecutive_failures: vec![0; size],
+                ejected_until: vec![None; size],
+                times_ejected: vec![0; size],
             }),
             health: options.health_check.map(|spec| Health {
                 spec,
-                healthy: vec![true; instances],
-                streak: vec![0; instances],
+                healthy: vec![true; size],
+                streak: vec![0; size],
             }),
         }
     }
 
+    /// Where `instance`'s state is kept.
+    fn index_of(&self, instance: u32) -> usize {
+        self.domain
+            .binary_search(&instance)
+            .expect("a router routes only to instances of its domain")
+    }
+
     /// Whether `instance` may take traffic through this router.
-    fn in_rotation(&self, instance: usize) -> bool {
+    fn in_rotation(&self, instance: u32) -> bool {
+        if self.outliers.is_none() && self.health.is_none() {
+            return true;
+        }
+        let index = self.index_of(instance);
         let ejected = self
             .outliers
             .as_ref()
-            .is_some_and(|o| o.ejected_until[instance].is_some());
-        let unhealthy = self.health.as_ref().is_some_and(|h| !h.healthy[instance]);
+            .is_some_and(|o| o.ejected_until[index].is_some());
+        let unhealthy = self.health.as_ref().is_some_and(|h| !h.healthy[index]);
         !ejected && !unhealthy
     }
 }
@@ -103,10 +130,14 @@ impl Simulation<'_> {
         if !self.routing.any_outliers {
             return;
         }
-        let Some(outliers) = &mut self.routing.health[router].outliers else {
+        let router_health = &mut self.routing.health[router];
+        let index = match router_health.outliers {
+            Some(_) => router_health.index_of(instance),
+            None => return,
+        };
+        let Some(outliers) = &mut router_health.outliers else {
             return;
         };
-        let index = instance as usize;
         if !failed {
             outliers.consecutive_failures[index] = 0;
             return;
@@ -117,9 +148,13 @@ impl Simulation<'_> {
             return;
         }
         let members = &self.routing.routers[router].instances;
+        let domain = &router_health.domain;
         let ejected = members
             .iter()
-            .filter(|&&i| outliers.ejected_until[i as usize].is_some())
+            .filter(|&&i| {
+                let at = domain.binary_search(&i).expect("a member is in the domain");
+                outliers.ejected_until[at].is_some()
+            })
             .count();
         let allowed = ejected == 0
             || (ejected + 1) as f64 / members.len() as f64 <= outliers.spec.max_ejection_fraction;
@@ -172,12 +207,16 @@ impl Simulation<'_> {
                 effects.refuse || effects.hang
             })
             .collect();
-        let Some(health) = &mut self.routing.health[index].health else {
+        let router_health = &mut self.routing.health[index];
+        let domain = &router_health.domain;
+        let Some(health) = &mut router_health.health else {
             return;
         };
         let mut newly_unhealthy = 0;
         for (&instance, &is_down) in members.iter().zip(&down) {
-            let i = instance as usize;
+            let i = domain
+                .binary_search(&instance)
+                .expect("a member is in the domain");
             // A probe that agrees with the current state breaks any streak.
             let agrees = is_down != health.healthy[i];
             if agrees {
@@ -213,7 +252,7 @@ impl Simulation<'_> {
         }
         let members = self.routing.routers[router].instances.clone();
         for (position, instance) in members.into_iter().enumerate() {
-            let in_rotation = self.routing.health[router].in_rotation(instance as usize);
+            let in_rotation = self.routing.health[router].in_rotation(instance);
             self.routing.routers[router].set_available(position, in_rotation);
         }
     }

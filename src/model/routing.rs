@@ -60,11 +60,19 @@ impl Routing {
             ));
         }
         for balancer in &scenario.balancers {
-            let mut weight_of = vec![1; instances.len()];
+            // Indexed by global instance, as far as its backends' reach
+            // (none when every weight is 1): a balancer's memory grows
+            // with its backends, not with the scenario.
+            let mut weight_of = Vec::new();
             for (index, &backend) in balancer.backends.iter().enumerate() {
                 let weight = balancer.routing.weights.get(index).copied().unwrap_or(1);
                 for &instance in &all_of[backend as usize] {
-                    weight_of[instance as usize] = weight;
+                    if weight != 1 && weight_of.len() <= instance as usize {
+                        weight_of.resize(instance as usize + 1, 1);
+                    }
+                    if let Some(slot) = weight_of.get_mut(instance as usize) {
+                        *slot = weight;
+                    }
                 }
             }
             let ids = balancer
@@ -80,12 +88,18 @@ impl Routing {
                 RngStream::derive(seed, &balancer.name, "routing"),
             ));
         }
-        let health: Vec<RouterHealth> = scenario
-            .services
-            .iter()
-            .map(|s| &s.routing)
-            .chain(scenario.balancers.iter().map(|b| &b.routing))
-            .map(|options| RouterHealth::new(options, instances.len()))
+        let balancer_domains = scenario.balancers.iter().map(|balancer| {
+            let mut domain: Vec<u32> = (balancer.backends.iter())
+                .flat_map(|&backend| all_of[backend as usize].iter().copied())
+                .collect();
+            domain.sort_unstable();
+            domain.dedup();
+            (&balancer.routing, domain)
+        });
+        let health: Vec<RouterHealth> = (scenario.services.iter().map(|s| &s.routing))
+            .zip(all_of.iter().cloned())
+            .chain(balancer_domains)
+            .map(|(options, domain)| RouterHealth::new(options, domain))
             .collect();
         Routing {
             sole_instance: routers.iter().map(Router::sole_instance).collect(),

@@ -104,3 +104,38 @@ fn a_thousand_services_fit_in_100_mb() {
     eprintln!("peak RSS, 1,000 services: {peak} KiB");
     assert!(peak < 100 * 1024, "1,000 services used {peak} KiB");
 }
+
+/// Routers that watch their instances' health (outlier detection, health
+/// checks) and weighted balancers keep state for their own instances
+/// alone: 1,500 of each, two instances apiece, fit in 100 MB (state for
+/// every instance of the scenario in every router took 300 MB).
+#[test]
+fn routers_keep_health_for_their_own_instances_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("routers.yaml");
+    let mut text = String::from("duration: 1s\nsources:\n");
+    for i in 0..1500 {
+        text.push_str(&format!("  u{i}: {{ target: lb{i}, rate: 10/s }}\n"));
+    }
+    text.push_str("load_balancers:\n");
+    for i in 0..1500 {
+        let checks = "outlier_detection: { consecutive_5xx: 5, interval: 1s, base_ejection_time: 10s }, health_check: { interval: 1s }";
+        text.push_str(&format!(
+            "  lb{i}: {{ strategy: weighted_round_robin, backends: [s{i}], weights: [2], {checks} }}\n"
+        ));
+    }
+    text.push_str("services:\n");
+    for i in 0..1500 {
+        let checks = "outlier_detection: { consecutive_5xx: 5, interval: 1s, base_ejection_time: 10s }, health_check: { interval: 1s }";
+        text.push_str(&format!(
+            "  s{i}: {{ instances: 2, workers: 1, service_time: exp(mean=1ms), {checks} }}\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let peak = run_and_measure_peak_kib(&path);
+    eprintln!("peak RSS, 1,500 balancers and services with health: {peak} KiB");
+    assert!(
+        peak < 100 * 1024,
+        "1,500 balancers and services used {peak} KiB"
+    );
+}
