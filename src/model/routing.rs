@@ -60,21 +60,19 @@ impl Routing {
             ));
         }
         for balancer in &scenario.balancers {
-            // Indexed by global instance, as far as its backends' reach
-            // (none when every weight is 1): a balancer's memory grows
+            // Only the weights that are not 1, by instance (the last
+            // backend naming an instance wins): a balancer's memory grows
             // with its backends, not with the scenario.
-            let mut weight_of = Vec::new();
+            let mut weights = std::collections::BTreeMap::new();
             for (index, &backend) in balancer.backends.iter().enumerate() {
                 let weight = balancer.routing.weights.get(index).copied().unwrap_or(1);
                 for &instance in &all_of[backend as usize] {
-                    if weight != 1 && weight_of.len() <= instance as usize {
-                        weight_of.resize(instance as usize + 1, 1);
-                    }
-                    if let Some(slot) = weight_of.get_mut(instance as usize) {
-                        *slot = weight;
-                    }
+                    weights.insert(instance, weight);
                 }
             }
+            let weight_of: Vec<(u32, u32)> = (weights.into_iter())
+                .filter(|&(_, weight)| weight != 1)
+                .collect();
             let ids = balancer
                 .backends
                 .iter()
@@ -145,9 +143,10 @@ pub struct Router {
     strategy: Strategy,
     next: usize,
     rng: RngStream,
-    /// Weight per global instance index (weighted round robin; missing: 1),
-    /// and the running credit of smooth weighted round robin per position.
-    weight_of: Vec<u32>,
+    /// The weights that are not 1 (weighted round robin), as (global
+    /// instance, weight) in instance order, and the running credit of
+    /// smooth weighted round robin per position.
+    weight_of: Vec<(u32, u32)>,
     credit: Vec<i64>,
     /// The consistent-hash ring: (point, position), sorted by point.
     ring: Vec<(u64, usize)>,
@@ -176,12 +175,13 @@ pub fn finalise(mut x: u64) -> u64 {
 }
 
 impl Router {
-    /// `weight_of` is indexed by global instance (empty: all 1);
+    /// `weight_of`: (global instance, weight) in instance order for the
+    /// weights that are not 1 (empty: all 1);
     /// `virtual_nodes` sizes the hash ring.
     pub fn new(
         instances: Vec<u32>,
         strategy: Strategy,
-        weight_of: Vec<u32>,
+        weight_of: Vec<(u32, u32)>,
         virtual_nodes: u32,
         rng: RngStream,
     ) -> Router {
@@ -335,8 +335,11 @@ impl Router {
             if !self.usable(index) {
                 continue;
             }
-            let instance = self.instances[index] as usize;
-            let weight = i64::from(self.weight_of.get(instance).copied().unwrap_or(1));
+            let instance = self.instances[index];
+            let weight = match self.weight_of.binary_search_by_key(&instance, |&(i, _)| i) {
+                Ok(at) => i64::from(self.weight_of[at].1),
+                Err(_) => 1,
+            };
             self.credit[index] += weight;
             total += weight;
             if best.is_none_or(|b| self.credit[index] > self.credit[b]) {
@@ -448,7 +451,7 @@ mod tests {
         let mut lb = Router::new(
             vec![0, 1],
             Strategy::WeightedRoundRobin,
-            vec![3, 1],
+            vec![(0, 3)],
             1,
             RngStream::derive(1, "lb", "routing"),
         );
