@@ -237,14 +237,16 @@ fn parse_collecting_unknown_keys(
         if !is_unknown_key {
             return (None, diagnostics);
         }
-        reparsed_bytes += current.len();
+        // The first parse is free, and one more always allowed: a large
+        // file with one typo still has its value errors found.
+        let reparsed_after = reparsed_bytes + current.len();
         if diagnostics.len() >= unknown_keys::MAX_UNKNOWN_KEYS
-            || reparsed_bytes > unknown_keys::MAX_REPARSED_BYTES
+            || (reparsed_bytes > 0 && reparsed_after > unknown_keys::MAX_REPARSED_BYTES)
         {
             let count = diagnostics.len();
             if let Some(last) = diagnostics.last_mut() {
                 let stopped = format!(
-                    "reading stopped here, at unknown key {count}: fix these and run again to see any more"
+                    "stopped looking for unknown keys after these {count} (each one means reading the file again): fix them and run again to see any others"
                 );
                 last.help = Some(match last.help.take() {
                     Some(help) => format!("{help}\n  {stopped}"),
@@ -253,6 +255,7 @@ fn parse_collecting_unknown_keys(
             }
             return (None, diagnostics);
         }
+        reparsed_bytes = reparsed_after;
         match position.and_then(|p| unknown_keys::blank_key(&current, p)) {
             Some(blanked) => current = blanked,
             None => return (None, diagnostics),

@@ -12,10 +12,11 @@ use super::yaml::Position;
 /// More unknown keys than this are a file of another format, not typos.
 pub const MAX_UNKNOWN_KEYS: usize = 32;
 
-/// How much text the loop may parse again, in all: each unknown key costs
-/// a parse of the whole file, so a large file stops after fewer: a
-/// megabyte of 10,000 components after four, in a few seconds (thirty-two
-/// took twenty). The rest are reported once these are fixed.
+/// How much text the loop may parse again, in all (one more parse is
+/// always allowed): each unknown key costs a parse of the whole file, so a
+/// large file stops after fewer, a megabyte after five keys, in a few
+/// seconds (thirty-two took twenty). The rest are reported once these are
+/// fixed.
 pub const MAX_REPARSED_BYTES: usize = 4 << 20;
 
 /// `text` with the key written at `position` (1-based line and column, in
