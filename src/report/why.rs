@@ -189,7 +189,55 @@ fn timeouts_shorter_than_waits(scenario: &Scenario, summary: &Summary) -> Vec<St
 
 /// The most attempts each service can receive per request, by the product
 /// of `max_attempts` along the worst path from a source, with that path.
-///
+/// Paths share their beginnings: each is its last step, and each step
+/// knows the one before, so a chain of services keeps one step per
+/// service, not a path per service.
+struct AttemptBounds {
+    /// (edge, the step before it or [`FIRST_STEP`]).
+    steps: Vec<(usize, usize)>,
+    /// Per service: its bound and the last step of its path.
+    best: Vec<Option<(f64, usize)>>,
+}
+
+/// The step before a path's first.
+const FIRST_STEP: usize = usize::MAX;
+
+impl AttemptBounds {
+    fn bound(&self, service: usize) -> Option<f64> {
+        self.best[service].map(|(bound, _)| bound)
+    }
+
+    /// The edges from a source to `service` along its worst path.
+    fn path(&self, service: usize) -> Vec<usize> {
+        let mut path = Vec::new();
+        let mut at = self.best[service].map_or(FIRST_STEP, |(_, last)| last);
+        while at != FIRST_STEP {
+            path.push(self.steps[at].0);
+            at = self.steps[at].1;
+        }
+        path.reverse();
+        path
+    }
+
+    /// The edge `edge` taken after step `before`, with the bound `above`
+    /// so far: the service it reaches, its bound and the new step.
+    fn step(
+        &mut self,
+        scenario: &Scenario,
+        edge: usize,
+        above: f64,
+        before: usize,
+    ) -> Option<(usize, f64, usize)> {
+        let spec = &scenario.edges[edge];
+        let Target::Service(target) = spec.target else {
+            return None;
+        };
+        self.steps.push((edge, before));
+        let bound = above * f64::from(spec.policy.max_attempts);
+        Some((target as usize, bound, self.steps.len() - 1))
+    }
+}
+
 /// Paths are walked in waves from the sources, one call deeper each time.
 /// Of the paths a wave brings to one service, only the one with the
 /// largest product goes on (the first of equal ones): any path through
@@ -197,28 +245,19 @@ fn timeouts_shorter_than_waits(scenario: &Scenario, summary: &Summary) -> Vec<St
 /// grows with the services and calls, not with the number of paths,
 /// which doubles with every layer of a diamond-shaped call graph. The
 /// bound kept for a service is the first largest met, wave by wave: the
-/// shortest such path, then the first in source and call order.
-fn attempt_bounds(scenario: &Scenario) -> Vec<Option<(f64, Vec<usize>)>> {
+/// shortest such path, then the first in source and call order. (Products
+/// are exact below 2^53 attempts; beyond, rounding could pick another of
+/// nearly equal paths.)
+fn attempt_bounds(scenario: &Scenario) -> AttemptBounds {
     let services = scenario.services.len();
-    let mut bounds: Vec<Option<(f64, Vec<usize>)>> = vec![None; services];
-    let step = |edge: usize, above: f64, path: &[usize]| {
-        let spec = &scenario.edges[edge];
-        let Target::Service(target) = spec.target else {
-            return None;
-        };
-        let mut path = path.to_vec();
-        path.push(edge);
-        Some((
-            target as usize,
-            above * f64::from(spec.policy.max_attempts),
-            path,
-        ))
+    let mut bounds = AttemptBounds {
+        steps: Vec::new(),
+        best: vec![None; services],
     };
-    let mut frontier: Vec<(usize, f64, Vec<usize>)> = scenario
-        .sources
-        .iter()
-        .filter_map(|s| step(s.edge as usize, 1.0, &[]))
-        .collect();
+    let mut frontier: Vec<(usize, f64, usize)> = Vec::new();
+    for source in &scenario.sources {
+        frontier.extend(bounds.step(scenario, source.edge as usize, 1.0, FIRST_STEP));
+    }
     // Where each service's best entry of the wave being built sits.
     let mut best_in_wave: Vec<Option<usize>> = vec![None; services];
     // The call graph is acyclic: no path is longer than the services.
@@ -228,19 +267,19 @@ fn attempt_bounds(scenario: &Scenario) -> Vec<Option<(f64, Vec<usize>)>> {
         }
         // A path beaten later in the wave leaves a hole, so the ones that
         // go on keep their order.
-        let mut next: Vec<Option<(usize, f64, Vec<usize>)>> = Vec::new();
-        for (target, bound, path) in frontier {
-            let slot = &mut bounds[target];
-            if slot.as_ref().is_none_or(|(b, _)| bound > *b) {
-                *slot = Some((bound, path.clone()));
+        let mut next: Vec<Option<(usize, f64, usize)>> = Vec::new();
+        for (target, bound, at) in frontier {
+            let slot = &mut bounds.best[target];
+            if slot.is_none_or(|(b, _)| bound > b) {
+                *slot = Some((bound, at));
             }
             for &call in &scenario.services[target].calls {
-                let Some(entry) = step(call as usize, bound, &path) else {
+                let Some(entry) = bounds.step(scenario, call as usize, bound, at) else {
                     continue;
                 };
                 let kept = best_in_wave[entry.0];
                 if let Some(at) = kept
-                    && next[at].as_ref().is_some_and(|kept| kept.1 >= entry.1)
+                    && next[at].is_some_and(|kept| kept.1 >= entry.1)
                 {
                     continue;
                 }
@@ -259,34 +298,62 @@ fn attempt_bounds(scenario: &Scenario) -> Vec<Option<(f64, Vec<usize>)>> {
     bounds
 }
 
+/// At most this many services are named where retries multiply, those
+/// with the most attempts per request: each sentence spells out a path,
+/// and a long chain of services would otherwise spell out every prefix.
+const MAX_RETRY_SENTENCES: usize = 8;
+
 fn retries_multiply(scenario: &Scenario, summary: &Summary) -> Vec<String> {
     let bounds = attempt_bounds(scenario);
-    let mut sentences = Vec::new();
-    for (service, bound) in summary.services.iter().zip(bounds) {
-        let Some((bound, path)) = bound else {
-            continue;
-        };
-        if service.amplification < 1.5 || bound < 1.5 {
-            continue;
-        }
-        let factors: Vec<String> = path
-            .iter()
-            .map(|&e| scenario.edges[e].policy.max_attempts.to_string())
-            .collect();
-        let mut hops: Vec<&str> = vec![&scenario.edges[path[0]].caller];
-        hops.extend(path.iter().map(|&e| scenario.edges[e].target_name.as_str()));
+    let mut multiplied: Vec<(usize, f64)> = (summary.services.iter().enumerate())
+        .filter_map(|(id, service)| Some((id, service.amplification, bounds.bound(id)?)))
+        .filter(|&(_, amplification, bound)| amplification >= 1.5 && bound >= 1.5)
+        .map(|(id, _, bound)| (id, bound))
+        .collect();
+    let more = multiplied.len().saturating_sub(MAX_RETRY_SENTENCES);
+    if more > 0 {
+        let amplification = |id: usize| summary.services[id].amplification;
+        // Stable: of equal amplifications, the first services stay.
+        multiplied.sort_by(|a, b| amplification(b.0).total_cmp(&amplification(a.0)));
+        multiplied.truncate(MAX_RETRY_SENTENCES);
+        multiplied.sort_by_key(|&(id, _)| id);
+    }
+    let mut sentences: Vec<String> = (multiplied.into_iter())
+        .map(|(id, bound)| retry_sentence(scenario, summary, id, bound, &bounds.path(id)))
+        .collect();
+    if more > 0 {
+        let services = if more == 1 { "service" } else { "services" };
         sentences.push(format!(
-            "Retries multiply: `{}` receives {:.2} attempts per request, and the retry policies along {} allow up to {}.",
-            service.name,
-            service.amplification,
-            hops.join(" → "),
-            match factors.len() {
-                1 => format!("{bound:.0}"),
-                _ => format!("{} = {bound:.0}", factors.join(" × ")),
-            },
+            "Retries multiply at {more} more {services} too, none with more attempts per request than these (see each service's amplification)."
         ));
     }
     sentences
+}
+
+fn retry_sentence(
+    scenario: &Scenario,
+    summary: &Summary,
+    id: usize,
+    bound: f64,
+    path: &[usize],
+) -> String {
+    let service = &summary.services[id];
+    let factors: Vec<String> = path
+        .iter()
+        .map(|&e| scenario.edges[e].policy.max_attempts.to_string())
+        .collect();
+    let mut hops: Vec<&str> = vec![&scenario.edges[path[0]].caller];
+    hops.extend(path.iter().map(|&e| scenario.edges[e].target_name.as_str()));
+    format!(
+        "Retries multiply: `{}` receives {:.2} attempts per request, and the retry policies along {} allow up to {}.",
+        service.name,
+        service.amplification,
+        hops.join(" → "),
+        match factors.len() {
+            1 => format!("{bound:.0}"),
+            _ => format!("{} = {bound:.0}", factors.join(" × ")),
+        },
+    )
 }
 
 /// The busiest service, and the one where requests wait most if another.
@@ -549,8 +616,8 @@ mod tests {
     }
 
     /// A diamond of `layers` layers: `a{i}` and `b{i}` both call `a{i+1}`
-    /// and `b{i+1}` with two attempts each, so `2^layers` paths reach the
-    /// last layer, all allowing `2^layers` attempts.
+    /// and `b{i+1}` with two attempts each, so `2^(layers-1)` paths reach
+    /// each service of the last layer, all allowing `2^layers` attempts.
     #[test]
     fn a_diamond_of_sixty_layers_is_bounded_along_its_first_path() {
         let layers = 60;
@@ -562,9 +629,10 @@ mod tests {
             .collect();
         let scenario = scenario_of(&[(0, 2)], &calls);
         let bounds = attempt_bounds(&scenario);
-        let (bound, path) = bounds[2 * layers - 1]
-            .clone()
+        let bound = bounds
+            .bound(2 * layers - 1)
             .expect("the last layer is reached");
+        let path = bounds.path(2 * layers - 1);
         assert_eq!(bound, (1u64 << layers) as f64);
         // The first path in call order: through every `a`, then to `b`.
         let targets: Vec<&str> = path
@@ -604,7 +672,11 @@ mod tests {
         #[test]
         fn pruned_bounds_are_the_bounds_over_every_path((sources, calls) in graph()) {
             let scenario = scenario_of(&sources, &calls);
-            prop_assert_eq!(attempt_bounds(&scenario), attempt_bounds_by_every_path(&scenario));
+            let bounds = attempt_bounds(&scenario);
+            let pruned: Vec<Option<(f64, Vec<usize>)>> = (0..scenario.services.len())
+                .map(|id| Some((bounds.bound(id)?, bounds.path(id))))
+                .collect();
+            prop_assert_eq!(pruned, attempt_bounds_by_every_path(&scenario));
         }
     }
 }

@@ -652,3 +652,44 @@ fn the_source_that_suffers_gets_a_verdict_even_when_another_surged() {
         "{text}"
     );
 }
+
+/// Where retries multiply down a long chain, the report names the eight
+/// services with the most attempts per request and counts the rest: each
+/// sentence spells out a path, and a chain of thousands would otherwise
+/// spell out every prefix (3,000 services: 73 MB of JSON).
+#[test]
+fn retries_multiplying_down_a_long_chain_name_eight_services_and_count_the_rest() {
+    let mut text = String::from(
+        "duration: 5s\nsources:\n  u: { target: s0, rate: 20/s, timeout_per_attempt: 100s, retry: { max_attempts: 2, backoff: none } }\nservices:\n",
+    );
+    for i in 0..12 {
+        let calls = match i {
+            11 => ", error_rate: 1.0".to_string(),
+            _ => format!(", calls: [{{ target: s{} }}]", i + 1),
+        };
+        text.push_str(&format!(
+            "  s{i}: {{ workers: 4, service_time: 1ms{calls} }}\n"
+        ));
+    }
+    let (_, summary) = run(&scenario_from(&text));
+    let named: Vec<&String> = (summary.why.iter())
+        .filter(|s| s.starts_with("Retries multiply: "))
+        .collect();
+    assert_eq!(named.len(), 8, "{:#?}", summary.why);
+    // Every service receives two attempts per request: the first eight stay.
+    assert!(
+        named[0].starts_with("Retries multiply: `s0` receives 2.00"),
+        "{}",
+        named[0]
+    );
+    assert!(
+        named[7].starts_with("Retries multiply: `s7` receives 2.00"),
+        "{}",
+        named[7]
+    );
+    assert!(
+        (summary.why.iter()).any(|s| s.starts_with("Retries multiply at 4 more services too")),
+        "{:#?}",
+        summary.why
+    );
+}
