@@ -4,8 +4,9 @@
 //!
 //! State is kept for every instance slot the router may ever route to
 //! (its domain), so it survives the router's instance list changing under
-//! autoscaling, and costs nothing for the rest of the scenario. A router skips an instance that is
-//! ejected or unhealthy; when every instance is out, it uses them all.
+//! autoscaling, and costs nothing for the rest of the scenario. A router
+//! skips an instance that is ejected or unhealthy; when every instance is
+//! out, it uses them all.
 
 use crate::engine::SimTime;
 use crate::scenario::spec::{HealthCheckSpec, OutlierSpec, RoutingOptions};
