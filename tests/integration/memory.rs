@@ -82,25 +82,44 @@ fn peak_memory_is_flat_in_run_length() {
     );
 }
 
+/// A scenario of `header` then, for each section, its key and one line per
+/// component `0..count`.
+fn many_components(
+    header: &str,
+    sections: &[(&str, &dyn Fn(usize) -> String)],
+    count: usize,
+) -> String {
+    let mut text = String::from(header);
+    for (key, line) in sections {
+        text.push_str(&format!("{key}:\n"));
+        for i in 0..count {
+            text.push_str(&format!("  {}\n", line(i)));
+        }
+    }
+    text
+}
+
+/// The peak memory of running `text`, written to a file first.
+fn peak_kib_of(text: &str) -> i64 {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.yaml");
+    std::fs::write(&path, text).unwrap();
+    run_and_measure_peak_kib(&path)
+}
+
 /// A thousand trivial services, each with its own source, 10^6 requests in
 /// all: memory follows what each component uses, so the whole run fits in
 /// 100 MB (a latency histogram per component would take over 250 MB).
 #[test]
 fn a_thousand_services_fit_in_100_mb() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("thousand.yaml");
-    let mut text = String::from("duration: 100s\nsources:\n");
-    for i in 0..1000 {
-        text.push_str(&format!("  u{i}: {{ target: s{i}, rate: 10/s }}\n"));
-    }
-    text.push_str("services:\n");
-    for i in 0..1000 {
-        text.push_str(&format!(
-            "  s{i}: {{ workers: 1, service_time: exp(mean=1ms) }}\n"
-        ));
-    }
-    std::fs::write(&path, text).unwrap();
-    let peak = run_and_measure_peak_kib(&path);
+    let source = |i| format!("u{i}: {{ target: s{i}, rate: 10/s }}");
+    let service = |i| format!("s{i}: {{ workers: 1, service_time: exp(mean=1ms) }}");
+    let text = many_components(
+        "duration: 100s\n",
+        &[("sources", &source), ("services", &service)],
+        1000,
+    );
+    let peak = peak_kib_of(&text);
     eprintln!("peak RSS, 1,000 services: {peak} KiB");
     assert!(peak < 100 * 1024, "1,000 services used {peak} KiB");
 }
@@ -111,28 +130,21 @@ fn a_thousand_services_fit_in_100_mb() {
 /// every instance of the scenario in every router took 300 MB).
 #[test]
 fn routers_keep_health_for_their_own_instances_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("routers.yaml");
-    let mut text = String::from("duration: 1s\nsources:\n");
-    for i in 0..1500 {
-        text.push_str(&format!("  u{i}: {{ target: lb{i}, rate: 10/s }}\n"));
-    }
-    text.push_str("load_balancers:\n");
-    for i in 0..1500 {
-        let checks = "outlier_detection: { consecutive_5xx: 5, interval: 1s, base_ejection_time: 10s }, health_check: { interval: 1s }";
-        text.push_str(&format!(
-            "  lb{i}: {{ strategy: weighted_round_robin, backends: [s{i}], weights: [2], {checks} }}\n"
-        ));
-    }
-    text.push_str("services:\n");
-    for i in 0..1500 {
-        let checks = "outlier_detection: { consecutive_5xx: 5, interval: 1s, base_ejection_time: 10s }, health_check: { interval: 1s }";
-        text.push_str(&format!(
-            "  s{i}: {{ instances: 2, workers: 1, service_time: exp(mean=1ms), {checks} }}\n"
-        ));
-    }
-    std::fs::write(&path, text).unwrap();
-    let peak = run_and_measure_peak_kib(&path);
+    let checks = "outlier_detection: { consecutive_5xx: 5, interval: 1s, base_ejection_time: 10s }, health_check: { interval: 1s }";
+    let source = |i| format!("u{i}: {{ target: lb{i}, rate: 10/s }}");
+    let balancer = |i| {
+        format!(
+            "lb{i}: {{ strategy: weighted_round_robin, backends: [s{i}], weights: [2], {checks} }}"
+        )
+    };
+    let service =
+        |i| format!("s{i}: {{ instances: 2, workers: 1, service_time: exp(mean=1ms), {checks} }}");
+    let sections: [(&str, &dyn Fn(usize) -> String); 3] = [
+        ("sources", &source),
+        ("load_balancers", &balancer),
+        ("services", &service),
+    ];
+    let peak = peak_kib_of(&many_components("duration: 1s\n", &sections, 1500));
     eprintln!("peak RSS, 1,500 balancers and services with health: {peak} KiB");
     assert!(
         peak < 100 * 1024,
