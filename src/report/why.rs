@@ -193,14 +193,14 @@ fn timeouts_shorter_than_waits(scenario: &Scenario, summary: &Summary) -> Vec<St
 /// knows the one before, so a chain of services keeps one step per
 /// service, not a path per service.
 struct AttemptBounds {
-    /// (edge, the step before it or [`FIRST_STEP`]).
+    /// (edge, the step before it or [`NO_STEP`]).
     steps: Vec<(usize, usize)>,
     /// Per service: its bound and the last step of its path.
     best: Vec<Option<(f64, usize)>>,
 }
 
-/// The step before a path's first.
-const FIRST_STEP: usize = usize::MAX;
+/// No step: what comes before the first step of a path.
+const NO_STEP: usize = usize::MAX;
 
 impl AttemptBounds {
     fn bound(&self, service: usize) -> Option<f64> {
@@ -210,8 +210,8 @@ impl AttemptBounds {
     /// The edges from a source to `service` along its worst path.
     fn path(&self, service: usize) -> Vec<usize> {
         let mut path = Vec::new();
-        let mut at = self.best[service].map_or(FIRST_STEP, |(_, last)| last);
-        while at != FIRST_STEP {
+        let mut at = self.best[service].map_or(NO_STEP, |(_, last)| last);
+        while at != NO_STEP {
             path.push(self.steps[at].0);
             at = self.steps[at].1;
         }
@@ -256,7 +256,7 @@ fn attempt_bounds(scenario: &Scenario) -> AttemptBounds {
     };
     let mut frontier: Vec<(usize, f64, usize)> = Vec::new();
     for source in &scenario.sources {
-        frontier.extend(bounds.step(scenario, source.edge as usize, 1.0, FIRST_STEP));
+        frontier.extend(bounds.step(scenario, source.edge as usize, 1.0, NO_STEP));
     }
     // Where each service's best entry of the wave being built sits.
     let mut best_in_wave: Vec<Option<usize>> = vec![None; services];
