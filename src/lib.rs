@@ -3,9 +3,11 @@
 //! A scenario (YAML) is loaded and validated by [`scenario`], run by the
 //! discrete-event [`model`] on the [`engine`] kernel, and summarised by
 //! [`report`]. The same scenario and seed always give the same bytes.
+//!
+//! The first three are the `stampede-sim` crate (src/simulator.rs),
+//! re-exported here; [`report`] and [`runner`] only read what a run
+//! recorded, and are this crate.
 
-pub mod engine;
-pub mod model;
+pub use stampede_sim::{engine, model, scenario};
 pub mod report;
 pub mod runner;
-pub mod scenario;
