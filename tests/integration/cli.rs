@@ -46,27 +46,19 @@ fn default_run_prints_the_retry_chain_seed_and_reproduction() {
     }
 }
 
-/// The binary's JSON for each bundled scenario, run once, is the summary
-/// committed in `reports/` byte for byte: the same bytes as every earlier
-/// run, which no second run in a row could check better, at half the cost.
-/// (`reports::regenerated_data_files_match_the_committed_reports` pins the
-/// same files through the library.)
+/// `run --format json` prints the summary that `report` writes (and
+/// `reports/` holds) byte for byte. Every bundled scenario's summary is
+/// pinned through `report` by
+/// `reports::regenerated_data_files_match_the_committed_reports`; here a
+/// single queue and a chain of calls with retries show `run` prints the same.
 #[test]
-fn every_bundled_scenario_gives_the_committed_json() {
-    for name in bundled_names() {
-        let json = run_json(&[&scenario_path(&name)]);
-        let stem = name.trim_end_matches(".yaml");
+fn run_prints_the_summary_that_report_writes() {
+    for stem in ["mm1", "retry-chain"] {
+        let json = run_json(&[&scenario_path(&format!("{stem}.yaml"))]);
         let committed = format!("{}/reports/{stem}/summary.json", env!("CARGO_MANIFEST_DIR"));
         assert!(
             std::fs::read_to_string(&committed).unwrap() == json,
-            "`stampede run scenarios/{name} --format json` differs from reports/{stem}/summary.json: \
-             not deterministic, or the output changed (then regenerate the reports)"
-        );
-        let summary: Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(summary["schema_version"], 8);
-        assert!(
-            summary["totals"]["requests"].as_u64().unwrap() > 1000,
-            "{name}"
+            "`stampede run scenarios/{stem}.yaml --format json` differs from reports/{stem}/summary.json"
         );
     }
 }

@@ -1,63 +1,90 @@
 //! The regression test of scenario outputs: `reports/` holds the current
-//! results of every bundled scenario, and regenerating them must reproduce
-//! every data file (JSON and CSV) byte for byte. After an intended change of
-//! results, regenerate with `cargo run --release -- report scenarios/ --out reports`
-//! and review the diff.
+//! results of every bundled scenario, and regenerating them with the command
+//! users run must reproduce every data file (JSON and CSV) byte for byte.
+//! After an intended change of results, regenerate with
+//! `cargo run --release -- report scenarios/ --out reports` and review the diff.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use stampede::runner;
-use stampede::scenario;
+use serde_json::Value;
 
 use crate::common;
 
+/// Every file under `folder`, as paths relative to it, in name order.
+fn files_under(folder: &Path) -> Vec<PathBuf> {
+    fn walk(root: &Path, folder: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, found);
+            } else {
+                found.push(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(folder, folder, &mut found);
+    found.sort();
+    found
+}
+
+/// `stampede report scenarios/ --out <an empty folder>`, run once, writes
+/// what `reports/` holds: the same files, and the same bytes in every data
+/// file. This is also the test that the binary's output is the same from
+/// run to run: the committed files came from earlier runs.
 #[test]
 fn regenerated_data_files_match_the_committed_reports() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut scenarios: Vec<_> = std::fs::read_dir(root.join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    scenarios.sort();
+    let fresh = tempfile::tempdir().unwrap();
+    let output = common::stampede()
+        .args(["report", "scenarios/", "--out"])
+        .arg(fresh.path())
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let mut checked = 0;
-    for path in scenarios
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-    {
+    for (path, _) in common::bundled_files() {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let study = scenario::load_study(path).unwrap_or_else(|e| panic!("{e}"));
-        let files = runner::report_folder(&study, &format!("scenarios/{name}.yaml")).unwrap();
-        let folder = root.join("reports").join(&name);
-        for (file, contents) in &files {
-            let committed = folder.join(file);
+        let written = files_under(&fresh.path().join(&name));
+        let committed = files_under(&root.join("reports").join(&name));
+        for file in &written {
             assert!(
-                committed.exists(),
-                "reports/{name}/{file} is missing: regenerate the reports"
+                committed.contains(file),
+                "reports/{name}/{} is missing: regenerate the reports",
+                file.display()
             );
-            if file.ends_with(".json") || file.ends_with(".csv") {
-                let expected = std::fs::read(&committed).unwrap();
+        }
+        for file in &committed {
+            assert!(
+                written.contains(file),
+                "reports/{name}/{} is no longer written: delete it (regenerate into an empty folder)",
+                file.display()
+            );
+            let is_data = file.extension().is_some_and(|e| e == "json" || e == "csv");
+            if is_data {
+                let expected = std::fs::read(root.join("reports").join(&name).join(file)).unwrap();
+                let got = std::fs::read(fresh.path().join(&name).join(file)).unwrap();
                 assert!(
-                    &expected == contents,
-                    "reports/{name}/{file} differs from a fresh run: regenerate with `stampede report scenarios/ --out reports` if the change is intended"
+                    expected == got,
+                    "reports/{name}/{} differs from a fresh run: regenerate with `stampede report scenarios/ --out reports` if the change is intended",
+                    file.display()
                 );
                 checked += 1;
             }
         }
-        // A file a report no longer draws must not linger in the folder.
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let entry = entry.unwrap();
-            let written = entry.file_name().to_string_lossy().into_owned();
-            let prefix = format!("{written}/");
-            assert!(
-                files
-                    .iter()
-                    .any(|(f, _)| *f == written || f.starts_with(&prefix)),
-                "reports/{name}/{written} is no longer written: delete it (regenerate into an empty folder)"
-            );
-        }
         for kind in ["report.md", "load-over-time.svg", "load-over-time.png"] {
-            assert!(files.iter().any(|(f, _)| f == kind), "{name}: no {kind}");
+            assert!(written.contains(&PathBuf::from(kind)), "{name}: no {kind}");
         }
+        let summary = std::fs::read_to_string(fresh.path().join(&name).join("summary.json"));
+        let summary: Value = serde_json::from_str(&summary.unwrap()).unwrap();
+        assert_eq!(summary["schema_version"], 8, "{name}");
+        let requests = summary["totals"]["requests"].as_u64().unwrap();
+        assert!(requests > 1000, "{name}: {requests} requests");
     }
     assert!(checked >= 12, "only {checked} data files were compared");
 }
