@@ -165,7 +165,7 @@ proptest! {
                 for variant in &study.variants {
                     let mut scenario = variant.scenario.clone();
                     // Twenty thousand events take a variant through its
-                    // start, its first requests and faults, and (stopped by
+                    // start, its first requests and (stopped by
                     // the limit) its summary, where an extreme value breaks
                     // things; a limit of 100,000 made this test five times
                     // slower for the same paths.
