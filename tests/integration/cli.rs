@@ -50,10 +50,11 @@ fn default_run_prints_the_retry_chain_seed_and_reproduction() {
 /// `reports/` holds) byte for byte. Every bundled scenario's summary is
 /// pinned through `report` by
 /// `reports::regenerated_data_files_match_the_committed_reports`; here a
-/// single queue and a chain of calls with retries show `run` prints the same.
+/// single queue, a chain of calls with retries, and a study with variants
+/// and a sweep (whose base run `run` prints) show `run` prints the same.
 #[test]
 fn run_prints_the_summary_that_report_writes() {
-    for stem in ["mm1", "retry-chain"] {
+    for stem in ["mm1", "retry-chain", "backoff-vs-no-backoff"] {
         let json = run_json(&[&scenario_path(&format!("{stem}.yaml"))]);
         let committed = format!("{}/reports/{stem}/summary.json", env!("CARGO_MANIFEST_DIR"));
         assert!(

@@ -10,9 +10,9 @@
 //! It is a crate of its own, under stampede's `scenario` layer, because the
 //! code serde generates for each raw type and each of the reader's
 //! access paths is more than half of what the compiler would otherwise
-//! optimise in stampede. The parse functions are deliberately not generic:
-//! that code is generated here, once, and stampede and its unit tests link
-//! to it instead of building it again.
+//! optimise in the simulator (stampede-sim). The parse functions are
+//! deliberately not generic: that code is generated here, once, and the
+//! simulator and its unit tests link to it instead of building it again.
 
 pub mod raw;
 
