@@ -150,7 +150,7 @@ impl Dist {
         }
     }
 
-    /// E[X²] in nanoseconds squared; infinite for a Pareto with shape ≤ 2.
+    /// E\[X²\] in nanoseconds squared; infinite for a Pareto with shape ≤ 2.
     /// With the mean it gives the variance, which queueing formulas need
     /// (Pollaczek–Khinchine) and the moment tests check.
     pub fn second_moment(&self) -> f64 {

@@ -70,7 +70,7 @@ const HIGHEST_NANOS: u64 = 30 * 24 * 3_600 * 1_000_000_000;
 /// A latency distribution with an exact mean and histogram percentiles.
 ///
 /// It starts as a short list of the samples themselves and becomes an
-/// hdrhistogram only once it holds [`FEW_SAMPLES`]: in a scenario of
+/// hdrhistogram only once it holds `FEW_SAMPLES`: in a scenario of
 /// thousands of components most see few requests, and a list of a few
 /// hundred numbers is far smaller than a histogram's buckets. A latency
 /// nobody records (the failures of a call that never fails) costs a few
