@@ -167,7 +167,7 @@ proptest! {
                     // Twenty thousand events take a variant through its
                     // start, its first requests and (stopped by the limit)
                     // its summary, where most extreme values break things;
-                    // 100,000 made this test five times slower. What breaks
+                    // 100,000 made this test three times slower. What breaks
                     // only later in a run (faults, autoscaling) is for
                     // `properties::mutated_scenarios_never_panic`, which
                     // runs mutated scenarios for 200,000 events.
