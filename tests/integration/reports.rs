@@ -36,17 +36,12 @@ fn files_under(folder: &Path) -> Vec<PathBuf> {
 fn regenerated_data_files_match_the_committed_reports() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fresh = tempfile::tempdir().unwrap();
-    let output = common::stampede()
+    common::stampede()
         .args(["report", "scenarios/", "--out"])
         .arg(fresh.path())
         .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .assert()
+        .success();
     // One folder per bundled scenario on each side, and nothing else (a
     // folder left from a scenario since removed, a journal not cleaned up).
     let entries = |folder: &Path| -> Vec<String> {
