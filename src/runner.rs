@@ -312,11 +312,6 @@ pub struct Report {
     pub stopped: Vec<String>,
 }
 
-/// Everything for one scenario file, as files: see [`report`].
-pub fn report_folder(study: &Study, path: &str) -> Result<Files, String> {
-    report(study, path).map(|report| report.files)
-}
-
 /// Where one file's runs sit among a report plan's groups: its base run,
 /// its variants but the base (compared when it declares any), and its
 /// sweep's points.
@@ -387,16 +382,6 @@ pub fn report_plan(studies: &[&Study]) -> Result<(Plan, Vec<ReportLayout>), Stri
         replications: Replications::Fixed(1),
     };
     Ok((plan, layouts))
-}
-
-/// Everything for one scenario file: the base run (summary, time series,
-/// text and Markdown reports, charts), the comparison of its variants and
-/// the sweep, when it declares them, with the runs a limit stopped. `path`
-/// names the file in commands.
-pub fn report(study: &Study, path: &str) -> Result<Report, String> {
-    let (plan, layouts) = report_plan(&[study])?;
-    let mut results = run_whole(&plan, &|| {});
-    assemble_report(study, path, &layouts[0], &plan, &mut results)
 }
 
 /// One file's report folder from complete results of its report plan.
