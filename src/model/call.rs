@@ -122,21 +122,33 @@ impl Lanes {
 
 /// The running state of one call edge: its defences and what is in progress.
 ///
-/// The defences an edge may not have are boxed: every call checks each of
-/// them, and as pointers they sit in one line of memory with the counts,
-/// where inline they would spread over several (a cache miss each when a
-/// thousand edges take turns).
+/// `repr(C)` and aligned to a line of memory, which holds what every
+/// attempt reads or counts: the defences and latency faults an edge may not
+/// have (boxed, so that as pointers they fit), the calls in progress and
+/// the measured window's attempts. When a thousand edges take turns, an
+/// attempt then touches this one line of the edge's state and none of its
+/// metrics.
+#[repr(C, align(64))]
 pub(super) struct EdgeState {
-    pub jitter_rng: RngStream,
     pub limiter: Option<Box<RetryLimiter>>,
     pub breaker: Option<Box<Breaker>>,
-    pub active_calls: u32,
-    pub active_retries: u32,
-    /// Latency faults active on this edge.
-    pub latency_faults: Vec<u32>,
-    pub latency_rng: RngStream,
     /// The caller's own rate limit on the edge.
     pub rate_limit: Option<Box<TokenBucket>>,
+    /// Latency faults active on this edge, once one has been.
+    #[expect(
+        clippy::box_collection,
+        reason = "a pointer fits in the line every attempt reads; a Vec would not"
+    )]
+    pub latency_faults: Option<Box<Vec<u32>>>,
+    pub active_calls: u32,
+    pub active_retries: u32,
+    /// The measured window's attempts, and the retries and hedges among
+    /// them: they become the edge's metrics when the run ends.
+    pub attempts_measured: u64,
+    pub retries_measured: u64,
+    pub hedges_measured: u64,
+    pub jitter_rng: RngStream,
+    pub latency_rng: RngStream,
     /// Draws for the edge's network (latency, loss) and for whether a
     /// call with a `probability` is made, when the edge has them.
     pub network_rng: Option<RngStream>,
@@ -167,7 +179,10 @@ impl EdgeState {
             }),
             active_calls: 0,
             active_retries: 0,
-            latency_faults: Vec::new(),
+            attempts_measured: 0,
+            retries_measured: 0,
+            hedges_measured: 0,
+            latency_faults: None,
             latency_rng: RngStream::derive(
                 seed,
                 &spec.caller,
@@ -338,13 +353,12 @@ impl Simulation<'_> {
         let is_extra = attempts_made > 1;
         self.recorder.running.retries += u64::from(is_extra);
         let measured = self.kernel.in_window(self.kernel.now);
-        if measured {
-            let metrics = &mut self.recorder.metrics.edges[edge];
-            metrics.attempts += 1;
-            match hedging {
-                Some(_) => metrics.hedges += u64::from(is_extra),
-                None => metrics.retries += u64::from(is_extra),
-            }
+        let state = &mut self.calls.edges[edge];
+        state.attempts_measured += u64::from(measured);
+        let extra_measured = u64::from(measured && is_extra);
+        match hedging {
+            Some(_) => state.hedges_measured += extra_measured,
+            None => state.retries_measured += extra_measured,
         }
         if let Some(breaker) = &mut self.calls.edges[edge].breaker
             && !breaker.permit(self.kernel.now)

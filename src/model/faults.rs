@@ -129,7 +129,8 @@ impl Simulation<'_> {
             }
             FaultTarget::Edges(edges) => {
                 for &edge in edges {
-                    self.calls.edges[edge as usize].latency_faults.push(fault);
+                    let state = &mut self.calls.edges[edge as usize];
+                    state.latency_faults.get_or_insert_default().push(fault);
                 }
             }
             FaultTarget::Cache(cache) => self.flush_cache(*cache, true),
@@ -184,7 +185,9 @@ impl Simulation<'_> {
             }
             FaultTarget::Edges(edges) => {
                 for &edge in edges {
-                    forget(&mut self.calls.edges[edge as usize].latency_faults);
+                    if let Some(faults) = &mut self.calls.edges[edge as usize].latency_faults {
+                        forget(faults);
+                    }
                 }
             }
             FaultTarget::Cache(cache) => self.flush_cache(*cache, false),
@@ -284,12 +287,12 @@ impl Simulation<'_> {
         expires_at: SimTime,
     ) {
         let state = &mut self.calls.edges[edge as usize];
-        if state.latency_faults.is_empty() {
+        let Some(faults) = state.latency_faults.as_deref().filter(|f| !f.is_empty()) else {
             self.arrive(instance, attempt, key, expires_at);
             return;
-        }
+        };
         let mut added_nanos = 0.0;
-        for &fault in &state.latency_faults {
+        for &fault in faults {
             if let FaultKind::Latency { added } = &self.kernel.scenario.faults[fault as usize].kind
             {
                 added_nanos += added.sample(&mut state.latency_rng);

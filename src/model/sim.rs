@@ -461,6 +461,14 @@ impl<'a> Simulation<'a> {
                 self.recorder.metrics.sources[source as usize].in_flight += 1;
             }
         }
+        // Each edge counted its measured attempts where every attempt reads
+        // its defences.
+        for (edge, state) in self.calls.edges.iter().enumerate() {
+            let metrics = &mut self.recorder.metrics.edges[edge];
+            metrics.attempts = state.attempts_measured;
+            metrics.retries = state.retries_measured;
+            metrics.hedges = state.hedges_measured;
+        }
         // A source's measured requests are its arrivals in the window,
         // counted once, with its running counts.
         let metrics = &mut self.recorder.metrics;
@@ -529,5 +537,17 @@ mod tests {
             "{}",
             std::mem::size_of::<Event>()
         );
+    }
+
+    /// What every attempt reads or counts of its edge's state (defences,
+    /// latency faults, calls in progress, measured attempts) is one line of
+    /// memory: with many edges, each further line is a cache miss.
+    #[test]
+    fn what_an_attempt_touches_of_its_edge_is_one_line() {
+        use super::super::call::EdgeState;
+        use std::mem::{align_of, offset_of};
+        assert_eq!(align_of::<EdgeState>(), 64);
+        assert!(offset_of!(EdgeState, hedges_measured) + 8 <= 64);
+        assert!(offset_of!(EdgeState, latency_faults) < 64);
     }
 }
