@@ -6,12 +6,15 @@
 
 use crate::scenario::spec::Scenario;
 
-use super::metrics::Metrics;
+use super::metrics::{Metrics, ServiceTally};
 use super::timeseries::{Running, TimeSeries};
 use super::trace::{TraceLog, TraceRef};
 
 pub(super) struct Recorder {
     pub metrics: Metrics,
+    /// Per service, the measured attempts, counted apart from `metrics`
+    /// until the run ends.
+    pub service_tallies: Vec<ServiceTally>,
     /// Totals for the time series, warm-up included.
     pub running: Running,
     pub timeseries: TimeSeries,
@@ -23,6 +26,7 @@ impl Recorder {
     pub fn new(scenario: &Scenario) -> Recorder {
         Recorder {
             metrics: Metrics::for_scenario(scenario),
+            service_tallies: vec![ServiceTally::default(); scenario.services.len()],
             running: Running::for_scenario(scenario),
             timeseries: TimeSeries::new(scenario),
             trace: None,

@@ -212,11 +212,8 @@ impl Simulation<'_> {
         let origin = self.origin_of(attempt);
         let traced = self.trace_of_attempt(attempt);
         if measured {
-            let metrics = &mut self.recorder.metrics.services[service_id];
-            metrics.attempts += 1;
-            if origin != NO_SOURCE {
-                metrics.attempts_by_source.add(origin);
-            }
+            let source = (origin != NO_SOURCE).then_some(origin);
+            self.recorder.service_tallies[service_id].add(source);
         }
         self.recorder.running.services[service_id].attempts += 1;
         if effects.refuse || effects.hang {
@@ -642,7 +639,7 @@ impl Simulation<'_> {
             let metrics = &mut self.recorder.metrics.services[service_id];
             metrics.latency.record(self.kernel.now - job.arrived_at);
             match result {
-                Ok(()) => metrics.succeeded += 1,
+                Ok(()) => self.recorder.service_tallies[service_id].succeeded += 1,
                 Err(_) => metrics.errors += 1,
             }
             if !caller_waiting {

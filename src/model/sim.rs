@@ -461,6 +461,10 @@ impl<'a> Simulation<'a> {
                 self.recorder.metrics.sources[source as usize].in_flight += 1;
             }
         }
+        let tallies = std::mem::take(&mut self.recorder.service_tallies);
+        for (tally, metrics) in tallies.into_iter().zip(&mut self.recorder.metrics.services) {
+            tally.settle(metrics);
+        }
         // Each edge counted its measured attempts where every attempt reads
         // its defences.
         for (edge, state) in self.calls.edges.iter().enumerate() {
@@ -549,5 +553,13 @@ mod tests {
         assert_eq!(align_of::<EdgeState>(), 64);
         assert!(offset_of!(EdgeState, hedges_measured) + 8 <= 64);
         assert!(offset_of!(EdgeState, latency_faults) < 64);
+    }
+
+    /// Likewise what every arrival and success counts of its service.
+    #[test]
+    fn what_an_arrival_counts_of_its_service_is_one_line() {
+        use super::super::metrics::ServiceTally;
+        assert_eq!(std::mem::align_of::<ServiceTally>(), 64);
+        assert_eq!(std::mem::size_of::<ServiceTally>(), 64);
     }
 }
