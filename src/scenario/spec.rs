@@ -347,11 +347,12 @@ impl Default for Limits {
     }
 }
 
-/// `repr(C)` to keep what every request reads (its edge, whether it is a
-/// job, its load) at the front, as in [`EdgeSpec`]; the job is boxed, so
-/// that its fields do not push the load into another line.
+/// `repr(C)` and aligned to a line of memory, to keep what every request
+/// reads (its edge, whether it is a job, its load) in that first line, as
+/// in [`EdgeSpec`]; the job is boxed, so that its fields do not push the
+/// load into another line.
 #[derive(Clone, Debug)]
-#[repr(C)]
+#[repr(C, align(64))]
 pub struct SourceSpec {
     /// The edge from this source into the system, with its call policy.
     pub edge: EdgeId,
@@ -415,14 +416,19 @@ impl Class {
     }
 }
 
+/// `repr(C, u8)`, with an open loop's shape boxed and first, so that what
+/// each arrival reads (whether the rate is shaped, the interarrival time's
+/// distribution) follows the tag within the first line of its source's
+/// [`SourceSpec`].
 #[derive(Clone, Debug)]
+#[repr(C, u8)]
 pub enum Load {
     /// Requests arrive regardless of how the system copes (open loop); with a
     /// shape, the rate varies in time (Poisson arrivals only).
     Open {
+        shape: Option<Box<Shape>>,
         interarrival: Dist,
         rate_per_second: f64,
-        shape: Option<Shape>,
     },
     /// A fixed population of clients, each waiting for its response and then
     /// thinking before it sends the next request (closed loop).
@@ -549,11 +555,11 @@ pub struct HealthCheckSpec {
     pub healthy_threshold: u32,
 }
 
-/// `repr(C)`, with what every request reads (workers, queue, discipline,
-/// queue timeout, error rate, downstream calls, service time) first, as in
-/// [`EdgeSpec`].
+/// `repr(C)` and aligned to a line of memory, with what every request reads
+/// (workers, queue, discipline, queue timeout, error rate, downstream
+/// calls, service time) in its first two lines, as in [`EdgeSpec`].
 #[derive(Clone, Debug)]
-#[repr(C)]
+#[repr(C, align(64))]
 pub struct ServiceSpec {
     /// Workers per instance.
     pub workers: u32,
@@ -718,10 +724,10 @@ pub struct BalancerSpec {
 /// `repr(C)`, here and in [`CallPolicy`], to keep the fields every attempt
 /// reads (the target, the timeout, the deadline, hedging) at the front,
 /// together in a line or two of memory rather than wherever the compiler's
-/// layout puts them: with a thousand edges taking turns, each line is a
-/// cache miss.
+/// layout puts them, and aligned so that the front starts a line: with a
+/// thousand edges taking turns, each line is a cache miss.
 #[derive(Clone, Debug)]
-#[repr(C)]
+#[repr(C, align(64))]
 pub struct EdgeSpec {
     pub target: Target,
     /// The share of a caller's requests that make this call (1: all).

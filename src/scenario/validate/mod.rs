@@ -578,7 +578,7 @@ impl Checker {
             return Some(Load::Open {
                 interarrival,
                 rate_per_second: rate,
-                shape: shape.map(|(shape, _)| shape),
+                shape: shape.map(|(shape, _)| Box::new(shape)),
             });
         }
         let arrivals = raw.arrivals.as_ref()?;
