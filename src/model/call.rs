@@ -451,7 +451,7 @@ impl Simulation<'_> {
                 .schedule_in_lane(lanes.timeouts, timeout_at, timeout);
         }
         if let Some(hedging) = hedging
-            && attempts_made < hedging.max_attempts
+            && attempts_made < hedging.max_attempts.get()
             && self.kernel.now + hedging.hedging_delay < deadline_at
         {
             let hedge_at = self.kernel.now + hedging.hedging_delay;
@@ -718,7 +718,7 @@ impl Simulation<'_> {
         let policy = &self.kernel.scenario.edges[call.edge as usize].policy;
         let more_allowed = policy
             .hedging
-            .is_some_and(|h| call.attempts_made < h.max_attempts);
+            .is_some_and(|h| call.attempts_made < h.max_attempts.get());
         let in_progress = !call.outstanding.is_empty() || call.waiting_for_token > 0;
         if more_allowed && in_progress {
             self.send_attempt(call_key);
@@ -738,8 +738,8 @@ impl Simulation<'_> {
         let policy = &self.kernel.scenario.edges[edge].policy;
         if let Some(hedging) = policy.hedging {
             // Another hedge may still succeed; when none is out, the next goes now.
-            let next_allowed =
-                call.attempts_made < hedging.max_attempts && failure != Failure::ShortCircuited;
+            let next_allowed = call.attempts_made < hedging.max_attempts.get()
+                && failure != Failure::ShortCircuited;
             let idle = call.outstanding.is_empty() && call.waiting_for_token == 0;
             match (idle, next_allowed) {
                 (false, _) => {}

@@ -555,6 +555,18 @@ mod tests {
         assert!(offset_of!(EdgeState, latency_faults) < 64);
     }
 
+    /// What every attempt reads of its edge's specification (its target,
+    /// timeout, deadline and hedging) is its first line of memory.
+    #[test]
+    fn what_an_attempt_reads_of_its_edge_spec_is_one_line() {
+        use crate::scenario::spec::{CallPolicy, EdgeSpec, HedgingSpec};
+        use std::mem::{align_of, offset_of, size_of};
+        assert_eq!(align_of::<EdgeSpec>(), 64);
+        let hedging_at = offset_of!(EdgeSpec, policy) + offset_of!(CallPolicy, hedging);
+        assert!(hedging_at + size_of::<Option<HedgingSpec>>() <= 64);
+        assert!(offset_of!(EdgeSpec, policy) + offset_of!(CallPolicy, deadline) < hedging_at);
+    }
+
     /// Likewise what every arrival and success counts of its service.
     #[test]
     fn what_an_arrival_counts_of_its_service_is_one_line() {

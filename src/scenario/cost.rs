@@ -157,7 +157,11 @@ impl<'a> Walk<'a> {
         if let Some(known) = self.memo[edge as usize] {
             return known;
         }
-        let hedges = spec.policy.hedging.as_ref().map_or(0, |h| h.max_attempts);
+        let hedges = spec
+            .policy
+            .hedging
+            .as_ref()
+            .map_or(0, |h| h.max_attempts.get());
         let allowed = spec.policy.max_attempts.max(hedges).max(1);
         let target = self.target(spec.target);
         let retried_failure = match spec.policy.retry_on.error {

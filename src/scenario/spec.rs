@@ -732,9 +732,9 @@ pub struct EdgeSpec {
     pub target: Target,
     /// The share of a caller's requests that make this call (1: all).
     pub probability: f64,
+    pub policy: CallPolicy,
     /// The caller does not wait for the answer (an asynchronous send).
     pub fire_and_forget: bool,
-    pub policy: CallPolicy,
     pub caller: String,
     pub target_name: String,
 }
@@ -860,7 +860,9 @@ pub struct BreakerSpec {
 /// `hedging_delay` while none has answered; the first success wins.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HedgingSpec {
-    pub max_attempts: u32,
+    /// Non-zero, which also lets `Option<HedgingSpec>` take no more room
+    /// than the spec itself (see [`EdgeSpec`]).
+    pub max_attempts: std::num::NonZeroU32,
     pub hedging_delay: SimDuration,
 }
 

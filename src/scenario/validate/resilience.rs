@@ -342,7 +342,8 @@ impl Checker {
             units::parse_duration,
         )?;
         Some(HedgingSpec {
-            max_attempts: max_attempts as u32,
+            // At least 1 (`count_in`): anything else was reported above.
+            max_attempts: std::num::NonZeroU32::new(max_attempts as u32)?,
             hedging_delay,
         })
     }
