@@ -813,8 +813,11 @@ impl Simulation<'_> {
     /// Takes a call out of the edge's bookkeeping and abandons its attempts.
     fn close_call(&mut self, call_key: CallKey, ending: Ending) -> Option<Call> {
         let call = self.calls.open.get(call_key)?;
-        for attempt in call.outstanding.clone() {
-            self.remove_attempt(attempt, ending);
+        // Usually none: the answer that ends a call has removed its attempt.
+        if !call.outstanding.is_empty() {
+            for attempt in call.outstanding.clone() {
+                self.remove_attempt(attempt, ending);
+            }
         }
         let call = self.calls.open.remove(call_key)?;
         let edge = &mut self.calls.edges[call.edge as usize];

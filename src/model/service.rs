@@ -170,6 +170,10 @@ pub(super) struct Job {
 
 /// Workers an instance can use now, after any capacity loss.
 fn usable_workers(spec: &ServiceSpec, effects: &Effects) -> u32 {
+    // Most of the time no fault takes capacity: no floating point then.
+    if effects.capacity_loss == 0.0 {
+        return spec.workers;
+    }
     let lost = (f64::from(spec.workers) * effects.capacity_loss).floor() as u32;
     spec.workers - lost.min(spec.workers)
 }
