@@ -811,6 +811,9 @@ impl Simulation<'_> {
     }
 
     /// Takes a call out of the edge's bookkeeping and abandons its attempts.
+    // Inlined: returned by value, a call (over a hundred bytes) was copied
+    // out and again into each caller.
+    #[inline(always)]
     fn close_call(&mut self, call_key: CallKey, ending: Ending) -> Option<Call> {
         let call = self.calls.open.get(call_key)?;
         // Usually none: the answer that ends a call has removed its attempt.

@@ -632,6 +632,13 @@ pub struct CountsBySource(smallvec::SmallVec<[(u32, u64); 2]>);
 
 impl CountsBySource {
     pub fn add(&mut self, source: u32) {
+        // Most services are reached by one source, or by the last one again.
+        if let Some((last, count)) = self.0.last_mut()
+            && *last == source
+        {
+            *count += 1;
+            return;
+        }
         match self.0.binary_search_by_key(&source, |&(s, _)| s) {
             Ok(index) => self.0[index].1 += 1,
             Err(index) => self.0.insert(index, (source, 1)),
