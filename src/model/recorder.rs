@@ -12,8 +12,8 @@ use super::trace::{TraceLog, TraceRef};
 
 pub(super) struct Recorder {
     pub metrics: Metrics,
-    /// Per service, the measured attempts, counted apart from `metrics`
-    /// until the run ends.
+    /// Per service, the measured attempts and successes, counted apart
+    /// from `metrics` until the run ends.
     pub service_tallies: Vec<ServiceTally>,
     /// Totals for the time series, warm-up included.
     pub running: Running,
