@@ -674,7 +674,8 @@ impl<'de> Deserialize<'de> for CountsBySource {
 pub struct ServiceTally {
     pub attempts_by_source: CountsBySource,
     pub attempts: u64,
-    /// Counted here too, so that a success finds the line its arrival read.
+    /// Counted here rather than in the metrics, so that a success finds the
+    /// line its arrival read.
     pub succeeded: u64,
 }
 
