@@ -67,6 +67,9 @@ pub(super) struct Instance {
     pub queue_at_warmup: u128,
 }
 
+/// `repr(C)` and aligned to a line of memory, so that the service-time
+/// stream's numbers drawn ahead, read by every job, sit in one line.
+#[repr(C, align(64))]
 pub(super) struct ServiceState {
     pub service_time_rng: RngStream,
     pub error_rng: RngStream,

@@ -23,8 +23,8 @@ pub(super) struct Sources {
 
 /// `repr(C)` and aligned to a line of memory, so that what every request
 /// reads of it (whether it has a key model, its count) shares a line with
-/// the word every draw of its arrivals reads first (the stream's position):
-/// an arrival draws its successor and starts a request in one event.
+/// the arrival stream's numbers drawn ahead: an arrival draws its successor
+/// and starts a request in one event.
 #[repr(C, align(64))]
 pub(super) struct SourceState {
     /// Boxed: most sources have none, and inline it would take `started`,
