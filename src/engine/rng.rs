@@ -35,6 +35,11 @@ pub struct RngStream {
 }
 
 impl RngStream {
+    /// How many of its first bytes a draw reads, between refills: the
+    /// numbers drawn ahead and their count. An owner that wants a draw to
+    /// read one line of memory puts these in the line it reads anyway.
+    pub const DRAW_BYTES: usize = std::mem::offset_of!(RngStream, used) + 1;
+
     /// The stream for `purpose` of `component` under `root_seed`.
     pub fn derive(root_seed: u64, component: &str, purpose: &str) -> RngStream {
         let mut rng = ChaCha8Rng::seed_from_u64(root_seed);

@@ -567,6 +567,22 @@ mod tests {
         assert!(offset_of!(EdgeSpec, policy) + offset_of!(CallPolicy, deadline) < hedging_at);
     }
 
+    /// A source's request count and key model, and what a draw of its
+    /// arrivals reads, share its first line; so does what a draw of a
+    /// service's service times reads.
+    #[test]
+    fn what_a_draw_reads_of_its_source_or_service_is_one_line() {
+        use super::super::service::ServiceState;
+        use super::super::source::SourceState;
+        use crate::engine::RngStream;
+        use std::mem::{align_of, offset_of};
+        assert_eq!(align_of::<SourceState>(), 64);
+        assert!(offset_of!(SourceState, keys) < 64 && offset_of!(SourceState, started) < 64);
+        assert!(offset_of!(SourceState, interarrival_rng) + RngStream::DRAW_BYTES <= 64);
+        assert_eq!(align_of::<ServiceState>(), 64);
+        assert!(offset_of!(ServiceState, service_time_rng) + RngStream::DRAW_BYTES <= 64);
+    }
+
     /// Likewise what every arrival and success counts of its service.
     #[test]
     fn what_an_arrival_counts_of_its_service_is_one_line() {
