@@ -98,12 +98,28 @@ enum Samples {
     /// Boxed, so a latency is one cache line (a histogram's header alone
     /// is two): a request records several, each in its own component's
     /// metrics, and with many components those lines are what a run waits on.
-    Many(Box<Histogram<u64>>),
+    ///
+    /// Samples wait in `pending` (clamped nanoseconds, in the order
+    /// recorded) and go into the histogram [`PENDING_SAMPLES`] at a time.
+    /// A histogram's counts span tens of kilobytes: with a thousand
+    /// services each recording cost a wait on memory for a cold count, in
+    /// the middle of a request's work, and was half of a run of 10⁷
+    /// requests. Appending touches the line after the last sample, and
+    /// the batch's cold counts are fetched together. Counts do not depend
+    /// on the order they were recorded in, so neither does any statistic.
+    Many {
+        histogram: Box<Histogram<u64>>,
+        pending: Vec<u64>,
+    },
 }
 
+/// How many samples a latency that keeps a histogram gathers before
+/// recording them into it (2 KiB).
+const PENDING_SAMPLES: usize = 256;
+
 /// How many samples a latency keeps as a list before it becomes a
-/// histogram: 32 KiB of samples, a quarter of a three-digit histogram of
-/// millisecond latencies.
+/// histogram: 16 KiB of samples (32 bits each), an eighth of a three-digit
+/// histogram of millisecond latencies.
 const FEW_SAMPLES: usize = 4096;
 
 /// A list keeps a sample as `nanos >> FINEST_UNIT_SHIFT`: hdrhistogram's
@@ -193,7 +209,12 @@ impl Latency {
         let value = nanos.clamp(1, HIGHEST_NANOS);
         self.sum_nanos += u128::from(nanos);
         match &mut self.samples {
-            Samples::Many(histogram) => Latency::record_into(histogram, value),
+            Samples::Many { histogram, pending } => {
+                pending.push(value);
+                if pending.len() == PENDING_SAMPLES {
+                    Latency::record_pending(histogram, pending);
+                }
+            }
             Samples::Few(values) => match finest_units(value) {
                 Some(units) if values.len() < FEW_SAMPLES => values.push(units),
                 _ => self.become_histogram(value),
@@ -207,13 +228,45 @@ impl Latency {
     fn become_histogram(&mut self, value: u64) {
         let mut histogram = self.histogram().into_owned();
         Latency::record_into(&mut histogram, value);
-        self.samples = Samples::Many(Box::new(histogram));
+        self.samples = Latency::many(histogram);
     }
 
-    /// The samples as a histogram: the one kept, or one built from the list.
+    /// Samples kept as `histogram`, with none pending.
+    fn many(histogram: Histogram<u64>) -> Samples {
+        Samples::Many {
+            histogram: Box::new(histogram),
+            pending: Vec::with_capacity(PENDING_SAMPLES),
+        }
+    }
+
+    #[inline(never)]
+    fn record_pending(histogram: &mut Histogram<u64>, pending: &mut Vec<u64>) {
+        for value in pending.drain(..) {
+            Latency::record_into(histogram, value);
+        }
+    }
+
+    /// Records the samples still pending, so that reading the histogram
+    /// needs no copy of it: for the end of a run, before its statistics
+    /// are read.
+    pub fn settle(&mut self) {
+        if let Samples::Many { histogram, pending } = &mut self.samples {
+            Latency::record_pending(histogram, pending);
+        }
+    }
+
+    /// The samples as a histogram: the one kept (with any samples pending
+    /// recorded into a copy), or one built from the list.
     fn histogram(&self) -> std::borrow::Cow<'_, Histogram<u64>> {
         match &self.samples {
-            Samples::Many(histogram) => std::borrow::Cow::Borrowed(histogram),
+            Samples::Many { histogram, pending } if pending.is_empty() => {
+                std::borrow::Cow::Borrowed(histogram)
+            }
+            Samples::Many { histogram, pending } => {
+                let mut histogram = (**histogram).clone();
+                Latency::record_pending(&mut histogram, &mut pending.clone());
+                std::borrow::Cow::Owned(histogram)
+            }
             Samples::Few(values) => {
                 std::borrow::Cow::Owned(Latency::histogram_of(values, self.digits))
             }
@@ -223,7 +276,7 @@ impl Latency {
     pub fn count(&self) -> u64 {
         match &self.samples {
             Samples::Few(values) => values.len() as u64,
-            Samples::Many(histogram) => histogram.len(),
+            Samples::Many { histogram, pending } => histogram.len() + pending.len() as u64,
         }
     }
 
@@ -243,10 +296,10 @@ impl Latency {
     /// ⌈quantile · count⌉, raised to the top of its bucket.
     pub fn quantile(&self, quantile: f64) -> SimDuration {
         match &self.samples {
-            Samples::Many(histogram) if !histogram.is_empty() => {
-                SimDuration(histogram.value_at_quantile(quantile))
-            }
-            Samples::Many(_) => SimDuration::ZERO,
+            Samples::Many { .. } => match self.histogram() {
+                histogram if histogram.is_empty() => SimDuration::ZERO,
+                histogram => SimDuration(histogram.value_at_quantile(quantile)),
+            },
             Samples::Few(values) => {
                 let [value] =
                     Latency::select_quantiles(&mut values.clone(), self.digits, [quantile]);
@@ -262,7 +315,7 @@ impl Latency {
             Samples::Few(values) => {
                 Latency::select_quantiles(&mut values.clone(), self.digits, quantiles)
             }
-            Samples::Many(_) => quantiles.map(|q| self.quantile(q)),
+            Samples::Many { .. } => quantiles.map(|q| self.quantile(q)),
         }
     }
 
@@ -294,9 +347,10 @@ impl Latency {
         &mut self,
         quantiles: [f64; N],
     ) -> [SimDuration; N] {
+        self.settle();
         match &mut self.samples {
             Samples::Few(values) => Latency::select_quantiles(values, self.digits, quantiles),
-            Samples::Many(_) => quantiles.map(|q| self.quantile(q)),
+            Samples::Many { .. } => quantiles.map(|q| self.quantile(q)),
         }
     }
 
@@ -337,7 +391,7 @@ impl Latency {
 
     pub fn max(&self) -> SimDuration {
         match &self.samples {
-            Samples::Many(histogram) => SimDuration(histogram.max()),
+            Samples::Many { .. } => SimDuration(self.histogram().max()),
             Samples::Few(values) => SimDuration(values.iter().max().map_or(0, |&units| {
                 buckets(self.digits).highest_equivalent(from_finest_units(units))
             })),
@@ -359,7 +413,7 @@ impl Latency {
         // Same lowest value and precision on both sides, and ours grows
         // to fit, so adding cannot fail; saturate regardless.
         let _ = ours.add(&*other.histogram());
-        all.samples = Samples::Many(Box::new(ours));
+        all.samples = Latency::many(ours);
         all
     }
 
@@ -371,7 +425,10 @@ impl Latency {
         }
         match &mut self.samples {
             Samples::Few(values) => values.clear(),
-            Samples::Many(histogram) => histogram.reset(),
+            Samples::Many { histogram, pending } => {
+                histogram.reset();
+                pending.clear();
+            }
         }
         self.sum_nanos = 0;
     }
@@ -392,10 +449,11 @@ struct StoredLatency {
 }
 
 impl From<Latency> for StoredLatency {
-    fn from(latency: Latency) -> StoredLatency {
+    fn from(mut latency: Latency) -> StoredLatency {
+        latency.settle();
         let (few, histogram_v2_hex) = match latency.samples {
             Samples::Few(units) => (units.into_iter().map(from_finest_units).collect(), None),
-            Samples::Many(histogram) => {
+            Samples::Many { histogram, .. } => {
                 let mut bytes = Vec::new();
                 use hdrhistogram::serialization::Serializer as _;
                 hdrhistogram::serialization::V2Serializer::new()
@@ -429,10 +487,7 @@ impl TryFrom<StoredLatency> for Latency {
             {
                 Some(units) => Samples::Few(units),
                 // Written before lists were kept in units: a sample too long for one.
-                None => Samples::Many(Box::new(Latency::histogram_of_nanos(
-                    stored.few,
-                    stored.digits,
-                ))),
+                None => Latency::many(Latency::histogram_of_nanos(stored.few, stored.digits)),
             },
             Some(hex) => {
                 let bytes = hex_decode(&hex)?;
@@ -442,7 +497,7 @@ impl TryFrom<StoredLatency> for Latency {
                         .map_err(|e| format!("a latency histogram that does not decode: {e:?}"))?;
                 // The flag is not part of the encoding; a histogram recorded into again must grow.
                 histogram.auto(true);
-                Samples::Many(Box::new(histogram))
+                Latency::many(histogram)
             }
         };
         Ok(Latency {
@@ -951,6 +1006,46 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Records every latency's pending samples ([`Latency::settle`]): at
+    /// the end of a run, so that reading its statistics copies no
+    /// histogram. A latency left out here still answers correctly, only
+    /// more slowly.
+    pub fn settle_latencies(&mut self) {
+        for source in &mut self.sources {
+            source.latency.settle();
+            source.latency_failed.settle();
+            for part in source.phases.iter_mut().flat_map(|p| p.parts.iter_mut()) {
+                part.latency.settle();
+                part.latency_failed.settle();
+            }
+            if let Some(job) = &mut source.job {
+                job.latency_system.settle();
+                job.latency_system_failed.settle();
+                job.polling_delay.settle();
+            }
+        }
+        for service in &mut self.services {
+            service.queue_wait.settle();
+            service.latency.settle();
+        }
+        for edge in &mut self.edges {
+            edge.latency.settle();
+            edge.latency_failed.settle();
+        }
+        for cache in &mut self.caches {
+            cache.hit_latency.settle();
+            cache.hit_age.settle();
+            cache.miss_latency.settle();
+        }
+        for queue in &mut self.queues {
+            queue.latency.settle();
+            queue.latency_failed.settle();
+        }
+        for consumer in &mut self.consumers {
+            consumer.batch_latency.settle();
+        }
+    }
+
     /// Whether nothing is recorded here: the metrics a study drops from
     /// the runs it reads only the summary of.
     pub fn is_empty(&self) -> bool {
@@ -1034,7 +1129,7 @@ mod tests {
             let count = 1 + (next() % 3000) as usize;
             let mut few = Latency::with_digits(digits);
             let mut many = Latency::with_digits(digits);
-            many.samples = Samples::Many(Box::new(Latency::new_histogram(digits)));
+            many.samples = Latency::many(Latency::new_histogram(digits));
             for _ in 0..count {
                 // Log-uniform from 1ns to about 36 minutes.
                 let nanos = 1u64 << (next() % 41);
@@ -1121,14 +1216,14 @@ mod tests {
     fn a_sample_too_long_for_a_list_makes_it_a_histogram() {
         let mut latency = Latency::default();
         let mut many = Latency {
-            samples: Samples::Many(Box::new(Latency::new_histogram(3))),
+            samples: Latency::many(Latency::new_histogram(3)),
             ..Latency::default()
         };
         for millis in [5u64, 7, 3_600_000, 40 * 86_400_000] {
             latency.record(SimDuration(millis * 1_000_000));
             many.record(SimDuration(millis * 1_000_000));
         }
-        assert!(matches!(latency.samples, Samples::Many(_)));
+        assert!(matches!(latency.samples, Samples::Many { .. }));
         for quantile in [0.25, 0.5, 0.75, 1.0] {
             assert_eq!(latency.quantile(quantile), many.quantile(quantile));
         }
@@ -1142,8 +1237,45 @@ mod tests {
         for nanos in 1..=FEW_SAMPLES as u64 + 1 {
             latency.record(SimDuration(nanos * 1_000));
         }
-        assert!(matches!(latency.samples, Samples::Many(_)));
+        assert!(matches!(latency.samples, Samples::Many { .. }));
         assert_eq!(latency.count(), FEW_SAMPLES as u64 + 1);
+    }
+
+    /// Samples gathered before they go into the histogram answer every
+    /// statistic as if recorded one by one, before and after they are
+    /// settled, and are stored with the rest.
+    #[test]
+    fn pending_samples_count_as_recorded() {
+        let mut latency = Latency::default();
+        let mut reference = Latency::new_histogram(3);
+        let count = FEW_SAMPLES + 3 * PENDING_SAMPLES + 17;
+        for i in 0..count as u64 {
+            // Spread from 1µs to about 0.1s, in no order.
+            let nanos = 1_000 + (i * 7919 % 104_729) * 997;
+            latency.record(SimDuration(nanos));
+            Latency::record_into(&mut reference, nanos);
+        }
+        let Samples::Many { pending, .. } = &latency.samples else {
+            panic!("{count} samples are kept as a histogram")
+        };
+        assert!(!pending.is_empty() && pending.len() < PENDING_SAMPLES);
+        let stored = serde_json::to_string(&latency).unwrap();
+        for settled in [false, true] {
+            if settled {
+                latency.settle();
+            }
+            for quantile in [0.001, 0.25, 0.5, 0.9, 0.99, 1.0] {
+                let expected = SimDuration(reference.value_at_quantile(quantile));
+                assert_eq!(latency.quantile(quantile), expected, "q {quantile}");
+            }
+            assert_eq!(latency.max(), SimDuration(reference.max()));
+            assert_eq!(latency.count(), count as u64);
+            assert_eq!(serde_json::to_string(&latency).unwrap(), stored);
+        }
+        let Samples::Many { pending, .. } = &latency.samples else {
+            unreachable!()
+        };
+        assert!(pending.is_empty());
     }
 
     #[test]

@@ -479,6 +479,7 @@ impl<'a> Simulation<'a> {
         for (source, counts) in self.recorder.running.sources.iter().enumerate() {
             metrics.sources[source].requests = counts.arrivals - counts.arrivals_before_window;
         }
+        metrics.settle_latencies();
         // Each source's edge carries the source's own requests: the same
         // counts, outcomes and latencies, recorded once by the sources room
         // (a request touches one line of memory fewer for each).
