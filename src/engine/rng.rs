@@ -22,9 +22,10 @@ const AHEAD: usize = 5;
 /// position in the first line of its 256-byte buffer and the numbers in
 /// all four, so a draw from it reads two lines; with a thousand services
 /// each stream is cold by the time it is drawn from again, and a draw from
-/// the numbers drawn ahead reads one (the generator's lines are read once
-/// per five draws). `repr(C)`, so an owner that puts a stream first in a
-/// line-aligned struct knows where those bytes are.
+/// the numbers drawn ahead reads one line when its owner keeps them in one
+/// (the generator's lines are read once per five draws). `repr(C)`, so an
+/// owner that puts a stream early in a line-aligned struct knows where
+/// those bytes are ([`RngStream::DRAW_BYTES`]).
 #[derive(Clone, Debug)]
 #[repr(C)]
 pub struct RngStream {

@@ -1,8 +1,9 @@
 //! What a run records: counters, latency histograms and time-weighted areas.
 //!
-//! Everything is streaming. A latency is one increment of an hdrhistogram
-//! bucket, a queue length is an area under a step function, so memory depends
-//! on the number of components and never on the length of the run. The model
+//! Everything is streaming. A latency is a sample appended to a bounded list
+//! (its first 4,096, or up to 256 waiting to go into its hdrhistogram
+//! together), a queue length is an area under a step function, so memory
+//! depends on the number of components and never on the length of the run. The model
 //! writes these; the summary reads them; nothing else does either.
 
 use hdrhistogram::Histogram;
