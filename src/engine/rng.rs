@@ -18,7 +18,7 @@ const AHEAD: usize = 5;
 /// One deterministic random stream.
 ///
 /// It hands out the generator's numbers in the generator's order, drawn
-/// [`AHEAD`] at a time into its first bytes. The generator keeps its
+/// five at a time (`AHEAD`) into its first bytes. The generator keeps its
 /// position in the first line of its 256-byte buffer and the numbers in
 /// all four, so a draw from it reads two lines; with a thousand services
 /// each stream is cold by the time it is drawn from again, and a draw from
