@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::spec::Scenario;
 
+mod tally;
+use tally::Tally;
+
 /// Why a call or an attempt did not succeed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -96,27 +99,20 @@ enum Samples {
     /// ([`FINEST_UNIT_SHIFT`]): half the memory of nanoseconds, and every
     /// statistic is read from a bucket that holds the whole unit.
     Few(Vec<u32>),
-    /// Boxed, so a latency is one cache line (a histogram's header alone
-    /// is two): a request records several, each in its own component's
-    /// metrics, and with many components those lines are what a run waits on.
-    ///
-    /// Samples wait in `pending` (clamped nanoseconds, in the order
-    /// recorded) and go into the histogram [`PENDING_SAMPLES`] at a time.
-    /// A histogram's counts span tens of kilobytes: with a thousand
-    /// services each recording cost a wait on memory for a cold count, in
-    /// the middle of a request's work, and was half of a run of 10⁷
-    /// requests. Appending touches the line after the last sample, and
-    /// the batch's cold counts are fetched together. Counts do not depend
-    /// on the order they were recorded in, so neither does any statistic.
+    /// Samples counted per bucket in `tally` while the run records them,
+    /// and recorded into `histogram` (made then) when it settles
+    /// ([`Latency::settle`], at the end of a run): counting a sample costs
+    /// its bucket's index and an increment, where recording it into an
+    /// hdrhistogram costs sixty instructions, and the tally's counts take
+    /// half the memory of the histogram's (see [`tally`]). Counts do not
+    /// depend on the order they were recorded in, so neither does any
+    /// statistic. The histogram is boxed, so a latency is one cache line (a
+    /// histogram's header alone is two).
     Many {
-        histogram: Box<Histogram<u64>>,
-        pending: Vec<u64>,
+        tally: Tally,
+        histogram: Option<Box<Histogram<u64>>>,
     },
 }
-
-/// How many samples a latency that keeps a histogram gathers before
-/// recording them into it (2 KiB).
-const PENDING_SAMPLES: usize = 256;
 
 /// How many samples a latency keeps as a list before it becomes a
 /// histogram: 16 KiB of samples (32 bits each), an eighth of a three-digit
@@ -184,11 +180,17 @@ impl Latency {
 
     /// Adds one clamped sample to a histogram, growing its range if needed.
     fn record_into(histogram: &mut Histogram<u64>, value: u64) {
+        Latency::record_n_into(histogram, value, 1);
+    }
+
+    /// Adds `count` clamped samples of one value to a histogram, growing
+    /// its range if needed.
+    fn record_n_into(histogram: &mut Histogram<u64>, value: u64, count: u64) {
         // Within the current range the saturating path is the fast one;
-        // beyond it, `record` grows the histogram (`saturating_record` would not).
-        let grown = value > histogram.high() && histogram.record(value).is_ok();
+        // beyond it, `record_n` grows the histogram (`saturating_record_n` would not).
+        let grown = value > histogram.high() && histogram.record_n(value, count).is_ok();
         if !grown {
-            histogram.saturating_record(value);
+            histogram.saturating_record_n(value, count);
         }
     }
 
@@ -210,11 +212,11 @@ impl Latency {
         let value = nanos.clamp(1, HIGHEST_NANOS);
         self.sum_nanos += u128::from(nanos);
         match &mut self.samples {
-            Samples::Many { histogram, pending } => {
-                pending.push(value);
-                if pending.len() == PENDING_SAMPLES {
-                    Latency::record_pending(histogram, pending);
+            Samples::Many { tally, histogram } => {
+                if tally.tallied() == Tally::FULL {
+                    Latency::drain(tally, histogram);
                 }
+                tally.count(value);
             }
             Samples::Few(values) => match finest_units(value) {
                 Some(units) if values.len() < FEW_SAMPLES => values.push(units),
@@ -224,49 +226,60 @@ impl Latency {
     }
 
     /// Turns a full list (or one meeting a sample too long for it) into a
-    /// histogram, recording `value` too.
+    /// tally, counting `value` too.
     #[cold]
     fn become_histogram(&mut self, value: u64) {
-        let mut histogram = self.histogram().into_owned();
-        Latency::record_into(&mut histogram, value);
-        self.samples = Latency::many(histogram);
+        let Samples::Few(values) = &self.samples else {
+            unreachable!("only a list becomes a histogram")
+        };
+        let mut tally = Tally::new(self.digits);
+        for &units in values {
+            tally.count(from_finest_units(units));
+        }
+        tally.count(value);
+        let histogram = None;
+        self.samples = Samples::Many { tally, histogram };
     }
 
-    /// Samples kept as `histogram`, with none pending.
+    /// Samples kept as `histogram`, with none waiting in a tally.
     fn many(histogram: Histogram<u64>) -> Samples {
         Samples::Many {
-            histogram: Box::new(histogram),
-            pending: Vec::with_capacity(PENDING_SAMPLES),
+            tally: Tally::new(histogram.sigfig()),
+            histogram: Some(Box::new(histogram)),
         }
     }
 
-    #[inline(never)]
-    fn record_pending(histogram: &mut Histogram<u64>, pending: &mut Vec<u64>) {
-        for value in pending.drain(..) {
-            Latency::record_into(histogram, value);
-        }
+    /// Records the tally's samples into the histogram, made if need be.
+    fn drain(tally: &mut Tally, histogram: &mut Option<Box<Histogram<u64>>>) {
+        let digits = tally.digits();
+        let histogram = histogram.get_or_insert_with(|| Box::new(Latency::new_histogram(digits)));
+        tally.drain_into(histogram, Latency::record_n_into);
     }
 
-    /// Records the samples still pending, so that reading the histogram
-    /// needs no copy of it: for the end of a run, before its statistics
-    /// are read.
+    /// Records the samples still waiting in the tally and lets go of its
+    /// counts, so that reading the histogram needs no copy of it: for the
+    /// end of a run, before its statistics are read.
     pub fn settle(&mut self) {
-        if let Samples::Many { histogram, pending } = &mut self.samples {
-            Latency::record_pending(histogram, pending);
+        if let Samples::Many { tally, histogram } = &mut self.samples {
+            if tally.tallied() > 0 || histogram.is_none() {
+                Latency::drain(tally, histogram);
+            }
+            tally.release();
         }
     }
 
-    /// The samples as a histogram: the one kept (with any samples pending
-    /// recorded into a copy), or one built from the list.
+    /// The samples as a histogram: the one kept (with any samples still
+    /// in the tally recorded into a copy), or one built from the list.
     fn histogram(&self) -> std::borrow::Cow<'_, Histogram<u64>> {
         match &self.samples {
-            Samples::Many { histogram, pending } if pending.is_empty() => {
-                std::borrow::Cow::Borrowed(histogram)
-            }
-            Samples::Many { histogram, pending } => {
-                let mut histogram = (**histogram).clone();
-                Latency::record_pending(&mut histogram, &mut pending.clone());
-                std::borrow::Cow::Owned(histogram)
+            Samples::Many {
+                tally,
+                histogram: Some(histogram),
+            } if tally.tallied() == 0 => std::borrow::Cow::Borrowed(histogram),
+            Samples::Many { tally, histogram } => {
+                let mut histogram = histogram.as_deref().cloned().map(Box::new);
+                Latency::drain(&mut tally.clone(), &mut histogram);
+                std::borrow::Cow::Owned(*histogram.expect("a drained tally leaves a histogram"))
             }
             Samples::Few(values) => {
                 std::borrow::Cow::Owned(Latency::histogram_of(values, self.digits))
@@ -277,7 +290,9 @@ impl Latency {
     pub fn count(&self) -> u64 {
         match &self.samples {
             Samples::Few(values) => values.len() as u64,
-            Samples::Many { histogram, pending } => histogram.len() + pending.len() as u64,
+            Samples::Many { tally, histogram } => {
+                histogram.as_ref().map_or(0, |h| h.len()) + u64::from(tally.tallied())
+            }
         }
     }
 
@@ -426,9 +441,11 @@ impl Latency {
         }
         match &mut self.samples {
             Samples::Few(values) => values.clear(),
-            Samples::Many { histogram, pending } => {
-                histogram.reset();
-                pending.clear();
+            Samples::Many { tally, histogram } => {
+                tally.clear();
+                if let Some(histogram) = histogram {
+                    histogram.reset();
+                }
             }
         }
         self.sum_nanos = 0;
@@ -455,6 +472,7 @@ impl From<Latency> for StoredLatency {
         let (few, histogram_v2_hex) = match latency.samples {
             Samples::Few(units) => (units.into_iter().map(from_finest_units).collect(), None),
             Samples::Many { histogram, .. } => {
+                let histogram = histogram.expect("a settled latency has its histogram");
                 let mut bytes = Vec::new();
                 use hdrhistogram::serialization::Serializer as _;
                 hdrhistogram::serialization::V2Serializer::new()
@@ -1242,24 +1260,24 @@ mod tests {
         assert_eq!(latency.count(), FEW_SAMPLES as u64 + 1);
     }
 
-    /// Samples gathered before they go into the histogram answer every
+    /// Samples counted in a tally before they go into the histogram answer every
     /// statistic as if recorded one by one, before and after they are
     /// settled, and are stored with the rest.
     #[test]
-    fn pending_samples_count_as_recorded() {
+    fn tallied_samples_count_as_recorded() {
         let mut latency = Latency::default();
         let mut reference = Latency::new_histogram(3);
-        let count = FEW_SAMPLES + 3 * PENDING_SAMPLES + 17;
+        let count = 3 * FEW_SAMPLES + 17;
         for i in 0..count as u64 {
             // Spread from 1µs to about 0.1s, in no order.
             let nanos = 1_000 + (i * 7919 % 104_729) * 997;
             latency.record(SimDuration(nanos));
             Latency::record_into(&mut reference, nanos);
         }
-        let Samples::Many { pending, .. } = &latency.samples else {
+        let Samples::Many { tally, .. } = &latency.samples else {
             panic!("{count} samples are kept as a histogram")
         };
-        assert!(!pending.is_empty() && pending.len() < PENDING_SAMPLES);
+        assert!(tally.tallied() > 0);
         let stored = serde_json::to_string(&latency).unwrap();
         for settled in [false, true] {
             if settled {
@@ -1273,10 +1291,10 @@ mod tests {
             assert_eq!(latency.count(), count as u64);
             assert_eq!(serde_json::to_string(&latency).unwrap(), stored);
         }
-        let Samples::Many { pending, .. } = &latency.samples else {
+        let Samples::Many { tally, .. } = &latency.samples else {
             unreachable!()
         };
-        assert!(pending.is_empty());
+        assert_eq!(tally.tallied(), 0);
     }
 
     #[test]
