@@ -1,8 +1,9 @@
 //! What a run records: counters, latency histograms and time-weighted areas.
 //!
 //! Everything is streaming. A latency is a sample appended to a bounded list
-//! (its first 4,096, or up to 256 waiting to go into its hdrhistogram
-//! together), a queue length is an area under a step function, so memory
+//! (its first 4,096) or counted in a bucket of a tally that becomes an
+//! hdrhistogram when the run settles, a queue length is an area under a
+//! step function, so memory
 //! depends on the number of components and never on the length of the run. The model
 //! writes these; the summary reads them; nothing else does either.
 
@@ -73,8 +74,8 @@ const HIGHEST_NANOS: u64 = 30 * 24 * 3_600 * 1_000_000_000;
 
 /// A latency distribution with an exact mean and histogram percentiles.
 ///
-/// It starts as a short list of the samples themselves and becomes an
-/// hdrhistogram only once it holds `FEW_SAMPLES`: in a scenario of
+/// It starts as a short list of the samples themselves and counts them per
+/// bucket (then an hdrhistogram) only once it holds `FEW_SAMPLES`: in a scenario of
 /// thousands of components most see few requests, and a list of a few
 /// hundred numbers is far smaller than a histogram's buckets. A latency
 /// nobody records (the failures of a call that never fails) costs a few
@@ -264,11 +265,19 @@ impl Latency {
     /// counts, so that reading the histogram needs no copy of it: for the
     /// end of a run, before its statistics are read.
     pub fn settle(&mut self) {
-        if let Samples::Many { tally, histogram } = &mut self.samples {
-            if tally.tallied() > 0 || histogram.is_none() {
-                Latency::drain(tally, histogram);
-            }
+        self.drain_tally();
+        if let Samples::Many { tally, .. } = &mut self.samples {
             tally.release();
+        }
+    }
+
+    /// Records the samples waiting in the tally into the histogram (made
+    /// if need be), keeping the tally's memory for the samples to come.
+    fn drain_tally(&mut self) {
+        if let Samples::Many { tally, histogram } = &mut self.samples
+            && (tally.tallied() > 0 || histogram.is_none())
+        {
+            Latency::drain(tally, histogram);
         }
     }
 
@@ -367,7 +376,9 @@ impl Latency {
         &mut self,
         quantiles: [f64; N],
     ) -> [SimDuration; N] {
-        self.settle();
+        // Drained, not released: an interval's latency is read and cleared
+        // each interval, and counts into the same buckets in the next.
+        self.drain_tally();
         match &mut self.samples {
             Samples::Few(values) => Latency::select_quantiles(values, self.digits, quantiles),
             Samples::Many { .. } => quantiles.map(|q| self.quantile(q)),
@@ -1044,7 +1055,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Records every latency's pending samples ([`Latency::settle`]): at
+    /// Records every latency's tallied samples ([`Latency::settle`]): at
     /// the end of a run, so that reading its statistics copies no
     /// histogram. A latency left out here still answers correctly, only
     /// more slowly.
@@ -1153,6 +1164,31 @@ mod tests {
     /// A latency kept as a list answers exactly what the histogram it
     /// becomes would: same percentiles, same maximum, at every precision
     /// and across the whole range a list keeps (1ns to 36 minutes).
+    /// A list holding samples shorter than its unit (kept as zero units)
+    /// becomes a tally that answers as a histogram of each sample would.
+    #[test]
+    fn sub_microsecond_samples_survive_the_list_becoming_a_tally() {
+        let mut latency = Latency::default();
+        let mut reference = Latency::new_histogram(3);
+        for i in 0..FEW_SAMPLES as u64 + 100 {
+            let nanos = [0, 300, 511, 512, 2_000][(i % 5) as usize];
+            latency.record(SimDuration(nanos));
+            Latency::record_into(&mut reference, nanos.clamp(1, HIGHEST_NANOS));
+        }
+        assert!(matches!(latency.samples, Samples::Many { .. }));
+        for settled in [false, true] {
+            if settled {
+                latency.settle();
+            }
+            for quantile in [0.001, 0.2, 0.5, 0.99, 1.0] {
+                let expected = SimDuration(reference.value_at_quantile(quantile));
+                assert_eq!(latency.quantile(quantile), expected, "q {quantile}");
+            }
+            assert_eq!(latency.max(), SimDuration(reference.max()));
+            assert_eq!(latency.count(), reference.len());
+        }
+    }
+
     #[test]
     fn a_short_list_and_a_histogram_give_the_same_statistics() {
         let mut state = 0x9E37_79B9_7F4A_7C15_u64;

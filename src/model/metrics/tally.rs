@@ -119,11 +119,12 @@ impl Tally {
         self.digits
     }
 
-    /// Counts one sample (at least 1, and within the histogram's range).
+    /// Counts one sample within the histogram's range. A zero counts in
+    /// the first bucket, as the samples of 1 to 511ns there do (a list
+    /// keeps those as zero units), and is recorded as one of them.
     #[inline]
     pub fn count(&mut self, value: u64) {
         debug_assert!(self.tallied < Tally::FULL, "a full tally counted a sample");
-        debug_assert!(value > 0, "a sample of zero is counted as one");
         let index = self.layout().index_of(value);
         if index >= self.counts.len() {
             self.grow_to(index);
@@ -152,7 +153,7 @@ impl Tally {
         for (index, count) in self.counts.iter_mut().enumerate() {
             if *count > 0 {
                 // Never zero, which the histogram's maximum ignores: every
-                // sample counted is at least 1, which it does not.
+                // latency is clamped to at least 1, which it does not.
                 let value = layout.lowest_value_at(index).max(1);
                 record(histogram, value, u64::from(*count));
                 *count = 0;
