@@ -115,8 +115,8 @@ enum Samples {
     },
 }
 
-/// How many samples a latency keeps as a list before it becomes a
-/// histogram: 16 KiB of samples (32 bits each), an eighth of a three-digit
+/// How many samples a latency keeps as a list before it counts them in a
+/// tally: 16 KiB of samples (32 bits each), an eighth of a three-digit
 /// histogram of millisecond latencies.
 const FEW_SAMPLES: usize = 4096;
 
@@ -124,7 +124,7 @@ const FEW_SAMPLES: usize = 4096;
 /// finest resolution is the largest power of two not above the lowest
 /// trackable value (2⁹ = 512ns for 1µs), so the nanoseconds dropped never
 /// move a sample out of its bucket, at any precision. A sample too long for
-/// 32 bits of those units (over 36 minutes) turns the list into a histogram.
+/// 32 bits of those units (over 36 minutes) turns the list into a tally.
 const FINEST_UNIT_SHIFT: u32 = LOWEST_NANOS.ilog2();
 
 /// The longest list of samples whose quantiles are read by sorting it
@@ -225,7 +225,7 @@ impl Latency {
             }
             Samples::Few(values) => match finest_units(value) {
                 Some(units) if values.len() < FEW_SAMPLES => values.push(units),
-                _ => self.become_histogram(value),
+                _ => self.become_tally(value),
             },
         }
     }
@@ -233,9 +233,9 @@ impl Latency {
     /// Turns a full list (or one meeting a sample too long for it) into a
     /// tally, counting `value` too.
     #[cold]
-    fn become_histogram(&mut self, value: u64) {
+    fn become_tally(&mut self, value: u64) {
         let Samples::Few(values) = &self.samples else {
-            unreachable!("only a list becomes a histogram")
+            unreachable!("only a list becomes a tally")
         };
         let mut tally = Tally::new(self.digits);
         for &units in values {
